@@ -1,0 +1,3 @@
+"""authform: identity-provider configuration as code."""
+
+__version__ = "0.1.0"

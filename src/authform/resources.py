@@ -1,0 +1,100 @@
+"""Canonical resource kinds shared by manifests, sources, providers and the engine.
+
+Every kind has a natural key that survives across providers and runs, so authform needs no
+state file: the same key is found again on the next run, by another CI job, or after a crash.
+A ``Resource.spec`` holds only the fields authform manages, already normalized (order-free
+lists sorted, server-filled fields dropped), so equal specs mean "nothing to do".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Kind(str, Enum):
+    """Resource kinds, declared in dependency order: creates run top to bottom, deletes bottom up."""
+
+    PERMISSION = "permission"
+    ROLE = "role"
+    ORGANIZATION = "organization"
+    REDIRECT_URI = "redirect_uri"
+    CORS_ORIGIN = "cors_origin"
+    SOCIAL_CONNECTION = "social_connection"
+    USER = "user"
+    MEMBERSHIP = "membership"
+
+    @property
+    def order(self) -> int:
+        return list(Kind).index(self)
+
+    @property
+    def plural(self) -> str:
+        return MANIFEST_SECTION[self]
+
+
+# The manifest section each kind is declared in; listing a section makes the kind managed.
+MANIFEST_SECTION: dict[Kind, str] = {
+    Kind.PERMISSION: "permissions",
+    Kind.ROLE: "roles",
+    Kind.ORGANIZATION: "organizations",
+    Kind.REDIRECT_URI: "redirect_uris",
+    Kind.CORS_ORIGIN: "cors_origins",
+    Kind.SOCIAL_CONNECTION: "social_connections",
+    Kind.USER: "users",
+    Kind.MEMBERSHIP: "memberships",
+}
+
+# Spec fields whose values are secret: shown as "(sensitive)" in every rendering.
+SENSITIVE_FIELDS: frozenset[str] = frozenset(
+    {"client_secret", "password", "password_hash", "api_key", "totp_secret"}
+)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One item of one kind, desired (from manifest/source) or live (read from a provider).
+
+    ``provider_id`` is the provider's own identifier, set only on live resources; the engine
+    passes it back to the provider for updates and deletes but never compares it.
+    ``observed`` carries live-only facts a provider needs later (e.g. a user's adoption
+    candidate) and is never diffed.
+    """
+
+    kind: Kind
+    key: str
+    spec: Mapping[str, Any]
+    provider_id: str | None = None
+    observed: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        """Stable, human-readable address used in plans, e.g. ``role.admin``."""
+        return f"{self.kind.value}.{self.key}"
+
+
+def membership_key(user_key: str, org_key: str) -> str:
+    """Natural key of a membership: the user's key and the organization's key."""
+    return f"{user_key}@{org_key}"
+
+
+def normalize_spec(value: Any) -> Any:
+    """Make a spec comparable: dicts recursively, lists sorted by their canonical form.
+
+    Lists in authform specs are order-free (role permissions, domains), so sorting them
+    removes the phantom diffs that list order causes in other tools.
+    """
+    if isinstance(value, Mapping):
+        return {k: normalize_spec(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [normalize_spec(v) for v in value]
+        return sorted(items, key=_sort_token)
+    return value
+
+
+def _sort_token(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True, default=str)
