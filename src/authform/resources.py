@@ -61,6 +61,8 @@ class Resource:
     passes it back to the provider for updates and deletes but never compares it.
     ``observed`` carries live-only facts a provider needs later (e.g. a user's adoption
     candidate) and is never diffed.
+    ``create_only`` carries desired data that is written once and can never be read back
+    (a password hash, a client secret): it is sent on create, rendered masked, never diffed.
     """
 
     kind: Kind
@@ -68,6 +70,7 @@ class Resource:
     spec: Mapping[str, Any]
     provider_id: str | None = None
     observed: Mapping[str, Any] = field(default_factory=dict)
+    create_only: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def address(self) -> str:

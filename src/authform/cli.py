@@ -1,0 +1,296 @@
+"""Command line: parse arguments, call the workflow, map outcomes to exit codes.
+
+Exit codes, the same for every command: 0 done and nothing pending; 1 error (bad input, API
+failure, unsafe plan refused); 2 changes pending or drift found; 3 verification failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from authform.engine.apply import apply_plan
+from authform.engine.plan import Plan
+from authform.engine.verify import verify_state
+from authform.manifest import ManifestError, load_manifest
+from authform.providers.base import ProviderError
+from authform.render.json_output import apply_to_json, plan_to_json, verify_to_json
+from authform.render.markdown import render_plan_markdown
+from authform.render.text import render_apply, render_plan, render_verify, use_colour
+from authform.workflow import (
+    StalePlanError,
+    check_saved_plan,
+    open_session,
+    read_saved_plan,
+    save_plan,
+)
+
+EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_VERIFY_FAILED = 0, 1, 2, 3
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="authform: identity-provider configuration as code (plan, apply, verify, drift).",
+)
+
+T = TypeVar("T")
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+ManifestPath = Annotated[
+    Path, typer.Argument(help="A manifest file or a folder of them.", show_default=True)
+]
+EmulateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--emulate", help="Run against the embedded emulator of the manifest's provider."
+    ),
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Proceed past the policy's safety thresholds.")
+]
+EnvironmentOpt = Annotated[
+    str | None, typer.Option("--environment", "-e", help="Name of the target environment.")
+]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _run(step: Callable[[], Awaitable[T]]) -> T:
+    """Run one async command body, turning known failures into exit code 1 with a message."""
+    try:
+        return asyncio.run(step())  # type: ignore[arg-type]
+    except ManifestError as exc:
+        for diagnostic in exc.diagnostics:
+            typer.echo(str(diagnostic), err=True)
+        count = len(exc.diagnostics)
+        typer.echo(f"Error: the manifest has {count} problem{'s' if count != 1 else ''}.", err=True)
+        raise typer.Exit(EXIT_ERROR) from None
+    except (ProviderError, StalePlanError) as exc:
+        _fail(str(exc))
+
+
+def _print_plan(plan: Plan, output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False))
+    elif output is OutputFormat.markdown:
+        typer.echo(render_plan_markdown(plan), nl=False)
+    else:
+        typer.echo(render_plan(plan, colour=use_colour(sys.stdout)), nl=False)
+
+
+@app.command()
+def validate(path: ManifestPath = Path("manifests")) -> None:
+    """Check manifests offline: syntax, types, references, duplicates, variables."""
+    try:
+        loaded = load_manifest(path)
+    except ManifestError as exc:
+        for diagnostic in exc.diagnostics:
+            typer.echo(str(diagnostic), err=True)
+        _fail(f"the manifest has {len(exc.diagnostics)} problem(s).")
+    typer.echo(f"{path}: valid ({len(loaded.files)} file(s)).")
+
+
+@app.command()
+def plan(
+    path: ManifestPath = Path("manifests"),
+    emulate: EmulateOpt = False,
+    output: FormatOpt = OutputFormat.text,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Save the plan for `authform apply PLAN.json`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when changes are pending.")
+    ] = False,
+    force: ForceOpt = False,
+    environment: EnvironmentOpt = None,
+) -> None:
+    """Show what apply would change, without changing anything."""
+
+    async def body() -> Plan:
+        async with open_session(path, emulate=emulate, environment=environment) as session:
+            return await session.plan(force=force)
+
+    result = _run(body)
+    _print_plan(result, output)
+    if out is not None:
+        save_plan(out, plan_to_json(result), path)
+        typer.echo(f"Saved plan to {out}.", err=True)
+    if result.refused:
+        raise typer.Exit(EXIT_ERROR)
+    if detailed_exitcode and result.has_changes:
+        raise typer.Exit(EXIT_PENDING)
+
+
+@app.command()
+def apply(
+    path: Annotated[
+        Path, typer.Argument(help="A manifest file or folder, or a plan saved with `plan --out`.")
+    ] = Path("manifests"),
+    emulate: EmulateOpt = False,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Apply without asking (needed off a TTY).")
+    ] = False,
+    force: ForceOpt = False,
+    output: FormatOpt = OutputFormat.text,
+    environment: EnvironmentOpt = None,
+) -> None:
+    """Make the provider match the manifest."""
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if not auto_approve and not interactive:
+        _fail("apply needs --auto-approve when not run from an interactive terminal")
+    try:
+        saved = read_saved_plan(path)
+    except StalePlanError as exc:
+        _fail(str(exc))
+    manifest_path = Path(saved["manifest"]) if saved else path
+    if saved:
+        environment = saved.get("environment")
+        force = force or bool(saved.get("forced"))
+
+    async def body() -> int:
+        async with open_session(manifest_path, emulate=emulate, environment=environment) as session:
+            current = await session.plan(force=force)
+            if saved is not None:
+                check_saved_plan(saved, current)
+            _print_plan(current, output)
+            if current.refused:
+                typer.echo("Error: the plan is refused; nothing was applied.", err=True)
+                return EXIT_ERROR
+            if not current.has_changes:
+                return EXIT_OK
+            if not auto_approve and not typer.confirm("Apply these changes?", default=False):
+                typer.echo("Apply cancelled; nothing was changed.", err=True)
+                return EXIT_ERROR
+            result = await apply_plan(
+                current, session.provider, manual_executor=session.manual_executor
+            )
+            if output is OutputFormat.json:
+                typer.echo(json.dumps(apply_to_json(result), indent=2, ensure_ascii=False))
+            else:
+                typer.echo(render_apply(result, colour=use_colour(sys.stdout)), nl=False)
+            if not result.ok:
+                return EXIT_ERROR
+            return EXIT_PENDING if result.pending else EXIT_OK
+
+    raise typer.Exit(_run(body))
+
+
+@app.command()
+def verify(
+    path: ManifestPath = Path("manifests"),
+    emulate: EmulateOpt = False,
+    output: FormatOpt = OutputFormat.text,
+    environment: EnvironmentOpt = None,
+) -> None:
+    """Read the provider back and check every desired resource, probe and canary login."""
+
+    async def body() -> int:
+        async with open_session(path, emulate=emulate, environment=environment) as session:
+            report = await verify_state(
+                session.desired,
+                session.managed,
+                session.provider,
+                password_logins=session.password_logins(),
+            )
+        if output is OutputFormat.json:
+            typer.echo(json.dumps(verify_to_json(report), indent=2, ensure_ascii=False))
+        else:
+            typer.echo(render_verify(report, colour=use_colour(sys.stdout)), nl=False)
+        return EXIT_OK if report.ok else EXIT_VERIFY_FAILED
+
+    raise typer.Exit(_run(body))
+
+
+@app.command()
+def drift(
+    path: ManifestPath = Path("manifests"),
+    emulate: EmulateOpt = False,
+    output: FormatOpt = OutputFormat.text,
+    environment: EnvironmentOpt = None,
+) -> None:
+    """Exit 2 when the provider no longer matches the manifest (for scheduled CI)."""
+
+    async def body() -> Plan:
+        async with open_session(path, emulate=emulate, environment=environment) as session:
+            return await session.plan(force=True)
+
+    result = _run(body)
+    _print_plan(result, output)
+    if result.has_changes:
+        typer.echo(f"Drift found: {len(result.changes)} difference(s).", err=True)
+        raise typer.Exit(EXIT_PENDING)
+
+
+@app.command()
+def schema(
+    write: Annotated[
+        bool, typer.Option("--write", help="Write schemas/authform.schema.json instead of printing.")
+    ] = False,
+) -> None:
+    """Print (or write) the manifest's JSON Schema, for editors and CI."""
+    from authform.manifest import manifest_json_schema, write_schema
+    from authform.manifest.schema import SCHEMA_PATH
+
+    if write:
+        write_schema(SCHEMA_PATH)
+        typer.echo(f"Wrote {SCHEMA_PATH}.")
+    else:
+        typer.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
+
+
+@app.command()
+def emulator(
+    provider: Annotated[str, typer.Argument(help="Which provider's API to emulate (workos).")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+    db: Annotated[Path, typer.Option(help="SQLite file holding the emulator's state.")] = Path(
+        ".authform/emulator.sqlite3"
+    ),
+    api_key: Annotated[
+        str, typer.Option("--api-key", help="The API key the emulator accepts.")
+    ] = "sk_test_emulator",
+    client_id: Annotated[
+        str, typer.Option("--client-id", help="The client id the emulator accepts.")
+    ] = "client_emulator",
+    seed: Annotated[Path | None, typer.Option(help="YAML seed file loaded at start.")] = None,
+    no_rate_limit: Annotated[
+        bool, typer.Option("--no-rate-limit", help="Turn off the emulated rate limits.")
+    ] = False,
+) -> None:
+    """Serve a provider emulator on 127.0.0.1 until interrupted."""
+    from authform.emulators.server import serve
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    serve(
+        provider,
+        port=port,
+        db_path=db,
+        api_key=api_key,
+        client_id=client_id,
+        seed=seed,
+        rate_limits_enabled=not no_rate_limit,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""Diff desired against live resources into a Plan.
+
+Both sides are indexed by natural key and their normalized specs compared, so nothing diffs
+that isn't different; field-level detail is computed only for items already known to differ.
+Nothing here does I/O: the plan is a pure function of (desired, live, capabilities, policy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from authform.engine.safety import threshold_refusals
+from authform.providers.base import ProviderCapabilities
+from authform.resources import Kind, Resource
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    MANUAL = "manual"
+
+    @property
+    def symbol(self) -> str:
+        return {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "manual": "!"}[
+            self.value
+        ]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    kind: Kind
+    key: str
+    desired: Resource | None = None
+    live: Resource | None = None
+    fields: tuple[FieldChange, ...] = ()
+    instructions: tuple[str, ...] = ()
+    # Why authform will not carry this change out (e.g. deletes not allowed); it stays pending.
+    blocked: str | None = None
+    note: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind.value}.{self.key}"
+
+    @property
+    def counts_as(self) -> str | None:
+        """How the safety thresholds count this change: an executable delete or an update."""
+        if self.action is Action.DELETE and self.blocked is None:
+            return "delete"
+        if self.action in (Action.UPDATE, Action.REPLACE):
+            return "update"
+        return None
+
+    @property
+    def is_write(self) -> bool:
+        """A change apply carries out through the API."""
+        return self.action is not Action.MANUAL and self.blocked is None
+
+
+@dataclass(frozen=True)
+class Policy:
+    allow_delete: bool = False
+    max_delete_percent: float = 30.0
+    max_update_percent: float = 30.0
+    threshold_min_existing: int = 10
+
+
+@dataclass
+class Plan:
+    provider: str
+    managed: list[Kind]
+    changes: list[Change]
+    live_fingerprint: str
+    environment: str | None = None
+    refusals: list[str] = field(default_factory=list)
+    desired_counts: dict[Kind, int] = field(default_factory=dict)
+    live_counts: dict[Kind, int] = field(default_factory=dict)
+    forced: bool = False
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusals) and not self.forced
+
+    def count(self, action: Action, *, blocked: bool | None = None) -> int:
+        return sum(
+            1
+            for c in self.changes
+            if c.action is action and (blocked is None or (c.blocked is not None) == blocked)
+        )
+
+    def digest(self) -> str:
+        """Identity of what this plan would do: equal digests mean the same changes."""
+        payload = [
+            {
+                "action": c.action.value,
+                "address": c.address,
+                "fields": [[f.path, _stable(f.old), _stable(f.new)] for f in c.fields],
+                "blocked": c.blocked,
+            }
+            for c in self.changes
+        ]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+# The field by which an existing item that lacks authform's key can be recognised and adopted
+# (e.g. an organization created by hand has no external_id but has the same name).
+ADOPTION_FIELD: dict[Kind, str] = {Kind.ORGANIZATION: "name", Kind.USER: "email"}
+
+
+def fingerprint(live: Iterable[Resource]) -> str:
+    """Hash of the live state a plan was computed from, to detect changes before applying."""
+    rows = sorted(
+        json.dumps([r.kind.value, r.key, r.provider_id, _stable(r.spec)], sort_keys=True)
+        for r in live
+    )
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(row.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def plan_changes(
+    desired: Sequence[Resource],
+    live: Sequence[Resource],
+    *,
+    managed: Iterable[Kind],
+    capabilities: ProviderCapabilities,
+    policy: Policy,
+    manual_instructions: Any,
+    environment: str | None = None,
+    force: bool = False,
+) -> Plan:
+    """Compute the plan for the managed kinds, in dependency order, with safety checks.
+
+    ``manual_instructions(desired, live)`` is the provider's source of dashboard steps.
+    """
+    managed_kinds = sorted(set(managed), key=lambda k: k.order)
+    changes: list[Change] = []
+    desired_counts: dict[Kind, int] = {}
+    live_counts: dict[Kind, int] = {}
+    for kind in managed_kinds:
+        want = [r for r in desired if r.kind is kind]
+        have = [r for r in live if r.kind is kind]
+        desired_counts[kind] = len(want)
+        live_counts[kind] = len(have)
+        changes += _plan_kind(kind, want, have, capabilities, policy, manual_instructions)
+
+    # Creates and updates run in dependency order; deletes run after, in reverse order.
+    def order(change: Change) -> tuple[int, int, str]:
+        if change.action is Action.DELETE:
+            return (1, -change.kind.order, change.key)
+        return (0, change.kind.order, change.key)
+
+    changes.sort(key=order)
+    plan = Plan(
+        provider=capabilities.name,
+        managed=managed_kinds,
+        changes=changes,
+        live_fingerprint=fingerprint(live),
+        environment=environment,
+        desired_counts=desired_counts,
+        live_counts=live_counts,
+        forced=force,
+    )
+    plan.refusals = threshold_refusals(
+        changes,
+        live_counts,
+        max_delete_percent=policy.max_delete_percent,
+        max_update_percent=policy.max_update_percent,
+        threshold_min_existing=policy.threshold_min_existing,
+    )
+    return plan
+
+
+def _plan_kind(
+    kind: Kind,
+    want: Sequence[Resource],
+    have: Sequence[Resource],
+    capabilities: ProviderCapabilities,
+    policy: Policy,
+    manual_instructions: Any,
+) -> list[Change]:
+    support = capabilities.supports(kind)
+    live_by_key = {r.key: r for r in have}
+    unkeyed = [r for r in have if r.observed.get("unkeyed")]
+    adopted: set[str] = set()
+    changes: list[Change] = []
+
+    def manual(desired: Resource | None, live_item: Resource | None, action_note: str) -> Change:
+        return Change(
+            Action.MANUAL,
+            kind,
+            (desired or live_item).key,  # type: ignore[union-attr]
+            desired=desired,
+            live=live_item,
+            fields=field_changes(live_item.spec if live_item else {}, desired.spec if desired else {}),
+            instructions=tuple(manual_instructions(desired, live_item)),
+            note=action_note,
+        )
+
+    for item in want:
+        current = live_by_key.get(item.key)
+        if current is None:
+            candidate = _adoption_candidate(kind, item, unkeyed, adopted)
+            if candidate is not None:
+                adopted.add(candidate.key)
+                fields = (FieldChange("(key)", None, item.key),) + field_changes(
+                    candidate.spec, item.spec
+                )
+                changes.append(
+                    Change(
+                        Action.UPDATE,
+                        kind,
+                        item.key,
+                        desired=item,
+                        live=candidate,
+                        fields=fields,
+                        note=f"adopts existing {candidate.provider_id}, which has no key yet",
+                    )
+                )
+                continue
+            if support is None or support.manual or not support.create:
+                changes.append(manual(item, None, "the API cannot create this"))
+            else:
+                changes.append(
+                    Change(Action.CREATE, kind, item.key, desired=item, fields=field_changes({}, item.spec))
+                )
+            continue
+        if _same(current.spec, item.spec):
+            continue
+        fields = field_changes(current.spec, item.spec)
+        if support is None or support.manual:
+            changes.append(manual(item, current, "the API cannot change this"))
+        elif not support.update or any(f.path.split(".")[0] in support.immutable_fields for f in fields):
+            if support.delete and support.create:
+                changes.append(
+                    Change(Action.REPLACE, kind, item.key, desired=item, live=current, fields=fields)
+                )
+            else:
+                changes.append(manual(item, current, "the API cannot update this in place"))
+        else:
+            changes.append(
+                Change(Action.UPDATE, kind, item.key, desired=item, live=current, fields=fields)
+            )
+
+    wanted_keys = {r.key for r in want}
+    for current in have:
+        if current.key in wanted_keys or current.key in adopted:
+            continue
+        if not policy.allow_delete:
+            changes.append(
+                Change(
+                    Action.DELETE,
+                    kind,
+                    current.key,
+                    live=current,
+                    fields=field_changes(current.spec, {}),
+                    blocked="deletes are not allowed (set policy.allow_delete: true to delete)",
+                )
+            )
+        elif support is None or support.manual or not support.delete:
+            changes.append(manual(None, current, "the API cannot delete this"))
+        else:
+            changes.append(
+                Change(Action.DELETE, kind, current.key, live=current, fields=field_changes(current.spec, {}))
+            )
+    return changes
+
+
+def _adoption_candidate(
+    kind: Kind, item: Resource, unkeyed: Sequence[Resource], taken: set[str]
+) -> Resource | None:
+    """An unkeyed live item is adopted only when exactly one matches: never guess."""
+    field_name = ADOPTION_FIELD.get(kind)
+    if field_name is None:
+        return None
+    matches = [
+        r
+        for r in unkeyed
+        if r.key not in taken and r.spec.get(field_name) == item.spec.get(field_name)
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return _stable(a) == _stable(b)
+
+
+def _stable(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    """Field-level detail for two specs already known to differ.
+
+    Top-level fields are compared directly; nested mappings (metadata) are broken down with
+    deepdiff so the plan names ``metadata.tier`` rather than the whole object.
+    """
+    result: list[FieldChange] = []
+    for name in sorted(set(old) | set(new)):
+        before, after = old.get(name), new.get(name)
+        if _stable(before) == _stable(after):
+            continue
+        if isinstance(before, Mapping) and isinstance(after, Mapping):
+            result += _mapping_changes(name, before, after)
+        else:
+            result.append(FieldChange(name, before, after))
+    return tuple(result)
+
+
+def _mapping_changes(prefix: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldChange]:
+    diff = DeepDiff(dict(old), dict(new), view="tree", ignore_order=True)
+    changes: list[FieldChange] = []
+    for group in diff.values():
+        for level in group:
+            path = level.path(output_format="list")
+            dotted = ".".join([prefix, *(str(p) for p in path)])
+            before = None if _is_missing(level.t1) else level.t1
+            after = None if _is_missing(level.t2) else level.t2
+            changes.append(FieldChange(dotted, before, after))
+    return sorted(changes, key=lambda c: c.path)
+
+
+def _is_missing(value: Any) -> bool:
+    return type(value).__name__ == "NotPresent"

@@ -1,0 +1,78 @@
+"""Prove the provider holds what the manifest says, by reading it back.
+
+Every desired resource must be present and equal; manual kinds (dashboard-only settings) are
+checked by the provider's probe, which is part of its read; password canaries must sign in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from authform.engine.plan import field_changes
+from authform.providers.base import Provider
+from authform.resources import Kind, Resource
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    kind: str = "resource"
+
+
+@dataclass
+class VerifyReport:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+
+@dataclass(frozen=True)
+class PasswordLogin:
+    email: str
+    password: str  # plain text only in memory; never rendered
+
+
+def compare_resources(desired: Sequence[Resource], live: Sequence[Resource]) -> list[Check]:
+    live_by_address = {r.address: r for r in live}
+    checks = []
+    for item in desired:
+        current = live_by_address.get(item.address)
+        if current is None:
+            checks.append(Check(item.address, False, "missing"))
+            continue
+        differences = field_changes(current.spec, item.spec)
+        if differences:
+            names = ", ".join(f.path for f in differences)
+            checks.append(Check(item.address, False, f"differs in {names}"))
+        else:
+            probe = current.observed.get("probe")
+            checks.append(Check(item.address, True, str(probe) if probe else "present and equal"))
+    return checks
+
+
+async def verify_state(
+    desired: Sequence[Resource],
+    managed: Iterable[Kind],
+    provider: Provider,
+    *,
+    password_logins: Sequence[PasswordLogin] = (),
+) -> VerifyReport:
+    kinds = set(managed)
+    wanted = [r for r in desired if r.kind in kinds]
+    live = await provider.read(kinds, wanted)
+    report = VerifyReport(compare_resources(wanted, live))
+    for login in password_logins:
+        outcome = await provider.authenticate(login.email, login.password)
+        report.checks.append(
+            Check(f"password login {login.email}", outcome.ok, outcome.detail, kind="login")
+        )
+    return report

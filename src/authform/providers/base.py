@@ -1,0 +1,98 @@
+"""The contract between the engine and a provider.
+
+The engine never sees HTTP and a provider never sees YAML: a provider reads live resources in
+the canonical shapes of ``authform.resources`` and carries out single changes. What a provider
+cannot do through its API is declared in ``support`` so the engine can turn those changes into
+``manual`` steps in the plan, before anything is written, instead of failing halfway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from authform.resources import Kind, Resource
+
+
+@dataclass(frozen=True)
+class KindSupport:
+    """What a provider's API can do with one kind.
+
+    ``immutable_fields`` are fields the API cannot update in place: a change to one of them is
+    planned as a replace (delete + create) when the kind can be deleted, else as a manual step.
+    ``manual`` means the provider has no API for the kind at all (dashboard only); the engine
+    plans every change to it as a manual step and ``verify`` checks it by probing.
+    """
+
+    create: bool = True
+    update: bool = True
+    delete: bool = True
+    immutable_fields: frozenset[str] = frozenset()
+    manual: bool = False
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Outcome of checking, without writing, that a manual step was carried out."""
+
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class ProviderCapabilities:
+    name: str
+    support: Mapping[Kind, KindSupport] = field(default_factory=dict)
+
+    def supports(self, kind: Kind) -> KindSupport | None:
+        return self.support.get(kind)
+
+
+class ProviderError(Exception):
+    """An API call failed. The message names the call and the provider's own explanation.
+
+    It never contains credentials: providers build it from the response, not the request.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+
+class Provider(Protocol):
+    capabilities: ProviderCapabilities
+
+    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        """Live resources of ``kinds``. ``desired`` lets probe-only kinds (social connections)
+        check just what the manifest names, and lets user reads look up candidates."""
+        ...
+
+    async def create(self, desired: Resource) -> Resource:
+        """Create one resource and return it as live (with ``provider_id``)."""
+        ...
+
+    async def update(self, live: Resource, desired: Resource) -> Resource: ...
+
+    async def delete(self, live: Resource) -> None: ...
+
+    def manual_instructions(
+        self, desired: Resource | None, live: Resource | None
+    ) -> list[str]:
+        """Exact dashboard steps a person must take for a change the API cannot make."""
+        ...
+
+    async def authenticate(self, email: str, password: str) -> ProbeResult:
+        """Sign a canary user in with a password (verify's login check)."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,292 @@
+"""One async HTTP client per provider: auth, HTTPS policy, rate limiting, retries, pagination.
+
+Everything about talking HTTP well lives here so each provider module is only the mapping
+between its API's shapes and authform's canonical resources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from authform.providers.base import ProviderError
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure_base_url(base_url: str) -> str:
+    """Credentials only ever travel over HTTPS; plain HTTP is allowed to loopback emulators."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https":
+        return base_url.rstrip("/")
+    if parts.scheme == "http" and parts.hostname and is_loopback_host(parts.hostname):
+        return base_url.rstrip("/")
+    raise ProviderError(
+        f"refusing to send credentials to {parts.scheme}://{parts.hostname}: "
+        "the API base URL must use https (plain http is allowed only for loopback emulators)"
+    )
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``requests`` started in any ``per_seconds`` window (a provider's documented limit)."""
+
+    requests: int
+    per_seconds: float
+
+
+class WindowLimiter:
+    """Sliding-window limiter: waits until starting one more request keeps within the limit.
+
+    A sliding window (rather than a token bucket with burst) never exceeds the documented
+    "N per window" however requests line up, so a full-speed import stays just under the
+    server's limit instead of bouncing off it. ``pause`` holds every caller when the server
+    answers 429 anyway (another client sharing the key, a different window alignment).
+    """
+
+    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._starts: deque[float] = deque()
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                if now < self._paused_until:
+                    await asyncio.sleep(self._paused_until - now)
+                    continue
+                window_start = now - self.limit.per_seconds
+                while self._starts and self._starts[0] <= window_start:
+                    self._starts.popleft()
+                if len(self._starts) < self.limit.requests:
+                    self._starts.append(now)
+                    return
+                await asyncio.sleep(self._starts[0] - window_start)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff, so parallel workers don't retry in lockstep."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+ErrorDescriber = Callable[[httpx.Response], tuple[str | None, str]]
+LimiterChooser = Callable[[str, str], Sequence[WindowLimiter]]
+
+
+@dataclass
+class RequestStats:
+    """Counters the benchmarks and progress output read."""
+
+    requests: int = 0
+    writes: int = 0
+    retries: int = 0
+    throttled: int = 0
+
+
+class ApiClient:
+    """Async JSON client for one provider account.
+
+    ``headers`` returns auth headers (async so OAuth providers can fetch a token);
+    ``on_unauthorized`` lets such providers refresh once on 401. ``describe_error`` turns a
+    provider's error body into (code, message). ``limiters_for(method, path)`` names the
+    rate-limit windows a request counts against.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        provider_name: str,
+        headers: Callable[[], Awaitable[Mapping[str, str]]],
+        describe_error: ErrorDescriber,
+        limiters_for: LimiterChooser,
+        on_unauthorized: Callable[[], Awaitable[bool]] | None = None,
+        max_concurrency: int = 16,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        idempotency_header: str | None = "Idempotency-Key",
+        request_id_header: str = "x-request-id",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = require_secure_base_url(base_url)
+        self.provider_name = provider_name
+        self._headers = headers
+        self._describe_error = describe_error
+        self._limiters_for = limiters_for
+        self._on_unauthorized = on_unauthorized
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._retry = retry or RetryPolicy()
+        self._idempotency_header = idempotency_header
+        self._request_id_header = request_id_header
+        self.stats = RequestStats()
+        self._client = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
+            headers={"User-Agent": "authform", "Accept": "application/json"},
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        expected: Sequence[int] = (200, 201, 202, 204),
+        follow: bool = False,
+    ) -> httpx.Response:
+        """Send one logical request, retrying what is safe to retry.
+
+        Creates carry one Idempotency-Key across all their attempts, so a retry after a
+        dropped connection cannot create the same thing twice.
+        """
+        method = method.upper()
+        extra: dict[str, str] = {}
+        if method == "POST" and self._idempotency_header:
+            extra[self._idempotency_header] = str(uuid.uuid4())
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            for limiter in self._limiters_for(method, path):
+                await limiter.acquire()
+            headers = {**(await self._headers()), **extra}
+            try:
+                async with self._semaphore:
+                    self.stats.requests += 1
+                    if method in WRITE_METHODS:
+                        self.stats.writes += 1
+                    response = await self._client.request(
+                        method, path, params=params, json=json, data=data, headers=headers
+                    )
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if attempt >= self._retry.max_attempts:
+                    raise ProviderError(
+                        f"{self.provider_name}: {method} {path} failed after {attempt} attempts: "
+                        f"{type(exc).__name__}"
+                    ) from None
+                self.stats.retries += 1
+                await asyncio.sleep(self._retry.backoff(attempt))
+                continue
+
+            if response.status_code == 401 and self._on_unauthorized and not refreshed:
+                refreshed = await self._on_unauthorized()
+                if refreshed:
+                    continue
+            if response.status_code in RETRYABLE_STATUSES and attempt < self._retry.max_attempts:
+                self.stats.retries += 1
+                delay = self._retry.backoff(attempt)
+                if response.status_code == 429:
+                    self.stats.throttled += 1
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+                    if retry_after is not None:
+                        delay = min(retry_after, self._retry.max_retry_after) + random.uniform(0, 0.25)
+                    for limiter in self._limiters_for(method, path):
+                        limiter.pause(delay)
+                await asyncio.sleep(delay)
+                continue
+            if response.status_code in expected or (follow and 300 <= response.status_code < 400):
+                return response
+            raise self._error(method, path, response)
+
+    def _error(self, method: str, path: str, response: httpx.Response) -> ProviderError:
+        try:
+            code, message = self._describe_error(response)
+        except Exception:  # a non-JSON error page must still give a readable error
+            code, message = None, response.text[:200] or response.reason_phrase
+        request_id = response.headers.get(self._request_id_header)
+        detail = f"{self.provider_name}: {method} {path} → HTTP {response.status_code}"
+        if code:
+            detail += f" {code}"
+        detail += f": {message}"
+        if request_id:
+            detail += f" (request id {request_id})"
+        return ProviderError(detail, status=response.status_code, code=code, request_id=request_id)
+
+    async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return (await self.request("GET", path, params=params)).json()
+
+    async def send_json(self, method: str, path: str, body: Any = None) -> Any:
+        response = await self.request(method, path, json=body)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    async def paginate_cursor(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        limit: int = 100,
+        data_key: str = "data",
+        next_cursor: Callable[[Any], str | None],
+        cursor_param: str = "after",
+    ) -> AsyncIterator[Any]:
+        """Walk a cursor-paginated list, yielding items; stops when the cursor runs out."""
+        query = {**(params or {}), "limit": limit}
+        while True:
+            page = await self.get_json(path, query)
+            for item in page.get(data_key) or []:
+                yield item
+            cursor = next_cursor(page)
+            if not cursor:
+                return
+            query = {**query, cursor_param: cursor}

@@ -1,0 +1,70 @@
+"""Machine-readable renderings; also the saved-plan format read by ``apply plan.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authform.engine.apply import ApplyResult
+from authform.engine.plan import Action, Change, Plan
+from authform.engine.verify import VerifyReport
+from authform.render.values import create_only_summary, masked
+
+PLAN_FORMAT_VERSION = 1
+
+
+def change_to_json(change: Change) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "action": change.action.value,
+        "address": change.address,
+        "kind": change.kind.value,
+        "key": change.key,
+        "fields": [
+            {"path": f.path, "old": masked(f.path, f.old), "new": masked(f.path, f.new)}
+            for f in change.fields
+        ],
+    }
+    if change.desired is not None and change.desired.create_only:
+        item["write_only"] = create_only_summary(change.desired.create_only)
+    if change.instructions:
+        item["instructions"] = list(change.instructions)
+    if change.blocked:
+        item["blocked"] = change.blocked
+    if change.note:
+        item["note"] = change.note
+    return item
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": PLAN_FORMAT_VERSION,
+        "provider": plan.provider,
+        "environment": plan.environment,
+        "managed": [k.value for k in plan.managed],
+        "live_fingerprint": plan.live_fingerprint,
+        "plan_digest": plan.digest(),
+        "refusals": plan.refusals,
+        "forced": plan.forced,
+        "summary": {a.value: plan.count(a) for a in Action}
+        | {"blocked": sum(1 for c in plan.changes if c.blocked)},
+        "changes": [change_to_json(c) for c in plan.changes],
+    }
+
+
+def apply_to_json(result: ApplyResult) -> dict[str, Any]:
+    return {
+        "applied": [c.address for c in result.applied],
+        "failed": [{"address": c.address, "error": e} for c, e in result.failed],
+        "not_attempted": [c.address for c in result.not_attempted],
+        "manual_pending": [c.address for c in result.manual_pending],
+        "manual_done": [c.address for c in result.manual_done],
+        "blocked": [c.address for c in result.blocked],
+    }
+
+
+def verify_to_json(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "checks": [
+            {"name": c.name, "ok": c.ok, "detail": c.detail, "kind": c.kind} for c in report.checks
+        ],
+    }

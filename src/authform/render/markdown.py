@@ -1,0 +1,53 @@
+"""Markdown rendering for pull-request comments and GitHub step summaries."""
+
+from __future__ import annotations
+
+from authform.engine.plan import Action, Plan
+from authform.render.summary import plan_counts, plan_headline
+from authform.render.values import change_fields
+
+MARKER = "<!-- authform-plan -->"  # lets CI find and update its own comment in place
+
+ICONS = {
+    Action.CREATE: "➕",
+    Action.UPDATE: "✏️",
+    Action.REPLACE: "♻️",
+    Action.DELETE: "🗑️",
+    Action.MANUAL: "🖐️",
+}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_plan_markdown(plan: Plan) -> str:
+    lines = [MARKER, f"### {plan_headline(plan)}", "", f"**{plan_counts(plan)}**", ""]
+    for refusal in plan.refusals:
+        prefix = "⚠️ Forced" if plan.forced else "⛔ Refused"
+        lines.append(f"> {prefix}: {refusal}")
+    if plan.refusals:
+        lines.append("")
+    if plan.changes:
+        lines += ["| | resource | detail |", "|---|---|---|"]
+        for change in plan.changes:
+            rows = [f"`{name}`: {text}" for name, text in change_fields(change)]
+            if change.action is Action.DELETE:
+                rows = []
+            if change.blocked:
+                rows.insert(0, f"**not applied:** {change.blocked}")
+            elif change.note:
+                rows.insert(0, f"_{change.note}_")
+            detail = "<br>".join(_cell(r) for r in rows)
+            lines.append(
+                f"| {ICONS[change.action]} {change.action.value} | `{_cell(change.address)}` "
+                f"| {detail} |"
+            )
+        manual = [c for c in plan.changes if c.instructions]
+        if manual:
+            lines += ["", "#### Manual steps", ""]
+            for change in manual:
+                lines.append(f"**`{change.address}`**")
+                lines += [f"{n}. {_cell(s)}" for n, s in enumerate(change.instructions, 1)]
+                lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

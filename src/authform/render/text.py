@@ -1,0 +1,106 @@
+"""Terminal rendering: Terraform-style ``+ ~ - -/+ !`` lines with field-level detail.
+
+Colour only when writing to a terminal and NO_COLOR is unset (https://no-color.org).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from authform.engine.apply import ApplyResult
+from authform.engine.plan import Action, Change, Plan
+from authform.engine.verify import VerifyReport
+from authform.render.summary import plan_counts, plan_headline
+from authform.render.values import change_fields
+
+COLOURS = {
+    Action.CREATE: "32",
+    Action.UPDATE: "33",
+    Action.REPLACE: "35",
+    Action.DELETE: "31",
+    Action.MANUAL: "36",
+}
+
+
+def use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class Painter:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
+
+
+def render_change(change: Change, paint: Painter) -> list[str]:
+    head = f"  {paint(change.action.symbol, COLOURS[change.action])} {change.address}"
+    if change.blocked:
+        head += f"  [not applied: {change.blocked}]"
+    elif change.note:
+        head += f"  ({change.note})"
+    lines = [head]
+    rows = change_fields(change)
+    if change.action is Action.DELETE:
+        rows = []  # the address says it all; the old values are noise
+    width = max((len(name) for name, _ in rows), default=0)
+    lines += [f"      {name.ljust(width)} : {text}" for name, text in rows]
+    lines += [f"      {n}. {step}" for n, step in enumerate(change.instructions, 1)]
+    return lines
+
+
+def render_plan(plan: Plan, *, colour: bool = False) -> str:
+    paint = Painter(colour)
+    lines = [plan_headline(plan)]
+    managed = ", ".join(k.plural for k in plan.managed) or "nothing"
+    lines.append(f"Managed kinds: {managed}")
+    lines.append("")
+    for change in plan.changes:
+        lines += render_change(change, paint)
+    if plan.changes:
+        lines.append("")
+    for refusal in plan.refusals:
+        label = "Forced past safety threshold" if plan.forced else "Refused"
+        lines.append(paint(f"{label}: {refusal}", "31;1"))
+    lines.append(plan_counts(plan))
+    return "\n".join(lines) + "\n"
+
+
+def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
+    paint = Painter(colour)
+    lines = [f"Applied {len(result.applied)} change(s)."]
+    for change, error in result.failed:
+        lines.append(paint(f"  FAILED {change.address}: {error}", "31"))
+    if result.not_attempted:
+        lines.append(
+            "Not attempted (an earlier step failed): "
+            + ", ".join(c.address for c in result.not_attempted)
+        )
+    for change in result.manual_done:
+        lines.append(f"  done on the emulated dashboard: {change.address}")
+    if result.manual_pending:
+        lines.append("Manual steps still to do (authform cannot make these changes):")
+        for change in result.manual_pending:
+            lines.append(f"  ! {change.address}")
+            lines += [f"      {n}. {s}" for n, s in enumerate(change.instructions, 1)]
+    if result.blocked:
+        lines.append(
+            "Pending, not allowed by policy: " + ", ".join(c.address for c in result.blocked)
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_verify(report: VerifyReport, *, colour: bool = False) -> str:
+    paint = Painter(colour)
+    lines = []
+    for check in report.checks:
+        mark = paint("ok  ", "32") if check.ok else paint("FAIL", "31")
+        lines.append(f"  {mark} {check.name}: {check.detail}")
+    passed = sum(1 for c in report.checks if c.ok)
+    lines.append(f"Verify: {passed} of {len(report.checks)} checks passed.")
+    return "\n".join(lines) + "\n"

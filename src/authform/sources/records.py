@@ -1,0 +1,138 @@
+"""What every user-import source yields, whatever its file format or API.
+
+Records are as close to the source as possible (addresses as written, names untouched); all
+decisions (which email, whether a password imports) belong to ``authform.importing``, so a new
+source only has to fill these in. Each record carries ``origin`` ("users.csv:row 12") so every
+message about it can point at the place to fix.
+
+Secrets ride in ``SensitiveText`` values: they behave as plain strings for the code that must
+send them, but their ``repr`` is masked, so a record, a ``Resource`` holding a password hash, a
+failing test's assertion output or a debug log never shows one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+class SensitiveText(str):
+    """A secret string (TOTP secret, password digest) whose ``repr`` never shows the value.
+
+    A ``str`` subclass rather than a wrapper so JSON encoding and HTTP clients send the real
+    value without unwrapping; only ``repr`` (used by dataclass reprs, logs, pytest) is masked.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "(sensitive)"
+
+
+class BcryptHash(SensitiveText):
+    """A bcrypt digest ready to send as ``password_hash``; shown as ``bcrypt hash (set)``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "bcrypt hash (set)"
+
+
+@dataclass(frozen=True)
+class PasswordDigest:
+    """A password digest as exported, with the hasher the source named ("" when unnamed)."""
+
+    hasher: str
+    value: SensitiveText = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"{_hasher_label(self.hasher)} hash (set)"
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
+def _hasher_label(hasher: str) -> str:
+    # The hasher cell could hold anything after a column shift; only show it if it looks like
+    # a hasher name, never a digest.
+    ok = 0 < len(hasher) <= 40 and all(c.isalnum() or c in "_-" for c in hasher)
+    return hasher if ok else "password"
+
+
+@dataclass(frozen=True)
+class SourceEmail:
+    """One email address of a user, as written in the source."""
+
+    address: str
+    verified: bool
+
+
+@dataclass(frozen=True)
+class SourceUser:
+    """One user of the source.
+
+    ``primary_email`` is the address the source marks as primary, or ``None`` when the format
+    has no such flag (the older JSON export): the importer must then guess and say so.
+    ``sms_second_factor`` and ``totp_enabled`` only say whether the user must re-enroll a
+    second factor; ``totp_secret`` is kept (masked) for targets able to import it.
+    """
+
+    id: str
+    origin: str
+    first_name: str = ""
+    last_name: str = ""
+    username: str = ""
+    emails: tuple[SourceEmail, ...] = ()
+    primary_email: str | None = None
+    phone_numbers: tuple[str, ...] = ()
+    sms_second_factor: bool = False
+    totp_enabled: bool = False
+    totp_secret: SensitiveText | None = None
+    password: PasswordDigest | None = None
+
+
+@dataclass(frozen=True)
+class SourceOrganization:
+    """One organization of the source, with its public metadata as exported."""
+
+    id: str
+    origin: str
+    name: str
+    slug: str | None = None
+    public_metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceMembership:
+    """One user's membership of one organization, with the source's role key."""
+
+    user_id: str
+    organization_id: str
+    role: str
+    origin: str
+    id: str = ""
+
+
+RecordKind = Literal["user", "organization", "membership"]
+
+
+@dataclass(frozen=True)
+class MalformedRecord:
+    """A record the source could not read (wrong column count, broken JSON, no id).
+
+    Yielded in the stream in place of the record so it is reported in source order and the
+    rest of the export still imports. ``source_id`` is set when the id could still be read,
+    so memberships of that user or organization can say why they are skipped.
+    ``problem`` never quotes the record's content: it may hold a password digest.
+    """
+
+    kind: RecordKind
+    origin: str
+    problem: str
+    source_id: str | None = None
+
+
+UserRecord = SourceUser | MalformedRecord
+OrganizationRecord = SourceOrganization | MalformedRecord
+MembershipRecord = SourceMembership | MalformedRecord

@@ -1,0 +1,179 @@
+"""The steps every command shares: load the manifest, connect, read live state, plan.
+
+The CLI maps outcomes to exit codes; this module holds no presentation and no exit codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from authform.engine.apply import ManualExecutor
+from authform.engine.plan import Change, Plan, Policy, plan_changes
+from authform.engine.verify import PasswordLogin
+from authform.manifest import LoadedManifest, desired_resources, load_manifest, managed_kinds
+from authform.providers.base import Provider, ProviderError
+from authform.providers.registry import Connection, build_provider
+from authform.resources import Kind, Resource
+
+EMULATOR_STATE_DIR = Path(".authform")
+EMULATOR_API_KEY = "sk_test_authform_emulator"
+EMULATOR_CLIENT_ID = "client_authform_emulator"
+
+
+class StalePlanError(Exception):
+    """A saved plan no longer matches the live state or the manifest."""
+
+
+@dataclass
+class Session:
+    loaded: LoadedManifest
+    provider: Provider
+    desired: list[Resource]
+    managed: set[Kind]
+    environment: str | None
+    manual_executor: ManualExecutor | None = None
+
+    @property
+    def policy(self) -> Policy:
+        policy = self.loaded.manifest.policy
+        return Policy(
+            allow_delete=policy.allow_delete,
+            max_delete_percent=policy.max_delete_percent,
+            max_update_percent=policy.max_update_percent,
+            threshold_min_existing=policy.threshold_min_existing,
+        )
+
+    def password_logins(self) -> list[PasswordLogin]:
+        verify = self.loaded.manifest.verify
+        if verify is None:
+            return []
+        return [
+            PasswordLogin(login.email, login.password.get_secret_value())
+            for login in verify.password_logins
+        ]
+
+    async def plan(self, *, force: bool = False) -> Plan:
+        live = await self.provider.read(self.managed, self.desired)
+        return plan_changes(
+            self.desired,
+            live,
+            managed=self.managed,
+            capabilities=self.provider.capabilities,
+            policy=self.policy,
+            manual_instructions=self.provider.manual_instructions,
+            environment=self.environment,
+            force=force,
+        )
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+@asynccontextmanager
+async def open_session(
+    manifest_path: str | Path, *, emulate: bool = False, environment: str | None = None
+) -> AsyncIterator[Session]:
+    """Load and validate the manifest (no network before it is valid), then connect."""
+    loaded = load_manifest(manifest_path, emulate=emulate)
+    manifest = loaded.manifest
+    target = manifest.target
+    emulator = None
+    manual_executor: ManualExecutor | None = None
+    if emulate:
+        emulator = await asyncio.to_thread(start_embedded_emulator, target.provider)
+        connection = Connection(target.provider, emulator.api_key, emulator.client_id, emulator.url)
+        manual_executor = _emulated_dashboard(emulator)
+    else:
+        connection = Connection(
+            target.provider, _secret(target.api_key), target.client_id, target.base_url
+        )
+    provider = build_provider(connection)
+    try:
+        yield Session(
+            loaded=loaded,
+            provider=provider,
+            desired=desired_resources(manifest),
+            managed=managed_kinds(manifest),
+            environment=environment,
+            manual_executor=manual_executor,
+        )
+    finally:
+        await provider.aclose()
+        if emulator is not None:
+            await asyncio.to_thread(emulator.stop)
+
+
+def start_embedded_emulator(provider: str) -> Any:
+    """The provider's emulator on a loopback port, with state kept in ``.authform/``."""
+    from authform.emulators.server import start_emulator
+
+    EMULATOR_STATE_DIR.mkdir(exist_ok=True)
+    return start_emulator(
+        provider,
+        db_path=EMULATOR_STATE_DIR / f"{provider}.sqlite3",
+        api_key=EMULATOR_API_KEY,
+        client_id=EMULATOR_CLIENT_ID,
+    )
+
+
+def _emulated_dashboard(emulator: Any) -> ManualExecutor:
+    """Under --emulate there is no dashboard to click, so apply performs manual steps on the
+    emulator's dashboard-only state; against a real provider they stay manual."""
+
+    async def execute(change: Change) -> None:
+        if change.kind is Kind.SOCIAL_CONNECTION:
+            client_id = change.desired.spec["client_id"] if change.desired else None
+            await asyncio.to_thread(emulator.set_social_connection, change.key, client_id)
+            return
+        raise ProviderError(f"{change.address}: no emulated dashboard step for this change")
+
+    return execute
+
+
+# ---- saved plans ----------------------------------------------------------------------------
+
+
+def save_plan(path: Path, plan_json: dict[str, Any], manifest_path: str | Path) -> None:
+    document = {**plan_json, "manifest": str(manifest_path)}
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def read_saved_plan(path: Path) -> dict[str, Any] | None:
+    """The saved plan at ``path``, or None when ``path`` is not a saved plan (a manifest)."""
+    if path.is_dir() or path.suffix != ".json":
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StalePlanError(f"{path}: not a readable saved plan ({exc})") from None
+    if not isinstance(document, dict) or "plan_digest" not in document:
+        raise StalePlanError(f"{path}: not a saved plan (no plan_digest); run `authform plan --out`")
+    return document
+
+
+def check_saved_plan(saved: dict[str, Any], fresh: Plan) -> None:
+    """Apply exactly what was reviewed: refuse if anything moved since ``plan --out``."""
+    if saved.get("live_fingerprint") != fresh.live_fingerprint:
+        raise StalePlanError(
+            "the provider's live state changed since this plan was made; "
+            "run `authform plan --out` again and review the new plan"
+        )
+    if saved.get("plan_digest") != fresh.digest():
+        raise StalePlanError(
+            "the manifest (or a variable it reads) changed since this plan was made, so the "
+            "changes differ from the reviewed ones; run `authform plan --out` again"
+        )
+    if saved.get("environment") != fresh.environment:
+        raise StalePlanError(
+            f"this plan was made for environment {saved.get('environment')!r}, "
+            f"not {fresh.environment!r}"
+        )
