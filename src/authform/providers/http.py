@@ -85,7 +85,8 @@ class WindowLimiter:
                 if len(self._starts) < self.limit.requests:
                     self._starts.append(now)
                     return
-                await asyncio.sleep(self._starts[0] - window_start)
+                # A floor on the wait keeps float rounding from spinning on a zero sleep.
+                await asyncio.sleep(max(self._starts[0] - window_start, 0.001))
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)

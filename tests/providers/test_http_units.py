@@ -1,0 +1,95 @@
+"""The HTTP client's pure parts: URL policy, Retry-After parsing, the sliding window."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+
+import pytest
+
+from authform.providers.base import ProviderError
+from authform.providers.http import (
+    RateLimit,
+    RetryPolicy,
+    WindowLimiter,
+    parse_retry_after,
+    require_secure_base_url,
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.workos.com", "http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"],
+)
+def test_https_or_loopback_is_accepted(url):
+    assert require_secure_base_url(url + "/") == url
+
+
+@pytest.mark.parametrize("url", ["http://api.workos.com", "http://10.0.0.5", "ftp://x"])
+def test_plain_http_to_a_remote_host_is_refused(url):
+    with pytest.raises(ProviderError, match="must use https"):
+        require_secure_base_url(url)
+
+
+def test_retry_after_seconds_and_http_date():
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    future = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= parse_retry_after(future) <= 31
+    past = email.utils.formatdate(time.time() - 30, usegmt=True)
+    assert parse_retry_after(past) == 0.0
+
+
+def test_backoff_is_jittered_and_capped():
+    policy = RetryPolicy(base_delay=1, max_delay=8)
+    for attempt in range(1, 10):
+        delay = policy.backoff(attempt)
+        ceiling = min(8, 2 ** (attempt - 1))
+        assert ceiling / 2 <= delay <= ceiling
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_window_limiter_never_starts_more_than_the_limit_in_any_window(monkeypatch):
+    clock = FakeClock()
+    starts: list[float] = []
+
+    async def fake_sleep(seconds):
+        clock.now += seconds
+
+    monkeypatch.setattr("authform.providers.http.asyncio.sleep", fake_sleep)
+    limiter = WindowLimiter(RateLimit(5, 1.0), clock=clock)
+
+    async def run():
+        for _ in range(23):
+            await limiter.acquire()
+            starts.append(clock.now)
+            clock.now += 0.01
+
+    asyncio.run(run())
+    for i, start in enumerate(starts):
+        in_window = [s for s in starts[i:] if s < start + 1.0]
+        assert len(in_window) <= 5
+    # and it does not wait longer than needed: 23 starts at 5/s take a little over 4 s
+    assert 4.0 <= starts[-1] <= 4.5
+
+
+def test_window_limiter_pause_holds_callers(monkeypatch):
+    clock = FakeClock()
+
+    async def fake_sleep(seconds):
+        clock.now += seconds
+
+    monkeypatch.setattr("authform.providers.http.asyncio.sleep", fake_sleep)
+    limiter = WindowLimiter(RateLimit(100, 1.0), clock=clock)
+    limiter.pause(3.0)
+    asyncio.run(limiter.acquire())
+    assert clock.now >= 3.0
