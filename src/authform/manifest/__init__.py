@@ -1,0 +1,55 @@
+"""Manifests: YAML in, validated ``Manifest`` and desired ``Resource``s out.
+
+Everything a command needs to read a manifest is re-exported here; the submodules are
+implementation detail.
+"""
+
+from authform.manifest.desired import desired_resources, managed_kinds
+from authform.manifest.diagnostics import Diagnostic, Location, ManifestError
+from authform.manifest.loader import LoadedManifest, find_manifest_files, load_manifest
+from authform.manifest.models import (
+    ClerkApiSource,
+    ClerkCsvSource,
+    ClerkJsonSource,
+    Domain,
+    Manifest,
+    Organization,
+    PasswordLogin,
+    Permission,
+    Policy,
+    Role,
+    SocialConnection,
+    Target,
+    Users,
+    Verify,
+)
+from authform.manifest.schema import SCHEMA_PATH, manifest_json_schema, render_schema, write_schema
+
+__all__ = [
+    "SCHEMA_PATH",
+    "ClerkApiSource",
+    "ClerkCsvSource",
+    "ClerkJsonSource",
+    "Diagnostic",
+    "Domain",
+    "LoadedManifest",
+    "Location",
+    "Manifest",
+    "ManifestError",
+    "Organization",
+    "PasswordLogin",
+    "Permission",
+    "Policy",
+    "Role",
+    "SocialConnection",
+    "Target",
+    "Users",
+    "Verify",
+    "desired_resources",
+    "find_manifest_files",
+    "load_manifest",
+    "managed_kinds",
+    "manifest_json_schema",
+    "render_schema",
+    "write_schema",
+]

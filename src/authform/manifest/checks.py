@@ -1,0 +1,225 @@
+"""Checks that span items, files or sections: duplicates, references, credentials.
+
+Pydantic validates one value at a time and stops at the first broken field of a model, so
+these run separately on the merged data, item by item, skipping values the models will reject
+anyway. That way one run reports both a typo in a role's name and the role's undefined
+permission, and a broken item never causes a second, misleading error elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from authform.manifest.diagnostics import (
+    DataPath,
+    Diagnostic,
+    Location,
+    did_you_mean,
+    format_path,
+    list_names,
+    show,
+)
+from authform.manifest.models import (
+    check_organization_key,
+    check_permission_slug,
+    check_redirect_uri,
+    check_role_slug,
+    check_social_provider,
+    normalize_cors_origin,
+    normalize_domain,
+)
+from authform.manifest.positions import SourceMap
+
+# Credentials each provider cannot work without (the emulator supplies its own).
+_REQUIRED_TARGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
+    "workos": (("api_key", "the WorkOS secret key, sk_..."),),
+    "clerk": (("api_key", "the Clerk secret key, sk_..."),),
+    "scalekit": (
+        ("api_key", "the Scalekit client secret"),
+        ("client_id", "the Scalekit client id"),
+        ("base_url", "your Scalekit environment URL"),
+    ),
+    "kavachos": (
+        ("api_key", "the KavachOS token, kv_..."),
+        ("base_url", "where your app serves the KavachOS API"),
+    ),
+}
+
+Normalizer = Callable[[str], str]
+
+
+class _Reporter:
+    def __init__(self, source: SourceMap, fallback: Location) -> None:
+        self.source = source
+        self.fallback = fallback
+        self.diagnostics: list[Diagnostic] = []
+
+    def where(self, path: DataPath) -> Location:
+        return self.source.nearest(path, self.fallback)
+
+    def error(self, path: DataPath, message: str) -> None:
+        shown = format_path(self.source.display(path))
+        text = f"{shown}: {message}" if shown else message
+        self.diagnostics.append(Diagnostic.at(self.where(path), text))
+
+
+def check_manifest(
+    data: dict[str, Any],
+    source: SourceMap,
+    *,
+    fallback: Location,
+    check_references: bool = True,
+    emulate: bool = False,
+) -> list[Diagnostic]:
+    """All cross-item problems. ``check_references`` is off when a file failed to parse,
+    since the definitions a reference needs may be in that file."""
+    report = _Reporter(source, fallback)
+    permissions = _unique(report, data, "permissions", "slug", check_permission_slug, "permission")
+    roles = _unique(report, data, "roles", "slug", check_role_slug, "role")
+    _unique(report, data, "organizations", "key", check_organization_key, "organization")
+    _unique(report, data, "redirect_uris", None, check_redirect_uri, "redirect URI")
+    _unique(report, data, "cors_origins", None, normalize_cors_origin, "CORS origin")
+    _unique(
+        report, data, "social_connections", "provider", check_social_provider, "social connection"
+    )
+    _unique_domains(report, data)
+    _role_permissions(report, data, permissions if check_references else None)
+    _role_map(report, data, roles if check_references else None)
+    if not emulate:
+        _target_credentials(report, data)
+    return report.diagnostics
+
+
+def _valid(normalize: Normalizer, value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return normalize(value)
+    except ValueError:
+        return None
+
+
+def _items(data: dict[str, Any], section: str) -> Iterator[tuple[int, Any]]:
+    items = data.get(section)
+    if isinstance(items, list):
+        yield from enumerate(items)
+
+
+def _unique(
+    report: _Reporter,
+    data: dict[str, Any],
+    section: str,
+    field: str | None,
+    normalize: Normalizer,
+    noun: str,
+) -> dict[str, DataPath] | None:
+    """Report repeated keys in a list section; return the valid keys defined (``None`` when
+    the section is absent, i.e. unmanaged)."""
+    if section not in data:
+        return None
+    first: dict[str, DataPath] = {}
+    for index, item in _items(data, section):
+        if field is None:
+            path: DataPath = (section, index)
+            raw = item
+        else:
+            if not isinstance(item, dict):
+                continue
+            path = (section, index, field)
+            raw = item.get(field)
+        key = _valid(normalize, raw)
+        if key is None:
+            continue
+        if key in first:
+            report.error(
+                path, f"duplicate {noun} {show(key)} (first defined at {report.where(first[key])})"
+            )
+        else:
+            first[key] = path
+    return first
+
+
+def _unique_domains(report: _Reporter, data: dict[str, Any]) -> None:
+    """A domain identifies one organization (SSO routing, auto-join): it may appear once."""
+    first: dict[str, tuple[DataPath, str]] = {}
+    for org_index, org in _items(data, "organizations"):
+        if not isinstance(org, dict) or not isinstance(org.get("domains"), list):
+            continue
+        key = org.get("key")
+        org_key = key if isinstance(key, str) else f"organizations[{org_index}]"
+        for index, entry in enumerate(org["domains"]):
+            if not isinstance(entry, dict):
+                continue
+            path: DataPath = ("organizations", org_index, "domains", index, "domain")
+            domain = _valid(normalize_domain, entry.get("domain"))
+            if domain is None:
+                continue
+            if domain not in first:
+                first[domain] = (path, org_key)
+                continue
+            first_path, owner = first[domain]
+            first_at = report.where(first_path)
+            if first_path[1] == org_index:
+                message = f"duplicate domain {show(domain)} (first defined at {first_at})"
+            else:
+                message = (
+                    f"domain {show(domain)} already belongs to organization {show(owner)} "
+                    f"(at {first_at})"
+                )
+            report.error(path, message)
+
+
+def _role_permissions(
+    report: _Reporter, data: dict[str, Any], defined: dict[str, DataPath] | None
+) -> None:
+    for role_index, role in _items(data, "roles"):
+        if not isinstance(role, dict) or not isinstance(role.get("permissions"), list):
+            continue
+        seen: dict[str, DataPath] = {}
+        for index, raw in enumerate(role["permissions"]):
+            path: DataPath = ("roles", role_index, "permissions", index)
+            slug = _valid(check_permission_slug, raw)
+            if slug is None:
+                continue
+            if slug in seen:
+                first_at = report.where(seen[slug])
+                report.error(path, f"permission {show(slug)} is listed twice (first at {first_at})")
+                continue
+            seen[slug] = path
+            if defined is not None and slug not in defined:
+                report.error(path, _undefined("permission", slug, defined))
+
+
+def _role_map(report: _Reporter, data: dict[str, Any], defined: dict[str, DataPath] | None) -> None:
+    users = data.get("users")
+    if (
+        defined is None
+        or not isinstance(users, dict)
+        or not isinstance(users.get("role_map"), dict)
+    ):
+        return
+    for source_role, raw in users["role_map"].items():
+        slug = _valid(check_role_slug, raw)
+        if slug is not None and slug not in defined:
+            report.error(("users", "role_map", source_role), _undefined("role", slug, defined))
+
+
+def _undefined(noun: str, name: str, defined: dict[str, DataPath]) -> str:
+    if not defined:
+        return f"unknown {noun} {show(name)} (no {noun}s are defined)"
+    hint = did_you_mean(name, defined)
+    return f"unknown {noun} {show(name)} (defined: {list_names(defined)}){hint}"
+
+
+def _target_credentials(report: _Reporter, data: dict[str, Any]) -> None:
+    target = data.get("target")
+    if not isinstance(target, dict):
+        return
+    provider = target.get("provider")
+    for key, what in _REQUIRED_TARGET_KEYS.get(provider if isinstance(provider, str) else "", ()):
+        if target.get(key) is None:
+            report.error(
+                ("target",),
+                f"missing required key {show(key)} for provider {show(provider)} ({what})",
+            )

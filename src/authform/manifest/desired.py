@@ -1,0 +1,119 @@
+"""The manifest as desired resources, in exactly the spec shapes providers read back.
+
+Providers build the same shapes from live data, so a plan is a comparison of equal-shaped
+dicts: anything not managed by the manifest (ids, timestamps, server defaults) never appears
+here, and secrets that cannot be read back (OAuth client secrets) are left out so they never
+cause a diff or reach a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from authform.manifest.models import (
+    Manifest,
+    Organization,
+    Permission,
+    Role,
+    SocialConnection,
+)
+from authform.resources import Kind, Resource, normalize_spec
+
+
+def managed_kinds(manifest: Manifest) -> set[Kind]:
+    """A section that is present, even empty, is managed; an absent one is left alone.
+
+    ``users:`` manages users and memberships both: they come from the same source.
+    """
+    kinds = {
+        kind
+        for kind, items in (
+            (Kind.PERMISSION, manifest.permissions),
+            (Kind.ROLE, manifest.roles),
+            (Kind.ORGANIZATION, manifest.organizations),
+            (Kind.REDIRECT_URI, manifest.redirect_uris),
+            (Kind.CORS_ORIGIN, manifest.cors_origins),
+            (Kind.SOCIAL_CONNECTION, manifest.social_connections),
+        )
+        if items is not None
+    }
+    if manifest.users is not None:
+        kinds |= {Kind.USER, Kind.MEMBERSHIP}
+    return kinds
+
+
+def desired_resources(manifest: Manifest) -> list[Resource]:
+    """Every resource the manifest declares, in kind order then manifest order.
+
+    Users and memberships come from the user-import source, not from here.
+    """
+    resources: list[Resource] = []
+    resources += _build(Kind.PERMISSION, manifest.permissions, permission_resource)
+    resources += _build(Kind.ROLE, manifest.roles, role_resource)
+    resources += _build(Kind.ORGANIZATION, manifest.organizations, organization_resource)
+    resources += _build(Kind.REDIRECT_URI, manifest.redirect_uris, redirect_uri_resource)
+    resources += _build(Kind.CORS_ORIGIN, manifest.cors_origins, cors_origin_resource)
+    resources += _build(
+        Kind.SOCIAL_CONNECTION, manifest.social_connections, social_connection_resource
+    )
+    return resources
+
+
+def _build(
+    kind: Kind, items: Iterable[Any] | None, make: Callable[[Any], Resource]
+) -> list[Resource]:
+    return [make(item) for item in items or ()]
+
+
+def _resource(kind: Kind, key: str, spec: dict[str, Any]) -> Resource:
+    return Resource(kind=kind, key=key, spec=normalize_spec(spec))
+
+
+def permission_resource(permission: Permission) -> Resource:
+    return _resource(
+        Kind.PERMISSION,
+        permission.slug,
+        {"slug": permission.slug, "name": permission.name, "description": permission.description},
+    )
+
+
+def role_resource(role: Role) -> Resource:
+    return _resource(
+        Kind.ROLE,
+        role.slug,
+        {
+            "slug": role.slug,
+            "name": role.name,
+            "description": role.description,
+            "permissions": sorted(role.permissions),
+        },
+    )
+
+
+def organization_resource(organization: Organization) -> Resource:
+    return _resource(
+        Kind.ORGANIZATION,
+        organization.key,
+        {
+            "name": organization.name,
+            "domains": [{"domain": d.domain, "state": d.state} for d in organization.domains],
+            "metadata": dict(organization.metadata),
+        },
+    )
+
+
+def redirect_uri_resource(uri: str) -> Resource:
+    return _resource(Kind.REDIRECT_URI, uri, {"uri": uri})
+
+
+def cors_origin_resource(origin: str) -> Resource:
+    return _resource(Kind.CORS_ORIGIN, origin, {"origin": origin})
+
+
+def social_connection_resource(connection: SocialConnection) -> Resource:
+    return _resource(
+        Kind.SOCIAL_CONNECTION,
+        connection.provider,
+        {"provider": connection.provider, "client_id": connection.client_id},
+    )
