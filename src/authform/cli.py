@@ -10,7 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
@@ -43,7 +43,7 @@ app = typer.Typer(
 T = TypeVar("T")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
@@ -54,9 +54,7 @@ ManifestPath = Annotated[
 ]
 EmulateOpt = Annotated[
     bool,
-    typer.Option(
-        "--emulate", help="Run against the embedded emulator of the manifest's provider."
-    ),
+    typer.Option("--emulate", help="Run against the embedded emulator of the manifest's provider."),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 ForceOpt = Annotated[
@@ -241,7 +239,8 @@ def drift(
 @app.command()
 def schema(
     write: Annotated[
-        bool, typer.Option("--write", help="Write schemas/authform.schema.json instead of printing.")
+        bool,
+        typer.Option("--write", help="Write schemas/authform.schema.json instead of printing."),
     ] = False,
 ) -> None:
     """Print (or write) the manifest's JSON Schema, for editors and CI."""
@@ -275,6 +274,7 @@ def emulator(
 ) -> None:
     """Serve a provider emulator on 127.0.0.1 until interrupted."""
     from authform.emulators.server import serve
+    from authform.emulators.workos import RateLimits
 
     db.parent.mkdir(parents=True, exist_ok=True)
     serve(
@@ -284,7 +284,7 @@ def emulator(
         api_key=api_key,
         client_id=client_id,
         seed=seed,
-        rate_limits_enabled=not no_rate_limit,
+        rate_limits=RateLimits.disabled() if no_rate_limit else None,
     )
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Kind(str, Enum):
-    """Resource kinds, declared in dependency order: creates run top to bottom, deletes bottom up."""
+class Kind(StrEnum):
+    """Resource kinds in dependency order: creates run top to bottom, deletes bottom up."""
 
     PERMISSION = "permission"
     ROLE = "role"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -90,6 +91,11 @@ async def open_session(
     manual_executor: ManualExecutor | None = None
     if emulate:
         emulator = await asyncio.to_thread(start_embedded_emulator, target.provider)
+        print(
+            f"Using the embedded {target.provider} emulator at {emulator.url} "
+            f"(state in {EMULATOR_STATE_DIR / (target.provider + '.sqlite3')}).",
+            file=sys.stderr,
+        )
         connection = Connection(target.provider, emulator.api_key, emulator.client_id, emulator.url)
         manual_executor = _emulated_dashboard(emulator)
     else:
@@ -156,7 +162,9 @@ def read_saved_plan(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError) as exc:
         raise StalePlanError(f"{path}: not a readable saved plan ({exc})") from None
     if not isinstance(document, dict) or "plan_digest" not in document:
-        raise StalePlanError(f"{path}: not a saved plan (no plan_digest); run `authform plan --out`")
+        raise StalePlanError(
+            f"{path}: not a saved plan (no plan_digest); run `authform plan --out`"
+        )
     return document
 
 

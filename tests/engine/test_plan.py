@@ -40,14 +40,14 @@ def org(key, name, domains=(), metadata=None, pid=None, unkeyed=False):
     return Resource(Kind.ORGANIZATION, key, spec, pid, observed={"unkeyed": unkeyed})
 
 
-def make_plan(desired, live, managed=None, policy=Policy(), force=False):
+def make_plan(desired, live, managed=None, policy=None, force=False):
     kinds = managed or {r.kind for r in [*desired, *live]}
     return plan_changes(
         desired,
         live,
         managed=kinds,
         capabilities=CAPS,
-        policy=policy,
+        policy=policy or Policy(),
         manual_instructions=instructions,
         force=force,
     )
@@ -73,8 +73,18 @@ def test_creates_follow_dependency_order_and_deletes_come_last_in_reverse():
 
 
 def test_update_names_each_changed_field_with_old_and_new():
-    desired = [org("acme", "Acme Inc", [{"domain": "acme.com", "state": "verified"}], {"tier": "gold"})]
-    live = [org("acme", "Acme", [{"domain": "acme.com", "state": "pending"}], {"tier": "silver", "x": "1"}, pid="org_1")]
+    desired = [
+        org("acme", "Acme Inc", [{"domain": "acme.com", "state": "verified"}], {"tier": "gold"})
+    ]
+    live = [
+        org(
+            "acme",
+            "Acme",
+            [{"domain": "acme.com", "state": "pending"}],
+            {"tier": "silver", "x": "1"},
+            pid="org_1",
+        )
+    ]
     (change,) = make_plan(desired, live).changes
     assert change.action is Action.UPDATE
     fields = {f.path: (f.old, f.new) for f in change.fields}
@@ -118,7 +128,9 @@ def test_a_field_the_api_cannot_update_is_a_replace():
 
 
 def test_dashboard_only_kinds_are_manual_and_absent_when_in_place():
-    desired = [Resource(Kind.SOCIAL_CONNECTION, "google", {"provider": "google", "client_id": "c1"})]
+    desired = [
+        Resource(Kind.SOCIAL_CONNECTION, "google", {"provider": "google", "client_id": "c1"})
+    ]
     (change,) = make_plan(desired, []).changes
     assert change.action is Action.MANUAL and change.instructions
     live = [Resource(Kind.SOCIAL_CONNECTION, "google", {"provider": "google", "client_id": "c1"})]

@@ -56,7 +56,9 @@ def test_text_plan_shows_actions_fields_and_manual_steps():
     assert '"ada@example.com"' in text
     assert "  ! social_connection.google" in text
     assert "1. Enable Google in the dashboard" in text
-    assert text.rstrip().endswith("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete, 1 manual.")
+    assert text.rstrip().endswith(
+        "Plan: 1 to create, 0 to update, 0 to replace, 0 to delete, 1 manual."
+    )
 
 
 def test_colour_only_on_a_tty_and_never_with_no_color(monkeypatch):

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -21,7 +21,7 @@ from authform.providers.base import ProviderCapabilities
 from authform.resources import Kind, Resource
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     REPLACE = "replace"
@@ -215,7 +215,9 @@ def _plan_kind(
             (desired or live_item).key,  # type: ignore[union-attr]
             desired=desired,
             live=live_item,
-            fields=field_changes(live_item.spec if live_item else {}, desired.spec if desired else {}),
+            fields=field_changes(
+                live_item.spec if live_item else {}, desired.spec if desired else {}
+            ),
             instructions=tuple(manual_instructions(desired, live_item)),
             note=action_note,
         )
@@ -245,7 +247,13 @@ def _plan_kind(
                 changes.append(manual(item, None, "the API cannot create this"))
             else:
                 changes.append(
-                    Change(Action.CREATE, kind, item.key, desired=item, fields=field_changes({}, item.spec))
+                    Change(
+                        Action.CREATE,
+                        kind,
+                        item.key,
+                        desired=item,
+                        fields=field_changes({}, item.spec),
+                    )
                 )
             continue
         if _same(current.spec, item.spec):
@@ -253,10 +261,14 @@ def _plan_kind(
         fields = field_changes(current.spec, item.spec)
         if support is None or support.manual:
             changes.append(manual(item, current, "the API cannot change this"))
-        elif not support.update or any(f.path.split(".")[0] in support.immutable_fields for f in fields):
+        elif not support.update or any(
+            f.path.split(".")[0] in support.immutable_fields for f in fields
+        ):
             if support.delete and support.create:
                 changes.append(
-                    Change(Action.REPLACE, kind, item.key, desired=item, live=current, fields=fields)
+                    Change(
+                        Action.REPLACE, kind, item.key, desired=item, live=current, fields=fields
+                    )
                 )
             else:
                 changes.append(manual(item, current, "the API cannot update this in place"))
@@ -284,7 +296,13 @@ def _plan_kind(
             changes.append(manual(None, current, "the API cannot delete this"))
         else:
             changes.append(
-                Change(Action.DELETE, kind, current.key, live=current, fields=field_changes(current.spec, {}))
+                Change(
+                    Action.DELETE,
+                    kind,
+                    current.key,
+                    live=current,
+                    fields=field_changes(current.spec, {}),
+                )
             )
     return changes
 
@@ -330,7 +348,9 @@ def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Field
     return tuple(result)
 
 
-def _mapping_changes(prefix: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[FieldChange]:
+def _mapping_changes(
+    prefix: str, old: Mapping[str, Any], new: Mapping[str, Any]
+) -> list[FieldChange]:
     diff = DeepDiff(dict(old), dict(new), view="tree", ignore_order=True)
     changes: list[FieldChange] = []
     for group in diff.values():

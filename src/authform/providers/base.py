@@ -85,9 +85,7 @@ class Provider(Protocol):
 
     async def delete(self, live: Resource) -> None: ...
 
-    def manual_instructions(
-        self, desired: Resource | None, live: Resource | None
-    ) -> list[str]:
+    def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
         """Exact dashboard steps a person must take for a change the API cannot make."""
         ...
 

@@ -50,7 +50,7 @@ def require_secure_base_url(base_url: str) -> str:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most ``requests`` started in any ``per_seconds`` window (a provider's documented limit)."""
+    """At most ``requests`` started in any ``per_seconds`` window (a documented limit)."""
 
     requests: int
     per_seconds: float
@@ -176,7 +176,9 @@ class ApiClient:
             timeout=timeout,
             transport=transport,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
+            limits=httpx.Limits(
+                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
+            ),
             headers={"User-Agent": "authform", "Accept": "application/json"},
         )
 
@@ -239,7 +241,9 @@ class ApiClient:
                     self.stats.throttled += 1
                     retry_after = parse_retry_after(response.headers.get("retry-after"))
                     if retry_after is not None:
-                        delay = min(retry_after, self._retry.max_retry_after) + random.uniform(0, 0.25)
+                        delay = min(retry_after, self._retry.max_retry_after) + random.uniform(
+                            0, 0.25
+                        )
                     for limiter in self._limiters_for(method, path):
                         limiter.pause(delay)
                 await asyncio.sleep(delay)

@@ -265,7 +265,7 @@ class WorkOSProvider:
         found = client_ids[0] if client_ids else ""
         return ProbeResult(True, f"redirects to {social.label} with client_id {found}"), found
 
-    async def _authorize(self, params: Mapping[str, str]) -> httpx.Response | None:
+    async def _authorize(self, params: Mapping[str, str | None]) -> httpx.Response | None:
         try:
             return await self.http.request(
                 "GET", "/user_management/authorize", params=params, expected=(), follow=True
@@ -353,7 +353,9 @@ class WorkOSProvider:
 
     async def _set_role_permissions(self, slug: str, permissions: Sequence[str]) -> None:
         await self.http.send_json(
-            "PUT", f"/authorization/roles/{_seg(slug)}/permissions", {"permissions": list(permissions)}
+            "PUT",
+            f"/authorization/roles/{_seg(slug)}/permissions",
+            {"permissions": list(permissions)},
         )
 
     # ---- what only a person can do ---------------------------------------------------------

@@ -1,0 +1,72 @@
+"""Helpers for driving the CLI against a live emulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from authform.cli import app
+from authform.emulators import RunningEmulator
+
+BASE_MANIFEST = """
+version: 1
+target:
+  provider: workos
+  api_key: "${env:WORKOS_API_KEY}"
+  client_id: "${env:WORKOS_CLIENT_ID}"
+  base_url: "${env:WORKOS_BASE_URL}"
+permissions:
+  - {slug: "billing:manage", name: Manage billing}
+  - {slug: "reports:read", name: Read reports, description: See the dashboards}
+roles:
+  - {slug: admin, name: Admin, permissions: ["billing:manage", "reports:read"]}
+  - {slug: member, name: Member, permissions: ["reports:read"]}
+organizations:
+  - key: acme
+    name: Acme Inc
+    domains: [{domain: acme.com, state: verified}]
+    metadata: {tier: enterprise}
+  - key: globex
+    name: Globex
+redirect_uris: [https://app.example.com/callback]
+cors_origins: [https://app.example.com]
+social_connections:
+  - {provider: google, client_id: 1234.apps.googleusercontent.com}
+"""
+
+
+@dataclass
+class Cli:
+    emulator: RunningEmulator
+    folder: Path
+    runner: CliRunner
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "WORKOS_API_KEY": self.emulator.api_key,
+            "WORKOS_CLIENT_ID": self.emulator.client_id,
+            "WORKOS_BASE_URL": self.emulator.url,
+            "NO_COLOR": "1",
+        }
+
+    def write(self, text: str, name: str = "authform.yaml") -> Path:
+        path = self.folder / name
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    def run(self, *args: str, env: dict[str, str] | None = None):
+        return self.runner.invoke(app, list(args), env={**self.env, **(env or {})})
+
+
+@pytest.fixture
+def cli(workos_emulator: RunningEmulator, tmp_path: Path) -> Cli:
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    helper = Cli(workos_emulator, folder, CliRunner())
+    helper.write(BASE_MANIFEST)
+    return helper
