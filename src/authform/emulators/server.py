@@ -1,0 +1,260 @@
+"""Serving an emulator: in a background thread for tests and ``--emulate`` runs, or blocking
+for ``authform emulator``.
+
+The background server binds its own socket before uvicorn starts, so port 0 yields a free
+ephemeral port we can report, and it listens on 127.0.0.1 only: an emulator accepts a
+well-known test key and must never be reachable from the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from .base import EmulatorApp
+from .workos import RateLimits, create_workos_app
+
+LOOPBACK = "127.0.0.1"
+STARTUP_TIMEOUT_SECONDS = 15.0
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def create_app(
+    provider: str = "workos",
+    *,
+    db_path: str | Path = ":memory:",
+    api_key: str = "sk_test_emulator",
+    client_id: str = "client_emulator",
+    rate_limits: RateLimits | None = None,
+    seed: Path | str | Mapping[str, Any] | None = None,
+) -> EmulatorApp:
+    """The ASGI app of ``provider``'s emulator."""
+    if provider == "workos":
+        return create_workos_app(db_path, api_key, client_id, rate_limits, seed=seed)
+    raise ValueError(f"no emulator for provider {provider!r}; available: workos")
+
+
+def loopback_client(timeout: float = 10) -> httpx.Client:
+    """An httpx client for plain-HTTP calls to a local emulator.
+
+    Its TLS context trusts no CA at all: building httpx's default one (loading the CA
+    bundle) costs ~0.1 s, and a client that only talks to http://127.0.0.1 should fail
+    rather than trust anything if it is ever pointed at HTTPS.
+    """
+    return httpx.Client(timeout=timeout, verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, checking its exit flag every 10 ms instead of 100 ms: test suites
+    start and stop many emulators, and each stop would otherwise wait out a tick."""
+
+    async def main_loop(self) -> None:
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864_000
+            await asyncio.sleep(0.01)
+
+
+def _uvicorn_config(app: EmulatorApp, host: str, port: int, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,  # paths only, but the CLI's own logging is enough
+        http="h11",  # fault hooks drop connections through h11's transport
+        loop="asyncio",
+        lifespan="off",
+        timeout_graceful_shutdown=2,
+    )
+
+
+@dataclass
+class RunningEmulator:
+    """An emulator serving on loopback in a daemon thread; ``stop()`` shuts it down."""
+
+    url: str
+    api_key: str
+    client_id: str
+    _server: uvicorn.Server = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _app: EmulatorApp = field(repr=False)
+    _client: httpx.Client | None = field(default=None, repr=False)
+    _stopped: bool = field(default=False, repr=False)
+
+    def stop(self) -> None:
+        """Stop serving and close the database (so a file database can be reopened).
+        Stopping twice is harmless."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._app.close()
+
+    def __enter__(self) -> RunningEmulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def app(self) -> EmulatorApp:
+        return self._app
+
+    def _admin(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        if self._client is None:
+            self._client = loopback_client()
+        response = self._client.request(
+            method,
+            f"{self.url}{path}",
+            json=json,
+            headers={"Authorization": f"Bearer {self.api_key}"},
+        )
+        response.raise_for_status()
+        return response
+
+    def requests_log(self) -> list[dict[str, Any]]:
+        """Every request the emulator answered (secrets redacted), oldest first."""
+        data: list[dict[str, Any]] = self._admin("GET", "/_emulate/requests").json()["data"]
+        return data
+
+    def writes(self) -> list[dict[str, Any]]:
+        """The logged API writes: what a dry run must never produce."""
+        return [
+            entry
+            for entry in self.requests_log()
+            if entry["method"] in WRITE_METHODS and not entry["path"].startswith("/_emulate")
+        ]
+
+    def clear_log(self) -> None:
+        self._admin("DELETE", "/_emulate/requests")
+
+    def set_social_connection(self, provider: str, client_id: str | None) -> None:
+        """Configure (or, with ``None``, remove) a social login, as the dashboard would."""
+        if client_id is None:
+            self._admin("DELETE", f"/_emulate/social_connections/{provider}")
+        else:
+            self._admin("PUT", f"/_emulate/social_connections/{provider}", {"client_id": client_id})
+
+    def add_fault(self, **hook: Any) -> dict[str, Any]:
+        """Inject a fault: ``method``, ``path`` (regex), ``status``, ``latency_ms``,
+        ``drop_connection``, ``times``, ``body``; see ``base.FaultHook``."""
+        created: dict[str, Any] = self._admin("POST", "/_emulate/hooks", hook).json()
+        return created
+
+    def clear_faults(self) -> None:
+        self._admin("DELETE", "/_emulate/hooks")
+
+    def set_rate_limits(self, **changes: Any) -> dict[str, Any]:
+        """Partial update, e.g. ``set_rate_limits(general={"requests": 5, "per_seconds": 1})``."""
+        current: dict[str, Any] = self._admin("PUT", "/_emulate/rate_limits", changes).json()
+        return current
+
+    def reset(self) -> None:
+        self._admin("POST", "/_emulate/reset")
+
+
+def start_emulator(
+    provider: str = "workos",
+    *,
+    db_path: str | Path = ":memory:",
+    api_key: str = "sk_test_emulator",
+    client_id: str = "client_emulator",
+    port: int = 0,
+    rate_limits: RateLimits | None = None,
+    seed: Path | None = None,
+) -> RunningEmulator:
+    """Serve ``provider``'s emulator on 127.0.0.1 in a daemon thread; returns once ``/health``
+    answers. ``port=0`` picks a free port."""
+    app = create_app(
+        provider,
+        db_path=db_path,
+        api_key=api_key,
+        client_id=client_id,
+        rate_limits=rate_limits,
+        seed=seed,
+    )
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when
+    # the listening socket says TCP explicitly, and without it every response waits ~40 ms
+    # for a delayed ACK (uvicorn writes headers and body separately).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((LOOPBACK, port))
+    except OSError:
+        sock.close()
+        app.close()
+        raise
+    sock.listen(128)  # connections queue until uvicorn accepts them: no refused first probe
+    bound_port = sock.getsockname()[1]
+    server = _PromptServer(_uvicorn_config(app, LOOPBACK, bound_port, "warning"))
+    thread = threading.Thread(
+        target=server.run,
+        kwargs={"sockets": [sock]},
+        name=f"authform-emulator-{provider}-{bound_port}",
+        daemon=True,
+    )
+    thread.start()
+    url = f"http://{LOOPBACK}:{bound_port}"
+    running = RunningEmulator(
+        url=url, api_key=api_key, client_id=client_id, _server=server, _thread=thread, _app=app
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    with loopback_client(timeout=2) as probe:
+        while True:
+            try:
+                if probe.get(f"{url}/health").status_code == 200:
+                    return running  # uvicorn owns the socket now and closes it on shutdown
+            except httpx.TransportError:
+                pass
+            if not thread.is_alive() or time.monotonic() > deadline:
+                running.stop()
+                sock.close()
+                raise RuntimeError(f"the {provider} emulator did not start on {url}")
+            time.sleep(0.01)
+
+
+def serve(
+    provider: str = "workos",
+    host: str = LOOPBACK,
+    port: int = 8787,
+    db_path: str | Path = ":memory:",
+    api_key: str = "sk_test_emulator",
+    client_id: str = "client_emulator",
+    rate_limits: RateLimits | None = None,
+    seed: Path | None = None,
+    log_level: str = "info",
+) -> None:
+    """Serve in the foreground until interrupted (``authform emulator workos``).
+
+    ``host`` defaults to loopback; anything else exposes an API that accepts a known test
+    key, so the caller should only allow it on explicit request.
+    """
+    app = create_app(
+        provider,
+        db_path=db_path,
+        api_key=api_key,
+        client_id=client_id,
+        rate_limits=rate_limits,
+        seed=seed,
+    )
+    try:
+        uvicorn.Server(_uvicorn_config(app, host, port, log_level)).run()
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises Ctrl-C after shutting down gracefully; that is our exit
+    finally:
+        app.close()
