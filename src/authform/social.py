@@ -41,7 +41,9 @@ SOCIAL_PROVIDERS: dict[str, SocialProvider] = {
             "LinkedInOAuth",
             "https://www.linkedin.com/oauth/v2/authorization",
         ),
-        SocialProvider("slack", "Slack", "SlackOAuth", "https://slack.com/openid/connect/authorize"),
+        SocialProvider(
+            "slack", "Slack", "SlackOAuth", "https://slack.com/openid/connect/authorize"
+        ),
         SocialProvider(
             "bitbucket",
             "Bitbucket",

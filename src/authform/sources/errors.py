@@ -27,7 +27,9 @@ class SourceError(Exception):
 
 
 @contextmanager
-def open_source_text(path: str | os.PathLike[str], *, newline: str | None = None) -> Iterator[TextIO]:
+def open_source_text(
+    path: str | os.PathLike[str], *, newline: str | None = None
+) -> Iterator[TextIO]:
     """Open a source file as UTF-8 text, turning OS and decoding failures into ``SourceError``.
 
     ``utf-8-sig`` drops the byte-order mark spreadsheet tools add, which would otherwise end up

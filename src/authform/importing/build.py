@@ -1,0 +1,81 @@
+"""The import step: source records in, desired resources plus everything reported out.
+
+Users are read first and whole, then organizations, then memberships, because a membership's
+fate depends on whether both its ends import; each source is still consumed as a stream, and
+what is held is the desired state itself (one compact ``Resource`` per item) and the id sets
+needed to judge memberships. Nothing here touches a provider: the ``ImportSet`` is the
+pre-flight report a team reviews before any write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from authform.importing.emails import EMAIL_POLICIES, EmailPolicy
+from authform.importing.memberships import KnownIds, import_memberships
+from authform.importing.organizations import import_organizations
+from authform.importing.report import ImportCounts, ReenrollNotice, Skipped
+from authform.importing.roles import effective_role_map
+from authform.importing.users import import_users
+from authform.resources import Resource
+from authform.sources.records import MembershipRecord, OrganizationRecord, UserRecord
+
+
+@dataclass
+class ImportSet:
+    """Desired users, organizations and memberships, with every skip and caveat in source order.
+
+    ``skipped`` lists users, then organizations, then memberships, each in source order.
+    """
+
+    users: list[Resource] = field(default_factory=list)
+    organizations: list[Resource] = field(default_factory=list)
+    memberships: list[Resource] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    reenroll: list[ReenrollNotice] = field(default_factory=list)
+    counts: ImportCounts = field(default_factory=ImportCounts)
+
+    @property
+    def resources(self) -> list[Resource]:
+        """All desired resources, in dependency order (organizations, users, memberships)."""
+        return [*self.organizations, *self.users, *self.memberships]
+
+
+def build_import_set(
+    users: Iterable[UserRecord],
+    organizations: Iterable[OrganizationRecord] = (),
+    memberships: Iterable[MembershipRecord] = (),
+    *,
+    email_policy: EmailPolicy = "primary",
+    role_map: Mapping[str, str] | None = None,
+) -> ImportSet:
+    """Turn source records into the desired state for the import, reporting what is left out.
+
+    Raises ``ValueError`` for an unknown ``email_policy``; a source file that cannot be read
+    raises ``authform.sources.SourceError`` from the iteration.
+    """
+    if email_policy not in EMAIL_POLICIES:
+        raise ValueError(
+            f"unknown email policy {email_policy!r}; expected one of {', '.join(EMAIL_POLICIES)}"
+        )
+    counts = ImportCounts()
+    user_import = import_users(users, email_policy=email_policy, counts=counts)
+    org_import = import_organizations(organizations, counts=counts)
+    membership_import = import_memberships(
+        memberships,
+        users=KnownIds(user_import.imported_ids, user_import.skipped_ids),
+        organizations=KnownIds(org_import.imported_ids, org_import.skipped_ids),
+        role_map=effective_role_map(role_map),
+        counts=counts,
+    )
+    skipped = [*user_import.skipped, *org_import.skipped, *membership_import.skipped]
+    counts.count_skips(skipped)
+    return ImportSet(
+        users=user_import.resources,
+        organizations=org_import.resources,
+        memberships=membership_import.resources,
+        skipped=skipped,
+        reenroll=user_import.reenroll,
+        counts=counts,
+    )

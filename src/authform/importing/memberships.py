@@ -1,0 +1,130 @@
+"""Turning source memberships into desired ``membership`` resources.
+
+A membership can only be created once both ends exist, so each one is checked against the
+users and organizations that will actually be imported; one that cannot be is reported with
+the reason of the missing end (skipped, or never in the export) and the rest go on, as the
+migration guide asks. The key is ``membership_key(user, org)``, so a user listed twice in one
+organization is one membership: the first listing wins and the second is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped
+from authform.resources import Kind, Resource, membership_key
+from authform.sources.records import MalformedRecord, MembershipRecord, SourceMembership
+
+
+@dataclass(frozen=True)
+class KnownIds:
+    """Which source ids are imported, and which were seen but skipped (with the skip's code)."""
+
+    imported: set[str]
+    skipped: Mapping[str, str]
+
+
+@dataclass
+class MembershipImport:
+    """Memberships to import and everything reported about them, in source order."""
+
+    resources: list[Resource] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def import_memberships(
+    records: Iterable[MembershipRecord],
+    *,
+    users: KnownIds,
+    organizations: KnownIds,
+    role_map: Mapping[str, str],
+    counts: ImportCounts,
+) -> MembershipImport:
+    """Apply the membership rules to every record and fill the membership figures."""
+    result = MembershipImport()
+    roles_by_key: dict[str, str] = {}
+    for record in records:
+        counts.memberships_total += 1
+        outcome = _judge(record, users, organizations, role_map, roles_by_key)
+        if isinstance(outcome, Skipped):
+            result.skipped.append(outcome)
+            counts.memberships_skipped += 1
+        else:
+            result.resources.append(outcome)
+            counts.memberships += 1
+    return result
+
+
+def _judge(
+    record: MembershipRecord,
+    users: KnownIds,
+    organizations: KnownIds,
+    role_map: Mapping[str, str],
+    roles_by_key: dict[str, str],
+) -> Resource | Skipped:
+    """The membership resource for ``record``, or why there is none."""
+    if isinstance(record, MalformedRecord):
+        return skipped(
+            "membership",
+            record.source_id or "",
+            record.origin,
+            SkipCode.MALFORMED_RECORD,
+            record.problem,
+        )
+    key = membership_key(record.user_id, record.organization_id)
+    problem = _membership_problem(record, key, users, organizations, role_map, roles_by_key)
+    if problem is not None:
+        return problem
+    roles_by_key[key] = record.role
+    return Resource(
+        kind=Kind.MEMBERSHIP,
+        key=key,
+        spec={
+            "user": record.user_id,
+            "organization": record.organization_id,
+            "role": role_map[record.role],
+        },
+    )
+
+
+def _membership_problem(
+    record: SourceMembership,
+    key: str,
+    users: KnownIds,
+    organizations: KnownIds,
+    role_map: Mapping[str, str],
+    roles_by_key: Mapping[str, str],
+) -> Skipped | None:
+    def skip(code: SkipCode, reason: str) -> Skipped:
+        return skipped("membership", key, record.origin, code, reason)
+
+    user, org = record.user_id, record.organization_id
+    if user not in users.imported:
+        if user in users.skipped:
+            return skip(
+                SkipCode.USER_SKIPPED, f"its user {user} is not imported ({users.skipped[user]})"
+            )
+        return skip(SkipCode.USER_NOT_IN_EXPORT, f"its user {user} is not in the users export")
+    if org not in organizations.imported:
+        if org in organizations.skipped:
+            return skip(
+                SkipCode.ORGANIZATION_SKIPPED,
+                f"its organization {org} is not imported ({organizations.skipped[org]})",
+            )
+        return skip(
+            SkipCode.ORGANIZATION_NOT_IN_EXPORT,
+            f"its organization {org} is not in the organizations export",
+        )
+    if record.role not in role_map:
+        return skip(
+            SkipCode.UNMAPPED_ROLE,
+            f"role {record.role!r} has no target role: add it to users.role_map in the manifest",
+        )
+    if key in roles_by_key:
+        return skip(
+            SkipCode.DUPLICATE_MEMBERSHIP,
+            f"user {user} is already a member of {org} (role {roles_by_key[key]!r}) earlier in "
+            "the export; only the first membership is used",
+        )
+    return None

@@ -1,0 +1,205 @@
+"""Turning source users into desired ``user`` resources, or into reported skips.
+
+The key is the Clerk user id: it becomes the target's ``external_id``, so re-runs and
+interrupted runs find the same user again, and it is what memberships refer to. Email
+conflicts (two users whose chosen addresses differ only in case) are found here, over the whole
+export, before anything is planned: a target would accept the first create and fail the second
+half-way through an apply, and which of the two "wins" would depend on ordering. Both are
+reported and neither imported, because only a person can tell which account is the real one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from authform.importing.emails import EmailPolicy, choose_email, email_problem
+from authform.importing.passwords import classify_password
+from authform.importing.report import ImportCounts, ReenrollNotice, SkipCode, Skipped, skipped
+from authform.resources import Kind, Resource
+from authform.sources.records import MalformedRecord, SourceUser, UserRecord
+
+
+@dataclass
+class UserImport:
+    """Users to import and everything reported about them, in source order."""
+
+    resources: list[Resource] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    reenroll: list[ReenrollNotice] = field(default_factory=list)
+    imported_ids: set[str] = field(default_factory=set)
+    skipped_ids: dict[str, str] = field(default_factory=dict)  # id -> code of its skip
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """One source user after the per-user rules, before export-wide conflicts are known."""
+
+    source_id: str
+    origin: str
+    resource: Resource | None = None
+    notes: list[Skipped] = field(default_factory=list)
+    reenroll: ReenrollNotice | None = None
+
+
+def import_users(
+    records: Iterable[UserRecord], *, email_policy: EmailPolicy, counts: ImportCounts
+) -> UserImport:
+    """Apply the user rules to every record and fill the user figures of ``counts``."""
+    candidates: list[_Candidate] = []
+    seen_ids: set[str] = set()
+    first_with_email: dict[str, int] = {}
+    conflicts: dict[str, list[int]] = {}
+    for record in records:
+        counts.users_total += 1
+        if isinstance(record, MalformedRecord):
+            candidates.append(_malformed(record))
+            continue
+        if record.id in seen_ids:
+            candidates.append(_duplicate(record))
+            continue
+        seen_ids.add(record.id)
+        candidate = _convert(record, email_policy, counts)
+        if candidate.resource is not None:
+            email = candidate.resource.spec["email"]
+            first = first_with_email.setdefault(email, len(candidates))
+            if first != len(candidates):
+                conflicts.setdefault(email, [first]).append(len(candidates))
+        candidates.append(candidate)
+    for email, indices in conflicts.items():
+        for index in indices:
+            candidates[index] = _conflict(candidates, index, indices, email)
+    return _collect(candidates, counts)
+
+
+def _convert(user: SourceUser, policy: EmailPolicy, counts: ImportCounts) -> _Candidate:
+    choice = choose_email(user, policy)
+    counts.users_with_several_emails += int(len(choice.addresses) > 1)
+    counts.users_primary_unknown += int(choice.guessed)
+    if not choice.addresses:
+        if user.phone_numbers:
+            return _skip(
+                user,
+                SkipCode.PHONE_ONLY,
+                "phone-only user: no email address, and the target identifies users by email",
+            )
+        return _skip(user, SkipCode.NO_EMAIL, "user has no email address")
+    if choice.chosen is None:
+        listed = ", ".join(a.email for a in choice.addresses)
+        return _skip(
+            user,
+            SkipCode.MULTIPLE_EMAILS_SKIPPED,
+            f"user has {len(choice.addresses)} email addresses ({listed}) and the email policy "
+            "is skip-multi; import it by hand once one address is chosen",
+        )
+    email = choice.chosen.email
+    problem = email_problem(email)
+    if problem is not None:
+        return _skip(user, SkipCode.INVALID_EMAIL, f"email address {email!r} is invalid: {problem}")
+
+    candidate = _Candidate(user.id, user.origin)
+    if choice.guessed:
+        others = ", ".join(a.email for a in choice.addresses[1:])
+        candidate.notes.append(
+            _caveat(
+                user,
+                SkipCode.PRIMARY_EMAIL_UNKNOWN,
+                f"{len(choice.addresses)} email addresses and the export does not say which is "
+                f"primary: the first, {email}, is used (not imported: {others})",
+            )
+        )
+    password = classify_password(user.password)
+    if password.caveat_code is not None:
+        candidate.notes.append(_caveat(user, password.caveat_code, password.caveat))
+    candidate.resource = Resource(
+        kind=Kind.USER,
+        key=user.id,
+        spec={
+            "email": email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email_verified": choice.chosen.verified,
+        },
+        create_only=password.create_only,
+    )
+    candidate.reenroll = _reenroll_notice(user, email)
+    return candidate
+
+
+def _reenroll_notice(user: SourceUser, email: str) -> ReenrollNotice | None:
+    factors: list[str] = []
+    lost: list[str] = []
+    if user.totp_enabled:
+        factors.append("totp")
+        lost.append("TOTP authenticator secrets are not carried over")
+    if user.sms_second_factor:
+        factors.append("sms")
+        lost.append("SMS second factors are not carried over")
+    if not factors:
+        return None
+    reason = "; ".join(lost) + ": the user must enroll a second factor again after migrating"
+    return ReenrollNotice(user.id, email, tuple(factors), reason)
+
+
+def _conflict(
+    candidates: list[_Candidate], index: int, indices: list[int], email: str
+) -> _Candidate:
+    me = candidates[index]
+    others = ", ".join(candidates[i].source_id for i in indices if i != index)
+    reason = (
+        f"email {email} is also the chosen address of {others} (addresses are compared "
+        "ignoring case); neither is imported until the source tells them apart"
+    )
+    return _Candidate(
+        me.source_id,
+        me.origin,
+        notes=[skipped("user", me.source_id, me.origin, SkipCode.EMAIL_CONFLICT, reason)],
+    )
+
+
+def _collect(candidates: list[_Candidate], counts: ImportCounts) -> UserImport:
+    result = UserImport()
+    for candidate in candidates:
+        result.skipped.extend(candidate.notes)
+        if candidate.resource is None:
+            if candidate.source_id:
+                result.skipped_ids.setdefault(candidate.source_id, candidate.notes[0].code)
+            counts.users_skipped += 1
+            continue
+        result.resources.append(candidate.resource)
+        result.imported_ids.add(candidate.source_id)
+        counts.users_imported += 1
+        if candidate.resource.create_only:
+            counts.users_with_password += 1
+        else:
+            counts.users_without_password += 1
+        if candidate.reenroll is not None:
+            result.reenroll.append(candidate.reenroll)
+            counts.users_to_reenroll += 1
+    return result
+
+
+def _skip(user: SourceUser, code: SkipCode, reason: str) -> _Candidate:
+    return _Candidate(
+        user.id, user.origin, notes=[skipped("user", user.id, user.origin, code, reason)]
+    )
+
+
+def _caveat(user: SourceUser, code: SkipCode, reason: str) -> Skipped:
+    return skipped("user", user.id, user.origin, code, reason, imported=True)
+
+
+def _malformed(record: MalformedRecord) -> _Candidate:
+    source_id = record.source_id or ""
+    note = skipped("user", source_id, record.origin, SkipCode.MALFORMED_RECORD, record.problem)
+    return _Candidate(source_id, record.origin, notes=[note])
+
+
+def _duplicate(user: SourceUser) -> _Candidate:
+    # Not recorded in skipped_ids: the first record with this id is the one that imports.
+    reason = "the same user id appears earlier in the export; only the first record is used"
+    return _Candidate(
+        "",
+        user.origin,
+        notes=[skipped("user", user.id, user.origin, SkipCode.DUPLICATE_USER, reason)],
+    )

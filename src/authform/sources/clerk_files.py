@@ -1,0 +1,155 @@
+"""Organizations and memberships saved from Clerk's Backend API, one JSON array per file.
+
+Each item is the API's own object (``GET /v1/organizations``, ``GET /v1/organization_memberships``)
+so a plain ``jq '.data'`` of the responses is a valid input. Memberships also accept the flat
+``{user_id, organization_id, role}`` rows that hand-written export scripts produce. A file whose
+first item is the other kind of object (the two files swapped in the manifest) is refused
+outright rather than reported as hundreds of bad records.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from authform.sources.errors import SourceError, open_source_text
+from authform.sources.json_array import describe_json_type, iter_json_array
+from authform.sources.records import (
+    MalformedRecord,
+    MembershipRecord,
+    OrganizationRecord,
+    RecordKind,
+    SourceMembership,
+    SourceOrganization,
+)
+
+
+def read_clerk_organizations(path: str | os.PathLike[str]) -> Iterator[OrganizationRecord]:
+    """Yield each organization, or a ``MalformedRecord`` for a bad item."""
+    for origin, index, value in _items(path, "organization"):
+        if isinstance(value, MalformedRecord):
+            yield value
+            continue
+        _refuse_swapped_file(path, index, value, "organization")
+        yield organization_from_json(value, origin)
+
+
+def read_clerk_memberships(path: str | os.PathLike[str]) -> Iterator[MembershipRecord]:
+    """Yield each membership, or a ``MalformedRecord`` for a bad item."""
+    for origin, index, value in _items(path, "membership"):
+        if isinstance(value, MalformedRecord):
+            yield value
+            continue
+        _refuse_swapped_file(path, index, value, "organization_membership")
+        yield membership_from_json(value, origin)
+
+
+def organization_from_json(obj: Any, origin: str) -> OrganizationRecord:
+    """Read one Backend API ``organization`` object."""
+    if not isinstance(obj, Mapping):
+        return _malformed(
+            "organization", origin, f"expected an object, found {describe_json_type(obj)}"
+        )
+    org_id = _text(obj.get("id"))
+    if not org_id:
+        return _malformed("organization", origin, "the organization object has no id")
+    if (problem := _wrong_object(obj, "organization")) is not None:
+        return _malformed("organization", origin, problem, org_id)
+    name = obj.get("name")
+    if not isinstance(name, str) or not name.strip():
+        return _malformed("organization", origin, "the organization has no name", org_id)
+    metadata = obj.get("public_metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, Mapping):
+        return _malformed(
+            "organization",
+            origin,
+            f"public_metadata is {describe_json_type(metadata)}, expected an object",
+            org_id,
+        )
+    return SourceOrganization(
+        id=org_id,
+        origin=origin,
+        name=name,
+        slug=_text(obj.get("slug")) or None,
+        public_metadata=dict(metadata),
+    )
+
+
+def membership_from_json(obj: Any, origin: str) -> MembershipRecord:
+    """Read one ``organization_membership`` object, or a flat ``{user_id, organization_id}`` row."""
+    if not isinstance(obj, Mapping):
+        return _malformed(
+            "membership", origin, f"expected an object, found {describe_json_type(obj)}"
+        )
+    organization = obj.get("organization")
+    org_id = _text(organization.get("id")) if isinstance(organization, Mapping) else ""
+    org_id = org_id or _text(obj.get("organization_id")) or _text(obj.get("org_id"))
+    user_data = obj.get("public_user_data")
+    user_id = _text(user_data.get("user_id")) if isinstance(user_data, Mapping) else ""
+    user_id = user_id or _text(obj.get("user_id"))
+    source_id = f"{user_id}@{org_id}" if user_id and org_id else None
+    if (problem := _wrong_object(obj, "organization_membership")) is not None:
+        return _malformed("membership", origin, problem, source_id)
+    if not org_id:
+        return _malformed("membership", origin, "the membership names no organization id")
+    if not user_id:
+        return _malformed("membership", origin, "the membership names no user id")
+    role = _text(obj.get("role"))
+    if not role:
+        return _malformed("membership", origin, "the membership has no role", source_id)
+    return SourceMembership(
+        user_id=user_id,
+        organization_id=org_id,
+        role=role,
+        origin=origin,
+        id=_text(obj.get("id")),
+    )
+
+
+def _items(
+    path: str | os.PathLike[str], kind: RecordKind
+) -> Iterator[tuple[str, int, Any | MalformedRecord]]:
+    name = Path(path).name
+    with open_source_text(path) as fp:
+        for item in iter_json_array(fp, str(path)):
+            origin = f"{name}:item {item.index} (line {item.line})"
+            if item.error is not None:
+                yield origin, item.index, MalformedRecord(kind, origin, item.error)
+            else:
+                yield origin, item.index, item.value
+
+
+def _refuse_swapped_file(
+    path: str | os.PathLike[str], index: int, value: Any, expected: str
+) -> None:
+    if index != 1 or not isinstance(value, Mapping):
+        return
+    found = value.get("object")
+    if isinstance(found, str) and found != expected:
+        raise SourceError(
+            f"{path}: holds {found[:40]!r} objects, expected {expected!r} "
+            "(are the organizations and memberships files swapped?)",
+            path=path,
+        )
+
+
+def _wrong_object(obj: Mapping[str, Any], expected: str) -> str | None:
+    found = obj.get("object")
+    if found is None or found == expected:
+        return None
+    shown = found[:40] if isinstance(found, str) else describe_json_type(found)
+    return f"object is {shown!r}, expected {expected!r}"
+
+
+def _malformed(
+    kind: RecordKind, origin: str, problem: str, source_id: str | None = None
+) -> MalformedRecord:
+    return MalformedRecord(kind, origin, problem, source_id=source_id)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""

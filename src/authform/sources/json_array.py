@@ -1,0 +1,219 @@
+"""Read a top-level JSON array one item at a time, in flat memory.
+
+Clerk's JSON exports are single arrays that reach hundreds of megabytes; ``json.load`` would
+hold all of it (several times over, as Python objects). This reader keeps one chunk plus the
+item being read: ``json.JSONDecoder.raw_decode`` parses each item straight out of the buffer,
+and only when that fails does a small scanner (aware of strings, escapes and nesting) decide
+whether the item is merely cut by the chunk boundary (read more) or really broken (report it
+as one bad item and resynchronize at the next top-level ``,``), so one damaged record never
+costs the rest of the export.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from authform.sources.errors import SourceError
+
+DEFAULT_CHUNK_SIZE = 1 << 16
+# An item this large is not a user record: the file is corrupted (e.g. an unclosed string
+# swallowing the rest of it), and reading on would load the whole file.
+MAX_ITEM_CHARS = 8 << 20
+
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# A complete string, or any single structural character (a lone quote = unterminated string).
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},"]', re.DOTALL)
+_NEED_MORE = -1
+
+
+@dataclass(frozen=True)
+class ArrayItem:
+    """One item of the array: its 1-based index and starting line, and its value or error."""
+
+    index: int
+    line: int
+    value: Any = None
+    error: str | None = None
+
+
+class _Buffer:
+    """A sliding window over the file; ``pos`` is the first unconsumed character."""
+
+    def __init__(self, fp: TextIO, chunk_size: int) -> None:
+        self.fp = fp
+        self.chunk_size = chunk_size
+        self.text = ""
+        self.pos = 0
+        self.line = 1
+        self.eof = False
+
+    def fill(self) -> bool:
+        """Append one chunk, dropping what was consumed; False once the file is exhausted."""
+        if self.eof:
+            return False
+        chunk = self.fp.read(self.chunk_size)
+        if not chunk:
+            self.eof = True
+            return False
+        self.text = self.text[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def advance(self, to: int) -> None:
+        self.line += self.text.count("\n", self.pos, to)
+        self.pos = to
+
+    def line_at(self, index: int) -> int:
+        return self.line + self.text.count("\n", self.pos, index)
+
+    def peek(self) -> str:
+        """Skip whitespace and return the next character, or "" at the end of the file."""
+        while True:
+            match = _WHITESPACE.match(self.text, self.pos)
+            self.advance(match.end() if match else self.pos)
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self.fill():
+                return ""
+
+    @property
+    def pending(self) -> int:
+        return len(self.text) - self.pos
+
+
+def iter_json_array(
+    fp: TextIO, name: str, *, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> Iterator[ArrayItem]:
+    """Yield each item of the JSON array in ``fp``; ``name`` is used in error messages.
+
+    A broken item is yielded with ``error`` set; a file that is not one JSON array (empty,
+    an object, truncated, trailing content) raises ``SourceError``.
+    """
+    buf = _Buffer(fp, chunk_size)
+    first = buf.peek()
+    if first != "[":
+        raise SourceError(f"{name}: {_not_an_array(first)}", path=name)
+    buf.advance(buf.pos + 1)
+    index = 0
+    while (next_char := buf.peek()) != "]":
+        if next_char == "":
+            raise SourceError(
+                f"{name}: the JSON array is never closed (after item {index}); "
+                "the file looks truncated",
+                path=name,
+            )
+        index += 1
+        yield _read_item(buf, name, index, buf.line)
+        if buf.peek() == ",":
+            buf.advance(buf.pos + 1)  # a trailing comma before "]" is tolerated
+    buf.advance(buf.pos + 1)
+    if buf.peek() != "":
+        raise SourceError(
+            f"{name}: unexpected content after the JSON array's closing ']' at line {buf.line}",
+            path=name,
+        )
+
+
+def _not_an_array(first: str) -> str:
+    if first == "":
+        return "the file is empty, expected a JSON array"
+    if first == "{":
+        return (
+            "expected a JSON array, found a JSON object "
+            "(if this is a saved API response, save its 'data' array instead)"
+        )
+    return "expected a JSON array (not JSON, or not an array)"
+
+
+def _read_item(buf: _Buffer, name: str, index: int, line: int) -> ArrayItem:
+    """Read the item at ``buf.pos``, leaving ``buf.pos`` on the ``,`` or ``]`` after it."""
+    while True:
+        problem: str | None = None
+        try:
+            value, end = _DECODER.raw_decode(buf.text, buf.pos)
+        except json.JSONDecodeError as exc:
+            problem = f"invalid JSON ({exc.msg}) at line {buf.line_at(exc.pos)}"
+        except RecursionError:
+            problem = "invalid JSON (nested too deeply)"
+        else:
+            after = _WHITESPACE.match(buf.text, end)
+            stop = after.end() if after else end
+            if stop == len(buf.text) and not buf.eof:
+                # A number may continue in the next chunk, and we must see what follows.
+                _fill_or_fail(buf, name, index, line)
+                continue
+            if stop == len(buf.text) or buf.text[stop] in ",]":
+                buf.advance(stop)
+                return ArrayItem(index=index, line=line, value=value)
+            problem = f"unexpected content after the item's value at line {buf.line_at(stop)}"
+        separator = _find_separator(buf.text, buf.pos)
+        if separator == _NEED_MORE:
+            if buf.eof:
+                # Cut off by the end of the file: the caller reports the truncation.
+                buf.advance(len(buf.text))
+                return ArrayItem(index=index, line=line, error=problem)
+            _fill_or_fail(buf, name, index, line)
+            continue
+        buf.advance(separator)
+        return ArrayItem(index=index, line=line, error=problem)
+
+
+def _fill_or_fail(buf: _Buffer, name: str, index: int, line: int) -> None:
+    if buf.pending > MAX_ITEM_CHARS:
+        raise SourceError(
+            f"{name}: item {index} (line {line}) runs past {MAX_ITEM_CHARS} characters; "
+            "the file looks corrupted (an unclosed string or bracket?)",
+            path=name,
+        )
+    buf.fill()
+
+
+def _find_separator(text: str, start: int) -> int:
+    """Index of the ``,`` or ``]`` ending the item that starts at ``start``, or ``_NEED_MORE``.
+
+    Strings are skipped whole (so brackets, braces and escaped quotes inside them do not
+    count). Broken nesting is resolved the way a reader would: a closer pops back to its own
+    opener (``{"a": [1}`` closes both), and a closer with no opener is ignored, so the scan
+    resynchronizes at the next top-level separator.
+    """
+    open_brackets: list[str] = []
+    for match in _TOKEN.finditer(text, start):
+        token = match.group()
+        char = token[0]
+        if char == '"':
+            if len(token) == 1:
+                return _NEED_MORE  # unterminated string: its end is in a later chunk
+        elif char in "[{":
+            open_brackets.append(char)
+        elif char in "]}":
+            opener = "[" if char == "]" else "{"
+            if opener in open_brackets:
+                while open_brackets.pop() != opener:
+                    pass
+            elif char == "]" and not open_brackets:
+                return match.start()
+        elif not open_brackets:  # ","
+            return match.start()
+    return _NEED_MORE
+
+
+def describe_json_type(value: Any) -> str:
+    """Name a decoded JSON value's type for messages, never its content (it may be secret)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
