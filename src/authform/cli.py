@@ -23,6 +23,7 @@ from authform.manifest import ManifestError, load_manifest
 from authform.providers.base import ProviderError
 from authform.render.json_output import apply_to_json, plan_to_json, verify_to_json
 from authform.render.markdown import render_plan_markdown
+from authform.render.progress import ProgressReporter
 from authform.render.text import render_apply, render_plan, render_verify, use_colour
 from authform.workflow import (
     StalePlanError,
@@ -60,6 +61,9 @@ FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output 
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Proceed past the policy's safety thresholds.")
 ]
+FullOpt = Annotated[
+    bool, typer.Option("--full", help="List every change, even thousands of the same kind.")
+]
 EnvironmentOpt = Annotated[
     str | None, typer.Option("--environment", "-e", help="Name of the target environment.")
 ]
@@ -84,13 +88,14 @@ def _run(step: Callable[[], Awaitable[T]]) -> T:
         _fail(str(exc))
 
 
-def _print_plan(plan: Plan, output: OutputFormat) -> None:
+def _print_plan(plan: Plan, output: OutputFormat, *, full: bool = False) -> None:
+    limit = None if full else 50
     if output is OutputFormat.json:
         typer.echo(json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False))
     elif output is OutputFormat.markdown:
-        typer.echo(render_plan_markdown(plan), nl=False)
+        typer.echo(render_plan_markdown(plan, max_per_group=None if full else 30), nl=False)
     else:
-        typer.echo(render_plan(plan, colour=use_colour(sys.stdout)), nl=False)
+        typer.echo(render_plan(plan, colour=use_colour(sys.stdout), max_per_group=limit), nl=False)
 
 
 @app.command()
@@ -118,6 +123,7 @@ def plan(
     ] = False,
     force: ForceOpt = False,
     environment: EnvironmentOpt = None,
+    full: FullOpt = False,
 ) -> None:
     """Show what apply would change, without changing anything."""
 
@@ -126,7 +132,7 @@ def plan(
             return await session.plan(force=force)
 
     result = _run(body)
-    _print_plan(result, output)
+    _print_plan(result, output, full=full)
     if out is not None:
         save_plan(out, plan_to_json(result), path)
         typer.echo(f"Saved plan to {out}.", err=True)
@@ -148,6 +154,7 @@ def apply(
     force: ForceOpt = False,
     output: FormatOpt = OutputFormat.text,
     environment: EnvironmentOpt = None,
+    full: FullOpt = False,
 ) -> None:
     """Make the provider match the manifest."""
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -167,7 +174,7 @@ def apply(
             current = await session.plan(force=force)
             if saved is not None:
                 check_saved_plan(saved, current)
-            _print_plan(current, output)
+            _print_plan(current, output, full=full)
             if current.refused:
                 typer.echo("Error: the plan is refused; nothing was applied.", err=True)
                 return EXIT_ERROR
@@ -176,13 +183,22 @@ def apply(
             if not auto_approve and not typer.confirm("Apply these changes?", default=False):
                 typer.echo("Apply cancelled; nothing was changed.", err=True)
                 return EXIT_ERROR
+            progress = ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
             result = await apply_plan(
-                current, session.provider, manual_executor=session.manual_executor
+                current,
+                session.provider,
+                manual_executor=session.manual_executor,
+                on_progress=progress,
+            )
+            reports = session.write_import_reports(
+                [(c.kind.value, c.key, error) for c, error in result.failed]
             )
             if output is OutputFormat.json:
                 typer.echo(json.dumps(apply_to_json(result), indent=2, ensure_ascii=False))
             else:
                 typer.echo(render_apply(result, colour=use_colour(sys.stdout)), nl=False)
+            for report in reports:
+                typer.echo(f"Wrote {report}", err=True)
             if not result.ok:
                 return EXIT_ERROR
             return EXIT_PENDING if result.pending else EXIT_OK

@@ -17,12 +17,17 @@ from typing import Any
 from authform.engine.apply import ManualExecutor
 from authform.engine.plan import Change, Plan, Policy, plan_changes
 from authform.engine.verify import PasswordLogin
+from authform.importing.build import ImportSet
+from authform.importing.reports import write_mapping, write_reenroll, write_skipped
+from authform.importing.source import load_import_set, summarize_import
 from authform.manifest import LoadedManifest, desired_resources, load_manifest, managed_kinds
 from authform.providers.base import Provider, ProviderError
 from authform.providers.registry import Connection, build_provider
 from authform.resources import Kind, Resource
+from authform.sources import SourceError
 
 EMULATOR_STATE_DIR = Path(".authform")
+DEFAULT_REPORTS_DIR = Path("authform-reports")
 EMULATOR_API_KEY = "sk_test_authform_emulator"
 EMULATOR_CLIENT_ID = "client_authform_emulator"
 
@@ -39,6 +44,20 @@ class Session:
     managed: set[Kind]
     environment: str | None
     manual_executor: ManualExecutor | None = None
+    import_set: ImportSet | None = None
+    import_label: str = ""
+
+    @property
+    def reports_dir(self) -> Path:
+        users = self.loaded.manifest.users
+        return Path(users.reports_dir) if users and users.reports_dir else DEFAULT_REPORTS_DIR
+
+    @property
+    def mapping_file(self) -> Path:
+        users = self.loaded.manifest.users
+        if users and users.mapping_file:
+            return Path(users.mapping_file)
+        return self.reports_dir / "id-mapping.json"
 
     @property
     def policy(self) -> Policy:
@@ -61,7 +80,7 @@ class Session:
 
     async def plan(self, *, force: bool = False) -> Plan:
         live = await self.provider.read(self.managed, self.desired)
-        return plan_changes(
+        plan = plan_changes(
             self.desired,
             live,
             managed=self.managed,
@@ -71,6 +90,45 @@ class Session:
             environment=self.environment,
             force=force,
         )
+        if self.import_set is not None:
+            plan.notes += summarize_import(self.import_set, self.import_label)
+        plan.notes += self.provider.plan_caveats(self.desired)
+        return plan
+
+    def write_import_reports(self, failures: list[tuple[str, str, str]]) -> list[Path]:
+        """The mapping, skipped and re-enroll files, after an apply (also a partial one)."""
+        if self.import_set is None:
+            return []
+        mapping = self.mapping_file
+        skipped = self.reports_dir / "skipped.csv"
+        reenroll = self.reports_dir / "reenroll.csv"
+        write_mapping(mapping, self.provider.id_mapping(), self.provider.capabilities.name)
+        write_skipped(skipped, self.import_set, failures)
+        write_reenroll(reenroll, self.import_set)
+        return [mapping, skipped, reenroll]
+
+
+def desired_state(manifest: Any, import_set: ImportSet | None) -> tuple[list[Resource], set[Kind]]:
+    """The manifest's own resources plus what its user source brings.
+
+    An organization key defined both in the manifest and by the source is an error: which
+    of the two names and metadata should win is not authform's guess to make.
+    """
+    desired = desired_resources(manifest)
+    managed = managed_kinds(manifest)
+    if import_set is None:
+        return desired, managed
+    declared = {r.key for r in desired if r.kind is Kind.ORGANIZATION}
+    clashes = sorted(declared & {r.key for r in import_set.organizations})
+    if clashes:
+        raise ProviderError(
+            "organizations defined both in the manifest and by the user source: "
+            + ", ".join(clashes)
+            + " (remove them from one of the two)"
+        )
+    if import_set.organizations:
+        managed.add(Kind.ORGANIZATION)
+    return desired + import_set.resources, managed
 
 
 def _secret(value: Any) -> str | None:
@@ -87,6 +145,18 @@ async def open_session(
     loaded = load_manifest(manifest_path, emulate=emulate)
     manifest = loaded.manifest
     target = manifest.target
+    import_set = None
+    import_label = ""
+    if manifest.users is not None:
+        # Read and judge the whole source before connecting: a conflict or unreadable file
+        # stops here, before any request.
+        try:
+            import_set = load_import_set(manifest.users)
+        except SourceError as exc:
+            raise ProviderError(f"user source: {exc}") from None
+        source = manifest.users.source
+        import_label = f"{source.kind} {getattr(source, 'path', '') or ''}".strip()
+    desired, managed = desired_state(manifest, import_set)
     emulator = None
     manual_executor: ManualExecutor | None = None
     if emulate:
@@ -107,10 +177,12 @@ async def open_session(
         yield Session(
             loaded=loaded,
             provider=provider,
-            desired=desired_resources(manifest),
-            managed=managed_kinds(manifest),
+            desired=desired,
+            managed=managed,
             environment=environment,
             manual_executor=manual_executor,
+            import_set=import_set,
+            import_label=import_label,
         )
     finally:
         await provider.aclose()

@@ -57,16 +57,14 @@ class FakeClock:
     def __call__(self):
         return self.now
 
+    async def sleep(self, seconds):
+        self.now += seconds
 
-def test_window_limiter_never_starts_more_than_the_limit_in_any_window(monkeypatch):
+
+def test_window_limiter_never_starts_more_than_the_limit_in_any_window():
     clock = FakeClock()
     starts: list[float] = []
-
-    async def fake_sleep(seconds):
-        clock.now += seconds
-
-    monkeypatch.setattr("authform.providers.http.asyncio.sleep", fake_sleep)
-    limiter = WindowLimiter(RateLimit(5, 1.0), clock=clock)
+    limiter = WindowLimiter(RateLimit(5, 1.0), clock=clock, sleep=clock.sleep)
 
     async def run():
         for _ in range(23):
@@ -82,14 +80,9 @@ def test_window_limiter_never_starts_more_than_the_limit_in_any_window(monkeypat
     assert 4.0 <= starts[-1] <= 4.5
 
 
-def test_window_limiter_pause_holds_callers(monkeypatch):
+def test_window_limiter_pause_holds_callers():
     clock = FakeClock()
-
-    async def fake_sleep(seconds):
-        clock.now += seconds
-
-    monkeypatch.setattr("authform.providers.http.asyncio.sleep", fake_sleep)
-    limiter = WindowLimiter(RateLimit(100, 1.0), clock=clock)
+    limiter = WindowLimiter(RateLimit(100, 1.0), clock=clock, sleep=clock.sleep)
     limiter.pause(3.0)
     asyncio.run(limiter.acquire())
     assert clock.now >= 3.0

@@ -93,6 +93,8 @@ class Plan:
     desired_counts: dict[Kind, int] = field(default_factory=dict)
     live_counts: dict[Kind, int] = field(default_factory=dict)
     forced: bool = False
+    # Facts a reviewer needs beside the changes: import counts, what a provider cannot carry.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:

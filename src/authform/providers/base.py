@@ -89,6 +89,16 @@ class Provider(Protocol):
         """Exact dashboard steps a person must take for a change the API cannot make."""
         ...
 
+    def id_mapping(self) -> dict[str, dict[str, str]]:
+        """Natural key → provider id per kind ("users", "organizations"), as known after the
+        last read and writes: the mapping file downstream apps need after an import."""
+        ...
+
+    def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
+        """Honest statements about what this provider will not carry over (e.g. password
+        hashes it cannot import), shown in the plan before anything is written."""
+        ...
+
     async def authenticate(self, email: str, password: str) -> ProbeResult:
         """Sign a canary user in with a password (verify's login check)."""
         ...

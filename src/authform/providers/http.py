@@ -65,9 +65,15 @@ class WindowLimiter:
     answers 429 anyway (another client sharing the key, a different window alignment).
     """
 
-    def __init__(self, limit: RateLimit, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: RateLimit,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.limit = limit
         self._clock = clock
+        self._sleep = sleep
         self._starts: deque[float] = deque()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
@@ -77,7 +83,7 @@ class WindowLimiter:
             while True:
                 now = self._clock()
                 if now < self._paused_until:
-                    await asyncio.sleep(self._paused_until - now)
+                    await self._sleep(self._paused_until - now)
                     continue
                 window_start = now - self.limit.per_seconds
                 while self._starts and self._starts[0] <= window_start:
@@ -86,7 +92,7 @@ class WindowLimiter:
                     self._starts.append(now)
                     return
                 # A floor on the wait keeps float rounding from spinning on a zero sleep.
-                await asyncio.sleep(max(self._starts[0] - window_start, 0.001))
+                await self._sleep(max(self._starts[0] - window_start, 0.001))
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)

@@ -6,6 +6,7 @@ API facts (paths, shapes, limits) are in shared/reference/provider-apis.md §A; 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -19,7 +20,7 @@ from authform.providers.base import (
     ProviderError,
 )
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.resources import Kind, Resource, normalize_spec
+from authform.resources import Kind, Resource, membership_key, normalize_spec
 from authform.social import SOCIAL_PROVIDERS
 
 DEFAULT_BASE_URL = "https://api.workos.com"
@@ -43,6 +44,9 @@ CAPABILITIES = ProviderCapabilities(
         Kind.CORS_ORIGIN: KindSupport(update=False, delete=False),
         # Social connections are configured in the dashboard only.
         Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
+        Kind.USER: KindSupport(),
+        # A membership is its (user, organization) pair: only the role changes in place.
+        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
     },
 )
 
@@ -86,6 +90,10 @@ class WorkOSProvider:
         self._limiters = {name: WindowLimiter(limit) for name, limit in limits.items()}
         self._api_key = api_key
         self.client_id = client_id
+        # Natural key → WorkOS id, filled by reads and creates, so a membership can name a
+        # user or organization created earlier in the same apply.
+        self.ids: dict[Kind, dict[str, str]] = {Kind.USER: {}, Kind.ORGANIZATION: {}}
+        self._unkeyed_emails: dict[str, str] = {}
         self.http = ApiClient(
             base_url,
             provider_name="WorkOS",
@@ -130,6 +138,16 @@ class WorkOSProvider:
         if Kind.SOCIAL_CONNECTION in wanted:
             social = [r for r in desired if r.kind is Kind.SOCIAL_CONNECTION]
             live += await self._probe_social_connections(social, redirect_uris)
+        if Kind.USER in wanted or Kind.MEMBERSHIP in wanted:
+            users = await self._read_users()
+            if Kind.USER in wanted:
+                live += users
+        if Kind.MEMBERSHIP in wanted:
+            if Kind.ORGANIZATION not in wanted:
+                await self._read_organizations()  # fills the id index
+            org_keys = {r.spec["organization"] for r in desired if r.kind is Kind.MEMBERSHIP}
+            org_keys |= {r.key for r in desired if r.kind is Kind.ORGANIZATION}
+            live += await self._read_memberships(org_keys, desired)
         return live
 
     async def _list(self, path: str) -> list[dict[str, Any]]:
@@ -186,16 +204,91 @@ class WorkOSProvider:
                 }
             )
             external_id = org.get("external_id")
+            if external_id:
+                self.ids[Kind.ORGANIZATION][external_id] = org["id"]
             live.append(
                 Resource(
                     Kind.ORGANIZATION,
-                    external_id if external_id else f"(no external_id) {org['id']}",
+                    external_id if external_id else _unkeyed(org["id"]),
                     spec,
                     provider_id=org["id"],
                     observed={"unkeyed": not external_id},
                 )
             )
         return live
+
+    async def _read_users(self) -> list[Resource]:
+        live = []
+        for user in await self._list("/user_management/users"):
+            external_id = user.get("external_id")
+            key = external_id if external_id else _unkeyed(user["id"])
+            self.ids[Kind.USER][key] = user["id"]
+            if not external_id:
+                self._unkeyed_emails[key] = user["email"]
+            live.append(
+                Resource(
+                    Kind.USER,
+                    key,
+                    _user_spec(user),
+                    provider_id=user["id"],
+                    observed={"unkeyed": not external_id},
+                )
+            )
+        return live
+
+    def _adoptable_user_keys(self, desired: Sequence[Resource]) -> dict[str, str]:
+        """WorkOS id → desired key for live users without an external_id that the plan will
+        adopt (the engine's rule: exactly one desired user with that email), so their
+        memberships compare under the key they are about to get instead of looking like a
+        delete plus a create of the same membership."""
+        by_email: dict[str, list[str]] = {}
+        for item in desired:
+            if item.kind is Kind.USER:
+                by_email.setdefault(item.spec["email"], []).append(item.key)
+        adoptable = {}
+        for key, provider_id in self.ids[Kind.USER].items():
+            email = self._unkeyed_emails.get(key)
+            if email is not None and len(by_email.get(email, [])) == 1:
+                adoptable[provider_id] = by_email[email][0]
+        return adoptable
+
+    async def _read_memberships(
+        self, org_keys: set[str], desired: Sequence[Resource]
+    ) -> list[Resource]:
+        """Memberships of the organizations the manifest and its source name.
+
+        WorkOS lists memberships per user or per organization only; per organization is far
+        fewer requests for an import (hundreds of organizations, thousands of users). The
+        organizations are read concurrently; the shared client keeps within the rate limit.
+        """
+        user_keys = {provider_id: key for key, provider_id in self.ids[Kind.USER].items()}
+        user_keys.update(self._adoptable_user_keys(desired))
+        org_ids = {
+            key: self.ids[Kind.ORGANIZATION][key]
+            for key in sorted(org_keys)
+            if key in self.ids[Kind.ORGANIZATION]
+        }
+
+        async def one_org(org_key: str, org_id: str) -> list[Resource]:
+            items = []
+            async for m in self.http.paginate_cursor(
+                "/user_management/organization_memberships",
+                {"organization_id": org_id, "statuses": "active,pending"},
+                next_cursor=lambda page: (page.get("list_metadata") or {}).get("after"),
+            ):
+                user_key = user_keys.get(m["user_id"], _unkeyed(m["user_id"]))
+                items.append(
+                    Resource(
+                        Kind.MEMBERSHIP,
+                        membership_key(user_key, org_key),
+                        {"user": user_key, "organization": org_key, "role": _role_slug(m)},
+                        provider_id=m["id"],
+                    )
+                )
+            return items
+
+        pages = await asyncio.gather(*(one_org(k, i) for k, i in org_ids.items()))
+        return [m for page in pages for m in page]
 
     async def _read_redirect_uris(self) -> list[Resource]:
         return [
@@ -297,12 +390,17 @@ class WorkOSProvider:
             body = await self.http.send_json(
                 "POST", "/organizations", {**_organization_body(spec), "external_id": desired.key}
             )
+            self.ids[Kind.ORGANIZATION][desired.key] = body["id"]
             return _with_id(desired, body["id"])
         if desired.kind is Kind.REDIRECT_URI:
             body = await self.http.send_json(
                 "POST", "/user_management/redirect_uris", {"uri": spec["uri"]}
             )
             return _with_id(desired, body["id"])
+        if desired.kind is Kind.USER:
+            return await self._create_user(desired)
+        if desired.kind is Kind.MEMBERSHIP:
+            return await self._create_membership(desired)
         if desired.kind is Kind.CORS_ORIGIN:
             body = await self.http.send_json(
                 "POST", "/user_management/cors_origins", {"origin": spec["origin"]}
@@ -335,6 +433,23 @@ class WorkOSProvider:
                 f"/organizations/{_seg(_require_id(live))}",
                 {**_organization_body(spec), "external_id": desired.key},
             )
+            self.ids[Kind.ORGANIZATION][desired.key] = _require_id(live)
+        elif desired.kind is Kind.USER:
+            body = _user_body(desired)
+            if live.observed.get("unkeyed"):
+                # Adopting a user who exists without our key: the hash was never set by us,
+                # so carry it over now, as WorkOS's own Clerk importer does.
+                body.update(_password_fields(desired))
+            await self.http.send_json(
+                "PUT", f"/user_management/users/{_seg(_require_id(live))}", body
+            )
+            self.ids[Kind.USER][desired.key] = _require_id(live)
+        elif desired.kind is Kind.MEMBERSHIP:
+            await self.http.send_json(
+                "PUT",
+                f"/user_management/organization_memberships/{_seg(_require_id(live))}",
+                {"role_slug": spec["role"]},
+            )
         else:
             raise ProviderError(f"WorkOS: cannot update {desired.kind.value} through the API")
         return _with_id(desired, _require_id(live))
@@ -348,8 +463,81 @@ class WorkOSProvider:
             await self.http.send_json(
                 "DELETE", f"/user_management/redirect_uris/{_seg(_require_id(live))}"
             )
+        elif live.kind is Kind.USER:
+            await self.http.send_json("DELETE", f"/user_management/users/{_seg(_require_id(live))}")
+        elif live.kind is Kind.MEMBERSHIP:
+            await self.http.send_json(
+                "DELETE",
+                f"/user_management/organization_memberships/{_seg(_require_id(live))}",
+            )
         else:
             raise ProviderError(f"WorkOS: cannot delete {live.kind.value} through the API")
+
+    async def _create_user(self, desired: Resource) -> Resource:
+        body = {**_user_body(desired), **_password_fields(desired)}
+        try:
+            created = await self.http.send_json("POST", "/user_management/users", body)
+        except ProviderError as exc:
+            # A create can land and lose its answer (a dropped connection, a killed run);
+            # the retry then finds the email taken. If the holder carries our key, it is ours.
+            existing = await self._find_user_by_email(desired.spec["email"]) if exc.status else None
+            if existing is None or existing.get("external_id") != desired.key:
+                raise
+            created = existing
+        self.ids[Kind.USER][desired.key] = created["id"]
+        return _with_id(desired, created["id"])
+
+    async def _find_user_by_email(self, email: str) -> dict[str, Any] | None:
+        page = await self.http.get_json("/user_management/users", {"email": email, "limit": 1})
+        data = page.get("data") or []
+        return data[0] if data else None
+
+    async def _create_membership(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        user_id = self.ids[Kind.USER].get(spec["user"])
+        org_id = self.ids[Kind.ORGANIZATION].get(spec["organization"])
+        if user_id is None or org_id is None:
+            missing = "user" if user_id is None else "organization"
+            raise ProviderError(
+                f"WorkOS: {desired.address}: its {missing} does not exist in WorkOS "
+                "(its create failed or was not attempted)"
+            )
+        body = {"user_id": user_id, "organization_id": org_id, "role_slug": spec["role"]}
+        try:
+            created = await self.http.send_json(
+                "POST", "/user_management/organization_memberships", body
+            )
+        except ProviderError as exc:
+            if exc.status != 409:
+                raise
+            # Already a member (an earlier interrupted run, or an adopted user): converge on it.
+            created = await self._find_membership(user_id, org_id)
+            if created is None:
+                raise
+            if _role_slug(created) != spec["role"]:
+                await self.http.send_json(
+                    "PUT",
+                    f"/user_management/organization_memberships/{_seg(created['id'])}",
+                    {"role_slug": spec["role"]},
+                )
+        return _with_id(desired, created["id"])
+
+    async def _find_membership(self, user_id: str, org_id: str) -> dict[str, Any] | None:
+        page = await self.http.get_json(
+            "/user_management/organization_memberships",
+            {"user_id": user_id, "organization_id": org_id, "statuses": "active,pending"},
+        )
+        data = page.get("data") or []
+        return data[0] if data else None
+
+    def id_mapping(self) -> dict[str, dict[str, str]]:
+        """Source key → WorkOS id for users and organizations (the import's mapping file)."""
+        return {
+            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not _is_unkeyed(k)},
+            "organizations": {
+                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not _is_unkeyed(k)
+            },
+        }
 
     async def _set_role_permissions(self, slug: str, permissions: Sequence[str]) -> None:
         await self.http.send_json(
@@ -394,6 +582,9 @@ class WorkOSProvider:
             ]
         return [f"Change {resource.address} in the WorkOS Dashboard."]
 
+    def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
+        return []  # WorkOS imports bcrypt hashes; what the source cannot give is reported there
+
     async def authenticate(self, email: str, password: str) -> ProbeResult:
         try:
             body = await self.http.send_json(
@@ -410,6 +601,52 @@ class WorkOSProvider:
         except ProviderError as exc:
             return ProbeResult(False, f"sign-in failed: {exc}")
         return ProbeResult(True, f"signed in as user {body.get('user', {}).get('id')}")
+
+
+UNKEYED_PREFIX = "(no external_id) "
+
+
+def _unkeyed(provider_id: str) -> str:
+    """The key of a live item authform did not create: it has no external_id to match on."""
+    return f"{UNKEYED_PREFIX}{provider_id}"
+
+
+def _is_unkeyed(key: str) -> bool:
+    return key.startswith(UNKEYED_PREFIX)
+
+
+def _user_spec(user: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "email": user["email"],
+        "first_name": user.get("first_name") or "",
+        "last_name": user.get("last_name") or "",
+        "email_verified": bool(user.get("email_verified")),
+    }
+
+
+def _user_body(desired: Resource) -> dict[str, Any]:
+    spec = desired.spec
+    return {
+        "email": spec["email"],
+        "first_name": spec["first_name"],
+        "last_name": spec["last_name"],
+        "email_verified": spec["email_verified"],
+        "external_id": desired.key,
+    }
+
+
+def _password_fields(desired: Resource) -> dict[str, Any]:
+    if "password_hash" not in desired.create_only:
+        return {}
+    return {
+        "password_hash": str(desired.create_only["password_hash"]),
+        "password_hash_type": desired.create_only.get("password_hash_type", "bcrypt"),
+    }
+
+
+def _role_slug(membership: Mapping[str, Any]) -> str:
+    role = membership.get("role") or {}
+    return str(role.get("slug", ""))
 
 
 def _organization_body(spec: Mapping[str, Any]) -> dict[str, Any]:

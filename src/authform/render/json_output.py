@@ -43,6 +43,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "live_fingerprint": plan.live_fingerprint,
         "plan_digest": plan.digest(),
         "refusals": plan.refusals,
+        "notes": plan.notes,
         "forced": plan.forced,
         "summary": {a.value: plan.count(a) for a in Action}
         | {"blocked": sum(1 for c in plan.changes if c.blocked)},

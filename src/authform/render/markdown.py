@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from authform.engine.plan import Action, Plan
-from authform.render.summary import plan_counts, plan_headline
+from authform.render.summary import listed_groups, plan_counts, plan_headline
 from authform.render.values import change_fields
 
 MARKER = "<!-- authform-plan -->"  # lets CI find and update its own comment in place
@@ -21,8 +21,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_plan_markdown(plan: Plan) -> str:
+def render_plan_markdown(plan: Plan, *, max_per_group: int | None = 30) -> str:
+    """Bounded like the text plan: a GitHub comment holds at most 65,536 characters."""
     lines = [MARKER, f"### {plan_headline(plan)}", "", f"**{plan_counts(plan)}**", ""]
+    if plan.notes:
+        lines += ["```", *plan.notes, "```", ""]
     for refusal in plan.refusals:
         prefix = "⚠️ Forced" if plan.forced else "⛔ Refused"
         lines.append(f"> {prefix}: {refusal}")
@@ -30,7 +33,8 @@ def render_plan_markdown(plan: Plan) -> str:
         lines.append("")
     if plan.changes:
         lines += ["| | resource | detail |", "|---|---|---|"]
-        for change in plan.changes:
+        groups = listed_groups(plan.changes, max_per_group)
+        for change in (c for g in groups for c in g.shown):
             rows = [f"`{name}`: {text}" for name, text in change_fields(change)]
             if change.action is Action.DELETE:
                 rows = []
@@ -43,6 +47,12 @@ def render_plan_markdown(plan: Plan) -> str:
                 f"| {ICONS[change.action]} {change.action.value} | `{_cell(change.address)}` "
                 f"| {detail} |"
             )
+        for group in groups:
+            if group.hidden:
+                lines.append(
+                    f"| … | {group.hidden} more {group.kind.value} {group.action.value}s | "
+                    "see the JSON plan |"
+                )
         manual = [c for c in plan.changes if c.instructions]
         if manual:
             lines += ["", "#### Manual steps", ""]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from authform.engine.plan import Action, Plan
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from authform.engine.plan import Action, Change, Plan
+from authform.resources import Kind
 
 
 def plan_headline(plan: Plan) -> str:
@@ -23,3 +27,26 @@ def plan_counts(plan: Plan) -> str:
         f"{plan.count(Action.REPLACE)} to replace, {delete_text}, "
         f"{plan.count(Action.MANUAL)} manual."
     )
+
+
+@dataclass
+class ChangeGroup:
+    """Consecutive changes of one kind and action, of which the first few are listed."""
+
+    kind: Kind
+    action: Action
+    shown: list[Change] = field(default_factory=list)
+    hidden: int = 0
+
+
+def listed_groups(changes: Sequence[Change], max_per_group: int | None) -> list[ChangeGroup]:
+    groups: list[ChangeGroup] = []
+    for change in changes:
+        if not groups or (groups[-1].kind, groups[-1].action) != (change.kind, change.action):
+            groups.append(ChangeGroup(change.kind, change.action))
+        group = groups[-1]
+        if max_per_group is None or len(group.shown) < max_per_group:
+            group.shown.append(change)
+        else:
+            group.hidden += 1
+    return groups

@@ -10,8 +10,8 @@ from typing import TextIO
 
 from authform.engine.apply import ApplyResult
 from authform.engine.plan import Action, Change, Plan
-from authform.engine.verify import VerifyReport
-from authform.render.summary import plan_counts, plan_headline
+from authform.engine.verify import Check, VerifyReport
+from authform.render.summary import listed_groups, plan_counts, plan_headline
 from authform.render.values import change_fields
 
 COLOURS = {
@@ -54,14 +54,24 @@ def render_change(change: Change, paint: Painter) -> list[str]:
     return lines
 
 
-def render_plan(plan: Plan, *, colour: bool = False) -> str:
+def render_plan(plan: Plan, *, colour: bool = False, max_per_group: int | None = 50) -> str:
+    """``max_per_group`` bounds how many changes of one kind and action are listed (an import
+    plans thousands of identical-looking user creates); the rest are counted, and
+    ``--format json`` or ``--full`` lists them all."""
     paint = Painter(colour)
     lines = [plan_headline(plan)]
     managed = ", ".join(k.plural for k in plan.managed) or "nothing"
     lines.append(f"Managed kinds: {managed}")
+    lines += plan.notes
     lines.append("")
-    for change in plan.changes:
-        lines += render_change(change, paint)
+    for group in listed_groups(plan.changes, max_per_group):
+        for change in group.shown:
+            lines += render_change(change, paint)
+        if group.hidden:
+            lines.append(
+                f"  … and {group.hidden} more {group.kind.value} {group.action.value}s "
+                "(--full or --format json lists them all)"
+            )
     if plan.changes:
         lines.append("")
     for refusal in plan.refusals:
@@ -95,12 +105,24 @@ def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_verify(report: VerifyReport, *, colour: bool = False) -> str:
+def render_verify(report: VerifyReport, *, colour: bool = False, max_listed: int = 50) -> str:
+    """Failures are always listed one by one; passing checks of a large kind (thousands of
+    imported users) are summed up in one line instead."""
     paint = Painter(colour)
     lines = []
+    by_group: dict[str, list[Check]] = {}
     for check in report.checks:
-        mark = paint("ok  ", "32") if check.ok else paint("FAIL", "31")
-        lines.append(f"  {mark} {check.name}: {check.detail}")
-    passed = sum(1 for c in report.checks if c.ok)
-    lines.append(f"Verify: {passed} of {len(report.checks)} checks passed.")
+        by_group.setdefault(check.name.split(".", 1)[0], []).append(check)
+    for group, checks in by_group.items():
+        passed = [c for c in checks if c.ok]
+        listed = checks if len(checks) <= max_listed else [c for c in checks if not c.ok]
+        for check in listed:
+            mark = paint("ok  ", "32") if check.ok else paint("FAIL", "31")
+            lines.append(f"  {mark} {check.name}: {check.detail}")
+        if len(checks) > max_listed:
+            lines.append(
+                f"  {paint('ok  ', '32')} {group}: {len(passed)} of {len(checks)} present and equal"
+            )
+    total_passed = sum(1 for c in report.checks if c.ok)
+    lines.append(f"Verify: {total_passed} of {len(report.checks)} checks passed.")
     return "\n".join(lines) + "\n"
