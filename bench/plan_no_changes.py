@@ -53,8 +53,12 @@ def build_state(organizations: int) -> tuple[dict, dict]:
         "permissions": permissions,
         "roles": roles,
         "organizations": [
-            {"name": o["name"], "external_id": o["key"], "domain_data": o["domains"],
-             "metadata": o["metadata"]}
+            {
+                "name": o["name"],
+                "external_id": o["key"],
+                "domain_data": o["domains"],
+                "metadata": o["metadata"],
+            }
             for o in orgs
         ],
         "redirect_uris": uris,
@@ -111,7 +115,9 @@ def main() -> None:
         seed, manifest = build_state(args.organizations)
         (folder / "seed.json").write_text(json.dumps(seed))
         started = time.perf_counter()
-        emulator = start_emulator("workos", db_path=folder / "state.sqlite3", seed=folder / "seed.json")
+        emulator = start_emulator(
+            "workos", db_path=folder / "state.sqlite3", seed=folder / "seed.json"
+        )
         seeded_s = time.perf_counter() - started
         try:
             manifest["target"] = {
@@ -129,11 +135,16 @@ def main() -> None:
     if figures["changes"]:
         sys.exit(f"expected no changes, got {figures['changes']}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"state: {args.organizations} organizations, 200 permissions, 50 roles, 100 redirect URIs")
+    print(
+        f"state: {args.organizations} organizations, 200 permissions, 50 roles, 100 redirect URIs"
+    )
     print(f"emulator seeded in            {seeded_s:8.2f} s")
     print(f"load + validate manifest      {figures['load_manifest_s']:8.2f} s")
-    print(f"read live state               {figures['read_live_s']:8.2f} s "
-          f"({int(figures['http_requests'])} HTTP requests, {int(figures['live_resources'])} resources)")
+    print(
+        f"read live state               {figures['read_live_s']:8.2f} s "
+        f"({int(figures['http_requests'])} HTTP requests, "
+        f"{int(figures['live_resources'])} resources)"
+    )
     print(f"diff (CPU)                    {figures['diff_cpu_s']:8.3f} s")
     print(f"plan total (wall)             {figures['plan_total_wall_s']:8.2f} s")
     print(f"changes                       {int(figures['changes']):8d}")

@@ -22,6 +22,7 @@ from authform.importing.reports import write_mapping, write_reenroll, write_skip
 from authform.importing.source import load_import_set, summarize_import
 from authform.manifest import LoadedManifest, desired_resources, load_manifest, managed_kinds
 from authform.providers.base import Provider, ProviderError
+from authform.providers.http import RateLimit
 from authform.providers.registry import Connection, build_provider
 from authform.resources import Kind, Resource
 from authform.sources import SourceError
@@ -159,6 +160,13 @@ async def open_session(
     desired, managed = desired_state(manifest, import_set)
     emulator = None
     manual_executor: ManualExecutor | None = None
+    tuning: dict[str, Any] = {
+        "max_concurrency": target.max_concurrency,
+        "rate_limits": {
+            name: RateLimit(limit.requests, limit.per_seconds)
+            for name, limit in target.rate_limits.items()
+        },
+    }
     if emulate:
         emulator = await asyncio.to_thread(start_embedded_emulator, target.provider)
         print(
@@ -166,11 +174,17 @@ async def open_session(
             f"(state in {EMULATOR_STATE_DIR / (target.provider + '.sqlite3')}).",
             file=sys.stderr,
         )
-        connection = Connection(target.provider, emulator.api_key, emulator.client_id, emulator.url)
+        connection = Connection(
+            target.provider, emulator.api_key, emulator.client_id, emulator.url, **tuning
+        )
         manual_executor = _emulated_dashboard(emulator)
     else:
         connection = Connection(
-            target.provider, _secret(target.api_key), target.client_id, target.base_url
+            target.provider,
+            _secret(target.api_key),
+            target.client_id,
+            str(target.base_url) if target.base_url else None,
+            **tuning,
         )
     provider = build_provider(connection)
     try:

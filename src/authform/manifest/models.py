@@ -281,6 +281,13 @@ class _Model(BaseModel):
 # --- target --------------------------------------------------------------------------------
 
 
+class RateLimit(_Model):
+    """At most `requests` started in any window of `per_seconds`."""
+
+    requests: Annotated[int, Field(ge=1, le=1_000_000)] = Field(description="Requests.")
+    per_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(description="Window.")
+
+
 class Target(_Model):
     """The identity provider this manifest configures, and how to reach it.
 
@@ -310,6 +317,20 @@ class Target(_Model):
             "API base URL override (your Scalekit environment URL, your KavachOS app). "
             "https, except for localhost."
         ),
+    )
+    max_concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=16,
+        description="Most requests in flight at once; the rate limits still apply.",
+    )
+    rate_limits: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")], RateLimit] = (
+        Field(
+            default_factory=dict,
+            description=(
+                "Override the provider's documented rate limits, by bucket name (WorkOS: "
+                "general, user_management_reads, user_management_writes), e.g. to leave "
+                "room for production traffic sharing the key."
+            ),
+        )
     )
 
 

@@ -290,9 +290,14 @@ class ApiClient:
         data_key: str = "data",
         next_cursor: Callable[[Any], str | None],
         cursor_param: str = "after",
+        limit_param: str = "limit",
     ) -> AsyncIterator[Any]:
-        """Walk a cursor-paginated list, yielding items; stops when the cursor runs out."""
-        query = {**(params or {}), "limit": limit}
+        """Walk a cursor-paginated list, yielding items; stops when the cursor runs out.
+
+        ``limit_param``/``cursor_param`` name the page-size and cursor query parameters
+        (WorkOS: ``limit``/``after``; Scalekit: ``page_size``/``page_token``).
+        """
+        query = {**(params or {}), limit_param: limit}
         while True:
             page = await self.get_json(path, query)
             for item in page.get(data_key) or []:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from authform.providers.base import Provider, ProviderError
+from authform.providers.http import RateLimit
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,8 @@ class Connection:
     api_key: str | None
     client_id: str | None
     base_url: str | None
+    max_concurrency: int = 16
+    rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
 
 
 def build_provider(connection: Connection) -> Provider:
@@ -27,6 +31,8 @@ def build_provider(connection: Connection) -> Provider:
             api_key=connection.api_key,
             client_id=connection.client_id,
             base_url=connection.base_url or DEFAULT_BASE_URL,
+            max_concurrency=connection.max_concurrency,
+            rate_limits=connection.rate_limits,
         )
     raise ProviderError(
         f"target.provider '{connection.provider}' is not supported yet (supported: workos)"

@@ -85,8 +85,14 @@ class WorkOSProvider:
             "general": GENERAL_LIMIT,
             "user_management_reads": USER_MANAGEMENT_READS,
             "user_management_writes": USER_MANAGEMENT_WRITES,
-            **(rate_limits or {}),
         }
+        unknown = sorted(set(rate_limits or {}) - set(limits))
+        if unknown:
+            raise ProviderError(
+                f"target.rate_limits: unknown WorkOS bucket(s) {', '.join(unknown)} "
+                f"(known: {', '.join(limits)})"
+            )
+        limits.update(rate_limits or {})
         self._limiters = {name: WindowLimiter(limit) for name, limit in limits.items()}
         self._api_key = api_key
         self.client_id = client_id

@@ -33,14 +33,14 @@ def masked(path: str, value: Any) -> Any:
 def describe_field(change: FieldChange) -> str:
     """``old → new`` for scalars; ``+ item, - item`` for lists, which are order-free sets."""
     old, new = masked(change.path, change.old), masked(change.path, change.new)
+    if change.old is None and change.new is not None:
+        return format_value(new)  # a new value: show it whole
     if isinstance(old, list) or isinstance(new, list):
         before = [format_value(v) for v in old or []]
         after = [format_value(v) for v in new or []]
         parts = [f"+ {v}" for v in after if v not in before]
         parts += [f"- {v}" for v in before if v not in after]
         return ", ".join(parts) if parts else "(reordered)"
-    if change.old is None and change.new is not None:
-        return format_value(new)
     if change.new is None and change.old is not None:
         return f"{format_value(old)} → null"
     return f"{format_value(old)} → {format_value(new)}"
