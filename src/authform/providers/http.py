@@ -72,6 +72,10 @@ class WindowLimiter:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.limit = limit
+        # Requests reach the server a little after they start here, and not all equally
+        # late; a window slightly longer than the server's keeps a burst at a window edge
+        # from landing inside the server's window (2.5–5% of throughput for no 429s).
+        self._window = limit.per_seconds + min(0.25, 0.05 * limit.per_seconds)
         self._clock = clock
         self._sleep = sleep
         self._starts: deque[float] = deque()
@@ -85,7 +89,7 @@ class WindowLimiter:
                 if now < self._paused_until:
                     await self._sleep(self._paused_until - now)
                     continue
-                window_start = now - self.limit.per_seconds
+                window_start = now - self._window
                 while self._starts and self._starts[0] <= window_start:
                     self._starts.popleft()
                 if len(self._starts) < self.limit.requests:
@@ -215,11 +219,14 @@ class ApiClient:
         attempt = 0
         while True:
             attempt += 1
-            for limiter in self._limiters_for(method, path):
-                await limiter.acquire()
             headers = {**(await self._headers()), **extra}
             try:
                 async with self._semaphore:
+                    # Take the rate-limit slot only once a connection is ours: a slot taken
+                    # while queued would be "spent" early and the queue would then reach the
+                    # server as a burst above the limit.
+                    for limiter in self._limiters_for(method, path):
+                        await limiter.acquire()
                     self.stats.requests += 1
                     if method in WRITE_METHODS:
                         self.stats.writes += 1
