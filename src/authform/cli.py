@@ -223,6 +223,7 @@ def verify(
                 session.provider,
                 password_logins=session.password_logins(),
             )
+            report.checks += session.import_count_checks(report)
         if output is OutputFormat.json:
             typer.echo(json.dumps(verify_to_json(report), indent=2, ensure_ascii=False))
         else:

@@ -16,7 +16,7 @@ from typing import Any
 
 from authform.engine.apply import ManualExecutor
 from authform.engine.plan import Change, Plan, Policy, plan_changes
-from authform.engine.verify import PasswordLogin
+from authform.engine.verify import Check, PasswordLogin, VerifyReport
 from authform.importing.build import ImportSet
 from authform.importing.reports import write_mapping, write_reenroll, write_skipped
 from authform.importing.source import load_import_set, summarize_import
@@ -95,6 +95,32 @@ class Session:
             plan.notes += summarize_import(self.import_set, self.import_label)
         plan.notes += self.provider.plan_caveats(self.desired)
         return plan
+
+    def import_count_checks(self, report: VerifyReport) -> list[Check]:
+        """Counts after an import: what the source held, minus what was reported skipped,
+        must all be present (the per-item checks say which one is not)."""
+        if self.import_set is None:
+            return []
+        counts = self.import_set.counts
+        rows = [
+            ("users", Kind.USER, counts.users_total, counts.users_skipped),
+            ("organizations", Kind.ORGANIZATION, counts.orgs_total, counts.orgs_skipped),
+            ("memberships", Kind.MEMBERSHIP, counts.memberships_total, counts.memberships_skipped),
+        ]
+        checks = []
+        for label, kind, total, skipped in rows:
+            expected = total - skipped
+            present = sum(1 for c in report.checks if c.ok and c.name.startswith(f"{kind.value}."))
+            checks.append(
+                Check(
+                    f"import {label}",
+                    present >= expected,
+                    f"{present} present; the source had {total}, {skipped} reported skipped, "
+                    f"so {expected} expected",
+                    kind="count",
+                )
+            )
+        return checks
 
     def write_import_reports(self, failures: list[tuple[str, str, str]]) -> list[Path]:
         """The mapping, skipped and re-enroll files, after an apply (also a partial one)."""

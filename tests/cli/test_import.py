@@ -90,6 +90,11 @@ def test_import_applies_verifies_converges_and_writes_reports(cli, tmp_path):
     verified = cli.run("verify", str(cli.folder), env=env)
     assert verified.exit_code == 0, verified.output
     assert "password login jose.nunez@example.es: signed in" in verified.output
+    assert (
+        "import users: 11 present; the source had 14, 3 reported skipped, so 11 expected"
+        in verified.output
+    )
+    assert "import memberships: 4 present; the source had 7, 3 reported skipped" in verified.output
 
     again = cli.run("plan", str(cli.folder), "--detailed-exitcode", env=env)
     assert again.exit_code == 0, again.output
