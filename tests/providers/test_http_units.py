@@ -86,3 +86,14 @@ def test_window_limiter_pause_holds_callers():
     limiter.pause(3.0)
     asyncio.run(limiter.acquire())
     assert clock.now >= 3.0
+
+
+def test_redact_removes_keys_and_password_hashes():
+    from authform.providers.http import redact
+
+    digest = "$2b$10$rCUC3m0NZNiOTcIgm15yout/fI5HqM0avbC9bxZ1cEP2lWBEfd1c2"
+    text = f"invalid hash {digest} for key sk_test_abc123 and pbkdf2_sha256$260000$c2Fsd$3Wq1="
+    cleaned = redact(text, ["sk_test_abc123"])
+    assert digest not in cleaned and "sk_test_abc123" not in cleaned
+    assert "pbkdf2_sha256$260000" not in cleaned
+    assert cleaned.count("(password hash)") == 2 and "(sensitive)" in cleaned

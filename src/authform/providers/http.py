@@ -10,6 +10,7 @@ import asyncio
 import email.utils
 import ipaddress
 import random
+import re
 import time
 import uuid
 from collections import deque
@@ -131,6 +132,22 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+# Password-hash shapes an API might echo back in an error about the value it rejected.
+_HASH_PATTERNS = re.compile(
+    r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{20,}"  # bcrypt
+    r"|\$argon2(?:id|i|d)\$[^\s\"']+"  # argon2
+    r"|pbkdf2_sha\d+\$\d+\$[^\s\"']+"  # Django pbkdf2
+)
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """Remove credentials and password hashes from text bound for an error message."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "(sensitive)")
+    return _HASH_PATTERNS.sub("(password hash)", text)
+
+
 ErrorDescriber = Callable[[httpx.Response], tuple[str | None, str]]
 LimiterChooser = Callable[[str, str], Sequence[WindowLimiter]]
 
@@ -181,6 +198,7 @@ class ApiClient:
         self._idempotency_header = idempotency_header
         self._request_id_header = request_id_header
         self.stats = RequestStats()
+        self._known_secrets: list[str] = []
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout,
@@ -220,6 +238,9 @@ class ApiClient:
         while True:
             attempt += 1
             headers = {**(await self._headers()), **extra}
+            self._known_secrets = [
+                v.split(" ", 1)[-1] for k, v in headers.items() if k.lower() == "authorization"
+            ]
             try:
                 async with self._semaphore:
                     # Take the rate-limit slot only once a connection is ours: a slot taken
@@ -275,6 +296,7 @@ class ApiClient:
         if code:
             detail += f" {code}"
         detail += f": {message}"
+        detail = redact(detail, self._known_secrets)
         if request_id:
             detail += f" (request id {request_id})"
         return ProviderError(detail, status=response.status_code, code=code, request_id=request_id)
