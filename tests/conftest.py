@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +27,80 @@ def workos_emulator(workos_emulator_server: RunningEmulator) -> RunningEmulator:
     fault hooks and an empty request log (the session's server, reset for this test)."""
     workos_emulator_server.reset()
     return workos_emulator_server
+
+
+# --------------------------------------------------------------------------- Clerk
+
+CLERK_EXPORT = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "clerk"
+
+
+@pytest.fixture(scope="session")
+def clerk_emulator_server() -> Iterator[RunningEmulator]:
+    """One Clerk emulator for the session; use ``clerk_emulator`` for a clean state."""
+    emulator = start_emulator("clerk")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def clerk_emulator(clerk_emulator_server: RunningEmulator) -> RunningEmulator:
+    """A Clerk emulator with an empty in-memory state, Clerk's documented development-key
+    rate limit, no fault hooks and an empty request log (the session's server, reset)."""
+    clerk_emulator_server.reset()
+    return clerk_emulator_server
+
+
+@pytest.fixture(scope="session")
+def clerk_export_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared Clerk export sample (``shared/fixtures/clerk``) as an emulator seed file."""
+    from authform.emulators.clerk import seed_from_clerk_export
+
+    if not (CLERK_EXPORT / "users.csv").is_file():
+        pytest.skip(f"the Clerk export sample is not at {CLERK_EXPORT}")
+    path = tmp_path_factory.mktemp("clerk-seed") / "seed.json"
+    path.write_text(json.dumps(seed_from_clerk_export(CLERK_EXPORT)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def clerk_export_emulator_server(clerk_export_seed: Path) -> Iterator[RunningEmulator]:
+    emulator = start_emulator("clerk", seed=clerk_export_seed)
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def clerk_export_emulator(clerk_export_emulator_server: RunningEmulator) -> RunningEmulator:
+    """A Clerk emulator holding the export sample's 14 users, 3 organizations and 7
+    memberships (reset to exactly that for this test)."""
+    clerk_export_emulator_server.reset()
+    return clerk_export_emulator_server
+
+
+# --------------------------------------------------------------------------- Scalekit
+
+
+@pytest.fixture(scope="session")
+def scalekit_emulator_server() -> Iterator[RunningEmulator]:
+    """One Scalekit emulator for the session; use ``scalekit_emulator`` for a clean state.
+
+    ``api_key`` is the environment's client secret and ``client_id`` its client id: the
+    provider trades them for an access token at ``POST /oauth/token``."""
+    emulator = start_emulator("scalekit", api_key="skc_secret_emulator", client_id="skc_emulator")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def scalekit_emulator(scalekit_emulator_server: RunningEmulator) -> RunningEmulator:
+    """A Scalekit emulator with an empty in-memory state (Scalekit's own two permissions
+    only), the default rate limit, no fault hooks, no tokens, no registered redirect URLs and
+    an empty request log (the session's server, reset for this test)."""
+    scalekit_emulator_server.reset()
+    return scalekit_emulator_server

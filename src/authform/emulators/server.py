@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 import uvicorn
 
-from .base import EmulatorApp
+from .base import EmulatorApp, LimitTable
+from .clerk import ClerkRateLimits, create_clerk_app
+from .scalekit import ScalekitRateLimits, create_scalekit_app
 from .workos import RateLimits, create_workos_app
 
 LOOPBACK = "127.0.0.1"
@@ -35,13 +37,25 @@ def create_app(
     db_path: str | Path = ":memory:",
     api_key: str = "sk_test_emulator",
     client_id: str = "client_emulator",
-    rate_limits: RateLimits | None = None,
+    rate_limits: LimitTable | None = None,
     seed: Path | str | Mapping[str, Any] | None = None,
 ) -> EmulatorApp:
-    """The ASGI app of ``provider``'s emulator."""
+    """The ASGI app of ``provider``'s emulator. ``rate_limits`` is that provider's table
+    (``RateLimits``, ``ClerkRateLimits``); any provider's disabled table turns limits off."""
     if provider == "workos":
+        if rate_limits is not None and not isinstance(rate_limits, RateLimits):
+            rate_limits = None if rate_limits.enabled else RateLimits.disabled()
         return create_workos_app(db_path, api_key, client_id, rate_limits, seed=seed)
-    raise ValueError(f"no emulator for provider {provider!r}; available: workos")
+    if provider == "clerk":
+        if rate_limits is not None and not isinstance(rate_limits, ClerkRateLimits):
+            rate_limits = None if rate_limits.enabled else ClerkRateLimits.disabled()
+        return create_clerk_app(db_path, api_key, rate_limits, seed=seed)
+    if provider == "scalekit":
+        # api_key is the environment's client secret, traded for tokens at /oauth/token.
+        if rate_limits is not None and not isinstance(rate_limits, ScalekitRateLimits):
+            rate_limits = None if rate_limits.enabled else ScalekitRateLimits.disabled()
+        return create_scalekit_app(db_path, api_key, client_id, rate_limits, seed=seed)
+    raise ValueError(f"no emulator for provider {provider!r}; available: workos, clerk, scalekit")
 
 
 def loopback_client(timeout: float = 10) -> httpx.Client:
@@ -175,7 +189,7 @@ def start_emulator(
     api_key: str = "sk_test_emulator",
     client_id: str = "client_emulator",
     port: int = 0,
-    rate_limits: RateLimits | None = None,
+    rate_limits: LimitTable | None = None,
     seed: Path | None = None,
 ) -> RunningEmulator:
     """Serve ``provider``'s emulator on 127.0.0.1 in a daemon thread; returns once ``/health``
@@ -235,7 +249,7 @@ def serve(
     db_path: str | Path = ":memory:",
     api_key: str = "sk_test_emulator",
     client_id: str = "client_emulator",
-    rate_limits: RateLimits | None = None,
+    rate_limits: LimitTable | None = None,
     seed: Path | None = None,
     log_level: str = "info",
 ) -> None:

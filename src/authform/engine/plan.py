@@ -283,29 +283,22 @@ def _plan_kind(
     for current in have:
         if current.key in wanted_keys or current.key in adopted:
             continue
-        if not policy.allow_delete:
-            changes.append(
-                Change(
-                    Action.DELETE,
-                    kind,
-                    current.key,
-                    live=current,
-                    fields=field_changes(current.spec, {}),
-                    blocked="deletes are not allowed (set policy.allow_delete: true to delete)",
-                )
-            )
-        elif support is None or support.manual or not support.delete:
+        cannot_delete = support is None or support.manual or not support.delete
+        if policy.allow_delete and cannot_delete:
             changes.append(manual(None, current, "the API cannot delete this"))
-        else:
-            changes.append(
-                Change(
-                    Action.DELETE,
-                    kind,
-                    current.key,
-                    live=current,
-                    fields=field_changes(current.spec, {}),
-                )
+            continue
+        changes.append(
+            Change(
+                Action.DELETE,
+                kind,
+                current.key,
+                live=current,
+                fields=field_changes(current.spec, {}),
+                blocked=None
+                if policy.allow_delete
+                else "deletes are not allowed (set policy.allow_delete: true to delete)",
             )
+        )
     return changes
 
 

@@ -9,26 +9,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from authform.sources.clerk_csv import COLUMNS as CSV_COLUMNS
+
 # One real bcrypt digest (cost 4, password "synthetic-password"), shared by every synthetic
 # user: hashing 100,000 distinct passwords would dominate any benchmark that uses the export.
 SYNTHETIC_PASSWORD = "synthetic-password"
 SYNTHETIC_DIGEST = "$2b$04$3TGo6Y.2bb/kT3nG7LzHauczyaL1O6ClvuOn/nvlFGdC2pWnJ8Z76"
-
-CSV_COLUMNS = [
-    "id",
-    "first_name",
-    "last_name",
-    "username",
-    "primary_email_address",
-    "primary_phone_number",
-    "verified_email_addresses",
-    "unverified_email_addresses",
-    "verified_phone_numbers",
-    "unverified_phone_numbers",
-    "totp_secret",
-    "password_digest",
-    "password_hasher",
-]
 
 
 @dataclass(frozen=True)
