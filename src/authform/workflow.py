@@ -178,7 +178,8 @@ async def open_session(
         # Read and judge the whole source before connecting: a conflict or unreadable file
         # stops here, before any request.
         try:
-            import_set = load_import_set(manifest.users)
+            # In a worker thread: the live Clerk source drives its own event loop.
+            import_set = await asyncio.to_thread(load_import_set, manifest.users)
         except SourceError as exc:
             raise ProviderError(f"user source: {exc}") from None
         source = manifest.users.source
@@ -251,6 +252,13 @@ def _emulated_dashboard(emulator: Any) -> ManualExecutor:
         if change.kind is Kind.SOCIAL_CONNECTION:
             client_id = change.desired.spec["client_id"] if change.desired else None
             await asyncio.to_thread(emulator.set_social_connection, change.key, client_id)
+            return
+        if change.kind is Kind.REDIRECT_URI and emulator.app.backend.provider == "scalekit":
+            # Scalekit's redirect URLs are dashboard-only (Authentication > Redirects).
+            from authform.emulators.scalekit import set_dashboard_redirect_uri
+
+            present = change.desired is not None
+            await asyncio.to_thread(set_dashboard_redirect_uri, emulator, change.key, present)
             return
         raise ProviderError(f"{change.address}: no emulated dashboard step for this change")
 

@@ -188,3 +188,44 @@ def test_an_unreadable_source_is_an_error_before_any_request(cli, tmp_path):
     assert result.exit_code == 1
     assert "broken.csv" in result.output
     assert cli.emulator.requests_log() == []
+
+
+def test_live_clerk_api_source_joined_with_csv_digests(cli, clerk_export_emulator, tmp_path):
+    """Users, organizations and memberships from the (emulated) Clerk Backend API; password
+    digests from the dashboard CSV, joined on the Clerk user id."""
+    (cli.folder / "authform.yaml").write_text(
+        f"""
+version: 1
+target:
+  provider: workos
+  api_key: "${{env:WORKOS_API_KEY}}"
+  client_id: "${{env:WORKOS_CLIENT_ID}}"
+  base_url: "${{env:WORKOS_BASE_URL}}"
+roles:
+  - {{slug: admin, name: Admin}}
+  - {{slug: member, name: Member}}
+users:
+  source:
+    kind: clerk-api
+    secret_key: "${{env:CLERK_SECRET_KEY}}"
+    base_url: "{clerk_export_emulator.url}"
+    csv: {FIXTURES / "users.csv"}
+  reports_dir: "{tmp_path / "reports"}"
+verify:
+  password_logins:
+    - {{email: grace@example.com, password: "cobol-forever-1959"}}
+""",
+        encoding="utf-8",
+    )
+    env = {"CLERK_SECRET_KEY": clerk_export_emulator.api_key}
+    plan = cli.run("plan", str(cli.folder), env=env)
+    assert plan.exit_code == 0, plan.output
+    assert "users: 14 read, 11 to import (7 with a password hash" in plan.output
+    assert "memberships: 7 read, 4 to import, 3 skipped" in plan.output
+    assert clerk_export_emulator.api_key not in plan.output
+    applied = cli.run("apply", str(cli.folder), "--auto-approve", env=env)
+    assert applied.exit_code == 0, applied.output
+    verified = cli.run("verify", str(cli.folder), env=env)
+    assert verified.exit_code == 0, verified.output
+    assert "password login grace@example.com: signed in" in verified.output
+    assert clerk_export_emulator.writes() == []  # the source is only ever read
