@@ -592,6 +592,8 @@ class WorkOSProvider:
         return []  # WorkOS imports bcrypt hashes; what the source cannot give is reported there
 
     async def authenticate(self, email: str, password: str) -> ProbeResult:
+        if not self.client_id:
+            return ProbeResult(False, "cannot sign in: target.client_id is not set")
         try:
             body = await self.http.send_json(
                 "POST",
