@@ -97,3 +97,19 @@ def test_redact_removes_keys_and_password_hashes():
     assert digest not in cleaned and "sk_test_abc123" not in cleaned
     assert "pbkdf2_sha256$260000" not in cleaned
     assert cleaned.count("(password hash)") == 2 and "(sensitive)" in cleaned
+
+
+def test_throttled_limiter_lowers_its_share_then_recovers():
+    clock = FakeClock()
+    limiter = WindowLimiter(RateLimit(100, 10.0), clock=clock, sleep=clock.sleep)
+    limiter.throttled()
+    assert limiter.capacity == 90
+    for _ in range(20):
+        limiter.throttled()
+    assert limiter.capacity == 50  # never below half the documented limit
+    clock.now += 10.5 * 5  # five clean windows give 2% each back
+    asyncio.run(limiter.acquire())
+    assert limiter.capacity == 60
+    clock.now += 10.5 * 100
+    asyncio.run(limiter.acquire())
+    assert limiter.capacity == 100

@@ -62,8 +62,14 @@ class WindowLimiter:
 
     A sliding window (rather than a token bucket with burst) never exceeds the documented
     "N per window" however requests line up, so a full-speed import stays just under the
-    server's limit instead of bouncing off it. ``pause`` holds every caller when the server
-    answers 429 anyway (another client sharing the key, a different window alignment).
+    server's limit instead of bouncing off it.
+
+    When the server answers 429 anyway (another client sharing the key, uneven latency),
+    ``throttled`` adapts: it lowers this limiter's share by 10% (never below half the
+    documented limit) and briefly holds every caller so the server's window drains; each
+    window that passes without a 429 gives 2% back. The request that got the 429 itself waits
+    its ``Retry-After``; the others are not held for it, since a server's whole-second
+    ``Retry-After`` would otherwise stall a full import for a few milliseconds of overshoot.
     """
 
     def __init__(
@@ -81,7 +87,14 @@ class WindowLimiter:
         self._sleep = sleep
         self._starts: deque[float] = deque()
         self._paused_until = 0.0
+        self._capacity = float(limit.requests)
+        self._last_throttle = -float("inf")
         self._lock = asyncio.Lock()
+
+    @property
+    def capacity(self) -> int:
+        """Requests this limiter currently allows per window (adapted after 429s)."""
+        return max(1, int(self._capacity))
 
     async def acquire(self) -> None:
         async with self._lock:
@@ -93,7 +106,8 @@ class WindowLimiter:
                 window_start = now - self._window
                 while self._starts and self._starts[0] <= window_start:
                     self._starts.popleft()
-                if len(self._starts) < self.limit.requests:
+                self._recover(now)
+                if len(self._starts) < self.capacity:
                     self._starts.append(now)
                     return
                 # A floor on the wait keeps float rounding from spinning on a zero sleep.
@@ -101,6 +115,22 @@ class WindowLimiter:
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def throttled(self) -> None:
+        now = self._clock()
+        self._capacity = max(self.limit.requests * 0.5, self._capacity * 0.9)
+        self._last_throttle = now
+        self.pause(self._window * 0.05)
+
+    def _recover(self, now: float) -> None:
+        if self._capacity >= self.limit.requests:
+            return
+        windows = int((now - self._last_throttle) / self._window)
+        if windows >= 1:
+            self._capacity = min(
+                float(self.limit.requests), self._capacity + 0.02 * self.limit.requests * windows
+            )
+            self._last_throttle += windows * self._window
 
 
 @dataclass(frozen=True)
@@ -279,7 +309,7 @@ class ApiClient:
                             0, 0.25
                         )
                     for limiter in self._limiters_for(method, path):
-                        limiter.pause(delay)
+                        limiter.throttled()
                 await asyncio.sleep(delay)
                 continue
             if response.status_code in expected or (follow and 300 <= response.status_code < 400):
