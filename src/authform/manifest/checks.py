@@ -8,6 +8,7 @@ permission, and a broken item never causes a second, misleading error elsewhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +22,8 @@ from authform.manifest.diagnostics import (
     show,
 )
 from authform.manifest.models import (
+    METADATA_KEY_MAX,
+    METADATA_VALUE_MAX,
     check_organization_key,
     check_permission_slug,
     check_redirect_uri,
@@ -48,6 +51,16 @@ _REQUIRED_TARGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
 
 Normalizer = Callable[[str], str]
 
+# Scalekit's naming rules (API reference): role names are letters, digits and underscores;
+# permission names add colons; both 1-64 characters. Organization metadata: at most 10 pairs,
+# keys of 3-25 characters, values of 1-256. Checked here so a manifest that validates also
+# applies, instead of failing half-way through with a 400.
+SCALEKIT_ROLE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+SCALEKIT_PERMISSION_NAME = re.compile(r"[A-Za-z0-9_:]{1,64}")
+SCALEKIT_METADATA_PAIRS = 10
+SCALEKIT_METADATA_KEY = (3, 25)
+SCALEKIT_METADATA_VALUE = (1, 256)
+
 
 class _Reporter:
     def __init__(self, source: SourceMap, fallback: Location) -> None:
@@ -58,10 +71,12 @@ class _Reporter:
     def where(self, path: DataPath) -> Location:
         return self.source.nearest(path, self.fallback)
 
-    def error(self, path: DataPath, message: str) -> None:
+    def error(self, path: DataPath, message: str, *, at_key: bool = False) -> None:
+        """``at_key`` points at a mapping entry's key instead of its value."""
         shown = format_path(self.source.display(path))
         text = f"{shown}: {message}" if shown else message
-        self.diagnostics.append(Diagnostic.at(self.where(path), text))
+        where = (self.source.key(path) if at_key else None) or self.where(path)
+        self.diagnostics.append(Diagnostic.at(where, text))
 
 
 def check_manifest(
@@ -88,6 +103,8 @@ def check_manifest(
     _role_map(report, data, roles if check_references else None)
     if not emulate:
         _target_credentials(report, data)
+    if _provider(data) == "scalekit":
+        _scalekit_rules(report, data)
     return report.diagnostics
 
 
@@ -222,4 +239,84 @@ def _target_credentials(report: _Reporter, data: dict[str, Any]) -> None:
             report.error(
                 ("target",),
                 f"missing required key {show(key)} for provider {show(provider)} ({what})",
+            )
+
+
+def _provider(data: dict[str, Any]) -> str | None:
+    target = data.get("target")
+    provider = target.get("provider") if isinstance(target, dict) else None
+    return provider if isinstance(provider, str) else None
+
+
+def _scalekit_rules(report: _Reporter, data: dict[str, Any]) -> None:
+    """Scalekit's stricter names and metadata limits, at the offending value.
+
+    Only values the general rules accept are checked (a value already reported is not
+    reported twice), and references are checked only where their definitions are not in the
+    manifest (the definition carries the error otherwise).
+    """
+    for index, role in _items(data, "roles"):
+        if isinstance(role, dict):
+            _scalekit_name(report, ("roles", index, "slug"), role.get("slug"), "role")
+            if "permissions" not in data and isinstance(role.get("permissions"), list):
+                for ref, raw in enumerate(role["permissions"]):
+                    path: DataPath = ("roles", index, "permissions", ref)
+                    _scalekit_name(report, path, raw, "permission")
+    for index, permission in _items(data, "permissions"):
+        if isinstance(permission, dict):
+            path = ("permissions", index, "slug")
+            _scalekit_name(report, path, permission.get("slug"), "permission")
+    users = data.get("users")
+    if "roles" not in data and isinstance(users, dict) and isinstance(users.get("role_map"), dict):
+        for source_role, raw in users["role_map"].items():
+            _scalekit_name(report, ("users", "role_map", source_role), raw, "role")
+    for index, organization in _items(data, "organizations"):
+        if isinstance(organization, dict) and isinstance(organization.get("metadata"), dict):
+            _scalekit_metadata(report, ("organizations", index, "metadata"), organization)
+
+
+def _scalekit_name(report: _Reporter, path: DataPath, raw: Any, noun: str) -> None:
+    general = check_role_slug if noun == "role" else check_permission_slug
+    name = _valid(general, raw)
+    if name is None:
+        return
+    pattern, allowed = (
+        (SCALEKIT_ROLE_NAME, "letters, digits and '_'")
+        if noun == "role"
+        else (SCALEKIT_PERMISSION_NAME, "letters, digits, '_' and ':'")
+    )
+    if pattern.fullmatch(name) is None:
+        report.error(
+            path,
+            f"{noun} slug {show(name)} is not a valid Scalekit {noun} name: Scalekit allows "
+            f"only {allowed}, 1-64 characters",
+        )
+
+
+def _scalekit_metadata(report: _Reporter, path: DataPath, organization: dict[str, Any]) -> None:
+    metadata: dict[str, Any] = organization["metadata"]
+    if len(metadata) > SCALEKIT_METADATA_PAIRS:
+        report.error(
+            path,
+            f"{len(metadata)} metadata pairs, but Scalekit allows at most "
+            f"{SCALEKIT_METADATA_PAIRS} per organization",
+        )
+    low_key, high_key = SCALEKIT_METADATA_KEY
+    low_value, high_value = SCALEKIT_METADATA_VALUE
+    for key, value in metadata.items():
+        # Lengths the general rules already refuse are reported there, not twice.
+        skip_key = not isinstance(key, str) or len(key) > METADATA_KEY_MAX
+        if not skip_key and not low_key <= len(key) <= high_key:
+            report.error(
+                (*path, key),
+                f"metadata key {show(key)} has {len(key)} characters, but Scalekit requires "
+                f"{low_key}-{high_key}",
+                at_key=True,
+            )
+        skip_value = not isinstance(value, str) or len(value) > METADATA_VALUE_MAX
+        if not skip_value and not low_value <= len(value) <= high_value:
+            report.error(
+                (*path, key),
+                f"metadata value {show(value)} has {len(value)} characters, but Scalekit "
+                f"requires {low_value}-{high_value}",
             )

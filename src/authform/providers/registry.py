@@ -34,6 +34,30 @@ def build_provider(connection: Connection) -> Provider:
             max_concurrency=connection.max_concurrency,
             rate_limits=connection.rate_limits,
         )
+    if connection.provider == "scalekit":
+        from authform.providers.scalekit import ScalekitProvider
+
+        # Scalekit has no default host: every environment has its own URL.
+        missing = [
+            name
+            for name, value in (
+                ("api_key (the client secret)", connection.api_key),
+                ("client_id", connection.client_id),
+                ("base_url (the environment URL)", connection.base_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise ProviderError("Scalekit needs " + ", ".join(f"target.{m}" for m in missing))
+        assert connection.api_key and connection.client_id and connection.base_url
+        return ScalekitProvider(
+            client_secret=connection.api_key,
+            client_id=connection.client_id,
+            base_url=connection.base_url,
+            max_concurrency=connection.max_concurrency,
+            rate_limits=connection.rate_limits,
+        )
     raise ProviderError(
-        f"target.provider '{connection.provider}' is not supported yet (supported: workos)"
+        f"target.provider '{connection.provider}' is not supported yet "
+        "(supported: workos, scalekit)"
     )

@@ -1,0 +1,1232 @@
+"""Scalekit: maps authform's canonical kinds onto Scalekit's REST API (``/api/v1``).
+
+API facts (paths, shapes) are in shared/reference/provider-apis.md §C and Scalekit's OpenAPI
+document (``reference/openapi/scalekit-saaskit.yaml``); the emulator in
+``authform.emulators.scalekit`` honours the same contract and is checked against both.
+
+What Scalekit's public API cannot do shapes this module, and the plan says each one:
+
+- Redirect URLs, social logins (and CORS origins, which Scalekit has no setting for) are
+  dashboard-only: ``manual`` kinds, verified by probing ``/oauth/authorize``.
+- Permissions have no display name: the manifest's ``name`` is neither sent nor compared.
+- Users exist only inside an organization: a user is created together with its first
+  membership (``POST /organizations/{org}/users?send_invitation_email=false``), never
+  emailed, and without a password (hashes cannot be imported through the API).
+- Users created without an invitation email are marked verified and no field sets
+  ``email_verified``, and domains added through the API are admin-verified: neither
+  direction that Scalekit forces is compared, and ``plan_caveats`` says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+
+from authform.providers.base import (
+    KindSupport,
+    ProbeResult,
+    ProviderCapabilities,
+    ProviderError,
+)
+from authform.providers.http import ApiClient, RateLimit, WindowLimiter, redact
+from authform.resources import Kind, Resource, membership_key, normalize_spec
+from authform.social import SOCIAL_PROVIDERS
+
+API = "/api/v1"
+TOKEN_PATH = "/oauth/token"
+AUTHORIZE_PATH = "/oauth/authorize"
+DASHBOARD = "https://app.scalekit.com"
+
+# Scalekit publishes no rate limits (its API reference lists only "429 Rate limit
+# exceeded"), so this is authform's own conservative assumption: 10 requests per second per
+# environment. 429s are still honoured (Retry-After when sent, else jittered backoff), and
+# ``target.rate_limits.general`` overrides it once Scalekit tells you your real limit.
+GENERAL_LIMIT = RateLimit(10, 1.0)
+
+# The largest page Scalekit's list endpoints accept (organizations and users: 10-100).
+PAGE_SIZE = 100
+# A hard stop for every pagination loop: 10,000 pages of 100 is a million items, far past
+# any environment; a server that keeps returning a next page past that is misbehaving.
+MAX_PAGES = 10_000
+# A token is refreshed this long before it expires (Scalekit issues 24-hour tokens), so a
+# request never leaves with a token that dies in flight.
+TOKEN_REFRESH_MARGIN = 60.0
+
+# Domains of this type are Scalekit's organization domains (SSO discovery, SCIM); the other
+# type, ALLOWED_EMAIL_DOMAIN, is an organization-switcher hint authform does not manage.
+DOMAIN_TYPE = "ORGANIZATION_DOMAIN"
+VERIFIED_STATUSES = frozenset({"VERIFIED", "AUTO_VERIFIED"})
+
+# Scalekit's own limits on organization metadata (API reference, UpdateOrganization).
+METADATA_MAX_PAIRS = 10
+METADATA_KEY_LENGTH = (3, 25)
+METADATA_VALUE_LENGTH = (1, 256)
+
+# gRPC status codes, as Scalekit's error bodies carry them (``{"code": 5, ...}``).
+GRPC_CODES = {
+    1: "CANCELLED",
+    2: "UNKNOWN",
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND",
+    6: "ALREADY_EXISTS",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    9: "FAILED_PRECONDITION",
+    10: "ABORTED",
+    11: "OUT_OF_RANGE",
+    12: "UNIMPLEMENTED",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+    15: "DATA_LOSS",
+    16: "UNAUTHENTICATED",
+}
+
+CAPABILITIES = ProviderCapabilities(
+    name="scalekit",
+    support={
+        Kind.PERMISSION: KindSupport(),
+        Kind.ROLE: KindSupport(),
+        Kind.ORGANIZATION: KindSupport(),
+        # Dashboard only (Authentication > Redirects); probed through /oauth/authorize.
+        Kind.REDIRECT_URI: KindSupport(manual=True),
+        # Scalekit has no CORS-origin setting at all; the step explains that.
+        Kind.CORS_ORIGIN: KindSupport(manual=True),
+        # Dashboard only (Authentication > Auth Methods > Social logins).
+        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
+        # PATCH /users/{id} has no email field: a changed email is a replace.
+        Kind.USER: KindSupport(immutable_fields=frozenset({"email"})),
+        # A membership is its (user, organization) pair: only the role changes in place.
+        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
+    },
+)
+
+UNKEYED_PREFIX = "(no external_id) "
+
+
+def describe_scalekit_error(response: httpx.Response) -> tuple[str | None, str]:
+    """(code, message) from a gRPC-status body, or from the OAuth token endpoint's body.
+
+    ``{"code": 3, "message": "…", "details": [{"@type": "…ErrorInfo", "error_code": "…",
+    "validation_error_info": {"field_violations": [{"field", "description"}]}}]}`` becomes
+    ``("INVALID_ARGUMENT", "… (display_name: must be 1-200 characters)")``.
+    """
+    body = response.json()
+    if not isinstance(body, dict):
+        return None, response.reason_phrase
+    if "error" in body and "code" not in body:  # RFC 6749 §5.2, the token endpoint
+        return str(body["error"]), str(body.get("error_description") or response.reason_phrase)
+    raw_code = body.get("code")
+    code = GRPC_CODES.get(raw_code, str(raw_code)) if isinstance(raw_code, int) else raw_code
+    message = str(body.get("message") or response.reason_phrase)
+    violations: list[str] = []
+    for detail in body.get("details") or []:
+        if not isinstance(detail, dict):
+            continue
+        if detail.get("error_code") and detail["error_code"] != code:
+            code = f"{code} {detail['error_code']}" if code else str(detail["error_code"])
+        info = detail.get("validation_error_info") or {}
+        for violation in info.get("field_violations") or []:
+            if isinstance(violation, dict):
+                violations.append(
+                    f"{violation.get('field')}: "
+                    f"{violation.get('description') or violation.get('constraint')}"
+                )
+    if violations:
+        message = f"{message} ({'; '.join(violations)})"
+    return (str(code) if code is not None else None), message
+
+
+class ClientCredentials:
+    """An OAuth client-credentials access token for the environment, fetched on first use,
+    cached, refreshed shortly before it expires and once when the API answers 401.
+
+    The token request goes through its own ``ApiClient`` (same HTTPS policy, retries and rate
+    limiter, but no Authorization header: it is what obtains one). The client secret travels
+    only in that form body; it is never in a header, log line or error message.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        limiters_for: Callable[[str, str], Sequence[WindowLimiter]],
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._clock = clock
+        self._token: str | None = None
+        self._refresh_at = 0.0
+        self._lock = asyncio.Lock()
+        # The token the current request carried: a request runs in one task, so what
+        # ``headers`` sets here is what ``refresh`` sees when that request meets a 401.
+        self._sent: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+            "scalekit_token_sent", default=None
+        )
+        self.fetches = 0
+        self._http = ApiClient(
+            base_url,
+            provider_name="Scalekit",
+            headers=_no_headers,
+            describe_error=describe_scalekit_error,
+            limiters_for=limiters_for,
+            max_concurrency=1,
+            idempotency_header=None,
+            transport=transport,
+        )
+
+    async def headers(self) -> Mapping[str, str]:
+        token = await self.token()
+        self._sent.set(token)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def token(self) -> str:
+        async with self._lock:
+            if self._token is None or self._clock() >= self._refresh_at:
+                await self._fetch()
+            assert self._token is not None
+            return self._token
+
+    async def refresh(self) -> bool:
+        """The API said 401: the token was revoked or expired early. Fetch a new one, unless
+        a concurrent request already replaced the one this request carried (a burst of 401s
+        fetches once); a failed fetch raises, naming the token endpoint."""
+        async with self._lock:
+            if self._token is None or self._token == self._sent.get():
+                await self._fetch()
+        return True
+
+    async def _fetch(self) -> None:
+        try:
+            response = await self._http.request(
+                "POST",
+                TOKEN_PATH,
+                data={
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                    "grant_type": "client_credentials",
+                },
+                expected=(200,),
+            )
+        except ProviderError as exc:
+            # The secret is in the form body, not a header, so the client cannot know to
+            # redact it should the server echo it back.
+            raise ProviderError(
+                redact(str(exc), [self._client_secret]),
+                status=exc.status,
+                code=exc.code,
+                request_id=exc.request_id,
+            ) from None
+        body = response.json()
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ProviderError("Scalekit: POST /oauth/token answered without an access_token")
+        expires_in = body.get("expires_in")
+        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
+        now = self._clock()
+        self._token = token
+        # Refresh a margin before expiry; a token shorter-lived than twice the margin is
+        # used for half its life instead.
+        if lifetime > 2 * TOKEN_REFRESH_MARGIN:
+            self._refresh_at = now + lifetime - TOKEN_REFRESH_MARGIN
+        else:
+            self._refresh_at = now + max(lifetime, 0.0) / 2
+        self.fetches += 1
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+async def _no_headers() -> Mapping[str, str]:
+    return {}
+
+
+class ScalekitProvider:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        *,
+        client_secret: str,
+        client_id: str,
+        base_url: str,
+        max_concurrency: int = 16,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        limits = {"general": GENERAL_LIMIT, **(rate_limits or {})}
+        self._limiters = {name: WindowLimiter(limit) for name, limit in limits.items()}
+        self.client_id = client_id
+        self.credentials = ClientCredentials(
+            base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            limiters_for=self._limiters_for,
+            transport=transport,
+            clock=clock,
+        )
+        self.http = ApiClient(
+            base_url,
+            provider_name="Scalekit",
+            headers=self.credentials.headers,
+            describe_error=describe_scalekit_error,
+            limiters_for=self._limiters_for,
+            on_unauthorized=self.credentials.refresh,
+            max_concurrency=max_concurrency,
+            # Scalekit documents no idempotency keys; creates converge on 409 instead.
+            idempotency_header=None,
+            transport=transport,
+        )
+        # Natural key → Scalekit id, filled by reads and creates, so a membership can name a
+        # user or organization created earlier in the same apply.
+        self.ids: dict[Kind, dict[str, str]] = {Kind.USER: {}, Kind.ORGANIZATION: {}}
+        self._org_keys: dict[str, str] = {}  # Scalekit org id → key
+        self._unkeyed_emails: dict[str, str] = {}
+        self._unkeyed_org_names: dict[str, str] = {}  # Scalekit id → display name
+        # What the last read was asked for: desired memberships per user (a user is created
+        # with its memberships) and desired values of fields Scalekit cannot hold.
+        self._desired_memberships: dict[str, list[Resource]] = {}
+        self._memberships_done: set[str] = set()
+
+    def _limiters_for(self, method: str, path: str) -> Sequence[WindowLimiter]:
+        return [self._limiters["general"]]
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self.credentials.aclose()
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        wanted = set(kinds)
+        self._remember_desired(desired)
+        live: list[Resource] = []
+        if Kind.PERMISSION in wanted:
+            live += await self._read_permissions(desired)
+        if Kind.ROLE in wanted:
+            live += await self._read_roles()
+        if Kind.ORGANIZATION in wanted:
+            live += await self._read_organizations(desired)
+        elif Kind.MEMBERSHIP in wanted:
+            await self._list_organizations()  # fills the id index
+        if Kind.REDIRECT_URI in wanted:
+            live += await self._probe_redirect_uris(desired)
+        # CORS origins: Scalekit has no such setting, so there is never anything to read.
+        if Kind.SOCIAL_CONNECTION in wanted:
+            live += await self._probe_social_connections(desired)
+        if Kind.USER in wanted or Kind.MEMBERSHIP in wanted:
+            users = await self._list(f"{API}/users", "users")
+            user_resources = self._user_resources(users, desired)  # also fills the id index
+            if Kind.USER in wanted:
+                live += user_resources
+            if Kind.MEMBERSHIP in wanted:
+                live += self._membership_resources(users, desired)
+        return live
+
+    def _remember_desired(self, desired: Sequence[Resource]) -> None:
+        memberships: dict[str, list[Resource]] = {}
+        for item in desired:
+            if item.kind is Kind.MEMBERSHIP:
+                memberships.setdefault(item.spec["user"], []).append(item)
+        self._desired_memberships = {
+            user: sorted(items, key=lambda m: m.spec["organization"])
+            for user, items in memberships.items()
+        }
+
+    async def _list(
+        self, path: str, data_key: str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return [
+            item
+            async for item in self.http.paginate_cursor(
+                path,
+                params,
+                limit=PAGE_SIZE,
+                data_key=data_key,
+                next_cursor=_page_tokens(path),
+                cursor_param="page_token",
+                limit_param="page_size",
+            )
+        ]
+
+    async def _read_permissions(self, desired: Sequence[Resource]) -> list[Resource]:
+        # Scalekit permissions have no display name; the manifest's is not comparable, so the
+        # live side reports the desired one (see plan_caveats).
+        names = {r.key: r.spec["name"] for r in desired if r.kind is Kind.PERMISSION}
+        return [
+            Resource(
+                Kind.PERMISSION,
+                p["name"],
+                {
+                    "slug": p["name"],
+                    "name": names.get(p["name"], p["name"]),
+                    "description": p.get("description") or "",
+                },
+                provider_id=p.get("id"),
+            )
+            for p in await self._list(f"{API}/permissions", "permissions", {"type": "ENVIRONMENT"})
+            if not p.get("is_scalekit_permission")  # Scalekit's own, not the team's
+        ]
+
+    async def _read_roles(self) -> list[Resource]:
+        body = await self.http.get_json(f"{API}/roles", {"include": "permissions"})
+        return [
+            Resource(
+                Kind.ROLE,
+                r["name"],
+                normalize_spec(
+                    {
+                        "slug": r["name"],
+                        "name": r.get("display_name") or "",
+                        "description": r.get("description") or "",
+                        "permissions": sorted(
+                            p["name"]
+                            for p in r.get("permissions") or []
+                            if p.get("role_name", r["name"]) == r["name"]  # direct ones only
+                        ),
+                    }
+                ),
+                provider_id=r.get("id"),
+            )
+            for r in body.get("roles") or []
+            if not r.get("is_org_role")  # organization-specific roles are not environment roles
+        ]
+
+    async def _list_organizations(self) -> list[dict[str, Any]]:
+        organizations = await self._list(f"{API}/organizations", "organizations")
+        self._unkeyed_org_names = {}
+        for org in organizations:
+            key = org.get("external_id") or _unkeyed(org["id"])
+            self.ids[Kind.ORGANIZATION][key] = org["id"]
+            self._org_keys[org["id"]] = key
+            if not org.get("external_id"):
+                self._unkeyed_org_names[org["id"]] = org.get("display_name") or ""
+        return organizations
+
+    async def _read_organizations(self, desired: Sequence[Resource]) -> list[Resource]:
+        """Organizations and their domains. Scalekit lists domains per organization, so they
+        are read (concurrently, within the rate limit) for the organizations the plan can
+        touch: desired ones, and unkeyed ones with a desired name (adoption candidates)."""
+        wanted = {r.key: r for r in desired if r.kind is Kind.ORGANIZATION}
+        wanted_names = {r.spec["name"] for r in wanted.values()}
+        organizations = await self._list_organizations()
+
+        async def one(org: dict[str, Any]) -> Resource:
+            external_id = org.get("external_id") or ""
+            key = external_id or _unkeyed(org["id"])
+            spec: dict[str, Any] = {
+                "name": org.get("display_name") or "",
+                "metadata": dict(org.get("metadata") or {}),
+            }
+            observed: dict[str, Any] = {"unkeyed": not external_id}
+            if key in wanted or (not external_id and spec["name"] in wanted_names):
+                domains = await self._list_domains(org["id"])
+                target = wanted.get(key)
+                declared = {
+                    d["domain"]: d["state"] for d in (target.spec["domains"] if target else [])
+                }
+                spec["domains"] = [
+                    {"domain": name, "state": _reported_domain_state(d, declared.get(name))}
+                    for name, d in domains.items()
+                ]
+                observed["domain_ids"] = {name: d["id"] for name, d in domains.items()}
+            # else: domains were not read (nothing will compare them); a delete shows no list.
+            return Resource(
+                Kind.ORGANIZATION,
+                key,
+                normalize_spec(spec),
+                provider_id=org["id"],
+                observed=observed,
+            )
+
+        return list(await asyncio.gather(*(one(org) for org in organizations)))
+
+    async def _list_domains(self, org_id: str) -> dict[str, dict[str, Any]]:
+        """Domain name → domain object. This endpoint pages by number (0-based), not token."""
+        found: dict[str, dict[str, Any]] = {}
+        for page_number in range(MAX_PAGES):
+            body = await self.http.get_json(
+                f"{API}/organizations/{_seg(org_id)}/domains",
+                {"domain_type": DOMAIN_TYPE, "page_size": PAGE_SIZE, "page_number": page_number},
+            )
+            domains = body.get("domains") or []
+            for domain in domains:
+                found[str(domain["domain"]).lower()] = domain
+            if len(domains) < PAGE_SIZE:
+                return found
+        raise ProviderError(f"Scalekit: organization {org_id} has more domain pages than expected")
+
+    def _user_resources(
+        self, users: Sequence[Mapping[str, Any]], desired: Sequence[Resource]
+    ) -> list[Resource]:
+        by_key = {r.key: r for r in desired if r.kind is Kind.USER}
+        by_email: dict[str, list[Resource]] = {}
+        for item in by_key.values():
+            by_email.setdefault(item.spec["email"].lower(), []).append(item)
+        live = []
+        self._unkeyed_emails = {}
+        for user in users:
+            external_id = user.get("external_id") or ""
+            key = external_id or _unkeyed(user["id"])
+            self.ids[Kind.USER][key] = user["id"]
+            if not external_id:
+                self._unkeyed_emails[key] = user["email"]
+            target = by_key.get(key)
+            if target is None and not external_id:
+                candidates = by_email.get(str(user["email"]).lower(), [])
+                target = candidates[0] if len(candidates) == 1 else None
+            live.append(
+                Resource(
+                    Kind.USER,
+                    key,
+                    _user_spec(user, target),
+                    provider_id=user["id"],
+                    observed={"unkeyed": not external_id},
+                )
+            )
+        return live
+
+    def _membership_resources(
+        self, users: Sequence[Mapping[str, Any]], desired: Sequence[Resource]
+    ) -> list[Resource]:
+        """Memberships come embedded in each user. Only those in organizations the manifest
+        or its source names are read: a membership elsewhere is not authform's to delete."""
+        org_keys = {r.spec["organization"] for r in desired if r.kind is Kind.MEMBERSHIP}
+        org_keys |= {r.key for r in desired if r.kind is Kind.ORGANIZATION}
+        user_keys = {provider_id: key for key, provider_id in self.ids[Kind.USER].items()}
+        user_keys.update(self._adoptable_user_keys(desired))
+        org_key_of = {**self._org_keys, **self._adoptable_org_keys(desired)}
+        live = []
+        for user in users:
+            user_key = user_keys.get(user["id"], _unkeyed(user["id"]))
+            for membership in user.get("memberships") or []:
+                org_id = membership.get("organization_id")
+                org_key = org_key_of.get(org_id or "")
+                if org_key is None or org_key not in org_keys:
+                    continue
+                live.append(
+                    Resource(
+                        Kind.MEMBERSHIP,
+                        membership_key(user_key, org_key),
+                        {
+                            "user": user_key,
+                            "organization": org_key,
+                            "role": _role_names(membership),
+                        },
+                        provider_id=f"{org_id}/{user['id']}",
+                        observed={"organization_id": org_id, "user_id": user["id"]},
+                    )
+                )
+        return live
+
+    def _adoptable_org_keys(self, desired: Sequence[Resource]) -> dict[str, str]:
+        """Scalekit id → desired key for live organizations without an external_id that the
+        plan will adopt (the only unkeyed one with the name of exactly one desired
+        organization that does not exist yet), so their memberships compare under that key."""
+        names: dict[str, list[str]] = {}
+        for item in desired:
+            if item.kind is Kind.ORGANIZATION and item.key not in self.ids[Kind.ORGANIZATION]:
+                names.setdefault(item.spec["name"], []).append(item.key)
+        unkeyed: dict[str, list[str]] = {}
+        for org_id, name in self._unkeyed_org_names.items():
+            unkeyed.setdefault(name, []).append(org_id)
+        return {
+            ids[0]: names[name][0]
+            for name, ids in unkeyed.items()
+            if len(ids) == 1 and len(names.get(name, [])) == 1
+        }
+
+    def _adoptable_user_keys(self, desired: Sequence[Resource]) -> dict[str, str]:
+        """Scalekit id → desired key for live users without an external_id that the plan will
+        adopt (exactly one desired user with that email), so their memberships compare under
+        the key they are about to get."""
+        by_email: dict[str, list[str]] = {}
+        for item in desired:
+            if item.kind is Kind.USER:
+                by_email.setdefault(item.spec["email"].lower(), []).append(item.key)
+        adoptable = {}
+        for key, provider_id in self.ids[Kind.USER].items():
+            email = self._unkeyed_emails.get(key)
+            if email is not None and len(by_email.get(email.lower(), [])) == 1:
+                adoptable[provider_id] = by_email[email.lower()][0]
+        return adoptable
+
+    # ---- probing what only the dashboard sets ----------------------------------------------
+
+    async def _probe_redirect_uris(self, desired: Sequence[Resource]) -> list[Resource]:
+        """Redirect URLs cannot be listed: each desired one is checked by asking the authorize
+        endpoint to use it. A registered URL leads on to the hosted login page; an unknown one
+        is refused (``invalid_redirect_uri``). Unlisted URLs stay invisible to authform."""
+        live = []
+        for resource in desired:
+            if resource.kind is not Kind.REDIRECT_URI:
+                continue
+            result = await self.probe_redirect_uri(resource.key)
+            if result.ok:
+                live.append(
+                    Resource(
+                        Kind.REDIRECT_URI,
+                        resource.key,
+                        {"uri": resource.key},
+                        observed={"probe": result.detail},
+                    )
+                )
+        return live
+
+    async def probe_redirect_uri(self, uri: str) -> ProbeResult:
+        if not self.client_id:
+            return ProbeResult(False, "target.client_id is not set, so nothing can be probed")
+        response = await self._authorize(
+            {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": uri,
+                "scope": "openid profile email",
+                "state": "authform-probe",
+            }
+        )
+        if response is None or not 300 <= response.status_code < 400:
+            status = response.status_code if response is not None else "no answer"
+            return ProbeResult(False, f"authorize refused the redirect URI (HTTP {status})")
+        location = response.headers.get("location", "")
+        if "error" in parse_qs(urlsplit(location).query):
+            return ProbeResult(False, f"authorize redirected with an error: {location}")
+        return ProbeResult(True, "accepted by the authorize endpoint")
+
+    async def _probe_social_connections(self, desired: Sequence[Resource]) -> list[Resource]:
+        """Social logins cannot be read through the API: probe each one's authorization URL
+        (``provider=google``); a configured one redirects to the OAuth provider carrying the
+        OAuth client id it was configured with, which is the live state."""
+        redirect_uris = [r.key for r in desired if r.kind is Kind.REDIRECT_URI]
+        live = []
+        for resource in desired:
+            if resource.kind is not Kind.SOCIAL_CONNECTION:
+                continue
+            result, client_id = await self.probe_social_connection(resource.key, redirect_uris)
+            if client_id is not None:
+                live.append(
+                    Resource(
+                        Kind.SOCIAL_CONNECTION,
+                        resource.key,
+                        {"provider": resource.key, "client_id": client_id},
+                        observed={"probe": result.detail},
+                    )
+                )
+        return live
+
+    async def probe_social_connection(
+        self, provider: str, redirect_uris: Sequence[str]
+    ) -> tuple[ProbeResult, str | None]:
+        social = SOCIAL_PROVIDERS[provider]
+        if not self.client_id:
+            return ProbeResult(False, "target.client_id is not set, so nothing can be probed"), None
+        if not redirect_uris:
+            return (
+                ProbeResult(False, "the manifest lists no redirect URI to probe the login with"),
+                None,
+            )
+        response = await self._authorize(
+            {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": redirect_uris[0],
+                "scope": "openid profile email",
+                "provider": social.name,
+                "state": "authform-probe",
+            }
+        )
+        if response is None or not 300 <= response.status_code < 400:
+            status = response.status_code if response is not None else "no answer"
+            return ProbeResult(False, f"authorize URL did not redirect (HTTP {status})"), None
+        location = response.headers.get("location", "")
+        target = urlsplit(location)
+        expected = urlsplit(social.oauth_authorize_url)
+        if (target.scheme, target.netloc, target.path) != (
+            expected.scheme,
+            expected.netloc,
+            expected.path,
+        ):
+            return ProbeResult(False, f"authorize URL redirected elsewhere: {location}"), None
+        client_ids = parse_qs(target.query).get("client_id", [])
+        found = client_ids[0] if client_ids else ""
+        return ProbeResult(True, f"redirects to {social.label} with client_id {found}"), found
+
+    async def _authorize(self, params: Mapping[str, str]) -> httpx.Response | None:
+        try:
+            return await self.http.request(
+                "GET", AUTHORIZE_PATH, params=params, expected=(), follow=True
+            )
+        except ProviderError:
+            return None
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    async def create(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        if desired.kind is Kind.PERMISSION:
+            body, existed = await self._create_converging(
+                f"{API}/permissions",
+                {"name": spec["slug"], "description": spec["description"]},
+                existing=f"{API}/permissions/{_seg(spec['slug'])}",
+            )
+            permission = body.get("permission") or {}
+            if existed and (permission.get("description") or "") != spec["description"]:
+                await self._update_permission(desired)
+            return _with_id(desired, permission.get("id"))
+        if desired.kind is Kind.ROLE:
+            body, _ = await self._create_converging(
+                f"{API}/roles",
+                {
+                    "name": spec["slug"],
+                    "display_name": spec["name"],
+                    "description": spec["description"],
+                    "permissions": list(spec["permissions"]),
+                },
+                existing=f"{API}/roles/{_seg(spec['slug'])}",
+            )
+            return _with_id(desired, (body.get("role") or {}).get("id"))
+        if desired.kind is Kind.ORGANIZATION:
+            return await self._create_organization(desired)
+        if desired.kind is Kind.USER:
+            return await self._create_user(desired)
+        if desired.kind is Kind.MEMBERSHIP:
+            return await self._create_membership(desired)
+        raise ProviderError(f"Scalekit: cannot create {desired.kind.value} through the API")
+
+    async def _create_converging(
+        self, path: str, body: Mapping[str, Any], *, existing: str
+    ) -> tuple[dict[str, Any], bool]:
+        """POST, and when the answer is 409 (a retried create that had landed, or a run that
+        was interrupted) read back what is there. Returns (body, whether it already existed);
+        what differs from the manifest in an existing one the next plan shows."""
+        try:
+            created: dict[str, Any] = await self.http.send_json("POST", path, body) or {}
+        except ProviderError as exc:
+            if exc.status != 409:
+                raise
+            return await self.http.get_json(existing), True
+        return created, False
+
+    async def _create_organization(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        body, existed = await self._create_converging(
+            f"{API}/organizations",
+            {
+                "display_name": spec["name"],
+                "external_id": desired.key,
+                "metadata": dict(spec["metadata"]),
+            },
+            existing=f"{API}/organizations:external/{_seg(desired.key)}",
+        )
+        org = body.get("organization") or {}
+        org_id = _required(org.get("id"), desired)
+        self.ids[Kind.ORGANIZATION][desired.key] = org_id
+        self._org_keys[org_id] = desired.key
+        existing = await self._list_domains(org_id) if existed else {}
+        for domain in spec["domains"]:
+            if domain["domain"] not in existing:
+                await self._add_domain(org_id, domain["domain"])
+        return _with_id(desired, org_id)
+
+    async def _add_domain(self, org_id: str, domain: str) -> None:
+        # Domains added through the API are admin-verified by Scalekit (no DNS challenge).
+        await self.http.send_json(
+            "POST",
+            f"{API}/organizations/{_seg(org_id)}/domains",
+            {"domain": domain, "domain_type": DOMAIN_TYPE},
+        )
+
+    async def _create_user(self, desired: Resource) -> Resource:
+        """Scalekit creates a user only inside an organization: the user is created with its
+        first membership, and its other memberships follow at once (so a replaced user keeps
+        them). The membership phase then finds them done. No invitation email is ever sent."""
+        memberships = self._desired_memberships.get(desired.key, [])
+        if not memberships:
+            raise ProviderError(
+                "Scalekit: a user can only be created inside an organization (POST "
+                "/api/v1/organizations/{id}/users) and this one has no membership in the "
+                "source; give it one, or add the user in the Scalekit Dashboard"
+            )
+        first = memberships[0]
+        org_id = await self._organization_id(first.spec["organization"], first)
+        spec = desired.spec
+        body = {
+            "email": spec["email"],
+            "external_id": desired.key,
+            "user_profile": {"given_name": spec["first_name"], "family_name": spec["last_name"]},
+            "membership": {"roles": _roles_body(first.spec["role"])},
+        }
+        try:
+            answer = await self.http.request(
+                "POST",
+                f"{API}/organizations/{_seg(org_id)}/users",
+                params={"send_invitation_email": "false"},
+                json=body,
+            )
+            user = (answer.json() or {}).get("user") or {}
+        except ProviderError as exc:
+            if exc.status != 409:
+                raise
+            # The email or external id is taken. If the holder carries our key, it is ours
+            # (an interrupted earlier run): converge on it.
+            user = await self._find_user(desired.key)
+            if user is None:
+                raise
+            if not _has_membership(user, org_id):
+                await self._add_membership(org_id, user["id"], first.spec["role"])
+        user_id = _required(user.get("id"), desired)
+        self.ids[Kind.USER][desired.key] = user_id
+        self._memberships_done.add(first.key)
+        for membership in memberships[1:]:
+            other_org = self.ids[Kind.ORGANIZATION].get(membership.spec["organization"])
+            if other_org is None or _has_membership(user, other_org):
+                continue  # left to the membership phase, which reports what fails
+            try:
+                await self._add_membership(other_org, user_id, membership.spec["role"])
+            except ProviderError:
+                continue  # the membership phase tries again and reports the error
+            self._memberships_done.add(membership.key)
+        return _with_id(desired, user_id)
+
+    async def _find_user(self, key: str) -> dict[str, Any] | None:
+        try:
+            body = await self.http.get_json(f"{API}/users:external/{_seg(key)}")
+        except ProviderError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        user = body.get("user") if isinstance(body, dict) else None
+        return user if isinstance(user, dict) else None
+
+    async def _create_membership(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        if desired.key in self._memberships_done:  # created together with its user
+            return desired
+        org_id = await self._organization_id(spec["organization"], desired)
+        user_id = await self._user_id(spec["user"], desired)
+        try:
+            await self._add_membership(org_id, user_id, spec["role"])
+        except ProviderError as exc:
+            if exc.status != 409:
+                raise
+            # Already a member (an interrupted run, an adopted user): converge on the role.
+            await self._set_membership_role(org_id, user_id, spec["role"])
+        self._memberships_done.add(desired.key)
+        return _with_id(desired, f"{org_id}/{user_id}")
+
+    async def _add_membership(self, org_id: str, user_id: str, role: str) -> None:
+        await self.http.request(
+            "POST",
+            f"{API}/memberships/organizations/{_seg(org_id)}/users/{_seg(user_id)}",
+            params={"send_invitation_email": "false"},
+            json={"roles": _roles_body(role)},
+        )
+
+    async def _set_membership_role(self, org_id: str, user_id: str, role: str) -> None:
+        await self.http.send_json(
+            "PATCH",
+            f"{API}/memberships/organizations/{_seg(org_id)}/users/{_seg(user_id)}",
+            {"roles": _roles_body(role)},
+        )
+
+    async def _organization_id(self, key: str, desired: Resource) -> str:
+        known = self.ids[Kind.ORGANIZATION].get(key)
+        if known is not None:
+            return known
+        try:
+            body = await self.http.get_json(f"{API}/organizations:external/{_seg(key)}")
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+            raise ProviderError(
+                f"Scalekit: {desired.address}: organization {key} does not exist in Scalekit "
+                "(its create failed or was not attempted)"
+            ) from None
+        org_id = _required((body.get("organization") or {}).get("id"), desired)
+        self.ids[Kind.ORGANIZATION][key] = org_id
+        self._org_keys[org_id] = key
+        return org_id
+
+    async def _user_id(self, key: str, desired: Resource) -> str:
+        known = self.ids[Kind.USER].get(key)
+        if known is not None:
+            return known
+        user = await self._find_user(key)
+        if user is None:
+            raise ProviderError(
+                f"Scalekit: {desired.address}: user {key} does not exist in Scalekit "
+                "(its create failed or was not attempted)"
+            )
+        self.ids[Kind.USER][key] = user["id"]
+        return str(user["id"])
+
+    async def update(self, live: Resource, desired: Resource) -> Resource:
+        spec = desired.spec
+        if desired.kind is Kind.PERMISSION:
+            await self._update_permission(desired)
+        elif desired.kind is Kind.ROLE:
+            await self._update_role(live, desired)
+        elif desired.kind is Kind.ORGANIZATION:
+            await self._update_organization(live, desired)
+        elif desired.kind is Kind.USER:
+            # The email never changes here: it is immutable (a changed email is a replace).
+            await self.http.send_json(
+                "PATCH",
+                f"{API}/users/{_seg(_require_id(live))}",
+                {
+                    "external_id": desired.key,
+                    "user_profile": {
+                        "given_name": spec["first_name"],
+                        "family_name": spec["last_name"],
+                    },
+                },
+            )
+            self.ids[Kind.USER][desired.key] = _require_id(live)
+        elif desired.kind is Kind.MEMBERSHIP:
+            await self._set_membership_role(
+                str(live.observed["organization_id"]), str(live.observed["user_id"]), spec["role"]
+            )
+        else:
+            raise ProviderError(f"Scalekit: cannot update {desired.kind.value} through the API")
+        return _with_id(desired, live.provider_id)
+
+    async def _update_permission(self, desired: Resource) -> None:
+        await self.http.send_json(
+            "PUT",
+            f"{API}/permissions/{_seg(desired.key)}",
+            {"name": desired.key, "description": desired.spec["description"]},
+        )
+
+    async def _update_role(self, live: Resource, desired: Resource) -> None:
+        """Display name and description with PUT (only the fields sent change); permissions
+        with the add and remove endpoints, because an empty list sent to PUT cannot be told
+        from an absent one and so cannot clear a role's permissions."""
+        spec, name = desired.spec, _seg(desired.key)
+        if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
+            await self.http.send_json(
+                "PUT",
+                f"{API}/roles/{name}",
+                {"display_name": spec["name"], "description": spec["description"]},
+            )
+        have, want = set(live.spec["permissions"]), set(spec["permissions"])
+        if want - have:
+            await self.http.send_json(
+                "POST", f"{API}/roles/{name}/permissions", {"permission_names": sorted(want - have)}
+            )
+        for permission in sorted(have - want):
+            await self.http.send_json(
+                "DELETE", f"{API}/roles/{name}/permissions/{_seg(permission)}"
+            )
+
+    async def _update_organization(self, live: Resource, desired: Resource) -> None:
+        """PATCH replaces the fields sent (metadata as a whole map); domains are added and
+        removed one by one. A domain to become verified that Scalekit holds as pending (added
+        through the Admin Portal, waiting for DNS) is removed and added again: domains added
+        through the API are admin-verified."""
+        spec, org_id = desired.spec, _require_id(live)
+        if (
+            live.observed.get("unkeyed")
+            or live.spec.get("name") != spec["name"]
+            or live.spec.get("metadata") != spec["metadata"]
+        ):
+            await self.http.send_json(
+                "PATCH",
+                f"{API}/organizations/{_seg(org_id)}",
+                {
+                    "display_name": spec["name"],
+                    "external_id": desired.key,
+                    "metadata": dict(spec["metadata"]),
+                },
+            )
+        self.ids[Kind.ORGANIZATION][desired.key] = org_id
+        self._org_keys[org_id] = desired.key
+        have = {d["domain"]: d["state"] for d in live.spec.get("domains") or []}
+        want = {d["domain"]: d["state"] for d in spec["domains"]}
+        domain_ids: Mapping[str, str] = live.observed.get("domain_ids") or {}
+        for domain, state in sorted(have.items()):
+            stale = state == "pending" and want.get(domain) == "verified"
+            if (domain not in want or stale) and domain in domain_ids:
+                await self.http.send_json(
+                    "DELETE",
+                    f"{API}/organizations/{_seg(org_id)}/domains/{_seg(domain_ids[domain])}",
+                )
+        for domain, state in sorted(want.items()):
+            if domain not in have or (have[domain] == "pending" and state == "verified"):
+                await self._add_domain(org_id, domain)
+
+    async def delete(self, live: Resource) -> None:
+        if live.kind is Kind.PERMISSION:
+            await self.http.send_json("DELETE", f"{API}/permissions/{_seg(live.key)}")
+        elif live.kind is Kind.ROLE:
+            await self.http.send_json("DELETE", f"{API}/roles/{_seg(live.key)}")
+        elif live.kind is Kind.ORGANIZATION:
+            await self.http.send_json("DELETE", f"{API}/organizations/{_seg(_require_id(live))}")
+        elif live.kind is Kind.USER:
+            await self.http.send_json("DELETE", f"{API}/users/{_seg(_require_id(live))}")
+        elif live.kind is Kind.MEMBERSHIP:
+            org_id, user_id = live.observed["organization_id"], live.observed["user_id"]
+            await self.http.send_json(
+                "DELETE",
+                f"{API}/memberships/organizations/{_seg(str(org_id))}/users/{_seg(str(user_id))}",
+            )
+        else:
+            raise ProviderError(f"Scalekit: cannot delete {live.kind.value} through the API")
+
+    def id_mapping(self) -> dict[str, dict[str, str]]:
+        """Source key → Scalekit id for users and organizations (the import's mapping file)."""
+        return {
+            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not _is_unkeyed(k)},
+            "organizations": {
+                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not _is_unkeyed(k)
+            },
+        }
+
+    # ---- what only a person can do ---------------------------------------------------------
+
+    def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
+        resource = desired or live
+        assert resource is not None
+        if resource.kind is Kind.SOCIAL_CONNECTION and desired is not None:
+            social = SOCIAL_PROVIDERS[desired.key]
+            client_id = desired.spec["client_id"]
+            return [
+                f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Auth Methods → "
+                f"Social logins and configure {social.label}.",
+                f"Use your own OAuth credentials: set the Client ID to {client_id} and paste the "
+                "client secret from your secret store (it is not shown here).",
+                f"Copy the callback URL Scalekit shows there and add it to the authorized "
+                f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
+                "Run `authform verify` to confirm: it opens the authorization URL with "
+                f"provider={social.name} and expects a redirect to {social.label} carrying that "
+                "client id.",
+            ]
+        if resource.kind is Kind.SOCIAL_CONNECTION:
+            return [
+                f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
+                f"and disable {SOCIAL_PROVIDERS[resource.key].label}."
+            ]
+        if resource.kind is Kind.REDIRECT_URI and desired is not None:
+            return [
+                f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Redirects and "
+                f"add {desired.key} to the Allowed Callback URLs (Scalekit's API has no "
+                "endpoint for redirect URLs).",
+                "Run `authform verify` to confirm: it asks the authorization endpoint to use "
+                "that URL and expects it to be accepted.",
+            ]
+        if resource.kind is Kind.REDIRECT_URI:
+            return [
+                f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
+                f"{resource.key} from the Allowed Callback URLs."
+            ]
+        if resource.kind is Kind.CORS_ORIGIN:
+            return [
+                f"Scalekit has no CORS-origin setting (none in its API, none in its dashboard), "
+                f"so nothing can be configured for {resource.key}: a browser app there signs "
+                "users in by redirecting to Scalekit's hosted login, whose callback belongs "
+                "under Authentication → Redirects.",
+                "Remove cors_origins from a manifest that targets Scalekit; until then this "
+                "step stays pending.",
+            ]
+        return [f"Change {resource.address} in the Scalekit Dashboard ({DASHBOARD})."]
+
+    def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
+        """What Scalekit will not carry, counted before anything is written."""
+        caveats: list[str] = []
+        users = [r for r in desired if r.kind is Kind.USER]
+        with_hash = sorted(r.key for r in users if r.create_only.get("password_hash"))
+        if with_hash:
+            caveats.append(
+                f"Scalekit: {len(with_hash)} user(s) have a password hash that Scalekit's API "
+                "cannot import (Scalekit's Solutions team imports hashes on request): they "
+                "are created without a password and need a password reset or another sign-in "
+                f"method ({_sample(with_hash)})."
+            )
+        unverified = [r for r in users if not r.spec.get("email_verified")]
+        if unverified:
+            caveats.append(
+                f"Scalekit: {len(unverified)} user(s) are unverified in the source, but Scalekit "
+                "marks users created without an invitation email as verified and no API field "
+                "sets it: email_verified is not compared on Scalekit."
+            )
+        with_membership = {
+            r.spec["user"] for r in desired if r.kind is Kind.MEMBERSHIP and r.spec.get("user")
+        }
+        orphans = sorted(r.key for r in users if r.key not in with_membership)
+        if orphans:
+            caveats.append(
+                f"Scalekit: {len(orphans)} user(s) have no organization membership; Scalekit "
+                "creates users only inside an organization, so creating them will fail "
+                f"({_sample(orphans)})."
+            )
+        permissions = [r for r in desired if r.kind is Kind.PERMISSION]
+        if permissions:
+            caveats.append(
+                f"Scalekit: permissions have no display name, so the name of "
+                f"{len(permissions)} permission(s) is neither sent nor compared (slug and "
+                "description are)."
+            )
+        pending = [
+            f"{r.key}:{d['domain']}"
+            for r in desired
+            if r.kind is Kind.ORGANIZATION
+            for d in r.spec.get("domains") or []
+            if d.get("state") == "pending"
+        ]
+        if pending:
+            caveats.append(
+                f"Scalekit: {len(pending)} domain(s) are declared pending, but domains added "
+                "through Scalekit's API are admin-verified (no DNS challenge): they will be "
+                f"verified ({_sample(pending)})."
+            )
+        bad_metadata = sorted(
+            r.key
+            for r in desired
+            if r.kind is Kind.ORGANIZATION and metadata_problems(r.spec.get("metadata") or {})
+        )
+        if bad_metadata:
+            caveats.append(
+                f"Scalekit: {len(bad_metadata)} organization(s) have metadata Scalekit refuses "
+                f"(at most {METADATA_MAX_PAIRS} pairs, keys of 3-25 and values of 1-256 "
+                f"characters): their creates or updates will fail ({_sample(bad_metadata)})."
+            )
+        if any(r.kind is Kind.REDIRECT_URI for r in desired):
+            caveats.append(
+                "Scalekit: redirect URLs are set in the dashboard and cannot be listed; each one "
+                "the manifest names is checked through the authorization endpoint, and URLs it "
+                "does not name are invisible to authform (never deleted)."
+            )
+        cors = [r for r in desired if r.kind is Kind.CORS_ORIGIN]
+        if cors:
+            caveats.append(
+                f"Scalekit: there is no CORS-origin setting; the {len(cors)} cors_origins entry "
+                "(or entries) stay manual steps until removed from the manifest."
+            )
+        return caveats
+
+    async def authenticate(self, email: str, password: str) -> ProbeResult:
+        return ProbeResult(
+            False,
+            "Scalekit has no API to sign a user in with a password (its hosted login page does "
+            "that), so password logins cannot be verified against Scalekit",
+        )
+
+
+def metadata_problems(metadata: Mapping[str, Any]) -> list[str]:
+    """Why Scalekit would refuse an organization's metadata (empty when it would not)."""
+    problems = []
+    if len(metadata) > METADATA_MAX_PAIRS:
+        problems.append(f"{len(metadata)} pairs (at most {METADATA_MAX_PAIRS})")
+    low_key, high_key = METADATA_KEY_LENGTH
+    low_value, high_value = METADATA_VALUE_LENGTH
+    for key, value in metadata.items():
+        if not low_key <= len(key) <= high_key:
+            problems.append(f"key {key!r} is not {low_key}-{high_key} characters")
+        if not isinstance(value, str) or not low_value <= len(value) <= high_value:
+            problems.append(f"value of {key!r} is not {low_value}-{high_value} characters")
+    return problems
+
+
+def _page_tokens(path: str) -> Callable[[Any], str | None]:
+    """``next_page_token`` of each page; a token seen twice, or more pages than MAX_PAGES,
+    stops the walk with an error instead of looping."""
+    seen: set[str] = set()
+
+    def next_token(page: Any) -> str | None:
+        token = page.get("next_page_token") if isinstance(page, dict) else None
+        if not token:
+            return None
+        if token in seen or len(seen) >= MAX_PAGES:
+            raise ProviderError(f"Scalekit: GET {path} kept returning more pages; stopped")
+        seen.add(token)
+        return str(token)
+
+    return next_token
+
+
+def _reported_domain_state(domain: Mapping[str, Any], declared: str | None) -> str:
+    """A domain's state as compared. Scalekit verifies every domain added through its API,
+    so a domain the manifest declares ``pending`` is satisfied by a verified one (Scalekit
+    is stricter than asked, never looser); a pending one declared verified is a real diff."""
+    state = "verified" if domain.get("verification_status") in VERIFIED_STATUSES else "pending"
+    return "pending" if declared == "pending" else state
+
+
+def _user_spec(user: Mapping[str, Any], desired: Resource | None) -> dict[str, Any]:
+    profile = user.get("user_profile") or {}
+    verified = bool(profile.get("email_verified"))
+    email = str(user["email"])
+    if desired is not None:
+        # Not comparable: Scalekit verifies users created without an invitation email and
+        # no API field sets it, so the live side reports what was asked (see plan_caveats).
+        verified = bool(desired.spec.get("email_verified"))
+        # Addresses compare without case (as Scalekit's uniqueness does): a change of case
+        # alone must never plan a replace, which would delete the user.
+        if email.lower() == str(desired.spec.get("email", "")).lower():
+            email = desired.spec["email"]
+    return {
+        "email": email,
+        "first_name": profile.get("given_name") or profile.get("first_name") or "",
+        "last_name": profile.get("family_name") or profile.get("last_name") or "",
+        "email_verified": verified,
+    }
+
+
+def _role_names(membership: Mapping[str, Any]) -> str:
+    """A membership's role as authform holds it: one role name. Several (set elsewhere) show
+    joined with commas, so the plan replaces them with the one role the manifest names."""
+    names = sorted(str(r.get("name")) for r in membership.get("roles") or [] if r.get("name"))
+    return ",".join(names)
+
+
+def _roles_body(role: str) -> list[dict[str, str]]:
+    return [{"name": role}] if role else []
+
+
+def _has_membership(user: Mapping[str, Any], org_id: str) -> bool:
+    return any(m.get("organization_id") == org_id for m in user.get("memberships") or [])
+
+
+def _sample(keys: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f", … and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def _unkeyed(provider_id: str) -> str:
+    """The key of a live item authform did not create: it has no external_id to match on."""
+    return f"{UNKEYED_PREFIX}{provider_id}"
+
+
+def _is_unkeyed(key: str) -> bool:
+    return key.startswith(UNKEYED_PREFIX)
+
+
+def _with_id(resource: Resource, provider_id: str | None) -> Resource:
+    return Resource(resource.kind, resource.key, resource.spec, provider_id=provider_id)
+
+
+def _required(value: Any, desired: Resource) -> str:
+    if not isinstance(value, str) or not value:
+        raise ProviderError(f"Scalekit: {desired.address}: the answer carried no id")
+    return value
+
+
+def _require_id(live: Resource) -> str:
+    if not live.provider_id:
+        raise ProviderError(f"Scalekit: {live.address} has no Scalekit id")
+    return live.provider_id
+
+
+def _seg(value: str) -> str:
+    """Quote a value for use as one path segment (permission names hold ':')."""
+    return quote(value, safe=":")
