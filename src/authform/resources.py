@@ -101,3 +101,20 @@ def _sort_token(value: Any) -> str:
     import json
 
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def dependencies(resource: Resource) -> list[str]:
+    """Addresses of the resources this one needs to exist first.
+
+    Apply uses them to hold back only what depends on a failed write (a membership whose
+    user could not be created) while everything else goes on.
+    """
+    spec = resource.spec
+    if resource.kind is Kind.MEMBERSHIP:
+        return [
+            f"{Kind.USER.value}.{spec['user']}",
+            f"{Kind.ORGANIZATION.value}.{spec['organization']}",
+        ]
+    if resource.kind is Kind.ROLE:
+        return [f"{Kind.PERMISSION.value}.{slug}" for slug in spec.get("permissions", [])]
+    return []

@@ -1,8 +1,9 @@
 """Carry a Plan out through a provider, in dependency order, reporting every outcome.
 
 Changes of one kind run concurrently (the HTTP client bounds concurrency and rate); kinds run
-one after another so a role is never created before its permissions. When a change fails, its
-kind finishes (independent items still land) but later kinds are not started, and the result
+one after another so a role is never created before its permissions. When a change fails,
+only the changes that depend on it (a membership of a user whose create failed, a role naming
+a permission that could not be created) are held back; everything else goes on. The result
 lists exactly what was applied, what failed and what was not attempted: nothing is
 half-applied silently.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 
 from authform.engine.plan import Action, Change, Plan
 from authform.providers.base import Provider, ProviderError
+from authform.resources import dependencies
 
 ManualExecutor = Callable[[Change], Awaitable[None]]
 ProgressCallback = Callable[[int, int], None]
@@ -66,31 +68,36 @@ async def apply_plan(
     result = ApplyResult()
     total = sum(1 for c in plan.changes if c.is_write)
     done = 0
-    stop = False
+    broken: set[str] = set()  # addresses whose write failed or was held back
     for phase in _phases(plan.changes):
-        if stop:
-            result.not_attempted += [c for c in phase if c.is_write]
-            result.blocked += [c for c in phase if c.blocked]
-            result.manual_pending += [c for c in phase if c.action is Action.MANUAL]
-            continue
+        runnable = []
+        for change in phase:
+            if (
+                change.is_write
+                and change.desired is not None
+                and any(dep in broken for dep in dependencies(change.desired))
+            ):
+                result.not_attempted.append(change)
+                broken.add(change.address)
+            else:
+                runnable.append(change)
         outcomes = await asyncio.gather(
-            *(_run(change, provider, manual_executor) for change in phase)
+            *(_run(change, provider, manual_executor) for change in runnable)
         )
-        for change, outcome in zip(phase, outcomes, strict=True):
+        for change, outcome in zip(runnable, outcomes, strict=True):
             if change.blocked:
                 result.blocked.append(change)
             elif change.action is Action.MANUAL:
                 (result.manual_done if outcome == "done" else result.manual_pending).append(change)
             elif outcome == "done":
                 result.applied.append(change)
-                done += 1
             else:
                 result.failed.append((change, outcome))
+                broken.add(change.address)
+            if change.is_write:
                 done += 1
-            if on_progress and change.is_write:
-                on_progress(done, total)
-        if any(change is failed for failed, _ in result.failed for change in phase):
-            stop = True
+                if on_progress:
+                    on_progress(done, total)
     return result
 
 

@@ -88,7 +88,7 @@ def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
         lines.append(paint(f"  FAILED {change.address}: {error}", "31"))
     if result.not_attempted:
         lines.append(
-            "Not attempted (an earlier step failed): "
+            "Not attempted (something they depend on failed): "
             + ", ".join(c.address for c in result.not_attempted)
         )
     for change in result.manual_done:
