@@ -104,3 +104,21 @@ def scalekit_emulator(scalekit_emulator_server: RunningEmulator) -> RunningEmula
     an empty request log (the session's server, reset for this test)."""
     scalekit_emulator_server.reset()
     return scalekit_emulator_server
+
+
+@pytest.fixture(scope="session")
+def clerk_production_emulator_server() -> Iterator[RunningEmulator]:
+    """A second Clerk emulator for the session, with a production secret key (``sk_live_``):
+    it reports itself as a production instance and keeps Clerk's production limit."""
+    emulator = start_emulator("clerk", api_key="sk_live_authform_production")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture
+def clerk_production_emulator(clerk_production_emulator_server: RunningEmulator) -> RunningEmulator:
+    """The production Clerk emulator, reset to an empty instance for this test."""
+    clerk_production_emulator_server.reset()
+    return clerk_production_emulator_server

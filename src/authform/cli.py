@@ -19,9 +19,16 @@ import typer
 from authform.engine.apply import apply_plan
 from authform.engine.plan import Plan
 from authform.engine.verify import verify_state
-from authform.manifest import ManifestError, load_manifest
+from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
+from authform.manifest.loader import find_manifest_files
 from authform.providers.base import ProviderError
+from authform.render.github import (
+    diagnostic_annotations,
+    error_annotation,
+    in_github_actions,
+)
 from authform.render.json_output import apply_to_json, plan_to_json, verify_to_json
+from authform.render.junit import write_junit
 from authform.render.markdown import render_plan_markdown
 from authform.render.progress import ProgressReporter
 from authform.render.text import render_apply, render_plan, render_verify, use_colour
@@ -50,6 +57,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class ValidateFormat(StrEnum):
+    text = "text"
+    github = "github"
+
+
 ManifestPath = Annotated[
     Path, typer.Argument(help="A manifest file or a folder of them.", show_default=True)
 ]
@@ -71,6 +83,24 @@ EnvironmentOpt = Annotated[
 
 def _fail(message: str) -> NoReturn:
     typer.echo(f"Error: {message}", err=True)
+    if in_github_actions():
+        typer.echo(error_annotation(message), err=True)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _problems(count: int) -> str:
+    return f"the manifest has {count} problem{'s' if count != 1 else ''}."
+
+
+def _report_manifest_error(diagnostics: list[Diagnostic]) -> NoReturn:
+    """Every problem as ``file:line:column: message``; on GitHub Actions also as annotations
+    on those lines of the pull request's diff (see ``render.github`` for the rule)."""
+    for diagnostic in diagnostics:
+        typer.echo(str(diagnostic), err=True)
+    if in_github_actions():
+        for line in diagnostic_annotations(diagnostics):
+            typer.echo(line, err=True)
+    typer.echo(f"Error: {_problems(len(diagnostics))}", err=True)
     raise typer.Exit(EXIT_ERROR)
 
 
@@ -79,11 +109,7 @@ def _run(step: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(step())  # type: ignore[arg-type]
     except ManifestError as exc:
-        for diagnostic in exc.diagnostics:
-            typer.echo(str(diagnostic), err=True)
-        count = len(exc.diagnostics)
-        typer.echo(f"Error: the manifest has {count} problem{'s' if count != 1 else ''}.", err=True)
-        raise typer.Exit(EXIT_ERROR) from None
+        _report_manifest_error(exc.diagnostics)
     except (ProviderError, StalePlanError) as exc:
         _fail(str(exc))
 
@@ -98,16 +124,83 @@ def _print_plan(plan: Plan, output: OutputFormat, *, full: bool = False) -> None
         typer.echo(render_plan(plan, colour=use_colour(sys.stdout), max_per_group=limit), nl=False)
 
 
+def manifest_folders(changed: list[Path]) -> list[Path]:
+    """The manifest folders holding ``changed`` files (as a pre-commit hook passes them):
+    each file's own folder, since a folder's ``*.yaml`` files merge into one manifest. Each
+    folder once, in order; a file that is not YAML names no manifest."""
+    folders: dict[Path, None] = {}
+    for file in changed:
+        if file.suffix in (".yaml", ".yml") and not file.name.startswith("."):
+            folders.setdefault(file.parent if str(file.parent) else Path("."), None)
+    return list(folders)
+
+
 @app.command()
-def validate(path: ManifestPath = Path("manifests")) -> None:
-    """Check manifests offline: syntax, types, references, duplicates, variables."""
-    try:
-        loaded = load_manifest(path)
-    except ManifestError as exc:
-        for diagnostic in exc.diagnostics:
-            typer.echo(str(diagnostic), err=True)
-        _fail(f"the manifest has {len(exc.diagnostics)} problem(s).")
-    typer.echo(f"{path}: valid ({len(loaded.files)} file(s)).")
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Manifest files or folders (default: manifests); with --changed, changed files.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        ValidateFormat,
+        typer.Option(
+            "--format", "-f", help="text, or github: only GitHub Actions annotations, on stdout."
+        ),
+    ] = ValidateFormat.text,
+    changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="PATHS are changed files (as pre-commit passes them): validate the folder "
+            "holding each one, once.",
+        ),
+    ] = False,
+    without_credentials: Annotated[
+        bool,
+        typer.Option(
+            "--without-credentials",
+            help="Variables missing inside `target` are fine (for pre-commit and fork pull "
+            "requests, where secrets are not set).",
+        ),
+    ] = False,
+    environment: EnvironmentOpt = None,
+) -> None:
+    """Check manifests offline: syntax, types, references, duplicates, variables, and every
+    environment (or just --environment)."""
+    targets = list(paths or [Path("manifests")])
+    if changed:
+        targets = manifest_folders(targets)
+    diagnostics: list[Diagnostic] = []
+    summaries: list[str] = []
+    for target in targets:
+        if changed and not find_manifest_files(target)[0]:
+            continue
+        try:
+            if environment is None:
+                loaded = load_every_environment(target, emulate=without_credentials)
+            else:
+                loaded = [
+                    load_manifest(target, emulate=without_credentials, environment=environment)
+                ]
+        except ManifestError as exc:
+            diagnostics += exc.diagnostics
+            continue
+        names = [one.environment for one in loaded if one.environment]
+        where = f", environments: {', '.join(names)}" if names else ""
+        summaries.append(f"{target}: valid ({len(loaded[0].files)} file(s){where}).")
+    if output is ValidateFormat.github:
+        for line in diagnostic_annotations(diagnostics):
+            typer.echo(line)
+        if diagnostics:
+            typer.echo(f"Error: {_problems(len(diagnostics))}", err=True)
+            raise typer.Exit(EXIT_ERROR)
+    elif diagnostics:
+        _report_manifest_error(diagnostics)
+    for summary in summaries:
+        typer.echo(summary)
 
 
 @app.command()
@@ -166,7 +259,13 @@ def apply(
         _fail(str(exc))
     manifest_path = Path(saved["manifest"]) if saved else path
     if saved:
-        environment = saved.get("environment")
+        recorded = saved.get("environment")
+        if environment is not None and environment != recorded:
+            _fail(
+                f"{path} was made for environment {recorded!r}, not {environment!r}; "
+                "nothing was applied"
+            )
+        environment = recorded
         force = force or bool(saved.get("forced"))
 
     async def body() -> int:
@@ -212,6 +311,10 @@ def verify(
     emulate: EmulateOpt = False,
     output: FormatOpt = OutputFormat.text,
     environment: EnvironmentOpt = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", help="Also write the checks as JUnit XML to this file."),
+    ] = None,
 ) -> None:
     """Read the provider back and check every desired resource, probe and canary login."""
 
@@ -224,6 +327,9 @@ def verify(
                 password_logins=session.password_logins(),
             )
             report.checks += session.import_count_checks(report)
+        if junit is not None:
+            provider = session.provider.capabilities.name
+            write_junit(junit, report, provider=provider, environment=environment)
         if output is OutputFormat.json:
             typer.echo(json.dumps(verify_to_json(report), indent=2, ensure_ascii=False))
         else:
@@ -251,6 +357,51 @@ def drift(
     if result.has_changes:
         typer.echo(f"Drift found: {len(result.changes)} difference(s).", err=True)
         raise typer.Exit(EXIT_PENDING)
+
+
+@app.command()
+def export(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the manifests into.")
+    ] = Path("manifests"),
+    provider: Annotated[
+        str, typer.Option("--provider", help="Which provider to read (workos).")
+    ] = "workos",
+    emulate: EmulateOpt = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Write even if --out holds YAML files that export did not write."
+        ),
+    ] = False,
+) -> None:
+    """Write manifests from the live provider (credentials from WORKOS_API_KEY, optional
+    WORKOS_CLIENT_ID and WORKOS_BASE_URL), one file per section: plan them back and there is
+    nothing to change."""
+    from authform.export import PROFILES, ExportError, export_live, summary_lines, write_export
+
+    profile = PROFILES.get(provider)
+    if profile is None:
+        _fail(f"export supports {', '.join(sorted(PROFILES))}, not {provider!r}")
+    try:
+        result = _run(lambda: export_live(profile, emulate=emulate))
+        written = write_export(out, result, force=force)
+    except ExportError as exc:
+        _fail(str(exc))
+    for line in summary_lines(result, profile, out):
+        typer.echo(line, err=True)
+    for path in written:
+        typer.echo(str(path))
+    try:
+        load_manifest(out, emulate=True)
+    except ManifestError as exc:
+        for diagnostic in exc.diagnostics:
+            typer.echo(str(diagnostic), err=True)
+        _fail(
+            f"the files in {out} do not validate ({len(exc.diagnostics)} problem(s) above): "
+            "the provider holds values authform's manifest rules refuse; fix them there, or "
+            "in the files"
+        )
 
 
 @app.command()

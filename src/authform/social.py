@@ -56,3 +56,16 @@ SOCIAL_PROVIDERS: dict[str, SocialProvider] = {
 WORKOS_NAME_TO_SOCIAL: dict[str, SocialProvider] = {
     p.workos: p for p in SOCIAL_PROVIDERS.values() if p.workos
 }
+
+# Clerk names a social connection by its OAuth strategy: the Frontend API's environment lists
+# them under ``user_settings.social`` by these keys (LinkedIn is its OpenID Connect variant).
+CLERK_STRATEGIES: dict[str, str] = {
+    "google": "oauth_google",
+    "github": "oauth_github",
+    "microsoft": "oauth_microsoft",
+    "apple": "oauth_apple",
+    "gitlab": "oauth_gitlab",
+    "linkedin": "oauth_linkedin_oidc",
+    "slack": "oauth_slack",
+    "bitbucket": "oauth_bitbucket",
+}

@@ -169,7 +169,7 @@ async def open_session(
     manifest_path: str | Path, *, emulate: bool = False, environment: str | None = None
 ) -> AsyncIterator[Session]:
     """Load and validate the manifest (no network before it is valid), then connect."""
-    loaded = load_manifest(manifest_path, emulate=emulate)
+    loaded = load_manifest(manifest_path, emulate=emulate, environment=environment)
     manifest = loaded.manifest
     target = manifest.target
     import_set = None
@@ -179,7 +179,7 @@ async def open_session(
         # stops here, before any request.
         try:
             # In a worker thread: the live Clerk source drives its own event loop.
-            import_set = await asyncio.to_thread(load_import_set, manifest.users)
+            import_set = await asyncio.to_thread(load_import_set, manifest.users, target.provider)
         except SourceError as exc:
             raise ProviderError(f"user source: {exc}") from None
         source = manifest.users.source
@@ -195,10 +195,10 @@ async def open_session(
         },
     }
     if emulate:
-        emulator = await asyncio.to_thread(start_embedded_emulator, target.provider)
+        emulator = await asyncio.to_thread(start_embedded_emulator, target.provider, environment)
         print(
             f"Using the embedded {target.provider} emulator at {emulator.url} "
-            f"(state in {EMULATOR_STATE_DIR / (target.provider + '.sqlite3')}).",
+            f"(state in {emulator_state_file(target.provider, environment)}).",
             file=sys.stderr,
         )
         connection = Connection(
@@ -231,14 +231,20 @@ async def open_session(
             await asyncio.to_thread(emulator.stop)
 
 
-def start_embedded_emulator(provider: str) -> Any:
+def emulator_state_file(provider: str, environment: str | None = None) -> Path:
+    """One state file per provider and environment: each environment is its own tenant."""
+    suffix = f"-{environment}" if environment else ""
+    return EMULATOR_STATE_DIR / f"{provider}{suffix}.sqlite3"
+
+
+def start_embedded_emulator(provider: str, environment: str | None = None) -> Any:
     """The provider's emulator on a loopback port, with state kept in ``.authform/``."""
     from authform.emulators.server import start_emulator
 
     EMULATOR_STATE_DIR.mkdir(exist_ok=True)
     return start_emulator(
         provider,
-        db_path=EMULATOR_STATE_DIR / f"{provider}.sqlite3",
+        db_path=emulator_state_file(provider, environment),
         api_key=EMULATOR_API_KEY,
         client_id=EMULATOR_CLIENT_ID,
     )

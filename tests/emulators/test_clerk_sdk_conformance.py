@@ -13,6 +13,12 @@ Known SDK behaviour the emulator accommodates:
   marks optional: the emulator always sends it (``verification_admin``…).
 - The SDK has no ``starting_after`` parameter on ``users.list`` (the document has); the raw
   HTTP tests cover cursor paging.
+- SDK 7.0.0 has a method for every configuration endpoint authform uses (organization roles
+  and permissions with assignments, redirect URLs, ``instance_settings``, ``domains``,
+  organization domains and metadata, ``users.update``, ``users.verify_password``,
+  ``email_addresses.replace_for_user``); ``instance_settings.update`` returns ``None`` for
+  the documented empty 204. The Frontend API (``GET /v1/environment``) is not part of the
+  Backend SDK; ``test_clerk_instance_config`` checks it over raw HTTP.
 
 Real HTTP on 127.0.0.1, no mocks. Retries are off so errors surface at once.
 """
@@ -27,6 +33,8 @@ from clerk_backend_api import Clerk, models
 from clerk_backend_api.utils import BackoffStrategy, RetryConfig
 
 from authform.emulators import ClerkRateLimits, Limit, RunningEmulator, start_emulator
+
+from .clerk_digests import SAMPLE_DIGESTS
 
 DIGEST = bcrypt.hashpw(b"correct horse battery staple", bcrypt.gensalt(4)).decode()
 NO_RETRIES = RetryConfig("none", BackoffStrategy(1, 1, 1, 1), False)
@@ -266,3 +274,176 @@ def test_sdk_parses_every_user_organization_and_membership_of_the_export_sample(
         if m.public_user_data and m.public_user_data.user_id.startswith("user_2aGhost")
     )
     assert ghost.public_user_data is not None and ghost.public_user_data.first_name is None
+
+
+# --------------------------------------------------------------------------- roles, permissions
+
+
+def test_permissions_and_roles_round_trip_through_sdk_models(sdk: Clerk) -> None:
+    permission = sdk.organization_permissions.create(
+        name="Manage billing", key="org:billing:manage", description="Plans and invoices"
+    )
+    assert isinstance(permission, models.Permission) and permission.type == "user"
+    reports = sdk.organization_permissions.create(name="Read reports", key="org:reports:read")
+    assert sdk.organization_permissions.get(permission_id=permission.id) == permission
+    listed = sdk.organization_permissions.list(query="billing", order_by="key", limit=5)
+    assert isinstance(listed, models.Permissions)
+    assert [p.key for p in listed.data] == ["org:billing:manage"]
+    renamed = sdk.organization_permissions.update(permission_id=reports.id, name="Reports")
+    assert renamed.name == "Reports"
+
+    role = sdk.organization_roles.create(
+        name="Billing",
+        key="org:billing",
+        description="Finance team",
+        permissions=[permission.id],
+        include_in_initial_role_set=True,
+    )
+    assert isinstance(role, models.Role) and role.key == "org:billing"
+    assert [p.key for p in role.permissions] == ["org:billing:manage"]
+    assert all(isinstance(p, models.Permission) for p in role.permissions)
+    with_reports = sdk.organization_roles.assign_permission(
+        organization_role_id=role.id, permission_id=reports.id
+    )
+    assert {p.key for p in with_reports.permissions} == {"org:billing:manage", "org:reports:read"}
+    with pytest.raises(models.ClerkErrors) as twice:
+        sdk.organization_roles.assign_permission(
+            organization_role_id=role.id, permission_id=reports.id
+        )
+    assert twice.value.status_code == 409
+    without = sdk.organization_roles.remove_permission(
+        organization_role_id=role.id, permission_id=permission.id
+    )
+    assert [p.key for p in without.permissions] == ["org:reports:read"]
+    updated = sdk.organization_roles.update(
+        organization_role_id=role.id, name="Finance", permissions=[permission.id]
+    )
+    assert (updated.name, [p.key for p in updated.permissions]) == (
+        "Finance",
+        ["org:billing:manage"],
+    )
+    roles = sdk.organization_roles.list(order_by="key", limit=10)
+    assert isinstance(roles, models.Roles) and roles.total_count == 3
+    assert sdk.organization_roles.get(organization_role_id=role.id) == updated
+    with pytest.raises(models.ClerkErrors) as bad_key:
+        sdk.organization_roles.create(name="Owner", key="owner")
+    assert error_codes(bad_key.value) == ["form_param_format_invalid"]
+    deleted_role = sdk.organization_roles.delete(organization_role_id=role.id)
+    assert isinstance(deleted_role, models.DeletedObject) and deleted_role.deleted
+    deleted = sdk.organization_permissions.delete(permission_id=permission.id)
+    assert (deleted.object, deleted.deleted) == ("permission", True)
+
+
+# --------------------------------------------------------------------------- application settings
+
+
+def test_redirect_urls_instance_and_domains_through_sdk_models(sdk: Clerk) -> None:
+    created = sdk.redirect_urls.create(request={"url": "https://app.example.com/callback"})
+    assert isinstance(created, models.RedirectURL)
+    sdk.redirect_urls.create(request={"url": "my-app://oauth-callback"})
+    listed = sdk.redirect_urls.list(paginated=True, limit=1, offset=0)
+    assert [u.url for u in listed] == ["https://app.example.com/callback"]
+    assert sdk.redirect_urls.get(id=created.id) == created
+    assert sdk.redirect_urls.delete(id=created.id).deleted is True
+
+    # UpdateInstance answers 204 with no body: the SDK returns None.
+    assert (
+        sdk.instance_settings.update(request={"allowed_origins": ["https://app.example.com"]})
+        is None
+    )
+    instance = sdk.instance_settings.get()
+    assert isinstance(instance, models.Instance)
+    assert (instance.environment_type, instance.allowed_origins) == (
+        "development",
+        ["https://app.example.com"],
+    )
+    domains = sdk.domains.list()
+    assert isinstance(domains, models.Domains) and domains.total_count == 1
+    assert domains.data[0].frontend_api_url.endswith("/fapi")
+
+
+# The SDK's OrganizationDomain model warns when it parses the field the document marks
+# deprecated (``verification``, an alias of ``affiliation_verification``), which the document
+# still requires in every answer.
+@pytest.mark.filterwarnings("ignore:.*DEPRECATED.*:DeprecationWarning")
+def test_organization_domains_and_metadata_through_sdk_models(sdk: Clerk) -> None:
+    org = sdk.organizations.create(request={"name": "Acme", "slug": "acme"})
+    domain = sdk.organization_domains.create(
+        organization_id=org.id, name="acme.com", enrollment_mode="manual_invitation"
+    )
+    assert isinstance(domain, models.OrganizationDomain) and domain.name == "acme.com"
+    assert domain.affiliation_verification is not None
+    assert domain.affiliation_verification.status == "verified"
+    pending = sdk.organization_domains.create(
+        organization_id=org.id, name="acme.dev", enrollment_mode="manual_invitation", verified=False
+    )
+    assert pending.affiliation_verification is None
+    listed = sdk.organization_domains.list(organization_id=org.id, verified="false")
+    assert [d.name for d in listed.data] == ["acme.dev"]
+    promoted = sdk.organization_domains.update(
+        organization_id=org.id, domain_id=pending.id, verified=True
+    )
+    assert promoted.affiliation_verification is not None
+    everything = sdk.organization_domains.list_all(order_by="name", limit=10)
+    assert isinstance(everything, models.OrganizationDomains) and everything.total_count == 2
+    removed = sdk.organization_domains.delete(organization_id=org.id, domain_id=pending.id)
+    assert isinstance(removed, models.DeletedObject) and removed.deleted
+
+    merged = sdk.organizations.merge_metadata(
+        organization_id=org.id, public_metadata={"tier": "gold", "seats": 5}
+    )
+    assert merged.public_metadata == {"tier": "gold", "seats": 5}
+    replaced = sdk.organizations.replace_metadata(
+        organization_id=org.id, public_metadata={"tier": "silver"}
+    )
+    assert isinstance(replaced, models.Organization)
+    assert replaced.public_metadata == {"tier": "silver"}
+
+
+# --------------------------------------------------------------------------- user changes
+
+
+def test_user_update_email_replacement_and_password_check_through_the_sdk(sdk: Clerk) -> None:
+    ada = sdk.users.create(email_address=["ada@example.com"], first_name="Ada")
+    updated = sdk.users.update(
+        user_id=ada.id,
+        external_id="legacy-1",
+        last_name="Lovelace",
+        password_digest=DIGEST,
+        password_hasher="bcrypt",
+    )
+    assert isinstance(updated, models.User)
+    assert (updated.external_id, updated.last_name, updated.password_enabled) == (
+        "legacy-1",
+        "Lovelace",
+        True,
+    )
+    checked = sdk.users.verify_password(user_id=ada.id, password="correct horse battery staple")
+    assert checked.verified is True
+    with pytest.raises((models.ClerkErrors, models.SDKError)) as wrong:
+        sdk.users.verify_password(user_id=ada.id, password="wrong")
+    assert wrong.value.status_code == 422
+    address = sdk.email_addresses.replace_for_user(
+        user_id=ada.id,
+        email_address="ada@new.example",
+        identification_status=models.IdentificationStatus.RESERVED,
+    )
+    assert isinstance(address, models.EmailAddress) and address.reserved
+    assert sdk.users.get(user_id=ada.id).primary_email_address_id == address.id
+
+
+@pytest.mark.parametrize("hasher", sorted(SAMPLE_DIGESTS))
+def test_users_are_created_with_a_digest_of_every_hasher_clerk_accepts(
+    sdk: Clerk, hasher: str
+) -> None:
+    user = sdk.users.create(
+        email_address=[f"{hasher}@example.com"],
+        password_digest=SAMPLE_DIGESTS[hasher],
+        password_hasher=hasher,
+    )
+    assert user.password_enabled is True
+    with pytest.raises(models.ClerkErrors) as malformed:
+        sdk.users.create(
+            email_address=["bad@example.com"], password_digest="x$", password_hasher=hasher
+        )
+    assert error_codes(malformed.value) == ["form_password_digest_invalid"]

@@ -1,6 +1,9 @@
 """A local Clerk Backend API (``https://api.clerk.com/v1``): users, organizations and
-organization memberships, with Clerk's paths, payloads, ids, pagination, error bodies and
-rate limits.
+organization memberships, and one instance's configuration (organization roles and
+permissions, redirect URLs, the instance's allowed origins, organization domains and
+metadata), with Clerk's paths, payloads, ids, pagination, error bodies and rate limits; plus
+the one Frontend API answer authform reads (``/fapi/v1/environment``: which social
+connections the emulated dashboard enabled).
 
 Shapes follow Clerk's OpenAPI document (``reference/openapi/clerk-bapi-2026-05-12.yml``) and
 the official Python SDK generated from it (PyPI ``clerk-backend-api`` 7.x); the fidelity
@@ -19,12 +22,23 @@ Conventions that matter to clients:
 - Password digests and TOTP secrets are stored but never answered (the real API has no such
   fields) and never written to the request log.
 - ``Clerk-API-Version`` is accepted and ignored: the emulator speaks 2026-05-12.
+- Every instance starts with Clerk's system permissions (``org:sys_…``) and its default
+  roles ``org:admin`` and ``org:member``. A ``sk_live_`` key makes a production instance
+  (``GET /v1/instance`` says so, and the production rate limit applies).
+- Role sets are not emulated: every role is assignable in every organization.
+- Password digests of every hasher Clerk accepts are checked against that hasher's form;
+  ``verify_password`` checks bcrypt, md5, sha256 and the pbkdf2 family (the others are
+  stored but cannot be checked here, and say so).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import csv
+import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -45,6 +59,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
 
 from .base import (
     REDACTED,
@@ -92,12 +108,50 @@ class ClerkRateLimits(LimitTable):
 # --------------------------------------------------------------------------- schema
 
 CLERK_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS clerk_roles (
-    key TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS clerk_permissions (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
-    permissions TEXT NOT NULL DEFAULT '[]',
-    position INTEGER NOT NULL
+    description TEXT NOT NULL DEFAULT '',
+    type TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS clerk_org_roles (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    description TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clerk_role_permissions (
+    role_id TEXT NOT NULL REFERENCES clerk_org_roles(id) ON DELETE CASCADE,
+    permission_id TEXT NOT NULL REFERENCES clerk_permissions(id) ON DELETE CASCADE,
+    PRIMARY KEY (role_id, permission_id)
+);
+CREATE TABLE IF NOT EXISTS clerk_redirect_urls (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+-- One row: the instance's settings that PATCH /v1/instance changes and GET reads back.
+CREATE TABLE IF NOT EXISTS clerk_instance (
+    id TEXT PRIMARY KEY,
+    settings TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS clerk_organization_domains (
+    id TEXT PRIMARY KEY,
+    organization_id TEXT NOT NULL REFERENCES clerk_organizations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL UNIQUE,
+    enrollment_mode TEXT NOT NULL,
+    verified INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clerk_organization_domains_by_org
+    ON clerk_organization_domains(organization_id, created_at);
 CREATE TABLE IF NOT EXISTS clerk_users (
     id TEXT PRIMARY KEY,
     external_id TEXT UNIQUE,
@@ -186,10 +240,15 @@ CREATE INDEX IF NOT EXISTS clerk_memberships_by_created ON clerk_memberships(cre
 # Children before parents, so a wipe never trips a foreign key.
 CLERK_TABLES: Final = (
     "clerk_memberships",
+    "clerk_organization_domains",
     "clerk_identifications",
     "clerk_users",
     "clerk_organizations",
-    "clerk_roles",
+    "clerk_role_permissions",
+    "clerk_org_roles",
+    "clerk_permissions",
+    "clerk_redirect_urls",
+    "clerk_instance",
 )
 
 # Clerk's default organization roles and their system permissions
@@ -210,30 +269,84 @@ DEFAULT_ROLES: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
     ("org:member", "Member", ("org:sys_memberships:read",)),
 )
 CREATOR_ROLES: Final = ("org:admin", "admin")
-
-# CS ``PasswordHasher`` (the 2026-05-12 document lists them in prose, not as an enum).
-PASSWORD_HASHERS: Final = frozenset(
-    {
-        "bcrypt",
-        "bcrypt_sha256_django",
-        "md5",
-        "pbkdf2_sha1",
-        "pbkdf2_sha256",
-        "pbkdf2_sha256_django",
-        "pbkdf2_sha512",
-        "phpass",
-        "md5_phpass",
-        "scrypt_firebase",
-        "scrypt_werkzeug",
-        "sha256",
-        "ldap_ssha",
-        "argon2i",
-        "argon2id",
-        "sha512_symfony",
-        "pbkdf2_sha512_hex",
-    }
+# System permission display names, as Clerk's dashboard lists them.
+SYSTEM_PERMISSION_NAMES: Final = {
+    "org:sys_profile:manage": "Manage organization",
+    "org:sys_profile:delete": "Delete organization",
+    "org:sys_memberships:read": "Read members",
+    "org:sys_memberships:manage": "Manage members",
+    "org:sys_domains:read": "Read domains",
+    "org:sys_domains:manage": "Manage domains",
+}
+# CreateOrganizationRole: "The key must ... start with the 'org:' prefix, followed by
+# lowercase alphanumeric characters and underscores only." CreateOrganizationPermission:
+# "org:feature:action" with segments of lowercase letters, digits or underscores, and not
+# "org:sys_", which is reserved for system permissions.
+ROLE_KEY: Final = re.compile(r"org:[a-z0-9_]+")
+PERMISSION_KEY: Final = re.compile(r"org:[a-z0-9_]+:[a-z0-9_]+")
+SYSTEM_PERMISSION_PREFIX: Final = "org:sys_"
+# A creator role must be able to run the organization it creates (the emulator's reading of
+# Role.is_creator_eligible; Clerk does not document the rule).
+CREATOR_PERMISSION: Final = "org:sys_memberships:manage"
+ENROLLMENT_MODES: Final = (
+    "manual_invitation",
+    "automatic_invitation",
+    "automatic_suggestion",
+    "enterprise_sso",
 )
-BCRYPT_DIGEST: Final = re.compile(r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}")
+# Public email providers Clerk refuses as organization domains (a sample of its list).
+COMMON_EMAIL_DOMAINS: Final = frozenset(
+    {"gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com"}
+)
+DOMAIN_NAME: Final = re.compile(
+    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
+)
+# The path under which the emulator serves the slice of Clerk's Frontend API authform reads;
+# GET /v1/domains names it as the instance's frontend_api_url.
+FRONTEND_API_PREFIX: Final = "/fapi"
+
+# CS ``PasswordHasher`` (the 2026-05-12 document lists them in prose, not as an enum), plus
+# the five that Clerk's own Backend SDK documents for the same field (clerk/javascript
+# ``packages/backend/src/api/endpoints/UserApi.ts``) and its migration tool sends:
+# ``awscognito``, ``bcrypt_peppered``, ``hmac_sha256_utf16_b64``, ``md5_salted``,
+# ``sha256_salted``. The field's schema is a plain string, so accepting them is within it.
+_BCRYPT_FORM: Final = r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}"
+_B64: Final = r"[A-Za-z0-9+/]+=*"
+_HEX: Final = r"[0-9a-fA-F]+"
+# The form each hasher's digest must take, from the same two sources ("Each of the supported
+# hashers expects the incoming digest to be in a particular format"). ``md5_phpass`` and
+# ``ldap_ssha`` are named without a form: theirs are the linked references' (phpass's
+# ``$P$``/``$H$`` portable hash; OpenLDAP's ``{SSHA}`` base64 of digest and salt).
+DIGEST_FORMS: Final[dict[str, re.Pattern[str]]] = {
+    name: re.compile(form)
+    for name, form in {
+        "argon2i": r"\$argon2i\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
+        "argon2id": r"\$argon2id\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
+        "awscognito": r"awscognito#[^#]+#[^#]+#[^#]+",
+        "bcrypt": _BCRYPT_FORM,
+        "bcrypt_peppered": _BCRYPT_FORM + r"\$[^$]+",
+        "bcrypt_sha256_django": r"bcrypt_sha256\$" + _BCRYPT_FORM,
+        "hmac_sha256_utf16_b64": r"hmac_sha256_utf16_b64\$" + _B64 + r"\$[^$]+",
+        "ldap_ssha": r"(?:\{SSHA\})?" + _B64,
+        "md5": r"[0-9a-fA-F]{32}",
+        "md5_phpass": r"\$[PH]\$[./0-9A-Za-z]{31}",
+        "md5_salted": r"[^$]+\$[0-9a-fA-F]{32}|[0-9a-fA-F]{32}\$[^$]+",
+        "pbkdf2_sha1": r"pbkdf2_sha1\$\d+\$[^$]+\$" + _HEX + r"(?:\$\d+)?",
+        "pbkdf2_sha256": r"pbkdf2_sha256\$\d+\$" + _B64 + r"\$" + _B64,
+        "pbkdf2_sha256_django": r"pbkdf2_sha256\$\d+\$[^$]+\$" + _B64,
+        "pbkdf2_sha512": r"pbkdf2_sha512\$\d+\$[^$]+\$" + _HEX,
+        "pbkdf2_sha512_hex": r"pbkdf2_sha512_hex\$\d+\$" + _HEX + r"\$" + _HEX,
+        "phpass": r"\$P\$[./0-9A-Za-z]{31}",
+        "scrypt_firebase": r"[^$]+\$[^$]+\$[^$]+\$[^$]+\$\d+\$\d+",
+        # The documented ``$<algorithm args>$<salt>$<hash>``, and what Werkzeug itself writes
+        # (``scrypt:32768:8:1$<salt>$<hash>``), which the documented leading ``$`` excludes.
+        "scrypt_werkzeug": r"(?:\$[^$]+|scrypt:\d+:\d+:\d+)\$[^$]+\$[^$]+",
+        "sha256": r"[0-9a-fA-F]{64}",
+        "sha256_salted": r"[^$]+\$[0-9a-fA-F]{64}|[0-9a-fA-F]{64}\$[^$]+",
+        "sha512_symfony": r"sha512_symfony\$[1-9]\d*\$[^$]+\$" + _B64,
+    }.items()
+}
+PASSWORD_HASHERS: Final = frozenset(DIGEST_FORMS)
 EMAIL_ADDRESS: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 E164_PHONE: Final = re.compile(r"\+[1-9]\d{6,14}")
 BASE32_SECRET: Final = re.compile(r"[A-Za-z2-7]+=*")
@@ -743,6 +856,77 @@ def organization_json(row: sqlite3.Row, members_count: int | None = None) -> dic
     return item
 
 
+def permission_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "object": "permission",
+        "id": row["id"],
+        "name": row["name"],
+        "key": row["key"],
+        "description": row["description"],
+        "type": row["type"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def redirect_url_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "object": "redirect_url",
+        "id": row["id"],
+        "url": row["url"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def organization_domain_json(row: sqlite3.Row, organization: sqlite3.Row) -> dict[str, Any]:
+    """An ``OrganizationDomain``. ``verified`` in the create and update bodies is the
+    affiliation verification (the one members prove by email); its deprecated alias
+    ``verification`` carries the same. DNS ownership is never attempted here, so
+    ``ownership_verification`` stays null, as the document says it does until then."""
+    affiliation = (
+        {
+            "status": "verified",
+            "strategy": "admin",
+            "attempts": None,
+            "expire_at": None,
+            "verified_at": None,  # "Only populated on ownership_verification"
+        }
+        if row["verified"]
+        else None
+    )
+    return {
+        "object": "organization_domain",
+        "id": row["id"],
+        "organization_id": row["organization_id"],
+        "name": row["name"],
+        "enrollment_mode": row["enrollment_mode"],
+        "affiliation_email_address": None,
+        "affiliation_verification": affiliation,
+        "ownership_verification": None,
+        "verification": affiliation,
+        "total_pending_invitations": 0,
+        "total_pending_suggestions": 0,
+        "public_organization_data": {
+            "id": organization["id"],
+            "name": organization["name"],
+            "slug": organization["slug"],
+            "image_url": DEFAULT_IMAGE_URL,
+            "has_image": False,
+        },
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+@dataclass
+class RoleSummary:
+    """A role as memberships show it: its name and its permission keys."""
+
+    name: str
+    permissions: list[str]
+
+
 # --------------------------------------------------------------------------- new users
 
 
@@ -829,8 +1013,173 @@ CREATE_USER_FIELDS: Final = frozenset(
 )
 
 
+# UpdateUser's documented body (additionalProperties: false).
+UPDATE_USER_FIELDS: Final = frozenset(
+    {
+        "external_id",
+        "first_name",
+        "last_name",
+        "locale",
+        "primary_email_address_id",
+        "notify_primary_email_address_changed",
+        "primary_phone_number_id",
+        "username",
+        "profile_image_id",
+        "password",
+        "password_digest",
+        "password_hasher",
+        "skip_password_checks",
+        "sign_out_of_other_sessions",
+        "totp_secret",
+        "backup_codes",
+        "delete_self_enabled",
+        "create_organization_enabled",
+        "legal_accepted_at",
+        "skip_legal_checks",
+        "create_organizations_limit",
+        "created_at",
+        "bypass_client_trust",
+    }
+)
+# UpdateInstance's documented body (additionalProperties: false).
+INSTANCE_SETTINGS: Final = frozenset(
+    {
+        "test_mode",
+        "hibp",
+        "support_email",
+        "clerk_js_version",
+        "development_origin",
+        "allowed_origins",
+        "cookieless_dev",
+        "url_based_session_syncing",
+        "preferred_sign_in_strategy_when_password_required",
+    }
+)
+
+
 def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
+
+
+def read_password_fields(body: Body) -> tuple[str | None, str | None, str | None]:
+    """``password``, ``password_digest`` and ``password_hasher`` as CreateUser and UpdateUser
+    both take them: a plaintext or a digest, never both; a digest with its hasher, in that
+    hasher's form. Problems go to ``body``; messages never quote a password or digest."""
+    password = body.string("password")
+    digest = body.string("password_digest")
+    hasher = body.string("password_hasher")
+    skip_checks = bool(body.boolean("skip_password_checks"))
+    if password is not None and digest is not None:
+        body.fail(
+            "form_param_value_invalid",
+            "password_digest",
+            "is invalid",
+            "password and password_digest cannot be given together.",
+        )
+    elif digest is not None and hasher is None:
+        body.fail(
+            "form_conditional_param_missing",
+            "password_hasher",
+            "is missing",
+            "password_hasher is required when password_digest is given.",
+        )
+    elif hasher is not None and digest is None:
+        body.fail(
+            "form_conditional_param_missing",
+            "password_digest",
+            "is missing",
+            "password_digest is required when password_hasher is given.",
+        )
+    elif hasher is not None and hasher not in PASSWORD_HASHERS:
+        body.fail(
+            "form_param_value_invalid",
+            "password_hasher",
+            "is invalid",
+            "password_hasher must be one of the supported hashing algorithms.",
+        )
+    elif hasher is not None and digest is not None and not DIGEST_FORMS[hasher].fullmatch(digest):
+        # Clerk's error index: "FormPasswordDigestInvalid signifies an error when the
+        # provided password_digest is not valid for the provided password_hasher".
+        body.fail(
+            "form_password_digest_invalid",
+            "password_digest",
+            "is invalid",
+            f"The password digest is not a valid {hasher} digest.",
+        )
+    if password is not None and not skip_checks and len(password) < MIN_PASSWORD_LENGTH:
+        body.fail(
+            "form_password_length_too_short",
+            "password",
+            "is too short",
+            f"Passwords must be {MIN_PASSWORD_LENGTH} characters or more.",
+        )
+    return password, digest, hasher
+
+
+def deep_merge(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Clerk's metadata merge: nested objects merge too, and a ``null`` removes a key."""
+    merged = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _unhex(text: str) -> bytes | None:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return None
+
+
+def _unbase64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def digest_matches(hasher: str | None, digest: str, password: str) -> bool | None:
+    """Whether ``password`` matches a stored digest, for the hashers whose checks need only
+    the standard library and bcrypt; ``None`` for the others (scrypt_firebase, argon2,
+    phpass…), which the emulator stores but cannot check."""
+    secret = password.encode()
+    if hasher == "bcrypt":
+        try:
+            return bcrypt.checkpw(secret, digest.encode())
+        except ValueError:
+            return False
+    if hasher in ("md5", "sha256"):
+        computed = hashlib.new(hasher, secret).hexdigest()
+        return hmac.compare_digest(computed, digest.lower())
+    parts = digest.split("$")
+    salt: bytes
+    expected: bytes | None
+    if hasher == "pbkdf2_sha256_django" and len(parts) == 4:
+        salt, expected = parts[2].encode(), _unbase64(parts[3])
+        algorithm = "sha256"
+    elif hasher == "pbkdf2_sha256" and len(parts) == 4:
+        salt, expected = _unbase64(parts[2]) or b"", _unbase64(parts[3])
+        algorithm = "sha256"
+    elif hasher == "pbkdf2_sha512" and len(parts) == 4:
+        salt, expected = parts[2].encode(), _unhex(parts[3])
+        algorithm = "sha512"
+    elif hasher == "pbkdf2_sha512_hex" and len(parts) == 4:
+        salt, expected = _unhex(parts[2]) or b"", _unhex(parts[3])
+        algorithm = "sha512"
+    elif hasher == "pbkdf2_sha1" and len(parts) in (4, 5):
+        salt, expected = _unhex(parts[2]) or parts[2].encode(), _unhex(parts[3])
+        algorithm = "sha1"
+    else:
+        return None
+    if expected is None or not parts[1].isdigit():
+        return False
+    derived = hashlib.pbkdf2_hmac(algorithm, secret, salt, int(parts[1]), len(expected))
+    return hmac.compare_digest(derived, expected)
 
 
 def _identification_statuses(body: Body, name: str, count: int) -> list[str]:
@@ -895,53 +1244,8 @@ def parse_create_user(
                 f"Username must be between {low} and {high} characters long.",
             )
 
-    password = body.string("password")
-    digest = body.string("password_digest")
-    hasher = body.string("password_hasher")
-    skip_checks = bool(body.boolean("skip_password_checks"))
+    password, digest, hasher = read_password_fields(body)
     body.boolean("skip_password_requirement")
-    if password is not None and digest is not None:
-        body.fail(
-            "form_param_value_invalid",
-            "password_digest",
-            "is invalid",
-            "password and password_digest cannot be given together.",
-        )
-    elif digest is not None and hasher is None:
-        body.fail(
-            "form_conditional_param_missing",
-            "password_hasher",
-            "is missing",
-            "password_hasher is required when password_digest is given.",
-        )
-    elif hasher is not None and digest is None:
-        body.fail(
-            "form_conditional_param_missing",
-            "password_digest",
-            "is missing",
-            "password_digest is required when password_hasher is given.",
-        )
-    elif hasher is not None and hasher not in PASSWORD_HASHERS:
-        body.fail(
-            "form_param_value_invalid",
-            "password_hasher",
-            "is invalid",
-            "password_hasher must be one of the supported hashing algorithms.",
-        )
-    elif hasher == "bcrypt" and digest is not None and not BCRYPT_DIGEST.fullmatch(digest):
-        body.fail(
-            "form_password_digest_invalid",
-            "password_digest",
-            "is invalid",
-            "The password digest is not a valid bcrypt digest.",
-        )
-    if password is not None and not skip_checks and len(password) < MIN_PASSWORD_LENGTH:
-        body.fail(
-            "form_password_length_too_short",
-            "password",
-            "is too short",
-            f"Passwords must be {MIN_PASSWORD_LENGTH} characters or more.",
-        )
 
     totp_secret = body.string("totp_secret")
     if totp_secret is not None and not BASE32_SECRET.fullmatch(totp_secret):
@@ -1009,6 +1313,10 @@ class ClerkBackend(EmulatorBackend):
     bcrypt work off the event loop."""
 
     provider: ClassVar[str] = "clerk"
+    # The Frontend API is public (browsers call it with no secret key).
+    public_routes: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        {("GET", f"{FRONTEND_API_PREFIX}/v1/environment")}
+    )
 
     def __init__(
         self,
@@ -1016,9 +1324,11 @@ class ClerkBackend(EmulatorBackend):
         social: SocialConnections,
         *,
         seed: Mapping[str, Any] | None = None,
+        environment_type: str = "development",
     ) -> None:
         super().__init__(store, social)
         self.seed = seed
+        self.environment_type = environment_type
         store.apply_schema(CLERK_SCHEMA)
         self._add_default_roles()
         if seed:
@@ -1081,7 +1391,10 @@ class ClerkBackend(EmulatorBackend):
         def route(path: str, endpoint: Any, method: str) -> Route:
             return Route(f"{API_PREFIX}{path}", endpoint, methods=[method])
 
-        memberships = "/organizations/{organization_id}/memberships"
+        organization = "/organizations/{organization_id}"
+        memberships = f"{organization}/memberships"
+        domains = f"{organization}/domains"
+        role = "/organization_roles/{role_id}"
         return [
             route("/users", self._list_users, "GET"),
             route("/users", self._create_user, "POST"),
@@ -1099,26 +1412,444 @@ class ClerkBackend(EmulatorBackend):
             route(f"{memberships}/{{user_id}}", self._update_membership, "PATCH"),
             route(f"{memberships}/{{user_id}}", self._delete_membership, "DELETE"),
             route("/organization_memberships", self._list_instance_memberships, "GET"),
+            route("/users/{user_id}", self._update_user, "PATCH"),
+            route("/users/{user_id}/email_address", self._replace_email_address, "PUT"),
+            route("/users/{user_id}/verify_password", self._verify_password, "POST"),
+            route(f"{organization}/metadata", self._merge_organization_metadata, "PATCH"),
+            route(f"{organization}/metadata", self._replace_organization_metadata, "PUT"),
+            route(domains, self._list_organization_domains, "GET"),
+            route(domains, self._create_organization_domain, "POST"),
+            route(f"{domains}/{{domain_id}}", self._update_organization_domain, "PATCH"),
+            route(f"{domains}/{{domain_id}}", self._delete_organization_domain, "DELETE"),
+            route("/organization_domains", self._list_all_organization_domains, "GET"),
+            route("/organization_permissions", self._list_permissions, "GET"),
+            route("/organization_permissions", self._create_permission, "POST"),
+            route("/organization_permissions/{permission_id}", self._get_permission, "GET"),
+            route("/organization_permissions/{permission_id}", self._update_permission, "PATCH"),
+            route("/organization_permissions/{permission_id}", self._delete_permission, "DELETE"),
+            route("/organization_roles", self._list_roles, "GET"),
+            route("/organization_roles", self._create_role, "POST"),
+            route(f"{role}", self._get_role, "GET"),
+            route(f"{role}", self._update_role, "PATCH"),
+            route(f"{role}", self._delete_role, "DELETE"),
+            route(f"{role}/permissions/{{permission_id}}", self._assign_permission, "POST"),
+            route(f"{role}/permissions/{{permission_id}}", self._remove_permission, "DELETE"),
+            route("/redirect_urls", self._list_redirect_urls, "GET"),
+            route("/redirect_urls", self._create_redirect_url, "POST"),
+            route("/redirect_urls/{redirect_url_id}", self._get_redirect_url, "GET"),
+            route("/redirect_urls/{redirect_url_id}", self._delete_redirect_url, "DELETE"),
+            route("/instance", self._get_instance, "GET"),
+            route("/instance", self._update_instance, "PATCH"),
+            route("/domains", self._list_domains, "GET"),
+            Route(
+                f"{FRONTEND_API_PREFIX}/v1/environment",
+                self._frontend_environment,
+                methods=["GET"],
+            ),
         ]
 
-    # ----------------------------------------------------------------- roles
+    # ----------------------------------------------------------------- roles and permissions
 
     def _add_default_roles(self) -> None:
+        """What every instance starts with: Clerk's system permissions and default roles."""
+        for key, name in SYSTEM_PERMISSION_NAMES.items():
+            self.add_permission(key, name, kind="system")
         for key, name, permissions in DEFAULT_ROLES:
             self.add_role(key, name, permissions)
 
-    def add_role(self, key: str, name: str, permissions: Sequence[str]) -> None:
-        position = self.store.one("SELECT COUNT(*) AS n FROM clerk_roles")
+    def _next_ms(self) -> int:
+        """Now, but later than anything created before: lists order by creation time, and
+        objects created in one millisecond must still list in creation order."""
+        row = self.store.one(
+            "SELECT max(created_at) AS latest FROM (SELECT created_at FROM clerk_permissions "
+            "UNION ALL SELECT created_at FROM clerk_org_roles "
+            "UNION ALL SELECT created_at FROM clerk_redirect_urls "
+            "UNION ALL SELECT created_at FROM clerk_organization_domains)"
+        )
+        latest = row["latest"] if row is not None and row["latest"] is not None else 0
+        return max(now_ms(), latest + 1)
+
+    def add_permission(
+        self, key: str, name: str, description: str = "", *, kind: str = "user"
+    ) -> str:
+        """The id of permission ``key``, created (as ``kind``: system or user) if missing."""
+        row = self.store.one("SELECT id FROM clerk_permissions WHERE key = ?", [key])
+        if row is not None:
+            return str(row["id"])
+        permission_id = clerk_id("perm_")
+        now = self._next_ms()
         self.store.execute(
-            "INSERT INTO clerk_roles (key, name, permissions, position) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(key) DO NOTHING",
-            [key, name, to_json(list(permissions)), position["n"] if position else 0],
+            "INSERT INTO clerk_permissions (id, key, name, description, type, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [permission_id, key, name, description, kind, now, now],
+        )
+        return permission_id
+
+    def add_role(
+        self, key: str, name: str, permissions: Sequence[str], description: str | None = None
+    ) -> str:
+        """The id of role ``key``, created with ``permissions`` (keys) if missing; a permission
+        it names that does not exist yet is created, system or not by its prefix."""
+        row = self.store.one("SELECT id FROM clerk_org_roles WHERE key = ?", [key])
+        if row is not None:
+            return str(row["id"])
+        role_id = clerk_id("role_")
+        with self.store.transaction() as conn:
+            now = self._next_ms()
+            conn.execute(
+                "INSERT INTO clerk_org_roles (id, key, name, description, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [role_id, key, name, description, now, now],
+            )
+            for permission in permissions:
+                system = permission.startswith(SYSTEM_PERMISSION_PREFIX)
+                permission_id = self.add_permission(
+                    permission,
+                    SYSTEM_PERMISSION_NAMES.get(permission, permission),
+                    kind="system" if system else "user",
+                )
+                conn.execute(
+                    "INSERT OR IGNORE INTO clerk_role_permissions (role_id, permission_id) "
+                    "VALUES (?, ?)",
+                    [role_id, permission_id],
+                )
+        return role_id
+
+    def roles(self) -> dict[str, RoleSummary]:
+        """Role key → name and permission keys: what memberships show of their role."""
+        found: dict[str, RoleSummary] = {}
+        for row in self.store.all(
+            "SELECT r.key, r.name, p.key AS permission FROM clerk_org_roles AS r "
+            "LEFT JOIN clerk_role_permissions AS rp ON rp.role_id = r.id "
+            "LEFT JOIN clerk_permissions AS p ON p.id = rp.permission_id "
+            "ORDER BY r.created_at, r.rowid, p.created_at, p.rowid"
+        ):
+            summary = found.setdefault(row["key"], RoleSummary(row["name"], []))
+            if row["permission"] is not None:
+                summary.permissions.append(row["permission"])
+        return found
+
+    def permission_row(self, permission_id: str) -> sqlite3.Row:
+        row = self.store.one("SELECT * FROM clerk_permissions WHERE id = ?", [permission_id])
+        if row is None:
+            raise not_found("permission", permission_id)
+        return row
+
+    def role_row(self, role_id: str) -> sqlite3.Row:
+        row = self.store.one("SELECT * FROM clerk_org_roles WHERE id = ?", [role_id])
+        if row is None:
+            raise not_found("organization role", role_id)
+        return row
+
+    def role_json(self, row: sqlite3.Row) -> dict[str, Any]:
+        permissions = self.store.all(
+            "SELECT p.* FROM clerk_role_permissions AS rp JOIN clerk_permissions AS p "
+            "ON p.id = rp.permission_id WHERE rp.role_id = ? ORDER BY p.created_at, p.rowid",
+            [row["id"]],
+        )
+        return {
+            "object": "role",
+            "id": row["id"],
+            "name": row["name"],
+            "key": row["key"],
+            "description": row["description"],
+            "is_creator_eligible": any(p["key"] == CREATOR_PERMISSION for p in permissions),
+            "permissions": [permission_json(p) for p in permissions],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        }
+
+    def _offset_page(
+        self,
+        request: Request,
+        table: str,
+        order_fields: Mapping[str, str],
+        default_order: str,
+        filters: Filters,
+    ) -> tuple[list[sqlite3.Row], int]:
+        """One ``limit``/``offset`` page of ``table`` in the requested order, and the total."""
+        limit = query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
+        offset = query_int(request, "offset", default=0, low=0, high=None)
+        order = parse_order(request, order_fields, default_order)
+        where = filters.where()
+        total = self.store.one(
+            f"SELECT COUNT(*) AS n FROM {table} AS t {where}",  # noqa: S608
+            filters.args,
+        )
+        rows = self.store.all(
+            f"SELECT t.* FROM {table} AS t {where} "  # noqa: S608
+            f"ORDER BY {order_fields[order.field]} {order.direction}, "
+            f"t.rowid {order.direction} LIMIT ? OFFSET ?",
+            [*filters.args, limit, offset],
+        )
+        return rows, total["n"] if total else 0
+
+    def _key_query(self, request: Request) -> Filters:
+        """``query``: "exact match for ID and partial match for name and key"."""
+        filters = Filters()
+        query = request.query_params.get("query")
+        if query:
+            filters.add(
+                "(t.id = ? OR lower(t.name) LIKE ? ESCAPE '\\' OR t.key LIKE ? ESCAPE '\\')",
+                query,
+                _like(query),
+                _like(query),
+            )
+        return filters
+
+    KEYED_ORDER_FIELDS: ClassVar[dict[str, str]] = {
+        "created_at": "t.created_at",
+        "name": "lower(t.name)",
+        "key": "t.key",
+    }
+
+    def _check_key_free(self, body: Body, table: str, key: str | None, own_id: str | None) -> None:
+        if key is not None and self.store.one(
+            f"SELECT 1 FROM {table} WHERE key = ? AND id IS NOT ?",  # noqa: S608
+            [key, own_id],
+        ):
+            text = "That key is taken. Please try another."
+            body.fail("form_identifier_exists", "key", text, text)
+
+    def _check_permission_key(self, body: Body, key: str | None) -> None:
+        if key is None:
+            return
+        if key.startswith(SYSTEM_PERMISSION_PREFIX):
+            body.invalid("key", "Permission keys cannot begin with org:sys_, which is reserved.")
+        elif not PERMISSION_KEY.fullmatch(key):
+            body.invalid(
+                "key",
+                'key must have the format "org:feature:action", where feature and action '
+                "consist of lowercase letters, digits or underscores.",
+            )
+
+    # ---- permissions
+
+    async def _list_permissions(self, request: Request) -> Response:
+        rows, total = self._offset_page(
+            request,
+            "clerk_permissions",
+            self.KEYED_ORDER_FIELDS,
+            "-created_at",
+            self._key_query(request),
+        )
+        return JSONResponse({"data": [permission_json(r) for r in rows], "total_count": total})
+
+    async def _create_permission(self, request: Request) -> Response:
+        data, from_form = await read_body(request)
+        # The document's schema is open here (no additionalProperties: false).
+        body = Body(data, set(data), from_form=from_form)
+        name = body.string("name", required=True)
+        key = body.string("key", required=True)
+        description = body.string("description")
+        self._check_permission_key(body, key)
+        self._check_key_free(body, "clerk_permissions", key, None)
+        body.check()
+        assert name is not None and key is not None
+        permission_id = self.add_permission(key, name, description or "")
+        return JSONResponse(permission_json(self.permission_row(permission_id)))
+
+    async def _get_permission(self, request: Request) -> Response:
+        return JSONResponse(
+            permission_json(self.permission_row(request.path_params["permission_id"]))
         )
 
-    def roles(self) -> dict[str, sqlite3.Row]:
-        return {
-            row["key"]: row for row in self.store.all("SELECT * FROM clerk_roles ORDER BY position")
+    def _refuse_system(self, row: sqlite3.Row, action: str) -> None:
+        if row["type"] == "system":
+            text = f"System permissions cannot be {action}."
+            raise api_error(403, "authorization_invalid", text, text)
+
+    async def _update_permission(self, request: Request) -> Response:
+        row = self.permission_row(request.path_params["permission_id"])
+        self._refuse_system(row, "updated")
+        data, from_form = await read_body(request)
+        body = Body(data, set(data), from_form=from_form)
+        name = body.string("name")
+        key = body.string("key")
+        description = body.string("description")
+        if body.has("name") and name is not None and not name.strip():
+            body.missing("name")
+        self._check_permission_key(body, key)
+        self._check_key_free(body, "clerk_permissions", key, row["id"])
+        body.check()
+        changes: dict[str, Any] = {
+            column: value
+            for column, value in (("name", name), ("key", key), ("description", description))
+            if value is not None
         }
+        changes["updated_at"] = now_ms()
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        self.store.execute(
+            f"UPDATE clerk_permissions SET {assignments} WHERE id = ?",  # noqa: S608
+            [*changes.values(), row["id"]],
+        )
+        return JSONResponse(permission_json(self.permission_row(row["id"])))
+
+    async def _delete_permission(self, request: Request) -> Response:
+        row = self.permission_row(request.path_params["permission_id"])
+        self._refuse_system(row, "deleted")
+        # Roles lose it with it (ON DELETE CASCADE on clerk_role_permissions).
+        self.store.execute("DELETE FROM clerk_permissions WHERE id = ?", [row["id"]])
+        return JSONResponse({"object": "permission", "id": row["id"], "deleted": True})
+
+    # ---- roles
+
+    def _role_permission_ids(self, body: Body) -> list[str] | None:
+        if not body.has("permissions") or body.data.get("permissions") is None:
+            return None
+        ids = body.string_list("permissions")
+        for permission_id in ids:
+            self.permission_row(permission_id)  # 404 names the unknown id
+        return list(dict.fromkeys(ids))
+
+    def _check_role_key(self, body: Body, key: str | None) -> None:
+        if key is not None and not ROLE_KEY.fullmatch(key):
+            body.invalid(
+                "key",
+                "key must start with 'org:' and contain only lowercase alphanumeric characters "
+                "and underscores.",
+            )
+
+    async def _list_roles(self, request: Request) -> Response:
+        rows, total = self._offset_page(
+            request,
+            "clerk_org_roles",
+            self.KEYED_ORDER_FIELDS,
+            "-created_at",
+            self._key_query(request),
+        )
+        return JSONResponse({"data": [self.role_json(r) for r in rows], "total_count": total})
+
+    async def _create_role(self, request: Request) -> Response:
+        data, from_form = await read_body(request)
+        body = Body(
+            data,
+            {"name", "key", "description", "permissions", "include_in_initial_role_set"},
+            from_form=from_form,
+        )
+        name = body.string("name", required=True)
+        key = body.string("key", required=True)
+        description = body.string("description")
+        # Role sets are not emulated: every role is assignable in every organization, as in
+        # an instance whose organizations all use the initial role set.
+        body.boolean("include_in_initial_role_set")
+        self._check_role_key(body, key)
+        self._check_key_free(body, "clerk_org_roles", key, None)
+        body.check()
+        permission_ids = self._role_permission_ids(body) or []
+        assert name is not None and key is not None
+        role_id = self.add_role(key, name, [], description)
+        with self.store.transaction() as conn:
+            for permission_id in permission_ids:
+                conn.execute(
+                    "INSERT INTO clerk_role_permissions (role_id, permission_id) VALUES (?, ?)",
+                    [role_id, permission_id],
+                )
+        return JSONResponse(self.role_json(self.role_row(role_id)))
+
+    async def _get_role(self, request: Request) -> Response:
+        return JSONResponse(self.role_json(self.role_row(request.path_params["role_id"])))
+
+    async def _update_role(self, request: Request) -> Response:
+        row = self.role_row(request.path_params["role_id"])
+        data, from_form = await read_body(request)
+        body = Body(data, {"name", "key", "description", "permissions"}, from_form=from_form)
+        name = body.string("name")
+        key = body.string("key")
+        description = body.string("description")
+        if body.has("name") and name is not None and not name.strip():
+            body.missing("name")
+        self._check_role_key(body, key)
+        self._check_key_free(body, "clerk_org_roles", key, row["id"])
+        body.check()
+        permission_ids = self._role_permission_ids(body)
+        changes: dict[str, Any] = {
+            column: value
+            for column, value in (("name", name), ("key", key), ("description", description))
+            if value is not None
+        }
+        changes["updated_at"] = now_ms()
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        with self.store.transaction() as conn:
+            conn.execute(
+                f"UPDATE clerk_org_roles SET {assignments} WHERE id = ?",  # noqa: S608
+                [*changes.values(), row["id"]],
+            )
+            if key is not None and key != row["key"]:
+                # "updating the key will cascade": members keep their role under its new key.
+                conn.execute(
+                    "UPDATE clerk_memberships SET role = ? WHERE role = ?", [key, row["key"]]
+                )
+            if permission_ids is not None:  # "If provided, this will replace the existing"
+                conn.execute("DELETE FROM clerk_role_permissions WHERE role_id = ?", [row["id"]])
+                for permission_id in permission_ids:
+                    conn.execute(
+                        "INSERT INTO clerk_role_permissions (role_id, permission_id) VALUES (?, ?)",
+                        [row["id"], permission_id],
+                    )
+        return JSONResponse(self.role_json(self.role_row(row["id"])))
+
+    def creator_role(self) -> str:
+        roles = self.roles()
+        return next((key for key in CREATOR_ROLES if key in roles), next(iter(roles)))
+
+    async def _delete_role(self, request: Request) -> Response:
+        row = self.role_row(request.path_params["role_id"])
+        # "The role cannot be deleted if it is currently used as the default creator role,
+        # domain default role, assigned to any members, or exists in any invitations."
+        # (Clerk documents the rule, not its error codes; these name the reason.)
+        if row["key"] == self.creator_role():
+            raise api_error(
+                422,
+                "organization_role_is_creator_role",
+                "role in use",
+                f"The role {row['key']} is the creator role of new organizations and cannot be "
+                "deleted.",
+            )
+        if self.store.one("SELECT 1 FROM clerk_memberships WHERE role = ? LIMIT 1", [row["key"]]):
+            raise api_error(
+                422,
+                "organization_role_assigned_to_members",
+                "role in use",
+                f"The role {row['key']} is assigned to organization members and cannot be deleted.",
+            )
+        self.store.execute("DELETE FROM clerk_org_roles WHERE id = ?", [row["id"]])
+        return JSONResponse({"object": "role", "id": row["id"], "deleted": True})
+
+    async def _assign_permission(self, request: Request) -> Response:
+        role = self.role_row(request.path_params["role_id"])
+        permission = self.permission_row(request.path_params["permission_id"])
+        if self.store.one(
+            "SELECT 1 FROM clerk_role_permissions WHERE role_id = ? AND permission_id = ?",
+            [role["id"], permission["id"]],
+        ):
+            raise api_error(
+                409,
+                "duplicate_record",
+                "duplicate",
+                f"The role {role['key']} already has the permission {permission['key']}.",
+            )
+        self.store.execute(
+            "INSERT INTO clerk_role_permissions (role_id, permission_id) VALUES (?, ?)",
+            [role["id"], permission["id"]],
+        )
+        return JSONResponse(self.role_json(self.role_row(role["id"])))
+
+    async def _remove_permission(self, request: Request) -> Response:
+        role = self.role_row(request.path_params["role_id"])
+        permission = self.permission_row(request.path_params["permission_id"])
+        removed = self.store.execute(
+            "DELETE FROM clerk_role_permissions WHERE role_id = ? AND permission_id = ?",
+            [role["id"], permission["id"]],
+        )
+        if removed.rowcount == 0:
+            raise api_error(
+                404,
+                "resource_not_found",
+                "not found",
+                f"The role {role['key']} does not have the permission {permission['key']}.",
+            )
+        return JSONResponse(self.role_json(self.role_row(role["id"])))
 
     # ----------------------------------------------------------------- users
 
@@ -1547,8 +2278,7 @@ class ClerkBackend(EmulatorBackend):
             if created_by is not None:
                 # "The ID of the User who will become the administrator for the new
                 # organization": the creator gets a membership with the admin role.
-                roles = self.roles()
-                role = next((key for key in CREATOR_ROLES if key in roles), next(iter(roles)))
+                role = self.creator_role()
                 conn.execute(
                     "INSERT INTO clerk_memberships (id, organization_id, user_id, role, "
                     "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -1706,8 +2436,8 @@ class ClerkBackend(EmulatorBackend):
                     "id": row["id"],
                     "object": "organization_membership",
                     "role": row["role"],
-                    "role_name": role["name"] if role else row["role"],
-                    "permissions": from_json(role["permissions"], []) if role else [],
+                    "role_name": role.name if role else row["role"],
+                    "permissions": list(role.permissions) if role else [],
                     "public_metadata": from_json(row["public_metadata"], {}),
                     "private_metadata": from_json(row["private_metadata"], {}),
                     "organization": organizations[row["organization_id"]],
@@ -1948,6 +2678,594 @@ class ClerkBackend(EmulatorBackend):
         removed = self.memberships_json([row])[0]
         self.store.execute("DELETE FROM clerk_memberships WHERE id = ?", [row["id"]])
         return JSONResponse(removed)
+
+    # ----------------------------------------------------------------- user updates
+
+    NULLABLE_USER_COLUMNS: ClassVar[tuple[str, ...]] = (
+        "external_id",
+        "first_name",
+        "last_name",
+        "locale",
+        "username",
+    )
+
+    async def _update_user(self, request: Request) -> Response:
+        """UpdateUser: the fields the emulator stores are changed; a field sent as ``null``
+        clears a nullable one. Identifiers stay unique (``form_identifier_exists``)."""
+        row = self.user_row(request.path_params["user_id"])
+        data, from_form = await read_body(request)
+        body = Body(data, UPDATE_USER_FIELDS, from_form=from_form)
+        changes: dict[str, Any] = {}
+        for column in self.NULLABLE_USER_COLUMNS:
+            value = body.string(column)
+            if value is not None or (body.has(column) and data.get(column) is None):
+                changes[column] = value
+        password, digest, hasher = read_password_fields(body)
+        for name in ("sign_out_of_other_sessions", "skip_legal_checks"):
+            body.boolean(name)
+        totp_secret = body.string("totp_secret")
+        if totp_secret is not None and not BASE32_SECRET.fullmatch(totp_secret):
+            body.invalid("totp_secret", "totp_secret must be a base32-encoded secret.")
+        for flag in ("delete_self_enabled", "create_organization_enabled", "bypass_client_trust"):
+            enabled = body.boolean(flag)
+            if enabled is not None:
+                changes[flag] = enabled
+        limit = body.integer("create_organizations_limit", minimum=0)
+        if limit is not None:
+            changes["create_organizations_limit"] = limit
+        for name in ("legal_accepted_at", "created_at"):
+            stamp = body.timestamp(name)
+            if stamp is not None:
+                changes[name] = stamp
+        primary_email = body.string("primary_email_address_id")
+        body.boolean("notify_primary_email_address_changed")
+        if primary_email is not None:
+            if self.store.one(
+                "SELECT 1 FROM clerk_identifications WHERE id = ? AND user_id = ? AND kind = "
+                "'email_address' AND status = 'verified'",
+                [primary_email, row["id"]],
+            ):
+                changes["primary_email_address_id"] = primary_email
+            else:
+                body.invalid(
+                    "primary_email_address_id",
+                    "primary_email_address_id must be a verified email address of this user.",
+                )
+        for ignored in ("primary_phone_number_id", "profile_image_id"):
+            if body.string(ignored) is not None:
+                body.fail(
+                    "form_param_value_invalid",
+                    ignored,
+                    "is invalid",
+                    f"The emulator does not support changing {ignored}.",
+                )
+        body.check()
+        taken = []
+        external_id = changes.get("external_id")
+        if external_id is not None and self.store.one(
+            "SELECT 1 FROM clerk_users WHERE external_id = ? AND id != ?", [external_id, row["id"]]
+        ):
+            taken.append("external_id")
+        username = changes.get("username")
+        if username is not None and self.store.one(
+            "SELECT 1 FROM clerk_users WHERE lower(username) = ? AND id != ?",
+            [username.lower(), row["id"]],
+        ):
+            taken.append("username")
+        if taken:
+            raise ApiError(
+                422,
+                errors_body(
+                    *(
+                        clerk_error(
+                            "form_identifier_exists",
+                            f"That {name.replace('_', ' ')} is taken. Please try another.",
+                            f"That {name.replace('_', ' ')} is taken. Please try another.",
+                            param=name,
+                        )
+                        for name in taken
+                    )
+                ),
+            )
+        if password is not None:
+            digest, hasher = await run_in_threadpool(hash_password, password), "bcrypt"
+        now = now_ms()
+        if digest is not None:
+            changes.update(
+                password_digest=digest, password_hasher=hasher, password_last_updated_at=now
+            )
+        if totp_secret is not None:
+            changes.update(totp_secret=totp_secret, mfa_enabled_at=row["mfa_enabled_at"] or now)
+        changes["updated_at"] = now
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        self.store.execute(
+            f"UPDATE clerk_users SET {assignments} WHERE id = ?",  # noqa: S608
+            [*changes.values(), row["id"]],
+        )
+        return JSONResponse(self.user_json(row["id"]))
+
+    async def _replace_email_address(self, request: Request) -> Response:
+        """ReplaceUserEmailAddress: one new primary address replaces all of the user's."""
+        row = self.user_row(request.path_params["user_id"])
+        data, from_form = await read_body(request)
+        body = Body(
+            data,
+            {"email_address", "identification_status", "notify_primary_email_address_changed"},
+            from_form=from_form,
+        )
+        address = body.string("email_address", required=True)
+        status = body.string("identification_status") or "verified"
+        body.boolean("notify_primary_email_address_changed")
+        if address is not None and EMAIL_ADDRESS.fullmatch(address.strip()) is None:
+            body.invalid("email_address", "email_address must be a valid email address.")
+        if status not in ("verified", "reserved", "unverified"):
+            body.invalid(
+                "identification_status",
+                "identification_status must be one of verified, reserved or unverified.",
+            )
+        body.check()
+        assert address is not None
+        address = address.strip()
+        if status != "unverified" and self.store.one(
+            "SELECT 1 FROM clerk_identifications WHERE kind = 'email_address' AND "
+            "lower(value) = ? AND user_id != ? AND status != 'unverified'",
+            [address.lower(), row["id"]],
+        ):
+            text = "That email address is taken. Please try another."
+            raise ApiError(
+                422,
+                errors_body(
+                    clerk_error("form_identifier_exists", text, text, param="email_address")
+                ),
+            )
+        linked = self.store.one(
+            "SELECT 1 FROM clerk_identifications WHERE user_id = ? AND kind = 'email_address' "
+            "AND linked_to != '[]'",
+            [row["id"]],
+        )
+        if linked:
+            raise api_error(
+                400,
+                "email_address_linked_to_external_account",
+                "linked to a connected account",
+                "An email address of this user is linked to a connected account; remove the "
+                "connected account first.",
+            )
+        identification_id = clerk_id("idn_")
+        now = now_ms()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "DELETE FROM clerk_identifications WHERE user_id = ? AND kind = 'email_address'",
+                [row["id"]],
+            )
+            conn.execute(
+                "INSERT INTO clerk_identifications (id, user_id, kind, value, status, "
+                "verification_strategy, position, created_at, updated_at) "
+                "VALUES (?, ?, 'email_address', ?, ?, NULL, -1, ?, ?)",
+                [identification_id, row["id"], address, status, now, now],
+            )
+            conn.execute(
+                "UPDATE clerk_users SET primary_email_address_id = ?, updated_at = ? WHERE id = ?",
+                [identification_id, now, row["id"]],
+            )
+        identification = self.store.one(
+            "SELECT * FROM clerk_identifications WHERE id = ?", [identification_id]
+        )
+        assert identification is not None
+        return JSONResponse(email_address_json(identification))
+
+    async def _verify_password(self, request: Request) -> Response:
+        """VerifyPassword: 200 ``{verified: true}``; 400 without a password; 422 when wrong.
+        The emulator checks the digests it can compute (see ``digest_matches``)."""
+        row = self.user_row(request.path_params["user_id"])
+        data, from_form = await read_body(request)
+        body = Body(data, {"password"}, from_form=from_form)
+        password = body.string("password", required=True)
+        body.check()
+        assert password is not None
+        if row["password_digest"] is None:
+            raise api_error(
+                400,
+                "no_password_set",
+                "no password",
+                "The user does not have a password set.",
+            )
+        matches = await run_in_threadpool(
+            digest_matches, row["password_hasher"], row["password_digest"], password
+        )
+        if matches is None:
+            raise api_error(
+                422,
+                "password_verification_not_emulated",
+                "cannot verify",
+                f"The emulator cannot check {row['password_hasher']} digests.",
+            )
+        if not matches:
+            raise api_error(
+                422, "incorrect_password", "incorrect password", "The password is incorrect."
+            )
+        return JSONResponse({"verified": True})
+
+    # ----------------------------------------------------------------- organization metadata
+
+    async def _organization_metadata(self, request: Request, *, merge: bool) -> Response:
+        row = self.organization_row(request.path_params["organization_id"])
+        data, from_form = await read_body(request)
+        body = Body(data, {"public_metadata", "private_metadata"}, from_form=from_form)
+        public = body.metadata("public_metadata")
+        private = body.metadata("private_metadata")
+        body.check()
+        changes: dict[str, Any] = {}
+        for column, value in (("public_metadata", public), ("private_metadata", private)):
+            if value is not None:
+                current = from_json(row[column], {})
+                changes[column] = to_json(deep_merge(current, value) if merge else value)
+        changes["updated_at"] = now_ms()
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        self.store.execute(
+            f"UPDATE clerk_organizations SET {assignments} WHERE id = ?",  # noqa: S608
+            [*changes.values(), row["id"]],
+        )
+        return JSONResponse(organization_json(self.organization_row(row["id"])))
+
+    async def _merge_organization_metadata(self, request: Request) -> Response:
+        return await self._organization_metadata(request, merge=True)
+
+    async def _replace_organization_metadata(self, request: Request) -> Response:
+        return await self._organization_metadata(request, merge=False)
+
+    # ----------------------------------------------------------------- organization domains
+
+    def domain_row(self, organization_id: str, domain_id: str) -> sqlite3.Row:
+        row = self.store.one(
+            "SELECT * FROM clerk_organization_domains WHERE id = ? AND organization_id = ?",
+            [domain_id, organization_id],
+        )
+        if row is None:
+            raise not_found("organization domain", domain_id)
+        return row
+
+    def domains_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+        org_ids = sorted({row["organization_id"] for row in rows})
+        organizations = {
+            org["id"]: org
+            for org in self.store.all(
+                f"SELECT * FROM clerk_organizations WHERE id IN ({_placeholders(org_ids)})",
+                org_ids,
+            )
+        }
+        return [
+            organization_domain_json(row, organizations[row["organization_id"]]) for row in rows
+        ]
+
+    def _enrollment_mode(self, body: Body) -> str | None:
+        mode = body.string("enrollment_mode")
+        if mode is not None and mode not in ENROLLMENT_MODES:
+            body.invalid(
+                "enrollment_mode", f"enrollment_mode must be one of {', '.join(ENROLLMENT_MODES)}."
+            )
+            return None
+        return mode
+
+    def create_organization_domain(
+        self, organization_id: str, data: Mapping[str, Any], *, from_form: bool = False
+    ) -> dict[str, Any]:
+        organization = self.organization_row(organization_id)
+        body = Body(data, {"name", "enrollment_mode", "verified"}, from_form=from_form)
+        name = body.string("name", required=True)
+        mode = self._enrollment_mode(body)
+        verified = body.boolean("verified")
+        if name is not None:
+            name = name.strip().lower()
+            if not DOMAIN_NAME.fullmatch(name):
+                body.invalid("name", "name must be a valid domain name, e.g. example.com.")
+            elif name in COMMON_EMAIL_DOMAINS:
+                body.fail(
+                    "organization_domain_common",
+                    "name",
+                    "is a common email provider",
+                    "This is a common email provider domain; it cannot be an organization domain.",
+                )
+            elif self.store.one("SELECT 1 FROM clerk_organization_domains WHERE name = ?", [name]):
+                text = "That domain is taken by an organization. Please try another."
+                body.fail("form_identifier_exists", "name", text, text)
+        body.check()
+        assert name is not None
+        domain_id = clerk_id("orgdmn_")
+        now = self._next_ms()
+        self.store.execute(
+            "INSERT INTO clerk_organization_domains (id, organization_id, name, enrollment_mode, "
+            "verified, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                domain_id,
+                organization["id"],
+                name,
+                mode or "manual_invitation",
+                True if verified is None else verified,  # "Defaults to true"
+                now,
+                now,
+            ],
+        )
+        return self.domains_json([self.domain_row(organization["id"], domain_id)])[0]
+
+    async def _create_organization_domain(self, request: Request) -> Response:
+        data, from_form = await read_body(request)
+        domain = self.create_organization_domain(
+            request.path_params["organization_id"], data, from_form=from_form
+        )
+        return JSONResponse(domain)
+
+    DOMAIN_ORDER_FIELDS: ClassVar[dict[str, str]] = {
+        "created_at": "t.created_at",
+        "name": "t.name",
+    }
+
+    def _domain_filters(self, request: Request, filters: Filters) -> Filters:
+        verified = request.query_params.get("verified")
+        if verified:
+            if verified not in ("true", "false"):
+                raise param_invalid("verified", "verified must be true or false.")
+            filters.add("t.verified = ?", verified == "true")
+        modes = [
+            mode
+            for value in query_values(request, "enrollment_mode")
+            for mode in value.split(",")
+            if mode
+        ]
+        include, exclude = split_signed(modes)
+        for mode in [*include, *exclude]:
+            if mode not in ENROLLMENT_MODES:
+                raise param_invalid(
+                    "enrollment_mode",
+                    f"enrollment_mode must be one of {', '.join(ENROLLMENT_MODES)}.",
+                )
+        if include:
+            filters.add(f"t.enrollment_mode IN ({_placeholders(include)})", *include)
+        if exclude:
+            filters.add(f"t.enrollment_mode NOT IN ({_placeholders(exclude)})", *exclude)
+        return filters
+
+    async def _list_organization_domains(self, request: Request) -> Response:
+        organization = self.organization_row(request.path_params["organization_id"])
+        filters = Filters()
+        filters.add("t.organization_id = ?", organization["id"])
+        rows, total = self._offset_page(
+            request,
+            "clerk_organization_domains",
+            self.DOMAIN_ORDER_FIELDS,
+            "-created_at",
+            self._domain_filters(request, filters),
+        )
+        return JSONResponse({"data": self.domains_json(rows), "total_count": total})
+
+    async def _list_all_organization_domains(self, request: Request) -> Response:
+        filters = Filters()
+        organization_id = request.query_params.get("organization_id")
+        if organization_id:
+            filters.add("t.organization_id = ?", organization_id)
+        query = request.query_params.get("query")
+        if query is not None:
+            if not query.strip():
+                raise param_invalid("query", "query must not be empty.")
+            if query.startswith("org_"):  # "an exact organization ID match"
+                filters.add("t.organization_id = ?", query)
+            else:
+                filters.add("t.name LIKE ? ESCAPE '\\'", _like(query))
+        names = [name.lower() for name in _limited(request, "domains")]
+        if names:
+            filters.add(f"t.name IN ({_placeholders(names)})", *names)
+        rows, total = self._offset_page(
+            request,
+            "clerk_organization_domains",
+            self.DOMAIN_ORDER_FIELDS,
+            "-created_at",
+            self._domain_filters(request, filters),
+        )
+        return JSONResponse({"data": self.domains_json(rows), "total_count": total})
+
+    async def _update_organization_domain(self, request: Request) -> Response:
+        organization = self.organization_row(request.path_params["organization_id"])
+        row = self.domain_row(organization["id"], request.path_params["domain_id"])
+        data, from_form = await read_body(request)
+        body = Body(data, {"enrollment_mode", "verified"}, from_form=from_form)
+        mode = self._enrollment_mode(body)
+        verified = body.boolean("verified")
+        body.check()
+        changes: dict[str, Any] = {}
+        if mode is not None:
+            changes["enrollment_mode"] = mode
+        if verified is not None:
+            changes["verified"] = verified
+        changes["updated_at"] = now_ms()
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        self.store.execute(
+            f"UPDATE clerk_organization_domains SET {assignments} WHERE id = ?",  # noqa: S608
+            [*changes.values(), row["id"]],
+        )
+        return JSONResponse(self.domains_json([self.domain_row(organization["id"], row["id"])])[0])
+
+    async def _delete_organization_domain(self, request: Request) -> Response:
+        organization = self.organization_row(request.path_params["organization_id"])
+        row = self.domain_row(organization["id"], request.path_params["domain_id"])
+        self.store.execute("DELETE FROM clerk_organization_domains WHERE id = ?", [row["id"]])
+        return JSONResponse({"object": "organization_domain", "id": row["id"], "deleted": True})
+
+    # ----------------------------------------------------------------- redirect URLs
+
+    def redirect_url_row(self, redirect_url_id: str) -> sqlite3.Row:
+        row = self.store.one("SELECT * FROM clerk_redirect_urls WHERE id = ?", [redirect_url_id])
+        if row is None:
+            raise not_found("redirect url", redirect_url_id)
+        return row
+
+    async def _list_redirect_urls(self, request: Request) -> Response:
+        """ListRedirectURLs answers a bare array; ``limit``/``offset`` apply only when
+        ``paginated`` is true (the default lists them all)."""
+        if query_bool(request, "paginated"):
+            rows, _ = self._offset_page(
+                request,
+                "clerk_redirect_urls",
+                {"created_at": "t.created_at"},
+                "+created_at",
+                Filters(),
+            )
+        else:
+            rows = self.store.all("SELECT * FROM clerk_redirect_urls ORDER BY created_at, rowid")
+        return JSONResponse([redirect_url_json(row) for row in rows])
+
+    async def _create_redirect_url(self, request: Request) -> Response:
+        data, from_form = await read_body(request)
+        body = Body(data, set(data), from_form=from_form)
+        url = body.string("url", required=True)
+        if url is not None:
+            scheme = url.split("://", 1)[0] if "://" in url else ""
+            if not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme) or not url.split("://", 1)[1]:
+                body.invalid(
+                    "url",
+                    "url must be a full URL prefixed with https:// or a custom scheme, e.g. "
+                    "my-app://oauth-callback.",
+                )
+            elif self.store.one("SELECT 1 FROM clerk_redirect_urls WHERE url = ?", [url]):
+                text = "That redirect URL already exists."
+                body.fail("duplicate_record", "url", text, text)
+        body.check()
+        assert url is not None
+        redirect_url_id = clerk_id("ru_")
+        now = self._next_ms()
+        self.store.execute(
+            "INSERT INTO clerk_redirect_urls (id, url, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            [redirect_url_id, url, now, now],
+        )
+        return JSONResponse(redirect_url_json(self.redirect_url_row(redirect_url_id)))
+
+    async def _get_redirect_url(self, request: Request) -> Response:
+        return JSONResponse(
+            redirect_url_json(self.redirect_url_row(request.path_params["redirect_url_id"]))
+        )
+
+    async def _delete_redirect_url(self, request: Request) -> Response:
+        row = self.redirect_url_row(request.path_params["redirect_url_id"])
+        self.store.execute("DELETE FROM clerk_redirect_urls WHERE id = ?", [row["id"]])
+        return JSONResponse({"object": "redirect_url", "id": row["id"], "deleted": True})
+
+    # ----------------------------------------------------------------- the instance
+
+    def instance_settings(self) -> tuple[str, dict[str, Any]]:
+        """The instance id and its settings (created on first use)."""
+        row = self.store.one("SELECT * FROM clerk_instance")
+        if row is None:
+            instance_id = clerk_id("ins_")
+            self.store.execute(
+                "INSERT INTO clerk_instance (id, settings) VALUES (?, ?)",
+                [instance_id, to_json({"allowed_origins": None})],
+            )
+            return instance_id, {"allowed_origins": None}
+        return str(row["id"]), dict(from_json(row["settings"], {}))
+
+    async def _get_instance(self, request: Request) -> Response:
+        instance_id, settings = self.instance_settings()
+        return JSONResponse(
+            {
+                "object": "instance",
+                "id": instance_id,
+                "environment_type": self.environment_type,
+                "allowed_origins": settings.get("allowed_origins"),
+                "workspace_id": None,
+            }
+        )
+
+    async def _update_instance(self, request: Request) -> Response:
+        """UpdateInstance answers 204 "Accepted" with no body; ``allowed_origins`` replaces
+        the whole list (GetInstance reads it back)."""
+        data, from_form = await read_body(request)
+        body = Body(data, INSTANCE_SETTINGS, from_form=from_form)
+        changes: dict[str, Any] = {}
+        for name in ("test_mode", "hibp", "cookieless_dev", "url_based_session_syncing"):
+            if body.has(name):
+                changes[name] = body.boolean(name)
+        for name in ("support_email", "clerk_js_version", "development_origin"):
+            if body.has(name):
+                changes[name] = body.string(name)
+        if body.has("preferred_sign_in_strategy_when_password_required"):
+            strategy = body.string("preferred_sign_in_strategy_when_password_required")
+            if strategy not in (None, "password", "otp", ""):
+                body.invalid(
+                    "preferred_sign_in_strategy_when_password_required",
+                    "preferred_sign_in_strategy_when_password_required must be password, otp "
+                    "or empty.",
+                )
+            changes["preferred_sign_in_strategy_when_password_required"] = strategy
+        if body.has("allowed_origins"):
+            origins = body.string_list("allowed_origins")
+            for origin in origins:
+                if "://" not in origin or not origin.split("://", 1)[1]:
+                    body.invalid(
+                        "allowed_origins",
+                        "allowed_origins must be origins such as https://example.com or "
+                        "chrome-extension://extension_uuid.",
+                    )
+                    break
+            changes["allowed_origins"] = list(dict.fromkeys(origins))
+        body.check()
+        instance_id, settings = self.instance_settings()
+        settings.update(changes)
+        self.store.execute(
+            "UPDATE clerk_instance SET settings = ? WHERE id = ?", [to_json(settings), instance_id]
+        )
+        return Response(status_code=204)
+
+    async def _list_domains(self, request: Request) -> Response:
+        """ListDomains: the instance's one primary domain. Its ``frontend_api_url`` is the
+        emulator's own Frontend API slice, so clients find it as they find Clerk's."""
+        base = str(request.base_url).rstrip("/")
+        instance_id, _ = self.instance_settings()
+        host = request.url.hostname or "127.0.0.1"
+        return JSONResponse(
+            {
+                "data": [
+                    {
+                        "object": "domain",
+                        "id": "dmn_" + instance_id.removeprefix("ins_"),
+                        "name": host,
+                        "is_satellite": False,
+                        "frontend_api_url": f"{base}{FRONTEND_API_PREFIX}",
+                        "accounts_portal_url": f"{base}/accounts",
+                        "proxy_url": None,
+                        "development_origin": "",
+                        "cname_targets": None,
+                    }
+                ],
+                "total_count": 1,
+            }
+        )
+
+    async def _frontend_environment(self, request: Request) -> Response:
+        """The Frontend API's ``GET /v1/environment``, reduced to what the dashboard decides
+        and authform reads: which social connections are enabled (``user_settings.social``,
+        keyed by OAuth strategy). Like Clerk's, it names no client id or secret."""
+        enabled = {item["provider"] for item in self.social.list()}
+        social = {
+            strategy: {
+                "enabled": name in enabled,
+                "required": False,
+                "authenticatable": name in enabled,
+                "strategy": strategy,
+                "name": SOCIAL_PROVIDERS[name].label,
+                "logo_url": None,
+            }
+            for name, strategy in CLERK_STRATEGIES.items()
+        }
+        return JSONResponse(
+            {
+                "object": "environment",
+                "auth_config": {"object": "auth_config", "single_session_mode": True},
+                "display_config": {
+                    "object": "display_config",
+                    "instance_environment_type": self.environment_type,
+                },
+                "user_settings": {"social": social},
+            }
+        )
 
 
 def _public_user_data(
@@ -2466,7 +3784,12 @@ def create_clerk_app(
     store = SqliteStore(db_path)
     seed_data = load_seed(seed) if isinstance(seed, str | Path) else seed
     try:
-        backend = ClerkBackend(store, SocialConnections(store), seed=seed_data)
+        # A production secret key (sk_live_) names a production instance; anything else a
+        # development one, as GET /v1/instance reports it.
+        environment = "production" if api_key.startswith("sk_live_") else "development"
+        backend = ClerkBackend(
+            store, SocialConnections(store), seed=seed_data, environment_type=environment
+        )
     except BaseException:
         store.close()
         raise

@@ -49,8 +49,12 @@ def build_import_set(
     *,
     email_policy: EmailPolicy = "primary",
     role_map: Mapping[str, str] | None = None,
+    target: str = "workos",
 ) -> ImportSet:
     """Turn source records into the desired state for the import, reporting what is left out.
+
+    ``target`` (the manifest's provider) decides what the target can take: which password
+    hashers import, how organizations are keyed, which role keys the defaults map to.
 
     Raises ``ValueError`` for an unknown ``email_policy``; a source file that cannot be read
     raises ``authform.sources.SourceError`` from the iteration.
@@ -60,13 +64,13 @@ def build_import_set(
             f"unknown email policy {email_policy!r}; expected one of {', '.join(EMAIL_POLICIES)}"
         )
     counts = ImportCounts()
-    user_import = import_users(users, email_policy=email_policy, counts=counts)
-    org_import = import_organizations(organizations, counts=counts)
+    user_import = import_users(users, email_policy=email_policy, counts=counts, target=target)
+    org_import = import_organizations(organizations, counts=counts, target=target)
     membership_import = import_memberships(
         memberships,
         users=KnownIds(user_import.imported_ids, user_import.skipped_ids),
-        organizations=KnownIds(org_import.imported_ids, org_import.skipped_ids),
-        role_map=effective_role_map(role_map),
+        organizations=KnownIds(org_import.imported_ids, org_import.skipped_ids, org_import.keys),
+        role_map=effective_role_map(role_map, target),
         counts=counts,
     )
     skipped = [*user_import.skipped, *org_import.skipped, *membership_import.skipped]

@@ -19,10 +19,15 @@ from authform.sources.records import MalformedRecord, MembershipRecord, SourceMe
 
 @dataclass(frozen=True)
 class KnownIds:
-    """Which source ids are imported, and which were seen but skipped (with the skip's code)."""
+    """Which source ids are imported, and which were seen but skipped (with the skip's code).
+
+    ``keys`` maps a source id to the resource key it imports under, where the two differ (a
+    Clerk target keys organizations by slug); an id it does not name is its own key.
+    """
 
     imported: set[str]
     skipped: Mapping[str, str]
+    keys: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,7 +77,8 @@ def _judge(
             SkipCode.MALFORMED_RECORD,
             record.problem,
         )
-    key = membership_key(record.user_id, record.organization_id)
+    org_key = organizations.keys.get(record.organization_id, record.organization_id)
+    key = membership_key(record.user_id, org_key)
     problem = _membership_problem(record, key, users, organizations, role_map, roles_by_key)
     if problem is not None:
         return problem
@@ -82,7 +88,7 @@ def _judge(
         key=key,
         spec={
             "user": record.user_id,
-            "organization": record.organization_id,
+            "organization": org_key,
             "role": role_map[record.role],
         },
     )

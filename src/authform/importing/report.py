@@ -32,6 +32,7 @@ class SkipCode(StrEnum):
     UNSUPPORTED_PASSWORD_HASHER = "unsupported_password_hasher"
     # organizations
     DUPLICATE_ORGANIZATION = "duplicate_organization"
+    ORGANIZATION_WITHOUT_SLUG = "organization_without_slug"
     # memberships
     USER_SKIPPED = "user_skipped"
     USER_NOT_IN_EXPORT = "user_not_in_export"

@@ -24,8 +24,8 @@ def _optional(reader: Any, path: Path | None) -> Iterable[Any]:
     return reader(path) if path is not None else ()
 
 
-def load_import_set(users: Any) -> ImportSet:
-    """``users`` is the manifest's validated ``Users`` model."""
+def load_import_set(users: Any, target: str = "workos") -> ImportSet:
+    """``users`` is the manifest's validated ``Users`` model; ``target`` its provider."""
     source = users.source
     if source.kind in USER_FILE_READERS:
         user_records = USER_FILE_READERS[source.kind](source.path)
@@ -47,6 +47,7 @@ def load_import_set(users: Any) -> ImportSet:
         memberships,
         email_policy=users.email,
         role_map=users.role_map,
+        target=target,
     )
 
 

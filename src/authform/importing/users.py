@@ -43,9 +43,14 @@ class _Candidate:
 
 
 def import_users(
-    records: Iterable[UserRecord], *, email_policy: EmailPolicy, counts: ImportCounts
+    records: Iterable[UserRecord],
+    *,
+    email_policy: EmailPolicy,
+    counts: ImportCounts,
+    target: str = "workos",
 ) -> UserImport:
-    """Apply the user rules to every record and fill the user figures of ``counts``."""
+    """Apply the user rules to every record and fill the user figures of ``counts``;
+    ``target`` decides which password hashers import."""
     candidates: list[_Candidate] = []
     seen_ids: set[str] = set()
     first_with_email: dict[str, int] = {}
@@ -59,7 +64,7 @@ def import_users(
             candidates.append(_duplicate(record))
             continue
         seen_ids.add(record.id)
-        candidate = _convert(record, email_policy, counts)
+        candidate = _convert(record, email_policy, counts, target)
         if candidate.resource is not None:
             email = candidate.resource.spec["email"]
             first = first_with_email.setdefault(email, len(candidates))
@@ -72,7 +77,9 @@ def import_users(
     return _collect(candidates, counts)
 
 
-def _convert(user: SourceUser, policy: EmailPolicy, counts: ImportCounts) -> _Candidate:
+def _convert(
+    user: SourceUser, policy: EmailPolicy, counts: ImportCounts, target: str
+) -> _Candidate:
     choice = choose_email(user, policy)
     counts.users_with_several_emails += int(len(choice.addresses) > 1)
     counts.users_primary_unknown += int(choice.guessed)
@@ -108,7 +115,7 @@ def _convert(user: SourceUser, policy: EmailPolicy, counts: ImportCounts) -> _Ca
                 f"primary: the first, {email}, is used (not imported: {others})",
             )
         )
-    password = classify_password(user.password)
+    password = classify_password(user.password, target)
     if password.caveat_code is not None:
         candidate.notes.append(_caveat(user, password.caveat_code, password.caveat))
     candidate.resource = Resource(

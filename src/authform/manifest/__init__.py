@@ -6,12 +6,18 @@ implementation detail.
 
 from authform.manifest.desired import desired_resources, managed_kinds
 from authform.manifest.diagnostics import Diagnostic, Location, ManifestError
-from authform.manifest.loader import LoadedManifest, find_manifest_files, load_manifest
+from authform.manifest.loader import (
+    LoadedManifest,
+    find_manifest_files,
+    load_every_environment,
+    load_manifest,
+)
 from authform.manifest.models import (
     ClerkApiSource,
     ClerkCsvSource,
     ClerkJsonSource,
     Domain,
+    Environment,
     Manifest,
     Organization,
     PasswordLogin,
@@ -32,6 +38,7 @@ __all__ = [
     "ClerkJsonSource",
     "Diagnostic",
     "Domain",
+    "Environment",
     "LoadedManifest",
     "Location",
     "Manifest",
@@ -47,6 +54,7 @@ __all__ = [
     "Verify",
     "desired_resources",
     "find_manifest_files",
+    "load_every_environment",
     "load_manifest",
     "managed_kinds",
     "manifest_json_schema",

@@ -105,6 +105,8 @@ def check_manifest(
         _target_credentials(report, data)
     if _provider(data) == "scalekit":
         _scalekit_rules(report, data)
+    if _provider(data) == "clerk":
+        _clerk_rules(report, data)
     return report.diagnostics
 
 
@@ -320,3 +322,77 @@ def _scalekit_metadata(report: _Reporter, path: DataPath, organization: dict[str
                 f"metadata value {show(value)} has {len(value)} characters, but Scalekit "
                 f"requires {low_value}-{high_value}",
             )
+
+
+# Clerk's key rules (Backend API, CreateOrganizationPermission / CreateOrganizationRole): a
+# permission key is "org:<feature>:<action>" of lowercase letters, digits and underscores, and
+# "org:sys_" is reserved for Clerk's system permissions; a role key is "org:" followed by the
+# same characters. A Clerk target keys organizations by slug: lowercase letters, digits and
+# single dashes. Checked here so a manifest that validates also applies.
+CLERK_PERMISSION_KEY = re.compile(r"org:[a-z0-9_]+:[a-z0-9_]+")
+CLERK_ROLE_KEY = re.compile(r"org:[a-z0-9_]+")
+CLERK_SYSTEM_PREFIX = "org:sys_"
+CLERK_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _clerk_rules(report: _Reporter, data: dict[str, Any]) -> None:
+    """Clerk's key formats, at the offending value.
+
+    As for Scalekit: values the general rules refuse are not reported twice, and references
+    are checked only where their definitions are not in the manifest.
+    """
+    for index, permission in _items(data, "permissions"):
+        if isinstance(permission, dict):
+            path: DataPath = ("permissions", index, "slug")
+            _clerk_permission_key(report, path, permission.get("slug"))
+    for index, role in _items(data, "roles"):
+        if not isinstance(role, dict):
+            continue
+        _clerk_role_key(report, ("roles", index, "slug"), role.get("slug"))
+        if "permissions" not in data and isinstance(role.get("permissions"), list):
+            for ref, raw in enumerate(role["permissions"]):
+                _clerk_permission_key(report, ("roles", index, "permissions", ref), raw)
+    users = data.get("users")
+    if "roles" not in data and isinstance(users, dict) and isinstance(users.get("role_map"), dict):
+        for source_role, raw in users["role_map"].items():
+            _clerk_role_key(report, ("users", "role_map", source_role), raw)
+    for index, organization in _items(data, "organizations"):
+        if not isinstance(organization, dict):
+            continue
+        key = _valid(check_organization_key, organization.get("key"))
+        if key is not None and CLERK_SLUG.fullmatch(key) is None:
+            report.error(
+                ("organizations", index, "key"),
+                f"organization key {show(key)} is not a valid Clerk slug: a Clerk target keys "
+                "organizations by their slug, which allows only lowercase letters, digits and "
+                "single dashes between them (e.g. 'acme-inc')",
+            )
+
+
+def _clerk_permission_key(report: _Reporter, path: DataPath, raw: Any) -> None:
+    key = _valid(check_permission_slug, raw)
+    if key is None:
+        return
+    if key.startswith(CLERK_SYSTEM_PREFIX):
+        report.error(
+            path,
+            f"permission {show(key)} uses the prefix 'org:sys_', which Clerk reserves for its "
+            "own system permissions; authform leaves those as they are, so pick another key",
+        )
+    elif CLERK_PERMISSION_KEY.fullmatch(key) is None:
+        report.error(
+            path,
+            f"permission {show(key)} is not a valid Clerk permission key: Clerk requires "
+            "'org:<feature>:<action>', each part lowercase letters, digits and '_' "
+            "(e.g. 'org:billing:manage')",
+        )
+
+
+def _clerk_role_key(report: _Reporter, path: DataPath, raw: Any) -> None:
+    key = _valid(check_role_slug, raw)
+    if key is not None and CLERK_ROLE_KEY.fullmatch(key) is None:
+        report.error(
+            path,
+            f"role {show(key)} is not a valid Clerk role key: Clerk requires 'org:' followed "
+            "by lowercase letters, digits and '_' (e.g. 'org:admin')",
+        )

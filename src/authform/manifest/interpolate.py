@@ -94,21 +94,25 @@ def interpolate(
     *,
     missing_allowed_under: Collection[str] = (),
     file: str = "",
+    at: DataPath = (),
 ) -> tuple[Any, list[Diagnostic]]:
-    """Interpolate every string value of a parsed file.
+    """Interpolate every string value of a parsed file (or of the part of it at ``at``, such
+    as one environment's overrides).
 
-    A missing variable inside one of the top-level sections in ``missing_allowed_under`` is
-    not an error: the value is dropped, as if it had not been written. ``--emulate`` uses this
-    for ``target`` because the emulator supplies its own credentials.
+    A missing variable inside one of the sections in ``missing_allowed_under`` (top-level
+    sections, or those under ``at``) is not an error: the value is dropped, as if it had not
+    been written. ``--emulate`` uses this for ``target`` because the emulator supplies its
+    own credentials.
     """
     diagnostics: list[Diagnostic] = []
+    depth = len(at)
 
     def walk(value: Any, path: DataPath) -> Any:
         if isinstance(value, str):
             if "${" not in value:
                 return value
             result, problems = interpolate_string(value, env)
-            lenient = bool(path) and path[0] in missing_allowed_under
+            lenient = len(path) > depth and path[depth] in missing_allowed_under
             if lenient and problems and all(p.missing_variable for p in problems):
                 return UNSET
             where = source.nearest(path, Location(file, 0, 0))
@@ -123,4 +127,4 @@ def interpolate(
             return [item for item in walked_items if item is not UNSET]
         return value
 
-    return walk(data, ()), diagnostics
+    return walk(data, tuple(at)), diagnostics

@@ -1,4 +1,5 @@
-"""Load a manifest file or folder: parse, interpolate, merge, validate, cross-check.
+"""Load a manifest file or folder: parse, pick the environment, interpolate, merge, validate,
+cross-check.
 
 Each stage keeps going after a problem and the loader raises once at the end, with every
 diagnostic from every file, because CI users fix a manifest from one log, not one error per
@@ -8,7 +9,7 @@ push. Nothing here touches the network.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,9 +22,11 @@ from authform.manifest.diagnostics import (
     Location,
     ManifestError,
     PathPart,
+    format_path,
     show,
     unknown_key_message,
 )
+from authform.manifest.environments import ENVIRONMENTS_KEY, OVERRIDABLE_SECTIONS, Environments
 from authform.manifest.interpolate import interpolate
 from authform.manifest.models import (
     LIST_SECTIONS,
@@ -50,11 +53,17 @@ _SOURCE_PATH_FIELDS = ("path", "organizations", "memberships", "csv")
 
 @dataclass(frozen=True)
 class LoadedManifest:
-    """A validated manifest and where each of its values was written."""
+    """A validated manifest and where each of its values was written.
+
+    ``environment`` is the environment it was resolved for (``None`` when the manifest
+    defines none); ``environments`` lists every environment the files define.
+    """
 
     manifest: Manifest
     files: list[Path]
     source_map: SourceMap = field(default_factory=SourceMap, repr=False, compare=False)
+    environment: str | None = None
+    environments: tuple[str, ...] = ()
 
     def position(self, *path: PathPart) -> Location | None:
         """Where the value at ``path`` (merged indexes, e.g. ``("roles", 1, "slug")``) was
@@ -73,70 +82,184 @@ class LoadedManifest:
         return None
 
 
+@dataclass
+class _FilePiece:
+    """One parsed file's top-level sections, as written (not yet interpolated)."""
+
+    parsed: ParsedFile
+    sections: dict[str, Any]
+
+
+@dataclass
+class _ReadFiles:
+    """Every file of a manifest, parsed once; environments are resolved from this."""
+
+    root: Path
+    files: list[Path]
+    pieces: list[_FilePiece]
+    environments: Environments
+    diagnostics: list[Diagnostic]
+    # Locations already reported (a refused tag): later errors there would only repeat it.
+    reported: set[Location]
+    complete: bool
+
+
 def load_manifest(
-    path: str | Path, *, env: Mapping[str, str] | None = None, emulate: bool = False
+    path: str | Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    emulate: bool = False,
+    environment: str | None = None,
 ) -> LoadedManifest:
     """Load and validate a manifest file, or a folder of ``*.yaml``/``*.yml`` partial
-    manifests merged in name order. Raises ``ManifestError`` listing every problem.
+    manifests merged in name order, for ``environment`` when the manifest defines
+    environments. Raises ``ManifestError`` listing every problem.
 
     With ``emulate``, variables missing inside ``target`` are allowed (the emulator supplies
     credentials); everywhere else a missing variable is still an error.
     """
-    root = Path(path)
-    environment: Mapping[str, str] = os.environ if env is None else env
-    files, diagnostics = find_manifest_files(root)
+    read = _read_files(Path(path))
+    loaded, diagnostics = _resolve_environment(read, environment, env=env, emulate=emulate)
+    if diagnostics or loaded is None:
+        raise ManifestError(diagnostics)
+    return loaded
+
+
+def load_every_environment(
+    path: str | Path, *, env: Mapping[str, str] | None = None, emulate: bool = False
+) -> list[LoadedManifest]:
+    """The manifest resolved for each environment it defines (or once, when it defines
+    none): what ``validate`` checks. Raises one ``ManifestError`` with every problem of every
+    environment (a problem shared by several is reported once)."""
+    read = _read_files(Path(path))
+    names: list[str | None] = list(read.environments.names) or [None]
+    loaded: list[LoadedManifest] = []
+    diagnostics: list[Diagnostic] = []
+    for name in names:
+        one, problems = _resolve_environment(read, name, env=env, emulate=emulate)
+        diagnostics += problems
+        if one is not None:
+            loaded.append(one)
     if diagnostics:
         raise ManifestError(diagnostics)
+    return loaded
 
-    pieces: list[tuple[ParsedFile, dict[str, Any]]] = []
-    # Values that could not be read (a refused tag, a failed interpolation) hold placeholders;
-    # errors about them would only repeat the real problem, so they are dropped below.
-    reported: set[Location] = set()
-    complete = True
+
+def _read_files(root: Path) -> _ReadFiles:
+    files, diagnostics = find_manifest_files(root)
+    read = _ReadFiles(root, files, [], Environments(), diagnostics, set(), complete=True)
     for file in files:
         parsed = load_yaml_file(file)
-        diagnostics += parsed.diagnostics
-        reported.update(problem.location for problem in parsed.diagnostics)
+        read.diagnostics += parsed.diagnostics
+        read.reported.update(problem.location for problem in parsed.diagnostics)
         if parsed.data is None:
-            complete = False
+            read.complete = False
             continue
         if not isinstance(parsed.data, dict):
             kind = "a list" if isinstance(parsed.data, list) else show(parsed.data)
             where = parsed.source.nearest((), Location(parsed.file, 0, 0))
-            diagnostics.append(
+            read.diagnostics.append(
                 Diagnostic.at(where, f"expected a mapping of manifest sections, got {kind}")
             )
-            complete = False
+            read.complete = False
             continue
         sections = {
-            key: value for key, value in parsed.data.items() if not key.startswith(EXTENSION_PREFIX)
+            key: value
+            for key, value in parsed.data.items()
+            if not key.startswith(EXTENSION_PREFIX) and key != ENVIRONMENTS_KEY
         }
+        if ENVIRONMENTS_KEY in parsed.data:
+            read.environments.add(parsed, parsed.data[ENVIRONMENTS_KEY])
+        read.pieces.append(_FilePiece(parsed, sections))
+    read.diagnostics += read.environments.diagnostics
+    return read
+
+
+def _resolve_environment(
+    read: _ReadFiles, environment: str | None, *, env: Mapping[str, str] | None, emulate: bool
+) -> tuple[LoadedManifest | None, list[Diagnostic]]:
+    """The manifest for one environment: interpolate (only what that environment uses, so
+    another environment's credentials are never needed), merge, override, validate."""
+    variables: Mapping[str, str] = os.environ if env is None else env
+    lenient = ("target",) if emulate else ()
+    diagnostics = list(read.diagnostics)
+    if read.diagnostics and not read.files:
+        return None, diagnostics  # no such path, or an empty folder
+    reported = set(read.reported)
+    problem = read.environments.selection_problem(environment, str(read.root))
+    if problem is not None:
+        return None, [*diagnostics, problem]
+
+    # Top-level sections the environment replaces are not read at all: their variables
+    # (another environment's credentials) need not be set.
+    replaced_here = {
+        key
+        for override in (read.environments.overrides[environment] if environment else [])
+        for key in override.data
+        if key in OVERRIDABLE_SECTIONS
+    }
+    pieces: list[tuple[ParsedFile, dict[str, Any]]] = []
+    for piece in read.pieces:
         data, problems = interpolate(
-            sections,
-            parsed.source,
-            environment,
-            missing_allowed_under=("target",) if emulate else (),
-            file=parsed.file,
+            {k: v for k, v in piece.sections.items() if k not in replaced_here},
+            piece.parsed.source,
+            variables,
+            missing_allowed_under=lenient,
+            file=piece.parsed.file,
         )
         diagnostics += problems
-        reported.update(problem.location for problem in problems)
-        pieces.append((parsed, _resolve_paths(data, file.parent)))
-
+        reported.update(p.location for p in problems)
+        pieces.append((piece.parsed, _resolve_paths(data, Path(piece.parsed.file).parent)))
     merged, source, problems = merge_files(pieces)
     diagnostics += problems
-    fallback = Location(str(root), 0, 0)
-    if complete:
-        diagnostics += _missing_sections(merged, root, files, source)
+
+    if environment is not None:
+        prefix = (ENVIRONMENTS_KEY, environment)
+        override_pieces: list[tuple[ParsedFile, dict[str, Any]]] = []
+        for override in read.environments.overrides[environment]:
+            parsed = override.parsed
+            data, problems = interpolate(
+                {k: v for k, v in override.data.items() if not k.startswith(EXTENSION_PREFIX)},
+                parsed.source,
+                variables,
+                missing_allowed_under=lenient,
+                file=parsed.file,
+                at=prefix,
+            )
+            diagnostics += problems
+            reported.update(p.location for p in problems)
+            rerooted = ParsedFile(parsed.file, data, parsed.source.subtree(prefix), [])
+            override_pieces.append((rerooted, _resolve_paths(data, Path(parsed.file).parent)))
+        replaced, replaced_source, problems = merge_files(
+            override_pieces, sections=OVERRIDABLE_SECTIONS, shown_under=prefix
+        )
+        diagnostics += problems
+        for section, value in replaced.items():
+            merged[section] = value
+            source.replace_section(section, replaced_source, prefix)
+
+    fallback = Location(str(read.root), 0, 0)
+    if read.complete:
+        diagnostics += _missing_sections(
+            merged, read.root, read.files, source, environment, read.environments
+        )
     manifest, problems = validate_manifest(
         merged, source, fallback=fallback, skip_missing=REQUIRED_SECTIONS
     )
     problems += check_manifest(
-        merged, source, fallback=fallback, check_references=complete, emulate=emulate
+        merged, source, fallback=fallback, check_references=read.complete, emulate=emulate
     )
     diagnostics += [problem for problem in problems if problem.location not in reported]
     if diagnostics or manifest is None:
-        raise ManifestError(diagnostics)
-    return LoadedManifest(manifest=manifest, files=files, source_map=source)
+        return None, diagnostics
+    loaded = LoadedManifest(
+        manifest=manifest,
+        files=read.files,
+        source_map=source,
+        environment=environment,
+        environments=tuple(read.environments.names),
+    )
+    return loaded, []
 
 
 def find_manifest_files(root: Path) -> tuple[list[Path], list[Diagnostic]]:
@@ -161,17 +284,22 @@ def find_manifest_files(root: Path) -> tuple[list[Path], list[Diagnostic]]:
 
 def merge_files(
     pieces: list[tuple[ParsedFile, dict[str, Any]]],
+    *,
+    sections: Sequence[str] | None = None,
+    shown_under: DataPath = (),
 ) -> tuple[dict[str, Any], SourceMap, list[Diagnostic]]:
     """Merge partial manifests: list sections concatenate, single sections may appear once.
 
     Positions are carried over with list indexes shifted; ``SourceMap.local_index`` keeps
-    each item's index within its own file for messages.
+    each item's index within its own file for messages. ``sections`` narrows the keys
+    allowed (an environment cannot change ``version``) and ``shown_under`` is the path
+    messages name them under (``environments.staging``).
     """
     merged: dict[str, Any] = {}
     source = SourceMap()
     diagnostics: list[Diagnostic] = []
     defined_at: dict[str, Location] = {}
-    expected = list(Manifest.model_fields)
+    expected = list(sections) if sections is not None else list(Manifest.model_fields)
 
     for parsed, data in pieces:
         offsets: dict[str, int] = {}
@@ -179,9 +307,15 @@ def merge_files(
         for key, value in data.items():
             key_at = parsed.source.key((key,)) or fallback
             value_at = parsed.source.nearest((key,), fallback)
+            shown = format_path((*shown_under, key))
+            if sections is not None and key not in sections:
+                diagnostics.append(
+                    Diagnostic.at(key_at, _in(shown_under, unknown_key_message(key, expected)))
+                )
+                continue
             if key in LIST_SECTIONS:
                 if not isinstance(value, list):
-                    diagnostics.append(Diagnostic.at(value_at, _not_a_list(key, value)))
+                    diagnostics.append(Diagnostic.at(value_at, _not_a_list(shown, key, value)))
                     continue
                 items = merged.setdefault(key, [])
                 offsets[key] = len(items)
@@ -193,18 +327,19 @@ def merge_files(
                     diagnostics.append(
                         Diagnostic.at(
                             key_at,
-                            f"{key}: defined twice (first defined at {defined_at[key]})",
+                            f"{shown}: defined twice (first defined at {defined_at[key]})",
                         )
                     )
                     continue
                 if value is None and key != "version":
-                    message = f"{key}: expected a mapping, got null (remove the key to omit it)"
+                    message = f"{shown}: expected a mapping, got null (remove the key to omit it)"
                     diagnostics.append(Diagnostic.at(value_at, message))
                     continue
                 defined_at[key] = key_at
                 merged[key] = value
             else:
-                diagnostics.append(Diagnostic.at(key_at, unknown_key_message(key, expected)))
+                message = unknown_key_message(key, expected)
+                diagnostics.append(Diagnostic.at(key_at, _in(shown_under, message)))
                 continue
             offsets.setdefault(key, 0)
         _copy_positions(parsed.source, source, offsets)
@@ -212,14 +347,18 @@ def merge_files(
     return merged, source, diagnostics
 
 
-def _not_a_list(key: str, value: Any) -> str:
+def _in(where: DataPath, message: str) -> str:
+    return f"{format_path(where)}: {message}" if where else message
+
+
+def _not_a_list(shown: str, key: str, value: Any) -> str:
     if value is None:
         return (
-            f"{key}: expected a list, got null (write `{key}: []` to manage {key} with none "
+            f"{shown}: expected a list, got null (write `{key}: []` to manage {key} with none "
             "defined, or remove the key to leave them unmanaged)"
         )
     got = "a mapping" if isinstance(value, dict) else show(value)
-    return f"{key}: expected a list, got {got}"
+    return f"{shown}: expected a list, got {got}"
 
 
 def _copy_positions(file_map: SourceMap, merged: SourceMap, offsets: dict[str, int]) -> None:
@@ -241,14 +380,27 @@ def _copy(table: dict[DataPath, T], target: dict[DataPath, T], offsets: dict[str
 
 
 def _missing_sections(
-    merged: dict[str, Any], root: Path, files: list[Path], source: SourceMap
+    merged: dict[str, Any],
+    root: Path,
+    files: list[Path],
+    source: SourceMap,
+    environment: str | None = None,
+    environments: Environments | None = None,
 ) -> list[Diagnostic]:
-    """``version`` and ``target`` must be defined once across all files."""
+    """``version`` and ``target`` must be defined once across all files (``target`` may
+    come from the environment)."""
     diagnostics = []
     for key in REQUIRED_SECTIONS:
         if key in merged:
             continue
-        if len(files) == 1 and not root.is_dir():
+        if environment is not None and environments is not None and key != "version":
+            where = environments.defined_at.get(environment, Location(str(root), 0, 0))
+            message = (
+                f"missing required key {show(key)} (neither the top level nor environment "
+                f"{show(environment)} defines it)"
+            )
+            diagnostics.append(Diagnostic.at(where, message))
+        elif len(files) == 1 and not root.is_dir():
             where = source.nearest((), Location(str(files[0]), 0, 0))
             diagnostics.append(Diagnostic.at(where, f"missing required key {show(key)}"))
         else:

@@ -547,6 +547,33 @@ class Verify(_Model):
     )
 
 
+# --- environments --------------------------------------------------------------------------
+
+ENVIRONMENT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
+
+
+class Environment(_Model):
+    """What differs in one environment. Each section given here replaces the top-level
+    section of the same name, whole (nothing is merged inside a section)."""
+
+    target: Target | None = Field(default=None, description="This environment's target.")
+    permissions: list[Permission] | None = Field(default=None, description="Permissions.")
+    roles: list[Role] | None = Field(default=None, description="Roles.")
+    redirect_uris: list[RedirectUri] | None = Field(
+        default=None, description="Allowed OAuth redirect URIs."
+    )
+    cors_origins: list[CorsOrigin] | None = Field(
+        default=None, description="Allowed browser origins (CORS)."
+    )
+    social_connections: list[SocialConnection] | None = Field(
+        default=None, description="Social (OAuth) logins."
+    )
+    organizations: list[Organization] | None = Field(default=None, description="Organizations.")
+    users: Users | None = Field(default=None, description="User import.")
+    policy: Policy | None = Field(default=None, description="Safety limits.")
+    verify: Verify | None = Field(default=None, description="Post-apply checks.")
+
+
 # --- the manifest --------------------------------------------------------------------------
 
 
@@ -574,6 +601,20 @@ class Manifest(_Model):
     users: Users | None = Field(default=None, description="User import.")
     policy: Policy = Field(default_factory=Policy, description="Safety limits.")
     verify: Verify = Field(default_factory=Verify, description="Post-apply checks.")
+    # The loader resolves the chosen environment before validation (see environments.py), so
+    # on a loaded manifest this is always unset; it is declared for the JSON Schema.
+    environments: (
+        dict[Annotated[str, StringConstraints(pattern=ENVIRONMENT_NAME_PATTERN)], Environment]
+        | None
+    ) = Field(
+        default=None,
+        description=(
+            "Named environments (e.g. staging, production), chosen with --environment. Each "
+            "section given under an environment replaces the top-level section of the same "
+            "name, whole; nothing is merged inside a section."
+        ),
+        json_schema_extra={"additionalProperties": False},
+    )
 
 
 # Top-level sections: which merge by concatenation across files and which may appear once.

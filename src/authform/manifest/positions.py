@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -38,6 +38,8 @@ _STR, _NULL, _BOOL, _INT, _FLOAT = (f"{_TAG}{t}" for t in ("str", "null", "bool"
 _TIMESTAMP, _MERGE, _SEQ, _MAP = (f"{_TAG}{t}" for t in ("timestamp", "merge", "seq", "map"))
 _SCALAR_TAGS = frozenset({_STR, _NULL, _BOOL, _INT, _FLOAT, _TIMESTAMP})
 
+T = TypeVar("T")
+
 
 @dataclass
 class SourceMap:
@@ -54,6 +56,9 @@ class SourceMap:
     # For a merged folder: (section, merged index) -> the item's index in its own file, so
     # messages show the path the reader sees in that file.
     local_index: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Sections an environment replaced: section -> where they were written
+    # (``("environments", "staging")``), so messages show the path as it is in the file.
+    section_prefix: dict[str, DataPath] = field(default_factory=dict)
 
     def value(self, path: DataPath) -> Location | None:
         return self.values.get(tuple(path))
@@ -67,8 +72,30 @@ class SourceMap:
         if len(path) >= 2 and isinstance(path[0], str) and isinstance(path[1], int):
             local = self.local_index.get((path[0], path[1]))
             if local is not None:
-                return (path[0], local, *path[2:])
-        return path
+                path = (path[0], local, *path[2:])
+        prefix = self.section_prefix.get(path[0]) if path and isinstance(path[0], str) else None
+        return (*prefix, *path) if prefix else path
+
+    def subtree(self, prefix: DataPath) -> SourceMap:
+        """The positions under ``prefix``, re-keyed as if its value were the document: an
+        environment's overrides are then merged exactly like top-level sections."""
+        size = len(prefix)
+
+        def cut(table: dict[DataPath, T]) -> dict[DataPath, T]:
+            return {path[size:]: entry for path, entry in table.items() if path[:size] == prefix}
+
+        return SourceMap(values=cut(self.values), keys=cut(self.keys), scalars=cut(self.scalars))
+
+    def replace_section(self, section: str, other: SourceMap, written_at: DataPath) -> None:
+        """Take ``section``'s positions from ``other`` (an environment's merged overrides)
+        instead of this map's own; ``written_at`` prefixes the paths messages show."""
+        _swap_section(self.values, other.values, section)
+        _swap_section(self.keys, other.keys, section)
+        _swap_section(self.scalars, other.scalars, section)
+        for index_key in [k for k in self.local_index if k[0] == section]:
+            del self.local_index[index_key]
+        self.local_index.update({k: v for k, v in other.local_index.items() if k[0] == section})
+        self.section_prefix[section] = written_at
 
     def nearest(self, path: DataPath, default: Location) -> Location:
         """The value at ``path``, else its closest recorded ancestor: a missing key's error
@@ -80,6 +107,12 @@ class SourceMap:
                 return found
             path = path[:-1]
         return self.values.get((), default)
+
+
+def _swap_section(mine: dict[DataPath, T], theirs: dict[DataPath, T], section: str) -> None:
+    for path in [p for p in mine if p[:1] == (section,)]:
+        del mine[path]
+    mine.update({p: e for p, e in theirs.items() if p[:1] == (section,)})
 
 
 @dataclass

@@ -57,7 +57,19 @@ def build_provider(connection: Connection) -> Provider:
             max_concurrency=connection.max_concurrency,
             rate_limits=connection.rate_limits,
         )
+    if connection.provider == "clerk":
+        from authform.providers.clerk import DEFAULT_BASE_URL as CLERK_BASE_URL
+        from authform.providers.clerk import ClerkProvider
+
+        if not connection.api_key:
+            raise ProviderError("target.api_key (the instance's secret key) is required for Clerk")
+        return ClerkProvider(
+            secret_key=connection.api_key,
+            base_url=connection.base_url or CLERK_BASE_URL,
+            max_concurrency=connection.max_concurrency,
+            rate_limits=connection.rate_limits,
+        )
     raise ProviderError(
         f"target.provider '{connection.provider}' is not supported yet "
-        "(supported: workos, scalekit)"
+        "(supported: workos, scalekit, clerk)"
     )

@@ -6,7 +6,16 @@ from authform.engine.plan import Action, Plan
 from authform.render.summary import listed_groups, plan_counts, plan_headline
 from authform.render.values import change_fields
 
-MARKER = "<!-- authform-plan -->"  # lets CI find and update its own comment in place
+# The first line of every Markdown plan: CI finds its own pull-request comment by it and
+# updates it in place. Each environment's plan is a comment of its own.
+MARKER = "<!-- authform-plan -->"
+
+
+def plan_marker(environment: str | None) -> str:
+    """``<!-- authform-plan -->``, or ``<!-- authform-plan environment=NAME -->`` (the GitHub
+    action's comment step builds the same line)."""
+    return f"<!-- authform-plan environment={environment} -->" if environment else MARKER
+
 
 ICONS = {
     Action.CREATE: "➕",
@@ -23,7 +32,13 @@ def _cell(text: str) -> str:
 
 def render_plan_markdown(plan: Plan, *, max_per_group: int | None = 30) -> str:
     """Bounded like the text plan: a GitHub comment holds at most 65,536 characters."""
-    lines = [MARKER, f"### {plan_headline(plan)}", "", f"**{plan_counts(plan)}**", ""]
+    lines = [
+        plan_marker(plan.environment),
+        f"### {plan_headline(plan)}",
+        "",
+        f"**{plan_counts(plan)}**",
+        "",
+    ]
     if plan.notes:
         lines += ["```", *plan.notes, "```", ""]
     for refusal in plan.refusals:

@@ -1,0 +1,1109 @@
+"""Clerk: maps authform's canonical kinds onto one Clerk instance's Backend API (``/v1``).
+
+API facts are in shared/reference/provider-apis.md §B and Clerk's OpenAPI document
+(``reference/openapi/clerk-bapi-2026-05-12.yml``); the emulator in ``authform.emulators.clerk``
+honours the same contract and is checked with the official ``clerk-backend-api`` SDK.
+
+A Clerk *instance* (development, staging, production) is one target: its secret key says
+which, and the same manifests keep every instance in step. How each kind maps, and why:
+
+- Organization permissions and roles, keyed by their Clerk ``key`` (``org:billing:manage``,
+  ``org:admin``). Roles name permissions by key; Clerk wants ids, which this module resolves.
+  Clerk's own system permissions (``org:sys_…``) are neither listed nor touched: a role's
+  system permissions stay as they are, and only the permissions the team defines are
+  compared and assigned or removed, one by one.
+- Organizations are keyed by their **slug**. Clerk enforces slugs unique per instance, so two
+  CI jobs that race to create the same organization converge on one (the loser's create is
+  refused and finds the winner), and the same slug names the same organization in the
+  development and the production instance. The manifest's ``metadata`` is the organization's
+  ``public_metadata`` (replaced whole, so keys removed from the manifest go); its private
+  metadata is the application's and is never read or written. Domains are read for the whole
+  instance in one listing (``GET /organization_domains``); ``state: verified`` is a domain
+  whose (affiliation) verification is ``verified``.
+- Redirect URLs have no update endpoint; the URL is the key, so a change is a delete and a
+  create.
+- Allowed origins are one list on the instance: ``GET /instance`` reads it back and
+  ``PATCH /instance {allowed_origins}`` replaces it. Each origin is one item; adding or
+  removing one re-reads the list and writes it back under a lock, so concurrent changes in
+  one apply never overwrite each other (a person editing the list in the same second still
+  can: Clerk offers no compare-and-set).
+- Social connections are dashboard-only. The plan gives the dashboard steps and the redirect
+  URI to register with the OAuth provider (the instance's Frontend API ``/v1/oauth_callback``,
+  found through ``GET /domains``). ``plan`` and ``verify`` read the public Frontend API's
+  ``GET /v1/environment``, which says whether each connection is *enabled*; no Clerk API says
+  which OAuth client id it uses, so that is not checked, and the plan says so.
+- Users are keyed by ``external_id`` and imported with their ``password_digest`` and
+  ``password_hasher``. ``email_verified: false`` creates the address *reserved* (unverified
+  but usable for sign-in, and locked to the user), which reads back as unverified.
+- Memberships are read instance-wide (``GET /organization_memberships``, one listing) and
+  changed per organization and user; only the role changes in place.
+
+Every request carries ``Clerk-API-Version: 2026-05-12`` (the shapes parsed here) and goes
+through the shared ``ApiClient``: Clerk's documented limit per secret key (100 requests per
+10 s for a development ``sk_test_`` key, 1,000 for a production ``sk_live_`` key),
+``Retry-After`` on 429, retries on 5xx and timeouts, HTTPS only (loopback excepted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from authform.providers.base import (
+    KindSupport,
+    ProbeResult,
+    ProviderCapabilities,
+    ProviderError,
+)
+from authform.providers.http import ApiClient, RateLimit, WindowLimiter, require_secure_base_url
+from authform.resources import Kind, Resource, membership_key, normalize_spec
+from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
+from authform.sources.clerk_api import (
+    API_VERSION,
+    api_base_url,
+    describe_clerk_error,
+    rate_limit_for_key,
+)
+
+DEFAULT_BASE_URL = "https://api.clerk.com/v1"
+DASHBOARD = "https://dashboard.clerk.com"
+# The largest page every list endpoint accepts (the document's LimitParameter maximum).
+PAGE_SIZE = 500
+# A hard stop for every pagination loop: 10,000 pages of 500 is five million items, far past
+# any instance; a server still answering full pages past that is misbehaving.
+MAX_PAGES = 10_000
+SYSTEM_PERMISSION_PREFIX = "org:sys_"
+# The least-privileged enrollment mode: nobody joins through the domain without an invite.
+# Enrollment is not in the manifest; this is what a new domain gets.
+NEW_DOMAIN_ENROLLMENT = "manual_invitation"
+# Create answers that may mean "it exists already" (a lost answer, a parallel run); the
+# module then looks the item up by its key before believing the error.
+CONFLICT_STATUSES = frozenset({400, 409, 422})
+
+CAPABILITIES = ProviderCapabilities(
+    name="clerk",
+    support={
+        Kind.PERMISSION: KindSupport(),
+        Kind.ROLE: KindSupport(),
+        Kind.ORGANIZATION: KindSupport(),
+        # No update endpoint: the URL is the key, so a change is a delete and a create.
+        Kind.REDIRECT_URI: KindSupport(update=False),
+        # One list on the instance; an origin is its own key.
+        Kind.CORS_ORIGIN: KindSupport(update=False),
+        # Dashboard only.
+        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
+        Kind.USER: KindSupport(),
+        # A membership is its (user, organization) pair: only the role changes in place.
+        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
+    },
+)
+
+
+class ClerkProvider:
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        *,
+        secret_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        max_concurrency: int = 16,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        """``page_size`` (default and maximum 500) exists so tests can cross page boundaries
+        with a few items."""
+        if not 1 <= page_size <= PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {PAGE_SIZE}")
+        self._page_size = page_size
+        secret_key = secret_key.strip()
+        if not secret_key.startswith("sk_"):
+            hint = " (that looks like a publishable key)" if secret_key.startswith("pk_") else ""
+            raise ProviderError(
+                "target.api_key must be the Clerk secret key of the instance, sk_test_… or "
+                f"sk_live_…{hint}"
+            )
+        unknown = sorted(set(rate_limits or {}) - {"instance"})
+        if unknown:
+            raise ProviderError(
+                f"target.rate_limits: unknown Clerk bucket(s) {', '.join(unknown)} "
+                "(known: instance)"
+            )
+        limit = (rate_limits or {}).get("instance") or rate_limit_for_key(secret_key)
+        self._limiter = WindowLimiter(limit)
+        self._secret_key = secret_key
+        self._transport = transport
+        self.http = ApiClient(
+            api_base_url(base_url),
+            provider_name="Clerk",
+            headers=self._headers,
+            describe_error=describe_clerk_error,
+            limiters_for=lambda method, path: (self._limiter,),
+            max_concurrency=max_concurrency,
+            # Clerk documents no idempotency header; creates converge by key instead.
+            idempotency_header=None,
+            transport=transport,
+        )
+        # Natural key → Clerk id, filled by reads and creates, so a role can name permissions
+        # and a membership its user and organization created earlier in the same apply.
+        self.ids: dict[Kind, dict[str, str]] = {
+            Kind.PERMISSION: {},
+            Kind.ROLE: {},
+            Kind.ORGANIZATION: {},
+            Kind.USER: {},
+        }
+        self._system_permissions: set[str] = set()
+        self._unkeyed_emails: dict[str, str] = {}
+        self._origins_lock = asyncio.Lock()
+        self.instance: dict[str, Any] = {}
+        self.frontend_api_url: str | None = None
+        self._social_probe_problem: str | None = None
+
+    async def _headers(self) -> Mapping[str, str]:
+        return {"Authorization": f"Bearer {self._secret_key}", "Clerk-API-Version": API_VERSION}
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # ---- pagination ------------------------------------------------------------------------
+
+    async def _offset_list(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item of a ``{data, total_count}`` list, oldest first, by ``offset``.
+
+        Oldest first (``+created_at``) so an item created during the walk lands after the
+        pages not yet read instead of shifting them.
+        """
+        items: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            query = {"order_by": "+created_at", **(params or {})}
+            query.update(limit=self._page_size, offset=len(items))
+            page = await self.http.get_json(path, query)
+            data = page.get("data") if isinstance(page, Mapping) else None
+            if not isinstance(data, list):
+                raise ProviderError(f"Clerk: GET {path} answered no data list")
+            items += data
+            total = page.get("total_count")
+            if len(data) < self._page_size or (isinstance(total, int) and len(items) >= total):
+                return items
+        raise ProviderError(f"Clerk: GET {path} kept returning full pages; stopped")
+
+    async def _array_list(
+        self, path: str, params: Mapping[str, Any], cursor_field: str | None
+    ) -> list[dict[str, Any]]:
+        """Every item of a list answered as a bare array: by the ``starting_after`` cursor
+        when ``cursor_field`` names it (users), else by ``offset``; ends on a short page."""
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            query = {**params, "limit": self._page_size}
+            if cursor_field is None:
+                query["offset"] = len(items)
+            elif cursor is not None:
+                query[cursor_field] = cursor
+            page = await self.http.get_json(path, query)
+            if not isinstance(page, list):
+                raise ProviderError(f"Clerk: GET {path} answered something other than a list")
+            items += page
+            if len(page) < self._page_size:
+                return items
+            cursor = str(page[-1].get("id"))
+        raise ProviderError(f"Clerk: GET {path} kept returning full pages; stopped")
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        wanted = set(kinds)
+        live: list[Resource] = []
+        # The instance answers what kind it is (development or production), which the plan
+        # names, and holds the allowed origins.
+        self.instance = await self.http.get_json("/instance") or {}
+        if Kind.PERMISSION in wanted or Kind.ROLE in wanted:
+            permissions = await self._read_permissions()
+            if Kind.PERMISSION in wanted:
+                live += permissions
+        if Kind.ROLE in wanted:
+            live += await self._read_roles()
+        if Kind.ORGANIZATION in wanted or Kind.MEMBERSHIP in wanted:
+            organizations = await self._read_organizations(desired)
+            if Kind.ORGANIZATION in wanted:
+                live += organizations
+        if Kind.REDIRECT_URI in wanted:
+            live += await self._read_redirect_urls()
+        if Kind.CORS_ORIGIN in wanted:
+            live += self._allowed_origins(self.instance.get("allowed_origins"))
+        if Kind.SOCIAL_CONNECTION in wanted:
+            social = [r for r in desired if r.kind is Kind.SOCIAL_CONNECTION]
+            live += await self._probe_social_connections(social)
+        if Kind.USER in wanted or Kind.MEMBERSHIP in wanted:
+            users = await self._read_users(desired)
+            if Kind.USER in wanted:
+                live += users
+        if Kind.MEMBERSHIP in wanted:
+            org_keys = {r.spec["organization"] for r in desired if r.kind is Kind.MEMBERSHIP}
+            org_keys |= {r.key for r in desired if r.kind is Kind.ORGANIZATION}
+            live += await self._read_memberships(org_keys, desired)
+        return live
+
+    async def _read_permissions(self) -> list[Resource]:
+        live = []
+        for permission in await self._offset_list("/organization_permissions"):
+            key = str(permission["key"])
+            self.ids[Kind.PERMISSION][key] = permission["id"]
+            if _is_system_permission(permission):
+                self._system_permissions.add(key)
+                continue  # Clerk's own, never the team's
+            live.append(
+                Resource(
+                    Kind.PERMISSION,
+                    key,
+                    {
+                        "slug": key,
+                        "name": permission.get("name") or "",
+                        "description": permission.get("description") or "",
+                    },
+                    provider_id=permission["id"],
+                )
+            )
+        return live
+
+    async def _read_roles(self) -> list[Resource]:
+        live = []
+        for role in await self._offset_list("/organization_roles"):
+            key = str(role["key"])
+            self.ids[Kind.ROLE][key] = role["id"]
+            live.append(
+                Resource(
+                    Kind.ROLE,
+                    key,
+                    normalize_spec(
+                        {
+                            "slug": key,
+                            "name": role.get("name") or "",
+                            "description": role.get("description") or "",
+                            "permissions": [
+                                p["key"]
+                                for p in role.get("permissions") or []
+                                if not _is_system_permission(p)
+                            ],
+                        }
+                    ),
+                    provider_id=role["id"],
+                )
+            )
+        return live
+
+    async def _read_organizations(self, desired: Sequence[Resource]) -> list[Resource]:
+        organizations = await self._offset_list("/organizations")
+        domains: dict[str, list[dict[str, Any]]] = {}
+        for domain in await self._offset_list("/organization_domains"):
+            domains.setdefault(str(domain.get("organization_id")), []).append(domain)
+        declared = {r.key: r.spec for r in desired if r.kind is Kind.ORGANIZATION}
+        live = []
+        for org in organizations:
+            resource = _organization_resource(org, domains.get(org["id"], []), declared)
+            if not resource.observed.get("unkeyed"):
+                self.ids[Kind.ORGANIZATION][resource.key] = org["id"]
+            live.append(resource)
+        return live
+
+    async def _read_redirect_urls(self) -> list[Resource]:
+        urls = await self._array_list("/redirect_urls", {"paginated": "true"}, None)
+        return [
+            Resource(Kind.REDIRECT_URI, u["url"], {"uri": u["url"]}, provider_id=u["id"])
+            for u in urls
+        ]
+
+    def _allowed_origins(self, origins: Any) -> list[Resource]:
+        """One resource per origin, keyed as the manifest normalizes origins; the raw values
+        that normalize to it are kept so a delete removes exactly those."""
+        raw_by_key: dict[str, list[str]] = {}
+        for raw in origins if isinstance(origins, list) else []:
+            raw_by_key.setdefault(_origin_key(str(raw)), []).append(str(raw))
+        return [
+            Resource(Kind.CORS_ORIGIN, key, {"origin": key}, observed={"raw": raw})
+            for key, raw in raw_by_key.items()
+        ]
+
+    async def _read_users(self, desired: Sequence[Resource]) -> list[Resource]:
+        wanted = {r.key: r for r in desired if r.kind is Kind.USER}
+        by_email = {str(r.spec["email"]).lower(): r for r in wanted.values()}
+        live = []
+        for user in await self._array_list("/users", {"order_by": "+created_at"}, "starting_after"):
+            external_id = user.get("external_id")
+            key = str(external_id) if external_id else _unkeyed(user["id"])
+            self.ids[Kind.USER][key] = user["id"]
+            # An unkeyed user is compared with the desired user of its address (the one the
+            # plan may adopt it as), so a difference of case alone does not stop adoption.
+            counterpart = wanted.get(key) if external_id else by_email.get(_primary_email(user))
+            spec = _user_spec(user, counterpart)
+            if not external_id:
+                self._unkeyed_emails[key] = spec["email"]
+            live.append(
+                Resource(
+                    Kind.USER,
+                    key,
+                    spec,
+                    provider_id=user["id"],
+                    observed={
+                        "unkeyed": not external_id,
+                        "password_enabled": bool(user.get("password_enabled")),
+                    },
+                )
+            )
+        return live
+
+    def _adoptable_user_keys(self, desired: Sequence[Resource]) -> dict[str, str]:
+        """Clerk id → desired key for live users without an external_id that the plan will
+        adopt (exactly one desired user with that email), so their memberships compare under
+        the key they are about to get instead of as a delete plus a create."""
+        by_email: dict[str, list[str]] = {}
+        for item in desired:
+            if item.kind is Kind.USER:
+                by_email.setdefault(str(item.spec["email"]).lower(), []).append(item.key)
+        adoptable = {}
+        for key, provider_id in self.ids[Kind.USER].items():
+            email = self._unkeyed_emails.get(key)
+            matches = by_email.get(email.lower(), []) if email else []
+            if len(matches) == 1:
+                adoptable[provider_id] = matches[0]
+        return adoptable
+
+    async def _read_memberships(
+        self, org_keys: set[str], desired: Sequence[Resource]
+    ) -> list[Resource]:
+        """Memberships of the organizations the manifest and its source name, from one
+        instance-wide listing (one request per 500 memberships, not one walk per
+        organization)."""
+        user_keys = {provider_id: key for key, provider_id in self.ids[Kind.USER].items()}
+        user_keys.update(self._adoptable_user_keys(desired))
+        org_by_id = {
+            self.ids[Kind.ORGANIZATION][key]: key
+            for key in org_keys
+            if key in self.ids[Kind.ORGANIZATION]
+        }
+        live = []
+        for m in await self._offset_list("/organization_memberships"):
+            org_id = str((m.get("organization") or {}).get("id") or "")
+            org_key = org_by_id.get(org_id)
+            user_id = (m.get("public_user_data") or {}).get("user_id")
+            if org_key is None or not user_id:
+                continue
+            user_key = user_keys.get(user_id, _unkeyed(user_id))
+            live.append(
+                Resource(
+                    Kind.MEMBERSHIP,
+                    membership_key(user_key, org_key),
+                    {"user": user_key, "organization": org_key, "role": str(m.get("role", ""))},
+                    provider_id=m["id"],
+                    observed={"organization_id": org_id, "user_id": user_id},
+                )
+            )
+        return live
+
+    # ---- social connections (dashboard-only): the Frontend API probe ------------------------
+
+    async def _probe_social_connections(self, desired: Sequence[Resource]) -> list[Resource]:
+        """The desired social connections that the instance has enabled.
+
+        Clerk's public Frontend API answers ``GET /v1/environment`` with
+        ``user_settings.social``: per OAuth strategy, whether it is enabled. Nothing in any
+        Clerk API names the OAuth client id a connection uses, so an enabled connection is
+        reported with the manifest's client id and ``plan_caveats`` says it was not checked.
+        """
+        self._social_probe_problem = None
+        if not desired:
+            return []
+        social = await self._frontend_social_settings()
+        if social is None:
+            return []
+        live = []
+        for resource in desired:
+            strategy = CLERK_STRATEGIES[resource.key]
+            entry = social.get(strategy)
+            if isinstance(entry, Mapping) and entry.get("enabled") is True:
+                live.append(
+                    Resource(
+                        Kind.SOCIAL_CONNECTION,
+                        resource.key,
+                        {"provider": resource.key, "client_id": resource.spec["client_id"]},
+                        observed={
+                            "probe": f"{SOCIAL_PROVIDERS[resource.key].label} ({strategy}) is "
+                            "enabled in the instance's Frontend API environment; its client id "
+                            "cannot be read from Clerk and is not checked"
+                        },
+                    )
+                )
+        return live
+
+    async def _frontend_social_settings(self) -> Mapping[str, Any] | None:
+        """``user_settings.social`` from the Frontend API, or None (with the reason kept for
+        the plan) when the instance's Frontend API cannot be found or read."""
+        try:
+            body = await self.http.get_json("/domains")
+        except ProviderError as exc:
+            self._social_probe_problem = f"GET /domains failed: {exc}"
+            return None
+        domains = [d for d in (body or {}).get("data") or [] if isinstance(d, Mapping)]
+        primary = next((d for d in domains if not d.get("is_satellite")), None)
+        url = primary.get("frontend_api_url") if primary else None
+        if not isinstance(url, str) or not url:
+            self._social_probe_problem = "GET /domains named no Frontend API URL"
+            return None
+        try:
+            self.frontend_api_url = require_secure_base_url(url)
+        except ProviderError as exc:
+            self._social_probe_problem = str(exc)
+            return None
+        # The Frontend API is public: no secret key goes there, only a plain GET.
+        async with httpx.AsyncClient(
+            timeout=15.0,
+            transport=self._transport,
+            follow_redirects=False,
+            headers={"User-Agent": "authform", "Accept": "application/json"},
+        ) as client:
+            try:
+                response = await client.get(f"{self.frontend_api_url}/v1/environment")
+            except httpx.HTTPError as exc:
+                self._social_probe_problem = (
+                    f"the Frontend API at {self.frontend_api_url} did not answer "
+                    f"({type(exc).__name__})"
+                )
+                return None
+        if response.status_code != 200:
+            self._social_probe_problem = (
+                f"the Frontend API at {self.frontend_api_url} answered HTTP "
+                f"{response.status_code} to GET /v1/environment"
+            )
+            return None
+        try:
+            social = response.json().get("user_settings", {}).get("social")
+        except (ValueError, AttributeError):
+            social = None
+        if not isinstance(social, Mapping):
+            self._social_probe_problem = (
+                f"the Frontend API at {self.frontend_api_url} answered no user_settings.social"
+            )
+            return None
+        return social
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    async def create(self, desired: Resource) -> Resource:
+        if desired.kind is Kind.PERMISSION:
+            return await self._create_permission(desired)
+        if desired.kind is Kind.ROLE:
+            return await self._create_role(desired)
+        if desired.kind is Kind.ORGANIZATION:
+            return await self._create_organization(desired)
+        if desired.kind is Kind.REDIRECT_URI:
+            return await self._create_redirect_url(desired)
+        if desired.kind is Kind.CORS_ORIGIN:
+            await self._change_origins(add=desired.key)
+            return desired
+        if desired.kind is Kind.USER:
+            return await self._create_user(desired)
+        if desired.kind is Kind.MEMBERSHIP:
+            return await self._create_membership(desired)
+        raise ProviderError(f"Clerk: cannot create {desired.kind.value} through the API")
+
+    async def update(self, live: Resource, desired: Resource) -> Resource:
+        if desired.kind is Kind.PERMISSION:
+            await self.http.send_json(
+                "PATCH",
+                f"/organization_permissions/{_seg(_require_id(live))}",
+                {"name": desired.spec["name"], "description": desired.spec["description"]},
+            )
+        elif desired.kind is Kind.ROLE:
+            await self._update_role(live, desired)
+        elif desired.kind is Kind.ORGANIZATION:
+            await self._update_organization(live, desired)
+        elif desired.kind is Kind.USER:
+            await self._update_user(live, desired)
+        elif desired.kind is Kind.MEMBERSHIP:
+            await self.http.send_json(
+                "PATCH", _membership_path(live), {"role": desired.spec["role"]}
+            )
+        else:
+            raise ProviderError(f"Clerk: cannot update {desired.kind.value} through the API")
+        return _with_id(desired, live.provider_id)
+
+    async def delete(self, live: Resource) -> None:
+        if live.kind is Kind.PERMISSION:
+            path = f"/organization_permissions/{_seg(_require_id(live))}"
+        elif live.kind is Kind.ROLE:
+            path = f"/organization_roles/{_seg(_require_id(live))}"
+        elif live.kind is Kind.ORGANIZATION:
+            path = f"/organizations/{_seg(_require_id(live))}"
+        elif live.kind is Kind.REDIRECT_URI:
+            path = f"/redirect_urls/{_seg(_require_id(live))}"
+        elif live.kind is Kind.CORS_ORIGIN:
+            await self._change_origins(remove=live.key)
+            return
+        elif live.kind is Kind.USER:
+            path = f"/users/{_seg(_require_id(live))}"
+        elif live.kind is Kind.MEMBERSHIP:
+            path = _membership_path(live)
+        else:
+            raise ProviderError(f"Clerk: cannot delete {live.kind.value} through the API")
+        await self.http.send_json("DELETE", path)
+
+    # ---- permissions and roles
+
+    async def _find_by_key(self, path: str, key: str) -> dict[str, Any] | None:
+        """The permission or role with exactly ``key`` (``query`` matches keys partially)."""
+        page = await self.http.get_json(path, {"query": key, "limit": PAGE_SIZE})
+        for item in page.get("data") or []:
+            if item.get("key") == key:
+                found: dict[str, Any] = item
+                return found
+        return None
+
+    async def _create_permission(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        body = {"name": spec["name"], "key": desired.key, "description": spec["description"]}
+        try:
+            created = await self.http.send_json("POST", "/organization_permissions", body)
+        except ProviderError as exc:
+            existing = await self._existing(exc, "/organization_permissions", desired.key)
+            await self.http.send_json(
+                "PATCH",
+                f"/organization_permissions/{_seg(existing['id'])}",
+                {"name": spec["name"], "description": spec["description"]},
+            )
+            created = existing
+        self.ids[Kind.PERMISSION][desired.key] = created["id"]
+        return _with_id(desired, created["id"])
+
+    async def _existing(self, exc: ProviderError, path: str, key: str) -> dict[str, Any]:
+        """After a refused create: the item that already holds ``key`` (an earlier run's
+        create whose answer was lost, or a parallel run's), else the original error."""
+        if exc.status not in CONFLICT_STATUSES:
+            raise exc
+        existing = await self._find_by_key(path, key)
+        if existing is None:
+            raise exc
+        return existing
+
+    def _permission_ids(self, role: Resource, keys: Iterable[str]) -> list[str]:
+        ids = []
+        for key in keys:
+            permission_id = self.ids[Kind.PERMISSION].get(key)
+            if permission_id is None:
+                raise ProviderError(
+                    f"Clerk: {role.address}: permission {key} does not exist in this instance "
+                    "(define it under permissions, or create it in the dashboard)"
+                )
+            ids.append(permission_id)
+        return ids
+
+    async def _create_role(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        permission_ids = self._permission_ids(desired, spec["permissions"])
+        body = {
+            "name": spec["name"],
+            "key": desired.key,
+            "description": spec["description"],
+            "permissions": permission_ids,
+            # Without it a new role is in no role set, and organizations could not use it.
+            "include_in_initial_role_set": True,
+        }
+        try:
+            created = await self.http.send_json("POST", "/organization_roles", body)
+        except ProviderError as exc:
+            existing = await self._existing(exc, "/organization_roles", desired.key)
+            current = _with_id(
+                Resource(Kind.ROLE, desired.key, _role_spec(existing)), existing["id"]
+            )
+            await self._update_role(current, desired)
+            created = existing
+        self.ids[Kind.ROLE][desired.key] = created["id"]
+        return _with_id(desired, created["id"])
+
+    async def _update_role(self, live: Resource, desired: Resource) -> None:
+        """Name and description by PATCH; permissions one by one, so the role's system
+        permissions (which authform does not manage) are left as they are."""
+        role_id = _require_id(live)
+        spec = desired.spec
+        if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
+            await self.http.send_json(
+                "PATCH",
+                f"/organization_roles/{_seg(role_id)}",
+                {"name": spec["name"], "description": spec["description"]},
+            )
+        have, want = set(live.spec["permissions"]), set(spec["permissions"])
+        for permission_id in self._permission_ids(desired, sorted(want - have)):
+            path = f"/organization_roles/{_seg(role_id)}/permissions/{_seg(permission_id)}"
+            try:
+                await self.http.send_json("POST", path)
+            except ProviderError as exc:
+                if exc.status != 409:  # 409: assigned already (a parallel run)
+                    raise
+        for key in sorted(have - want):
+            removed_id = self.ids[Kind.PERMISSION].get(key)
+            if removed_id is None:
+                continue  # gone from the instance: nothing to remove
+            path = f"/organization_roles/{_seg(role_id)}/permissions/{_seg(removed_id)}"
+            await self.http.send_json("DELETE", path)
+        self.ids[Kind.ROLE][desired.key] = role_id
+
+    # ---- organizations
+
+    async def _create_organization(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        body: dict[str, Any] = {
+            "name": spec["name"],
+            "slug": desired.key,
+            "public_metadata": dict(spec["metadata"]),
+        }
+        if "max_allowed_memberships" in spec:
+            body["max_allowed_memberships"] = spec["max_allowed_memberships"]
+        try:
+            created = await self.http.send_json("POST", "/organizations", body)
+        except ProviderError as exc:
+            if exc.status not in CONFLICT_STATUSES:
+                raise
+            # The slug is the key: an organization holding it is this one (an earlier run's
+            # create whose answer was lost, or a parallel run's). Converge on it.
+            existing = await self._organization_by_slug(desired.key)
+            if existing is None:
+                raise
+            domains = await self._offset_list(f"/organizations/{_seg(existing['id'])}/domains")
+            current = _organization_resource(existing, domains, {desired.key: spec})
+            await self._update_organization(current, desired)
+            return _with_id(desired, existing["id"])
+        self.ids[Kind.ORGANIZATION][desired.key] = created["id"]
+        for domain in spec["domains"]:
+            await self._add_domain(created["id"], domain)
+        return _with_id(desired, created["id"])
+
+    async def _organization_by_slug(self, slug: str) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = await self.http.get_json(f"/organizations/{_seg(slug)}")
+        except ProviderError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found if found.get("slug") == slug else None
+
+    async def _update_organization(self, live: Resource, desired: Resource) -> None:
+        org_id = _require_id(live)
+        spec, current = desired.spec, live.spec
+        patch: dict[str, Any] = {}
+        if current["name"] != spec["name"]:
+            patch["name"] = spec["name"]
+        if live.observed.get("unkeyed") or live.key != desired.key:
+            patch["slug"] = desired.key  # adopting an organization that had no slug
+        if (
+            "max_allowed_memberships" in spec
+            and current.get("max_allowed_memberships") != spec["max_allowed_memberships"]
+        ):
+            patch["max_allowed_memberships"] = spec["max_allowed_memberships"]
+        if patch:
+            await self.http.send_json("PATCH", f"/organizations/{_seg(org_id)}", patch)
+        if normalize_spec(current["metadata"]) != normalize_spec(spec["metadata"]):
+            # PUT replaces public_metadata whole (keys the manifest dropped go) and leaves the
+            # application's private_metadata alone.
+            await self.http.send_json(
+                "PUT",
+                f"/organizations/{_seg(org_id)}/metadata",
+                {"public_metadata": dict(spec["metadata"])},
+            )
+        have = {d["domain"]: d["state"] for d in current["domains"]}
+        want = {d["domain"]: d["state"] for d in spec["domains"]}
+        domain_ids: Mapping[str, str] = live.observed.get("domain_ids") or {}
+        for name in sorted(set(have) - set(want)):
+            await self.http.send_json(
+                "DELETE", f"/organizations/{_seg(org_id)}/domains/{_seg(domain_ids[name])}"
+            )
+        for name, state in sorted(want.items()):
+            if name not in have:
+                await self._add_domain(org_id, {"domain": name, "state": state})
+            elif have[name] != state:
+                await self.http.send_json(
+                    "PATCH",
+                    f"/organizations/{_seg(org_id)}/domains/{_seg(domain_ids[name])}",
+                    {"verified": state == "verified"},
+                )
+        self.ids[Kind.ORGANIZATION][desired.key] = org_id
+
+    async def _add_domain(self, org_id: str, domain: Mapping[str, Any]) -> None:
+        await self.http.send_json(
+            "POST",
+            f"/organizations/{_seg(org_id)}/domains",
+            {
+                "name": domain["domain"],
+                "enrollment_mode": NEW_DOMAIN_ENROLLMENT,
+                "verified": domain["state"] == "verified",
+            },
+        )
+
+    # ---- redirect URLs and allowed origins
+
+    async def _create_redirect_url(self, desired: Resource) -> Resource:
+        try:
+            created = await self.http.send_json(
+                "POST", "/redirect_urls", {"url": desired.spec["uri"]}
+            )
+        except ProviderError as exc:
+            if exc.status not in CONFLICT_STATUSES:
+                raise
+            existing = next(
+                (r for r in await self._read_redirect_urls() if r.key == desired.key), None
+            )
+            if existing is None:
+                raise
+            return _with_id(desired, existing.provider_id)
+        return _with_id(desired, created["id"])
+
+    async def _change_origins(self, *, add: str | None = None, remove: str | None = None) -> None:
+        """Add or remove one allowed origin: read the list, change it, write it whole.
+
+        The lock keeps the changes of one apply (which run concurrently) from writing over
+        each other; the fresh read keeps them from undoing a change made since the plan.
+        """
+        async with self._origins_lock:
+            instance = await self.http.get_json("/instance") or {}
+            current = [str(o) for o in instance.get("allowed_origins") or []]
+            if remove is not None:
+                updated = [o for o in current if _origin_key(o) != remove]
+            else:
+                updated = list(current)
+            if add is not None and all(_origin_key(o) != add for o in updated):
+                updated.append(add)
+            if updated != current:
+                await self.http.send_json("PATCH", "/instance", {"allowed_origins": updated})
+            self.instance = {**instance, "allowed_origins": updated}
+
+    # ---- users
+
+    async def _create_user(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        body: dict[str, Any] = {
+            "external_id": desired.key,
+            "email_address": [spec["email"]],
+            "email_address_identification_status": [_identification_status(spec)],
+        }
+        for name in ("first_name", "last_name"):
+            if spec.get(name):
+                body[name] = spec[name]
+        password = _password_fields(desired)
+        if password:
+            body.update(password)
+        else:
+            # Imported without a password: allowed even where passwords are required, so the
+            # user signs in another way or resets it.
+            body["skip_password_requirement"] = True
+        try:
+            created = await self.http.send_json("POST", "/users", body)
+        except ProviderError as exc:
+            # A create can land and lose its answer; the retry then finds the external id
+            # (or the email) taken. If the holder carries our key, it is ours.
+            existing = await self._user_by_external_id(desired.key) if exc.status else None
+            if existing is None:
+                raise
+            created = existing
+        self.ids[Kind.USER][desired.key] = created["id"]
+        return _with_id(desired, created["id"])
+
+    async def _user_by_external_id(self, external_id: str) -> dict[str, Any] | None:
+        found = await self.http.get_json("/users", {"external_id": external_id, "limit": 1})
+        if isinstance(found, list) and found and found[0].get("external_id") == external_id:
+            user: dict[str, Any] = found[0]
+            return user
+        return None
+
+    async def _update_user(self, live: Resource, desired: Resource) -> None:
+        user_id = _require_id(live)
+        spec = desired.spec
+        body: dict[str, Any] = {
+            "first_name": spec["first_name"] or None,
+            "last_name": spec["last_name"] or None,
+            "external_id": desired.key,
+        }
+        if live.observed.get("unkeyed") and not live.observed.get("password_enabled"):
+            # Adopting a user who exists without our key and has no password: carry the
+            # imported digest over now (one with a password keeps it).
+            body.update(_password_fields(desired))
+        await self.http.send_json("PATCH", f"/users/{_seg(user_id)}", body)
+        if (live.spec["email"], live.spec["email_verified"]) != (
+            spec["email"],
+            spec["email_verified"],
+        ):
+            await self.http.send_json(
+                "PUT",
+                f"/users/{_seg(user_id)}/email_address",
+                {
+                    "email_address": spec["email"],
+                    "identification_status": _identification_status(spec),
+                },
+            )
+        self.ids[Kind.USER][desired.key] = user_id
+
+    # ---- memberships
+
+    async def _create_membership(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        user_id = self.ids[Kind.USER].get(spec["user"])
+        org_id = self.ids[Kind.ORGANIZATION].get(spec["organization"])
+        if user_id is None or org_id is None:
+            missing = "user" if user_id is None else "organization"
+            raise ProviderError(
+                f"Clerk: {desired.address}: its {missing} does not exist in Clerk "
+                "(its create failed or was not attempted)"
+            )
+        path = f"/organizations/{_seg(org_id)}/memberships"
+        try:
+            created = await self.http.send_json(
+                "POST", path, {"user_id": user_id, "role": spec["role"]}
+            )
+        except ProviderError as exc:
+            if exc.status != 400 or exc.code != "already_a_member_in_organization":
+                raise
+            # Already a member (an interrupted run, an adopted user): converge on its role.
+            created = await self.http.send_json(
+                "PATCH", f"{path}/{_seg(user_id)}", {"role": spec["role"]}
+            )
+        return Resource(
+            desired.kind,
+            desired.key,
+            desired.spec,
+            provider_id=created["id"],
+            observed={"organization_id": org_id, "user_id": user_id},
+        )
+
+    # ---- what the plan and reports need ----------------------------------------------------
+
+    def id_mapping(self) -> dict[str, dict[str, str]]:
+        """Source key → Clerk id for users and organizations (the import's mapping file)."""
+        return {
+            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not _is_unkeyed(k)},
+            "organizations": {
+                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not _is_unkeyed(k)
+            },
+        }
+
+    def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
+        resource = desired or live
+        assert resource is not None
+        if resource.kind is Kind.SOCIAL_CONNECTION and desired is not None:
+            social = SOCIAL_PROVIDERS[desired.key]
+            callback = (
+                f"{self.frontend_api_url}/v1/oauth_callback"
+                if self.frontend_api_url
+                else "https://<your Frontend API host>/v1/oauth_callback (the dashboard shows it)"
+            )
+            return [
+                f"In the Clerk Dashboard ({DASHBOARD}), select this application and the "
+                f"{self._instance_label()} instance, open Configure → SSO connections, choose "
+                f"Add connection → For all users → {social.label}, and enable it.",
+                f"Turn on 'Use custom credentials' and set the Client ID to "
+                f"{desired.spec['client_id']}; paste the client secret from your secret store "
+                "(it is not shown here).",
+                f"At {social.label}, add {callback} to the authorized redirect URIs of the "
+                f"OAuth app whose client id is {desired.spec['client_id']}.",
+                "Run `authform verify` to confirm: it reads the instance's Frontend API and "
+                f"expects {social.label} ({CLERK_STRATEGIES[desired.key]}) to be enabled.",
+            ]
+        if resource.kind is Kind.SOCIAL_CONNECTION and live is not None:
+            return [
+                f"In the Clerk Dashboard ({DASHBOARD}), open Configure → SSO connections for "
+                f"the {self._instance_label()} instance and remove "
+                f"{SOCIAL_PROVIDERS[live.key].label}."
+            ]
+        return [f"Change {resource.address} in the Clerk Dashboard ({DASHBOARD})."]
+
+    def _instance_label(self) -> str:
+        return str(self.instance.get("environment_type") or "target")
+
+    def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
+        caveats = []
+        if self.instance:
+            caveats.append(
+                f"Clerk: the secret key belongs to the {self._instance_label()} instance "
+                f"{self.instance.get('id', '(unknown id)')}."
+            )
+        social = sorted(r.key for r in desired if r.kind is Kind.SOCIAL_CONNECTION)
+        if social:
+            caveats.append(
+                "Clerk: social connections are dashboard-only and no Clerk API reveals their "
+                "OAuth client id; plan and verify check only that each is enabled (the "
+                f"Frontend API's environment): {', '.join(social)}."
+            )
+        if social and self._social_probe_problem:
+            caveats.append(
+                "Clerk: the social connections could not be checked, so they are planned as "
+                f"not enabled: {self._social_probe_problem}."
+            )
+        return caveats
+
+    async def authenticate(self, email: str, password: str) -> ProbeResult:
+        """A canary sign-in through ``POST /users/{id}/verify_password``: Clerk checks the
+        password against the stored digest, whatever hasher it came with."""
+        found = await self.http.get_json("/users", {"email_address": email, "limit": 1})
+        if not isinstance(found, list) or not found:
+            return ProbeResult(False, f"no Clerk user has the email address {email}")
+        user_id = found[0]["id"]
+        try:
+            body = await self.http.send_json(
+                "POST", f"/users/{_seg(user_id)}/verify_password", {"password": password}
+            )
+        except ProviderError as exc:
+            return ProbeResult(False, f"password check failed: {exc}")
+        if not (isinstance(body, Mapping) and body.get("verified") is True):
+            return ProbeResult(False, "Clerk did not confirm the password")
+        return ProbeResult(True, f"password verified for user {user_id}")
+
+
+# ---- shapes ---------------------------------------------------------------------------------
+
+UNKEYED_PREFIX = "(no key) "
+
+
+def _unkeyed(provider_id: str) -> str:
+    """The key of a live item authform did not create: it has no slug or external_id."""
+    return f"{UNKEYED_PREFIX}{provider_id}"
+
+
+def _is_unkeyed(key: str) -> bool:
+    return key.startswith(UNKEYED_PREFIX)
+
+
+def _is_system_permission(permission: Mapping[str, Any]) -> bool:
+    return permission.get("type") == "system" or str(permission.get("key", "")).startswith(
+        SYSTEM_PERMISSION_PREFIX
+    )
+
+
+def _role_spec(role: Mapping[str, Any]) -> dict[str, Any]:
+    return normalize_spec(
+        {
+            "slug": role["key"],
+            "name": role.get("name") or "",
+            "description": role.get("description") or "",
+            "permissions": [
+                p["key"] for p in role.get("permissions") or [] if not _is_system_permission(p)
+            ],
+        }
+    )
+
+
+def _organization_resource(
+    org: Mapping[str, Any],
+    domains: Sequence[Mapping[str, Any]],
+    declared: Mapping[str, Mapping[str, Any]],
+) -> Resource:
+    """A live organization keyed by its slug (unkeyed without one). Fields the manifest may
+    or may not manage (``max_allowed_memberships``) are read back only where it names them."""
+    slug = org.get("slug")
+    key = str(slug) if slug else _unkeyed(str(org["id"]))
+    spec: dict[str, Any] = {
+        "name": org["name"],
+        "domains": [{"domain": str(d["name"]).lower(), "state": _domain_state(d)} for d in domains],
+        "metadata": dict(org.get("public_metadata") or {}),
+    }
+    if "max_allowed_memberships" in declared.get(key, {}):
+        spec["max_allowed_memberships"] = org.get("max_allowed_memberships") or 0
+    return Resource(
+        Kind.ORGANIZATION,
+        key,
+        normalize_spec(spec),
+        provider_id=str(org["id"]),
+        observed={
+            "unkeyed": not slug,
+            "domain_ids": {str(d["name"]).lower(): d["id"] for d in domains},
+        },
+    )
+
+
+def _domain_state(domain: Mapping[str, Any]) -> str:
+    verification = domain.get("affiliation_verification") or domain.get("verification") or {}
+    return "verified" if verification.get("status") == "verified" else "pending"
+
+
+def _origin_key(origin: str) -> str:
+    """An origin as the manifest writes it: scheme and host in lower case, no default port.
+    Other schemes (``chrome-extension://…``, ``capacitor://localhost``) stay as they are."""
+    parts = urlsplit(origin.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return origin.strip()
+    host = parts.hostname
+    host = f"[{host}]" if ":" in host else host.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return origin.strip()
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def _primary_email(user: Mapping[str, Any]) -> str:
+    primary_id = user.get("primary_email_address_id")
+    for address in user.get("email_addresses") or []:
+        if isinstance(address, Mapping) and address.get("id") == primary_id:
+            return str(address.get("email_address") or "").lower()
+    return ""
+
+
+def _user_spec(user: Mapping[str, Any], desired: Resource | None) -> dict[str, Any]:
+    primary_id = user.get("primary_email_address_id")
+    addresses = [a for a in user.get("email_addresses") or [] if isinstance(a, Mapping)]
+    primary = next((a for a in addresses if a.get("id") == primary_id), None)
+    primary = primary or (addresses[0] if addresses else {})
+    email = str(primary.get("email_address") or "")
+    verification = primary.get("verification") or {}
+    if desired is not None and email.lower() == str(desired.spec.get("email", "")).lower():
+        # Addresses compare without case, as Clerk's uniqueness does: a change of case alone
+        # is not worth replacing the user's address.
+        email = desired.spec["email"]
+    return {
+        "email": email,
+        "first_name": user.get("first_name") or "",
+        "last_name": user.get("last_name") or "",
+        "email_verified": verification.get("status") == "verified",
+    }
+
+
+def _identification_status(spec: Mapping[str, Any]) -> str:
+    """``verified``, or ``reserved``: unverified but usable for sign-in and locked to this
+    user (``unverified`` would leave the user unable to sign in with it)."""
+    return "verified" if spec.get("email_verified") else "reserved"
+
+
+def _password_fields(desired: Resource) -> dict[str, Any]:
+    if "password_hash" not in desired.create_only:
+        return {}
+    return {
+        "password_digest": str(desired.create_only["password_hash"]),
+        "password_hasher": str(desired.create_only.get("password_hash_type", "bcrypt")),
+    }
+
+
+def _membership_path(live: Resource) -> str:
+    org_id = live.observed.get("organization_id")
+    user_id = live.observed.get("user_id")
+    if not org_id or not user_id:
+        raise ProviderError(f"Clerk: {live.address} has no Clerk organization or user id")
+    return f"/organizations/{_seg(str(org_id))}/memberships/{_seg(str(user_id))}"
+
+
+def _with_id(resource: Resource, provider_id: str | None) -> Resource:
+    return Resource(resource.kind, resource.key, resource.spec, provider_id=provider_id)
+
+
+def _require_id(live: Resource) -> str:
+    if not live.provider_id:
+        raise ProviderError(f"Clerk: {live.address} has no Clerk id")
+    return live.provider_id
+
+
+def _seg(value: str) -> str:
+    """Quote a value for use as one path segment."""
+    return quote(value, safe="")
