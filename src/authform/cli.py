@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 
+import click
 import typer
 
 from authform.engine.apply import apply_plan
@@ -49,6 +50,12 @@ app = typer.Typer(
 )
 
 T = TypeVar("T")
+
+
+class EmulatedProvider(StrEnum):
+    workos = "workos"
+    scalekit = "scalekit"
+    clerk = "clerk"
 
 
 class OutputFormat(StrEnum):
@@ -424,7 +431,7 @@ def schema(
 
 @app.command()
 def emulator(
-    provider: Annotated[str, typer.Argument(help="Which provider's API to emulate (workos).")],
+    provider: Annotated[EmulatedProvider, typer.Argument(help="Which provider's API to emulate.")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
     db: Annotated[Path, typer.Option(help="SQLite file holding the emulator's state.")] = Path(
         ".authform/emulator.sqlite3"
@@ -446,7 +453,7 @@ def emulator(
 
     db.parent.mkdir(parents=True, exist_ok=True)
     serve(
-        provider,
+        provider.value,
         port=port,
         db_path=db,
         api_key=api_key,
@@ -457,7 +464,17 @@ def emulator(
 
 
 def main() -> None:
-    app()
+    """Entry point. Usage errors exit 1 like every other bad input: click's own code for
+    them is 2, which authform reserves for "changes pending"."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -43,3 +43,11 @@ def test_quickstart_plan_apply_verify_on_the_embedded_emulator(tmp_path):
     again = authform(tmp_path, "plan", "--emulate", "--detailed-exitcode")
     assert again.returncode == 0, again.stdout
     assert (tmp_path / ".authform" / "workos.sqlite3").exists()
+
+
+def test_usage_errors_exit_1_not_clicks_2(tmp_path):
+    """2 means "changes pending" in authform; a typo on the command line is bad input."""
+    result = authform(tmp_path, "plan", "--no-such-flag")
+    assert result.returncode == 1
+    assert "No such option" in result.stderr
+    assert authform(tmp_path, "emulator", "not-a-provider").returncode == 1

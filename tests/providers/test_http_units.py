@@ -107,7 +107,7 @@ def test_throttled_limiter_lowers_its_share_then_recovers():
     for _ in range(20):
         limiter.throttled()
     assert limiter.capacity == 50  # never below half the documented limit
-    clock.now += 10.5 * 5  # five clean windows give 2% each back
+    clock.now += 10.5 * 2  # two clean windows give 5% each back
     asyncio.run(limiter.acquire())
     assert limiter.capacity == 60
     clock.now += 10.5 * 100

@@ -67,7 +67,7 @@ class WindowLimiter:
     When the server answers 429 anyway (another client sharing the key, uneven latency),
     ``throttled`` adapts: it lowers this limiter's share by 10% (never below half the
     documented limit) and briefly holds every caller so the server's window drains; each
-    window that passes without a 429 gives 2% back. The request that got the 429 itself waits
+    window that passes without a 429 gives 5% back. The request that got the 429 itself waits
     its ``Retry-After``; the others are not held for it, since a server's whole-second
     ``Retry-After`` would otherwise stall a full import for a few milliseconds of overshoot.
     """
@@ -128,7 +128,7 @@ class WindowLimiter:
         windows = int((now - self._last_throttle) / self._window)
         if windows >= 1:
             self._capacity = min(
-                float(self.limit.requests), self._capacity + 0.02 * self.limit.requests * windows
+                float(self.limit.requests), self._capacity + 0.05 * self.limit.requests * windows
             )
             self._last_throttle += windows * self._window
 
