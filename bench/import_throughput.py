@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import resource
 import socket
@@ -139,6 +140,7 @@ async def import_once(
         figures["plan_s"] = time.perf_counter() - started
         figures["planned_changes"] = len(plan.changes)
         if apply:
+            gc.freeze()  # as `authform apply` does
             started = time.perf_counter()
             result = await apply_plan(plan, provider)
             figures["apply_s"] = time.perf_counter() - started

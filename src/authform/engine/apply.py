@@ -81,9 +81,7 @@ async def apply_plan(
                 broken.add(change.address)
             else:
                 runnable.append(change)
-        outcomes = await asyncio.gather(
-            *(_run(change, provider, manual_executor) for change in runnable)
-        )
+        outcomes = await _run_all(runnable, provider, manual_executor)
         for change, outcome in zip(runnable, outcomes, strict=True):
             if change.blocked:
                 result.blocked.append(change)
@@ -99,6 +97,27 @@ async def apply_plan(
                 if on_progress:
                     on_progress(done, total)
     return result
+
+
+# Enough workers to keep any provider's connection pool busy; the HTTP client bounds what is
+# really in flight. A pool rather than one task per change keeps a 20,000-membership phase from
+# holding 20,000 suspended tasks, whose scheduling and garbage collection show up as uneven
+# send times, and uneven send times as 429s.
+WORKERS = 64
+
+
+async def _run_all(
+    changes: Sequence[Change], provider: Provider, manual_executor: ManualExecutor | None
+) -> list[str]:
+    outcomes: list[str] = [""] * len(changes)
+    position = iter(range(len(changes)))
+
+    async def worker() -> None:
+        for index in position:
+            outcomes[index] = await _run(changes[index], provider, manual_executor)
+
+    await asyncio.gather(*(worker() for _ in range(min(WORKERS, len(changes)))))
+    return outcomes
 
 
 async def _run(change: Change, provider: Provider, manual_executor: ManualExecutor | None) -> str:
