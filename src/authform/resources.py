@@ -118,3 +118,13 @@ def dependencies(resource: Resource) -> list[str]:
     if resource.kind is Kind.ROLE:
         return [f"{Kind.PERMISSION.value}.{slug}" for slug in spec.get("permissions", [])]
     return []
+
+
+def unkeyed_key(provider_id: str, missing: str = "external_id") -> str:
+    """The key of a live item authform did not create: it lacks the field keys live in
+    (``missing``), so it is named by the provider's id and can only be adopted or deleted."""
+    return f"(no {missing}) {provider_id}"
+
+
+def is_unkeyed(key: str) -> bool:
+    return key.startswith("(no ")

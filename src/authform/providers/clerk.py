@@ -60,7 +60,14 @@ from authform.providers.base import (
     ProviderError,
 )
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, require_secure_base_url
-from authform.resources import Kind, Resource, membership_key, normalize_spec
+from authform.resources import (
+    Kind,
+    Resource,
+    is_unkeyed,
+    membership_key,
+    normalize_spec,
+    unkeyed_key,
+)
 from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
 from authform.sources.clerk_api import (
     API_VERSION,
@@ -337,7 +344,7 @@ class ClerkProvider:
         live = []
         for user in await self._array_list("/users", {"order_by": "+created_at"}, "starting_after"):
             external_id = user.get("external_id")
-            key = str(external_id) if external_id else _unkeyed(user["id"])
+            key = str(external_id) if external_id else unkeyed_key(user["id"], "key")
             self.ids[Kind.USER][key] = user["id"]
             # An unkeyed user is compared with the desired user of its address (the one the
             # plan may adopt it as), so a difference of case alone does not stop adoption.
@@ -395,7 +402,7 @@ class ClerkProvider:
             user_id = (m.get("public_user_data") or {}).get("user_id")
             if org_key is None or not user_id:
                 continue
-            user_key = user_keys.get(user_id, _unkeyed(user_id))
+            user_key = user_keys.get(user_id, unkeyed_key(user_id, "key"))
             live.append(
                 Resource(
                     Kind.MEMBERSHIP,
@@ -883,9 +890,9 @@ class ClerkProvider:
     def id_mapping(self) -> dict[str, dict[str, str]]:
         """Source key → Clerk id for users and organizations (the import's mapping file)."""
         return {
-            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not _is_unkeyed(k)},
+            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not is_unkeyed(k)},
             "organizations": {
-                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not _is_unkeyed(k)
+                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not is_unkeyed(k)
             },
         }
 
@@ -963,17 +970,6 @@ class ClerkProvider:
 
 # ---- shapes ---------------------------------------------------------------------------------
 
-UNKEYED_PREFIX = "(no key) "
-
-
-def _unkeyed(provider_id: str) -> str:
-    """The key of a live item authform did not create: it has no slug or external_id."""
-    return f"{UNKEYED_PREFIX}{provider_id}"
-
-
-def _is_unkeyed(key: str) -> bool:
-    return key.startswith(UNKEYED_PREFIX)
-
 
 def _is_system_permission(permission: Mapping[str, Any]) -> bool:
     return permission.get("type") == "system" or str(permission.get("key", "")).startswith(
@@ -1002,7 +998,7 @@ def _organization_resource(
     """A live organization keyed by its slug (unkeyed without one). Fields the manifest may
     or may not manage (``max_allowed_memberships``) are read back only where it names them."""
     slug = org.get("slug")
-    key = str(slug) if slug else _unkeyed(str(org["id"]))
+    key = str(slug) if slug else unkeyed_key(str(org["id"]), "key")
     spec: dict[str, Any] = {
         "name": org["name"],
         "domains": [{"domain": str(d["name"]).lower(), "state": _domain_state(d)} for d in domains],

@@ -35,7 +35,15 @@ from authform.providers.base import (
     ProviderError,
 )
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, redact
-from authform.resources import Kind, Resource, membership_key, normalize_spec
+from authform.providers.social_probe import read_authorize_redirect
+from authform.resources import (
+    Kind,
+    Resource,
+    is_unkeyed,
+    membership_key,
+    normalize_spec,
+    unkeyed_key,
+)
 from authform.social import SOCIAL_PROVIDERS
 
 API = "/api/v1"
@@ -106,8 +114,6 @@ CAPABILITIES = ProviderCapabilities(
         Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
     },
 )
-
-UNKEYED_PREFIX = "(no external_id) "
 
 
 def describe_scalekit_error(response: httpx.Response) -> tuple[str | None, str]:
@@ -407,7 +413,7 @@ class ScalekitProvider:
         organizations = await self._list(f"{API}/organizations", "organizations")
         self._unkeyed_org_names = {}
         for org in organizations:
-            key = org.get("external_id") or _unkeyed(org["id"])
+            key = org.get("external_id") or unkeyed_key(org["id"])
             self.ids[Kind.ORGANIZATION][key] = org["id"]
             self._org_keys[org["id"]] = key
             if not org.get("external_id"):
@@ -424,7 +430,7 @@ class ScalekitProvider:
 
         async def one(org: dict[str, Any]) -> Resource:
             external_id = org.get("external_id") or ""
-            key = external_id or _unkeyed(org["id"])
+            key = external_id or unkeyed_key(org["id"])
             spec: dict[str, Any] = {
                 "name": org.get("display_name") or "",
                 "metadata": dict(org.get("metadata") or {}),
@@ -478,7 +484,7 @@ class ScalekitProvider:
         self._unkeyed_emails = {}
         for user in users:
             external_id = user.get("external_id") or ""
-            key = external_id or _unkeyed(user["id"])
+            key = external_id or unkeyed_key(user["id"])
             self.ids[Kind.USER][key] = user["id"]
             if not external_id:
                 self._unkeyed_emails[key] = user["email"]
@@ -509,7 +515,7 @@ class ScalekitProvider:
         org_key_of = {**self._org_keys, **self._adoptable_org_keys(desired)}
         live = []
         for user in users:
-            user_key = user_keys.get(user["id"], _unkeyed(user["id"]))
+            user_key = user_keys.get(user["id"], unkeyed_key(user["id"]))
             for membership in user.get("memberships") or []:
                 org_id = membership.get("organization_id")
                 org_key = org_key_of.get(org_id or "")
@@ -646,21 +652,7 @@ class ScalekitProvider:
                 "state": "authform-probe",
             }
         )
-        if response is None or not 300 <= response.status_code < 400:
-            status = response.status_code if response is not None else "no answer"
-            return ProbeResult(False, f"authorize URL did not redirect (HTTP {status})"), None
-        location = response.headers.get("location", "")
-        target = urlsplit(location)
-        expected = urlsplit(social.oauth_authorize_url)
-        if (target.scheme, target.netloc, target.path) != (
-            expected.scheme,
-            expected.netloc,
-            expected.path,
-        ):
-            return ProbeResult(False, f"authorize URL redirected elsewhere: {location}"), None
-        client_ids = parse_qs(target.query).get("client_id", [])
-        found = client_ids[0] if client_ids else ""
-        return ProbeResult(True, f"redirects to {social.label} with client_id {found}"), found
+        return read_authorize_redirect(response, social)
 
     async def _authorize(self, params: Mapping[str, str]) -> httpx.Response | None:
         try:
@@ -986,9 +978,9 @@ class ScalekitProvider:
     def id_mapping(self) -> dict[str, dict[str, str]]:
         """Source key → Scalekit id for users and organizations (the import's mapping file)."""
         return {
-            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not _is_unkeyed(k)},
+            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not is_unkeyed(k)},
             "organizations": {
-                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not _is_unkeyed(k)
+                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not is_unkeyed(k)
             },
         }
 
@@ -1200,15 +1192,6 @@ def _has_membership(user: Mapping[str, Any], org_id: str) -> bool:
 def _sample(keys: Sequence[str], limit: int = 5) -> str:
     shown = ", ".join(keys[:limit])
     return shown + (f", … and {len(keys) - limit} more" if len(keys) > limit else "")
-
-
-def _unkeyed(provider_id: str) -> str:
-    """The key of a live item authform did not create: it has no external_id to match on."""
-    return f"{UNKEYED_PREFIX}{provider_id}"
-
-
-def _is_unkeyed(key: str) -> bool:
-    return key.startswith(UNKEYED_PREFIX)
 
 
 def _with_id(resource: Resource, provider_id: str | None) -> Resource:

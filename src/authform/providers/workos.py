@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -20,7 +20,15 @@ from authform.providers.base import (
     ProviderError,
 )
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.resources import Kind, Resource, membership_key, normalize_spec
+from authform.providers.social_probe import read_authorize_redirect
+from authform.resources import (
+    Kind,
+    Resource,
+    is_unkeyed,
+    membership_key,
+    normalize_spec,
+    unkeyed_key,
+)
 from authform.social import SOCIAL_PROVIDERS
 
 DEFAULT_BASE_URL = "https://api.workos.com"
@@ -215,7 +223,7 @@ class WorkOSProvider:
             live.append(
                 Resource(
                     Kind.ORGANIZATION,
-                    external_id if external_id else _unkeyed(org["id"]),
+                    external_id if external_id else unkeyed_key(org["id"]),
                     spec,
                     provider_id=org["id"],
                     observed={"unkeyed": not external_id},
@@ -227,7 +235,7 @@ class WorkOSProvider:
         live = []
         for user in await self._list("/user_management/users"):
             external_id = user.get("external_id")
-            key = external_id if external_id else _unkeyed(user["id"])
+            key = external_id if external_id else unkeyed_key(user["id"])
             self.ids[Kind.USER][key] = user["id"]
             if not external_id:
                 self._unkeyed_emails[key] = user["email"]
@@ -282,7 +290,7 @@ class WorkOSProvider:
                 {"organization_id": org_id, "statuses": "active,pending"},
                 next_cursor=lambda page: (page.get("list_metadata") or {}).get("after"),
             ):
-                user_key = user_keys.get(m["user_id"], _unkeyed(m["user_id"]))
+                user_key = user_keys.get(m["user_id"], unkeyed_key(m["user_id"]))
                 items.append(
                     Resource(
                         Kind.MEMBERSHIP,
@@ -348,21 +356,7 @@ class WorkOSProvider:
             "state": "authform-probe",
         }
         response = await self._authorize(params)
-        if response is None or not (300 <= response.status_code < 400):
-            status = response.status_code if response is not None else "no answer"
-            return ProbeResult(False, f"authorize URL did not redirect (HTTP {status})"), None
-        location = response.headers.get("location", "")
-        target = urlsplit(location)
-        expected = urlsplit(social.oauth_authorize_url)
-        if (target.scheme, target.netloc, target.path) != (
-            expected.scheme,
-            expected.netloc,
-            expected.path,
-        ):
-            return ProbeResult(False, f"authorize URL redirected elsewhere: {location}"), None
-        client_ids = parse_qs(target.query).get("client_id", [])
-        found = client_ids[0] if client_ids else ""
-        return ProbeResult(True, f"redirects to {social.label} with client_id {found}"), found
+        return read_authorize_redirect(response, social)
 
     async def _authorize(self, params: Mapping[str, str | None]) -> httpx.Response | None:
         try:
@@ -539,9 +533,9 @@ class WorkOSProvider:
     def id_mapping(self) -> dict[str, dict[str, str]]:
         """Source key → WorkOS id for users and organizations (the import's mapping file)."""
         return {
-            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not _is_unkeyed(k)},
+            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not is_unkeyed(k)},
             "organizations": {
-                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not _is_unkeyed(k)
+                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not is_unkeyed(k)
             },
         }
 
@@ -609,18 +603,6 @@ class WorkOSProvider:
         except ProviderError as exc:
             return ProbeResult(False, f"sign-in failed: {exc}")
         return ProbeResult(True, f"signed in as user {body.get('user', {}).get('id')}")
-
-
-UNKEYED_PREFIX = "(no external_id) "
-
-
-def _unkeyed(provider_id: str) -> str:
-    """The key of a live item authform did not create: it has no external_id to match on."""
-    return f"{UNKEYED_PREFIX}{provider_id}"
-
-
-def _is_unkeyed(key: str) -> bool:
-    return key.startswith(UNKEYED_PREFIX)
 
 
 def _user_spec(user: Mapping[str, Any]) -> dict[str, Any]:

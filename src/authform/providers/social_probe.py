@@ -1,0 +1,33 @@
+"""Checking a dashboard-only social connection by its behaviour, shared by providers whose
+authorize endpoint redirects to the OAuth provider: a configured connection answers with a
+redirect to that provider's own authorize URL carrying the OAuth client id it was given."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from authform.providers.base import ProbeResult
+from authform.social import SocialProvider
+
+
+def read_authorize_redirect(
+    response: httpx.Response | None, social: SocialProvider
+) -> tuple[ProbeResult, str | None]:
+    """(outcome, the client id found) from the answer to an authorize request."""
+    if response is None or not 300 <= response.status_code < 400:
+        status = response.status_code if response is not None else "no answer"
+        return ProbeResult(False, f"authorize URL did not redirect (HTTP {status})"), None
+    location = response.headers.get("location", "")
+    target = urlsplit(location)
+    expected = urlsplit(social.oauth_authorize_url)
+    if (target.scheme, target.netloc, target.path) != (
+        expected.scheme,
+        expected.netloc,
+        expected.path,
+    ):
+        return ProbeResult(False, f"authorize URL redirected elsewhere: {location}"), None
+    client_ids = parse_qs(target.query).get("client_id", [])
+    found = client_ids[0] if client_ids else ""
+    return ProbeResult(True, f"redirects to {social.label} with client_id {found}"), found
