@@ -35,7 +35,7 @@ from authform.providers.base import (
     ProviderError,
 )
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, redact
-from authform.providers.social_probe import read_authorize_redirect
+from authform.providers.social_probe import probe_authorize, probed_connection
 from authform.resources import (
     Kind,
     Resource,
@@ -620,15 +620,9 @@ class ScalekitProvider:
             if resource.kind is not Kind.SOCIAL_CONNECTION:
                 continue
             result, client_id = await self.probe_social_connection(resource.key, redirect_uris)
-            if client_id is not None:
-                live.append(
-                    Resource(
-                        Kind.SOCIAL_CONNECTION,
-                        resource.key,
-                        {"provider": resource.key, "client_id": client_id},
-                        observed={"probe": result.detail},
-                    )
-                )
+            found = probed_connection(resource.key, result, client_id)
+            if found is not None:
+                live.append(found)
         return live
 
     async def probe_social_connection(
@@ -642,17 +636,15 @@ class ScalekitProvider:
                 ProbeResult(False, "the manifest lists no redirect URI to probe the login with"),
                 None,
             )
-        response = await self._authorize(
-            {
-                "response_type": "code",
-                "client_id": self.client_id,
-                "redirect_uri": redirect_uris[0],
-                "scope": "openid profile email",
-                "provider": social.name,
-                "state": "authform-probe",
-            }
-        )
-        return read_authorize_redirect(response, social)
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": redirect_uris[0],
+            "scope": "openid profile email",
+            "provider": social.name,
+            "state": "authform-probe",
+        }
+        return await probe_authorize(self.http, AUTHORIZE_PATH, params, social)
 
     async def _authorize(self, params: Mapping[str, str]) -> httpx.Response | None:
         try:

@@ -4,11 +4,14 @@ redirect to that provider's own authorize URL carrying the OAuth client id it wa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from authform.providers.base import ProbeResult
+from authform.providers.base import ProbeResult, ProviderError
+from authform.providers.http import ApiClient
+from authform.resources import Kind, Resource
 from authform.social import SocialProvider
 
 
@@ -31,3 +34,27 @@ def read_authorize_redirect(
     client_ids = parse_qs(target.query).get("client_id", [])
     found = client_ids[0] if client_ids else ""
     return ProbeResult(True, f"redirects to {social.label} with client_id {found}"), found
+
+
+async def probe_authorize(
+    http: ApiClient, path: str, params: Mapping[str, str | None], social: SocialProvider
+) -> tuple[ProbeResult, str | None]:
+    """Ask the provider's authorize endpoint (a read: it only redirects) and read the answer;
+    an API error there means the connection is not usable, not that the run failed."""
+    try:
+        response = await http.request("GET", path, params=params, expected=(), follow=True)
+    except ProviderError:
+        response = None
+    return read_authorize_redirect(response, social)
+
+
+def probed_connection(provider: str, result: ProbeResult, client_id: str | None) -> Resource | None:
+    """The live social connection a probe found, in the manifest's shape; None if absent."""
+    if client_id is None:
+        return None
+    return Resource(
+        Kind.SOCIAL_CONNECTION,
+        provider,
+        {"provider": provider, "client_id": client_id},
+        observed={"probe": result.detail},
+    )

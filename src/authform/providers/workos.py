@@ -20,7 +20,7 @@ from authform.providers.base import (
     ProviderError,
 )
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.providers.social_probe import read_authorize_redirect
+from authform.providers.social_probe import probe_authorize, probed_connection
 from authform.resources import (
     Kind,
     Resource,
@@ -329,15 +329,9 @@ class WorkOSProvider:
             result, client_id = await self.probe_social_connection(
                 resource.key, [r.key for r in redirect_uris]
             )
-            if client_id is not None:
-                live.append(
-                    Resource(
-                        Kind.SOCIAL_CONNECTION,
-                        resource.key,
-                        {"provider": resource.key, "client_id": client_id},
-                        observed={"probe": result.detail},
-                    )
-                )
+            found = probed_connection(resource.key, result, client_id)
+            if found is not None:
+                live.append(found)
         return live
 
     async def probe_social_connection(
@@ -355,16 +349,7 @@ class WorkOSProvider:
             "provider": social.workos,
             "state": "authform-probe",
         }
-        response = await self._authorize(params)
-        return read_authorize_redirect(response, social)
-
-    async def _authorize(self, params: Mapping[str, str | None]) -> httpx.Response | None:
-        try:
-            return await self.http.request(
-                "GET", "/user_management/authorize", params=params, expected=(), follow=True
-            )
-        except ProviderError:
-            return None
+        return await probe_authorize(self.http, "/user_management/authorize", params, social)
 
     # ---- writing ---------------------------------------------------------------------------
 
