@@ -34,7 +34,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import bcrypt
 import httpx
@@ -44,12 +43,15 @@ import yaml
 from clerk_backend_api import Clerk, models
 from clerk_backend_api.utils import BackoffStrategy, RetryConfig
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from authform.emulators import ClerkRateLimits, Limit, RunningEmulator, start_emulator
 
 from .clerk_digests import SAMPLE_DIGESTS
+from .openapi_support import (
+    as_openapi_request,
+    as_openapi_response,
+    resolve,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_NAME = "clerk-bapi-2026-05-12.yml"
@@ -116,26 +118,6 @@ def clerk_errors_validator(spec: dict[str, Any]) -> jsonschema.Draft4Validator:
 
 
 @dataclass
-class OpenAPIRequest:
-    """openapi-core's Request protocol over a recorded httpx request."""
-
-    host_url: str
-    path: str
-    method: str
-    parameters: RequestParameters
-    body: bytes | None
-    content_type: str
-
-
-@dataclass
-class OpenAPIResponse:
-    status_code: int
-    content_type: str
-    headers: Headers
-    data: bytes | None
-
-
-@dataclass
 class Exchange:
     request: httpx.Request
     response: httpx.Response
@@ -160,29 +142,6 @@ class Recorder:
         self.exchanges.append(Exchange(response.request, response, self.invalid_on_purpose))
 
 
-def as_openapi_request(request: httpx.Request) -> OpenAPIRequest:
-    query = parse_qsl(request.url.query.decode(), keep_blank_values=True)
-    return OpenAPIRequest(
-        host_url=SPEC_HOST,
-        path=request.url.path,
-        method=request.method.lower(),
-        parameters=RequestParameters(
-            query=ImmutableMultiDict(query), header=Headers(list(request.headers.items()))
-        ),
-        body=request.content or None,
-        content_type=request.headers.get("content-type", ""),
-    )
-
-
-def as_openapi_response(response: httpx.Response) -> OpenAPIResponse:
-    return OpenAPIResponse(
-        status_code=response.status_code,
-        content_type=response.headers.get("content-type", ""),
-        headers=Headers(list(response.headers.items())),
-        data=response.content or None,
-    )
-
-
 def operation_for(spec: dict[str, Any], method: str, path: str) -> dict[str, Any]:
     """The document's operation for a concrete ``/v1/...`` path (most literal template wins)."""
     path = path.removeprefix("/v1")
@@ -195,15 +154,6 @@ def operation_for(spec: dict[str, Any], method: str, path: str) -> dict[str, Any
             candidates.append((literal_segments, item[method.lower()]))
     assert candidates, f"no operation for {method} {path} in the document"
     return max(candidates, key=lambda candidate: candidate[0])[1]
-
-
-def resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def response_schema(spec: dict[str, Any], operation: dict[str, Any], status: int) -> Any:
@@ -262,7 +212,7 @@ def assert_all_valid(
 ) -> None:
     problems: list[str] = []
     for exchange in recorder.exchanges:
-        openapi_request = as_openapi_request(exchange.request)
+        openapi_request = as_openapi_request(exchange.request, SPEC_HOST)
         operation = operation_for(spec, exchange.request.method, exchange.request.url.path)
         status = exchange.response.status_code
         if not exchange.request_is_invalid_on_purpose:

@@ -35,20 +35,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 import yaml
 from openapi_core import OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from authform.emulators import RunningEmulator
 from authform.emulators.scalekit import set_dashboard_redirect_uri
 from authform.providers.http import RateLimit
 from authform.providers.scalekit import ScalekitProvider
 from authform.resources import Kind, Resource, membership_key, normalize_spec
+
+from .openapi_support import (
+    as_openapi_request,
+    as_openapi_response,
+    resolve,
+)
 
 # openapi-core has no provider for the document's oauth2 security scheme and says so in a
 # warning; bearer tokens are checked by the emulator tests instead.
@@ -186,47 +189,6 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-@dataclass
-class OpenAPIRequest:
-    host_url: str
-    path: str
-    method: str
-    parameters: RequestParameters
-    body: bytes | None
-    content_type: str
-
-
-@dataclass
-class OpenAPIResponse:
-    status_code: int
-    content_type: str
-    headers: Headers
-    data: bytes | None
-
-
-def as_openapi_request(request: httpx.Request) -> OpenAPIRequest:
-    query = parse_qsl(request.url.query.decode(), keep_blank_values=True)
-    return OpenAPIRequest(
-        host_url=SPEC_SERVER,
-        path=request.url.path,
-        method=request.method.lower(),
-        parameters=RequestParameters(
-            query=ImmutableMultiDict(query), header=Headers(list(request.headers.items()))
-        ),
-        body=request.content or None,
-        content_type=request.headers.get("content-type", ""),
-    )
-
-
-def as_openapi_response(response: httpx.Response) -> OpenAPIResponse:
-    return OpenAPIResponse(
-        status_code=response.status_code,
-        content_type=response.headers.get("content-type", ""),
-        headers=Headers(list(response.headers.items())),
-        data=response.content or None,
-    )
-
-
 def operation_for(spec: dict[str, Any], method: str, path: str) -> dict[str, Any]:
     candidates = []
     for template, item in spec["paths"].items():
@@ -236,15 +198,6 @@ def operation_for(spec: dict[str, Any], method: str, path: str) -> dict[str, Any
             candidates.append((literal, item[method.lower()]))
     assert candidates, f"no operation for {method} {path} in the document"
     return max(candidates, key=lambda candidate: candidate[0])[1]
-
-
-def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        node: Any = spec
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
 
 
 def undeclared_fields(
@@ -283,7 +236,7 @@ def check_exchanges(
         binding = binding_for(bindings, request.method, path)
         if binding is None:
             problems.append(f"{exchange.label()}: no REST mapping in the SDK's protos")
-        openapi_request = as_openapi_request(request)
+        openapi_request = as_openapi_request(request, SPEC_SERVER)
         if not exchange.invalid_on_purpose:
             try:
                 openapi.validate_request(openapi_request)

@@ -25,21 +25,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import bcrypt
 import httpx
 import pytest
 import yaml
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 from workos import WorkOSClient
 from workos.organization_membership import RoleMultiple, RoleSingle
 from workos.organizations.models import OrganizationDomainData
 from workos.user_management import PasswordHashed, PasswordPlaintext
 
 from authform.emulators import Limit, RateLimits, RunningEmulator, start_emulator
+
+from .openapi_support import (
+    as_openapi_request,
+    as_openapi_response,
+    resolve,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 # Where WorkOS's document lives: an explicit override, the repository, or the shared
@@ -73,26 +76,6 @@ def openapi(spec: dict[str, Any]) -> OpenAPI:
 
 
 # --------------------------------------------------------------------------- recording
-
-
-@dataclass
-class OpenAPIRequest:
-    """openapi-core's Request protocol over a recorded httpx request."""
-
-    host_url: str
-    path: str
-    method: str
-    parameters: RequestParameters
-    body: bytes | None
-    content_type: str
-
-
-@dataclass
-class OpenAPIResponse:
-    status_code: int
-    content_type: str
-    headers: Headers
-    data: bytes | None
 
 
 @dataclass
@@ -136,29 +119,6 @@ class _InvalidRequests:
         self._recorder._invalid_on_purpose = False
 
 
-def as_openapi_request(request: httpx.Request) -> OpenAPIRequest:
-    query = parse_qsl(request.url.query.decode(), keep_blank_values=True)
-    return OpenAPIRequest(
-        host_url=SPEC_SERVER,
-        path=request.url.path,
-        method=request.method.lower(),
-        parameters=RequestParameters(
-            query=ImmutableMultiDict(query), header=Headers(list(request.headers.items()))
-        ),
-        body=request.content or None,
-        content_type=request.headers.get("content-type", ""),
-    )
-
-
-def as_openapi_response(response: httpx.Response) -> OpenAPIResponse:
-    return OpenAPIResponse(
-        status_code=response.status_code,
-        content_type=response.headers.get("content-type", ""),
-        headers=Headers(list(response.headers.items())),
-        data=response.content or None,
-    )
-
-
 def operation_for(spec: dict[str, Any], method: str, path: str) -> dict[str, Any]:
     """The document's operation for a concrete path (the most literal template wins)."""
     candidates = []
@@ -170,15 +130,6 @@ def operation_for(spec: dict[str, Any], method: str, path: str) -> dict[str, Any
             candidates.append((literal_segments, item[method.lower()]))
     assert candidates, f"no operation for {method} {path} in the document"
     return max(candidates, key=lambda candidate: candidate[0])[1]
-
-
-def resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        node: Any = spec
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
 
 
 def undeclared_fields(
@@ -208,7 +159,7 @@ def undeclared_fields(
 def assert_all_valid(openapi: OpenAPI, spec: dict[str, Any], recorder: Recorder) -> None:
     problems: list[str] = []
     for exchange in recorder.exchanges:
-        openapi_request = as_openapi_request(exchange.request)
+        openapi_request = as_openapi_request(exchange.request, SPEC_SERVER)
         if not exchange.request_is_invalid_on_purpose:
             try:
                 openapi.validate_request(openapi_request)
