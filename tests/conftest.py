@@ -31,7 +31,7 @@ def workos_emulator(workos_emulator_server: RunningEmulator) -> RunningEmulator:
 
 # --------------------------------------------------------------------------- Clerk
 
-CLERK_EXPORT = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "clerk"
+CLERK_EXPORT = Path(__file__).resolve().parent / "fixtures" / "clerk"
 
 
 @pytest.fixture(scope="session")
@@ -54,11 +54,9 @@ def clerk_emulator(clerk_emulator_server: RunningEmulator) -> RunningEmulator:
 
 @pytest.fixture(scope="session")
 def clerk_export_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shared Clerk export sample (``shared/fixtures/clerk``) as an emulator seed file."""
+    """The shared Clerk export sample (``tests/fixtures/clerk``) as an emulator seed file."""
     from authform.emulators.clerk import seed_from_clerk_export
 
-    if not (CLERK_EXPORT / "users.csv").is_file():
-        pytest.skip(f"the Clerk export sample is not at {CLERK_EXPORT}")
     path = tmp_path_factory.mktemp("clerk-seed") / "seed.json"
     path.write_text(json.dumps(seed_from_clerk_export(CLERK_EXPORT)), encoding="utf-8")
     return path

@@ -21,7 +21,7 @@ from authform.emulators.server import loopback_client
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "manifests" / "examples" / "clerk"
-FIXTURES = REPO.parent / "shared" / "fixtures" / "clerk"
+FIXTURES = REPO / "tests" / "fixtures" / "clerk"
 
 TARGET = """\
 version: 1
@@ -219,8 +219,6 @@ def test_a_wrong_secret_key_is_a_clear_error_that_never_shows_the_key(clerk: Cle
 def test_a_clerk_export_imports_into_clerk_with_every_digest_it_can_carry(
     clerk: Clerk, tmp_path: Path
 ) -> None:
-    if not (FIXTURES / "users.csv").is_file():
-        pytest.skip(f"the Clerk export sample is not at {FIXTURES}")
     reports = tmp_path / "reports"
     clerk.write(
         TARGET

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "clerk"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
 
 IMPORT_MANIFEST = f"""
 version: 1

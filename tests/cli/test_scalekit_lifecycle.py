@@ -22,7 +22,7 @@ from authform.emulators.scalekit import set_dashboard_redirect_uri
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "manifests" / "examples" / "portable"
-CLERK_EXPORT = REPO.parent / "shared" / "fixtures" / "clerk"
+CLERK_EXPORT = REPO / "tests" / "fixtures" / "clerk"
 
 TARGETS = {
     "workos": """target:
@@ -261,8 +261,6 @@ def test_cors_origins_are_a_manual_step_that_says_scalekit_has_none(scalekit: Ru
 def test_a_clerk_import_creates_users_inside_organizations_without_email_or_password(
     scalekit: Run, tmp_path: Path
 ) -> None:
-    if not (CLERK_EXPORT / "users.csv").is_file():
-        pytest.skip(f"the Clerk export sample is not at {CLERK_EXPORT}")
     write(
         scalekit,
         f"""roles:

@@ -4,12 +4,29 @@ openapi-core: the adapters every emulator's OpenAPI test shares."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+import yaml
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+# The providers' own OpenAPI documents, vendored unchanged with their licences and sources
+# (tests/fixtures/openapi/README.md). A contract test never skips for a missing document.
+OPENAPI_DOCUMENTS = Path(__file__).resolve().parents[1] / "fixtures" / "openapi"
+
+
+def load_openapi_document(name: str) -> dict[str, Any]:
+    """Parse one vendored OpenAPI document with the C YAML loader (~1 s, not ~20 s)."""
+    path = OPENAPI_DOCUMENTS / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the OpenAPI documents live in the repository")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+    return data
 
 
 @dataclass

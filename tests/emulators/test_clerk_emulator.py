@@ -24,7 +24,7 @@ from authform.emulators.clerk import (
 from authform.emulators.server import loopback_client
 
 DIGEST = bcrypt.hashpw(b"correct horse battery staple", bcrypt.gensalt(4)).decode()
-EXPORT = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "clerk"
+EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from openapi_core import OpenAPI
 
 from authform.emulators import RunningEmulator
@@ -50,6 +48,7 @@ from authform.resources import Kind, Resource, membership_key, normalize_spec
 from .openapi_support import (
     as_openapi_request,
     as_openapi_response,
+    load_openapi_document,
     resolve,
 )
 
@@ -62,11 +61,6 @@ annotations_pb2 = pytest.importorskip("google.api.annotations_pb2")
 message_factory = pytest.importorskip("google.protobuf.message_factory")
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC_CANDIDATES = [
-    Path(os.environ.get("AUTHFORM_SCALEKIT_OPENAPI", "/nonexistent")),
-    REPO / "reference" / "openapi" / "scalekit-saaskit.yaml",
-    REPO.parent / "shared" / "reference" / "openapi" / "scalekit-saaskit.yaml",
-]
 SPEC_SERVER = "https://$SCALEKIT_ENVIRONMENT_URL"  # the document's server
 OUTSIDE_THE_DOCUMENT = ("/oauth/", "/_emulate/", "/health")
 SDK_MODULES = (
@@ -79,12 +73,7 @@ SDK_MODULES = (
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    path = next((candidate for candidate in SPEC_CANDIDATES if candidate.is_file()), None)
-    if path is None:
-        pytest.skip("Scalekit's OpenAPI document was not found; set AUTHFORM_SCALEKIT_OPENAPI")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with path.open(encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
+    data = load_openapi_document("scalekit-saaskit.yaml")
     return data
 
 

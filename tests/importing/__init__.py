@@ -1,4 +1,3 @@
 from pathlib import Path
 
-# CI clones the repository with shared/ beside it.
-FIXTURES = Path(__file__).parents[2].parent / "shared" / "fixtures" / "clerk"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
