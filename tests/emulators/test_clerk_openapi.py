@@ -31,7 +31,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import bcrypt
@@ -52,7 +51,6 @@ from .openapi_support import (
     resolve,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 SPEC_NAME = "clerk-bapi-2026-05-12.yml"
 SPEC_HOST = "https://api.clerk.com"  # the document's server is SPEC_HOST + /v1
 DIGEST = bcrypt.hashpw(b"correct horse battery staple", bcrypt.gensalt(4)).decode()

@@ -32,7 +32,6 @@ import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -60,7 +59,6 @@ json_format = pytest.importorskip("google.protobuf.json_format")
 annotations_pb2 = pytest.importorskip("google.api.annotations_pb2")
 message_factory = pytest.importorskip("google.protobuf.message_factory")
 
-REPO = Path(__file__).resolve().parents[2]
 SPEC_SERVER = "https://$SCALEKIT_ENVIRONMENT_URL"  # the document's server
 OUTSIDE_THE_DOCUMENT = ("/oauth/", "/_emulate/", "/health")
 SDK_MODULES = (

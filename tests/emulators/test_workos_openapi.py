@@ -22,7 +22,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import bcrypt
@@ -43,7 +42,6 @@ from .openapi_support import (
     resolve,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 SPEC_SERVER = "https://api.workos.com"  # the document's server; paths are matched under it
 BCRYPT_OF_HUNTER2 = bcrypt.hashpw(b"hunter2", bcrypt.gensalt(4)).decode()
 
