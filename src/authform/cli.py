@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import click
 import typer
@@ -34,13 +34,18 @@ from authform.render.junit import write_junit
 from authform.render.markdown import render_plan_markdown
 from authform.render.progress import ProgressReporter
 from authform.render.text import render_apply, render_plan, render_verify, use_colour
-from authform.workflow import (
-    StalePlanError,
+from authform.saved_plan import (
+    MadeWith,
+    SavedPlanError,
     check_saved_plan,
-    open_session,
+    is_saved_plan_path,
     read_saved_plan,
-    save_plan,
+    saved_plan_document,
+    settings_for_apply,
+    verify_seal,
+    write_saved_plan,
 )
+from authform.workflow import open_session
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_VERIFY_FAILED = 0, 1, 2, 3
 
@@ -118,7 +123,7 @@ def _run(step: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(step())  # type: ignore[arg-type]
     except ManifestError as exc:
         _report_manifest_error(exc.diagnostics)
-    except (ProviderError, StalePlanError) as exc:
+    except (ProviderError, SavedPlanError) as exc:
         _fail(str(exc))
 
 
@@ -228,14 +233,21 @@ def plan(
 ) -> None:
     """Show what apply would change, without changing anything."""
 
-    async def body() -> Plan:
-        async with open_session(path, emulate=emulate, environment=environment) as session:
-            return await session.plan(force=force)
+    made_with = MadeWith.of_command(path, emulate=emulate, environment=environment, force=force)
 
-    result = _run(body)
+    async def body() -> tuple[Plan, dict[str, Any] | None]:
+        async with open_session(path, emulate=emulate, environment=environment) as session:
+            planned = await session.plan(force=force)
+            saved = None if out is None else saved_plan_document(planned, session, made_with)
+            return planned, saved
+
+    result, document = _run(body)
     _print_plan(result, output, full=full)
-    if out is not None:
-        save_plan(out, plan_to_json(result), path)
+    if out is not None and document is not None:
+        try:
+            write_saved_plan(out, document)
+        except SavedPlanError as exc:
+            _fail(str(exc))
         typer.echo(f"Saved plan to {out}.", err=True)
     if result.refused:
         raise typer.Exit(EXIT_ERROR)
@@ -261,26 +273,24 @@ def apply(
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not auto_approve and not interactive:
         _fail("apply needs --auto-approve when not run from an interactive terminal")
-    try:
-        saved = read_saved_plan(path)
-    except StalePlanError as exc:
-        _fail(str(exc))
-    manifest_path = Path(saved["manifest"]) if saved else path
-    if saved:
-        recorded = saved.get("environment")
-        if environment is not None and environment != recorded:
-            _fail(
-                f"{path} was made for environment {recorded!r}, not {environment!r}; "
-                "nothing was applied"
-            )
-        environment = recorded
-        force = force or bool(saved.get("forced"))
+    saved = None
+    manifest_path = path
+    if is_saved_plan_path(path):
+        # A saved plan applies as it was made (manifest, environment, --emulate, --force).
+        try:
+            saved = read_saved_plan(path)
+            made = settings_for_apply(saved, emulate=emulate, environment=environment, force=force)
+        except SavedPlanError as exc:
+            _fail(str(exc))
+        manifest_path = Path(made.manifest)
+        emulate, environment, force = made.emulate, made.environment, made.force
 
     async def body() -> int:
         async with open_session(manifest_path, emulate=emulate, environment=environment) as session:
+            verdict = None if saved is None else verify_seal(saved, session)
             current = await session.plan(force=force)
-            if saved is not None:
-                check_saved_plan(saved, current)
+            if saved is not None and verdict is not None:
+                check_saved_plan(saved, verdict, current, session)
             _print_plan(current, output, full=full)
             if current.refused:
                 typer.echo("Error: the plan is refused; nothing was applied.", err=True)

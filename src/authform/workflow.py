@@ -6,7 +6,6 @@ The CLI maps outcomes to exit codes; this module holds no presentation and no ex
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,10 +30,6 @@ EMULATOR_STATE_DIR = Path(".authform")
 DEFAULT_REPORTS_DIR = Path("authform-reports")
 EMULATOR_API_KEY = "sk_test_authform_emulator"
 EMULATOR_CLIENT_ID = "client_authform_emulator"
-
-
-class StalePlanError(Exception):
-    """A saved plan no longer matches the live state or the manifest."""
 
 
 @dataclass
@@ -269,45 +264,3 @@ def _emulated_dashboard(emulator: Any) -> ManualExecutor:
         raise ProviderError(f"{change.address}: no emulated dashboard step for this change")
 
     return execute
-
-
-# ---- saved plans ----------------------------------------------------------------------------
-
-
-def save_plan(path: Path, plan_json: dict[str, Any], manifest_path: str | Path) -> None:
-    document = {**plan_json, "manifest": str(manifest_path)}
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def read_saved_plan(path: Path) -> dict[str, Any] | None:
-    """The saved plan at ``path``, or None when ``path`` is not a saved plan (a manifest)."""
-    if path.is_dir() or path.suffix != ".json":
-        return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise StalePlanError(f"{path}: not a readable saved plan ({exc})") from None
-    if not isinstance(document, dict) or "plan_digest" not in document:
-        raise StalePlanError(
-            f"{path}: not a saved plan (no plan_digest); run `authform plan --out`"
-        )
-    return document
-
-
-def check_saved_plan(saved: dict[str, Any], fresh: Plan) -> None:
-    """Apply exactly what was reviewed: refuse if anything moved since ``plan --out``."""
-    if saved.get("live_fingerprint") != fresh.live_fingerprint:
-        raise StalePlanError(
-            "the provider's live state changed since this plan was made; "
-            "run `authform plan --out` again and review the new plan"
-        )
-    if saved.get("plan_digest") != fresh.digest():
-        raise StalePlanError(
-            "the manifest (or a variable it reads) changed since this plan was made, so the "
-            "changes differ from the reviewed ones; run `authform plan --out` again"
-        )
-    if saved.get("environment") != fresh.environment:
-        raise StalePlanError(
-            f"this plan was made for environment {saved.get('environment')!r}, "
-            f"not {fresh.environment!r}"
-        )

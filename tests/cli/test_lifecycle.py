@@ -141,14 +141,14 @@ def test_saved_plan_applies_exactly_and_refuses_when_live_state_moved(cli, tmp_p
     plan_file = tmp_path / "plan.json"
     assert cli.run("plan", str(cli.folder), "--out", str(plan_file)).exit_code == 0
     saved = json.loads(plan_file.read_text())
-    assert saved["live_fingerprint"] and saved["plan_digest"]
+    assert saved["fingerprints"]["live"].startswith("hmac-sha256:") and saved["plan_digest"]
 
     # someone creates a permission by hand between review and apply
     api(cli, "POST", "/authorization/permissions", json={"slug": "sneaky", "name": "Sneaky"})
     cli.emulator.clear_log()
     stale = cli.run("apply", str(plan_file), "--auto-approve")
     assert stale.exit_code == 1
-    assert "live state changed since this plan was made" in stale.output
+    assert "live state changed since this plan was made (permission.sneaky)" in stale.output
     assert cli.emulator.writes() == []
 
     assert cli.run("plan", str(cli.folder), "--out", str(plan_file)).exit_code == 0
@@ -163,7 +163,7 @@ def test_saved_plan_refuses_when_the_manifest_changed(cli, tmp_path):
     cli.write(manifest.replace("name: Globex", "name: Globex Corp"))
     result = cli.run("apply", str(plan_file), "--auto-approve")
     assert result.exit_code == 1
-    assert "manifest (or a variable it reads) changed" in result.output
+    assert "the manifest changed since this plan was made (authform.yaml)" in result.output
     assert cli.emulator.writes() == []
 
 

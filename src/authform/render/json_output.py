@@ -1,4 +1,5 @@
-"""Machine-readable renderings; also the saved-plan format read by ``apply plan.json``."""
+"""Machine-readable renderings. A saved plan (``authform.saved_plan``) is the plan's rendering
+plus its seal; fingerprints belong there (keyed), never in this output."""
 
 from __future__ import annotations
 
@@ -34,21 +35,23 @@ def change_to_json(change: Change) -> dict[str, Any]:
     return item
 
 
-def plan_to_json(plan: Plan) -> dict[str, Any]:
+def plan_header_to_json(plan: Plan) -> dict[str, Any]:
+    """Everything about the plan but its change list."""
     return {
         "format_version": PLAN_FORMAT_VERSION,
         "provider": plan.provider,
         "environment": plan.environment,
         "managed": [k.value for k in plan.managed],
-        "live_fingerprint": plan.live_fingerprint,
-        "plan_digest": plan.digest(),
         "refusals": plan.refusals,
         "notes": plan.notes,
         "forced": plan.forced,
         "summary": {a.value: plan.count(a) for a in Action}
         | {"blocked": sum(1 for c in plan.changes if c.blocked)},
-        "changes": [change_to_json(c) for c in plan.changes],
     }
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {**plan_header_to_json(plan), "changes": [change_to_json(c) for c in plan.changes]}
 
 
 def apply_to_json(result: ApplyResult) -> dict[str, Any]:

@@ -1,0 +1,51 @@
+"""Saved plans: ``plan --out plan.json`` records what was reviewed, ``apply plan.json``
+applies exactly that or nothing.
+
+``document`` is the file format, ``evidence`` what is fingerprinted, ``seal`` how (keyed,
+never a secret), ``check`` the judgement at apply time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authform.engine.plan import Plan
+from authform.saved_plan.check import (
+    SealVerdict,
+    check_saved_plan,
+    settings_for_apply,
+    verify_seal,
+)
+from authform.saved_plan.document import (
+    SAVED_PLAN_FORMAT,
+    SavedPlan,
+    SavedPlanError,
+    is_saved_plan_path,
+    read_saved_plan,
+    seal_plan,
+    write_saved_plan,
+)
+from authform.saved_plan.evidence import MadeWith, seal_credential
+from authform.saved_plan.seal import Sealer
+from authform.workflow import Session
+
+__all__ = [
+    "SAVED_PLAN_FORMAT",
+    "MadeWith",
+    "SavedPlan",
+    "SavedPlanError",
+    "SealVerdict",
+    "check_saved_plan",
+    "is_saved_plan_path",
+    "read_saved_plan",
+    "saved_plan_document",
+    "settings_for_apply",
+    "verify_seal",
+    "write_saved_plan",
+]
+
+
+def saved_plan_document(plan: Plan, session: Session, made_with: MadeWith) -> dict[str, Any]:
+    """What ``plan --out`` writes: sealed under a fresh salt and the target's credential."""
+    sealer = Sealer.fresh(seal_credential(session, emulate=made_with.emulate))
+    return seal_plan(plan, session, made_with, sealer)

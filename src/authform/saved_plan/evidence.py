@@ -1,0 +1,170 @@
+"""What a saved plan fingerprints: everything apply will write and everything that decides it.
+
+The parts are kept apart so a refusal can say which one moved: the target (which tenant),
+the manifest (each file, and each resolved section, so a changed variable is caught too),
+the user-import source (its records, and its password digests apart), the live state, and
+the changes themselves, each sealed with the fingerprints of the secrets it would write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+from authform.engine.plan import Change, Plan
+from authform.render.json_output import change_to_json
+from authform.render.values import is_sensitive
+from authform.saved_plan.seal import Sealer, as_json
+from authform.workflow import EMULATOR_API_KEY, Session
+
+# Manifest sections that decide nothing apply writes: the target is fingerprinted on its own
+# (without the API key, which may be rotated), verify only reads back.
+_SECTIONS_NOT_APPLIED = frozenset({"target", "verify", "environments"})
+
+
+@dataclass(frozen=True)
+class MadeWith:
+    """How a plan was made: what apply must use again (issue: a plan made with --emulate
+    must apply to the emulator without repeating the flag)."""
+
+    manifest: str  # as given on the command line, resolved from where apply runs
+    manifest_dir: str  # absolute: tells another manifest from an edited one
+    emulate: bool
+    environment: str | None
+    force: bool
+
+    @classmethod
+    def of_command(
+        cls, manifest: str | Path, *, emulate: bool, environment: str | None, force: bool
+    ) -> MadeWith:
+        return cls(str(manifest), str(Path(manifest).resolve()), emulate, environment, force)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MadeWith:
+        return cls(**data)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def seal_credential(session: Session, *, emulate: bool) -> str | None:
+    """The target's API credential, which keys the seal; never written anywhere."""
+    if emulate:
+        return EMULATOR_API_KEY
+    key = session.loaded.manifest.target.api_key
+    return key.get_secret_value() if key is not None else None
+
+
+def fingerprints(
+    plan: Plan, session: Session, made_with: MadeWith, sealer: Sealer
+) -> dict[str, Any]:
+    return {
+        "target": sealer.tag("target", _target_identity(session, made_with)),
+        "manifest": {
+            "files": _manifest_files(session, sealer),
+            "sections": _manifest_sections(session, sealer),
+        },
+        "source": _source(session, sealer),
+        "live": sealer.tag("live", plan.live_fingerprint),
+    }
+
+
+def sealed_changes(plan: Plan, sealer: Sealer) -> Iterator[dict[str, Any]]:
+    """Each change as the plan shows it (masked), plus keyed fingerprints of the secret
+    values apply would write with it, so a swapped password digest changes the entry."""
+    for change in plan.changes:
+        entry = change_to_json(change)
+        secrets = _change_secrets(change, sealer)
+        if secrets:
+            entry["secrets"] = secrets
+        yield as_json(entry)
+
+
+def _change_secrets(change: Change, sealer: Sealer) -> dict[str, str]:
+    secrets = {
+        field.path: sealer.tag(f"{change.address}\x00{field.path}", [field.old, field.new])
+        for field in change.fields
+        if is_sensitive(field.path)
+    }
+    if change.desired is not None:
+        for name, value in sorted(change.desired.create_only.items()):
+            secrets[name] = sealer.tag(f"{change.address}\x00{name}", str(value))
+    return secrets
+
+
+def _target_identity(session: Session, made_with: MadeWith) -> dict[str, Any]:
+    target = session.loaded.manifest.target
+    if made_with.emulate:
+        return {"emulator": target.provider, "environment": made_with.environment}
+    return {
+        "provider": target.provider,
+        "base_url": str(target.base_url) if target.base_url else None,
+        "client_id": target.client_id,
+    }
+
+
+def _manifest_files(session: Session, sealer: Sealer) -> dict[str, str]:
+    """Each manifest file by name, fingerprinted by content."""
+    return {
+        file.name: sealer.tag(f"manifest-file\x00{file.name}", _sha256(file))
+        for file in session.loaded.files
+    }
+
+
+def _manifest_sections(session: Session, sealer: Sealer) -> dict[str, str]:
+    """Each resolved section (after variables and the environment), so a changed variable
+    moves the plan although no file changed. Secrets are fingerprinted like the rest."""
+    manifest = session.loaded.manifest
+    return {
+        name: sealer.tag(f"manifest-section\x00{name}", _plain(getattr(manifest, name)))
+        for name in type(manifest).model_fields
+        if name not in _SECTIONS_NOT_APPLIED
+    }
+
+
+def _source(session: Session, sealer: Sealer) -> dict[str, str] | None:
+    import_set = session.import_set
+    if import_set is None:
+        return None
+    resources = import_set.resources
+    return {
+        "label": session.import_label,
+        "records": sealer.stream_tag(
+            "source-records", ([r.kind.value, r.key, r.spec] for r in resources)
+        ),
+        "password_digests": sealer.stream_tag(
+            "source-password-digests",
+            (
+                [r.address, name, str(value)]
+                for r in resources
+                for name, value in sorted(r.create_only.items())
+            ),
+        ),
+    }
+
+
+def _sha256(file: Path) -> str:
+    try:
+        return hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError:
+        return "(unreadable)"
+
+
+def _plain(value: Any) -> Any:
+    """A manifest value as plain JSON data, secrets included (they are only fingerprinted)."""
+    if isinstance(value, BaseModel):
+        return {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,76 @@
+"""Keyed fingerprints for a saved plan: tamper-evident, and never a secret or its plain hash.
+
+Every fingerprint in a saved plan is an HMAC-SHA256 under a key derived from a random
+per-plan salt (stored in the plan) and the target's API credential (never stored). The salt
+keeps equal inputs in two plans from having equal fingerprints, so a password digest's
+fingerprint cannot be looked up or matched across plans; the credential makes the whole seal
+unforgeable by someone who can edit ``plan.json`` (or the CI artifact holding it) but does not
+hold the target's key, and so cannot widen what apply may do (``forced: true``) and re-seal.
+
+Values are fingerprinted in one canonical JSON form, and the change list as a stream of one
+canonical line per change, in order: a plan of a million changes can later be written and
+verified line by line with the same digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+TAG_PREFIX = "hmac-sha256:"
+SALT_BYTES = 16
+_KEY_CONTEXT = b"authform saved plan v2\x00"
+
+
+def canonical(value: Any) -> bytes:
+    """The one byte form a value is fingerprinted in: sorted keys, no whitespace."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode()
+
+
+def as_json(value: Any) -> Any:
+    """``value`` as it reads back from a JSON file (tuples become lists, and so on), so a
+    fingerprint computed now equals the one recomputed from the saved file."""
+    return json.loads(canonical(value))
+
+
+class Sealer:
+    """Computes the keyed fingerprints of one saved plan."""
+
+    def __init__(self, salt: bytes, credential: str | None) -> None:
+        self.salt = salt
+        self._key = hmac.new(
+            salt, _KEY_CONTEXT + (credential or "").encode(), hashlib.sha256
+        ).digest()
+
+    @classmethod
+    def fresh(cls, credential: str | None) -> Sealer:
+        return cls(secrets.token_bytes(SALT_BYTES), credential)
+
+    def tag(self, label: str, value: Any) -> str:
+        """Fingerprint of ``value`` under ``label``: the label keeps equal values in
+        different places (two users' equal digests) from having equal fingerprints."""
+        mac = hmac.new(self._key, label.encode() + b"\x00" + canonical(value), hashlib.sha256)
+        return TAG_PREFIX + mac.hexdigest()
+
+    def stream_tag(self, label: str, values: Iterable[Any]) -> str:
+        """Fingerprint of a sequence, fed one canonical line per value, in order."""
+        mac = hmac.new(self._key, label.encode() + b"\x00", hashlib.sha256)
+        for value in values:
+            mac.update(canonical(value))
+            mac.update(b"\n")
+        return TAG_PREFIX + mac.hexdigest()
+
+    @property
+    def key_check(self) -> str:
+        """Says whether apply holds the credential the plan was sealed with."""
+        return self.tag("key-check", None)
+
+
+def same_tag(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
