@@ -124,7 +124,7 @@ def test_a_saved_plan_applies_to_the_environment_it_was_made_for(cli, production
 
     elsewhere = cli.run("apply", str(plan_file), "-e", "production", "--auto-approve", env=both)
     assert elsewhere.exit_code == 1
-    assert "was made for environment 'staging', not 'production'; nothing was applied" in (
+    assert "was made for environment 'staging', not for 'production'; nothing was applied" in (
         elsewhere.output
     )
     assert production.requests_log() == []

@@ -32,9 +32,13 @@ def settings_for_apply(
     made = saved.made_with
     path = saved.path
     if environment is not None and environment != made.environment:
+        made_for = (
+            "without an environment"
+            if made.environment is None
+            else f"for environment {made.environment!r}"
+        )
         raise SavedPlanError(
-            f"{path} was made for environment {made.environment!r}, not {environment!r}; "
-            "nothing was applied"
+            f"{path} was made {made_for}, not for {environment!r}; nothing was applied"
         )
     if emulate and not made.emulate:
         raise SavedPlanError(
@@ -224,7 +228,7 @@ def _edited_entry(saved_changes: list[dict[str, Any]], fresh_changes: list[dict[
     """The first entry of the saved change list that is not the planned one."""
     for index, (saved, fresh) in enumerate(zip(saved_changes, fresh_changes, strict=False)):
         if saved != fresh:
-            return f"changes[{index}] ({fresh['address']} is planned there)"
+            return f"changes[{index}] (the plan has {fresh['address']} there)"
     if len(saved_changes) != len(fresh_changes):
         index = min(len(saved_changes), len(fresh_changes))
         return (

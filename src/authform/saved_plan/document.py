@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -224,4 +225,5 @@ def _first_problem(exc: ValidationError) -> str:
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
     others = len(exc.errors()) - 1
     more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
-    return f"{where or '(top level)'}: {error['msg']}{more}"
+    message = re.sub(r" or instance of _\w+", "", error["msg"])  # no internal class names
+    return f"{where or '(top level)'}: {message}{more}"

@@ -1,0 +1,118 @@
+"""Saved plans that should apply: as they were made, whatever flags apply repeats, and with
+nothing secret in the file. (Every refusal is in tests/hostile/test_saved_plan.py.)"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from authform.cli import app
+
+from .test_import import FIXTURES, setup_import
+
+TARGET = """
+version: 1
+target:
+  provider: workos
+  api_key: "${env:WORKOS_API_KEY}"
+  client_id: "${env:WORKOS_CLIENT_ID}"
+  base_url: "${env:WORKOS_BASE_URL}"
+"""
+
+
+def organizations(cli) -> list[str]:
+    headers = {"Authorization": f"Bearer {cli.emulator.api_key}"}
+    with httpx.Client(base_url=cli.emulator.url, timeout=10) as client:
+        data = client.get("/organizations", params={"limit": 100}, headers=headers).json()
+    return sorted(o["external_id"] for o in data["data"])
+
+
+@pytest.mark.parametrize("repeat", [[], ["--emulate"]], ids=["remembered", "repeated"])
+def test_a_plan_made_with_emulate_applies_to_the_emulator(tmp_path, monkeypatch, repeat):
+    """Issue 10, item 5: apply uses how the plan was made; repeating the flag is fine."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "authform.yaml").write_text(
+        "version: 1\ntarget: {provider: workos}\norganizations: [{key: acme, name: Acme}]\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    made = runner.invoke(app, ["plan", "manifests", "--emulate", "--out", "plan.json"])
+    assert made.exit_code == 0, made.output
+    assert json.loads(Path("plan.json").read_text())["made_with"]["emulate"] is True
+    applied = runner.invoke(app, ["apply", "plan.json", "--auto-approve", *repeat])
+    assert applied.exit_code == 0, applied.output
+    assert "Applied 1 change(s)." in applied.output
+    again = runner.invoke(app, ["plan", "manifests", "--emulate", "--detailed-exitcode"])
+    assert again.exit_code == 0, again.output  # it landed in the emulator's state
+
+
+def test_a_plan_made_with_force_applies_as_reviewed(cli, tmp_path):
+    orgs = [f"  - {{key: org{i:02}, name: Org {i}}}" for i in range(12)]
+    cli.write(TARGET + "organizations:\n" + "\n".join(orgs) + "\n")
+    assert cli.run("apply", str(cli.folder), "--auto-approve").exit_code == 0
+    cli.write(
+        TARGET + "organizations:\n" + "\n".join(orgs[:5]) + "\npolicy: {allow_delete: true}\n"
+    )
+    plan_file = tmp_path / "plan.json"
+    made = cli.run("plan", str(cli.folder), "--force", "--out", str(plan_file))
+    assert made.exit_code == 0, made.output
+    assert "Forced past safety threshold" in made.output
+    applied = cli.run("apply", str(plan_file), "--auto-approve")  # --force is remembered
+    assert applied.exit_code == 0, applied.output
+    assert organizations(cli) == [f"org{i:02}" for i in range(5)]
+
+
+def test_the_same_manifest_in_another_checkout_applies(cli, tmp_path, monkeypatch):
+    """A plan made in the pull request's checkout applies in another runner's checkout: the
+    manifest is recognised by its content, not by where it lies."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for checkout in (first, second):
+        (checkout / "manifests").mkdir(parents=True)
+        text = TARGET + "organizations: [{key: acme, name: Acme}]\n"
+        (checkout / "manifests" / "authform.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(first)
+    assert cli.run("plan", "manifests", "--out", "plan.json").exit_code == 0
+    shutil.move(first / "plan.json", second / "plan.json")
+    shutil.rmtree(first)
+    monkeypatch.chdir(second)
+    applied = cli.run("apply", "plan.json", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert organizations(cli) == ["acme"]
+
+
+def test_an_import_plan_holds_no_secret_and_applies_the_reviewed_digests(cli, tmp_path):
+    env = setup_import(cli, tmp_path)
+    plans = [tmp_path / "one.json", tmp_path / "two.json"]
+    for plan_file in plans:
+        made = cli.run("plan", str(cli.folder), "--out", str(plan_file), env=env)
+        assert made.exit_code == 0, made.output
+    text = plans[0].read_text(encoding="utf-8")
+    export = (FIXTURES / "users.csv").read_text(encoding="utf-8")
+    digests = [cell for line in export.splitlines() for cell in line.split(",") if "$" in cell]
+    assert len(digests) >= 8
+    for secret in [*digests, "JBSWY3DPEHPK3PXP", cli.emulator.api_key]:
+        assert secret not in text
+    # Each plan has its own salt: the same digest never has the same fingerprint twice.
+    first, second = (json.loads(p.read_text(encoding="utf-8")) for p in plans)
+    grace = "user.user_2aGrace00000000000000002"
+    tags = [
+        next(c for c in plan["changes"] if c["address"] == grace)["secrets"]["password_hash"]
+        for plan in (first, second)
+    ]
+    assert tags[0].startswith("hmac-sha256:") and tags[0] != tags[1]
+    assert (
+        first["fingerprints"]["source"]["password_digests"]
+        != (second["fingerprints"]["source"]["password_digests"])
+    )
+
+    applied = cli.run("apply", str(plans[0]), "--auto-approve", env=env)
+    assert applied.exit_code == 0, applied.output
+    verified = cli.run("verify", str(cli.folder), env=env)
+    assert verified.exit_code == 0, verified.output
+    assert "password login grace@example.com: signed in" in verified.output
