@@ -7,29 +7,13 @@ import json
 import shutil
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from authform.cli import app
 
+from .saved_plans import checkout, organizations, twelve_organizations_then_five
 from .test_import import FIXTURES, setup_import
-
-TARGET = """
-version: 1
-target:
-  provider: workos
-  api_key: "${env:WORKOS_API_KEY}"
-  client_id: "${env:WORKOS_CLIENT_ID}"
-  base_url: "${env:WORKOS_BASE_URL}"
-"""
-
-
-def organizations(cli) -> list[str]:
-    headers = {"Authorization": f"Bearer {cli.emulator.api_key}"}
-    with httpx.Client(base_url=cli.emulator.url, timeout=10) as client:
-        data = client.get("/organizations", params={"limit": 100}, headers=headers).json()
-    return sorted(o["external_id"] for o in data["data"])
 
 
 @pytest.mark.parametrize("repeat", [[], ["--emulate"]], ids=["remembered", "repeated"])
@@ -53,12 +37,7 @@ def test_a_plan_made_with_emulate_applies_to_the_emulator(tmp_path, monkeypatch,
 
 
 def test_a_plan_made_with_force_applies_as_reviewed(cli, tmp_path):
-    orgs = [f"  - {{key: org{i:02}, name: Org {i}}}" for i in range(12)]
-    cli.write(TARGET + "organizations:\n" + "\n".join(orgs) + "\n")
-    assert cli.run("apply", str(cli.folder), "--auto-approve").exit_code == 0
-    cli.write(
-        TARGET + "organizations:\n" + "\n".join(orgs[:5]) + "\npolicy: {allow_delete: true}\n"
-    )
+    twelve_organizations_then_five(cli)
     plan_file = tmp_path / "plan.json"
     made = cli.run("plan", str(cli.folder), "--force", "--out", str(plan_file))
     assert made.exit_code == 0, made.output
@@ -71,11 +50,8 @@ def test_a_plan_made_with_force_applies_as_reviewed(cli, tmp_path):
 def test_the_same_manifest_in_another_checkout_applies(cli, tmp_path, monkeypatch):
     """A plan made in the pull request's checkout applies in another runner's checkout: the
     manifest is recognised by its content, not by where it lies."""
-    first, second = tmp_path / "first", tmp_path / "second"
-    for checkout in (first, second):
-        (checkout / "manifests").mkdir(parents=True)
-        text = TARGET + "organizations: [{key: acme, name: Acme}]\n"
-        (checkout / "manifests" / "authform.yaml").write_text(text, encoding="utf-8")
+    first = checkout(tmp_path / "first", "Acme")
+    second = checkout(tmp_path / "second", "Acme")
     monkeypatch.chdir(first)
     assert cli.run("plan", "manifests", "--out", "plan.json").exit_code == 0
     shutil.move(first / "plan.json", second / "plan.json")

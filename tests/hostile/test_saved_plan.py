@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from cli.conftest import BASE_MANIFEST, cli  # noqa: F401 (the `cli` fixture of tests/cli)
+from cli.saved_plans import TARGET, checkout, organizations, twelve_organizations_then_five
 
 from authform.saved_plan.document import seal_parts
 from authform.saved_plan.seal import Sealer
@@ -26,14 +27,6 @@ from authform.saved_plan.seal import Sealer
 from .refusal import assert_refused
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
-TARGET = """
-version: 1
-target:
-  provider: workos
-  api_key: "${env:WORKOS_API_KEY}"
-  client_id: "${env:WORKOS_CLIENT_ID}"
-  base_url: "${env:WORKOS_BASE_URL}"
-"""
 EDITED = "the plan file was edited"
 # The base manifest's plan against an empty tenant, in order: 0-1 permissions, 2-3 roles,
 # 4 organization.acme, 5 organization.globex, 6 redirect URI, 7 CORS origin, 8 social (manual).
@@ -211,12 +204,7 @@ def test_a_plan_switched_to_the_emulator_by_hand_does_not_verify(cli, plan_file)
 
 
 def test_forced_set_by_hand_on_a_plan_refused_for_deletes_deletes_nothing(cli, tmp_path):
-    orgs = [f"  - {{key: org{i:02}, name: Org {i}}}" for i in range(12)]
-    cli.write(TARGET + "organizations:\n" + "\n".join(orgs) + "\n")
-    assert cli.run("apply", str(cli.folder), "--auto-approve").exit_code == 0
-    cli.write(
-        TARGET + "organizations:\n" + "\n".join(orgs[:5]) + "\npolicy: {allow_delete: true}\n"
-    )
+    twelve_organizations_then_five(cli)
     plan_file = tmp_path / "plan.json"
     refused = cli.run("plan", str(cli.folder), "--out", str(plan_file))
     assert refused.exit_code == 1 and "would delete 7 of 12 existing" in refused.output
@@ -240,8 +228,7 @@ def test_forced_set_by_hand_on_a_plan_refused_for_deletes_deletes_nothing(cli, t
         rf"{EDITED}: forced, made_with, refusals",
         emulator=cli.emulator,
     )
-    organizations = api(cli, "GET", "/organizations", params={"limit": 100})["data"]
-    assert len(organizations) == 12
+    assert len(organizations(cli)) == 12
 
 
 def test_force_on_apply_cannot_widen_a_plan_made_without_it(cli, plan_file):
@@ -328,11 +315,8 @@ def test_a_moved_live_state_names_the_item(cli, plan_file):
 def test_a_plan_from_another_manifest_says_so(cli, tmp_path, monkeypatch):
     """The same relative path in another checkout holds another manifest: that is what the
     refusal says, not that the live state changed (issue 10, item 9)."""
-    first, second = tmp_path / "first", tmp_path / "second"
-    for checkout, name in ((first, "Acme Inc"), (second, "Other Co")):
-        (checkout / "manifests").mkdir(parents=True)
-        text = TARGET + f"organizations: [{{key: acme, name: {name}}}]\n"
-        (checkout / "manifests" / "authform.yaml").write_text(text, encoding="utf-8")
+    first = checkout(tmp_path / "first", "Acme Inc")
+    second = checkout(tmp_path / "second", "Other Co")
     monkeypatch.chdir(first)
     assert cli.run("plan", "manifests", "--out", "plan.json").exit_code == 0
     cli.emulator.clear_log()
@@ -505,3 +489,13 @@ def test_a_missing_plan_file_is_refused(cli, tmp_path):
         result, r"nope\.json: no such saved plan; nothing was applied", emulator=cli.emulator
     )
     assert cli.emulator.requests_log() == []
+
+
+def test_a_plan_that_cannot_be_saved_is_an_error_not_a_traceback(cli, tmp_path):
+    result = cli.run("plan", str(cli.folder), "--out", str(tmp_path / "missing" / "plan.json"))
+    assert_refused(
+        result,
+        r"missing/plan\.json: cannot write the saved plan \(No such file or directory\)",
+        emulator=cli.emulator,
+    )
+    assert not (tmp_path / "missing").exists()
