@@ -90,7 +90,7 @@ def check_saved_plan(saved: SavedPlan, verdict: SealVerdict, fresh: Plan, sessio
     now = fingerprints(fresh, session, verdict.made_with, verdict.sealer)
     then = saved.fingerprints
     fresh_changes = list(sealed_changes(fresh, verdict.sealer))
-    if _from_another_manifest(saved, then, now, fresh):
+    if _from_another_manifest(saved, then, now):
         raise SavedPlanError(_another_manifest(saved, now))
     reasons: list[str] = []
     if then["target"] != now["target"]:
@@ -124,18 +124,12 @@ def _refusal(saved: SavedPlan, reasons: Sequence[str]) -> str:
     )
 
 
-def _from_another_manifest(
-    saved: SavedPlan, then: dict[str, Any], now: dict[str, Any], fresh: Plan
-) -> bool:
-    """Another provider, or another folder whose files are not the ones the plan was made
-    from (the same files in a moved checkout are the same manifest)."""
-    if saved.document["provider"] != fresh.provider:
-        return True
+def _from_another_manifest(saved: SavedPlan, then: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Another folder whose files are not the ones the plan was made from. The same files in
+    a moved checkout are the same manifest; other files in the same folder are an edit."""
     here = str(Path(saved.made_with.manifest).resolve())
-    return (
-        here != saved.made_with.manifest_dir
-        and then["manifest"]["files"] != now["manifest"]["files"]
-    )
+    moved = here != saved.made_with.manifest_dir
+    return moved and then["manifest"]["files"] != now["manifest"]["files"]
 
 
 def _another_manifest(saved: SavedPlan, now: dict[str, Any]) -> str:
