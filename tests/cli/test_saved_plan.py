@@ -72,7 +72,8 @@ def test_an_import_plan_holds_no_secret_and_applies_the_reviewed_digests(cli, tm
     export = (FIXTURES / "users.csv").read_text(encoding="utf-8")
     digests = [cell for line in export.splitlines() for cell in line.split(",") if "$" in cell]
     assert len(digests) >= 8
-    for secret in [*digests, "JBSWY3DPEHPK3PXP", cli.emulator.api_key]:
+    canaries = ["cobol-forever-1959", "contraseña-segura", "penguin-power"]  # verify's logins
+    for secret in [*digests, "JBSWY3DPEHPK3PXP", cli.emulator.api_key, *canaries]:
         assert secret not in text
     # Each plan has its own salt: the same digest never has the same fingerprint twice.
     first, second = (json.loads(p.read_text(encoding="utf-8")) for p in plans)
@@ -92,3 +93,26 @@ def test_an_import_plan_holds_no_secret_and_applies_the_reviewed_digests(cli, tm
     verified = cli.run("verify", str(cli.folder), env=env)
     assert verified.exit_code == 0, verified.output
     assert "password login grace@example.com: signed in" in verified.output
+
+
+def test_a_manifest_secret_is_fingerprinted_never_written(cli, tmp_path):
+    manifest = (cli.folder / "authform.yaml").read_text(encoding="utf-8")
+    cli.write(
+        manifest.replace(
+            "client_id: 1234.apps.googleusercontent.com}",
+            'client_id: 1234.apps.googleusercontent.com, client_secret: "${env:GOOGLE_SECRET}"}',
+        )
+    )
+    plan_file = tmp_path / "plan.json"
+    made = cli.run(
+        "plan", str(cli.folder), "--out", str(plan_file), env={"GOOGLE_SECRET": "GOCSPX-1"}
+    )
+    assert made.exit_code == 0, made.output
+    assert "GOCSPX-1" not in plan_file.read_text(encoding="utf-8")
+    cli.emulator.clear_log()
+    moved = cli.run("apply", str(plan_file), "--auto-approve", env={"GOOGLE_SECRET": "GOCSPX-2"})
+    assert moved.exit_code == 1, moved.output
+    assert "a variable the manifest reads changed since this plan was made (section " in (
+        moved.output
+    )
+    assert "GOCSPX" not in moved.output and cli.emulator.writes() == []
