@@ -499,3 +499,20 @@ def test_a_plan_that_cannot_be_saved_is_an_error_not_a_traceback(cli, tmp_path):
         emulator=cli.emulator,
     )
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_plan_whose_manifest_is_not_there_says_so(cli, tmp_path, monkeypatch):
+    checkout(tmp_path / "first", "Acme")
+    monkeypatch.chdir(tmp_path / "first")
+    assert cli.run("plan", "manifests", "--out", "plan.json").exit_code == 0
+    cli.emulator.clear_log()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = cli.run("apply", "../first/plan.json", "--auto-approve")
+    assert_refused(
+        result,
+        r"\.\./first/plan\.json was made from the manifest at manifests \(\S*first/manifests\), "
+        r"which is not there from \S+: run apply where the plan was made",
+        emulator=cli.emulator,
+    )
+    assert cli.emulator.requests_log() == []

@@ -51,6 +51,12 @@ def settings_for_apply(
             f"held when it was reviewed; make it again with `authform plan --force --out "
             f"{path}` and review it; nothing was applied"
         )
+    if not Path(made.manifest).exists():
+        raise SavedPlanError(
+            f"{path} was made from the manifest at {made.manifest} ({made.manifest_dir}), "
+            f"which is not there from {Path.cwd()}: run apply where the plan was made; "
+            "nothing was applied"
+        )
     return made
 
 
