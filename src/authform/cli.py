@@ -1,14 +1,17 @@
 """Command line: parse arguments, call the workflow, map outcomes to exit codes.
 
 Exit codes, the same for every command: 0 done and nothing pending; 1 error (bad input, API
-failure, unsafe plan refused); 2 changes pending or drift found; 3 verification failed.
+failure, unsafe plan refused); 2 changes pending or drift found; 3 verification failed;
+130 interrupted (Ctrl-C), after saying how far it got.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -18,12 +21,14 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import click
 import typer
 
-from authform.engine.apply import apply_plan
+from authform.applying import run_apply
 from authform.engine.plan import Plan
 from authform.engine.verify import verify_state
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
 from authform.manifest.loader import find_manifest_files
+from authform.output_paths import OutputPathError, check_output_file, check_output_folder
 from authform.providers.base import ProviderError
+from authform.redaction import SECRETS, redact
 from authform.render.github import (
     diagnostic_annotations,
     error_annotation,
@@ -48,6 +53,7 @@ from authform.saved_plan import (
 from authform.workflow import open_session
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_VERIFY_FAILED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 app = typer.Typer(
     add_completion=False,
@@ -94,11 +100,37 @@ EnvironmentOpt = Annotated[
 ]
 
 
+def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print command output with every known secret redacted (see ``authform.redaction``)."""
+    typer.echo(redact(text), err=err, nl=nl)
+
+
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    SECRETS.add_environment()
+    _echo(f"Error: {message}", err=True)
     if in_github_actions():
-        typer.echo(error_annotation(message), err=True)
+        _echo(error_annotation(message), err=True)
     raise typer.Exit(EXIT_ERROR)
+
+
+class _StderrHandler(logging.Handler):
+    """Log records as ``authform: message`` lines on the current stderr (looked up at each
+    record: test runners swap it), redacted like every other output."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(redact(f"authform: {record.getMessage()}") + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def _configure_logging() -> None:
+    """Warnings from the HTTP layer (retrying an unreachable host) reach stderr once."""
+    root = logging.getLogger("authform")
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        root.addHandler(_StderrHandler(logging.WARNING))
+        root.propagate = False
 
 
 def _problems(count: int) -> str:
@@ -119,11 +151,23 @@ def _report_manifest_error(diagnostics: list[Diagnostic]) -> NoReturn:
 
 def _run(step: Callable[[], Awaitable[T]]) -> T:
     """Run one async command body, turning known failures into exit code 1 with a message."""
+    _configure_logging()
     try:
         return asyncio.run(step())  # type: ignore[arg-type]
     except ManifestError as exc:
         _report_manifest_error(exc.diagnostics)
-    except (ProviderError, SavedPlanError) as exc:
+    except (ProviderError, SavedPlanError, OutputPathError) as exc:
+        _fail(str(exc))
+    except OSError as exc:  # an output file that could not be written after all
+        where = f" {exc.filename}" if exc.filename else ""
+        _fail(f"cannot write{where}: {exc.strerror or exc}")
+
+
+def _check_output(check: Callable[[], None]) -> None:
+    """An output path that cannot be written stops the command before any request."""
+    try:
+        check()
+    except OutputPathError as exc:
         _fail(str(exc))
 
 
@@ -232,6 +276,8 @@ def plan(
     full: FullOpt = False,
 ) -> None:
     """Show what apply would change, without changing anything."""
+    if out is not None:
+        _check_output(lambda: check_output_file(out, "--out"))
 
     made_with = MadeWith.of_command(path, emulate=emulate, environment=environment, force=force)
 
@@ -287,6 +333,7 @@ def apply(
 
     async def body() -> int:
         async with open_session(manifest_path, emulate=emulate, environment=environment) as session:
+            session.check_report_targets()
             verdict = None if saved is None else verify_seal(saved, session)
             current = await session.plan(force=force)
             if saved is not None and verdict is not None:
@@ -305,24 +352,23 @@ def apply(
             # with hundreds of thousands of objects) from stalling a rate-paced import.
             gc.freeze()
             progress = ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
-            result = await apply_plan(
-                current,
-                session.provider,
-                manual_executor=session.manual_executor,
-                on_progress=progress,
-            )
-            reports = session.write_import_reports(
-                [(c.kind.value, c.key, error) for c, error in result.failed]
-            )
+            outcome = await run_apply(session, current, progress)
             if output is OutputFormat.json:
-                typer.echo(json.dumps(apply_to_json(result), indent=2, ensure_ascii=False))
+                document = apply_to_json(outcome.result)
+                if outcome.stopped or outcome.interrupted:
+                    document["stopped"] = "interrupted" if outcome.interrupted else outcome.stopped
+                _echo(json.dumps(document, indent=2, ensure_ascii=False))
             else:
-                typer.echo(render_apply(result, colour=use_colour(sys.stdout)), nl=False)
-            for report in reports:
-                typer.echo(f"Wrote {report}", err=True)
-            if not result.ok:
+                _echo(render_apply(outcome.result, colour=use_colour(sys.stdout)), nl=False)
+            for report in outcome.reports:
+                _echo(f"Wrote {report}", err=True)
+            for line in outcome.closing_lines():
+                _echo(line, err=True)
+            if outcome.interrupted:
+                return EXIT_INTERRUPTED
+            if not outcome.ok:
                 return EXIT_ERROR
-            return EXIT_PENDING if result.pending else EXIT_OK
+            return EXIT_PENDING if outcome.result.pending else EXIT_OK
 
     raise typer.Exit(_run(body))
 
@@ -339,6 +385,8 @@ def verify(
     ] = None,
 ) -> None:
     """Read the provider back and check every desired resource, probe and canary login."""
+    if junit is not None:
+        _check_output(lambda: check_output_file(junit, "--junit", create_parents=True))
 
     async def body() -> int:
         async with open_session(path, emulate=emulate, environment=environment) as session:
@@ -353,9 +401,9 @@ def verify(
             provider = session.provider.capabilities.name
             write_junit(junit, report, provider=provider, environment=environment)
         if output is OutputFormat.json:
-            typer.echo(json.dumps(verify_to_json(report), indent=2, ensure_ascii=False))
+            _echo(json.dumps(verify_to_json(report), indent=2, ensure_ascii=False))
         else:
-            typer.echo(render_verify(report, colour=use_colour(sys.stdout)), nl=False)
+            _echo(render_verify(report, colour=use_colour(sys.stdout)), nl=False)
         return EXIT_OK if report.ok else EXIT_VERIFY_FAILED
 
     raise typer.Exit(_run(body))
@@ -405,6 +453,7 @@ def export(
     profile = PROFILES.get(provider)
     if profile is None:
         _fail(f"export supports {', '.join(sorted(PROFILES))}, not {provider!r}")
+    _check_output(lambda: check_output_folder(out, "--out"))
     try:
         result = _run(lambda: export_live(profile, emulate=emulate))
         written = write_export(out, result, force=force)
@@ -466,16 +515,25 @@ def emulator(
     from authform.emulators.server import serve
     from authform.emulators.workos import RateLimits
 
+    _check_output(lambda: check_output_file(db, "--db", create_parents=True))
     db.parent.mkdir(parents=True, exist_ok=True)
-    serve(
-        provider.value,
-        port=port,
-        db_path=db,
-        api_key=api_key,
-        client_id=client_id,
-        seed=seed,
-        rate_limits=RateLimits.disabled() if no_rate_limit else None,
-    )
+    try:
+        serve(
+            provider.value,
+            port=port,
+            db_path=db,
+            api_key=api_key,
+            client_id=client_id,
+            seed=seed,
+            rate_limits=RateLimits.disabled() if no_rate_limit else None,
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            _fail(
+                f"port {port} on 127.0.0.1 is already in use (another emulator?); "
+                "choose another with --port, or --port 0 for a free one"
+            )
+        _fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}")
 
 
 def main() -> None:
@@ -486,7 +544,11 @@ def main() -> None:
     except click.exceptions.UsageError as exc:
         exc.show()
         sys.exit(EXIT_ERROR)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):
+            # Ctrl-C outside an apply's writes (an apply says itself how far it got).
+            typer.echo("Interrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         typer.echo("Aborted.", err=True)
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -6,6 +6,7 @@ The CLI maps outcomes to exit codes; this module holds no presentation and no ex
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,9 +21,12 @@ from authform.importing.build import ImportSet
 from authform.importing.reports import write_mapping, write_reenroll, write_skipped
 from authform.importing.source import load_import_set, summarize_import
 from authform.manifest import LoadedManifest, desired_resources, load_manifest, managed_kinds
+from authform.output_paths import check_output_file, check_output_folder
 from authform.providers.base import Provider, ProviderError
 from authform.providers.http import RateLimit
 from authform.providers.registry import Connection, build_provider
+from authform.redaction import SECRETS
+from authform.render.progress import ProgressReporter
 from authform.resources import Kind, Resource
 from authform.sources import SourceError
 
@@ -42,6 +46,7 @@ class Session:
     manual_executor: ManualExecutor | None = None
     import_set: ImportSet | None = None
     import_label: str = ""
+    progress: ProgressReporter | None = None
 
     @property
     def reports_dir(self) -> Path:
@@ -74,8 +79,16 @@ class Session:
             for login in verify.password_logins
         ]
 
+    async def read_live(self) -> list[Resource]:
+        """The provider's live state; in CI a line every 10 s says the read goes on."""
+        if self.progress is None:
+            return await self.provider.read(self.managed, self.desired)
+        step = f"reading the live state from {self.provider.capabilities.name}"
+        async with self.progress.waiting(step):
+            return await self.provider.read(self.managed, self.desired)
+
     async def plan(self, *, force: bool = False) -> Plan:
-        live = await self.provider.read(self.managed, self.desired)
+        live = await self.read_live()
         plan = plan_changes(
             self.desired,
             live,
@@ -117,13 +130,31 @@ class Session:
             )
         return checks
 
+    def check_report_targets(self) -> None:
+        """Before the first write: the import reports can be written where the manifest
+        says (an apply that imported users and then could not write the id mapping would
+        leave the team without it)."""
+        if self.import_set is None:
+            return
+        check_output_folder(self.reports_dir, "users.reports_dir")
+        check_output_file(self.mapping_file, "users.mapping_file", create_parents=True)
+        for report in self.report_files[1:]:
+            check_output_file(report, "users.reports_dir", create_parents=True)
+
+    @property
+    def report_files(self) -> list[Path]:
+        """The id mapping, skipped and re-enroll files an import writes, in that order."""
+        return [
+            self.mapping_file,
+            self.reports_dir / "skipped.csv",
+            self.reports_dir / "reenroll.csv",
+        ]
+
     def write_import_reports(self, failures: list[tuple[str, str, str]]) -> list[Path]:
         """The mapping, skipped and re-enroll files, after an apply (also a partial one)."""
         if self.import_set is None:
             return []
-        mapping = self.mapping_file
-        skipped = self.reports_dir / "skipped.csv"
-        reenroll = self.reports_dir / "reenroll.csv"
+        mapping, skipped, reenroll = self.report_files
         write_mapping(mapping, self.provider.id_mapping(), self.provider.capabilities.name)
         write_skipped(skipped, self.import_set, failures)
         write_reenroll(reenroll, self.import_set)
@@ -167,6 +198,9 @@ async def open_session(
     loaded = load_manifest(manifest_path, emulate=emulate, environment=environment)
     manifest = loaded.manifest
     target = manifest.target
+    # Every secret the manifest and environment supplied is redacted from every output.
+    SECRETS.add_model(manifest)
+    SECRETS.add_environment()
     import_set = None
     import_label = ""
     if manifest.users is not None:
@@ -219,11 +253,41 @@ async def open_session(
             manual_executor=manual_executor,
             import_set=import_set,
             import_label=import_label,
+            progress=ProgressReporter(sys.stderr, tty=sys.stderr.isatty()),
         )
+    except ProviderError as exc:
+        if exc.status != 401 or emulate:
+            raise
+        raise ProviderError(
+            f"{exc}{unauthorized_hint(loaded)}",
+            status=exc.status,
+            code=exc.code,
+            request_id=exc.request_id,
+        ) from None
     finally:
         await provider.aclose()
         if emulator is not None:
             await asyncio.to_thread(emulator.stop)
+
+
+def unauthorized_hint(loaded: LoadedManifest) -> str:
+    """What to check when the provider refused the API key: which variable the key came
+    from (found by value, since interpolation keeps no record of it) and where the manifest
+    reads it."""
+    target = loaded.manifest.target
+    key = _secret(target.api_key)
+    where = loaded.position("target", "api_key")
+    place = f" ({where.file}:{where.line})" if where else ""
+    names = sorted(name for name, value in os.environ.items() if key and value == key)
+    if names:
+        source = "$" + " / $".join(names)
+        return (
+            f". The API key was refused: check {source}, which target.api_key{place} reads; "
+            f"is it the {target.provider} key of this environment"
+            + (f" ({loaded.environment})" if loaded.environment else "")
+            + "?"
+        )
+    return f". The API key was refused: check target.api_key{place}."
 
 
 def emulator_state_file(provider: str, environment: str | None = None) -> Path:

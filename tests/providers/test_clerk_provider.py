@@ -193,7 +193,7 @@ def test_the_documented_limit_follows_the_kind_of_key_and_can_be_lowered() -> No
 
 def test_the_registry_builds_clerk_and_needs_the_secret_key() -> None:
     provider = build_provider(Connection("clerk", "sk_test_x", None, None))
-    assert isinstance(provider, ClerkProvider)
+    assert isinstance(provider.inner, ClerkProvider)  # behind the guard of providers.guarded
     assert provider.http.base_url == "https://api.clerk.com/v1"
     run(provider.aclose)
     with pytest.raises(ProviderError, match="secret key"):

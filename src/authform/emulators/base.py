@@ -209,7 +209,13 @@ class RateLimiter:
 @dataclass
 class FaultHook:
     """Fail requests whose method and path match: answer ``status``, add ``latency_ms``,
-    or close the connection without answering. ``times`` matches, then it expires."""
+    or close the connection without answering. ``times`` matches, then it expires.
+
+    ``body`` replaces the provider's error body with any JSON value; ``raw_body`` answers
+    text that is not JSON at all (a gateway's HTML page), as ``content_type``. With either,
+    ``status`` may also be a success (2xx): an answer that breaks the API's contract (a
+    create answered without an ``id``), which a client must survive.
+    """
 
     id: str
     method: str
@@ -218,7 +224,9 @@ class FaultHook:
     latency_ms: int = 0
     drop_connection: bool = False
     times: int | None = None
-    body: dict[str, Any] | None = None
+    body: Any = None
+    raw_body: str | None = None
+    content_type: str = "text/html; charset=utf-8"
     _pattern: re.Pattern[str] = field(default=re.compile(".*"), repr=False)
 
     @classmethod
@@ -233,6 +241,8 @@ class FaultHook:
             "drop_connection",
             "times",
             "body",
+            "raw_body",
+            "content_type",
         }
         if unknown:
             raise ValueError(f"unknown hook fields: {', '.join(sorted(unknown))}")
@@ -243,6 +253,8 @@ class FaultHook:
         drop = data.get("drop_connection", False)
         times = data.get("times")
         body = data.get("body")
+        raw_body = data.get("raw_body")
+        content_type = data.get("content_type", "text/html; charset=utf-8")
         if not isinstance(method, str) or not method:
             raise ValueError("method must be an HTTP method or '*'")
         if not isinstance(path, str):
@@ -251,10 +263,14 @@ class FaultHook:
             pattern = re.compile(path)
         except re.error as exc:
             raise ValueError(f"path is not a valid regular expression: {exc}") from None
+        lowest = 200 if body is not None or raw_body is not None else 400
         if status is not None and (
-            not isinstance(status, int) or isinstance(status, bool) or not 400 <= status <= 599
+            not isinstance(status, int) or isinstance(status, bool) or not lowest <= status <= 599
         ):
-            raise ValueError("status must be an integer between 400 and 599")
+            raise ValueError(
+                f"status must be an integer between {lowest} and 599 "
+                "(a success status needs body or raw_body)"
+            )
         if not isinstance(latency_ms, int) or isinstance(latency_ms, bool) or latency_ms < 0:
             raise ValueError("latency_ms must be a non-negative integer")
         if latency_ms > 120_000:
@@ -265,8 +281,10 @@ class FaultHook:
             not isinstance(times, int) or isinstance(times, bool) or times < 1
         ):
             raise ValueError("times must be a positive integer")
-        if body is not None and not isinstance(body, dict):
-            raise ValueError("body must be a JSON object")
+        if raw_body is not None and (not isinstance(raw_body, str) or body is not None):
+            raise ValueError("raw_body must be a string, and excludes body")
+        if not isinstance(content_type, str) or not content_type:
+            raise ValueError("content_type must be a media type")
         if status is None and not drop and latency_ms == 0:
             raise ValueError("a hook needs status, latency_ms or drop_connection")
         return cls(
@@ -278,6 +296,8 @@ class FaultHook:
             drop_connection=drop,
             times=times,
             body=body,
+            raw_body=raw_body,
+            content_type=content_type,
             _pattern=pattern,
         )
 
@@ -294,6 +314,8 @@ class FaultHook:
             "drop_connection": self.drop_connection,
             "times": self.times,
             "body": self.body,
+            "raw_body": self.raw_body,
+            "content_type": self.content_type,
         }
 
 
@@ -558,9 +580,18 @@ class EmulatorApp(Starlette):
                         dropped = True
                         _drop_connection(send)
                         return
+                    if hook.status is not None and hook.raw_body is not None:
+                        await self._send_raw(
+                            send_with_request_id, hook.status, hook.raw_body, hook.content_type
+                        )
+                        return
                     if hook.status is not None:
-                        fault_body = hook.body or self.backend.error_body(
-                            hook.status, "Injected fault.", "emulator_fault"
+                        fault_body = (
+                            hook.body
+                            if hook.body is not None
+                            else self.backend.error_body(
+                                hook.status, "Injected fault.", "emulator_fault"
+                            )
                         )
                         await self._send_json(send_with_request_id, hook.status, fault_body)
                         return
@@ -629,6 +660,15 @@ class EmulatorApp(Starlette):
             (b"content-type", b"application/json"),
             (b"content-length", str(len(payload)).encode()),
             *((k.encode(), v.encode()) for k, v in (headers or {}).items()),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _send_raw(self, send: Send, status: int, text: str, content_type: str) -> None:
+        payload = text.encode()
+        raw_headers = [
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(len(payload)).encode()),
         ]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})

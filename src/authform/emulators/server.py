@@ -258,6 +258,9 @@ def serve(
     ``host`` defaults to loopback; anything else exposes an API that accepts a known test
     key, so the caller should only allow it on explicit request.
     """
+    # Bind before building the app: a port in use is an OSError the caller can report
+    # (uvicorn would log it and exit on its own terms).
+    sock = _bound_socket(host, port)
     app = create_app(
         provider,
         db_path=db_path,
@@ -267,8 +270,24 @@ def serve(
         seed=seed,
     )
     try:
-        uvicorn.Server(_uvicorn_config(app, host, port, log_level)).run()
+        uvicorn.Server(_uvicorn_config(app, host, sock.getsockname()[1], log_level)).run(
+            sockets=[sock]
+        )
     except KeyboardInterrupt:
         pass  # uvicorn re-raises Ctrl-C after shutting down gracefully; that is our exit
     finally:
         app.close()
+        sock.close()
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock

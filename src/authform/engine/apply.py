@@ -30,10 +30,30 @@ class ApplyResult:
     manual_pending: list[Change] = field(default_factory=list)
     manual_done: list[Change] = field(default_factory=list)
     blocked: list[Change] = field(default_factory=list)
+    # Changes apply never reached because it stopped early (interrupted, or a failure that
+    # is not one change's): see ``mark_not_reached``.
+    not_reached: list[Change] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.not_attempted
+        return not self.failed and not self.not_attempted and not self.not_reached
+
+    def mark_not_reached(self, changes: Sequence[Change]) -> None:
+        """After an apply that stopped early: every change of ``changes`` with no outcome yet
+        is one it never reached (or whose answer it never saw)."""
+        settled = {
+            id(c)
+            for group in (
+                self.applied,
+                self.not_attempted,
+                self.manual_pending,
+                self.manual_done,
+                self.blocked,
+                self.not_reached,
+            )
+            for c in group
+        } | {id(c) for c, _ in self.failed}
+        self.not_reached += [c for c in changes if id(c) not in settled]
 
     @property
     def pending(self) -> bool:
@@ -62,13 +82,34 @@ async def apply_plan(
     *,
     manual_executor: ManualExecutor | None = None,
     on_progress: ProgressCallback | None = None,
+    result: ApplyResult | None = None,
 ) -> ApplyResult:
+    """Apply ``plan``. Each outcome is recorded in ``result`` (and reported to
+    ``on_progress``) the moment its change completes, so a caller whose apply is interrupted
+    or fails midway still holds exactly what was done."""
     if plan.refused:
         raise ProviderError("plan refused by safety thresholds: " + "; ".join(plan.refusals))
-    result = ApplyResult()
+    result = ApplyResult() if result is None else result
     total = sum(1 for c in plan.changes if c.is_write)
     done = 0
     broken: set[str] = set()  # addresses whose write failed or was held back
+
+    def record(change: Change, outcome: str) -> None:
+        nonlocal done
+        if change.blocked:
+            result.blocked.append(change)
+        elif change.action is Action.MANUAL:
+            (result.manual_done if outcome == "done" else result.manual_pending).append(change)
+        elif outcome == "done":
+            result.applied.append(change)
+        else:
+            result.failed.append((change, outcome))
+            broken.add(change.address)
+        if change.is_write:
+            done += 1
+            if on_progress:
+                on_progress(done, total)
+
     for phase in _phases(plan.changes):
         runnable = []
         for change in phase:
@@ -81,21 +122,7 @@ async def apply_plan(
                 broken.add(change.address)
             else:
                 runnable.append(change)
-        outcomes = await _run_all(runnable, provider, manual_executor)
-        for change, outcome in zip(runnable, outcomes, strict=True):
-            if change.blocked:
-                result.blocked.append(change)
-            elif change.action is Action.MANUAL:
-                (result.manual_done if outcome == "done" else result.manual_pending).append(change)
-            elif outcome == "done":
-                result.applied.append(change)
-            else:
-                result.failed.append((change, outcome))
-                broken.add(change.address)
-            if change.is_write:
-                done += 1
-                if on_progress:
-                    on_progress(done, total)
+        await _run_all(runnable, provider, manual_executor, record)
     return result
 
 
@@ -107,17 +134,18 @@ WORKERS = 64
 
 
 async def _run_all(
-    changes: Sequence[Change], provider: Provider, manual_executor: ManualExecutor | None
-) -> list[str]:
-    outcomes: list[str] = [""] * len(changes)
-    position = iter(range(len(changes)))
+    changes: Sequence[Change],
+    provider: Provider,
+    manual_executor: ManualExecutor | None,
+    record: Callable[[Change, str], None],
+) -> None:
+    position = iter(changes)
 
     async def worker() -> None:
-        for index in position:
-            outcomes[index] = await _run(changes[index], provider, manual_executor)
+        for change in position:
+            record(change, await _run(change, provider, manual_executor))
 
     await asyncio.gather(*(worker() for _ in range(min(WORKERS, len(changes)))))
-    return outcomes
 
 
 async def _run(change: Change, provider: Provider, manual_executor: ManualExecutor | None) -> str:

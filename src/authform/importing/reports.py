@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from authform.importing.build import ImportSet
+from authform.redaction import redact
 
 SKIPPED_COLUMNS = ["kind", "source_id", "origin", "code", "imported", "reason"]
 
@@ -38,11 +39,12 @@ def write_skipped(
         writer.writerow(SKIPPED_COLUMNS)
         for s in import_set.skipped:
             writer.writerow(
-                [s.kind, s.source_id, s.origin, s.code, str(s.imported).lower(), s.reason]
+                [s.kind, s.source_id, s.origin, s.code, str(s.imported).lower(), redact(s.reason)]
             )
             rows += 1
         for kind, key, error in failures:
-            writer.writerow([kind, key, "", "apply_failed", "false", error])
+            # An API error can echo what it was sent; the reason is redacted like any output.
+            writer.writerow([kind, key, "", "apply_failed", "false", redact(error)])
             rows += 1
     return rows
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from authform.redaction import redact
 from authform.resources import Kind, Resource
 
 
@@ -39,6 +40,10 @@ class ProbeResult:
     ok: bool
     detail: str
 
+    def __post_init__(self) -> None:
+        # A failed sign-in's detail quotes the API's answer, which may echo the password.
+        object.__setattr__(self, "detail", redact(self.detail))
+
 
 @dataclass(frozen=True)
 class ProviderCapabilities:
@@ -52,7 +57,9 @@ class ProviderCapabilities:
 class ProviderError(Exception):
     """An API call failed. The message names the call and the provider's own explanation.
 
-    It never contains credentials: providers build it from the response, not the request.
+    It never contains credentials: providers build it from the response, not the request,
+    and the message passes through ``redaction.redact`` here, so a secret or password hash the
+    API echoed back is gone before anyone prints, logs or writes it to a report.
     """
 
     def __init__(
@@ -63,7 +70,7 @@ class ProviderError(Exception):
         code: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.status = status
         self.code = code
         self.request_id = request_id

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import ipaddress
+import json as jsonlib
+import logging
 import random
 import re
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +25,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from authform.providers.base import ProviderError
+from authform.providers.transport_errors import describe_transport_error
+from authform.redaction import MIN_SECRET_LENGTH, SENSITIVE
+from authform.redaction import redact as redact_known
+
+logger = logging.getLogger("authform.http")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -135,10 +143,15 @@ class WindowLimiter:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """``max_attempts`` bounds retries of an answer that failed (5xx, 429, a dropped
+    connection); ``max_connect_attempts`` bounds tries to reach a host that does not answer
+    at all, so a wrong ``base_url`` fails in seconds, not minutes."""
+
     max_attempts: int = 6
     base_delay: float = 0.5
     max_delay: float = 30.0
     max_retry_after: float = 60.0
+    max_connect_attempts: int = 3
 
     def backoff(self, attempt: int) -> float:
         """Full-jitter exponential backoff, so parallel workers don't retry in lockstep."""
@@ -162,21 +175,66 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-# Password-hash shapes an API might echo back in an error about the value it rejected.
-_HASH_PATTERNS = re.compile(
-    r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{20,}"  # bcrypt
-    r"|\$argon2(?:id|i|d)\$[^\s\"']+"  # argon2
-    r"|pbkdf2_sha\d+\$\d+\$[^\s\"']+"  # Django pbkdf2
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """Remove ``secrets`` (credentials this request carried), every secret authform was
+    given (``authform.redaction``) and password hashes from text bound for a message."""
+    for secret in secrets:
+        if secret and len(secret) >= MIN_SECRET_LENGTH:
+            text = text.replace(secret, SENSITIVE)
+    return redact_known(text)
+
+
+# Request fields whose values must not come back in an error message should the API echo
+# the request: the client knows them only for the request it is sending.
+_SECRET_FIELDS = frozenset(
+    {"password", "client_secret", "secret", "api_key", "token", "password_hash", "password_digest"}
 )
 
 
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """Remove credentials and password hashes from text bound for an error message."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "(sensitive)")
-    return _HASH_PATTERNS.sub("(password hash)", text)
+def _sent_secrets(*bodies: Any) -> list[str]:
+    found: list[str] = []
+    for body in bodies:
+        if isinstance(body, Mapping):
+            found += [
+                v for k, v in body.items() if k in _SECRET_FIELDS and isinstance(v, str) and v
+            ]
+    return found
 
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and the answer it got: what an error about that answer must name."""
+
+    provider: str
+    method: str
+    url: str
+    path: str
+    status: int
+    request_id: str | None
+    content_type: str
+
+    def describe(self) -> str:
+        where = f"{self.provider}: {self.method} {self.path} → HTTP {self.status}"
+        return where + (f" (request id {self.request_id})" if self.request_id else "")
+
+
+# The last answer this task received. A provider's code that finds the answer malformed (no
+# ``id``, a list where an object belongs) raises a plain KeyError or TypeError far from here;
+# ``providers.guarded`` reads this to name the request the bad answer came from.
+LAST_EXCHANGE: ContextVar[Exchange | None] = ContextVar("authform_last_exchange", default=None)
+
+
+_HTML_TAG = re.compile(r"<[^>]*>")
+
+
+def _snippet(text: str, limit: int = 160) -> str:
+    """A one-line, bounded excerpt of an answer's body for an error message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# A host that has not accepted a connection within this long is unreachable, not slow.
+CONNECT_TIMEOUT = 10.0
 
 ErrorDescriber = Callable[[httpx.Response], tuple[str | None, str]]
 LimiterChooser = Callable[[str, str], Sequence[WindowLimiter]]
@@ -212,6 +270,7 @@ class ApiClient:
         on_unauthorized: Callable[[], Awaitable[bool]] | None = None,
         max_concurrency: int = 16,
         timeout: float = 30.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         retry: RetryPolicy | None = None,
         idempotency_header: str | None = "Idempotency-Key",
         request_id_header: str = "x-request-id",
@@ -231,7 +290,7 @@ class ApiClient:
         self._known_secrets: list[str] = []
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
-            timeout=timeout,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
             transport=transport,
             follow_redirects=False,
             limits=httpx.Limits(
@@ -265,12 +324,13 @@ class ApiClient:
             extra[self._idempotency_header] = str(uuid.uuid4())
         refreshed = False
         attempt = 0
+        connect_attempts = 0
         while True:
             attempt += 1
             headers = {**(await self._headers()), **extra}
             self._known_secrets = [
                 v.split(" ", 1)[-1] for k, v in headers.items() if k.lower() == "authorization"
-            ]
+            ] + _sent_secrets(json, data)
             try:
                 async with self._semaphore:
                     # Take the rate-limit slot only once a connection is ours: a slot taken
@@ -285,15 +345,47 @@ class ApiClient:
                         method, path, params=params, json=json, data=data, headers=headers
                     )
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                if attempt >= self._retry.max_attempts:
+                failure = describe_transport_error(exc, self.base_url)
+                if failure.before_connecting:
+                    connect_attempts += 1
+                limit = (
+                    self._retry.max_connect_attempts
+                    if failure.before_connecting
+                    else self._retry.max_attempts
+                )
+                tries = connect_attempts if failure.before_connecting else attempt
+                if not failure.retryable or tries >= limit:
+                    tried = f" (tried {tries} times)" if tries > 1 else ""
                     raise ProviderError(
-                        f"{self.provider_name}: {method} {path} failed after {attempt} attempts: "
-                        f"{type(exc).__name__}"
+                        f"{self.provider_name}: {method} {self.base_url}{path} failed: "
+                        f"{failure.reason}{tried}{failure.hint}"
                     ) from None
                 self.stats.retries += 1
-                await asyncio.sleep(self._retry.backoff(attempt))
+                delay = self._retry.backoff(tries)
+                if failure.before_connecting:
+                    # Say so: a silent wait reads as a hang in a CI log.
+                    logger.warning(
+                        "%s: %s; retrying in %.1f s (attempt %d of %d)",
+                        self.provider_name,
+                        failure.reason,
+                        delay,
+                        tries + 1,
+                        limit,
+                    )
+                await asyncio.sleep(delay)
                 continue
 
+            LAST_EXCHANGE.set(
+                Exchange(
+                    self.provider_name,
+                    method,
+                    self.base_url,
+                    path,
+                    response.status_code,
+                    response.headers.get(self._request_id_header),
+                    response.headers.get("content-type", ""),
+                )
+            )
             if response.status_code == 401 and self._on_unauthorized and not refreshed:
                 refreshed = await self._on_unauthorized()
                 if refreshed:
@@ -319,26 +411,52 @@ class ApiClient:
     def _error(self, method: str, path: str, response: httpx.Response) -> ProviderError:
         try:
             code, message = self._describe_error(response)
-        except Exception:  # a non-JSON error page must still give a readable error
-            code, message = None, response.text[:200] or response.reason_phrase
+        except Exception:  # an error page that is not the API's JSON must still read well
+            code = None
+            kind = response.headers.get("content-type", "").split(";")[0].strip()
+            text = _HTML_TAG.sub(" ", response.text) if "html" in kind else response.text
+            message = _snippet(text) or response.reason_phrase
+            if kind and "json" not in kind:
+                message = f"{message} (a {kind} page, not the API's answer: a proxy or gateway?)"
         request_id = response.headers.get(self._request_id_header)
         detail = f"{self.provider_name}: {method} {path} → HTTP {response.status_code}"
         if code:
             detail += f" {code}"
-        detail += f": {message}"
+        # An error body can be megabytes (a gateway's page, a validation dump); the message
+        # keeps what a person reads.
+        detail += f": {_snippet(str(message), 500)}"
         detail = redact(detail, self._known_secrets)
         if request_id:
             detail += f" (request id {request_id})"
         return ProviderError(detail, status=response.status_code, code=code, request_id=request_id)
 
+    def decode(self, method: str, path: str, response: httpx.Response) -> Any:
+        """The answer's JSON; an answer that is not JSON (a proxy's HTML page, a truncated
+        body) is a ``ProviderError`` naming the request, not a ``JSONDecodeError``."""
+        try:
+            return jsonlib.loads(response.content)
+        except ValueError:
+            kind = response.headers.get("content-type", "").split(";")[0].strip() or "no type"
+            request_id = response.headers.get(self._request_id_header)
+            detail = (
+                f"{self.provider_name}: {method} {path} → HTTP {response.status_code}: "
+                f"the answer is not JSON ({kind}: {_snippet(response.text, 120)!r})"
+            )
+            detail = redact(detail, self._known_secrets)
+            if request_id:
+                detail += f" (request id {request_id})"
+            raise ProviderError(
+                detail, status=response.status_code, request_id=request_id
+            ) from None
+
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return (await self.request("GET", path, params=params)).json()
+        return self.decode("GET", path, await self.request("GET", path, params=params))
 
     async def send_json(self, method: str, path: str, body: Any = None) -> Any:
         response = await self.request(method, path, json=body)
         if response.status_code == 204 or not response.content:
             return None
-        return response.json()
+        return self.decode(method.upper(), path, response)
 
     async def paginate_cursor(
         self,

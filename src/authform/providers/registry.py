@@ -22,6 +22,14 @@ class Connection:
 
 
 def build_provider(connection: Connection) -> Provider:
+    """The provider ``connection`` names, guarded so that every failure of its calls is a
+    ``ProviderError`` naming the request (see ``providers.guarded``)."""
+    from authform.providers.guarded import GuardedProvider
+
+    return GuardedProvider(_provider_for(connection))
+
+
+def _provider_for(connection: Connection) -> Provider:
     if connection.provider == "workos":
         from authform.providers.workos import DEFAULT_BASE_URL, WorkOSProvider
 

@@ -59,6 +59,7 @@ def apply_to_json(result: ApplyResult) -> dict[str, Any]:
         "applied": [c.address for c in result.applied],
         "failed": [{"address": c.address, "error": e} for c, e in result.failed],
         "not_attempted": [c.address for c in result.not_attempted],
+        "not_reached": [c.address for c in result.not_reached],
         "manual_pending": [c.address for c in result.manual_pending],
         "manual_done": [c.address for c in result.manual_done],
         "blocked": [c.address for c in result.blocked],

@@ -6,6 +6,8 @@ Colour only when writing to a terminal and NO_COLOR is unset (https://no-color.o
 from __future__ import annotations
 
 import os
+from collections import Counter
+from collections.abc import Sequence
 from typing import TextIO
 
 from authform.engine.apply import ApplyResult
@@ -91,6 +93,11 @@ def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
             "Not attempted (something they depend on failed): "
             + ", ".join(c.address for c in result.not_attempted)
         )
+    if result.not_reached:
+        lines.append(
+            f"Not reached (apply stopped before them): {len(result.not_reached):,} change(s): "
+            + count_by_kind(result.not_reached)
+        )
     for change in result.manual_done:
         lines.append(f"  done on the emulated dashboard: {change.address}")
     if result.manual_pending:
@@ -103,6 +110,12 @@ def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
             "Pending, not allowed by policy: " + ", ".join(c.address for c in result.blocked)
         )
     return "\n".join(lines) + "\n"
+
+
+def count_by_kind(changes: Sequence[Change]) -> str:
+    """``9,990 user creates, 10 membership creates``: thousands of changes in one line."""
+    counts = Counter((c.kind.value, c.action.value) for c in changes)
+    return ", ".join(f"{n:,} {kind} {action}s" for (kind, action), n in counts.items())
 
 
 def render_verify(report: VerifyReport, *, colour: bool = False, max_listed: int = 50) -> str:

@@ -1,0 +1,110 @@
+"""Every provider failure is a ``ProviderError`` that names the request it came from.
+
+Provider modules read answers the way the API documents them (``created["id"]``,
+``page["data"]``). An answer that breaks the documentation (a create answered without an
+``id``, a list where an object belongs, a string for a number) then raises a KeyError or
+TypeError deep in a provider, which would end a command with a traceback, halfway through an
+apply. Rather than guard every lookup in every provider, the provider is wrapped once: any
+exception but ``ProviderError`` from one of its calls becomes a ``ProviderError`` naming the
+last request that call made and what was wrong with its answer. The engine and the commands
+then handle it like any other API failure (that change fails; the others go on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from authform.providers.base import ProbeResult, Provider, ProviderError
+from authform.providers.http import LAST_EXCHANGE
+from authform.resources import Kind, Resource
+
+
+def unexpected_answer(exc: Exception, action: str) -> ProviderError:
+    """``exc`` raised while ``action`` read an answer, as a ProviderError naming the request."""
+    if isinstance(exc, KeyError):
+        what = f"the answer has no {exc.args[0]!r} field" if exc.args else "a field is missing"
+    elif isinstance(exc, TypeError | AttributeError | IndexError | ValueError):
+        what = f"the answer has an unexpected shape ({type(exc).__name__}: {exc})"
+    else:
+        what = f"{type(exc).__name__}: {exc}"
+    exchange = LAST_EXCHANGE.get()
+    if exchange is None:
+        return ProviderError(f"{action}: {what}")
+    return ProviderError(
+        f"{exchange.describe()}: {what} (while {action})",
+        status=exchange.status,
+        request_id=exchange.request_id,
+    )
+
+
+class GuardedProvider:
+    """A ``Provider`` whose calls raise nothing but ``ProviderError`` (and cancellation).
+
+    Attributes the protocol does not name (``http``, ``ids``) pass through to the wrapped
+    provider, for benchmarks and tests that read its counters.
+    """
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+        self.capabilities = inner.capabilities
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        LAST_EXCHANGE.set(None)
+        try:
+            return await self.inner.read(kinds, desired)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise unexpected_answer(exc, "reading the live state") from None
+
+    async def create(self, desired: Resource) -> Resource:
+        LAST_EXCHANGE.set(None)
+        try:
+            return await self.inner.create(desired)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise unexpected_answer(exc, f"creating {desired.kind.value}.{desired.key}") from None
+
+    async def update(self, live: Resource, desired: Resource) -> Resource:
+        LAST_EXCHANGE.set(None)
+        try:
+            return await self.inner.update(live, desired)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise unexpected_answer(exc, f"updating {desired.kind.value}.{desired.key}") from None
+
+    async def delete(self, live: Resource) -> None:
+        LAST_EXCHANGE.set(None)
+        try:
+            await self.inner.delete(live)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise unexpected_answer(exc, f"deleting {live.kind.value}.{live.key}") from None
+
+    async def authenticate(self, email: str, password: str) -> ProbeResult:
+        LAST_EXCHANGE.set(None)
+        try:
+            return await self.inner.authenticate(email, password)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise unexpected_answer(exc, "signing a canary in") from None
+
+    def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
+        return self.inner.manual_instructions(desired, live)
+
+    def id_mapping(self) -> dict[str, dict[str, str]]:
+        return self.inner.id_mapping()
+
+    def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
+        return self.inner.plan_caveats(desired)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
