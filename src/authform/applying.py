@@ -52,7 +52,7 @@ class ApplyOutcome:
             reached = f"{applied:,} of {self.total:,} changes applied"
             if self.result.failed:
                 reached += f", {len(self.result.failed):,} failed"
-            reached += f", {len(self.result.not_reached):,} not reached"
+            reached += f", {len(self.result.not_reached):,} not reached or not confirmed"
             if self.interrupted:
                 lines.append(f"Interrupted: {reached}.")
             else:
@@ -60,13 +60,15 @@ class ApplyOutcome:
                 lines.append(f"{reached}.")
             lines.append(
                 "Run `authform apply` again to resume: it reads the live state and applies "
-                "only what is still missing."
+                "only what is still missing (a write whose answer never came is found there)."
             )
         return lines
 
 
 def describe_stop(exc: BaseException) -> str:
     """Why an apply stopped, for a person; never a traceback."""
+    while isinstance(exc, BaseExceptionGroup):  # from the engine's task group of workers
+        exc = exc.exceptions[0]
     if isinstance(exc, ProviderError | SavedPlanError | OutputPathError):
         return str(exc)
     if isinstance(exc, OSError):

@@ -145,7 +145,11 @@ async def _run_all(
         for change in position:
             record(change, await _run(change, provider, manual_executor))
 
-    await asyncio.gather(*(worker() for _ in range(min(WORKERS, len(changes)))))
+    # A task group, so that an unexpected exception in one worker stops the others before
+    # it propagates: no worker may go on writing after apply has reported its outcome.
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(WORKERS, len(changes))):
+            group.create_task(worker())
 
 
 async def _run(change: Change, provider: Provider, manual_executor: ManualExecutor | None) -> str:
