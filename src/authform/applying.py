@@ -37,8 +37,11 @@ class ApplyOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.result.ok and not self.stopped and not self.interrupted and not (
-            self.report_problem
+        return (
+            self.result.ok
+            and not self.stopped
+            and not self.interrupted
+            and not (self.report_problem)
         )
 
     def closing_lines(self) -> list[str]:

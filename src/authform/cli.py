@@ -152,6 +152,7 @@ def _report_manifest_error(diagnostics: list[Diagnostic]) -> NoReturn:
 def _run(step: Callable[[], Awaitable[T]]) -> T:
     """Run one async command body, turning known failures into exit code 1 with a message."""
     _configure_logging()
+    SECRETS.add_environment()
     try:
         return asyncio.run(step())  # type: ignore[arg-type]
     except ManifestError as exc:
@@ -174,11 +175,11 @@ def _check_output(check: Callable[[], None]) -> None:
 def _print_plan(plan: Plan, output: OutputFormat, *, full: bool = False) -> None:
     limit = None if full else 50
     if output is OutputFormat.json:
-        typer.echo(json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False))
+        _echo(json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False))
     elif output is OutputFormat.markdown:
-        typer.echo(render_plan_markdown(plan, max_per_group=None if full else 30), nl=False)
+        _echo(render_plan_markdown(plan, max_per_group=None if full else 30), nl=False)
     else:
-        typer.echo(render_plan(plan, colour=use_colour(sys.stdout), max_per_group=limit), nl=False)
+        _echo(render_plan(plan, colour=use_colour(sys.stdout), max_per_group=limit), nl=False)
 
 
 def manifest_folders(changed: list[Path]) -> list[Path]:
@@ -390,12 +391,13 @@ def verify(
 
     async def body() -> int:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            report = await verify_state(
-                session.desired,
-                session.managed,
-                session.provider,
-                password_logins=session.password_logins(),
-            )
+            async with session.waiting("verifying against the live state"):
+                report = await verify_state(
+                    session.desired,
+                    session.managed,
+                    session.provider,
+                    password_logins=session.password_logins(),
+                )
             report.checks += session.import_count_checks(report)
         if junit is not None:
             provider = session.provider.capabilities.name

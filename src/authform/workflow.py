@@ -9,7 +9,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,12 +79,12 @@ class Session:
             for login in verify.password_logins
         ]
 
+    def waiting(self, step: str) -> AbstractAsyncContextManager[None]:
+        """Around a long step with no counts: in CI a line every 10 s says it goes on."""
+        return nullcontext() if self.progress is None else self.progress.waiting(step)
+
     async def read_live(self) -> list[Resource]:
-        """The provider's live state; in CI a line every 10 s says the read goes on."""
-        if self.progress is None:
-            return await self.provider.read(self.managed, self.desired)
-        step = f"reading the live state from {self.provider.capabilities.name}"
-        async with self.progress.waiting(step):
+        async with self.waiting(f"reading the live state from {self.provider.capabilities.name}"):
             return await self.provider.read(self.managed, self.desired)
 
     async def plan(self, *, force: bool = False) -> Plan:

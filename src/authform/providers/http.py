@@ -191,8 +191,12 @@ _SECRET_FIELDS = frozenset(
 )
 
 
-def _sent_secrets(*bodies: Any) -> list[str]:
-    found: list[str] = []
+def _request_secrets(response: httpx.Response, *bodies: Any) -> list[str]:
+    """The credentials the request behind ``response`` carried: its bearer token (which may
+    be a short-lived one the manifest never held) and secret fields of its body. Kept per
+    request: concurrent requests each know their own."""
+    auth = response.request.headers.get("authorization")
+    found = [auth.split(" ", 1)[-1]] if auth else []
     for body in bodies:
         if isinstance(body, Mapping):
             found += [
@@ -287,7 +291,6 @@ class ApiClient:
         self._idempotency_header = idempotency_header
         self._request_id_header = request_id_header
         self.stats = RequestStats()
-        self._known_secrets: list[str] = []
         self._client = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -328,9 +331,6 @@ class ApiClient:
         while True:
             attempt += 1
             headers = {**(await self._headers()), **extra}
-            self._known_secrets = [
-                v.split(" ", 1)[-1] for k, v in headers.items() if k.lower() == "authorization"
-            ] + _sent_secrets(json, data)
             try:
                 async with self._semaphore:
                     # Take the rate-limit slot only once a connection is ours: a slot taken
@@ -406,9 +406,11 @@ class ApiClient:
                 continue
             if response.status_code in expected or (follow and 300 <= response.status_code < 400):
                 return response
-            raise self._error(method, path, response)
+            raise self._error(method, path, response, _request_secrets(response, json, data))
 
-    def _error(self, method: str, path: str, response: httpx.Response) -> ProviderError:
+    def _error(
+        self, method: str, path: str, response: httpx.Response, secrets: Sequence[str]
+    ) -> ProviderError:
         try:
             code, message = self._describe_error(response)
         except Exception:  # an error page that is not the API's JSON must still read well
@@ -425,12 +427,12 @@ class ApiClient:
         # An error body can be megabytes (a gateway's page, a validation dump); the message
         # keeps what a person reads.
         detail += f": {_snippet(str(message), 500)}"
-        detail = redact(detail, self._known_secrets)
+        detail = redact(detail, secrets)
         if request_id:
             detail += f" (request id {request_id})"
         return ProviderError(detail, status=response.status_code, code=code, request_id=request_id)
 
-    def decode(self, method: str, path: str, response: httpx.Response) -> Any:
+    def decode(self, method: str, path: str, response: httpx.Response, sent: Any = None) -> Any:
         """The answer's JSON; an answer that is not JSON (a proxy's HTML page, a truncated
         body) is a ``ProviderError`` naming the request, not a ``JSONDecodeError``."""
         try:
@@ -442,7 +444,7 @@ class ApiClient:
                 f"{self.provider_name}: {method} {path} → HTTP {response.status_code}: "
                 f"the answer is not JSON ({kind}: {_snippet(response.text, 120)!r})"
             )
-            detail = redact(detail, self._known_secrets)
+            detail = redact(detail, _request_secrets(response, sent))
             if request_id:
                 detail += f" (request id {request_id})"
             raise ProviderError(
@@ -456,7 +458,7 @@ class ApiClient:
         response = await self.request(method, path, json=body)
         if response.status_code == 204 or not response.content:
             return None
-        return self.decode(method.upper(), path, response)
+        return self.decode(method.upper(), path, response, body)
 
     async def paginate_cursor(
         self,

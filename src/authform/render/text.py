@@ -96,8 +96,7 @@ def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
     if result.not_reached:
         lines.append(
             f"Not applied (apply stopped before them, or before their answer came): "
-            f"{len(result.not_reached):,} change(s): "
-            + count_by_kind(result.not_reached)
+            f"{len(result.not_reached):,} change(s): " + count_by_kind(result.not_reached)
         )
     for change in result.manual_done:
         lines.append(f"  done on the emulated dashboard: {change.address}")
