@@ -203,12 +203,16 @@ async def open_session(
     SECRETS.add_environment()
     import_set = None
     import_label = ""
+    progress = ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
     if manifest.users is not None:
         # Read and judge the whole source before connecting: a conflict or unreadable file
         # stops here, before any request.
         try:
             # In a worker thread: the live Clerk source drives its own event loop.
-            import_set = await asyncio.to_thread(load_import_set, manifest.users, target.provider)
+            async with progress.waiting(f"reading the user source ({manifest.users.source.kind})"):
+                import_set = await asyncio.to_thread(
+                    load_import_set, manifest.users, target.provider
+                )
         except SourceError as exc:
             raise ProviderError(f"user source: {exc}") from None
         source = manifest.users.source
@@ -253,7 +257,7 @@ async def open_session(
             manual_executor=manual_executor,
             import_set=import_set,
             import_label=import_label,
-            progress=ProgressReporter(sys.stderr, tty=sys.stderr.isatty()),
+            progress=progress,
         )
     except ProviderError as exc:
         if exc.status != 401 or emulate:

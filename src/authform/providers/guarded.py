@@ -12,12 +12,18 @@ then handle it like any other API failure (that change fails; the others go on).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from authform.providers.base import ProbeResult, Provider, ProviderError
 from authform.providers.http import LAST_EXCHANGE
 from authform.resources import Kind, Resource
+
+T = TypeVar("T")
+
+
+def _name(resource: Resource) -> str:
+    return f"{resource.kind.value}.{resource.key}"
 
 
 def unexpected_answer(exc: Exception, action: str) -> ProviderError:
@@ -53,49 +59,29 @@ class GuardedProvider:
         return getattr(self.inner, name)
 
     async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
-        LAST_EXCHANGE.set(None)
-        try:
-            return await self.inner.read(kinds, desired)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise unexpected_answer(exc, "reading the live state") from None
+        return await self._guard("reading the live state", self.inner.read(kinds, desired))
 
     async def create(self, desired: Resource) -> Resource:
-        LAST_EXCHANGE.set(None)
-        try:
-            return await self.inner.create(desired)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise unexpected_answer(exc, f"creating {desired.kind.value}.{desired.key}") from None
+        return await self._guard(f"creating {_name(desired)}", self.inner.create(desired))
 
     async def update(self, live: Resource, desired: Resource) -> Resource:
-        LAST_EXCHANGE.set(None)
-        try:
-            return await self.inner.update(live, desired)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise unexpected_answer(exc, f"updating {desired.kind.value}.{desired.key}") from None
+        return await self._guard(f"updating {_name(desired)}", self.inner.update(live, desired))
 
     async def delete(self, live: Resource) -> None:
-        LAST_EXCHANGE.set(None)
-        try:
-            await self.inner.delete(live)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise unexpected_answer(exc, f"deleting {live.kind.value}.{live.key}") from None
+        await self._guard(f"deleting {_name(live)}", self.inner.delete(live))
 
     async def authenticate(self, email: str, password: str) -> ProbeResult:
-        LAST_EXCHANGE.set(None)
+        return await self._guard("signing a canary in", self.inner.authenticate(email, password))
+
+    @staticmethod
+    async def _guard(action: str, call: Awaitable[T]) -> T:
+        LAST_EXCHANGE.set(None)  # an answer of an earlier call is not this call's
         try:
-            return await self.inner.authenticate(email, password)
+            return await call
         except ProviderError:
             raise
         except Exception as exc:
-            raise unexpected_answer(exc, "signing a canary in") from None
+            raise unexpected_answer(exc, action) from None
 
     def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
         return self.inner.manual_instructions(desired, live)
