@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
+from authform.cli import app
+
 from .refusal import assert_refused
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
@@ -493,3 +495,46 @@ def test_an_emulator_whose_port_is_taken_exits_1_with_a_clear_message(tmp_path):
         result,
         rf"Error: port {port} on 127\.0\.0\.1 is already in use .*--port 0 for a free one",
     )
+
+
+# --------------------------------------------------------------------------- every provider
+
+PROVIDERS = {
+    # provider: (emulator fixture, target block, env from the emulator, create path)
+    "clerk": (
+        "clerk_emulator",
+        'provider: clerk, api_key: "${env:KEY}", base_url: "${env:URL}"',
+        lambda e: {"KEY": e.api_key, "URL": e.url},
+        "^/v1/organizations$",
+    ),
+    "scalekit": (
+        "scalekit_emulator",
+        'provider: scalekit, api_key: "${env:KEY}", client_id: "${env:CID}", '
+        'base_url: "${env:URL}"',
+        lambda e: {"KEY": e.api_key, "CID": e.client_id, "URL": e.url},
+        "^/api/v1/organizations$",
+    ),
+}
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS))
+def test_a_create_answered_without_an_id_is_a_named_failure_on_every_provider(
+    request, tmp_path, provider
+):
+    fixture, target, env_of, create_path = PROVIDERS[provider]
+    emulator = request.getfixturevalue(fixture)
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    (folder / "authform.yaml").write_text(
+        f"version: 1\ntarget: {{{target}}}\norganizations:\n  - {{key: acme, name: Acme Inc}}\n"
+    )
+    emulator.add_fault(method="POST", path=create_path, status=200, body={"object": "x"})
+    result = CliRunner().invoke(
+        app, ["apply", str(folder), "--auto-approve"], env={**env_of(emulator), "NO_COLOR": "1"}
+    )
+    assert_refused(
+        result,
+        r"FAILED organization\.acme: \w+: POST /\S*organizations → HTTP 200 \(request id "
+        r"[0-9a-f-]+\): the answer has no '\w+' field \(while creating organization\.acme\)",
+    )
+    assert "Applied 0 change(s)." in result.output

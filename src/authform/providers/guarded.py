@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from authform.providers.base import ProbeResult, Provider, ProviderError
-from authform.providers.http import LAST_EXCHANGE
+from authform.providers.http import LAST_EXCHANGE, answer_error
 from authform.resources import Kind, Resource
 
 T = TypeVar("T")
@@ -34,14 +34,7 @@ def unexpected_answer(exc: Exception, action: str) -> ProviderError:
         what = f"the answer has an unexpected shape ({type(exc).__name__}: {exc})"
     else:
         what = f"{type(exc).__name__}: {exc}"
-    exchange = LAST_EXCHANGE.get()
-    if exchange is None:
-        return ProviderError(f"{action}: {what}")
-    return ProviderError(
-        f"{exchange.describe()}: {what} (while {action})",
-        status=exchange.status,
-        request_id=exchange.request_id,
-    )
+    return answer_error(what, action)
 
 
 class GuardedProvider:

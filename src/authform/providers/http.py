@@ -231,6 +231,20 @@ LAST_EXCHANGE: ContextVar[Exchange | None] = ContextVar("authform_last_exchange"
 _HTML_TAG = re.compile(r"<[^>]*>")
 
 
+def answer_error(what: str, action: str = "") -> ProviderError:
+    """A ProviderError about the last answer this task received: ``what`` is wrong with it
+    (it has no ``id``...), named with its request so the user can look it up."""
+    exchange = LAST_EXCHANGE.get()
+    during = f" (while {action})" if action else ""
+    if exchange is None:
+        return ProviderError(f"{action}: {what}" if action else what)
+    return ProviderError(
+        f"{exchange.describe()}: {what}{during}",
+        status=exchange.status,
+        request_id=exchange.request_id,
+    )
+
+
 def _snippet(text: str, limit: int = 160) -> str:
     """A one-line, bounded excerpt of an answer's body for an error message."""
     flat = " ".join(text.split())

@@ -34,7 +34,7 @@ from authform.providers.base import (
     ProviderCapabilities,
     ProviderError,
 )
-from authform.providers.http import ApiClient, RateLimit, WindowLimiter, redact
+from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error, redact
 from authform.providers.social_probe import probe_authorize, probed_connection
 from authform.resources import (
     Kind,
@@ -1192,7 +1192,7 @@ def _with_id(resource: Resource, provider_id: str | None) -> Resource:
 
 def _required(value: Any, desired: Resource) -> str:
     if not isinstance(value, str) or not value:
-        raise ProviderError(f"Scalekit: {desired.address}: the answer carried no id")
+        raise answer_error("the answer has no 'id' field", f"creating {desired.address}")
     return value
 
 
