@@ -16,7 +16,7 @@ from pathlib import Path
 
 from authform.engine.apply import ApplyResult, apply_plan
 from authform.engine.plan import Plan
-from authform.output_paths import OutputPathError
+from authform.output_paths import OutputPathError, write_failure
 from authform.providers.base import ProviderError
 from authform.redaction import redact
 from authform.render.progress import ProgressReporter
@@ -75,8 +75,7 @@ def describe_stop(exc: BaseException) -> str:
     if isinstance(exc, ProviderError | SavedPlanError | OutputPathError):
         return str(exc)
     if isinstance(exc, OSError):
-        where = f" {exc.filename}" if exc.filename else ""
-        return f"cannot write{where}: {exc.strerror or exc}"
+        return write_failure(exc)
     return redact(
         f"unexpected {type(exc).__name__}: {exc} (a bug in authform: please report it "
         "with this message)"

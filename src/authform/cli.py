@@ -26,7 +26,12 @@ from authform.engine.plan import Plan
 from authform.engine.verify import verify_state
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
 from authform.manifest.loader import find_manifest_files
-from authform.output_paths import OutputPathError, check_output_file, check_output_folder
+from authform.output_paths import (
+    OutputPathError,
+    check_output_file,
+    check_output_folder,
+    write_failure,
+)
 from authform.providers.base import ProviderError
 from authform.redaction import SECRETS, redact
 from authform.render.github import (
@@ -160,8 +165,11 @@ def _run(step: Callable[[], Awaitable[T]]) -> T:
     except (ProviderError, SavedPlanError, OutputPathError) as exc:
         _fail(str(exc))
     except OSError as exc:  # an output file that could not be written after all
-        where = f" {exc.filename}" if exc.filename else ""
-        _fail(f"cannot write{where}: {exc.strerror or exc}")
+        _cannot_write(exc)
+
+
+def _cannot_write(exc: OSError) -> NoReturn:
+    _fail(write_failure(exc))
 
 
 def _check_output(check: Callable[[], None]) -> None:
@@ -461,6 +469,8 @@ def export(
         written = write_export(out, result, force=force)
     except ExportError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _cannot_write(exc)
     for line in summary_lines(result, profile, out):
         typer.echo(line, err=True)
     for path in written:

@@ -63,3 +63,9 @@ def check_output_folder(path: Path, what: str) -> None:
             raise OutputPathError(f"{what} {path}: the folder is not writable")
         return
     _check_can_create_in(_nearest_existing(path), what, path)
+
+
+def write_failure(exc: OSError) -> str:
+    """An output write that failed anyway (a full disk, a path changed meanwhile), in words."""
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"cannot write{where}: {exc.strerror or exc}"
