@@ -157,6 +157,7 @@ def _report_manifest_error(diagnostics: list[Diagnostic]) -> NoReturn:
 def _run(step: Callable[[], Awaitable[T]]) -> T:
     """Run one async command body, turning known failures into exit code 1 with a message."""
     _configure_logging()
+    SECRETS.clear()  # this command's secrets: the environment's now, the manifest's on load
     SECRETS.add_environment()
     try:
         return asyncio.run(step())  # type: ignore[arg-type]

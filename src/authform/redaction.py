@@ -9,8 +9,10 @@ through ``${env:VAR}``), and environment variables whose name says they hold a c
 Every output sink then passes its text through ``redact``, and ``ProviderError`` applies it
 when it is raised, so a message is clean before anyone prints it.
 
-The registry is process-wide on purpose: a secret seen once stays redacted for the rest of
-the process, which is the safe direction to err in.
+The registry is process-wide: the CLI clears it when a command starts (a process normally runs
+one command; test suites run many, and one test's canary password must not blank out another
+test's output), and from then on a secret seen once stays redacted, which is the safe
+direction to err in.
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ class Redactor:
             return
         with self._lock:
             self._secrets.add(value)
+            self._pattern = None
+
+    def clear(self) -> None:
+        """Forget every secret: a new command (in one process, such as a test run, that runs
+        several) starts from what it is given itself."""
+        with self._lock:
+            self._secrets.clear()
             self._pattern = None
 
     def add_environment(self, env: Mapping[str, str] | None = None) -> None:
