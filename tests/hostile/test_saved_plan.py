@@ -493,12 +493,13 @@ def test_a_missing_plan_file_is_refused(cli, tmp_path):
 
 def test_a_plan_that_cannot_be_saved_is_an_error_not_a_traceback(cli, tmp_path):
     result = cli.run("plan", str(cli.folder), "--out", str(tmp_path / "missing" / "plan.json"))
-    assert_refused(
+    assert_refused(  # checked before the live state is read (output_paths)
         result,
-        r"missing/plan\.json: cannot write the saved plan \(No such file or directory\)",
+        r"--out .*missing/plan\.json: the folder .*missing does not exist",
         emulator=cli.emulator,
     )
     assert not (tmp_path / "missing").exists()
+    assert cli.emulator.requests_log() == []
 
 
 def test_a_plan_whose_manifest_is_not_there_says_so(cli, tmp_path, monkeypatch):
