@@ -361,7 +361,7 @@ def apply(
             # freezing them out of the collector's view keeps full collections (long pauses
             # with hundreds of thousands of objects) from stalling a rate-paced import.
             gc.freeze()
-            progress = ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
+            progress = session.progress or ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
             outcome = await run_apply(session, current, progress)
             if output is OutputFormat.json:
                 document = apply_to_json(outcome.result)
