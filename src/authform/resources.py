@@ -107,14 +107,17 @@ def dependencies(resource: Resource) -> list[str]:
     """Addresses of the resources this one needs to exist first.
 
     Apply uses them to hold back only what depends on a failed write (a membership whose
-    user could not be created) while everything else goes on.
+    user, organization or role could not be created) while everything else goes on.
     """
     spec = resource.spec
     if resource.kind is Kind.MEMBERSHIP:
-        return [
+        needs = [
             f"{Kind.USER.value}.{spec['user']}",
             f"{Kind.ORGANIZATION.value}.{spec['organization']}",
         ]
+        if spec.get("role"):
+            needs.append(f"{Kind.ROLE.value}.{spec['role']}")
+        return needs
     if resource.kind is Kind.ROLE:
         return [f"{Kind.PERMISSION.value}.{slug}" for slug in spec.get("permissions", [])]
     return []

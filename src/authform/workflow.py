@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from authform.engine.apply import ManualExecutor
+from authform.engine.apply import ManualExecutor, ManualStepUnavailable
 from authform.engine.plan import Change, Plan, Policy, plan_changes
 from authform.engine.verify import Check, PasswordLogin, VerifyReport
 from authform.importing.build import ImportSet
 from authform.importing.reports import write_mapping, write_reenroll, write_skipped
+from authform.importing.roles import missing_role_diagnostics
 from authform.importing.source import load_import_set, summarize_import
 from authform.manifest import LoadedManifest, desired_resources, load_manifest, managed_kinds
+from authform.manifest.diagnostics import ManifestError
 from authform.output_paths import check_output_file, check_output_folder
 from authform.providers.base import Provider, ProviderError
 from authform.providers.http import RateLimit
@@ -83,9 +85,19 @@ class Session:
         """Around a long step with no counts: in CI a line every 10 s says it goes on."""
         return nullcontext() if self.progress is None else self.progress.waiting(step)
 
+    @property
+    def read_kinds(self) -> set[Kind]:
+        """The managed kinds, plus roles when memberships are managed: the plan checks that
+        every role a membership names exists or is planned (roles are read, not managed)."""
+        kinds = set(self.managed)
+        role_support = self.provider.capabilities.supports(Kind.ROLE)
+        if Kind.MEMBERSHIP in kinds and role_support is not None and not role_support.manual:
+            kinds.add(Kind.ROLE)
+        return kinds
+
     async def read_live(self) -> list[Resource]:
         async with self.waiting(f"reading the live state from {self.provider.capabilities.name}"):
-            return await self.provider.read(self.managed, self.desired)
+            return await self.provider.read(self.read_kinds, self.desired)
 
     async def plan(self, *, force: bool = False) -> Plan:
         live = await self.read_live()
@@ -98,7 +110,17 @@ class Session:
             manual_instructions=self.provider.manual_instructions,
             environment=self.environment,
             force=force,
+            read=self.read_kinds,
         )
+        if plan.missing_roles:
+            raise ManifestError(
+                missing_role_diagnostics(
+                    self.loaded,
+                    plan.missing_roles,
+                    self.import_set.role_uses if self.import_set else {},
+                    self.provider.capabilities.name,
+                )
+            )
         if self.import_set is not None:
             plan.notes += summarize_import(self.import_set, self.import_label)
         plan.notes += self.provider.plan_caveats(self.desired)
@@ -329,6 +351,8 @@ def _emulated_dashboard(emulator: Any) -> ManualExecutor:
             present = change.desired is not None
             await asyncio.to_thread(set_dashboard_redirect_uri, emulator, change.key, present)
             return
-        raise ProviderError(f"{change.address}: no emulated dashboard step for this change")
+        # Anything else (a user's email Scalekit cannot change, a WorkOS CORS origin to
+        # remove) has no dashboard action here either: it stays a pending manual step.
+        raise ManualStepUnavailable(change.address)
 
     return execute

@@ -19,6 +19,13 @@ from authform.providers.base import Provider, ProviderError
 from authform.resources import dependencies
 
 ManualExecutor = Callable[[Change], Awaitable[None]]
+
+
+class ManualStepUnavailable(Exception):
+    """A manual executor has no way to carry out this step: it stays a pending manual step
+    (a person must do it), which is not a failure."""
+
+
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -61,18 +68,23 @@ class ApplyResult:
 
 
 def _phases(changes: Sequence[Change]) -> list[list[Change]]:
-    """Group consecutive changes that may run together: same kind, same direction."""
+    """Group consecutive changes that may run together: same kind, same direction, and none
+    waiting for another of the group (a create waits for the delete that frees its email)."""
     phases: list[list[Change]] = []
+    in_phase: set[str] = set()
     for change in changes:
         direction = change.action is Action.DELETE
         if (
             phases
             and phases[-1][0].kind is change.kind
             and (phases[-1][0].action is Action.DELETE) == direction
+            and not in_phase.intersection(change.after)
         ):
             phases[-1].append(change)
         else:
             phases.append([change])
+            in_phase = set()
+        in_phase.add(change.address)
     return phases
 
 
@@ -88,7 +100,7 @@ async def apply_plan(
     ``on_progress``) the moment its change completes, so a caller whose apply is interrupted
     or fails midway still holds exactly what was done."""
     if plan.refused:
-        raise ProviderError("plan refused by safety thresholds: " + "; ".join(plan.refusals))
+        raise ProviderError("plan refused: " + "; ".join(plan.refusals))
     result = ApplyResult() if result is None else result
     total = sum(1 for c in plan.changes if c.is_write)
     done = 0
@@ -113,11 +125,8 @@ async def apply_plan(
     for phase in _phases(plan.changes):
         runnable = []
         for change in phase:
-            if (
-                change.is_write
-                and change.desired is not None
-                and any(dep in broken for dep in dependencies(change.desired))
-            ):
+            needs = [*change.after, *(dependencies(change.desired) if change.desired else [])]
+            if change.is_write and any(dep in broken for dep in needs):
                 result.not_attempted.append(change)
                 broken.add(change.address)
             else:
@@ -160,7 +169,10 @@ async def _run(change: Change, provider: Provider, manual_executor: ManualExecut
         if change.action is Action.MANUAL:
             if manual_executor is None:
                 return "pending"
-            await manual_executor(change)
+            try:
+                await manual_executor(change)
+            except ManualStepUnavailable:
+                return "pending"
         elif change.action is Action.CREATE:
             assert change.desired is not None
             await provider.create(change.desired)
@@ -169,11 +181,23 @@ async def _run(change: Change, provider: Provider, manual_executor: ManualExecut
             await provider.update(change.live, change.desired)
         elif change.action is Action.REPLACE:
             assert change.desired is not None and change.live is not None
-            await provider.delete(change.live)
+            await _delete(provider, change)
             await provider.create(change.desired)
         elif change.action is Action.DELETE:
             assert change.live is not None
-            await provider.delete(change.live)
+            await _delete(provider, change)
     except ProviderError as exc:
         return str(exc)
     return "done"
+
+
+async def _delete(provider: Provider, change: Change) -> None:
+    """Delete, where "not found" means done: the item went since the plan read it (another
+    apply running at the same time, or a delete earlier in this one that took it along, as
+    deleting a user takes its memberships)."""
+    assert change.live is not None
+    try:
+        await provider.delete(change.live)
+    except ProviderError as exc:
+        if exc.status != 404:
+            raise

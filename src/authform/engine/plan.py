@@ -12,13 +12,16 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deepdiff import DeepDiff
 
 from authform.engine.safety import threshold_refusals
-from authform.providers.base import ProviderCapabilities
+from authform.providers.base import KindSupport, ProviderCapabilities
 from authform.resources import Kind, Resource
+
+if TYPE_CHECKING:
+    from authform.engine.references import MissingRole
 
 
 class Action(StrEnum):
@@ -54,6 +57,9 @@ class Change:
     # Why authform will not carry this change out (e.g. deletes not allowed); it stays pending.
     blocked: str | None = None
     note: str | None = None
+    # Addresses of changes that must succeed first (a delete that frees the email or domain
+    # this change claims); apply holds this change back when one of them fails.
+    after: tuple[str, ...] = ()
 
     @property
     def address(self) -> str:
@@ -61,10 +67,13 @@ class Change:
 
     @property
     def counts_as(self) -> str | None:
-        """How the safety thresholds count this change: an executable delete or an update."""
-        if self.action is Action.DELETE and self.blocked is None:
+        """How the safety thresholds count this change: an executable delete or an update.
+
+        A replace is a delete (the live item and its id are gone, whatever refers to it
+        breaks), so it counts toward the delete threshold, never the update one."""
+        if self.action in (Action.DELETE, Action.REPLACE) and self.blocked is None:
             return "delete"
-        if self.action in (Action.UPDATE, Action.REPLACE):
+        if self.action is Action.UPDATE:
             return "update"
         return None
 
@@ -95,6 +104,8 @@ class Plan:
     forced: bool = False
     # Facts a reviewer needs beside the changes: import counts, what a provider cannot carry.
     notes: list[str] = field(default_factory=list)
+    # Roles that memberships name but that will not exist: an error --force cannot override.
+    missing_roles: list[MissingRole] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -102,7 +113,7 @@ class Plan:
 
     @property
     def refused(self) -> bool:
-        return bool(self.refusals) and not self.forced
+        return bool(self.missing_roles) or (bool(self.refusals) and not self.forced)
 
     def count(self, action: Action, *, blocked: bool | None = None) -> int:
         return sum(
@@ -124,6 +135,17 @@ class Plan:
         ]
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
+
+DELETE_NOT_ALLOWED = "deletes are not allowed (set policy.allow_delete: true to delete)"
+REPLACE_NOT_ALLOWED = (
+    "a replace deletes the live item and creates a new one, and deletes are not allowed "
+    "(set policy.allow_delete: true to replace)"
+)
+
+# Kinds whose live item is never deleted and recreated to change a field the API cannot
+# update: a user's provider id is what its sessions, second factors, identities and the
+# import's id mapping hang on, so a new id loses them all. Such a change is a manual step.
+NEVER_REPLACED: frozenset[Kind] = frozenset({Kind.USER})
 
 # The field by which an existing item that lacks authform's key can be recognised and adopted
 # (e.g. an organization created by hand has no external_id but has the same name).
@@ -153,10 +175,13 @@ def plan_changes(
     manual_instructions: Any,
     environment: str | None = None,
     force: bool = False,
+    read: Iterable[Kind] | None = None,
 ) -> Plan:
     """Compute the plan for the managed kinds, in dependency order, with safety checks.
 
     ``manual_instructions(desired, live)`` is the provider's source of dashboard steps.
+    ``read`` names the kinds ``live`` holds in full (by default the managed ones); a kind
+    read but not managed (roles, when only memberships are) is consulted, never changed.
     """
     managed_kinds = sorted(set(managed), key=lambda k: k.order)
     changes: list[Change] = []
@@ -169,13 +194,17 @@ def plan_changes(
         live_counts[kind] = len(have)
         changes += _plan_kind(kind, want, have, capabilities, policy, manual_instructions)
 
-    # Creates and updates run in dependency order; deletes run after, in reverse order.
-    def order(change: Change) -> tuple[int, int, str]:
-        if change.action is Action.DELETE:
-            return (1, -change.kind.order, change.key)
-        return (0, change.kind.order, change.key)
+    # Imported here: these modules build on this one's Change and Action.
+    from authform.engine.ordering import order_changes
+    from authform.engine.references import missing_membership_roles
 
-    changes.sort(key=order)
+    changes = order_changes(changes)
+    read_kinds = set(managed_kinds if read is None else read)
+    missing_roles = (
+        missing_membership_roles(desired, live, changes)
+        if Kind.MEMBERSHIP in managed_kinds and Kind.ROLE in read_kinds
+        else []
+    )
     plan = Plan(
         provider=capabilities.name,
         managed=managed_kinds,
@@ -185,8 +214,13 @@ def plan_changes(
         desired_counts=desired_counts,
         live_counts=live_counts,
         forced=force,
+        missing_roles=missing_roles,
     )
-    plan.refusals = threshold_refusals(
+    plan.refusals = [
+        f"{len(m.memberships)} membership(s) name role {m.role!r}, which neither exists in "
+        f"{capabilities.name} nor is planned (first: membership.{m.memberships[0]})"
+        for m in missing_roles
+    ] + threshold_refusals(
         changes,
         live_counts,
         max_delete_percent=policy.max_delete_percent,
@@ -263,13 +297,29 @@ def _plan_kind(
         fields = field_changes(current.spec, item.spec)
         if support is None or support.manual:
             changes.append(manual(item, current, "the API cannot change this"))
-        elif not support.update or any(
-            f.path.split(".")[0] in support.immutable_fields for f in fields
-        ):
-            if support.delete and support.create:
+        elif not support.update or _immutable(fields, support):
+            what = ", ".join(_immutable(fields, support)) or "this"
+            if kind in NEVER_REPLACED:
+                changes.append(
+                    manual(
+                        item,
+                        current,
+                        f"the API cannot change {what} in place, and authform never deletes "
+                        f"and recreates a {kind.value} (it would lose its id and all that "
+                        "hangs on it)",
+                    )
+                )
+            elif support.delete and support.create:
                 changes.append(
                     Change(
-                        Action.REPLACE, kind, item.key, desired=item, live=current, fields=fields
+                        Action.REPLACE,
+                        kind,
+                        item.key,
+                        desired=item,
+                        live=current,
+                        fields=fields,
+                        note=f"the API cannot change {what} in place: deleted, then created",
+                        blocked=None if policy.allow_delete else REPLACE_NOT_ALLOWED,
                     )
                 )
             else:
@@ -294,12 +344,15 @@ def _plan_kind(
                 current.key,
                 live=current,
                 fields=field_changes(current.spec, {}),
-                blocked=None
-                if policy.allow_delete
-                else "deletes are not allowed (set policy.allow_delete: true to delete)",
+                blocked=None if policy.allow_delete else DELETE_NOT_ALLOWED,
             )
         )
     return changes
+
+
+def _immutable(fields: Sequence[FieldChange], support: KindSupport) -> list[str]:
+    """The changed top-level fields the API cannot update in place."""
+    return sorted({f.path.split(".")[0] for f in fields} & support.immutable_fields)
 
 
 def _adoption_candidate(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from authform.importing.emails import EMAIL_POLICIES, EmailPolicy
-from authform.importing.memberships import KnownIds, import_memberships
+from authform.importing.memberships import KnownIds, RoleUse, import_memberships
 from authform.importing.organizations import import_organizations
 from authform.importing.report import ImportCounts, ReenrollNotice, Skipped
 from authform.importing.roles import effective_role_map
@@ -35,6 +35,7 @@ class ImportSet:
     skipped: list[Skipped] = field(default_factory=list)
     reenroll: list[ReenrollNotice] = field(default_factory=list)
     counts: ImportCounts = field(default_factory=ImportCounts)
+    role_uses: dict[str, RoleUse] = field(default_factory=dict)
 
     @property
     def resources(self) -> list[Resource]:
@@ -82,4 +83,5 @@ def build_import_set(
         skipped=skipped,
         reenroll=user_import.reenroll,
         counts=counts,
+        role_uses=membership_import.role_uses,
     )

@@ -31,11 +31,23 @@ class KnownIds:
 
 
 @dataclass
+class RoleUse:
+    """How the imported memberships reach one target role, for messages that must say where:
+    the source role mapped to it, the first record that did, and how many did."""
+
+    source_role: str
+    first_origin: str
+    count: int = 0
+
+
+@dataclass
 class MembershipImport:
     """Memberships to import and everything reported about them, in source order."""
 
     resources: list[Resource] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # Target role slug → its first use, so a role the target lacks is reported at its source.
+    role_uses: dict[str, RoleUse] = field(default_factory=dict)
 
 
 def import_memberships(
@@ -58,6 +70,10 @@ def import_memberships(
         else:
             result.resources.append(outcome)
             counts.memberships += 1
+            assert not isinstance(record, MalformedRecord)
+            role = outcome.spec["role"]
+            use = result.role_uses.setdefault(role, RoleUse(record.role, record.origin))
+            use.count += 1
     return result
 
 

@@ -108,7 +108,8 @@ CAPABILITIES = ProviderCapabilities(
         Kind.CORS_ORIGIN: KindSupport(manual=True),
         # Dashboard only (Authentication > Auth Methods > Social logins).
         Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
-        # PATCH /users/{id} has no email field: a changed email is a replace.
+        # PATCH /users/{id} has no email field ("fields like user ID, email address ...
+        # cannot be modified"): a changed email is a manual step, never a delete + create.
         Kind.USER: KindSupport(immutable_fields=frozenset({"email"})),
         # A membership is its (user, organization) pair: only the role changes in place.
         Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
@@ -733,8 +734,8 @@ class ScalekitProvider:
 
     async def _create_user(self, desired: Resource) -> Resource:
         """Scalekit creates a user only inside an organization: the user is created with its
-        first membership, and its other memberships follow at once (so a replaced user keeps
-        them). The membership phase then finds them done. No invitation email is ever sent."""
+        first membership, and its other memberships follow at once; the membership phase then
+        finds them done. No invitation email is ever sent."""
         memberships = self._desired_memberships.get(desired.key, [])
         if not memberships:
             raise ProviderError(
@@ -864,7 +865,7 @@ class ScalekitProvider:
         elif desired.kind is Kind.ORGANIZATION:
             await self._update_organization(live, desired)
         elif desired.kind is Kind.USER:
-            # The email never changes here: it is immutable (a changed email is a replace).
+            # The email never changes here: the API cannot (a changed email is a manual step).
             await self.http.send_json(
                 "PATCH",
                 f"{API}/users/{_seg(_require_id(live))}",
@@ -1022,6 +1023,8 @@ class ScalekitProvider:
                 "Remove cors_origins from a manifest that targets Scalekit; until then this "
                 "step stays pending.",
             ]
+        if resource.kind is Kind.USER and desired is not None and live is not None:
+            return _user_email_steps(desired, live)
         return [f"Change {resource.address} in the Scalekit Dashboard ({DASHBOARD})."]
 
     def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
@@ -1104,6 +1107,24 @@ class ScalekitProvider:
             "Scalekit has no API to sign a user in with a password (its hosted login page does "
             "that), so password logins cannot be verified against Scalekit",
         )
+
+
+def _user_email_steps(desired: Resource, live: Resource) -> list[str]:
+    """What to do about a user whose email changed: Scalekit's API cannot change it, and
+    authform will not delete and recreate the user to get there."""
+    old, new = live.spec.get("email"), desired.spec.get("email")
+    return [
+        f"Scalekit's API cannot change a user's email address (PATCH /api/v1/users/{{id}} has "
+        f"no email field): {desired.address} ({live.provider_id}) is {old}, the source says "
+        f"{new}.",
+        "authform does not delete and recreate the user to change it: the new user would "
+        "get a new id and lose its sessions, second factors, identities and its line in the "
+        "id mapping.",
+        f"Change the address in the Scalekit Dashboard ({DASHBOARD}, Users → {old}) if your "
+        "environment allows it; otherwise, if losing the user's id is acceptable, delete the "
+        "user there and run `authform apply` again to create it with the new address.",
+        "Until then the user keeps its current address, and its other fields wait with it.",
+    ]
 
 
 def metadata_problems(metadata: Mapping[str, Any]) -> list[str]:

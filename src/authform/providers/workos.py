@@ -7,7 +7,7 @@ API facts (paths, shapes, limits) are in shared/reference/provider-apis.md §A; 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -59,6 +59,9 @@ CAPABILITIES = ProviderCapabilities(
 )
 
 DASHBOARD = "https://dashboard.workos.com"
+# Answers to a create that may mean "it exists already" (WorkOS answers 409 for slugs, 400
+# or 422 for a used external_id or email); the item is then looked up by its key.
+CONFLICT_STATUSES = frozenset({400, 409, 422})
 
 
 def describe_workos_error(response: httpx.Response) -> tuple[str | None, str]:
@@ -187,19 +190,7 @@ class WorkOSProvider:
     async def _read_roles(self) -> list[Resource]:
         body = await self.http.get_json("/authorization/roles")
         return [
-            Resource(
-                Kind.ROLE,
-                r["slug"],
-                normalize_spec(
-                    {
-                        "slug": r["slug"],
-                        "name": r["name"],
-                        "description": r.get("description") or "",
-                        "permissions": list(r.get("permissions") or []),
-                    }
-                ),
-                provider_id=r["id"],
-            )
+            _role_resource(r)
             for r in body.get("data", [])
             if r.get("type", "EnvironmentRole") == "EnvironmentRole"
         ]
@@ -207,16 +198,7 @@ class WorkOSProvider:
     async def _read_organizations(self) -> list[Resource]:
         live = []
         for org in await self._list("/organizations"):
-            spec = normalize_spec(
-                {
-                    "name": org["name"],
-                    "domains": [
-                        {"domain": d["domain"], "state": d.get("state", "pending")}
-                        for d in org.get("domains") or []
-                    ],
-                    "metadata": dict(org.get("metadata") or {}),
-                }
-            )
+            spec = _organization_spec(org)
             external_id = org.get("external_id")
             if external_id:
                 self.ids[Kind.ORGANIZATION][external_id] = org["id"]
@@ -354,32 +336,49 @@ class WorkOSProvider:
     # ---- writing ---------------------------------------------------------------------------
 
     async def create(self, desired: Resource) -> Resource:
+        """Create one item. Every create converges: when WorkOS refuses it because the item
+        exists (a retried create whose answer was lost, a run killed after it landed, another
+        apply running at the same time), the item holding our key is ours, so it is taken
+        and brought to the desired spec instead of failing."""
         spec = desired.spec
         if desired.kind is Kind.PERMISSION:
-            body = await self.http.send_json(
-                "POST",
+            body, existed = await self._create_converging(
                 "/authorization/permissions",
                 {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
+                lambda: self._get_or_none(f"/authorization/permissions/{_seg(desired.key)}"),
             )
+            if existed and (body.get("name"), body.get("description") or "") != (
+                spec["name"],
+                spec["description"],
+            ):
+                await self.update(_with_id(desired, body["id"]), desired)
             return _with_id(desired, body["id"])
         if desired.kind is Kind.ROLE:
-            body = await self.http.send_json(
-                "POST",
+            body, existed = await self._create_converging(
                 "/authorization/roles",
                 {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
+                lambda: self._get_or_none(f"/authorization/roles/{_seg(desired.key)}"),
             )
-            if spec["permissions"]:
+            if existed:
+                await self.update(_role_resource(body), desired)
+            elif spec["permissions"]:
                 await self._set_role_permissions(spec["slug"], spec["permissions"])
             return _with_id(desired, body["id"])
         if desired.kind is Kind.ORGANIZATION:
-            body = await self.http.send_json(
-                "POST", "/organizations", {**_organization_body(spec), "external_id": desired.key}
+            body, existed = await self._create_converging(
+                "/organizations",
+                {**_organization_body(spec), "external_id": desired.key},
+                lambda: self._get_or_none(f"/organizations/external_id/{_seg(desired.key)}"),
             )
+            if existed and _organization_spec(body) != spec:
+                await self.update(_with_id(desired, body["id"]), desired)
             self.ids[Kind.ORGANIZATION][desired.key] = body["id"]
             return _with_id(desired, body["id"])
         if desired.kind is Kind.REDIRECT_URI:
-            body = await self.http.send_json(
-                "POST", "/user_management/redirect_uris", {"uri": spec["uri"]}
+            body, _ = await self._create_converging(
+                "/user_management/redirect_uris",
+                {"uri": spec["uri"]},
+                lambda: self._find_listed("/user_management/redirect_uris", "uri", spec["uri"]),
             )
             return _with_id(desired, body["id"])
         if desired.kind is Kind.USER:
@@ -387,11 +386,48 @@ class WorkOSProvider:
         if desired.kind is Kind.MEMBERSHIP:
             return await self._create_membership(desired)
         if desired.kind is Kind.CORS_ORIGIN:
-            body = await self.http.send_json(
-                "POST", "/user_management/cors_origins", {"origin": spec["origin"]}
+            body, _ = await self._create_converging(
+                "/user_management/cors_origins",
+                {"origin": spec["origin"]},
+                lambda: self._find_listed(
+                    "/user_management/cors_origins", "origin", spec["origin"]
+                ),
             )
             return _with_id(desired, body["id"])
         raise ProviderError(f"WorkOS: cannot create {desired.kind.value} through the API")
+
+    async def _create_converging(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        find: Callable[[], Awaitable[dict[str, Any] | None]],
+    ) -> tuple[dict[str, Any], bool]:
+        """POST; when refused, look the item up by its key before believing the error.
+        Returns (the item, whether it existed already)."""
+        try:
+            created: dict[str, Any] = await self.http.send_json("POST", path, body)
+        except ProviderError as exc:
+            if exc.status not in CONFLICT_STATUSES:
+                raise
+            existing = await find()
+            if existing is None:
+                raise
+            return existing, True
+        return created, False
+
+    async def _get_or_none(self, path: str) -> dict[str, Any] | None:
+        try:
+            found: dict[str, Any] = await self.http.get_json(path)
+        except ProviderError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found
+
+    async def _find_listed(self, path: str, field_name: str, value: str) -> dict[str, Any] | None:
+        return next(
+            (item for item in await self._list(path) if item.get(field_name) == value), None
+        )
 
     async def update(self, live: Resource, desired: Resource) -> Resource:
         spec = desired.spec
@@ -460,22 +496,15 @@ class WorkOSProvider:
 
     async def _create_user(self, desired: Resource) -> Resource:
         body = {**_user_body(desired), **_password_fields(desired)}
-        try:
-            created = await self.http.send_json("POST", "/user_management/users", body)
-        except ProviderError as exc:
-            # A create can land and lose its answer (a dropped connection, a killed run);
-            # the retry then finds the email taken. If the holder carries our key, it is ours.
-            existing = await self._find_user_by_email(desired.spec["email"]) if exc.status else None
-            if existing is None or existing.get("external_id") != desired.key:
-                raise
-            created = existing
+        created, existed = await self._create_converging(
+            "/user_management/users",
+            body,
+            lambda: self._get_or_none(f"/user_management/users/external_id/{_seg(desired.key)}"),
+        )
+        if existed and _user_spec(created) != desired.spec:
+            await self.update(_with_id(desired, created["id"]), desired)
         self.ids[Kind.USER][desired.key] = created["id"]
         return _with_id(desired, created["id"])
-
-    async def _find_user_by_email(self, email: str) -> dict[str, Any] | None:
-        page = await self.http.get_json("/user_management/users", {"email": email, "limit": 1})
-        data = page.get("data") or []
-        return data[0] if data else None
 
     async def _create_membership(self, desired: Resource) -> Resource:
         spec = desired.spec
@@ -597,6 +626,32 @@ def _user_spec(user: Mapping[str, Any]) -> dict[str, Any]:
         "last_name": user.get("last_name") or "",
         "email_verified": bool(user.get("email_verified")),
     }
+
+
+def _role_resource(role: Mapping[str, Any]) -> Resource:
+    spec = normalize_spec(
+        {
+            "slug": role["slug"],
+            "name": role["name"],
+            "description": role.get("description") or "",
+            "permissions": list(role.get("permissions") or []),
+        }
+    )
+    return Resource(Kind.ROLE, str(role["slug"]), spec, provider_id=role["id"])
+
+
+def _organization_spec(org: Mapping[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = normalize_spec(
+        {
+            "name": org["name"],
+            "domains": [
+                {"domain": d["domain"], "state": d.get("state", "pending")}
+                for d in org.get("domains") or []
+            ],
+            "metadata": dict(org.get("metadata") or {}),
+        }
+    )
+    return spec
 
 
 def _user_body(desired: Resource) -> dict[str, Any]:
