@@ -423,10 +423,11 @@ class ScalekitProvider:
 
     async def _read_organizations(self, desired: Sequence[Resource]) -> list[Resource]:
         """Organizations and their domains. Scalekit lists domains per organization, so they
-        are read (concurrently, within the rate limit) for the organizations the plan can
-        touch: desired ones, and unkeyed ones with a desired name (adoption candidates)."""
+        are read per organization (concurrently, within the rate limit), for every one: an
+        organization the manifest no longer names is a delete, and the domains it holds are
+        what a new organization claiming them must wait for (the plan orders that delete
+        first, or holds the create back when deletes are not allowed)."""
         wanted = {r.key: r for r in desired if r.kind is Kind.ORGANIZATION}
-        wanted_names = {r.spec["name"] for r in wanted.values()}
         organizations = await self._list_organizations()
 
         async def one(org: dict[str, Any]) -> Resource:
@@ -437,18 +438,14 @@ class ScalekitProvider:
                 "metadata": dict(org.get("metadata") or {}),
             }
             observed: dict[str, Any] = {"unkeyed": not external_id}
-            if key in wanted or (not external_id and spec["name"] in wanted_names):
-                domains = await self._list_domains(org["id"])
-                target = wanted.get(key)
-                declared = {
-                    d["domain"]: d["state"] for d in (target.spec["domains"] if target else [])
-                }
-                spec["domains"] = [
-                    {"domain": name, "state": _reported_domain_state(d, declared.get(name))}
-                    for name, d in domains.items()
-                ]
-                observed["domain_ids"] = {name: d["id"] for name, d in domains.items()}
-            # else: domains were not read (nothing will compare them); a delete shows no list.
+            domains = await self._list_domains(org["id"])
+            target = wanted.get(key)
+            declared = {d["domain"]: d["state"] for d in (target.spec["domains"] if target else [])}
+            spec["domains"] = [
+                {"domain": name, "state": _reported_domain_state(d, declared.get(name))}
+                for name, d in domains.items()
+            ]
+            observed["domain_ids"] = {name: d["id"] for name, d in domains.items()}
             return Resource(
                 Kind.ORGANIZATION,
                 key,
@@ -670,7 +667,7 @@ class ScalekitProvider:
                 await self._update_permission(desired)
             return _with_id(desired, permission.get("id"))
         if desired.kind is Kind.ROLE:
-            body, _ = await self._create_converging(
+            body, existed = await self._create_converging(
                 f"{API}/roles",
                 {
                     "name": spec["slug"],
@@ -680,6 +677,10 @@ class ScalekitProvider:
                 },
                 existing=f"{API}/roles/{_seg(spec['slug'])}",
             )
+            if existed:  # made by another run: bring it to the manifest's spec
+                current = next((r for r in await self._read_roles() if r.key == desired.key), None)
+                if current is not None and current.spec != desired.spec:
+                    await self._update_role(current, desired)
             return _with_id(desired, (body.get("role") or {}).get("id"))
         if desired.kind is Kind.ORGANIZATION:
             return await self._create_organization(desired)
