@@ -65,7 +65,7 @@ def missing_role_diagnostics(
             where = loaded.position("users", "role_map", source_role)
             mapped = f"users.role_map maps {source_role!r} to role {item.role!r}"
         else:
-            where = loaded.position("users", "role_map") or loaded.position("users")
+            where = loaded.position("users", "role_map") or loaded.source_map.key(("users",))
             mapped = f"the default role map sends {source_role!r} to role {item.role!r}"
         first = f", first at {use.first_origin}" if use else ""
         problems.append(
