@@ -490,6 +490,20 @@ def test_fault_hook_drops_the_connection(
     assert [(w["dropped"], w["status"]) for w in logged] == [(True, None), (False, 201)]
 
 
+def test_fault_hook_loses_the_answer_after_carrying_the_request_out(
+    api: httpx.Client, workos_emulator: RunningEmulator
+) -> None:
+    workos_emulator.add_fault(method="POST", path="/organizations", lose_answer=True, times=1)
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.post("/organizations", json={"name": "A", "external_id": "a"})
+    # The write landed: a retry meets it.
+    retry = api.post("/organizations", json={"name": "A", "external_id": "a"})
+    assert retry.status_code == 400 and retry.json()["code"] == "external_id_already_used"
+    assert [o["external_id"] for o in api.get("/organizations").json()["data"]] == ["a"]
+    logged = workos_emulator.writes()
+    assert [(w["dropped"], w["status"]) for w in logged] == [(True, 201), (False, 400)]
+
+
 def test_fault_hooks_are_validated_and_never_block_admin_routes(
     workos_emulator: RunningEmulator,
 ) -> None:

@@ -215,6 +215,10 @@ class FaultHook:
     text that is not JSON at all (a gateway's HTML page), as ``content_type``. With either,
     ``status`` may also be a success (2xx): an answer that breaks the API's contract (a
     create answered without an ``id``), which a client must survive.
+
+    ``lose_answer`` carries the request out and then closes the connection without
+    answering: the write landed but the client cannot know (what a killed proxy or a
+    network cut after the server committed looks like), so a retry meets its own item.
     """
 
     id: str
@@ -223,6 +227,7 @@ class FaultHook:
     status: int | None = None
     latency_ms: int = 0
     drop_connection: bool = False
+    lose_answer: bool = False
     times: int | None = None
     body: Any = None
     raw_body: str | None = None
@@ -239,6 +244,7 @@ class FaultHook:
             "status",
             "latency_ms",
             "drop_connection",
+            "lose_answer",
             "times",
             "body",
             "raw_body",
@@ -251,6 +257,7 @@ class FaultHook:
         status = data.get("status")
         latency_ms = data.get("latency_ms", 0)
         drop = data.get("drop_connection", False)
+        lose_answer = data.get("lose_answer", False)
         times = data.get("times")
         body = data.get("body")
         raw_body = data.get("raw_body")
@@ -277,6 +284,8 @@ class FaultHook:
             raise ValueError("latency_ms must be at most 120000")
         if not isinstance(drop, bool):
             raise ValueError("drop_connection must be a boolean")
+        if not isinstance(lose_answer, bool):
+            raise ValueError("lose_answer must be a boolean")
         if times is not None and (
             not isinstance(times, int) or isinstance(times, bool) or times < 1
         ):
@@ -285,8 +294,8 @@ class FaultHook:
             raise ValueError("raw_body must be a string, and excludes body")
         if not isinstance(content_type, str) or not content_type:
             raise ValueError("content_type must be a media type")
-        if status is None and not drop and latency_ms == 0:
-            raise ValueError("a hook needs status, latency_ms or drop_connection")
+        if status is None and not drop and not lose_answer and latency_ms == 0:
+            raise ValueError("a hook needs status, latency_ms, drop_connection or lose_answer")
         return cls(
             id=new_id("hook_"),
             method=method.upper(),
@@ -294,6 +303,7 @@ class FaultHook:
             status=status,
             latency_ms=latency_ms,
             drop_connection=drop,
+            lose_answer=lose_answer,
             times=times,
             body=body,
             raw_body=raw_body,
@@ -312,6 +322,7 @@ class FaultHook:
             "status": self.status,
             "latency_ms": self.latency_ms,
             "drop_connection": self.drop_connection,
+            "lose_answer": self.lose_answer,
             "times": self.times,
             "body": self.body,
             "raw_body": self.raw_body,
@@ -567,6 +578,7 @@ class EmulatorApp(Starlette):
         body = parse_body(raw_body, headers.get("content-type", ""))
         is_admin = path == "/_emulate" or path.startswith("/_emulate/")
         dropped = False
+        lose_answer = False
         try:
             if too_large:
                 await self._send_error(send_with_request_id, 413, "Request body too large.")
@@ -585,6 +597,7 @@ class EmulatorApp(Starlette):
                             send_with_request_id, hook.status, hook.raw_body, hook.content_type
                         )
                         return
+                    lose_answer = hook.lose_answer
                     if hook.status is not None:
                         fault_body = (
                             hook.body
@@ -609,6 +622,11 @@ class EmulatorApp(Starlette):
                         {"retry-after": str(max(1, math.ceil(wait)))},
                     )
                     return
+            if lose_answer:
+                await super().__call__(scope, replay, _recording_status(status))
+                dropped = True
+                _drop_connection(send)
+                return
             await super().__call__(scope, replay, send_with_request_id)
         except Exception:
             logger.exception("emulator error on %s %s", method, path)
@@ -623,7 +641,7 @@ class EmulatorApp(Starlette):
                         "method": method,
                         "path": path,
                         "query": redact(dict(parse_qsl(scope["query_string"].decode("latin-1")))),
-                        "status": None if dropped else status["code"],
+                        "status": status["code"] if lose_answer or not dropped else None,
                         "dropped": dropped,
                         "body": redact(body),
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
@@ -810,6 +828,17 @@ def _replaying_receive(body: bytes, receive: Receive) -> Receive:
 
 class ConnectionDropped(Exception):
     """Raised when the server's transport is out of reach (e.g. an in-process test client)."""
+
+
+def _recording_status(status: dict[str, int | None]) -> Send:
+    """A ``send`` that notes the status the request was answered with and sends nothing:
+    the request is carried out, its answer lost."""
+
+    async def swallow(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status["code"] = message["status"]
+
+    return swallow
 
 
 def _drop_connection(send: Send) -> None:

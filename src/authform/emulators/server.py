@@ -166,7 +166,7 @@ class RunningEmulator:
 
     def add_fault(self, **hook: Any) -> dict[str, Any]:
         """Inject a fault: ``method``, ``path`` (regex), ``status``, ``latency_ms``,
-        ``drop_connection``, ``times``, ``body``; see ``base.FaultHook``."""
+        ``drop_connection``, ``lose_answer``, ``times``, ``body``; see ``base.FaultHook``."""
         created: dict[str, Any] = self._admin("POST", "/_emulate/hooks", hook).json()
         return created
 
