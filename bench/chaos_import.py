@@ -24,19 +24,17 @@ import argparse
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+from emulator_process import emulator_process
 
 from authform.sources.synthetic import SyntheticExport, org_id, user_id, write_synthetic_export
 
@@ -49,48 +47,6 @@ WRITE_PATHS = (
     "/organizations",
 )
 READ_PATHS = ("/user_management/users", "/user_management/organization_memberships")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def emulator_process(folder: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "authform.cli",
-            "emulator",
-            "workos",
-            "--port",
-            str(port),
-            "--db",
-            str(folder / "emulator.sqlite3"),
-            "--api-key",
-            API_KEY,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit("emulator did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 class Admin:
@@ -157,11 +113,13 @@ class Chaos(threading.Thread):
         self.admin.clear_hooks()
 
     def run(self) -> None:
-        next_burst = time.monotonic() + self.rng.uniform(3, 6)
+        next_burst = time.monotonic() + self.rng.uniform(5, 15)
         while not self.stop_event.wait(self.rng.uniform(0.1, 0.3)):
             if time.monotonic() >= next_burst:
                 self.burst()
-                next_burst = time.monotonic() + self.rng.uniform(4, 8)
+                # Rare enough that the client's adaptive limiter recovers in between: a burst
+                # every few seconds would measure the limiter's back-off, not correctness.
+                next_burst = time.monotonic() + self.rng.uniform(15, 30)
                 continue
             # One armed fault at a time: a hook waits for the next matching request, so on a
             # path with little traffic (10 organizations) hooks would pile up and fail every
@@ -189,8 +147,8 @@ class Chaos(threading.Thread):
         """The emulator's limits fall to a trickle for a moment: real 429s with Retry-After."""
         trickle = {name: {"requests": 3, "per_seconds": 1.0} for name in self.normal}
         self.admin.limits(trickle)
-        self.injected["429 bursts (1-2 s at 3 requests/s)"] += 1
-        time.sleep(self.rng.uniform(1.0, 2.0))
+        self.injected["429 bursts (1-1.5 s at 3 requests/s)"] += 1
+        time.sleep(self.rng.uniform(1.0, 1.5))
         self.admin.limits(self.normal)
 
     def stop(self) -> None:
@@ -315,7 +273,7 @@ def main() -> None:
         manifests.mkdir()
         log = folder / "apply.log"
         env = {**os.environ, "WORKOS_API_KEY": API_KEY, "NO_COLOR": "1"}
-        with emulator_process(folder) as url:
+        with emulator_process(folder, API_KEY) as url:
             admin = Admin(url)
             admin.limits(limits)
             (manifests / "authform.yaml").write_text(
@@ -325,10 +283,12 @@ def main() -> None:
             chaos.start()
             kills: list[float] = []
             concurrent_exit: int | None = None
+            second: subprocess.Popen[bytes] | None = None
             for round_number in range(KILLS):
                 victim = start(manifests, env, log)
-                second = start(manifests, env, log) if round_number == 2 else None
-                moment = rng.uniform(3.0, 12.0)
+                if round_number == 2:  # runs beside this and the later victims, to its end
+                    second = start(manifests, env, log)
+                moment = rng.uniform(5.0, 20.0)
                 deadline = time.monotonic() + moment
                 while time.monotonic() < deadline and victim.poll() is None:
                     time.sleep(0.05)
@@ -338,8 +298,8 @@ def main() -> None:
                     victim.send_signal(signal.SIGKILL)
                     victim.wait(timeout=10)
                     kills.append(moment)
-                if second is not None:
-                    concurrent_exit = second.wait(timeout=900)
+            if second is not None:
+                concurrent_exit = second.wait(timeout=1800)
             final = subprocess.run(
                 apply_command(manifests), env=env, capture_output=True, text=True, timeout=1800
             )

@@ -18,17 +18,13 @@ import asyncio
 import gc
 import os
 import resource
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+from emulator_process import emulator_process
 
 from authform.engine.apply import apply_plan
 from authform.engine.plan import Policy, plan_changes
@@ -40,48 +36,6 @@ from authform.resources import Kind, Resource
 from authform.sources.synthetic import write_synthetic_export
 
 API_KEY = "sk_test_bench"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def emulator_process(folder: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "authform.cli",
-            "emulator",
-            "workos",
-            "--port",
-            str(port),
-            "--db",
-            str(folder / "emulator.sqlite3"),
-            "--api-key",
-            API_KEY,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit("emulator did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def admin(url: str, method: str, path: str, body: Any) -> None:
@@ -200,7 +154,7 @@ def main() -> None:
             organizations=args.organizations,
             memberships_per_user=2,
         )
-        with emulator_process(folder) as url:
+        with emulator_process(folder, API_KEY) as url:
             admin(
                 url,
                 "PUT",
@@ -247,7 +201,7 @@ def main() -> None:
                 folder / "large", users=args.large_users, organizations=0
             )
             os.environ.setdefault("NO_COLOR", "1")
-            with emulator_process(folder / "large") as url:
+            with emulator_process(folder / "large", API_KEY) as url:
                 admin(
                     url,
                     "PUT",

@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from authform.cli import app
 from authform.emulators import RunningEmulator
 
+from .targets import PROVIDERS, Target
+
 BASE_MANIFEST = """
 version: 1
 target:
@@ -70,3 +72,11 @@ def cli(workos_emulator: RunningEmulator, tmp_path: Path) -> Cli:
     helper = Cli(workos_emulator, folder, CliRunner())
     helper.write(BASE_MANIFEST)
     return helper
+
+
+@pytest.fixture(params=PROVIDERS)
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
+    """The CLI pointed at one of the WorkOS, Scalekit and Clerk emulators (the test runs once
+    per provider), with an empty manifest folder of its own."""
+    emulator = request.getfixturevalue(f"{request.param}_emulator")
+    return Target(request.param, emulator, tmp_path / "manifests")

@@ -20,7 +20,7 @@ import pytest
 from authform.engine.apply import ApplyResult, apply_plan
 from authform.workflow import open_session
 
-from .targets import PROVIDERS, Target, plan_json, target_block, users_block
+from .targets import Target, plan_json, target_block, users_block
 
 CONFIGURATION = {
     "workos": """\
@@ -51,12 +51,6 @@ cors_origins: [https://app.example.com]
 """,
 }
 USERS, ORGS, PER_USER = 20, 3, 2
-
-
-@pytest.fixture(params=PROVIDERS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
-    emulator = request.getfixturevalue(f"{request.param}_emulator")
-    return Target(request.param, emulator, tmp_path / "manifests")
 
 
 async def race(folder: Path) -> tuple[ApplyResult, ApplyResult]:

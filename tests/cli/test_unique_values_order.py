@@ -7,10 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from .targets import (
-    PROVIDERS,
     Target,
     api_writes,
     plan_json,
@@ -18,12 +15,6 @@ from .targets import (
     target_block,
     users_block,
 )
-
-
-@pytest.fixture(params=PROVIDERS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
-    emulator = request.getfixturevalue(f"{request.param}_emulator")
-    return Target(request.param, emulator, tmp_path / "manifests")
 
 
 def organizations(target: Target, key: str, allow_delete: bool) -> str:
@@ -50,6 +41,8 @@ def test_a_renamed_organization_is_deleted_before_its_domain_is_claimed(target: 
     target.write(organizations(target, "acme-inc", allow_delete=True))
     target.emulator.clear_log()
 
+    planned = target("plan", str(target.folder))
+    assert "+ organization.acme-inc  (after organization.acme)" in planned.output
     applied = target("apply", str(target.folder), "--auto-approve")
     assert applied.exit_code == 0, applied.output
     writes = [

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from .targets import (
-    PROVIDERS,
     Target,
     api_writes,
     plan_json,
@@ -21,12 +20,6 @@ from .targets import (
 
 OLD, NEW = "person1@example1.com", "person1.moved@example1.com"
 KEY = "user_syn00000001"
-
-
-@pytest.fixture(params=PROVIDERS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
-    emulator = request.getfixturevalue(f"{request.param}_emulator")
-    return Target(request.param, emulator, tmp_path / "manifests")
 
 
 @pytest.mark.parametrize("allow_delete", [False, True])

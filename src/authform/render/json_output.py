@@ -32,6 +32,8 @@ def change_to_json(change: Change) -> dict[str, Any]:
         item["blocked"] = change.blocked
     if change.note:
         item["note"] = change.note
+    if change.after:
+        item["after"] = list(change.after)
     return item
 
 

@@ -17,14 +17,17 @@ def plan_headline(plan: Plan) -> str:
 def plan_counts(plan: Plan) -> str:
     if not plan.changes:
         return "No changes. The provider matches the manifest."
-    blocked_deletes = plan.count(Action.DELETE, blocked=True)
-    deletes = plan.count(Action.DELETE)
-    delete_text = f"{deletes} to delete"
-    if blocked_deletes:
-        delete_text += f" ({blocked_deletes} not allowed)"
+
+    def counted(action: Action, verb: str) -> str:
+        # A change that will not be carried out (deletes not allowed, a replace, a create
+        # whose email is still held) is counted, and said to be not applied.
+        text = f"{plan.count(action)} to {verb}"
+        blocked = plan.count(action, blocked=True)
+        return text + (f" ({blocked} not applied)" if blocked else "")
+
     return (
-        f"Plan: {plan.count(Action.CREATE)} to create, {plan.count(Action.UPDATE)} to update, "
-        f"{plan.count(Action.REPLACE)} to replace, {delete_text}, "
+        f"Plan: {counted(Action.CREATE, 'create')}, {counted(Action.UPDATE, 'update')}, "
+        f"{counted(Action.REPLACE, 'replace')}, {counted(Action.DELETE, 'delete')}, "
         f"{plan.count(Action.MANUAL)} manual."
     )
 

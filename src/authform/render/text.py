@@ -24,6 +24,9 @@ COLOURS = {
     Action.MANUAL: "36",
 }
 
+# How many changes that were not applied the apply summary names, each with its reason.
+BLOCKED_LISTED = 50
+
 
 def use_colour(stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
@@ -46,6 +49,8 @@ def render_change(change: Change, paint: Painter) -> list[str]:
         head += f"  [not applied: {change.blocked}]"
     elif change.note:
         head += f"  ({change.note})"
+    if change.after and not change.blocked:
+        head += f"  (after {', '.join(change.after)})"
     lines = [head]
     rows = change_fields(change)
     if change.action is Action.DELETE:
@@ -106,9 +111,10 @@ def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
             lines.append(f"  ! {change.address}")
             lines += [f"      {n}. {s}" for n, s in enumerate(change.instructions, 1)]
     if result.blocked:
-        lines.append(
-            "Pending, not allowed by policy: " + ", ".join(c.address for c in result.blocked)
-        )
+        lines.append("Pending, not applied:")
+        lines += [f"  {c.address}: {c.blocked}" for c in result.blocked[:BLOCKED_LISTED]]
+        if len(result.blocked) > BLOCKED_LISTED:
+            lines.append(f"  … and {len(result.blocked) - BLOCKED_LISTED} more (see the plan)")
     return "\n".join(lines) + "\n"
 
 
