@@ -29,7 +29,7 @@ def test_a_plain_user_becomes_a_compact_resource_keyed_by_clerk_id():
 
 
 def test_names_are_kept_exactly():
-    result = build(user("u", "a@x.io", first_name="  Zoë ", last_name='O\'Brien, "Jr"'))
+    result = build(user("user_u", "a@x.io", first_name="  Zoë ", last_name='O\'Brien, "Jr"'))
     assert (result.users[0].spec["first_name"], result.users[0].spec["last_name"]) == (
         "  Zoë ",
         'O\'Brien, "Jr"',
@@ -37,7 +37,7 @@ def test_names_are_kept_exactly():
 
 
 def test_email_verified_follows_the_chosen_address():
-    result = build(user("u", "a@x.io", verified=False))
+    result = build(user("user_u", "a@x.io", verified=False))
     assert result.users[0].spec["email_verified"] is False
 
 

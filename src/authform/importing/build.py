@@ -20,6 +20,7 @@ from authform.importing.roles import effective_role_map
 from authform.importing.users import import_users
 from authform.resources import Resource
 from authform.sources.records import MembershipRecord, OrganizationRecord, UserRecord
+from authform.sources.screening import screened
 
 
 @dataclass
@@ -65,10 +66,14 @@ def build_import_set(
             f"unknown email policy {email_policy!r}; expected one of {', '.join(EMAIL_POLICIES)}"
         )
     counts = ImportCounts()
-    user_import = import_users(users, email_policy=email_policy, counts=counts, target=target)
-    org_import = import_organizations(organizations, counts=counts, target=target)
+    # Every record is screened first (Clerk id shapes, the manifest's character rule): a
+    # hostile value is a reported skip here, so nothing downstream can send or print it.
+    user_import = import_users(
+        screened(users), email_policy=email_policy, counts=counts, target=target
+    )
+    org_import = import_organizations(screened(organizations), counts=counts, target=target)
     membership_import = import_memberships(
-        memberships,
+        screened(memberships),
         users=KnownIds(user_import.imported_ids, user_import.skipped_ids),
         organizations=KnownIds(org_import.imported_ids, org_import.skipped_ids, org_import.keys),
         role_map=effective_role_map(role_map, target),

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from pathlib import Path
 
 from authform.importing.build import ImportSet
 from authform.redaction import redact
 
 SKIPPED_COLUMNS = ["kind", "source_id", "origin", "code", "imported", "reason"]
+REENROLL_COLUMNS = ["source_id", "email", "factors", "reason"]
+# https://owasp.org/www-community/attacks/CSV_Injection
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_mapping(path: Path, mapping: Mapping[str, Mapping[str, str]], provider: str) -> None:
@@ -32,30 +36,43 @@ def write_skipped(
 
     ``failures`` are (kind, key, error) from apply. Returns the number of rows written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(SKIPPED_COLUMNS)
-        for s in import_set.skipped:
-            writer.writerow(
-                [s.kind, s.source_id, s.origin, s.code, str(s.imported).lower(), redact(s.reason)]
-            )
-            rows += 1
-        for kind, key, error in failures:
-            # An API error can echo what it was sent; the reason is redacted like any output.
-            writer.writerow([kind, key, "", "apply_failed", "false", redact(error)])
-            rows += 1
-    return rows
+    skips = (
+        [s.kind, s.source_id, s.origin, s.code, str(s.imported).lower(), redact(s.reason)]
+        for s in import_set.skipped
+    )
+    # An API error can echo what it was sent; the reason is redacted like any output.
+    failed = (
+        [kind, key, "", "apply_failed", "false", redact(error)] for kind, key, error in failures
+    )
+    return write_report_csv(path, SKIPPED_COLUMNS, chain(skips, failed))
 
 
 def write_reenroll(path: Path, import_set: ImportSet) -> int:
+    """Every imported user who must enroll a second factor again, with what was lost."""
+    rows = (
+        [notice.source_id, notice.email, " ".join(notice.factors), notice.reason]
+        for notice in import_set.reenroll
+    )
+    return write_report_csv(path, REENROLL_COLUMNS, rows)
+
+
+def write_report_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
+    """The one CSV writer of reports: every cell neutralised against formula injection, since
+    these files are opened in spreadsheets and their cells hold text from the source. Returns
+    the number of rows written (the header not counted)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["source_id", "email", "factors", "reason"])
-        for notice in import_set.reenroll:
-            writer.writerow(
-                [notice.source_id, notice.email, " ".join(notice.factors), notice.reason]
-            )
-    return len(import_set.reenroll)
+        writer.writerow([neutralize_formula(cell) for cell in header])
+        for row in rows:
+            writer.writerow([neutralize_formula(cell) for cell in row])
+            count += 1
+    return count
+
+
+def neutralize_formula(cell: str) -> str:
+    """OWASP's rule for CSV injection: a cell a spreadsheet would run as a formula (it starts
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``, which
+    spreadsheets show as text and do not display. Other cells are written unchanged."""
+    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from authform.importing.build import ImportSet, build_import_set
+from authform.importing.report import SkipCode
 from authform.sources import (
     USER_FILE_READERS,
     MembershipRecord,
@@ -18,6 +19,9 @@ from authform.sources import (
     read_clerk_memberships,
     read_clerk_organizations,
 )
+
+# How many unreadable records ``plan`` names one by one before it only counts the rest.
+MAX_LISTED_UNREADABLE = 20
 
 
 def _optional(reader: Any, path: Path | None) -> Iterable[Any]:
@@ -71,4 +75,21 @@ def summarize_import(import_set: ImportSet, source_label: str) -> list[str]:
     if c.skipped_by_code:
         reasons = ", ".join(f"{code} {n}" for code, n in sorted(c.skipped_by_code.items()))
         lines.append(f"  skipped or caveats by reason: {reasons}")
+    lines += _unreadable_records(import_set)
+    return lines
+
+
+def _unreadable_records(import_set: ImportSet) -> list[str]:
+    """Records the source could not be trusted for (broken rows, hostile values, ids not of
+    Clerk's shape), each with its file and row: the operator fixes these in the export, so the
+    plan names them instead of only counting them. The first few, so a broken million-row
+    export still prints a readable plan; the skipped report lists all of them."""
+    unreadable = [s for s in import_set.skipped if s.code == SkipCode.MALFORMED_RECORD]
+    if not unreadable:
+        return []
+    lines = ["  records skipped as unreadable or unsafe (fix them in the source and re-run):"]
+    lines += [f"    {s.origin}: {s.reason}" for s in unreadable[:MAX_LISTED_UNREADABLE]]
+    if len(unreadable) > MAX_LISTED_UNREADABLE:
+        more = len(unreadable) - MAX_LISTED_UNREADABLE
+        lines.append(f"    … and {more} more (all are listed in skipped.csv after apply)")
     return lines

@@ -24,6 +24,7 @@ from authform.manifest.diagnostics import (
 from authform.manifest.models import (
     METADATA_KEY_MAX,
     METADATA_VALUE_MAX,
+    PROVIDERS,
     check_organization_key,
     check_permission_slug,
     check_redirect_uri,
@@ -33,6 +34,8 @@ from authform.manifest.models import (
     normalize_domain,
 )
 from authform.manifest.positions import SourceMap
+from authform.providers.registry import PROVIDERS as REGISTERED_PROVIDERS
+from authform.providers.registry import unavailable_provider_message, unknown_buckets_message
 
 # Credentials each provider cannot work without (the emulator supplies its own).
 _REQUIRED_TARGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -103,6 +106,7 @@ def check_manifest(
     _role_map(report, data, roles if check_references else None)
     if not emulate:
         _target_credentials(report, data)
+    _target_declared(report, data, emulate=emulate)
     if _provider(data) == "scalekit":
         _scalekit_rules(report, data)
     if _provider(data) == "clerk":
@@ -242,6 +246,35 @@ def _target_credentials(report: _Reporter, data: dict[str, Any]) -> None:
                 ("target",),
                 f"missing required key {show(key)} for provider {show(provider)} ({what})",
             )
+
+
+def _target_declared(report: _Reporter, data: dict[str, Any], *, emulate: bool) -> None:
+    """What ``plan`` checks against the provider registry before connecting, checked here
+    with positions: the provider is available, ``rate_limits`` names only buckets it has,
+    and the secret key has the provider's prefix (not with ``--emulate``, which supplies its
+    own key). The registry is the one source, so a provider added there is accepted here."""
+    provider = _provider(data)
+    if provider is None or provider not in PROVIDERS:
+        return  # absent or not a provider name at all: the model reports it
+    declaration = REGISTERED_PROVIDERS.get(provider)
+    if declaration is None:
+        report.error(("target", "provider"), unavailable_provider_message(provider))
+        return
+    target = data["target"]
+    rate_limits = target.get("rate_limits")
+    for bucket in declaration.unknown_buckets(rate_limits):
+        report.error(
+            ("target", "rate_limits", bucket),
+            unknown_buckets_message(declaration, [bucket]),
+            at_key=True,
+        )
+    api_key = target.get("api_key")
+    prefix = declaration.api_key_prefix
+    if not emulate and prefix and isinstance(api_key, str) and not api_key.startswith(prefix):
+        report.error(
+            ("target", "api_key"),
+            f"must be {declaration.api_key_hint} (starts with {prefix!r}; the value is not shown)",
+        )
 
 
 def _provider(data: dict[str, Any]) -> str | None:

@@ -30,6 +30,7 @@ from pydantic import (
 
 from authform.manifest.diagnostics import did_you_mean, list_names, show
 from authform.social import SOCIAL_PROVIDERS
+from authform.text_policy import check_text, unsafe_character
 
 MANIFEST_VERSION = 1
 PROVIDERS = ("workos", "scalekit", "clerk", "kavachos")
@@ -58,23 +59,8 @@ DOMAIN_PATTERN = (
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-# Control characters, and characters that reorder or hide text ("Trojan Source"): a reviewer
-# must see exactly what applies.
-_CONTROL = r"\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 and C1 controls except tab and newline
-_INVISIBLE = r"\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\u2028\u2029"
-_UNSAFE_CHAR = re.compile(rf"[\t\n{_CONTROL}{_INVISIBLE}]")
-_UNSAFE_IN_PROSE = re.compile(rf"[{_CONTROL}{_INVISIBLE}]")
-
-
 # --- validators (plain functions: the cross-item checks reuse them) ------------------------
-
-
-def check_text(value: str, *, multiline: bool = False) -> str:
-    """Reject control and invisible characters; allow newlines and tabs only in prose."""
-    found = (_UNSAFE_IN_PROSE if multiline else _UNSAFE_CHAR).search(value)
-    if found is not None:
-        raise ValueError(f"contains the control character U+{ord(found.group()):04X}")
-    return value
+# Which characters text may hold is ``authform.text_policy``'s rule, shared with the import.
 
 
 def check_single_line(value: str) -> str:
@@ -224,8 +210,7 @@ def check_path(value: object) -> object:
 
 
 def check_secret(value: SecretStr) -> SecretStr:
-    secret = value.get_secret_value()
-    if _UNSAFE_CHAR.search(secret):
+    if unsafe_character(value.get_secret_value()) is not None:
         raise ValueError("contains a control character")  # never show the secret
     return value
 

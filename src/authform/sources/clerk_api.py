@@ -35,6 +35,7 @@ from authform.providers.base import ProviderError
 from authform.providers.http import ApiClient, RateLimit, RetryPolicy, WindowLimiter
 from authform.sources.clerk_csv import read_clerk_csv
 from authform.sources.clerk_files import membership_from_json, organization_from_json
+from authform.sources.clerk_ids import IdKind, is_clerk_id
 from authform.sources.errors import SourceError
 from authform.sources.json_array import describe_json_type
 from authform.sources.records import (
@@ -199,11 +200,20 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_COLLECTION_ID_KINDS: dict[str, IdKind] = {
+    "users": "user",
+    "organizations": "organization",
+    "memberships": "membership",
+}
+
+
 def _origin(collection: str, index: int, item: Any) -> str:
     """Where a record came from: the list and position, plus the id to look up in Clerk's
-    dashboard (the place to fix it)."""
+    dashboard (the place to fix it), shown only when it has the shape of an id: the origin
+    is printed and written to reports, so it must not carry whatever the id field holds."""
     item_id = _text(item.get("id")) if isinstance(item, Mapping) else ""
-    return f"Clerk API {collection} #{index}" + (f" ({item_id})" if item_id else "")
+    shown = item_id if is_clerk_id(_COLLECTION_ID_KINDS[collection], item_id) else ""
+    return f"Clerk API {collection} #{index}" + (f" ({shown})" if shown else "")
 
 
 class ClerkApiSource:

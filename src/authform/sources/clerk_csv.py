@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from authform.sources.clerk_ids import is_clerk_id
 from authform.sources.errors import SourceError, open_source_text
 from authform.sources.records import (
     MalformedRecord,
@@ -43,8 +44,6 @@ COLUMNS: tuple[str, ...] = (
 )
 
 _MULTI_VALUE_SEPARATOR = re.compile(r"[|,;]")
-# In a row whose cells cannot be trusted, the id is only believed if it looks like one.
-_CLERK_USER_ID = re.compile(r"user_[A-Za-z0-9]{1,64}")
 
 
 def split_multi_value(cell: str | None) -> list[str]:
@@ -131,7 +130,8 @@ def _user_from_row(row: Sequence[str], header: _Header, origin: str) -> UserReco
             "user",
             origin,
             f"expected {expected} columns, found {len(row)}",
-            source_id=guessed_id if _CLERK_USER_ID.fullmatch(guessed_id) else None,
+            # In a row whose cells cannot be trusted, the id is believed only if it looks like one.
+            source_id=guessed_id if is_clerk_id("user", guessed_id) else None,
         )
 
     def cell(column: str) -> str:

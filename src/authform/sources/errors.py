@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -24,6 +25,53 @@ class SourceError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+@dataclass(frozen=True)
+class InvalidUtf8:
+    """Where a file stops being UTF-8: 1-based line, 0-based byte offset, and why."""
+
+    line: int
+    offset: int
+    reason: str
+
+
+def locate_invalid_utf8(
+    path: str | os.PathLike[str], *, chunk_size: int = 1 << 20
+) -> InvalidUtf8 | None:
+    """The first byte of ``path`` that is not UTF-8, read in chunks (the file may be huge),
+    or None when there is none (or the file cannot be read again)."""
+    offset = 0  # file offset of buffer[0]
+    line = 1
+    carry = b""
+    try:
+        with open(path, "rb") as fp:
+            while True:
+                chunk = fp.read(chunk_size)
+                buffer = carry + chunk
+                if not buffer:
+                    return None
+                try:
+                    buffer.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    cut_by_chunk = chunk and exc.reason == "unexpected end of data"
+                    if not cut_by_chunk:
+                        bad = buffer[exc.start]
+                        return InvalidUtf8(
+                            line + buffer.count(b"\n", 0, exc.start),
+                            offset + exc.start,
+                            f"{exc.reason}: byte 0x{bad:02x}",
+                        )
+                    good = exc.start  # a character split by the chunk boundary: read on
+                else:
+                    good = len(buffer)
+                if not chunk:
+                    return None
+                line += buffer.count(b"\n", 0, good)
+                offset += good
+                carry = buffer[good:]
+    except OSError:
+        return None
 
 
 @contextmanager
@@ -47,8 +95,12 @@ def open_source_text(
         with fp:
             yield fp
     except UnicodeDecodeError as exc:
+        # The decoder saw one buffered chunk; find the byte in the file itself.
+        where = locate_invalid_utf8(path)
+        place = f"line {where.line}, byte offset {where.offset}: " if where else ""
+        reason = where.reason if where else exc.reason
         raise SourceError(
-            f"{path}: not UTF-8 text ({exc.reason}); re-save the export as UTF-8",
+            f"{path}: {place}not UTF-8 text ({reason}); re-save the export as UTF-8",
             path=path,
         ) from None
     except OSError as exc:
