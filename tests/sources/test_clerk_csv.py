@@ -217,5 +217,8 @@ def test_non_utf8_file(tmp_path):
     path.write_bytes(
         (HEADER + "\n").encode() + row(id="user_1", first_name="Jos\xe9").encode("latin-1")
     )
-    with pytest.raises(SourceError, match=r"users\.csv: not UTF-8 text"):
+    offset = path.read_bytes().index(b"\xe9")
+    with pytest.raises(
+        SourceError, match=rf"users\.csv: line 2, byte offset {offset}: not UTF-8 text"
+    ):
         list(read_clerk_csv(path))

@@ -143,8 +143,9 @@ def unavailable_provider_message(name: str) -> str:
 
 
 def unknown_buckets_message(declaration: ProviderDeclaration, unknown: list[str]) -> str:
+    noun = "bucket" if len(unknown) == 1 else "buckets"
     return (
-        f"unknown {declaration.label} rate-limit bucket(s) {', '.join(map(repr, unknown))} "
+        f"unknown {declaration.label} rate-limit {noun} {', '.join(map(repr, unknown))} "
         f"(known: {', '.join(declaration.rate_limit_buckets)})"
     )
 
