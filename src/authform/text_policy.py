@@ -22,6 +22,10 @@ _UNSAFE_IN_PROSE = re.compile(rf"[{_CONTROL}{_INVISIBLE}]")
 
 def unsafe_character(value: str, *, multiline: bool = False) -> str | None:
     """The first character ``value`` may not hold, as ``U+XXXX``, or None when it is clean."""
+    if value.isprintable():
+        # Every refused character is non-printable to Python (Cc, Cf, Zl, Zp; tab and
+        # newline too), so this C-speed test clears nearly every value without the regex.
+        return None
     found = (_UNSAFE_IN_PROSE if multiline else _UNSAFE_IN_LINE).search(value)
     return None if found is None else f"U+{ord(found.group()):04X}"
 

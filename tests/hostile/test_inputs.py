@@ -627,3 +627,13 @@ def test_manifest_and_import_share_one_character_rule():
 
     assert models.check_text is text_policy.check_text
     assert screening.text_problem is text_policy.text_problem
+
+
+def test_every_refused_character_is_one_python_calls_non_printable():
+    """``unsafe_character`` skips its regex for printable text; that is exact only if no
+    refused character is printable, checked here over every code point."""
+    from authform.text_policy import _UNSAFE_IN_LINE
+
+    refused = [chr(c) for c in range(0x110000) if _UNSAFE_IN_LINE.match(chr(c))]
+    assert len(refused) > 60
+    assert [c for c in refused if c.isprintable()] == []

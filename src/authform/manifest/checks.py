@@ -22,6 +22,7 @@ from authform.manifest.diagnostics import (
     show,
 )
 from authform.manifest.models import (
+    BUCKET_PATTERN,
     METADATA_KEY_MAX,
     METADATA_VALUE_MAX,
     PROVIDERS,
@@ -263,6 +264,8 @@ def _target_declared(report: _Reporter, data: dict[str, Any], *, emulate: bool) 
     target = data["target"]
     rate_limits = target.get("rate_limits")
     for bucket in declaration.unknown_buckets(rate_limits):
+        if not re.fullmatch(BUCKET_PATTERN, bucket):
+            continue  # not a bucket name at all: the model says so, once
         report.error(
             ("target", "rate_limits", bucket),
             unknown_buckets_message(declaration, [bucket]),

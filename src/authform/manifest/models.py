@@ -52,6 +52,8 @@ SECRET_MAX = 4096
 PERMISSION_SLUG_PATTERN = r"^[a-z0-9][a-z0-9:._*-]*$"
 ROLE_SLUG_PATTERN = r"^[a-z0-9][a-z0-9:._-]*$"
 ORGANIZATION_KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:-]*$"
+# A rate-limit bucket's name; which names a provider has is its registry declaration's.
+BUCKET_PATTERN = r"^[a-z_]{1,64}$"
 DOMAIN_PATTERN = (
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
     r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
@@ -307,15 +309,13 @@ class Target(_Model):
         default=16,
         description="Most requests in flight at once; the rate limits still apply.",
     )
-    rate_limits: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,64}$")], RateLimit] = (
-        Field(
-            default_factory=dict,
-            description=(
-                "Override the provider's documented rate limits, by bucket name (WorkOS: "
-                "general, user_management_reads, user_management_writes), e.g. to leave "
-                "room for production traffic sharing the key."
-            ),
-        )
+    rate_limits: dict[Annotated[str, StringConstraints(pattern=BUCKET_PATTERN)], RateLimit] = Field(
+        default_factory=dict,
+        description=(
+            "Override the provider's documented rate limits, by bucket name (WorkOS: "
+            "general, user_management_reads, user_management_writes), e.g. to leave "
+            "room for production traffic sharing the key."
+        ),
     )
 
 
