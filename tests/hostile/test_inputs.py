@@ -637,3 +637,14 @@ def test_every_refused_character_is_one_python_calls_non_printable():
     refused = [chr(c) for c in range(0x110000) if _UNSAFE_IN_LINE.match(chr(c))]
     assert len(refused) > 60
     assert [c for c in refused if c.isprintable()] == []
+
+
+def test_changed_mode_does_not_skip_a_folder_whose_only_manifest_is_a_dangling_link(ws):
+    """A pre-commit hook passes the changed file; a folder holding only a broken link is not
+    "a folder without manifests" to skip, it is a broken manifest."""
+    os.symlink("gone.yaml", ws.folder / "authform.yaml")
+    assert_refused(
+        ws.run("validate", "--changed", str(ws.folder / "authform.yaml")),
+        r"authform\.yaml: a symbolic link to 'gone\.yaml', which does not exist",
+        emulator=ws.emulator,
+    )

@@ -8,9 +8,7 @@ push. Nothing here touches the network.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,55 +264,27 @@ def _resolve_environment(
 
 
 def find_manifest_files(root: Path) -> tuple[list[Path], list[Diagnostic]]:
-    """The file itself, or a folder's ``*.yaml``/``*.yml`` files (sorted, not recursive,
+    """The file itself, or a folder's ``*.yaml``/``*.yml`` entries (sorted, not recursive,
     hidden files skipped: editors leave ``.#roles.yaml`` and similar behind).
 
-    A manifest name that is not a readable regular file (a dangling or looping symbolic link,
-    a FIFO, a directory named ``x.yaml``) is an error, not skipped: skipping it would apply
-    the folder without the sections that file was meant to hold, and reading a FIFO would
-    hang. Symbolic links to regular files are followed.
+    Every entry with a manifest name is returned, also one that is not a regular file (a
+    dangling or looping symbolic link, a FIFO, a directory named ``x.yaml``): reading it
+    reports that as an error (``load_yaml_file``), where skipping it would apply the folder
+    without the sections that file was meant to hold.
     """
     if root.is_dir():
-        files: list[Path] = []
-        diagnostics: list[Diagnostic] = []
-        for entry in sorted(root.iterdir()):
-            if entry.suffix not in MANIFEST_SUFFIXES or entry.name.startswith("."):
-                continue
-            problem = not_a_regular_file(entry)
-            if problem is None:
-                files.append(entry)
-            else:
-                diagnostics.append(Diagnostic(str(entry), 0, 0, problem))
-        if not files and not diagnostics:
+        files = sorted(
+            entry
+            for entry in root.iterdir()
+            if entry.suffix in MANIFEST_SUFFIXES and not entry.name.startswith(".")
+        )
+        if not files:
             message = "no manifest files (*.yaml, *.yml) in this folder"
             return [], [Diagnostic(str(root), 0, 0, message)]
-        return files, diagnostics
-    problem = not_a_regular_file(root)
-    if problem is None:
+        return files, []
+    if os.path.lexists(root):
         return [root], []
-    return [], [Diagnostic(str(root), 0, 0, problem)]
-
-
-def not_a_regular_file(path: Path) -> str | None:
-    """Why ``path`` cannot be read as a manifest file, or None when it is a regular file
-    (directly or through symbolic links)."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        if path.is_symlink():
-            return f"a symbolic link to {show(str(os.readlink(path)))}, which does not exist"
-        return "no such file or directory"
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "a symbolic link that loops (it resolves to itself)"
-        return f"cannot read: {exc.strerror or exc}"
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a directory, not a manifest file (manifest folders are not read recursively)"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO), not a manifest file"
-    return "not a regular file (a device or socket), not a manifest file"
+    return [], [Diagnostic(str(root), 0, 0, "no such file or directory")]
 
 
 def merge_files(

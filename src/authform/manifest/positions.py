@@ -9,6 +9,9 @@ keys, foreign tags and alias bombs as positioned diagnostics.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -134,6 +137,9 @@ class _AliasBudgetExceeded(Exception):
 def load_yaml_file(path: Path) -> ParsedFile:
     """Read and parse one file; every failure is returned as a diagnostic, never raised."""
     name = str(path)
+    problem = not_a_regular_file(path)
+    if problem is not None:  # checked first: opening a FIFO would wait for a writer
+        return _failed(name, problem)
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -150,6 +156,28 @@ def load_yaml_file(path: Path) -> ParsedFile:
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return _failed(name, "file is not valid UTF-8 text", Location(name, line, column))
     return load_yaml_text(text, name)
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a manifest file, or None when it is a regular file
+    (directly or through symbolic links, which are followed)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return f"a symbolic link to {show(os.readlink(path))}, which does not exist"
+        return "no such file or directory"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that loops (following it never reaches a file)"
+        return f"cannot read file: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory, not a manifest file (manifest folders are not read recursively)"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a manifest file"
+    return "not a regular file (a device or socket), not a manifest file"
 
 
 def load_yaml_text(text: str, file: str) -> ParsedFile:
