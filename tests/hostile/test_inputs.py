@@ -344,6 +344,25 @@ def test_escape_in_clerk_json_user_name_is_skipped(ws):
     )
 
 
+def test_lone_surrogate_in_clerk_json_is_skipped_not_a_crash_when_printed(ws):
+    """A JSON "\\ud800" escape decodes to a string no terminal or API can encode."""
+    (ws.folder / "users.json").write_text(
+        "["
+        + json.dumps({"id": GOOD_ID, "first_name": "Good", "email_addresses": GOOD_EMAIL})
+        + ', {"id": "user_2aSur0000000000000000002", "first_name": "A\\ud800",'
+        + ' "email_addresses": "s@x.io"}]',
+        encoding="utf-8",
+    )
+    manifest = ws.import_manifest("{kind: clerk-json, path: users.json}")
+    result = ws.run("plan", str(manifest))
+    assert_skipped(
+        result,
+        ws,
+        "users.json:item 2 (line 1)",
+        r"first_name contains the control character U\+D800",
+    )
+
+
 # --------------------------------------------------------------------------- finding 3: reports
 
 
