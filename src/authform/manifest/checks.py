@@ -273,7 +273,12 @@ def _target_declared(report: _Reporter, data: dict[str, Any], *, emulate: bool) 
         )
     api_key = target.get("api_key")
     prefix = declaration.api_key_prefix
-    if not emulate and prefix and isinstance(api_key, str) and not api_key.startswith(prefix):
+    if (
+        not emulate
+        and prefix
+        and isinstance(api_key, str)
+        and not api_key.strip().startswith(prefix)
+    ):
         report.error(
             ("target", "api_key"),
             f"must be {declaration.api_key_hint} (starts with {prefix!r}; the value is not shown)",
