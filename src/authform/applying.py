@@ -92,7 +92,6 @@ async def run_apply(session: Session, plan: Plan, progress: ProgressReporter) ->
             await apply_plan(
                 plan,
                 session.provider,
-                manual_executor=session.manual_executor,
                 on_progress=progress,
                 result=outcome.result,
             )

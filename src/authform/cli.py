@@ -374,6 +374,13 @@ def apply(
                 _echo(f"Wrote {report}", err=True)
             for line in outcome.closing_lines():
                 _echo(line, err=True)
+            if outcome.result.manual_pending and session.dashboard is not None:
+                _echo(
+                    "The emulator left the manual steps pending, as the real tenant would. "
+                    f"To take them on the emulated dashboard: authform emulator dashboard "
+                    f"{_shell_args(manifest_path, environment)}",
+                    err=True,
+                )
             if outcome.interrupted:
                 return EXIT_INTERRUPTED
             if not outcome.ok:
@@ -446,9 +453,24 @@ def export(
         Path, typer.Option("--out", "-o", help="Folder to write the manifests into.")
     ] = Path("manifests"),
     provider: Annotated[
-        str, typer.Option("--provider", help="Which provider to read (workos).")
-    ] = "workos",
+        str | None,
+        typer.Option(
+            "--provider",
+            help="Which provider to read: workos (default), scalekit or clerk. Under "
+            "--emulate, the --from manifest's provider.",
+            show_default=False,
+        ),
+    ] = None,
     emulate: EmulateOpt = False,
+    emulated_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Under --emulate: the manifest whose emulated tenant to export "
+            "(default: manifests).",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[
         bool,
         typer.Option(
@@ -456,17 +478,38 @@ def export(
         ),
     ] = False,
 ) -> None:
-    """Write manifests from the live provider (credentials from WORKOS_API_KEY, optional
-    WORKOS_CLIENT_ID and WORKOS_BASE_URL), one file per section: plan them back and there is
-    nothing to change."""
+    """Write manifests from the live provider, one file per section: plan them back and there
+    is nothing to change.
+
+    Credentials come from the variables the written target names: WORKOS_API_KEY (optional
+    WORKOS_CLIENT_ID, WORKOS_BASE_URL); SCALEKIT_CLIENT_SECRET, SCALEKIT_CLIENT_ID,
+    SCALEKIT_ENVIRONMENT_URL; CLERK_SECRET_KEY (optional CLERK_API_URL).
+    """
+    from authform.emulated_tenant import share_emulated_tenant
     from authform.export import PROFILES, ExportError, export_live, summary_lines, write_export
 
-    profile = PROFILES.get(provider)
+    source: Path | None = None
+    if emulate:
+        source = emulated_manifest or Path("manifests")
+        try:
+            emulated_provider = load_manifest(source, emulate=True).manifest.target.provider
+        except ManifestError as exc:
+            _report_manifest_error(exc.diagnostics)
+        if provider is not None and provider != emulated_provider:
+            _fail(
+                f"--provider {provider}: the emulated tenant of {source} is a "
+                f"{emulated_provider} tenant"
+            )
+        provider = emulated_provider
+    elif emulated_manifest is not None:
+        _fail("--from names the manifest whose emulated tenant to export: it needs --emulate")
+    chosen = provider or "workos"
+    profile = PROFILES.get(chosen)
     if profile is None:
-        _fail(f"export supports {', '.join(sorted(PROFILES))}, not {provider!r}")
+        _fail(f"export supports {', '.join(sorted(PROFILES))}, not {chosen!r}")
     _check_output(lambda: check_output_folder(out, "--out"))
     try:
-        result = _run(lambda: export_live(profile, emulate=emulate))
+        result = _run(lambda: export_live(profile, emulated_manifest=source))
         written = write_export(out, result, force=force)
     except ExportError as exc:
         _fail(str(exc))
@@ -474,6 +517,13 @@ def export(
         _cannot_write(exc)
     for line in summary_lines(result, profile, out):
         typer.echo(line, err=True)
+    if source is not None:
+        tenant = share_emulated_tenant(out, source)
+        typer.echo(
+            f"Under --emulate, {out} now plans against the tenant it was exported from "
+            f"({tenant}), as it would against the real one with the same credentials.",
+            err=True,
+        )
     for path in written:
         typer.echo(str(path))
     try:
@@ -506,47 +556,113 @@ def schema(
         typer.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
 
 
-@app.command()
-def emulator(
-    provider: Annotated[EmulatedProvider, typer.Argument(help="Which provider's API to emulate.")],
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
-    db: Annotated[Path, typer.Option(help="SQLite file holding the emulator's state.")] = Path(
-        ".authform/emulator.sqlite3"
-    ),
-    api_key: Annotated[
-        str, typer.Option("--api-key", help="The API key the emulator accepts.")
-    ] = "sk_test_emulator",
-    client_id: Annotated[
-        str, typer.Option("--client-id", help="The client id the emulator accepts.")
-    ] = "client_emulator",
-    seed: Annotated[Path | None, typer.Option(help="YAML seed file loaded at start.")] = None,
-    no_rate_limit: Annotated[
-        bool, typer.Option("--no-rate-limit", help="Turn off the emulated rate limits.")
-    ] = False,
-) -> None:
-    """Serve a provider emulator on 127.0.0.1 until interrupted."""
-    from authform.emulators.server import serve
-    from authform.emulators.workos import RateLimits
+emulator_app = typer.Typer(
+    no_args_is_help=True,
+    help="Local provider emulators: `authform emulator workos|scalekit|clerk` serves one; "
+    "`authform emulator dashboard` takes a manifest's manual steps on its --emulate tenant.",
+)
+app.add_typer(emulator_app, name="emulator")
 
-    _check_output(lambda: check_output_file(db, "--db", create_parents=True))
-    db.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        serve(
-            provider.value,
-            port=port,
-            db_path=db,
-            api_key=api_key,
-            client_id=client_id,
-            seed=seed,
-            rate_limits=RateLimits.disabled() if no_rate_limit else None,
-        )
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            _fail(
-                f"port {port} on 127.0.0.1 is already in use (another emulator?); "
-                "choose another with --port, or --port 0 for a free one"
+
+def _serve_command(provider: EmulatedProvider) -> Callable[..., None]:
+    def serve_provider(
+        port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8765,
+        db: Annotated[Path, typer.Option(help="SQLite file holding the emulator's state.")] = Path(
+            ".authform/emulator.sqlite3"
+        ),
+        api_key: Annotated[
+            str, typer.Option("--api-key", help="The API key the emulator accepts.")
+        ] = "sk_test_emulator",
+        client_id: Annotated[
+            str, typer.Option("--client-id", help="The client id the emulator accepts.")
+        ] = "client_emulator",
+        seed: Annotated[Path | None, typer.Option(help="YAML seed file loaded at start.")] = None,
+        no_rate_limit: Annotated[
+            bool, typer.Option("--no-rate-limit", help="Turn off the emulated rate limits.")
+        ] = False,
+    ) -> None:
+        from authform.emulators.server import serve
+        from authform.emulators.workos import RateLimits
+
+        _check_output(lambda: check_output_file(db, "--db", create_parents=True))
+        db.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            serve(
+                provider.value,
+                port=port,
+                db_path=db,
+                api_key=api_key,
+                client_id=client_id,
+                seed=seed,
+                rate_limits=RateLimits.disabled() if no_rate_limit else None,
             )
-        _fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}")
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                _fail(
+                    f"port {port} on 127.0.0.1 is already in use (another emulator?); "
+                    "choose another with --port, or --port 0 for a free one"
+                )
+            _fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}")
+
+    serve_provider.__doc__ = f"Serve the {provider.value} emulator on 127.0.0.1 until interrupted."
+    return serve_provider
+
+
+for _provider in EmulatedProvider:
+    emulator_app.command(_provider.value)(_serve_command(_provider))
+
+
+def _shell_args(path: Path, environment: str | None) -> str:
+    return str(path) + (f" -e {environment}" if environment else "")
+
+
+@emulator_app.command("dashboard")
+def emulator_dashboard(
+    path: ManifestPath = Path("manifests"),
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Take only this manual step, by its address in the plan (e.g. "
+            "social_connection.google); repeat for several.",
+        ),
+    ] = None,
+    environment: EnvironmentOpt = None,
+) -> None:
+    """Take the plan's manual steps on the --emulate tenant's dashboard.
+
+    As a person would in the provider's dashboard, on the emulated tenant of the manifest.
+    apply never takes manual steps (under --emulate neither), so it exits 2 and verify 3 until
+    they are done, as on a real tenant. Exits 0 when every step was taken, 2 when some
+    cannot be (each is listed with the reason).
+    """
+    from authform.dashboard_steps import perform_manual_steps, select_manual_steps
+    from authform.emulators.dashboard import DashboardError
+
+    async def body() -> int:
+        async with open_session(path, emulate=True, environment=environment) as session:
+            assert session.dashboard is not None
+            current = await session.plan(force=True)
+            steps = select_manual_steps(current, only or [], str(path))
+            outcome = await perform_manual_steps(current, session.dashboard, steps)
+        for change in outcome.done:
+            typer.echo(f"done on the emulated dashboard: {change.address}")
+        for change, reason in outcome.left:
+            typer.echo(f"left pending: {change.address}: {reason}")
+        if not steps:
+            typer.echo("No manual steps: nothing to do on the dashboard.")
+        if outcome.for_apply:
+            typer.echo(
+                f"{outcome.for_apply} change(s) are apply's to make: authform apply --emulate "
+                f"{_shell_args(path, environment)}",
+                err=True,
+            )
+        return EXIT_PENDING if outcome.left else EXIT_OK
+
+    try:
+        raise typer.Exit(_run(body))
+    except DashboardError as exc:
+        _fail(str(exc))
 
 
 def main() -> None:

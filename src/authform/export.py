@@ -45,14 +45,23 @@ class ExportProfile:
     provider: str
     label: str
     kinds: tuple[Kind, ...]
-    # target field -> environment variable its placeholder names
+    # target field -> environment variable its placeholder names (None: no such field)
     api_key_variable: str
-    client_id_variable: str
+    client_id_variable: str | None
     base_url_variable: str
+    # Scalekit has no default host and no token without the client id: both always written.
+    base_url_required: bool = False
+    client_id_required: bool = False
     # Comment lines for target.yaml about what the API cannot give back, and their gist.
     not_exported: tuple[str, ...] = ()
     not_exported_summary: str = ""
 
+
+_USERS_NOTE = "Users and memberships are not exported either: they come from a `users.source`."
+_SOCIAL_EXAMPLE = (
+    "social_connections:",
+    '  - {provider: google, client_id: "1234.apps.googleusercontent.com"}',
+)
 
 WORKOS = ExportProfile(
     provider="workos",
@@ -66,14 +75,56 @@ WORKOS = ExportProfile(
         "the dashboard), so they cannot be read and `social_connections` stays unmanaged. To",
         "manage them, add the section; plan then shows the dashboard steps and verify probes",
         "them, for example:",
-        "social_connections:",
-        '  - {provider: google, client_id: "1234.apps.googleusercontent.com"}',
-        "Users and memberships are not exported either: they come from a `users.source`.",
+        *_SOCIAL_EXAMPLE,
+        _USERS_NOTE,
     ),
     not_exported_summary="social connections (WorkOS has no API that lists them)",
 )
 
-PROFILES: dict[str, ExportProfile] = {WORKOS.provider: WORKOS}
+SCALEKIT = ExportProfile(
+    provider="scalekit",
+    label="Scalekit",
+    kinds=(Kind.PERMISSION, Kind.ROLE, Kind.ORGANIZATION),
+    api_key_variable="SCALEKIT_CLIENT_SECRET",
+    client_id_variable="SCALEKIT_CLIENT_ID",
+    base_url_variable="SCALEKIT_ENVIRONMENT_URL",
+    base_url_required=True,
+    client_id_required=True,
+    not_exported=(
+        "Not exported: redirect URIs and social connections. Scalekit sets both in its",
+        "dashboard only and has no API that lists them, so they stay unmanaged. To manage",
+        "them, add `redirect_uris` and `social_connections`; plan then shows the dashboard",
+        "steps and verify probes them through the authorization URL, for example:",
+        "redirect_uris: [https://app.example.com/callback]",
+        *_SOCIAL_EXAMPLE,
+        "Scalekit has no CORS-origin setting at all, so there is nothing to export for it.",
+        _USERS_NOTE,
+    ),
+    not_exported_summary=(
+        "redirect URIs and social connections (Scalekit's dashboard holds them; no API lists them)"
+    ),
+)
+
+CLERK = ExportProfile(
+    provider="clerk",
+    label="Clerk",
+    kinds=(Kind.PERMISSION, Kind.ROLE, Kind.ORGANIZATION, Kind.REDIRECT_URI, Kind.CORS_ORIGIN),
+    api_key_variable="CLERK_SECRET_KEY",
+    client_id_variable=None,
+    base_url_variable="CLERK_API_URL",
+    not_exported=(
+        "Not exported: social connections. Clerk's API says which are enabled but not with",
+        "which OAuth client id, which the manifest names, so `social_connections` stays",
+        "unmanaged. To manage them, add the section; plan then shows the dashboard steps and",
+        "verify checks each is enabled, for example:",
+        *_SOCIAL_EXAMPLE,
+        "Clerk's own system roles and permissions (org:sys_...) are Clerk's, never exported.",
+        _USERS_NOTE,
+    ),
+    not_exported_summary="social connections (Clerk's API does not give their client ids)",
+)
+
+PROFILES: dict[str, ExportProfile] = {p.provider: p for p in (WORKOS, SCALEKIT, CLERK)}
 
 # One file per section, in this order, each holding just that section.
 SECTION_FILES: tuple[tuple[Kind, str], ...] = (
@@ -160,20 +211,21 @@ def build_export(
         "provider": profile.provider,
         "api_key": f"${{env:{profile.api_key_variable}}}",
     }
-    client_id_line = f'client_id: "${{env:{profile.client_id_variable}}}"'
-    if with_client_id:
-        target["client_id"] = f"${{env:{profile.client_id_variable}}}"
-    if with_base_url:
+    footer: tuple[str, ...] = ()
+    if profile.client_id_variable is not None:
+        client_id = f"${{env:{profile.client_id_variable}}}"
+        if with_client_id or profile.client_id_required:
+            target["client_id"] = client_id
+        else:
+            footer += (
+                f'Add `client_id: "{client_id}"` under target to let plan and verify',
+                "probe social connections.",
+            )
+    if with_base_url or profile.base_url_required:
         target["base_url"] = f"${{env:{profile.base_url_variable}}}"
     target_notes = (
         "Credentials come from the environment when authform runs; never write them here.",
     )
-    footer: tuple[str, ...] = ()
-    if not with_client_id:
-        footer += (
-            f"Add `{client_id_line}` under target to let plan and verify",
-            "probe social connections.",
-        )
     export.documents[TARGET_FILE] = dump_document(
         {"version": 1, "target": target},
         header=header + target_notes,
@@ -282,21 +334,24 @@ def _organization(key: str, resource: Resource) -> dict[str, Any]:
 
 
 async def export_live(
-    profile: ExportProfile, *, emulate: bool = False, env: Mapping[str, str] | None = None
+    profile: ExportProfile,
+    *,
+    env: Mapping[str, str] | None = None,
+    emulated_manifest: str | Path | None = None,
 ) -> Export:
-    """Read everything the profile lists from the live provider (under ``emulate``, the
-    embedded emulator and its state in ``.authform/``) and build the documents."""
-    from authform.manifest.models import check_base_url
+    """Read everything the profile lists from the live provider (or, given
+    ``emulated_manifest``, from that manifest's emulated tenant) and build the documents."""
+    from authform.emulated_tenant import emulator_state_file, start_embedded_emulator
     from authform.providers.registry import Connection, build_provider
-    from authform.workflow import emulator_state_file, start_embedded_emulator
 
-    variables = os.environ if env is None else env
     emulator = None
-    if emulate:
-        emulator = await asyncio.to_thread(start_embedded_emulator, profile.provider)
+    if emulated_manifest is not None:
+        emulator = await asyncio.to_thread(
+            start_embedded_emulator, emulated_manifest, profile.provider
+        )
         print(
             f"Using the embedded {profile.provider} emulator at {emulator.url} "
-            f"(state in {emulator_state_file(profile.provider)}).",
+            f"(state in {emulator_state_file(emulated_manifest, profile.provider)}).",
             file=sys.stderr,
         )
         connection = Connection(
@@ -304,29 +359,71 @@ async def export_live(
         )
         with_client_id, with_base_url = True, False
     else:
-        api_key = variables.get(profile.api_key_variable)
-        if not api_key:
-            raise ExportError(
-                f"set {profile.api_key_variable} to the API key of the {profile.label} "
-                "environment to export (or use --emulate)"
-            )
-        base_url = variables.get(profile.base_url_variable) or None
-        if base_url is not None:
-            try:
-                check_base_url(base_url)
-            except ValueError as exc:
-                raise ExportError(f"{profile.base_url_variable}: {exc}") from None
-        client_id = variables.get(profile.client_id_variable) or None
-        connection = Connection(profile.provider, api_key, client_id, base_url)
-        with_client_id, with_base_url = client_id is not None, base_url is not None
+        connection = connection_from_environment(profile, os.environ if env is None else env)
+        with_client_id = connection.client_id is not None
+        with_base_url = connection.base_url is not None
     provider = build_provider(connection)
     try:
-        live = await provider.read(set(profile.kinds), [])
+        live = await read_everything(provider, set(profile.kinds))
     finally:
         await provider.aclose()
         if emulator is not None:
             await asyncio.to_thread(emulator.stop)
     return build_export(live, profile, with_client_id=with_client_id, with_base_url=with_base_url)
+
+
+async def read_everything(provider: Any, kinds: set[Kind]) -> list[Resource]:
+    """Every live item of ``kinds``, with every field.
+
+    A provider reads some fields only for the items a plan can touch (Scalekit lists each
+    organization's domains with one request per organization, so only for desired ones).
+    Export touches them all: a first read finds the organizations, a second names each as
+    desired so their domains are read too. The placeholders declare no domain, so each
+    domain's state is reported as the provider holds it.
+    """
+    live = await provider.read(kinds, [])
+    partial = [r for r in live if r.kind is Kind.ORGANIZATION and "domains" not in r.spec]
+    if not partial:
+        return list(live)
+    everything = [
+        Resource(Kind.ORGANIZATION, r.key, {"name": r.spec["name"], "domains": [], "metadata": {}})
+        for r in partial
+    ]
+    return list(await provider.read(kinds, everything))
+
+
+def connection_from_environment(profile: ExportProfile, variables: Mapping[str, str]) -> Any:
+    """The provider's credentials from the variables the exported ``target`` names, checked
+    before any request: what is missing or unsafe is named, by variable."""
+    from authform.manifest.models import check_base_url
+    from authform.providers.registry import Connection
+
+    def needed(variable: str, what: str) -> str:
+        value = variables.get(variable)
+        if not value:
+            raise ExportError(
+                f"set {variable} to {what} of the {profile.label} environment to export "
+                "(or use --emulate)"
+            )
+        return value
+
+    api_key = needed(profile.api_key_variable, "the API key")
+    client_id = None
+    if profile.client_id_variable is not None:
+        if profile.client_id_required:
+            client_id = needed(profile.client_id_variable, "the client id")
+        else:
+            client_id = variables.get(profile.client_id_variable) or None
+    if profile.base_url_required:
+        base_url: str | None = needed(profile.base_url_variable, "the URL")
+    else:
+        base_url = variables.get(profile.base_url_variable) or None
+    if base_url is not None:
+        try:
+            check_base_url(base_url)
+        except ValueError as exc:
+            raise ExportError(f"{profile.base_url_variable}: {exc}") from None
+    return Connection(profile.provider, api_key, client_id, base_url)
 
 
 # ---- writing ------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from authform.engine.apply import ManualExecutor, ManualStepUnavailable
+from authform.emulated_tenant import emulator_state_file, start_embedded_emulator
+from authform.emulators.dashboard import DashboardStep, EmulatedDashboard
 from authform.engine.plan import Change, Plan, Policy, plan_changes
 from authform.engine.verify import Check, PasswordLogin, VerifyReport
 from authform.importing.build import ImportSet
@@ -32,10 +33,7 @@ from authform.render.progress import ProgressReporter
 from authform.resources import Kind, Resource
 from authform.sources import SourceError
 
-EMULATOR_STATE_DIR = Path(".authform")
 DEFAULT_REPORTS_DIR = Path("authform-reports")
-EMULATOR_API_KEY = "sk_test_authform_emulator"
-EMULATOR_CLIENT_ID = "client_authform_emulator"
 
 
 @dataclass
@@ -45,7 +43,8 @@ class Session:
     desired: list[Resource]
     managed: set[Kind]
     environment: str | None
-    manual_executor: ManualExecutor | None = None
+    # Under --emulate: the emulated tenant's dashboard, for `authform emulator dashboard`.
+    dashboard: EmulatedDashboard | None = None
     import_set: ImportSet | None = None
     import_label: str = ""
     progress: ProgressReporter | None = None
@@ -241,7 +240,7 @@ async def open_session(
         import_label = f"{source.kind} {getattr(source, 'path', '') or ''}".strip()
     desired, managed = desired_state(manifest, import_set)
     emulator = None
-    manual_executor: ManualExecutor | None = None
+    dashboard: EmulatedDashboard | None = None
     tuning: dict[str, Any] = {
         "max_concurrency": target.max_concurrency,
         "rate_limits": {
@@ -250,16 +249,18 @@ async def open_session(
         },
     }
     if emulate:
-        emulator = await asyncio.to_thread(start_embedded_emulator, target.provider, environment)
+        emulator = await asyncio.to_thread(
+            start_embedded_emulator, manifest_path, target.provider, environment
+        )
         print(
             f"Using the embedded {target.provider} emulator at {emulator.url} "
-            f"(state in {emulator_state_file(target.provider, environment)}).",
+            f"(state in {emulator_state_file(manifest_path, target.provider, environment)}).",
             file=sys.stderr,
         )
         connection = Connection(
             target.provider, emulator.api_key, emulator.client_id, emulator.url, **tuning
         )
-        manual_executor = _emulated_dashboard(emulator)
+        dashboard = emulator.dashboard
     else:
         connection = Connection(
             target.provider,
@@ -276,7 +277,7 @@ async def open_session(
             desired=desired,
             managed=managed,
             environment=environment,
-            manual_executor=manual_executor,
+            dashboard=dashboard,
             import_set=import_set,
             import_label=import_label,
             progress=progress,
@@ -316,43 +317,9 @@ def unauthorized_hint(loaded: LoadedManifest) -> str:
     return f". The API key was refused: check target.api_key{place}."
 
 
-def emulator_state_file(provider: str, environment: str | None = None) -> Path:
-    """One state file per provider and environment: each environment is its own tenant."""
-    suffix = f"-{environment}" if environment else ""
-    return EMULATOR_STATE_DIR / f"{provider}{suffix}.sqlite3"
-
-
-def start_embedded_emulator(provider: str, environment: str | None = None) -> Any:
-    """The provider's emulator on a loopback port, with state kept in ``.authform/``."""
-    from authform.emulators.server import start_emulator
-
-    EMULATOR_STATE_DIR.mkdir(exist_ok=True)
-    return start_emulator(
-        provider,
-        db_path=emulator_state_file(provider, environment),
-        api_key=EMULATOR_API_KEY,
-        client_id=EMULATOR_CLIENT_ID,
-    )
-
-
-def _emulated_dashboard(emulator: Any) -> ManualExecutor:
-    """Under --emulate there is no dashboard to click, so apply performs manual steps on the
-    emulator's dashboard-only state; against a real provider they stay manual."""
-
-    async def execute(change: Change) -> None:
-        if change.kind is Kind.SOCIAL_CONNECTION:
-            client_id = change.desired.spec["client_id"] if change.desired else None
-            await asyncio.to_thread(emulator.set_social_connection, change.key, client_id)
-            return
-        if change.kind is Kind.REDIRECT_URI and emulator.app.backend.provider == "scalekit":
-            # Scalekit's redirect URLs are dashboard-only (Authentication > Redirects).
-            from authform.emulators.scalekit import set_dashboard_redirect_uri
-
-            present = change.desired is not None
-            await asyncio.to_thread(set_dashboard_redirect_uri, emulator, change.key, present)
-            return
-        # Anything else (a user's email Scalekit cannot change, a WorkOS CORS origin to
-        # remove) has no dashboard action here either: it stays a pending manual step.
-        raise ManualStepUnavailable(change.address)
-
-    return execute
+def dashboard_step(change: Change) -> DashboardStep:
+    """The dashboard action a manual change asks a person for."""
+    client_id = None
+    if change.desired is not None and change.kind is Kind.SOCIAL_CONNECTION:
+        client_id = change.desired.spec.get("client_id")
+    return DashboardStep(change.kind.value, change.key, change.desired is not None, client_id)

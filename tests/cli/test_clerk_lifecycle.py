@@ -287,8 +287,14 @@ def test_the_example_runs_on_the_embedded_emulator(
     applied = runner.invoke(
         app, ["apply", "clerk", "--emulate", "-e", "development", "--auto-approve"], env=env
     )
-    assert applied.exit_code == 0, applied.output
-    assert "done on the emulated dashboard: social_connection.google" in applied.output
+    # As on the real instance: the social connection is a dashboard step, left pending.
+    assert applied.exit_code == 2, applied.output
+    assert "! social_connection.google" in applied.output
+    unverified = runner.invoke(app, ["verify", "clerk", "--emulate", "-e", "development"], env=env)
+    assert unverified.exit_code == 3, unverified.output
+    clicked = runner.invoke(app, ["emulator", "dashboard", "clerk", "-e", "development"], env=env)
+    assert clicked.exit_code == 0, clicked.output
+    assert "done on the emulated dashboard: social_connection.google" in clicked.output
     planned = runner.invoke(
         app, ["plan", "clerk", "--emulate", "-e", "development", "--detailed-exitcode"], env=env
     )

@@ -222,7 +222,7 @@ def test_the_environments_example_converges_per_environment_on_the_embedded_emul
     from typer.testing import CliRunner
 
     from authform.cli import app
-    from authform.workflow import emulator_state_file
+    from authform.emulated_tenant import emulator_state_file
 
     example = Path(__file__).resolve().parents[2] / "manifests" / "examples" / "environments"
     shutil.copytree(example, tmp_path / "example")
@@ -246,6 +246,7 @@ def test_the_environments_example_converges_per_environment_on_the_embedded_emul
          ["acme", "qa-sandbox"]),
         ("production", ["https://app.example.com/callback"], ["acme"]),
     ):  # fmt: skip
-        with start_emulator("workos", db_path=tmp_path / emulator_state_file("workos", name)) as e:
+        state = tmp_path / emulator_state_file("example", "workos", name)
+        with start_emulator("workos", db_path=state) as e:
             assert sorted(u["uri"] for u in listed(e, "/user_management/redirect_uris")) == uris
             assert sorted(o["external_id"] for o in listed(e, "/organizations")) == keys

@@ -47,13 +47,17 @@ def test_round_trip_of_the_example_manifests_on_the_embedded_emulator(tmp_path, 
     env = {k: None for k in os.environ if k.startswith("WORKOS_")} | {"NO_COLOR": "1"}
 
     applied = runner.invoke(app, ["apply", "--emulate", "--auto-approve"], env=env)
-    assert applied.exit_code == 0, applied.output
+    assert applied.exit_code == 2, applied.output  # the social connection: a dashboard step
 
-    exported = runner.invoke(app, ["export", "--emulate", "--out", "exported"], env=env)
+    exported = runner.invoke(
+        app, ["export", "--emulate", "--from", "manifests", "--out", "exported"], env=env
+    )
     assert exported.exit_code == 0, exported.output
     assert sorted(p.name for p in (tmp_path / "exported").iterdir()) == SECTION_FILES
     assert "Not exported: social connections" in exported.output
 
+    # The exported folder serves the tenant it came from (as the same credentials would).
+    assert "exported now plans against the tenant it was exported from" in exported.output
     planned = runner.invoke(app, ["plan", "exported", "--emulate", "--detailed-exitcode"], env=env)
     assert planned.exit_code == 0, planned.output
     assert "No changes" in planned.output
@@ -195,7 +199,7 @@ def test_export_without_usable_credentials_is_refused_before_any_request(
 def test_export_of_an_unknown_provider_is_an_error(cli, tmp_path):
     result = cli.run("export", "--provider", "okta", "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
-    assert "export supports workos" in result.output
+    assert "export supports clerk, scalekit, workos, not 'okta'" in result.output
 
 
 def test_values_the_manifest_rules_refuse_are_reported_with_positions(cli, tmp_path):

@@ -1979,18 +1979,7 @@ def create_scalekit_app(
 
 def set_dashboard_redirect_uri(emulator: Any, uri: str, present: bool) -> None:
     """Register (or remove) a redirect URL on a running Scalekit emulator, as a person would
-    in Authentication > Redirects (used by ``--emulate`` and tests). ``emulator`` is a
-    ``RunningEmulator``; its admin routes take the client secret."""
-    from .server import loopback_client
+    in Authentication > Redirects (for tests). ``emulator`` is a ``RunningEmulator``."""
+    from .dashboard import DashboardStep
 
-    with loopback_client() as client:
-        headers = {"Authorization": f"Bearer {emulator.api_key}"}
-        if present:
-            response = client.post(
-                f"{emulator.url}/_emulate/redirect_uris", json={"uri": uri}, headers=headers
-            )
-        else:
-            response = client.delete(
-                f"{emulator.url}/_emulate/redirect_uris", params={"uri": uri}, headers=headers
-            )
-        response.raise_for_status()
+    emulator.dashboard.perform(DashboardStep("redirect_uri", uri, present))

@@ -23,6 +23,7 @@ import uvicorn
 
 from .base import EmulatorApp, LimitTable
 from .clerk import ClerkRateLimits, create_clerk_app
+from .dashboard import DashboardStep, EmulatedDashboard
 from .scalekit import ScalekitRateLimits, create_scalekit_app
 from .workos import RateLimits, create_workos_app
 
@@ -157,12 +158,15 @@ class RunningEmulator:
     def clear_log(self) -> None:
         self._admin("DELETE", "/_emulate/requests")
 
+    @property
+    def dashboard(self) -> EmulatedDashboard:
+        """This emulator's dashboard-only settings, changed as a person would change them."""
+        return EmulatedDashboard(self._app.backend.provider, self.url, self.api_key)
+
     def set_social_connection(self, provider: str, client_id: str | None) -> None:
         """Configure (or, with ``None``, remove) a social login, as the dashboard would."""
-        if client_id is None:
-            self._admin("DELETE", f"/_emulate/social_connections/{provider}")
-        else:
-            self._admin("PUT", f"/_emulate/social_connections/{provider}", {"client_id": client_id})
+        step = DashboardStep("social_connection", provider, client_id is not None, client_id)
+        self.dashboard.perform(step)
 
     def add_fault(self, **hook: Any) -> dict[str, Any]:
         """Inject a fault: ``method``, ``path`` (regex), ``status``, ``latency_ms``,

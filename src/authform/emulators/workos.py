@@ -649,6 +649,9 @@ class WorkOSBackend(EmulatorBackend):
             route(f"{um}/redirect_uris/{{id}}", self._delete_redirect_uri, "DELETE"),
             route(f"{um}/cors_origins", self._list_cors_origins, "GET"),
             route(f"{um}/cors_origins", self._create_cors_origin, "POST"),
+            # What only the WorkOS Dashboard can do (the API has no delete for these).
+            route("/_emulate/roles/{slug}", self._dashboard_delete_role, "DELETE"),
+            route("/_emulate/cors_origins", self._dashboard_delete_cors_origin, "DELETE"),
         ]
 
     # ----------------------------------------------------------------- list helper
@@ -1915,6 +1918,23 @@ class WorkOSBackend(EmulatorBackend):
     async def _create_cors_origin(self, request: Request) -> Response:
         body = json_object(await request.body())
         return JSONResponse(self.create_cors_origin(body), status_code=201)
+
+    # ----------------------------------------------------------------- dashboard-only actions
+
+    async def _dashboard_delete_role(self, request: Request) -> Response:
+        """Roles & Permissions → delete, as a person does in the dashboard."""
+        slug = request.path_params["slug"]
+        self.role_row(slug)
+        self.store.execute("DELETE FROM roles WHERE slug = ?", [slug])
+        return Response(status_code=204)
+
+    async def _dashboard_delete_cors_origin(self, request: Request) -> Response:
+        """Authentication → Sessions → CORS → remove, as a person does in the dashboard."""
+        origin = request.query_params.get("origin") or ""
+        if self.store.one("SELECT 1 FROM cors_origins WHERE origin = ?", [origin]) is None:
+            raise not_found("CORS origin", origin)
+        self.store.execute("DELETE FROM cors_origins WHERE origin = ?", [origin])
+        return Response(status_code=204)
 
 
 # --------------------------------------------------------------------------- seed

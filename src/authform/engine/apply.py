@@ -11,20 +11,12 @@ half-applied silently.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from authform.engine.plan import Action, Change, Plan
 from authform.providers.base import Provider, ProviderError
 from authform.resources import dependencies
-
-ManualExecutor = Callable[[Change], Awaitable[None]]
-
-
-class ManualStepUnavailable(Exception):
-    """A manual executor has no way to carry out this step: it stays a pending manual step
-    (a person must do it), which is not a failure."""
-
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -35,7 +27,6 @@ class ApplyResult:
     failed: list[tuple[Change, str]] = field(default_factory=list)
     not_attempted: list[Change] = field(default_factory=list)
     manual_pending: list[Change] = field(default_factory=list)
-    manual_done: list[Change] = field(default_factory=list)
     blocked: list[Change] = field(default_factory=list)
     # Changes apply never reached because it stopped early (interrupted, or a failure that
     # is not one change's): see ``mark_not_reached``.
@@ -54,7 +45,6 @@ class ApplyResult:
                 self.applied,
                 self.not_attempted,
                 self.manual_pending,
-                self.manual_done,
                 self.blocked,
                 self.not_reached,
             )
@@ -92,7 +82,6 @@ async def apply_plan(
     plan: Plan,
     provider: Provider,
     *,
-    manual_executor: ManualExecutor | None = None,
     on_progress: ProgressCallback | None = None,
     result: ApplyResult | None = None,
 ) -> ApplyResult:
@@ -111,7 +100,7 @@ async def apply_plan(
         if change.blocked:
             result.blocked.append(change)
         elif change.action is Action.MANUAL:
-            (result.manual_done if outcome == "done" else result.manual_pending).append(change)
+            result.manual_pending.append(change)  # a person's step, never ours
         elif outcome == "done":
             result.applied.append(change)
         else:
@@ -131,7 +120,7 @@ async def apply_plan(
                 broken.add(change.address)
             else:
                 runnable.append(change)
-        await _run_all(runnable, provider, manual_executor, record)
+        await _run_all(runnable, provider, record)
     return result
 
 
@@ -145,14 +134,13 @@ WORKERS = 64
 async def _run_all(
     changes: Sequence[Change],
     provider: Provider,
-    manual_executor: ManualExecutor | None,
     record: Callable[[Change, str], None],
 ) -> None:
     position = iter(changes)
 
     async def worker() -> None:
         for change in position:
-            record(change, await _run(change, provider, manual_executor))
+            record(change, await _run(change, provider))
 
     # A task group, so that an unexpected exception in one worker stops the others before
     # it propagates: no worker may go on writing after apply has reported its outcome.
@@ -161,19 +149,13 @@ async def _run_all(
             group.create_task(worker())
 
 
-async def _run(change: Change, provider: Provider, manual_executor: ManualExecutor | None) -> str:
-    """Returns "done", "pending" (manual, not executed) or an error message."""
-    if change.blocked:
+async def _run(change: Change, provider: Provider) -> str:
+    """Returns "done", "pending" (blocked, or manual: a dashboard step apply never takes,
+    under --emulate too) or an error message."""
+    if change.blocked or change.action is Action.MANUAL:
         return "pending"
     try:
-        if change.action is Action.MANUAL:
-            if manual_executor is None:
-                return "pending"
-            try:
-                await manual_executor(change)
-            except ManualStepUnavailable:
-                return "pending"
-        elif change.action is Action.CREATE:
+        if change.action is Action.CREATE:
             assert change.desired is not None
             await provider.create(change.desired)
         elif change.action is Action.UPDATE:

@@ -63,7 +63,6 @@ def apply_to_json(result: ApplyResult) -> dict[str, Any]:
         "not_attempted": [c.address for c in result.not_attempted],
         "not_reached": [c.address for c in result.not_reached],
         "manual_pending": [c.address for c in result.manual_pending],
-        "manual_done": [c.address for c in result.manual_done],
         "blocked": [c.address for c in result.blocked],
     }
 

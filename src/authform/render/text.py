@@ -103,8 +103,6 @@ def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
             f"Not applied (apply stopped before them, or before their answer came): "
             f"{len(result.not_reached):,} change(s): " + count_by_kind(result.not_reached)
         )
-    for change in result.manual_done:
-        lines.append(f"  done on the emulated dashboard: {change.address}")
     if result.manual_pending:
         lines.append("Manual steps still to do (authform cannot make these changes):")
         for change in result.manual_pending:

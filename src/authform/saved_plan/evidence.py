@@ -16,11 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
+from authform.emulated_tenant import EMULATOR_API_KEY
 from authform.engine.plan import Change, Plan
 from authform.render.json_output import change_to_json
 from authform.render.values import is_sensitive
 from authform.saved_plan.seal import Sealer, as_json
-from authform.workflow import EMULATOR_API_KEY, Session
+from authform.workflow import Session
 
 # Manifest sections that decide nothing apply writes: the target is fingerprinted on its own
 # (without the API key, which may be rotated), verify only reads back.
