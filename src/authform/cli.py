@@ -542,16 +542,29 @@ def export(
 def schema(
     write: Annotated[
         bool,
-        typer.Option("--write", help="Write schemas/authform.schema.json instead of printing."),
+        typer.Option(
+            "--write",
+            help="Write the schema to a file (default: schemas/authform.schema.json in the "
+            "working directory) instead of printing it.",
+        ),
     ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="With --write: the file to write.", show_default=False),
+    ] = None,
 ) -> None:
     """Print (or write) the manifest's JSON Schema, for editors and CI."""
     from authform.manifest import manifest_json_schema, write_schema
     from authform.manifest.schema import SCHEMA_PATH
 
+    if out is not None and not write:
+        _fail("--out names the file `schema --write` writes: add --write")
     if write:
-        write_schema(SCHEMA_PATH)
-        typer.echo(f"Wrote {SCHEMA_PATH}.")
+        try:
+            written = write_schema(out or SCHEMA_PATH)
+        except OSError as exc:
+            _fail(f"cannot write the schema to {out or SCHEMA_PATH}: {exc.strerror or exc}")
+        typer.echo(f"Wrote {written}.")
     else:
         typer.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
 

@@ -53,14 +53,16 @@ def test_secrets_never_print() -> None:
 
 
 def test_relative_paths_resolve_against_the_file_that_names_them() -> None:
+    """Inputs are the manifest's; outputs (reports) are the working directory's, like --out,
+    so they never land in the manifest folder."""
     users = load_manifest(DATA / "valid" / "full.yaml", env=FIXTURE_ENV).manifest.users
     assert users is not None
     base = DATA / "valid"
     assert users.source.kind == "clerk-csv"
     assert users.source.path == base / "exports" / "users.csv"
     assert users.source.organizations == base / "exports" / "organizations.json"
-    assert users.mapping_file == base / "out" / "mapping.json"
-    assert users.reports_dir == base / "out" / "reports"
+    assert users.mapping_file == Path("out") / "mapping.json"
+    assert users.reports_dir == Path("out") / "reports"
 
 
 def test_absolute_paths_are_kept(write: Write, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from authform.manifest import SCHEMA_PATH, manifest_json_schema, render_schema, write_schema
 
@@ -26,9 +27,25 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def test_committed_schema_is_fresh() -> None:
-    assert Path(__file__).parents[2] / "schemas" / "authform.schema.json" == SCHEMA_PATH
-    committed = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+    committed_file = Path(__file__).parents[2] / SCHEMA_PATH
+    committed = committed_file.read_text(encoding="utf-8") if committed_file.exists() else ""
     assert committed == render_schema(), "stale schema: run `authform schema --write`"
+
+
+def test_schema_write_goes_to_the_working_directory_not_the_package(tmp_path, monkeypatch):
+    """From an installed wheel, the package's own folder is site-packages: `schema --write`
+    writes where the user runs it (or to --out), never next to the code."""
+    from authform.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    assert not SCHEMA_PATH.is_absolute()
+    result = CliRunner().invoke(app, ["schema", "--write"])
+    assert result.exit_code == 0, result.output
+    assert "Wrote schemas/authform.schema.json." in result.output
+    assert (tmp_path / "schemas" / "authform.schema.json").read_text() == render_schema()
+    elsewhere = CliRunner().invoke(app, ["schema", "--write", "--out", "editor/schema.json"])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert (tmp_path / "editor" / "schema.json").read_text() == render_schema()
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

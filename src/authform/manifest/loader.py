@@ -45,10 +45,13 @@ MANIFEST_SUFFIXES = (".yaml", ".yml")
 # values can be defined once under an anchor, e.g. `x-defaults: &defaults {...}`.
 EXTENSION_PREFIX = "x-"
 
-# Fields naming local files: relative paths resolve against the file that names them, so a
-# manifest folder can move (or be run from another directory) without editing it.
-_USERS_PATH_FIELDS = ("mapping_file", "reports_dir")
+# Fields naming files authform reads: relative paths resolve against the file that names
+# them, so a manifest folder can move (or be run from another directory) without editing it.
 _SOURCE_PATH_FIELDS = ("path", "organizations", "memberships", "csv")
+# Fields naming files authform writes (import reports hold email addresses). Like --out and
+# --junit they are the working directory's, and never inside the manifest folder: the
+# pre-commit hook and the CI workflows watch it, and people commit what is in it.
+_USERS_OUTPUT_FIELDS = ("mapping_file", "reports_dir")
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,7 @@ def _resolve_environment(
     problems += check_manifest(
         merged, source, fallback=fallback, check_references=read.complete, emulate=emulate
     )
+    problems += _outputs_inside_manifest_folder(merged, source, read.root, fallback)
     diagnostics += [problem for problem in problems if problem.location not in reported]
     if diagnostics or manifest is None:
         return None, diagnostics
@@ -418,13 +422,40 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     users = data.get("users")
     if not isinstance(users, dict):
         return data
-    users = {k: _resolve(v, base) if k in _USERS_PATH_FIELDS else v for k, v in users.items()}
     source = users.get("source")
     if isinstance(source, dict):
         users["source"] = {
             k: _resolve(v, base) if k in _SOURCE_PATH_FIELDS else v for k, v in source.items()
         }
     return {**data, "users": users}
+
+
+def _outputs_inside_manifest_folder(
+    data: dict[str, Any], source: SourceMap, root: Path, fallback: Location
+) -> list[Diagnostic]:
+    users = data.get("users")
+    if not isinstance(users, dict):
+        return []
+    folder = (root if root.is_dir() else root.parent).resolve()
+    problems = []
+    for name in _USERS_OUTPUT_FIELDS:
+        value = users.get(name)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        written = Path(value).resolve()
+        if written == folder or folder in written.parents:
+            where = source.value(("users", name)) or fallback
+            problems.append(
+                Diagnostic.at(
+                    where,
+                    f"users.{name}: {value} is inside the manifest folder {root}, which the "
+                    "pre-commit hook and the CI workflows watch and people commit; import "
+                    "reports hold email addresses, so write them outside it (relative paths "
+                    "are the working directory's; the default, authform-reports/, is easy to "
+                    "add to .gitignore)",
+                )
+            )
+    return problems
 
 
 def _resolve(value: Any, base: Path) -> Any:

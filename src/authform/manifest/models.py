@@ -416,6 +416,10 @@ class SocialConnection(_Model):
 # --- user import ---------------------------------------------------------------------------
 
 _PATH_NOTE = "Relative paths are relative to the manifest file that names them."
+_OUTPUT_NOTE = (
+    "Relative paths are the working directory's; never inside the manifest folder "
+    "(reports hold email addresses). Default: authform-reports/."
+)
 
 
 class ClerkCsvSource(_Model):
@@ -483,11 +487,11 @@ class Users(_Model):
     )
     mapping_file: FilePath | None = Field(
         default=None,
-        description=f"Where to write the source id to provider id mapping. {_PATH_NOTE}",
+        description=f"Where to write the source id to provider id mapping. {_OUTPUT_NOTE}",
     )
     reports_dir: FilePath | None = Field(
         default=None,
-        description=f"Where to write reports of skipped and changed users. {_PATH_NOTE}",
+        description=f"Where to write reports of skipped and changed users. {_OUTPUT_NOTE}",
     )
 
 

@@ -16,7 +16,10 @@ from pydantic_core import core_schema
 
 from authform.manifest.models import Manifest
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "schemas" / "authform.schema.json"
+# Where `authform schema --write` writes, relative to the working directory (the repository
+# whose manifests point at it with `$schema=../schemas/authform.schema.json`), never next to
+# the installed package: from a wheel that would be site-packages.
+SCHEMA_PATH = Path("schemas") / "authform.schema.json"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
