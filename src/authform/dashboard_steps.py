@@ -22,7 +22,7 @@ class DashboardOutcome:
     done: list[Change] = field(default_factory=list)
     # Manual steps not taken, each with the reason (policy, or no such dashboard setting).
     left: list[tuple[Change, str]] = field(default_factory=list)
-    # Changes that are apply's to make, not the dashboard's.
+    # Changes that are apply's to make (through the API), not the dashboard's.
     for_apply: int = 0
 
 
@@ -48,9 +48,7 @@ async def perform_manual_steps(
     plan: Plan, dashboard: EmulatedDashboard, steps: Sequence[Change]
 ) -> DashboardOutcome:
     """Take each step the provider's dashboard offers and the policy allows, in plan order."""
-    outcome = DashboardOutcome(
-        for_apply=sum(1 for change in plan.changes if change.action is not Action.MANUAL)
-    )
+    outcome = DashboardOutcome(for_apply=sum(1 for change in plan.changes if change.is_write))
     for change in steps:
         step = dashboard_step(change)
         if change.blocked:
