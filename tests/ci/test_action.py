@@ -49,9 +49,13 @@ def test_the_plan_is_one_comment_updated_in_place_on_each_push(runner: Runner) -
     assert "Plan: 10 to create" in comment["body"]
     assert "authform plan of 0123456, https://run/1" in comment["body"]
 
-    # The next push: apply happened, the plan is empty now; the same comment says so.
+    # The next push: apply happened (exit 2, as on a real tenant: the social connection is a
+    # dashboard step), someone took that step, and the plan is empty now; the same comment
+    # says so.
     applied = runner.bash(RUN, {"COMMAND": "apply", "EMULATE": "true"})
-    assert runner.outputs()["exit-code"] == "0", applied.stdout + applied.stderr
+    assert runner.outputs()["exit-code"] == "2", applied.stdout + applied.stderr
+    clicked = runner.bash("authform emulator dashboard\n")
+    assert clicked.returncode == 0, clicked.stdout + clicked.stderr
     plan_and_comment(runner)
     [updated] = authform_comments(runner)
     assert updated["id"] == comment["id"]
@@ -128,6 +132,12 @@ def test_apply_given_a_missing_saved_plan_applies_nothing(runner: Runner) -> Non
 def test_verify_writes_junit_and_the_outcome_follows_the_exit_code(runner: Runner) -> None:
     shutil.copytree(REPO / "manifests", runner.workspace / "manifests")
     runner.bash(RUN, {"COMMAND": "apply", "EMULATE": "true"})
+    # Before the dashboard step the emulated tenant fails verification, as the real one would.
+    runner.bash(RUN, {"COMMAND": "verify", "EMULATE": "true", "JUNIT_FILE": "verify.xml"})
+    assert runner.outputs()["exit-code"] == "3"
+    suite = ET.parse(runner.workspace / "verify.xml").getroot()
+    assert suite.get("tests") == "11" and suite.get("failures") == "1"
+    assert runner.bash("authform emulator dashboard\n").returncode == 0
     runner.bash(RUN, {"COMMAND": "verify", "EMULATE": "true", "JUNIT_FILE": "verify.xml"})
     assert runner.outputs()["exit-code"] == "0"
     suite = ET.parse(runner.workspace / "verify.xml").getroot()
@@ -177,7 +187,9 @@ def test_a_saved_plan_travels_from_the_pull_request_to_apply_on_merge(runner: Ru
 
     (runner.workspace / "authform-plan.json").unlink()  # apply reads only the downloaded copy
     applied = runner.bash(RUN, {"COMMAND": "apply", "EMULATE": "true", "PLAN_FILE": plan_file})
-    assert runner.outputs()["exit-code"] == "0", applied.stdout + applied.stderr
+    # 2: applied; the social connection is left for the dashboard, as on a real tenant
+    assert runner.outputs()["exit-code"] == "2", applied.stdout + applied.stderr
+    assert "Applied 10 change(s)." in applied.stdout
 
     # The same reviewed plan again: the provider has moved (it was applied), so it is stale.
     stale = runner.bash(RUN, {"COMMAND": "apply", "EMULATE": "true", "PLAN_FILE": plan_file})
