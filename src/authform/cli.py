@@ -91,7 +91,12 @@ ManifestPath = Annotated[
 ]
 EmulateOpt = Annotated[
     bool,
-    typer.Option("--emulate", help="Run against the embedded emulator of the manifest's provider."),
+    typer.Option(
+        "--emulate",
+        help="Run against the embedded emulator of the manifest's provider (its state in "
+        ".authform/, one tenant per manifest). Exit codes are the real tenant's: dashboard "
+        "steps stay pending until `authform emulator dashboard`.",
+    ),
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 ForceOpt = Annotated[
