@@ -202,3 +202,37 @@ def rename_organization(provider: str, emulator: RunningEmulator, key: str, name
                 f"/api/v1/organizations/{org_id}", json={"display_name": name}, headers=headers
             )
     response.raise_for_status()
+
+
+def test_a_scalekit_organization_without_external_id_is_adopted_once(scalekit_emulator, tmp_path):
+    """Scalekit organizations made in its dashboard have no external_id: export gives each a
+    key from its name, the first plan adopts it (no create, no delete), one apply stores it."""
+    emulator = scalekit_emulator
+    with httpx.Client(base_url=emulator.url, timeout=10) as client:
+        token = client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": emulator.client_id,
+                "client_secret": emulator.api_key,
+            },
+        ).json()["access_token"]
+        created = client.post(
+            "/api/v1/organizations",
+            json={"display_name": "Initech Ltd"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    created.raise_for_status()
+    out = tmp_path / "exported"
+    exported = run("scalekit", emulator, "export", "--provider", "scalekit", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    [organization] = yaml.safe_load((out / "organizations.yaml").read_text())["organizations"]
+    assert organization["key"] == "initech-ltd"
+    planned = run("scalekit", emulator, "plan", str(out), "--detailed-exitcode")
+    assert planned.exit_code == 2, planned.output
+    assert "which has no key yet" in planned.output
+    assert "0 to create, 1 to update, 0 to replace, 0 to delete" in planned.output
+    applied = run("scalekit", emulator, "apply", str(out), "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    again = run("scalekit", emulator, "plan", str(out), "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
