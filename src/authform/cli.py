@@ -12,6 +12,7 @@ import errno
 import gc
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -631,7 +632,8 @@ for _provider in EmulatedProvider:
 
 
 def _shell_args(path: Path, environment: str | None) -> str:
-    return str(path) + (f" -e {environment}" if environment else "")
+    """The manifest (and environment) arguments of a command to suggest, quoted for a shell."""
+    return shlex.quote(str(path)) + (f" -e {shlex.quote(environment)}" if environment else "")
 
 
 @emulator_app.command("dashboard")
