@@ -663,7 +663,7 @@ def emulator_dashboard(
         async with open_session(path, emulate=True, environment=environment) as session:
             assert session.dashboard is not None
             current = await session.plan(force=True)
-            steps = select_manual_steps(current, only or [], str(path))
+            steps = select_manual_steps(current, only or [], session.locate)
             outcome = await perform_manual_steps(current, session.dashboard, steps)
         for change in outcome.done:
             typer.echo(f"done on the emulated dashboard: {change.address}")

@@ -9,7 +9,7 @@ emulated tenant ends up where the real one will after that person's clicks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from authform.emulators.dashboard import DashboardError, EmulatedDashboard
@@ -26,20 +26,28 @@ class DashboardOutcome:
     for_apply: int = 0
 
 
-def select_manual_steps(plan: Plan, only: Sequence[str], where: str) -> list[Change]:
+def select_manual_steps(
+    plan: Plan, only: Sequence[str], where: Callable[[str], str]
+) -> list[Change]:
     """The plan's manual steps, or just those ``only`` names. A name that is not one of
-    them is an error before anything is done (a typo must not pass as "nothing to do")."""
+    them is an error before anything is done (a typo must not pass as "nothing to do");
+    ``where(address)`` says where the manifest declares it (else the manifest's path)."""
     manual = [change for change in plan.changes if change.action is Action.MANUAL]
     if not only:
         return manual
     by_address = {change.address: change for change in manual}
-    unknown = [address for address in only if address not in by_address]
-    if unknown:
-        listed = ", ".join(sorted(by_address)) or "none"
+    planned = {change.address for change in plan.changes}
+    listed = ", ".join(sorted(by_address)) or "none"
+    for address in only:
+        if address in by_address:
+            continue
+        what = (
+            "is a change apply makes through the API, not a manual step"
+            if address in planned
+            else "is not a manual step of this plan"
+        )
         raise DashboardError(
-            f"{where}: {', '.join(unknown)} "
-            f"{'is not a manual step' if len(unknown) == 1 else 'are not manual steps'} "
-            f"of this plan (its manual steps: {listed}); nothing was done"
+            f"{where(address)}: {address} {what} (its manual steps: {listed}); nothing was done"
         )
     return [by_address[address] for address in dict.fromkeys(only)]
 

@@ -71,6 +71,21 @@ class Session:
             threshold_min_existing=policy.threshold_min_existing,
         )
 
+    def locate(self, address: str) -> str:
+        """Where the manifest declares the resource ``kind.key`` (``file:line:column``), or
+        the manifest's path when it declares no such resource."""
+        kind_name, _, key = address.partition(".")
+        try:
+            kind = Kind(kind_name)
+        except ValueError:
+            kind = None
+        position = self.loaded.resource_position(kind, key) if kind is not None else None
+        if position is not None:
+            return str(position)
+        return str(
+            self.loaded.files[0].parent if len(self.loaded.files) > 1 else self.loaded.files[0]
+        )
+
     def password_logins(self) -> list[PasswordLogin]:
         verify = self.loaded.manifest.verify
         if verify is None:

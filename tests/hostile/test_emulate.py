@@ -66,16 +66,38 @@ DASHBOARD_SELECTIONS = [
     ),
     pytest.param(
         ["--only", "social_connection.google", "--only", "role.admin"],
-        r"manifests: role\.admin is not a manual step",
-        id="an-api-change-is-not-a-dashboard-step",
+        r"manifests/authorization\.yaml:\d+:\d+: role\.admin is not a manual step",
+        id="an-api-resource-is-not-a-dashboard-step",
     ),
     pytest.param(
         ["--only", "cors_origin.https://evil.example"],
-        r"cors_origin\.https://evil\.example is not a manual step",
+        r"manifests: cors_origin\.https://evil\.example is not a manual step",
         id="an-origin-the-manifest-does-not-name",
+    ),
+    pytest.param(
+        ["--only", "no-such-kind.x"],
+        r"manifests: no-such-kind\.x is not a manual step",
+        id="an-address-of-no-kind",
     ),
     pytest.param(["-e", "staging"], r"manifests", id="an-environment-the-manifest-lacks"),
 ]
+
+
+def test_an_api_change_is_not_the_dashboards_to_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before apply, a role is a create the API makes: the dashboard refuses it, by place."""
+    shutil.copytree(
+        REPO / "manifests", tmp_path / "manifests", ignore=shutil.ignore_patterns("examples")
+    )
+    monkeypatch.chdir(tmp_path)
+    result = invoke("emulator", "dashboard", "--only", "role.admin")
+    assert_refused(
+        result,
+        r"manifests/authorization\.yaml:\d+:\d+: role\.admin is a change apply makes "
+        r"through the API, not a manual step",
+    )
+    assert invoke("plan", "--emulate", "--detailed-exitcode").exit_code == 2  # nothing made
 
 
 @pytest.mark.parametrize(("args", "message"), DASHBOARD_SELECTIONS)
