@@ -669,6 +669,8 @@ def emulator_dashboard(
             typer.echo(f"done on the emulated dashboard: {change.address}")
         for change, reason in outcome.left:
             typer.echo(f"left pending: {change.address}: {reason}")
+        for _, message in outcome.failed:
+            typer.echo(f"Error: {message}", err=True)
         if not steps:
             typer.echo("No manual steps: nothing to do on the dashboard.")
         if outcome.for_apply:
@@ -677,6 +679,8 @@ def emulator_dashboard(
                 f"{_shell_args(path, environment)}",
                 err=True,
             )
+        if outcome.failed:
+            return EXIT_ERROR
         return EXIT_PENDING if outcome.left else EXIT_OK
 
     try:

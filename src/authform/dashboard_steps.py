@@ -22,6 +22,8 @@ class DashboardOutcome:
     done: list[Change] = field(default_factory=list)
     # Manual steps not taken, each with the reason (policy, or no such dashboard setting).
     left: list[tuple[Change, str]] = field(default_factory=list)
+    # Steps the emulated dashboard refused (its message); the run is an error.
+    failed: list[tuple[Change, str]] = field(default_factory=list)
     # Changes that are apply's to make (through the API), not the dashboard's.
     for_apply: int = 0
 
@@ -65,6 +67,10 @@ async def perform_manual_steps(
             reason = f"the {dashboard.provider} dashboard has no setting for this either"
             outcome.left.append((change, reason))
         else:
-            await asyncio.to_thread(dashboard.perform, step)
-            outcome.done.append(change)
+            try:
+                await asyncio.to_thread(dashboard.perform, step)
+            except DashboardError as exc:
+                outcome.failed.append((change, str(exc)))
+            else:
+                outcome.done.append(change)
     return outcome

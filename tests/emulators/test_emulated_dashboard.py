@@ -88,3 +88,27 @@ def test_scalekit_and_clerk_dashboards_offer_what_theirs_do(
     google = DashboardStep("social_connection", "google", present=True, client_id="1234")
     clerk_emulator.dashboard.perform(google)
     assert [c["provider"] for c in social(clerk_emulator)] == ["google"]
+
+
+def test_a_refused_step_is_reported_and_the_others_still_taken(
+    workos_emulator: RunningEmulator,
+) -> None:
+    """One refused click (a role already gone) does not hide the clicks that were made."""
+    import asyncio
+
+    from authform.dashboard_steps import perform_manual_steps
+    from authform.engine.plan import Action, Change, Plan
+    from authform.resources import Kind, Resource
+
+    google = Resource(Kind.SOCIAL_CONNECTION, "google", {"client_id": "1234"})
+    gone = Resource(Kind.ROLE, "gone", {"slug": "gone", "name": "Gone"})
+    changes = [
+        Change(Action.MANUAL, Kind.ROLE, "gone", live=gone),
+        Change(Action.MANUAL, Kind.SOCIAL_CONNECTION, "google", desired=google),
+    ]
+    plan = Plan("workos", [Kind.ROLE, Kind.SOCIAL_CONNECTION], changes, "fingerprint")
+    outcome = asyncio.run(perform_manual_steps(plan, workos_emulator.dashboard, changes))
+    assert [c.address for c in outcome.done] == ["social_connection.google"]
+    [(change, message)] = outcome.failed
+    assert change.address == "role.gone" and "Role not found" in message
+    assert [c["provider"] for c in social(workos_emulator)] == ["google"]
