@@ -7,18 +7,28 @@ import asyncio
 import io
 
 from authform.applying import run_apply
-from authform.engine.plan import Action, Change
+from authform.engine.plan import Action
 from authform.render.progress import ProgressReporter
+from authform.resources import Kind, Resource
 from authform.workflow import open_session
 
 
 def test_an_unforeseen_exception_mid_apply_becomes_an_outcome(cli, monkeypatch):
-    async def dashboard_that_breaks(change: Change) -> None:
-        raise RuntimeError("the dashboard step broke")
-
     async def body():
         async with open_session(cli.folder) as session:
-            session.manual_executor = dashboard_that_breaks
+            create = session.provider.create
+
+            async def create_that_breaks_on_origins(desired: Resource) -> Resource:
+                if desired.kind is Kind.CORS_ORIGIN:
+                    raise RuntimeError("the CORS origin create broke")
+                if desired.kind is Kind.REDIRECT_URI:
+                    # A terminal's live line is drawn at most every 0.2 s: let it be drawn
+                    # before the break, so closing it is something to check.
+                    await asyncio.sleep(0.25)
+                return await create(desired)
+
+            # The last kind apply writes: everything before it is applied by then.
+            session.provider.create = create_that_breaks_on_origins  # type: ignore[method-assign]
             plan = await session.plan()
             stream = io.StringIO()
             outcome = await run_apply(session, plan, ProgressReporter(stream, tty=True))
@@ -28,18 +38,20 @@ def test_an_unforeseen_exception_mid_apply_becomes_an_outcome(cli, monkeypatch):
         monkeypatch.setenv(name, value)
     plan, outcome, progress = asyncio.run(body())
     assert outcome.stopped == (
-        "unexpected RuntimeError: the dashboard step broke (a bug in authform: please report "
-        "it with this message)"
+        "unexpected RuntimeError: the CORS origin create broke (a bug in authform: please "
+        "report it with this message)"
     )
     assert not outcome.ok and not outcome.interrupted
-    manual = [c for c in plan.changes if c.action is Action.MANUAL]
-    assert outcome.result.not_reached == manual
-    assert len(outcome.result.applied) == len(plan.changes) - len(manual)
+    unfinished = [
+        c for c in plan.changes if c.kind is Kind.CORS_ORIGIN or c.action is Action.MANUAL
+    ]
+    assert outcome.result.not_reached == unfinished
+    assert len(outcome.result.applied) == len(plan.changes) - len(unfinished)
     assert progress.endswith("\n")  # the terminal's progress line was closed
     lines = outcome.closing_lines()
     assert lines[0].startswith("Error: apply stopped: unexpected RuntimeError")
     assert (
         lines[1] == f"{len(outcome.result.applied)} of {outcome.total} changes applied, "
-        f"1 not reached or not confirmed."
+        f"{len(unfinished)} not reached or not confirmed."
     )
     assert lines[2].startswith("Run `authform apply` again to resume")
