@@ -364,32 +364,12 @@ async def export_live(
         with_base_url = connection.base_url is not None
     provider = build_provider(connection)
     try:
-        live = await read_everything(provider, set(profile.kinds))
+        live = await provider.read(set(profile.kinds), [])
     finally:
         await provider.aclose()
         if emulator is not None:
             await asyncio.to_thread(emulator.stop)
     return build_export(live, profile, with_client_id=with_client_id, with_base_url=with_base_url)
-
-
-async def read_everything(provider: Any, kinds: set[Kind]) -> list[Resource]:
-    """Every live item of ``kinds``, with every field.
-
-    A provider reads some fields only for the items a plan can touch (Scalekit lists each
-    organization's domains with one request per organization, so only for desired ones).
-    Export touches them all: a first read finds the organizations, a second names each as
-    desired so their domains are read too. The placeholders declare no domain, so each
-    domain's state is reported as the provider holds it.
-    """
-    live = await provider.read(kinds, [])
-    partial = [r for r in live if r.kind is Kind.ORGANIZATION and "domains" not in r.spec]
-    if not partial:
-        return list(live)
-    everything = [
-        Resource(Kind.ORGANIZATION, r.key, {"name": r.spec["name"], "domains": [], "metadata": {}})
-        for r in partial
-    ]
-    return list(await provider.read(kinds, everything))
 
 
 def connection_from_environment(profile: ExportProfile, variables: Mapping[str, str]) -> Any:
