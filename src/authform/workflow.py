@@ -263,7 +263,19 @@ async def open_session(
             for name, limit in target.rate_limits.items()
         },
     }
-    if emulate:
+    database: dict[str, Any] = {
+        "database_url": _secret(target.database_url),
+        "options": {"legacy_passwords": target.legacy_passwords},
+    }
+    if emulate and target.provider == "kavachos":
+        # A database target needs no server: the emulator is a SQLite file with its tables.
+        from authform.providers.kavachos.emulate import emulated_database_url
+
+        state = emulator_state_file(manifest_path, target.provider, environment)
+        database["database_url"] = await asyncio.to_thread(emulated_database_url, state)
+        print(f"Using an emulated KavachOS database ({state}).", file=sys.stderr)
+        connection = Connection(target.provider, None, None, None, **tuning, **database)
+    elif emulate:
         emulator = await asyncio.to_thread(
             start_embedded_emulator, manifest_path, target.provider, environment
         )
@@ -273,7 +285,12 @@ async def open_session(
             file=sys.stderr,
         )
         connection = Connection(
-            target.provider, emulator.api_key, emulator.client_id, emulator.url, **tuning
+            target.provider,
+            emulator.api_key,
+            emulator.client_id,
+            emulator.url,
+            **tuning,
+            **database,
         )
         dashboard = emulator.dashboard
     else:
@@ -283,6 +300,7 @@ async def open_session(
             target.client_id,
             str(target.base_url) if target.base_url else None,
             **tuning,
+            **database,
         )
     provider = build_provider(connection)
     try:

@@ -121,7 +121,12 @@ CLERK_HASHERS: frozenset[str] = frozenset(CLERK_DIGEST_FORMS)
 BCRYPT_ONLY: frozenset[str] = frozenset({"bcrypt"})
 # Which hashers each target imports; a target not named here imports bcrypt only.
 TARGET_HASHERS: Mapping[str, frozenset[str]] = {"workos": BCRYPT_ONLY, "clerk": CLERK_HASHERS}
-_TARGET_LABELS = {"workos": "WorkOS", "clerk": "Clerk", "scalekit": "Scalekit"}
+_TARGET_LABELS = {
+    "workos": "WorkOS",
+    "clerk": "Clerk",
+    "scalekit": "Scalekit",
+    "kavachos": "KavachOS",
+}
 
 
 def accepted_hashers(target: str) -> frozenset[str]:

@@ -100,6 +100,10 @@ def _convert(
             "is skip-multi; import it by hand once one address is chosen",
         )
     email = choice.chosen.email
+    if target == "kavachos":
+        # KavachOS's email sign-in matches the stored address exactly, without lower-casing
+        # what the user types; browsers and people type addresses in lower case.
+        email = email.lower()
     problem = email_problem(email)
     if problem is not None:
         return _skip(user, SkipCode.INVALID_EMAIL, f"email address {email!r} is invalid: {problem}")
@@ -118,19 +122,38 @@ def _convert(
     password = classify_password(user.password, target)
     if password.caveat_code is not None:
         candidate.notes.append(_caveat(user, password.caveat_code, password.caveat))
+    spec: dict[str, object] = {
+        "email": email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email_verified": choice.chosen.verified,
+    }
+    if target == "kavachos":
+        spec.update(kavachos_profile(user))
     candidate.resource = Resource(
-        kind=Kind.USER,
-        key=user.id,
-        spec={
-            "email": email,
-            "first_name": user.first_name,
-            "last_name": user.last_name,
-            "email_verified": choice.chosen.verified,
-        },
-        create_only=password.create_only,
+        kind=Kind.USER, key=user.id, spec=spec, create_only=password.create_only
     )
     candidate.reenroll = _reenroll_notice(user, email)
     return candidate
+
+
+def kavachos_profile(user: SourceUser) -> dict[str, object]:
+    """What a KavachOS target also stores: the profile image (it goes to metadata) and the
+    OAuth links, by KavachOS's provider ids (Clerk's ``oauth_github`` is ``github``)."""
+    links = {
+        (_kavachos_oauth_provider(a.provider), a.provider_user_id) for a in user.external_accounts
+    }
+    return {
+        "image_url": user.image_url,
+        "oauth_accounts": [
+            {"provider": provider, "provider_account_id": account}
+            for provider, account in sorted(links)
+        ],
+    }
+
+
+def _kavachos_oauth_provider(clerk_provider: str) -> str:
+    return clerk_provider.removeprefix("oauth_").lower()
 
 
 def _reenroll_notice(user: SourceUser, email: str) -> ReenrollNotice | None:

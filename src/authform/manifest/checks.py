@@ -48,8 +48,7 @@ _REQUIRED_TARGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
         ("base_url", "your Scalekit environment URL"),
     ),
     "kavachos": (
-        ("api_key", "the KavachOS token, kv_..."),
-        ("base_url", "where your app serves the KavachOS API"),
+        ("database_url", "the database KavachOS uses, sqlite:///... or postgresql://..."),
     ),
 }
 
@@ -105,6 +104,9 @@ def check_manifest(
     _unique_domains(report, data)
     _role_permissions(report, data, permissions if check_references else None)
     _role_map(report, data, roles if check_references else None)
+    target = data.get("target")
+    if isinstance(target, dict):
+        _kavachos_target_keys(report, target, target.get("provider"))
     if not emulate:
         _target_credentials(report, data)
     _target_declared(report, data, emulate=emulate)
@@ -234,6 +236,32 @@ def _undefined(noun: str, name: str, defined: dict[str, DataPath]) -> str:
         return f"unknown {noun} {show(name)} (no {noun}s are defined)"
     hint = did_you_mean(name, defined)
     return f"unknown {noun} {show(name)} (defined: {list_names(defined)}){hint}"
+
+
+_KAVACHOS_ONLY = ("database_url", "legacy_passwords")
+_NOT_FOR_KAVACHOS = ("api_key", "client_id", "base_url", "rate_limits")
+
+
+def _kavachos_target_keys(report: _Reporter, target: dict[str, Any], provider: Any) -> None:
+    """KavachOS is a database, the others are APIs: a key of the one kind given to the
+    other would be silently ignored, so it is an error at its place."""
+    if provider == "kavachos":
+        for key in _NOT_FOR_KAVACHOS:
+            if key in target:
+                report.error(
+                    ("target", key),
+                    f"{key} is not used by provider 'kavachos', which writes its database "
+                    "directly: set target.database_url instead",
+                    at_key=True,
+                )
+        return
+    for key in _KAVACHOS_ONLY:
+        if key in target:
+            report.error(
+                ("target", key),
+                f"{key} is only used by provider 'kavachos', not {show(provider)}",
+                at_key=True,
+            )
 
 
 def _target_credentials(report: _Reporter, data: dict[str, Any]) -> None:

@@ -217,6 +217,29 @@ def check_secret(value: SecretStr) -> SecretStr:
     return value
 
 
+DATABASE_URL_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
+def check_database_url(value: SecretStr) -> SecretStr:
+    """A KavachOS database URL: ``sqlite:///path`` or ``postgresql://…``. Described, never
+    quoted: it may hold a password."""
+    url = value.get_secret_value()
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in DATABASE_URL_SCHEMES:
+        raise ValueError(
+            "database_url must start with sqlite:/// (a file path) or postgresql:// "
+            f"(a server), not {show(scheme[:12]) if sep else 'a value without a scheme'}"
+        )
+    if scheme.lower() == "sqlite" and not rest.startswith("/"):
+        raise ValueError(
+            "a SQLite database_url is sqlite:/// followed by the file's path "
+            "(sqlite:///relative/path.db or sqlite:////absolute/path.db)"
+        )
+    if scheme.lower() == "sqlite" and not rest[1:].strip():
+        raise ValueError("a SQLite database_url needs a file path after sqlite:///")
+    return value
+
+
 def _quote(value: str) -> str:
     return show(value)
 
@@ -287,8 +310,8 @@ class Target(_Model):
     api_key: Secret | None = Field(
         default=None,
         description=(
-            "Secret API credential: the WorkOS or Clerk secret key (sk_...), the Scalekit "
-            "client secret, or the KavachOS token. Required except with --emulate."
+            "Secret API credential: the WorkOS or Clerk secret key (sk_...) or the Scalekit "
+            "client secret. Required except with --emulate (KavachOS uses database_url)."
         ),
     )
     client_id: Text | None = Field(
@@ -301,8 +324,25 @@ class Target(_Model):
     base_url: Annotated[HttpUrl, AfterValidator(check_base_url)] | None = Field(
         default=None,
         description=(
-            "API base URL override (your Scalekit environment URL, your KavachOS app). "
-            "https, except for localhost."
+            "API base URL override (your Scalekit environment URL). https, except for localhost."
+        ),
+    )
+    database_url: Annotated[Secret, AfterValidator(check_database_url)] | None = Field(
+        default=None,
+        description=(
+            "KavachOS only: the database KavachOS uses, `sqlite:///path/to/db.sqlite` or "
+            "`postgresql://user:password@host:5432/db`. It may hold a password: write "
+            "`${env:DATABASE_URL}`. Required except with --emulate."
+        ),
+    )
+    legacy_passwords: Literal["keep", "reset"] = Field(
+        default="keep",
+        description=(
+            "KavachOS only: what happens to imported bcrypt password digests, which "
+            "KavachOS's email sign-in does not accept by itself. `keep` stores them for an "
+            "application-side check that verifies bcrypt once and rehashes into KavachOS's "
+            "format (see the README); `reset` stores none and marks the users for a password "
+            "reset."
         ),
     )
     max_concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
@@ -617,5 +657,5 @@ LIST_SECTIONS = (
 )
 SINGLE_SECTIONS = ("version", "target", "users", "policy", "verify")
 # Fields holding secrets: error messages about them never quote the value.
-SECRET_FIELDS = frozenset({"api_key", "client_secret", "password", "secret_key"})
+SECRET_FIELDS = frozenset({"api_key", "client_secret", "password", "secret_key", "database_url"})
 REQUIRED_SECTIONS = ("version", "target")

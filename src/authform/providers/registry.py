@@ -27,6 +27,9 @@ class Connection:
     base_url: str | None
     max_concurrency: int = 16
     rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
+    # Database targets (KavachOS): where the database is, and provider-specific choices.
+    database_url: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,17 @@ def _build_clerk(connection: Connection) -> Provider:
     )
 
 
+def _build_kavachos(connection: Connection) -> Provider:
+    from authform.providers.kavachos import KavachOSProvider
+
+    if not connection.database_url:
+        raise ProviderError("target.database_url is required for KavachOS")
+    return KavachOSProvider(
+        database_url=connection.database_url,
+        legacy_passwords=connection.options.get("legacy_passwords", "keep"),
+    )
+
+
 PROVIDERS: Mapping[str, ProviderDeclaration] = {
     declaration.name: declaration
     for declaration in (
@@ -123,6 +137,8 @@ PROVIDERS: Mapping[str, ProviderDeclaration] = {
             api_key_prefix="sk_",
             api_key_hint="the instance's secret key, sk_test_… or sk_live_…",
         ),
+        # A database, not an API: no rate limit, no key (see providers/kavachos).
+        ProviderDeclaration("kavachos", "KavachOS", (), _build_kavachos),
     )
 }
 

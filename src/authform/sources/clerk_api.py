@@ -36,6 +36,7 @@ from authform.providers.http import ApiClient, RateLimit, RetryPolicy, WindowLim
 from authform.sources.clerk_csv import read_clerk_csv
 from authform.sources.clerk_files import membership_from_json, organization_from_json
 from authform.sources.clerk_ids import IdKind, is_clerk_id
+from authform.sources.clerk_profile import MalformedProfile, external_accounts, image_url
 from authform.sources.errors import SourceError
 from authform.sources.json_array import describe_json_type
 from authform.sources.records import (
@@ -178,6 +179,10 @@ def user_from_api(obj: Any, origin: str) -> UserRecord:
             phones.insert(0, number)  # primary first, as the CSV export lists it
         else:
             phones.append(number)
+    try:
+        picture, accounts = image_url(obj), external_accounts(obj)
+    except MalformedProfile as exc:
+        return MalformedRecord("user", origin, str(exc), user_id)
     return SourceUser(
         id=user_id,
         origin=origin,
@@ -189,6 +194,8 @@ def user_from_api(obj: Any, origin: str) -> UserRecord:
         phone_numbers=tuple(dict.fromkeys(phones)),
         sms_second_factor=sms_second_factor,
         totp_enabled=obj.get("totp_enabled") is True,
+        image_url=picture,
+        external_accounts=accounts,
     )
 
 

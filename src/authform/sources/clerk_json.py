@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from authform.sources.clerk_csv import split_multi_value
+from authform.sources.clerk_profile import MalformedProfile, external_accounts, image_url
 from authform.sources.errors import open_source_text
 from authform.sources.json_array import describe_json_type, iter_json_array
 from authform.sources.records import (
@@ -77,8 +78,10 @@ def user_from_json(obj: Any, origin: str) -> UserRecord:
             totp_enabled=bool(totp) or totp_flag,
             totp_secret=SensitiveText(totp) if totp else None,
             password=PasswordDigest(hasher, SensitiveText(digest)) if digest else None,
+            image_url=image_url(obj),
+            external_accounts=external_accounts(obj),
         )
-    except _Malformed as exc:
+    except (_Malformed, MalformedProfile) as exc:
         return MalformedRecord("user", origin, str(exc), source_id=user_id)
     return user
 

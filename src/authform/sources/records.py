@@ -69,6 +69,15 @@ class SourceEmail:
 
 
 @dataclass(frozen=True)
+class ExternalAccount:
+    """One OAuth link of a user, as the source names it (Clerk's ``oauth_github``, the
+    provider's own account id); targets that store OAuth links translate the name."""
+
+    provider: str
+    provider_user_id: str
+
+
+@dataclass(frozen=True)
 class SourceUser:
     """One user of the source.
 
@@ -76,6 +85,8 @@ class SourceUser:
     has no such flag (the older JSON export): the importer must then guess and say so.
     ``sms_second_factor`` and ``totp_enabled`` only say whether the user must re-enroll a
     second factor; ``totp_secret`` is kept (masked) for targets able to import it.
+    ``image_url`` and ``external_accounts`` come only from the JSON and API sources (the CSV
+    export has neither).
     """
 
     id: str
@@ -90,6 +101,8 @@ class SourceUser:
     totp_enabled: bool = False
     totp_secret: SensitiveText | None = None
     password: PasswordDigest | None = None
+    image_url: str = ""
+    external_accounts: tuple[ExternalAccount, ...] = ()
 
 
 @dataclass(frozen=True)

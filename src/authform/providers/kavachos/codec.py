@@ -1,0 +1,100 @@
+"""Check the database's KavachOS tables, then encode values the way each column needs.
+
+``inspect_database`` runs before the first read and so before any write: every missing table,
+missing or mistyped column and missing write privilege is reported at once, naming it, and
+nothing is written to a database authform does not understand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from authform.providers.base import ProviderError
+from authform.providers.kavachos.database import Database
+from authform.providers.kavachos.schema import (
+    CREATED_BY,
+    DEFAULT_CREATOR,
+    Encoding,
+    shape_problems,
+)
+
+
+class SchemaError(ProviderError):
+    """The database is not the KavachOS 0.2.1 database authform writes."""
+
+
+class Codec:
+    """Per (table, column): how a Python value is written and read back."""
+
+    def __init__(self, db: Database, encodings: Mapping[str, Mapping[str, Encoding]]) -> None:
+        self._db = db
+        self.encodings = encodings
+
+    def has_table(self, table: str) -> bool:
+        return table in self.encodings
+
+    def encoding(self, table: str, column: str) -> Encoding:
+        return self.encodings[table][column]
+
+    def put(self, table: str, column: str, value: Any) -> Any:
+        """``value`` is text, a bool, a JSON-able object, or a timestamp in float seconds."""
+        if value is None:
+            return None
+        encoding = self.encodings[table][column]
+        if encoding is Encoding.SECONDS:
+            return int(value)
+        if encoding is Encoding.MILLIS:
+            return int(value * 1000)
+        if encoding is Encoding.DATETIME:
+            return datetime.fromtimestamp(int(value), UTC)
+        if encoding is Encoding.INT_BOOL:
+            return 1 if value else 0
+        if encoding is Encoding.BOOL:
+            return bool(value)
+        if encoding is Encoding.JSON_TEXT:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        if encoding is Encoding.JSONB:
+            return self._db.json(value)  # type: ignore[attr-defined]
+        return value
+
+    @staticmethod
+    def json_value(raw: Any) -> Any:
+        """A JSON column as read: text (SQLite, TEXT on PostgreSQL) or already decoded."""
+        if isinstance(raw, str):
+            try:
+                return json.loads(raw)
+            except ValueError:
+                return raw
+        return raw
+
+    @staticmethod
+    def bool_value(raw: Any) -> bool:
+        return bool(raw) and raw not in ("0", "false", "f")
+
+
+def inspect_database(db: Database, tables: Iterable[str]) -> Codec:
+    """The codec for ``tables``, or ``SchemaError`` listing everything that does not fit."""
+    encodings: dict[str, dict[str, Encoding]] = {}
+    missing: list[str] = []
+    problems: list[str] = []
+    wanted = sorted(set(tables))
+    for table in wanted:
+        found = db.columns(table)
+        if found is None:
+            missing.append(f"table {table} is missing ({CREATED_BY.get(table, DEFAULT_CREATOR)})")
+            continue
+        table_encodings, table_problems = shape_problems(table, found, postgres=db.postgres)
+        encodings[table] = table_encodings
+        problems += table_problems
+    if not missing and not problems:
+        problems += db.write_problems(wanted)
+    if missing or problems:
+        lines = missing + problems
+        raise SchemaError(
+            f"{db.label} is not a KavachOS 0.2.1 database authform can write; nothing was "
+            "written:\n  - " + "\n  - ".join(lines)
+        )
+    return Codec(db, encodings)

@@ -1,0 +1,347 @@
+"""KavachOS 0.2.1 as a target: authform writes the database KavachOS reads.
+
+KavachOS is a library with no admin API, so the "API" here is its tables (see ``schema``).
+There is no rate limit: writes are batched into transactions by group commit (``writer``),
+blocking database calls run in a worker thread so the engine's workers keep handing in
+changes, and a rerun or a concurrent apply converges because every row has a natural id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+
+from authform.providers.base import (
+    KindSupport,
+    ProbeResult,
+    ProviderCapabilities,
+    ProviderError,
+)
+from authform.providers.kavachos import instructions, live, writes
+from authform.providers.kavachos import statements as sql
+from authform.providers.kavachos.canary import check_canary
+from authform.providers.kavachos.codec import Codec, inspect_database
+from authform.providers.kavachos.database import Database, connect
+from authform.providers.kavachos.schema import (
+    EMAIL_ACCOUNTS,
+    OAUTH_ACCOUNTS,
+    ORG_MEMBERS,
+    ORG_ROLES,
+    ORGANIZATIONS,
+    USERS,
+    Encoding,
+)
+from authform.providers.kavachos.writer import Change, GroupCommitter
+from authform.resources import Kind, Resource, is_unkeyed
+
+CAPABILITIES = ProviderCapabilities(
+    name="kavachos",
+    support={
+        # A permission is a string inside role rows: present by definition (see ``read``).
+        Kind.PERMISSION: KindSupport(),
+        Kind.ROLE: KindSupport(),
+        Kind.ORGANIZATION: KindSupport(),
+        # Kept in the application's createKavach configuration, not in the database.
+        Kind.REDIRECT_URI: KindSupport(manual=True),
+        Kind.CORS_ORIGIN: KindSupport(manual=True),
+        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
+        Kind.USER: KindSupport(),
+        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
+    },
+)
+
+# Which tables each managed kind reads or writes.
+TABLES: dict[Kind, tuple[str, ...]] = {
+    Kind.ROLE: (ORGANIZATIONS, ORG_ROLES),
+    Kind.ORGANIZATION: (USERS, ORGANIZATIONS, ORG_ROLES),
+    Kind.USER: (USERS, OAUTH_ACCOUNTS),
+    Kind.MEMBERSHIP: (USERS, ORGANIZATIONS, ORG_MEMBERS),
+}
+ROLE_PRIORITY = {"owner": 0, "admin": 1}
+
+
+class KavachOSProvider:
+    capabilities = CAPABILITIES
+
+    def __init__(self, *, database_url: str, legacy_passwords: str = "keep") -> None:
+        self._url = database_url
+        self.reset_passwords = legacy_passwords == "reset"
+        self._db: Database | None = None
+        self._codec: Codec | None = None
+        self._committer: GroupCommitter | None = None
+        self.index = live.LiveIndex()
+        self._desired_users: dict[str, Resource] = {}
+        self._desired_roles: dict[str, list[str]] = {}
+        self._roles_managed = False
+        self._owners: dict[str, str] = {}  # organization key → user key of its owner
+
+    # ---- connecting ------------------------------------------------------------------------
+
+    async def _open(self, kinds: set[Kind], desired: Sequence[Resource]) -> Codec:
+        if self._db is None:
+            self._db = await asyncio.to_thread(connect, self._url)
+        tables = {t for kind in kinds for t in TABLES.get(kind, ())}
+        if Kind.USER in kinds:
+            wants_passwords = any(
+                r.kind is Kind.USER and r.create_only.get("password_hash") for r in desired
+            )
+            has_table = await asyncio.to_thread(self._db.columns, EMAIL_ACCOUNTS)
+            if wants_passwords or has_table is not None:
+                tables.add(EMAIL_ACCOUNTS)
+        self._codec = await asyncio.to_thread(inspect_database, self._db, tables)
+        self._committer = GroupCommitter(self._db, sql.ORDER)
+        return self._codec
+
+    @property
+    def codec(self) -> Codec:
+        if self._codec is None:
+            raise ProviderError("KavachOS: the database was not read before writing")
+        return self._codec
+
+    async def aclose(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        wanted = set(kinds)
+        codec = await self._open(wanted, desired)
+        self._remember(wanted, desired)
+        return await asyncio.to_thread(self._read, wanted, desired, codec)
+
+    def _remember(self, kinds: set[Kind], desired: Sequence[Resource]) -> None:
+        self._desired_users = {r.key: r for r in desired if r.kind is Kind.USER}
+        self._roles_managed = Kind.ROLE in kinds
+        self._desired_roles = {
+            r.key: list(r.spec["permissions"]) for r in desired if r.kind is Kind.ROLE
+        }
+        candidates: dict[str, tuple[int, str]] = {}
+        for r in desired:
+            if r.kind is Kind.MEMBERSHIP:
+                rank = (ROLE_PRIORITY.get(r.spec["role"], 2), r.spec["user"])
+                org = r.spec["organization"]
+                if org not in candidates or rank < candidates[org]:
+                    candidates[org] = rank
+        self._owners = {org: user for org, (_, user) in candidates.items()}
+
+    def _read(self, kinds: set[Kind], desired: Sequence[Resource], codec: Codec) -> list[Resource]:
+        assert self._db is not None
+        db, index = self._db, live.LiveIndex()
+        self.index = index
+        result: list[Resource] = []
+        by_kind: dict[Kind, dict[str, Resource]] = {}
+        for r in desired:
+            by_kind.setdefault(r.kind, {})[r.key] = r
+        if kinds & {Kind.USER, Kind.MEMBERSHIP, Kind.ORGANIZATION}:
+            users = live.read_users(db, codec, index, by_kind.get(Kind.USER, {}))
+            if Kind.USER in kinds:
+                result += users
+        if kinds & {Kind.ORGANIZATION, Kind.ROLE, Kind.MEMBERSHIP}:
+            organizations = live.read_organizations(db, codec, index)
+            if Kind.ORGANIZATION in kinds:
+                result += organizations
+        if kinds & {Kind.ROLE, Kind.ORGANIZATION}:
+            roles = live.read_roles(db, codec, index, by_kind.get(Kind.ROLE, {}))
+            if Kind.ROLE in kinds:
+                result += roles
+        if Kind.MEMBERSHIP in kinds:
+            result += live.read_memberships(db, index)
+        if Kind.PERMISSION in kinds:
+            result += live.present_as_desired(
+                Kind.PERMISSION,
+                desired,
+                "KavachOS has no permission table: the string lives in role rows",
+            )
+        return result
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    async def _commit(self, change: Change) -> None:
+        if self._committer is None:
+            raise ProviderError("KavachOS: the database was not read before writing")
+        await self._committer.submit(change)
+
+    async def create(self, desired: Resource) -> Resource:
+        change, now = Change(), time.time()
+        codec, index = self.codec, self.index
+        if desired.kind is Kind.PERMISSION:
+            return desired  # nothing to store: the string is written with the roles
+        if desired.kind is Kind.ROLE:
+            for org_id in live.managed_org_ids(index):
+                writes.role_row_writes(
+                    change, org_id, desired.key, desired.spec["permissions"], codec, index
+                )
+            if change.writes:
+                await self._commit(change)
+            return desired
+        if desired.kind is Kind.ORGANIZATION:
+            owner_id = self._owner_writes(change, desired.key, now)
+            roles = self._desired_roles if self._roles_managed else {}
+            org_id = writes.organization_writes(change, desired, owner_id, roles, codec, index, now)
+            await self._commit(change)
+            index.org_ids[desired.key] = org_id
+            return _with_id(desired, org_id)
+        if desired.kind is Kind.USER:
+            user_id = writes.user_writes(
+                change, desired, codec, index, now, reset_passwords=self.reset_passwords
+            )
+            await self._commit(change)
+            index.user_ids[desired.key] = user_id
+            return _with_id(desired, user_id)
+        if desired.kind is Kind.MEMBERSHIP:
+            org_id, user_id = self._membership_ends(desired)
+            member_id = writes.membership_writes(
+                change, org_id, user_id, desired.spec["role"], codec, index, now
+            )
+            await self._commit(change)
+            return _with_id(desired, member_id)
+        raise ProviderError(f"KavachOS: {desired.kind.value} is kept in code, not the database")
+
+    def _owner_writes(self, change: Change, org_key: str, now: float) -> str:
+        """The owner KavachOS requires, written first in the same transaction when the user
+        is still to be created (users come after organizations in a plan)."""
+        owner_key = self._owners.get(org_key)
+        if owner_key is None:
+            raise ProviderError(
+                f"KavachOS: organization {org_key} has no member to own it, and KavachOS "
+                "requires an owner (kavach_organizations.owner_id): give it a member in the "
+                "user source, or create it in your app with kavach.org.create"
+            )
+        existing = self.index.user_ids.get(owner_key)
+        if existing is not None:
+            return existing
+        user = self._desired_users.get(owner_key)
+        if user is None:
+            raise ProviderError(f"KavachOS: the owner {owner_key} of {org_key} does not exist")
+        return writes.user_writes(
+            change, user, self.codec, self.index, now, reset_passwords=self.reset_passwords
+        )
+
+    def _membership_ends(self, desired: Resource) -> tuple[str, str]:
+        spec = desired.spec
+        user_id = self.index.user_ids.get(spec["user"])
+        org_id = self.index.org_ids.get(spec["organization"])
+        if user_id is None or org_id is None:
+            missing = "user" if user_id is None else "organization"
+            raise ProviderError(
+                f"KavachOS: {desired.address}: its {missing} does not exist in the database "
+                "(its create failed or was not attempted)"
+            )
+        return org_id, user_id
+
+    async def update(self, live_item: Resource, desired: Resource) -> Resource:
+        change, now = Change(), time.time()
+        codec, index = self.codec, self.index
+        if desired.kind is Kind.PERMISSION:
+            return desired
+        if desired.kind is Kind.ROLE:
+            return await self.create(desired)  # role rows are upserts in every organization
+        if desired.kind is Kind.ORGANIZATION:
+            org_id = writes.organization_update_writes(change, live_item, desired, codec, now)
+            await self._commit(change)
+            index.org_ids[desired.key] = org_id
+            return _with_id(desired, org_id)
+        if desired.kind is Kind.USER:
+            user_id = writes.user_update_writes(
+                change,
+                live_item,
+                desired,
+                codec,
+                index,
+                now,
+                reset_passwords=self.reset_passwords,
+            )
+            await self._commit(change)
+            index.user_ids[desired.key] = user_id
+            return _with_id(desired, user_id)
+        if desired.kind is Kind.MEMBERSHIP:
+            return await self.create(desired)  # the role, in place on the same row
+        raise ProviderError(f"KavachOS: {desired.kind.value} is kept in code, not the database")
+
+    async def delete(self, live_item: Resource) -> None:
+        change = Change()
+        if live_item.kind is Kind.ROLE:
+            managed = live.managed_org_ids(self.index)
+            for (org_id, name), row_id in self.index.role_rows.items():
+                if name == live_item.key and org_id in managed:
+                    change.add(sql.DELETE_ROLE, [row_id])
+        elif live_item.kind is Kind.ORGANIZATION:
+            writes.organization_delete_writes(change, _require_id(live_item))
+        elif live_item.kind is Kind.USER:
+            writes.user_delete_writes(change, _require_id(live_item), self.codec)
+        elif live_item.kind is Kind.MEMBERSHIP:
+            change.add(sql.DELETE_MEMBER, [_require_id(live_item)])
+        elif live_item.kind is Kind.PERMISSION:
+            return
+        else:
+            raise ProviderError(f"KavachOS: {live_item.kind.value} is kept in code")
+        if change.writes:
+            await self._commit(change)
+
+    # ---- reporting -------------------------------------------------------------------------
+
+    def id_mapping(self) -> dict[str, dict[str, str]]:
+        return {
+            "users": {k: v for k, v in sorted(self.index.user_ids.items()) if not is_unkeyed(k)},
+            "organizations": {
+                k: v for k, v in sorted(self.index.org_ids.items()) if not is_unkeyed(k)
+            },
+        }
+
+    def manual_instructions(
+        self, desired: Resource | None, live_item: Resource | None
+    ) -> list[str]:
+        return instructions.manual_instructions(desired, live_item)
+
+    def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
+        native = self._codec is not None and any(
+            encoding is Encoding.DATETIME
+            for columns in self._codec.encodings.values()
+            for encoding in columns.values()
+        )
+        notes = instructions.plan_caveats(
+            desired, reset_passwords=self.reset_passwords, postgres_native_types=native
+        )
+        organizations = [r.key for r in desired if r.kind is Kind.ORGANIZATION]
+        unowned = [
+            key
+            for key in organizations
+            if key not in self.index.org_ids and key not in self._owners
+        ]
+        return notes + instructions.owner_caveat(unowned)
+
+    async def authenticate(self, email: str, password: str) -> ProbeResult:
+        if self._db is None:
+            self._db = await asyncio.to_thread(connect, self._url)
+        return await asyncio.to_thread(self._authenticate, email.lower(), password)
+
+    def _authenticate(self, email: str, password: str) -> ProbeResult:
+        assert self._db is not None
+        users = self._db.fetch("SELECT id FROM kavach_users WHERE email = ?", (email,))
+        if not users:
+            return ProbeResult(False, f"no KavachOS user has the email {email}")
+        if self._db.columns(EMAIL_ACCOUNTS) is None:
+            return check_canary(password, None, account_verified=False, has_account=False)
+        rows = self._db.fetch(
+            "SELECT password_hash, email_verified FROM kavach_email_accounts WHERE user_id = ?",
+            (users[0][0],),
+        )
+        if not rows:
+            return check_canary(password, None, account_verified=False, has_account=False)
+        digest, verified = rows[0]
+        return check_canary(
+            password, str(digest), account_verified=Codec.bool_value(verified), has_account=True
+        )
+
+
+def _with_id(resource: Resource, provider_id: str) -> Resource:
+    return Resource(resource.kind, resource.key, resource.spec, provider_id=provider_id)
+
+
+def _require_id(resource: Resource) -> str:
+    if not resource.provider_id:
+        raise ProviderError(f"KavachOS: {resource.address} has no KavachOS id")
+    return resource.provider_id

@@ -1,0 +1,316 @@
+"""The rows each change writes, encoded for the columns found (see ``codec``).
+
+Pure functions of the desired resource, what the read found (``LiveIndex``) and the codec:
+no I/O here, so what a change writes can be read in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from authform.providers.base import ProviderError
+from authform.providers.kavachos import statements as sql
+from authform.providers.kavachos.codec import Codec
+from authform.providers.kavachos.live import (
+    AUTHFORM_METADATA,
+    CLERK,
+    SEED_ROLES,
+    LiveIndex,
+    display_name,
+)
+from authform.providers.kavachos.schema import (
+    EMAIL_ACCOUNTS,
+    OAUTH_ACCOUNTS,
+    ORG_MEMBERS,
+    ORG_ROLES,
+    ORGANIZATIONS,
+    USERS,
+)
+from authform.providers.kavachos.writer import Change
+from authform.resources import Resource
+
+# A password digest no password matches: it has no ':' so KavachOS's scrypt check rejects it
+# cleanly (INVALID_CREDENTIALS), and the email plugin's reset flow can replace it.
+RESET_MARKER = "!password-reset-required"
+# KavachOS's organization API accepts only lowercase-hyphen slugs.
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def user_writes(
+    change: Change,
+    desired: Resource,
+    codec: Codec,
+    index: LiveIndex,
+    now: float,
+    *,
+    reset_passwords: bool,
+) -> str:
+    """A new user with its password row and OAuth links; returns its KavachOS id."""
+    user_id = desired.key  # the Clerk id, as the reference's guide asks
+    spec = desired.spec
+    digest = desired.create_only.get("password_hash")
+    reset = bool(digest) and reset_passwords
+    change.add(
+        sql.INSERT_USER,
+        [
+            user_id,
+            spec["email"],
+            display_name(spec["first_name"], spec["last_name"]),
+            desired.key,
+            CLERK,
+            codec.put(USERS, "metadata", _user_metadata(spec, index.user_metadata.get(user_id))),
+            codec.put(USERS, "email_verified", spec["email_verified"]),
+            codec.put(USERS, "force_password_reset", reset),
+            codec.put(USERS, "created_at", now),
+            codec.put(USERS, "updated_at", now),
+        ],
+    )
+    if digest:
+        _password_row(change, user_id, RESET_MARKER if reset else str(digest), spec, codec, now)
+    _oauth_links(change, user_id, spec, codec, index, now)
+    return user_id
+
+
+def user_update_writes(
+    change: Change,
+    live: Resource,
+    desired: Resource,
+    codec: Codec,
+    index: LiveIndex,
+    now: float,
+    *,
+    reset_passwords: bool,
+) -> str:
+    """Profile fields in place (also how an unkeyed user is adopted: it gets our key)."""
+    assert live.provider_id is not None
+    user_id = live.provider_id
+    spec = desired.spec
+    change.add(
+        sql.UPDATE_USER,
+        [
+            spec["email"],
+            display_name(spec["first_name"], spec["last_name"]),
+            desired.key,
+            CLERK,
+            codec.put(USERS, "metadata", _user_metadata(spec, index.user_metadata.get(user_id))),
+            codec.put(USERS, "email_verified", spec["email_verified"]),
+            codec.put(USERS, "updated_at", now),
+            user_id,
+        ],
+    )
+    if codec.has_table(EMAIL_ACCOUNTS):
+        if user_id in index.password_users:
+            change.add(
+                sql.UPDATE_EMAIL_VERIFIED,
+                [
+                    codec.put(EMAIL_ACCOUNTS, "email_verified", spec["email_verified"]),
+                    codec.put(EMAIL_ACCOUNTS, "updated_at", now),
+                    user_id,
+                ],
+            )
+        elif desired.create_only.get("password_hash"):
+            digest = desired.create_only["password_hash"]
+            marker = RESET_MARKER if reset_passwords else str(digest)
+            _password_row(change, user_id, marker, spec, codec, now)
+    _oauth_links(change, user_id, spec, codec, index, now)
+    return user_id
+
+
+def _user_metadata(spec: Mapping[str, Any], current: Any) -> dict[str, Any]:
+    """The row's metadata with the image URL set (KavachOS has no image column); keys the
+    application keeps there are left as they are."""
+    metadata = dict(current) if isinstance(current, dict) else {}
+    if spec.get("image_url"):
+        metadata["image_url"] = spec["image_url"]
+    else:
+        metadata.pop("image_url", None)
+    return metadata
+
+
+def _password_row(
+    change: Change, user_id: str, digest: str, spec: Mapping[str, Any], codec: Codec, now: float
+) -> None:
+    change.add(
+        sql.INSERT_EMAIL_ACCOUNT,
+        [
+            sql.derived_id("eml", user_id),
+            user_id,
+            digest,
+            # The email plugin refuses unverified sign-ins by default (requireVerification).
+            codec.put(EMAIL_ACCOUNTS, "email_verified", spec["email_verified"]),
+            codec.put(EMAIL_ACCOUNTS, "created_at", now),
+            codec.put(EMAIL_ACCOUNTS, "updated_at", now),
+        ],
+    )
+
+
+def _oauth_links(
+    change: Change,
+    user_id: str,
+    spec: Mapping[str, Any],
+    codec: Codec,
+    index: LiveIndex,
+    now: float,
+) -> None:
+    """Each named link exactly once: missing ones inserted, extra copies removed. A link that
+    already belongs to another user is refused: KavachOS would sign whichever it finds first
+    into that account."""
+    for link in spec.get("oauth_accounts", []):
+        pair = (link["provider"], link["provider_account_id"])
+        rows = index.oauth_by_pair.get(pair, [])
+        others = sorted({r.user_id for r in rows if r.user_id != user_id})
+        if others:
+            raise ProviderError(
+                f"the {pair[0]} account {pair[1]} is already linked to KavachOS user "
+                f"{others[0]}; unlink it there (kavach_oauth_accounts) or drop it from the source"
+            )
+        mine = [r for r in rows if r.user_id == user_id]
+        for extra in mine[1:]:
+            change.add(sql.DELETE_OAUTH_ROW, [extra.id])
+        if not mine:
+            change.add(
+                sql.INSERT_OAUTH,
+                [
+                    sql.derived_id("oac", pair[0], pair[1]),
+                    user_id,
+                    pair[0],
+                    pair[1],
+                    "",  # access_token is NOT NULL and Clerk exports no tokens
+                    codec.put(OAUTH_ACCOUNTS, "created_at", now),
+                    codec.put(OAUTH_ACCOUNTS, "updated_at", now),
+                ],
+            )
+
+
+def organization_metadata(key: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest's metadata plus authform's key and the domains (KavachOS has no domain
+    column; they are kept here so ``verify`` and ``drift`` can read them back)."""
+    return {
+        **dict(spec["metadata"]),
+        AUTHFORM_METADATA: {"key": key, "domains": [dict(d) for d in spec["domains"]]},
+    }
+
+
+def slug_for(key: str, spec: Mapping[str, Any], index: LiveIndex, org_id: str) -> str:
+    """A slug KavachOS accepts, unique in the table: Clerk's slug when there was one, else
+    the key or name made lowercase-hyphen; on a clash, a suffix derived from the key."""
+    metadata = spec.get("metadata") or {}
+    base = _slugify(str(metadata.get("clerk_slug") or "")) or _slugify(key)
+    base = base or _slugify(str(spec.get("name", ""))) or "org"
+    holder = index.slugs.get(base)
+    if holder is None or holder == org_id:
+        return base
+    return f"{base}-{sql.derived_id('s', key)[2:10]}"
+
+
+def _slugify(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def organization_writes(
+    change: Change,
+    desired: Resource,
+    owner_id: str,
+    roles: Mapping[str, Sequence[str]],
+    codec: Codec,
+    index: LiveIndex,
+    now: float,
+) -> str:
+    org_id = desired.key
+    slug = slug_for(desired.key, desired.spec, index, org_id)
+    index.slugs[slug] = org_id
+    change.add(
+        sql.UPSERT_ORG,
+        [
+            org_id,
+            desired.spec["name"],
+            slug,
+            owner_id,
+            codec.put(ORGANIZATIONS, "metadata", organization_metadata(desired.key, desired.spec)),
+            codec.put(ORGANIZATIONS, "created_at", now),
+            codec.put(ORGANIZATIONS, "updated_at", now),
+        ],
+    )
+    # KavachOS's addMember refuses a role without a row in the organization: the four seeds
+    # ``org.create`` makes, then the manifest's roles (which win over a seed of the same name).
+    for name, permissions in SEED_ROLES.items():
+        if name not in roles:
+            change.add(
+                sql.INSERT_SEED_ROLE,
+                [sql.derived_id("rol", org_id, name), org_id, name, _perms(codec, permissions)],
+            )
+    for name, granted in roles.items():
+        role_row_writes(change, org_id, name, granted, codec, index)
+    return org_id
+
+
+def organization_update_writes(
+    change: Change, live: Resource, desired: Resource, codec: Codec, now: float
+) -> str:
+    assert live.provider_id is not None
+    change.add(
+        sql.UPDATE_ORG,
+        [
+            desired.spec["name"],
+            codec.put(ORGANIZATIONS, "metadata", organization_metadata(desired.key, desired.spec)),
+            codec.put(ORGANIZATIONS, "updated_at", now),
+            live.provider_id,
+        ],
+    )
+    return live.provider_id
+
+
+def role_row_writes(
+    change: Change,
+    org_id: str,
+    name: str,
+    permissions: Sequence[str],
+    codec: Codec,
+    index: LiveIndex,
+) -> None:
+    row_id = index.role_rows.get((org_id, name)) or sql.derived_id("rol", org_id, name)
+    index.role_rows[(org_id, name)] = row_id
+    change.add(sql.UPSERT_ROLE, [row_id, org_id, name, _perms(codec, permissions)])
+
+
+def _perms(codec: Codec, permissions: Sequence[str]) -> Any:
+    return codec.put(ORG_ROLES, "permissions", sorted(permissions))
+
+
+def membership_writes(
+    change: Change,
+    org_id: str,
+    user_id: str,
+    role: str,
+    codec: Codec,
+    index: LiveIndex,
+    now: float,
+) -> str:
+    existing = index.member_rows.get((org_id, user_id))
+    if existing is not None:
+        change.add(sql.UPDATE_MEMBER_ROLE, [role, existing])
+        return existing
+    member_id = sql.derived_id("mem", org_id, user_id)
+    change.add(
+        sql.UPSERT_MEMBER,
+        [member_id, org_id, user_id, role, codec.put(ORG_MEMBERS, "joined_at", now)],
+    )
+    return member_id
+
+
+def user_delete_writes(change: Change, user_id: str, codec: Codec) -> None:
+    """The user and the rows authform writes for it. Sessions and owned organizations are
+    KavachOS's and block the delete (its foreign keys say so) rather than being removed."""
+    change.add(sql.DELETE_USER_MEMBERSHIPS, [user_id])
+    change.add(sql.DELETE_USER_OAUTH, [user_id])
+    if codec.has_table(EMAIL_ACCOUNTS):
+        change.add(sql.DELETE_USER_EMAIL, [user_id])
+    change.add(sql.DELETE_USER, [user_id])
+
+
+def organization_delete_writes(change: Change, org_id: str) -> None:
+    change.add(sql.DELETE_ORG_MEMBERS, [org_id])
+    change.add(sql.DELETE_ORG_ROLES, [org_id])
+    change.add(sql.DELETE_ORG, [org_id])
