@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +121,15 @@ def clerk_production_emulator(clerk_production_emulator_server: RunningEmulator)
     """The production Clerk emulator, reset to an empty instance for this test."""
     clerk_production_emulator_server.reset()
     return clerk_production_emulator_server
+
+
+# --------------------------------------------------------------------------- KavachOS
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A PostgreSQL server on 127.0.0.1 for the session (tests/kavachos/databases.py); the
+    tests that need it skip locally without server binaries, never in CI."""
+    from kavachos.databases import postgres_server_session
+
+    yield from postgres_server_session()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,13 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from authform.cli import app
+
 from .databases import (
     KavachDatabase,
     PostgresServer,
     drop_postgres_database,
-    postgres_bindir,
     postgres_database,
-    running_postgres,
     sqlite_database,
 )
 
@@ -48,20 +46,6 @@ verify:
   password_logins:
     - {email: ada@example.com, password: "${env:CANARY_PASSWORD}"}
 """.replace("FIXTURES", str(FIXTURES))
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bindir = postgres_bindir()
-    if bindir is None:
-        if os.environ.get("AUTHFORM_REQUIRE_POSTGRES"):
-            pytest.fail("AUTHFORM_REQUIRE_POSTGRES is set but no initdb/pg_ctl was found")
-        pytest.skip(
-            "no PostgreSQL server binaries (initdb, pg_ctl) on this machine: install Debian's "
-            "postgresql to run the PostgreSQL tests (CI does, and never skips them)"
-        )
-    with running_postgres(bindir) as server:
-        yield server
 
 
 def make_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> KavachDatabase:
@@ -106,7 +90,9 @@ class KavachCli:
 
 
 @pytest.fixture
-def kavach_cli(kavach_db: KavachDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KavachCli:
+def kavach_cli(
+    kavach_db: KavachDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> KavachCli:
     folder = tmp_path / "manifests"
     folder.mkdir()
     monkeypatch.chdir(tmp_path)  # reports land in the test's folder

@@ -110,6 +110,22 @@ def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def postgres_server_session() -> Iterator[PostgresServer]:
+    """The body of the session fixture ``postgres_server`` (tests/conftest.py)."""
+    import pytest
+
+    bindir = postgres_bindir()
+    if bindir is None:
+        if os.environ.get("AUTHFORM_REQUIRE_POSTGRES"):
+            pytest.fail("AUTHFORM_REQUIRE_POSTGRES is set but no initdb/pg_ctl was found")
+        pytest.skip(
+            "no PostgreSQL server binaries (initdb, pg_ctl) on this machine: install Debian's "
+            "postgresql to run the PostgreSQL tests (CI does, and never skips them)"
+        )
+    with running_postgres(bindir) as server:
+        yield server
+
+
 def _pg(url: str) -> Any:
     import psycopg
 

@@ -72,8 +72,7 @@ def test_apply_writes_what_kavachos_reads(kavach_cli: KavachCli) -> None:
     assert isinstance(millis, int) and before * 1000 - 1000 <= millis <= time.time() * 1000 + 1000
     links = sorted(
         db.query(
-            "SELECT user_id, provider, provider_account_id, access_token "
-            "FROM kavach_oauth_accounts"
+            "SELECT user_id, provider, provider_account_id, access_token FROM kavach_oauth_accounts"
         )
     )
     assert links == [
@@ -85,12 +84,17 @@ def test_apply_writes_what_kavachos_reads(kavach_cli: KavachCli) -> None:
     assert orgs[ACME][1:] == ("Acme Inc", "acme", ADA)  # the admin owns it
     assert orgs[GLOBEX][3] == LINUS
     assert all(SLUG.match(o[2]) for o in orgs.values())
-    roles = {(r[0], r[1]): sorted(_json(r[2])) for r in db.query(
-        "SELECT org_id, name, permissions FROM kavach_org_roles"
-    )}
+    roles = {
+        (r[0], r[1]): sorted(_json(r[2]))
+        for r in db.query("SELECT org_id, name, permissions FROM kavach_org_roles")
+    }
     for org in (ACME, GLOBEX):
         assert {name for o, name in roles if o == org} == {
-            "owner", "admin", "member", "viewer", "billing"
+            "owner",
+            "admin",
+            "member",
+            "viewer",
+            "billing",
         }
         assert roles[(org, "admin")] == ["billing:manage", "reports:read"]
         assert "org:manage" in roles[(org, "owner")]  # KavachOS's seed, kept
@@ -130,9 +134,13 @@ def test_plan_states_bcrypt_users_and_verify_says_what_sign_in_needs(
 
 
 def test_reset_mode_stores_no_digest_and_marks_users(kavach_cli: KavachCli) -> None:
-    text = kavach_cli.write().read_text().replace(
-        'database_url: "${env:DATABASE_URL}"}',
-        'database_url: "${env:DATABASE_URL}", legacy_passwords: reset}',
+    text = (
+        kavach_cli.write()
+        .read_text()
+        .replace(
+            'database_url: "${env:DATABASE_URL}"}',
+            'database_url: "${env:DATABASE_URL}", legacy_passwords: reset}',
+        )
     )
     manifest = kavach_cli.write(text)
     plan = kavach_cli.run("plan", str(manifest))
