@@ -265,7 +265,17 @@ def test_secret_fields_are_secret_str_and_listed() -> None:
         for name, field in model.model_fields.items()
         if _is_secret(field.annotation)
     }
-    assert secret == models.SECRET_FIELDS == {"api_key", "client_secret", "password", "secret_key"}
+    assert (
+        secret
+        == models.SECRET_FIELDS
+        == {
+            "api_key",
+            "client_secret",
+            "password",
+            "secret_key",
+            "database_url",
+        }
+    )
 
 
 def test_social_provider_names_come_from_social_module() -> None:
