@@ -73,7 +73,8 @@ def _as_server_user(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
+def running_postgres(bindir: Path, *, fsync: bool = False) -> Iterator[PostgresServer]:
+    """``fsync`` off for tests (a throw-away server; nothing to lose), on for benchmarks."""
     folder = Path(tempfile.mkdtemp(prefix="authform-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, user="postgres")
@@ -88,7 +89,8 @@ def running_postgres(bindir: Path) -> Iterator[PostgresServer]:
             ),
             **run,  # type: ignore[call-overload]
         )
-        options = f"-h 127.0.0.1 -p {port} -k {folder} -F -c max_connections=50"
+        options = f"-h 127.0.0.1 -p {port} -k {folder} -c max_connections=50"
+        options += "" if fsync else " -F"
         subprocess.run(
             _as_server_user(
                 [str(bindir / "pg_ctl"), "-D", str(data), "-o", options]

@@ -1,0 +1,81 @@
+"""Group commit: concurrent changes share transactions, and a failing change fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from authform.providers.kavachos import statements as sql
+from authform.providers.kavachos.database import DatabaseError, connect
+from authform.providers.kavachos.writer import Change, GroupCommitter
+
+from .conftest import KavachCli
+from .databases import sqlite_database
+
+
+def _link(row_id: str, user: str | None) -> Change:
+    change = Change()
+    change.add(sql.INSERT_OAUTH, [row_id, user, "github", row_id, "", 1, 1])
+    return change
+
+
+def test_concurrent_changes_share_transactions_and_a_bad_one_fails_alone(
+    tmp_path: Path,
+) -> None:
+    kavach = sqlite_database(tmp_path)
+    db = connect(kavach.url)
+    committer = GroupCommitter(db, sql.ORDER)
+
+    async def run() -> list[BaseException | None]:
+        changes = [_link(f"oac_{n}", None if n == 7 else f"user_{n}") for n in range(50)]
+        return await asyncio.gather(
+            *(committer.submit(change) for change in changes), return_exceptions=True
+        )
+
+    outcomes = asyncio.run(run())
+    db.close()
+    failed = [n for n, outcome in enumerate(outcomes) if outcome is not None]
+    assert failed == [7]  # user_id is NOT NULL: that change, and only it, is refused
+    assert isinstance(outcomes[7], DatabaseError)
+    assert "NOT NULL" in str(outcomes[7])
+    assert kavach.count("kavach_oauth_accounts") == 49
+    # one shared transaction that failed, then one per change: far fewer than 50 on success
+    assert committer.transactions == 49
+
+
+def test_successful_changes_need_few_transactions(tmp_path: Path) -> None:
+    kavach = sqlite_database(tmp_path)
+    db = connect(kavach.url)
+    committer = GroupCommitter(db, sql.ORDER)
+
+    async def run() -> None:
+        await asyncio.gather(*(committer.submit(_link(f"oac_{n}", "u")) for n in range(200)))
+
+    asyncio.run(run())
+    db.close()
+    assert kavach.count("kavach_oauth_accounts") == 200
+    assert committer.transactions <= 2
+
+
+def test_an_oauth_account_linked_to_someone_else_is_refused_for_that_user_only(
+    kavach_cli: KavachCli,
+) -> None:
+    db = kavach_cli.db
+    stamp = "'2023-11-14T22:13:20Z'" if db.backend == "postgres" else "1700000000"
+    db.execute(
+        "INSERT INTO kavach_oauth_accounts (id, user_id, provider, provider_account_id, "
+        f"access_token, created_at, updated_at) VALUES ('oac_native', 'usr_other', 'google', "
+        f"'olivia-google-sub', '', {stamp}, {stamp})"
+    )
+    manifest = kavach_cli.write()
+    result = kavach_cli.run("apply", "--auto-approve", str(manifest))
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "google account olivia-google-sub is already linked to KavachOS user usr_other" in (
+        result.output
+    )
+    assert db.count("kavach_users") == 4  # everyone else imported
+    links = db.query(
+        "SELECT user_id FROM kavach_oauth_accounts WHERE provider_account_id = 'olivia-google-sub'"
+    )
+    assert links == [("usr_other",)]  # no second link for the same account
