@@ -23,8 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from authform.sources.synthetic import write_synthetic_export
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -34,6 +32,7 @@ from kavachos.databases import (  # noqa: E402 - the tests' database helpers
     postgres_database,
     running_postgres,
     sqlite_database,
+    synthetic_manifest,
 )
 
 TABLES = (
@@ -100,28 +99,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        export = write_synthetic_export(
-            folder / "export",
-            users=args.users,
-            organizations=args.organizations,
-            memberships_per_user=args.memberships_per_user,
+        manifest = synthetic_manifest(
+            folder, args.users, args.organizations, args.memberships_per_user
         )
         print(
-            f"export: {export.users:,} users (bcrypt digests), {export.organizations:,} "
-            f"organizations, {export.memberships:,} memberships"
-        )
-        manifest = folder / "authform.yaml"
-        manifest.write_text(
-            f"""version: 1
-target: {{provider: kavachos, database_url: "${{env:DATABASE_URL}}"}}
-users:
-  source:
-    kind: clerk-csv
-    path: {export.users_csv}
-    organizations: {export.organizations_json}
-    memberships: {export.memberships_json}
-""",
-            encoding="utf-8",
+            f"export: {args.users:,} users (bcrypt digests), {args.organizations:,} "
+            f"organizations, {args.users * args.memberships_per_user:,} memberships"
         )
         if args.only in (None, "postgres"):
             bindir = postgres_bindir()

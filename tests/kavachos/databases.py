@@ -222,3 +222,26 @@ def add_native_user(database: KavachDatabase) -> None:
 def drop_postgres_database(server: PostgresServer, name: str) -> None:
     with _pg(server.admin_url) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def synthetic_manifest(folder: Path, users: int, organizations: int, per_user: int) -> Path:
+    """A KavachOS manifest importing a synthetic Clerk export of that size (bcrypt digests)."""
+    from authform.sources.synthetic import write_synthetic_export
+
+    export = write_synthetic_export(
+        folder / "export", users=users, organizations=organizations, memberships_per_user=per_user
+    )
+    path = folder / "synthetic.yaml"
+    path.write_text(
+        f"""version: 1
+target: {{provider: kavachos, database_url: "${{env:DATABASE_URL}}"}}
+users:
+  source:
+    kind: clerk-csv
+    path: {export.users_csv}
+    organizations: {export.organizations_json}
+    memberships: {export.memberships_json}
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -12,35 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from authform.sources.synthetic import write_synthetic_export
-
 from .conftest import KavachCli
-from .databases import UNTOUCHED_TABLES, KavachDatabase, add_native_user
+from .databases import UNTOUCHED_TABLES, KavachDatabase, add_native_user, synthetic_manifest
 
 USERS, ORGS, PER_USER = 3000, 300, 2
+
 BOUND_S = 120
-
-
-def synthetic_manifest(folder: Path, users: int = USERS, extra: str = "") -> Path:
-    export = write_synthetic_export(
-        folder / "export", users=users, organizations=ORGS, memberships_per_user=PER_USER
-    )
-    path = folder / "synthetic.yaml"
-    path.write_text(
-        f"""
-version: 1
-target: {{provider: kavachos, database_url: "${{env:DATABASE_URL}}"}}
-users:
-  source:
-    kind: clerk-csv
-    path: {export.users_csv}
-    organizations: {export.organizations_json}
-    memberships: {export.memberships_json}
-{extra}
-""",
-        encoding="utf-8",
-    )
-    return path
 
 
 def apply_process(manifest: Path, db: KavachDatabase, cwd: Path) -> subprocess.Popen[bytes]:
@@ -68,7 +45,7 @@ def test_sigkill_mid_import_then_rerun_converges(
     kavach_db_two: KavachDatabase, tmp_path: Path
 ) -> None:
     db = kavach_db_two
-    manifest = synthetic_manifest(tmp_path)
+    manifest = synthetic_manifest(tmp_path, USERS, ORGS, PER_USER)
     victim = apply_process(manifest, db, tmp_path)
     deadline = time.monotonic() + BOUND_S
     while time.monotonic() < deadline and victim.poll() is None:
@@ -91,7 +68,7 @@ def test_sigkill_mid_import_then_rerun_converges(
 
 def test_two_concurrent_applies_converge(kavach_db_two: KavachDatabase, tmp_path: Path) -> None:
     db = kavach_db_two
-    manifest = synthetic_manifest(tmp_path, users=1000)
+    manifest = synthetic_manifest(tmp_path, 1000, ORGS, PER_USER)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     runs = [apply_process(manifest, db, tmp_path / name) for name in ("a", "b")]
