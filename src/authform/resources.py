@@ -53,7 +53,7 @@ SENSITIVE_FIELDS: frozenset[str] = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resource:
     """One item of one kind, desired (from manifest/source) or live (read from a provider).
 

@@ -116,14 +116,10 @@ def read_users(
             spec["image_url"] = meta.get("image_url", "") if isinstance(meta, dict) else ""
         if want is None or "oauth_accounts" in want.spec:
             spec["oauth_accounts"] = _oauth_spec(index.oauth_by_user.get(user_id, []), want)
+        # Built canonical (the one list sorted), so no normalize_spec walk per user: specs
+        # compare as dicts, whose order does not matter.
         live.append(
-            Resource(
-                Kind.USER,
-                key,
-                normalize_spec(spec),
-                provider_id=user_id,
-                observed={"unkeyed": not keyed},
-            )
+            Resource(Kind.USER, key, spec, provider_id=user_id, observed={"unkeyed": not keyed})
         )
     return live
 
@@ -153,9 +149,9 @@ def _oauth_spec(rows: Sequence[OAuthRow], want: Resource | None) -> list[dict[st
         for link in (want.spec.get("oauth_accounts", []) if want is not None else [])
     }
     return [
-        {"provider": row.provider, "provider_account_id": row.account_id}
-        for row in rows
-        if (row.provider, row.account_id) in named
+        {"provider": provider, "provider_account_id": account}
+        for provider, account in sorted((r.provider, r.account_id) for r in rows)
+        if (provider, account) in named
     ]
 
 
