@@ -214,3 +214,23 @@ def test_drift_notices_rows_changed_by_hand_and_apply_repairs_them(
     )
     assert github[0][0] == 1  # the hand-made duplicate is gone
     assert db.query(f"SELECT name FROM kavach_users WHERE id = '{ADA}'")[0][0] == "Ada Lovelace"
+
+
+def test_reset_mode_needs_no_email_table(kavach_cli: KavachCli) -> None:
+    """KavachOS 0.2.1's email plugin cannot create its table on PostgreSQL: reset mode
+    imports without it (keep mode refuses, naming it: tests/hostile/test_kavachos.py)."""
+    kavach_cli.db.execute("DROP TABLE kavach_email_accounts")
+    text = (
+        kavach_cli.write()
+        .read_text()
+        .replace(
+            'database_url: "${env:DATABASE_URL}"}',
+            'database_url: "${env:DATABASE_URL}", legacy_passwords: reset}',
+        )
+    )
+    manifest = kavach_cli.write(text)
+    result = kavach_cli.run("apply", "--auto-approve", str(manifest))
+    assert result.exit_code == 0, result.output
+    rows = kavach_cli.db.query("SELECT id, force_password_reset FROM kavach_users")
+    assert {user for user, flag in rows if flag} == {ADA, GRACE, LINUS, UNA}
+    assert kavach_cli.run("plan", "--detailed-exitcode", str(manifest)).exit_code == 0

@@ -83,7 +83,10 @@ class KavachOSProvider:
             self._db = await asyncio.to_thread(connect, self._url)
         tables = {t for kind in kinds for t in TABLES.get(kind, ())}
         if Kind.USER in kinds:
-            wants_passwords = any(
+            # Kept digests need the email plugin's table; in reset mode it is written when
+            # present (so the plugin's reset flow finds a row) and not required (KavachOS
+            # 0.2.1's plugin cannot create it on PostgreSQL).
+            wants_passwords = not self.reset_passwords and any(
                 r.kind is Kind.USER and r.create_only.get("password_hash") for r in desired
             )
             has_table = await asyncio.to_thread(self._db.columns, EMAIL_ACCOUNTS)

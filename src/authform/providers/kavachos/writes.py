@@ -67,7 +67,7 @@ def user_writes(
             codec.put(USERS, "updated_at", now),
         ],
     )
-    if digest:
+    if digest and codec.has_table(EMAIL_ACCOUNTS):
         _password_row(change, user_id, RESET_MARKER if reset else str(digest), spec, codec, now)
     _oauth_links(change, user_id, spec, codec, index, now)
     return user_id
