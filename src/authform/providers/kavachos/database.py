@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -23,6 +23,7 @@ Rows = Sequence[tuple[Any, ...]]
 Batch = Sequence[tuple[str, Rows]]  # (SQL with ? placeholders, parameter rows)
 
 CONNECT_TIMEOUT_S = 10
+PAGE = 5000  # rows per fetch in large reads
 # A concurrent apply holds SQLite's write lock for one batch at a time; waiting this long for
 # it is far more than any batch takes.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -51,6 +52,7 @@ class Database(Protocol):
     def columns(self, table: str) -> dict[str, ColumnFound] | None: ...
     def write_problems(self, tables: Sequence[str]) -> list[str]: ...
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def rows(self, sql: str) -> Iterator[tuple[Any, ...]]: ...
     def run_batch(self, batch: Batch) -> None: ...
     def close(self) -> None: ...
 
@@ -147,6 +149,16 @@ class SqliteDatabase:
             except sqlite3.Error as exc:
                 raise DatabaseError(f"{self.label}: {exc}") from None
 
+    def rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of a large read, a page at a time, never all held at once."""
+        with self._lock:
+            try:
+                cursor = self._db.execute(sql)
+                while page := cursor.fetchmany(PAGE):
+                    yield from page
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"{self.label}: {exc}") from None
+
     def run_batch(self, batch: Batch) -> None:
         with self._lock:
             try:
@@ -229,6 +241,17 @@ class PostgresDatabase:
                 with self._db.cursor() as cursor:
                     cursor.execute(_pg(sql), tuple(params))
                     return list(cursor.fetchall())
+            except self._psycopg.Error as exc:
+                raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
+
+    def rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of a large read, a page at a time (a server-side cursor)."""
+        with self._lock:
+            try:
+                with self._db.transaction(), self._db.cursor(name="authform_read") as cursor:
+                    cursor.execute(sql)
+                    while page := cursor.fetchmany(PAGE):
+                        yield from page
             except self._psycopg.Error as exc:
                 raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
 

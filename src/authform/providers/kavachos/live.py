@@ -51,6 +51,10 @@ SEED_ROLES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+# Shared, never mutated: one dict per live user would be 100,000 dicts in a large import.
+_UNKEYED = {True: {"unkeyed": True}, False: {"unkeyed": False}}
+
+
 @dataclass(frozen=True)
 class OAuthRow:
     id: str
@@ -66,14 +70,15 @@ class LiveIndex:
     user_ids: dict[str, str] = field(default_factory=dict)
     org_ids: dict[str, str] = field(default_factory=dict)
     slugs: dict[str, str] = field(default_factory=dict)  # slug → organization id
-    emails: dict[str, str] = field(default_factory=dict)  # user id → email
-    user_metadata: dict[str, Any] = field(default_factory=dict)  # user id → metadata
+    user_metadata: dict[str, Any] = field(default_factory=dict)  # user id → non-empty metadata
     org_metadata: dict[str, Any] = field(default_factory=dict)  # org id → metadata
     password_users: set[str] = field(default_factory=set)  # user ids with an email account
     oauth_by_pair: dict[tuple[str, str], list[OAuthRow]] = field(default_factory=dict)
     oauth_by_user: dict[str, list[OAuthRow]] = field(default_factory=dict)
     role_rows: dict[tuple[str, str], str] = field(default_factory=dict)  # (org, name) → id
-    member_rows: dict[tuple[str, str], str] = field(default_factory=dict)  # (org, user) → id
+    # (org, user) → id of membership rows the read could not key (an unkeyed user's, which
+    # a create must update rather than duplicate); keyed rows are live resources already.
+    member_rows: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 def read_users(
@@ -93,16 +98,16 @@ def read_users(
         index.oauth_by_pair.setdefault((row.provider, row.account_id), []).append(row)
         index.oauth_by_user.setdefault(user_id, []).append(row)
     live = []
-    for user_id, email, name, external_id, external_provider, metadata, verified in db.fetch(
+    for user_id, email, name, external_id, external_provider, metadata, verified in db.rows(
         "SELECT id, email, name, external_id, external_provider, metadata, email_verified "
         "FROM kavach_users"
     ):
         keyed = external_provider == CLERK and bool(external_id)
         key = external_id if keyed else unkeyed_key(user_id)
         index.user_ids[key] = user_id
-        index.emails[user_id] = email
         meta = codec.json_value(metadata)
-        index.user_metadata[user_id] = meta
+        if meta:
+            index.user_metadata[user_id] = meta
         email_verified = codec.bool_value(verified) and verified_account.get(user_id, True)
         want = desired.get(key)
         first, last = _names(name, want)
@@ -119,7 +124,7 @@ def read_users(
         # Built canonical (the one list sorted), so no normalize_spec walk per user: specs
         # compare as dicts, whose order does not matter.
         live.append(
-            Resource(Kind.USER, key, spec, provider_id=user_id, observed={"unkeyed": not keyed})
+            Resource(Kind.USER, key, spec, provider_id=user_id, observed=_UNKEYED[not keyed])
         )
     return live
 
@@ -235,14 +240,16 @@ def read_memberships(db: Database, index: LiveIndex) -> list[Resource]:
     managed = managed_org_ids(index)
     user_keys = {user_id: key for key, user_id in index.user_ids.items()}
     live = []
-    for member_id, org_id, user_id, role in db.fetch(
+    for member_id, org_id, user_id, role in db.rows(
         "SELECT id, org_id, user_id, role FROM kavach_org_members"
     ):
-        index.member_rows[(org_id, user_id)] = member_id
         org_key = managed.get(org_id)
+        user_key = user_keys.get(user_id)
+        if org_key is None or user_key is None or user_key.startswith("(no "):
+            index.member_rows[(org_id, user_id)] = member_id
         if org_key is None:
             continue
-        user_key = user_keys.get(user_id, unkeyed_key(user_id))
+        user_key = user_key or unkeyed_key(user_id)
         live.append(
             Resource(
                 Kind.MEMBERSHIP,
