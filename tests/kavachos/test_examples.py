@@ -98,3 +98,26 @@ def test_emulator_command_creates_a_kavachos_database(tmp_path: Path) -> None:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     db.close()
     assert {"kavach_users", "kavach_email_accounts", "kavach_org_roles"} <= tables
+
+
+def test_saved_plan_applies_as_reviewed_and_refuses_a_database_changed_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    example = str(EXAMPLES / "kavachos")
+    assert cli("plan", "--emulate", example, "--out", "reviewed.json").exit_code == 0
+    assert "$2a$" not in (tmp_path / "reviewed.json").read_text()  # no digest in the file
+    assert cli("apply", "--emulate", "--auto-approve", "reviewed.json").exit_code == 0
+
+    state = tmp_path / ".authform" / "kavachos.sqlite3"
+    assert cli("plan", "--emulate", example, "--out", "second.json").exit_code == 0
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE kavach_users SET name = 'Someone Else' WHERE email = 'ada@example.com'")
+    db.close()
+    stale = cli("apply", "--emulate", "--auto-approve", "second.json")
+    assert stale.exit_code == 1, stale.output
+    assert "Traceback" not in stale.output
+    with sqlite3.connect(state) as db:
+        name = db.execute("SELECT name FROM kavach_users WHERE email = 'ada@example.com'")
+        assert name.fetchone()[0] == "Someone Else"  # nothing applied
+    db.close()
