@@ -206,7 +206,13 @@ def read_roles(
             per_role[name][org_id] = (
                 sorted(str(p) for p in value) if isinstance(value, list) else []
             )
+    # KavachOS's seeds are its own, beside the manifest's roles: never listed (so never a
+    # delete) when the manifest declares roles; listed when it declares none, since then
+    # roles are read only to check that every role a membership names exists, and every
+    # organization has them (KavachOS's org.create and authform's write them).
     names = set(desired) | {n for n in per_role if n not in SEED_ROLES}
+    if not desired:
+        names |= set(SEED_ROLES)
     live = []
     for name in sorted(names):
         want = desired.get(name)
@@ -215,7 +221,7 @@ def read_roles(
         missing = sorted(managed[o] for o in managed if o not in rows)
         differing = [(managed[o], perms) for o, perms in sorted(rows.items()) if perms != expected]
         if want is None:
-            permissions = next(iter(rows.values()), [])
+            permissions = next(iter(rows.values()), sorted(SEED_ROLES.get(name, ())))
         elif differing:
             permissions = differing[0][1]
         else:
