@@ -89,17 +89,6 @@ def test_emulate_quickstart_needs_no_database(
     assert cli("drift", "--emulate", example).exit_code == 0
 
 
-def test_emulator_command_creates_a_kavachos_database(tmp_path: Path) -> None:
-    path = tmp_path / "state" / "kavach.sqlite3"
-    result = cli("emulator", "kavachos", "--db", str(path))
-    assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"sqlite:///{path}"
-    with sqlite3.connect(path) as db:
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    db.close()
-    assert {"kavach_users", "kavach_email_accounts", "kavach_org_roles"} <= tables
-
-
 def test_saved_plan_applies_as_reviewed_and_refuses_a_database_changed_since(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
