@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from authform.cli import app
+from authform.emulated_tenant import emulator_state_file
 
 from .databases import KavachDatabase
 
@@ -79,7 +80,7 @@ def test_emulate_quickstart_needs_no_database(
     example = str(EXAMPLES / "kavachos")
     apply = cli("apply", "--emulate", "--auto-approve", example)
     assert apply.exit_code == 0, apply.output
-    state = tmp_path / ".authform" / "kavachos.sqlite3"
+    state = emulator_state_file(example, "kavachos")  # the manifest's own emulated tenant
     assert state.exists()
     with sqlite3.connect(state) as db:
         users = db.execute("SELECT count(*) FROM kavach_users").fetchone()[0]
@@ -98,7 +99,7 @@ def test_saved_plan_applies_as_reviewed_and_refuses_a_database_changed_since(
     assert "$2a$" not in (tmp_path / "reviewed.json").read_text()  # no digest in the file
     assert cli("apply", "--emulate", "--auto-approve", "reviewed.json").exit_code == 0
 
-    state = tmp_path / ".authform" / "kavachos.sqlite3"
+    state = emulator_state_file(example, "kavachos")
     assert cli("plan", "--emulate", example, "--out", "second.json").exit_code == 0
     with sqlite3.connect(state) as db:
         db.execute("UPDATE kavach_users SET name = 'Someone Else' WHERE email = 'ada@example.com'")
