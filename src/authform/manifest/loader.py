@@ -267,6 +267,14 @@ def _resolve_environment(
     return loaded, []
 
 
+# The next step for someone with no manifest yet: the two ways the README starts one.
+START_A_MANIFEST = (
+    "To start one: `authform export --out manifests` writes the manifests of a live WorkOS "
+    "tenant, or copy the example folder `manifests/` of authform's repository (README: "
+    "Quickstart) and try it with `authform plan --emulate`"
+)
+
+
 def find_manifest_files(root: Path) -> tuple[list[Path], list[Diagnostic]]:
     """The file itself, or a folder's ``*.yaml``/``*.yml`` entries (sorted, not recursive,
     hidden files skipped: editors leave ``.#roles.yaml`` and similar behind).
@@ -283,12 +291,13 @@ def find_manifest_files(root: Path) -> tuple[list[Path], list[Diagnostic]]:
             if entry.suffix in MANIFEST_SUFFIXES and not entry.name.startswith(".")
         )
         if not files:
-            message = "no manifest files (*.yaml, *.yml) in this folder"
+            message = f"no manifest files (*.yaml, *.yml) in this folder. {START_A_MANIFEST}"
             return [], [Diagnostic(str(root), 0, 0, message)]
         return files, []
     if os.path.lexists(root):
         return [root], []
-    return [], [Diagnostic(str(root), 0, 0, "no such file or directory")]
+    hint = "" if root.suffix in MANIFEST_SUFFIXES else f". {START_A_MANIFEST}"
+    return [], [Diagnostic(str(root), 0, 0, f"no such file or directory{hint}")]
 
 
 def merge_files(
