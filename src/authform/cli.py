@@ -340,8 +340,9 @@ def validate(
         bool,
         typer.Option(
             "--without-credentials",
-            help="Variables missing inside `target` are fine (for pre-commit and fork pull "
-            "requests, where secrets are not set).",
+            help="Unset variables in credentials are fine: inside target, in other secrets "
+            "(client_secret, a source's secret_key) and under verify. For pre-commit and fork "
+            "pull requests, where secrets are not set.",
         ),
     ] = False,
     environment: EnvironmentOpt = None,
@@ -360,11 +361,21 @@ def validate(
         if changed and not find_manifest_files(target)[0]:
             continue
         try:
+            # Without --without-credentials every variable must be set, also those of the
+            # secrets only one command reads (verify's canary passwords).
+            strict = not without_credentials
             if environment is None:
-                loaded = load_every_environment(target, emulate=without_credentials)
+                loaded = load_every_environment(
+                    target, emulate=without_credentials, require_secrets=strict
+                )
             else:
                 loaded = [
-                    load_manifest(target, emulate=without_credentials, environment=environment)
+                    load_manifest(
+                        target,
+                        emulate=without_credentials,
+                        environment=environment,
+                        require_secrets=strict,
+                    )
                 ]
         except ManifestError as exc:
             diagnostics += exc.diagnostics

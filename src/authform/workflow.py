@@ -90,6 +90,7 @@ class Session:
         verify = self.loaded.manifest.verify
         if verify is None:
             return []
+        self.loaded.require_resolved("verify")  # only verify needs the canary passwords
         return [
             PasswordLogin(login.email, login.password.get_secret_value())
             for login in verify.password_logins
@@ -232,6 +233,7 @@ async def open_session(
 ) -> AsyncIterator[Session]:
     """Load and validate the manifest (no network before it is valid), then connect."""
     loaded = load_manifest(manifest_path, emulate=emulate, environment=environment)
+    loaded.require_resolved("users")  # a clerk-api source reads Clerk with its key
     manifest = loaded.manifest
     target = manifest.target
     # Every secret the manifest and environment supplied is redacted from every output.

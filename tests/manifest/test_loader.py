@@ -631,7 +631,7 @@ def test_all_errors_are_reported_together_sorted(write: Write, problems: Problem
 
 def test_manifest_error_lists_everything() -> None:
     with pytest.raises(ManifestError) as raised:
-        load_manifest(DATA / "valid" / "full.yaml", env={})
+        load_manifest(DATA / "valid" / "full.yaml", env={}, require_secrets=True)
     error = raised.value
     assert str(error).splitlines() == [str(d) for d in error.diagnostics]
     assert [(d.line, d.message.split(":")[0]) for d in error.diagnostics] == [
@@ -640,6 +640,11 @@ def test_manifest_error_lists_everything() -> None:
         (28, "social_connections[0].client_secret"),
         (55, "verify.password_logins[0].password"),
     ]
+    # Without require_secrets (every command but plain validate) the secrets only one command
+    # reads are kept for it; the target's credentials are still needed at once.
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(DATA / "valid" / "full.yaml", env={})
+    assert [d.line for d in raised.value.diagnostics] == [5, 6]
 
 
 # --- diagnostics and parsers ---------------------------------------------------------------
