@@ -107,7 +107,7 @@ def test_no_manifests_folder_says_how_to_start_one(tmp_path: Path) -> None:
 
 def test_licence_and_changelog_ship_with_the_version() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert project["license"] == {"file": "LICENSE"}
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
     assert (REPO / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
     changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
     assert re.search(rf"^## \[{re.escape(__version__)}\]", changelog, re.MULTILINE)
