@@ -707,8 +707,9 @@ def schema(
 
 emulator_app = typer.Typer(
     no_args_is_help=True,
-    help="Local provider emulators: `authform emulator workos|scalekit|clerk` serves one; "
-    "`authform emulator dashboard` takes a manifest's manual steps on its --emulate tenant.",
+    help="Serve a provider's emulator, or click its dashboard.\n\n"
+    "`authform emulator workos|scalekit|clerk` serves one; `authform emulator dashboard` "
+    "takes a manifest's manual steps on its --emulate tenant.",
 )
 app.add_typer(emulator_app, name="emulator")
 
