@@ -17,11 +17,13 @@ import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, NoReturn, TypeVar
 
-import click
 import typer
+from typer.core import TyperGroup
 
+from authform import __version__
 from authform.applying import run_apply
 from authform.engine.plan import Plan
 from authform.engine.verify import verify_state
@@ -61,11 +63,111 @@ from authform.workflow import open_session
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_VERIFY_FAILED = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="authform: identity-provider configuration as code (plan, apply, verify, drift).",
+# The click that typer parses with: typer 0.26 and later bundle their own copy (typer._click),
+# earlier releases used the click package. ``typer.BadParameter`` is click's, either way, so
+# its module is the one whose exceptions the parser raises.
+_click_exceptions: ModuleType = sys.modules[typer.BadParameter.__module__]
+# A declined prompt or end of input: typer's own Abort since 0.26, click's before.
+_ABORTS: tuple[type[BaseException], ...] = (
+    typer.Abort,
+    getattr(_click_exceptions, "Abort", typer.Abort),
 )
+
+
+class AuthformGroup(TyperGroup):
+    """The command group, with authform's handling of command-line mistakes.
+
+    A usage error (unknown option, bad value, missing argument) prints the usage line, the
+    hint to ``--help`` and one line saying what was wrong, and exits 1 like every other bad
+    input: click's own code for it is 2, which authform reserves for "changes pending". It
+    lives here rather than in ``main`` so that every way of running the app (the console
+    script, ``python -m authform``, a test's CliRunner) behaves the same.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _click_exceptions.ClickException as exc:
+            if isinstance(exc, _click_exceptions.UsageError) and exc.ctx is None:
+                exc.ctx = self._context_for(args, prog_name)
+            exc.show()
+            result = EXIT_ERROR
+        except _ABORTS as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # click before typer 0.26
+                typer.echo("Interrupted.", err=True)
+                result = EXIT_INTERRUPTED
+            else:
+                typer.echo("Aborted.", err=True)
+                result = EXIT_ERROR
+        code = result if isinstance(result, int) else EXIT_OK
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def invoke(self, ctx: Any) -> Any:
+        # Ctrl-C outside an apply's writes (an apply says itself how far it got): typer 0.26
+        # and later turn it into a silent exit 130, so it is caught before typer sees it.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            typer.echo("Interrupted.", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    def _context_for(self, args: Any, prog_name: str | None) -> typer.Context:
+        """The context of the command ``args`` name, for a usage error raised without one
+        (click's parser raises "option requires an argument" so): it prints the usage line
+        and the ``-h`` hint of that command, as every other usage error does."""
+        words = [str(word) for word in (sys.argv[1:] if args is None else args)]
+        root = typer.Context(self, info_name=prog_name or "authform", **self.context_settings)
+        name = next((word for word in words if word in self.commands), None)
+        if name is None:
+            return root
+        return typer.Context(self.commands[name], info_name=name, parent=root)
+
+
+app = typer.Typer(
+    cls=AuthformGroup,
+    no_args_is_help=True,
+    # Plain click help: paragraphs re-wrapped to the terminal, flags shown as flags, the same
+    # output on every typer release (its rich panels change between releases).
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Identity-provider configuration as code: plan, apply, verify, drift.",
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"authform {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Identity-provider configuration as code: plan, apply, verify, drift.
+
+    Exit codes, the same for every command: 0 done and nothing pending; 1 error (bad input,
+    API failure, unsafe plan refused); 2 changes pending or drift found; 3 verification
+    failed.
+    """
+
 
 T = TypeVar("T")
 
@@ -88,7 +190,8 @@ class ValidateFormat(StrEnum):
 
 
 ManifestPath = Annotated[
-    Path, typer.Argument(help="A manifest file or a folder of them.", show_default=True)
+    Path,
+    typer.Argument(help="A manifest file or a folder of them.", show_default=True, metavar="PATH"),
 ]
 EmulateOpt = Annotated[
     bool,
@@ -107,7 +210,8 @@ FullOpt = Annotated[
     bool, typer.Option("--full", help="List every change, even thousands of the same kind.")
 ]
 EnvironmentOpt = Annotated[
-    str | None, typer.Option("--environment", "-e", help="Name of the target environment.")
+    str | None,
+    typer.Option("--environment", "-e", metavar="NAME", help="Name of the target environment."),
 ]
 
 
@@ -215,6 +319,7 @@ def validate(
         typer.Argument(
             help="Manifest files or folders (default: manifests); with --changed, changed files.",
             show_default=False,
+            metavar="PATH...",
         ),
     ] = None,
     output: Annotated[
@@ -235,14 +340,18 @@ def validate(
         bool,
         typer.Option(
             "--without-credentials",
-            help="Variables missing inside `target` are fine (for pre-commit and fork pull "
-            "requests, where secrets are not set).",
+            help="Unset variables in credentials are fine: inside target, in other secrets "
+            "(client_secret, a source's secret_key) and under verify. For pre-commit and fork "
+            "pull requests, where secrets are not set.",
         ),
     ] = False,
     environment: EnvironmentOpt = None,
 ) -> None:
-    """Check manifests offline: syntax, types, references, duplicates, variables, and every
-    environment (or just --environment)."""
+    """Check manifests offline, without calling any provider.
+
+    Syntax, types, references, duplicates and variables, in every environment (or just the
+    one --environment names). Every problem is reported at once, each with file:line:column.
+    """
     targets = list(paths or [Path("manifests")])
     if changed:
         targets = manifest_folders(targets)
@@ -252,11 +361,21 @@ def validate(
         if changed and not find_manifest_files(target)[0]:
             continue
         try:
+            # Without --without-credentials every variable must be set, also those of the
+            # secrets only one command reads (verify's canary passwords).
+            strict = not without_credentials
             if environment is None:
-                loaded = load_every_environment(target, emulate=without_credentials)
+                loaded = load_every_environment(
+                    target, emulate=without_credentials, require_secrets=strict
+                )
             else:
                 loaded = [
-                    load_manifest(target, emulate=without_credentials, environment=environment)
+                    load_manifest(
+                        target,
+                        emulate=without_credentials,
+                        environment=environment,
+                        require_secrets=strict,
+                    )
                 ]
         except ManifestError as exc:
             diagnostics += exc.diagnostics
@@ -331,7 +450,11 @@ def apply(
     environment: EnvironmentOpt = None,
     full: FullOpt = False,
 ) -> None:
-    """Make the provider match the manifest."""
+    """Make the provider match the manifest.
+
+    Shows the plan first and asks on a terminal; elsewhere it needs --auto-approve. Given a
+    plan saved by plan --out, it applies exactly that plan, or refuses if anything changed.
+    """
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not auto_approve and not interactive:
         _fail("apply needs --auto-approve when not run from an interactive terminal")
@@ -407,7 +530,11 @@ def verify(
         typer.Option("--junit", help="Also write the checks as JUnit XML to this file."),
     ] = None,
 ) -> None:
-    """Read the provider back and check every desired resource, probe and canary login."""
+    """Check that the provider holds what the manifest says.
+
+    Reads every desired resource back, probes the settings only a dashboard can make, and
+    signs in the canary logins of verify.password_logins. Exit 3 when a check fails.
+    """
     if junit is not None:
         _check_output(lambda: check_output_file(junit, "--junit", create_parents=True))
 
@@ -440,7 +567,10 @@ def drift(
     output: FormatOpt = OutputFormat.text,
     environment: EnvironmentOpt = None,
 ) -> None:
-    """Exit 2 when the provider no longer matches the manifest (for scheduled CI)."""
+    """Exit 2 when the provider no longer matches the manifest.
+
+    For a scheduled CI job: someone changed the provider by hand since the last apply.
+    """
 
     async def body() -> Plan:
         async with open_session(path, emulate=emulate, environment=environment) as session:
@@ -484,12 +614,12 @@ def export(
         ),
     ] = False,
 ) -> None:
-    """Write manifests from the live provider, one file per section: plan them back and there
-    is nothing to change.
+    """Write manifests from a live provider, to start managing it.
 
-    Credentials come from the variables the written target names: WORKOS_API_KEY (optional
-    WORKOS_CLIENT_ID, WORKOS_BASE_URL); SCALEKIT_CLIENT_SECRET, SCALEKIT_CLIENT_ID,
-    SCALEKIT_ENVIRONMENT_URL; CLERK_SECRET_KEY (optional CLERK_API_URL).
+    One file per section; plan them back and there is nothing to change. Credentials come
+    from the variables the written target names: WORKOS_API_KEY (optional WORKOS_CLIENT_ID,
+    WORKOS_BASE_URL); SCALEKIT_CLIENT_SECRET, SCALEKIT_CLIENT_ID, SCALEKIT_ENVIRONMENT_URL;
+    CLERK_SECRET_KEY (optional CLERK_API_URL).
     """
     from authform.emulated_tenant import share_emulated_tenant
     from authform.export import PROFILES, ExportError, export_live, summary_lines, write_export
@@ -577,8 +707,9 @@ def schema(
 
 emulator_app = typer.Typer(
     no_args_is_help=True,
-    help="Local provider emulators: `authform emulator workos|scalekit|clerk` serves one; "
-    "`authform emulator dashboard` takes a manifest's manual steps on its --emulate tenant.",
+    help="Serve a provider's emulator, or click its dashboard.\n\n"
+    "`authform emulator workos|scalekit|clerk` serves one; `authform emulator dashboard` "
+    "takes a manifest's manual steps on its --emulate tenant.",
 )
 app.add_typer(emulator_app, name="emulator")
 
@@ -690,21 +821,8 @@ def emulator_dashboard(
 
 
 def main() -> None:
-    """Entry point. Usage errors exit 1 like every other bad input: click's own code for
-    them is 2, which authform reserves for "changes pending"."""
-    try:
-        code = app(standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        exc.show()
-        sys.exit(EXIT_ERROR)
-    except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__, KeyboardInterrupt):
-            # Ctrl-C outside an apply's writes (an apply says itself how far it got).
-            typer.echo("Interrupted.", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        typer.echo("Aborted.", err=True)
-        sys.exit(EXIT_ERROR)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    """Entry point of the ``authform`` script and ``python -m authform``."""
+    app(prog_name="authform")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from authform.emulators.dashboard import DashboardStep, EmulatedDashboard
 from authform.engine.plan import Change, Plan, Policy, plan_changes
 from authform.engine.verify import Check, PasswordLogin, VerifyReport
 from authform.importing.build import ImportSet
+from authform.importing.canaries import canary_digest_refusals
 from authform.importing.reports import write_mapping, write_reenroll, write_skipped
 from authform.importing.roles import missing_role_diagnostics
 from authform.importing.source import load_import_set, summarize_import
@@ -90,6 +91,7 @@ class Session:
         verify = self.loaded.manifest.verify
         if verify is None:
             return []
+        self.loaded.require_resolved("verify")  # only verify needs the canary passwords
         return [
             PasswordLogin(login.email, login.password.get_secret_value())
             for login in verify.password_logins
@@ -137,8 +139,26 @@ class Session:
             )
         if self.import_set is not None:
             plan.notes += summarize_import(self.import_set, self.import_label)
+            plan.refusals += canary_digest_refusals(self.desired, self._canaries_set_here())
         plan.notes += self.provider.plan_caveats(self.desired)
         return plan
+
+    def _canaries_set_here(self) -> list[tuple[str, str]]:
+        """The canary logins whose password variable is set in this run (plan may run
+        without them: only verify needs them)."""
+        verify = self.loaded.manifest.verify
+        if verify is None:
+            return []
+        unset = {
+            path[2]
+            for path, _ in self.loaded.unresolved
+            if path[:2] == ("verify", "password_logins") and len(path) > 2
+        }
+        return [
+            (login.email, login.password.get_secret_value())
+            for index, login in enumerate(verify.password_logins)
+            if index not in unset
+        ]
 
     def import_count_checks(self, report: VerifyReport) -> list[Check]:
         """Counts after an import: what the source held, minus what was reported skipped,
@@ -232,6 +252,7 @@ async def open_session(
 ) -> AsyncIterator[Session]:
     """Load and validate the manifest (no network before it is valid), then connect."""
     loaded = load_manifest(manifest_path, emulate=emulate, environment=environment)
+    loaded.require_resolved("users")  # a clerk-api source reads Clerk with its key
     manifest = loaded.manifest
     target = manifest.target
     # Every secret the manifest and environment supplied is redacted from every output.

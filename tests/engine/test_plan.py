@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from authform.engine.field_diff import field_changes
 from authform.engine.plan import Action, Policy, plan_changes
 from authform.providers.base import KindSupport, ProviderCapabilities
+from authform.render.values import describe_field
 from authform.resources import Kind, Resource, normalize_spec
 
 CAPS = ProviderCapabilities(
@@ -91,10 +93,9 @@ def test_update_names_each_changed_field_with_old_and_new():
     assert fields["name"] == ("Acme", "Acme Inc")
     assert fields["metadata.tier"] == ("silver", "gold")
     assert fields["metadata.x"] == ("1", None)
-    assert fields["domains"] == (
-        [{"domain": "acme.com", "state": "pending"}],
-        [{"domain": "acme.com", "state": "verified"}],
-    )
+    # a change inside one domain is named by that domain, not by the whole list
+    assert fields["domains[acme.com].state"] == ("pending", "verified")
+    assert "domains" not in fields
 
 
 def test_deletes_are_planned_but_blocked_unless_allowed():
@@ -182,3 +183,47 @@ def test_digest_changes_with_the_changes_and_fingerprint_with_live_state():
     assert a.digest() == b.digest() != c.digest()
     d = make_plan([perm("p1")], [perm("p2", pid="perm_2")])
     assert a.live_fingerprint != d.live_fingerprint
+
+
+def test_nested_changes_have_readable_paths_and_keep_sets_whole():
+    """deepdiff breaks nested values down (issue 10, item 8): items of a list of mappings by
+    their natural key, mappings by key; a list of plain values (a role's permissions) is an
+    order-free set, one change shown as + and -; a reorder is no change at all."""
+    old = {
+        "domains": [
+            {"domain": "acme.com", "state": "pending"},
+            {"domain": "old.example", "state": "verified"},
+        ],
+        "metadata": {"tier": "free", "region": "eu"},
+        "permissions": ["a:read", "b:write"],
+    }
+    new = {
+        "domains": [
+            {"domain": "new.example", "state": "pending"},
+            {"domain": "acme.com", "state": "verified"},
+        ],
+        "metadata": {"region": "eu", "tier": "gold", "seats": "10"},
+        "permissions": ["b:write", "c:admin"],
+    }
+    changes = {c.path: (c.old, c.new) for c in field_changes(old, new)}
+    assert changes == {
+        "domains[acme.com].state": ("pending", "verified"),
+        "domains[new.example]": (None, {"domain": "new.example", "state": "pending"}),
+        "domains[old.example]": ({"domain": "old.example", "state": "verified"}, None),
+        "metadata.seats": (None, "10"),
+        "metadata.tier": ("free", "gold"),
+        "permissions": (["a:read", "b:write"], ["b:write", "c:admin"]),
+    }
+    assert {c.field for c in field_changes(old, new)} == {"domains", "metadata", "permissions"}
+    reordered = {
+        **old,
+        "domains": list(reversed(old["domains"])),
+        "permissions": ["b:write", "a:read"],
+    }
+    assert field_changes(old, reordered) == ()
+    # how the renderings describe them
+    described = {c.path: describe_field(c) for c in field_changes(old, new)}
+    assert described["domains[new.example]"] == '+ {"domain": "new.example", "state": "pending"}'
+    assert described["domains[old.example]"] == '- {"domain": "old.example", "state": "verified"}'
+    assert described["domains[acme.com].state"] == '"pending" → "verified"'
+    assert described["permissions"] == '+ "c:admin", - "a:read"'

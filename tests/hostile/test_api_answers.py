@@ -82,7 +82,9 @@ users:
   mapping_file: "${{env:MAPPING}}"
 verify:
   password_logins:
-    - {{email: grace@example.com, password: "${{env:CANARY_PASSWORD}}"}}
+    # an account the import does not create: plan checks an imported canary's password
+    # against its exported bcrypt digest, and this one is a marker, not grace's password
+    - {{email: canary@example.com, password: "${{env:CANARY_PASSWORD}}"}}
 """
 
 SECRET_ENV = {"GOOGLE_CLIENT_SECRET": CLIENT_SECRET, "CANARY_PASSWORD": CANARY_PASSWORD}

@@ -48,10 +48,18 @@ def write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Write:
 @pytest.fixture
 def problems() -> Problems:
     def problems(
-        path: str | Path, env: Mapping[str, str] | None = None, emulate: bool = False
+        path: str | Path,
+        env: Mapping[str, str] | None = None,
+        emulate: bool = False,
+        require_secrets: bool = False,
     ) -> list[str]:
         with pytest.raises(ManifestError) as raised:
-            load_manifest(path, env=FIXTURE_ENV if env is None else env, emulate=emulate)
+            load_manifest(
+                path,
+                env=FIXTURE_ENV if env is None else env,
+                emulate=emulate,
+                require_secrets=require_secrets,
+            )
         return [str(d) for d in raised.value.diagnostics]
 
     return problems

@@ -157,17 +157,51 @@ def test_emulate_allows_missing_variables_only_in_target(write: Write, problems:
           provider: workos
           api_key: ${env:WORKOS_API_KEY}
           client_id: ${env:WORKOS_CLIENT_ID}
+        organizations: [{key: acme, name: "${env:ORG_NAME}"}]
+        """,
+    )
+    assert problems("m.yaml", env={}, emulate=True) == [
+        "m.yaml:6:35: organizations[0].name: environment variable ORG_NAME is not set"
+    ]
+    loaded = load_manifest("m.yaml", env={"ORG_NAME": "Acme"}, emulate=True)
+    assert loaded.manifest.target.api_key is None
+    assert loaded.manifest.target.client_id is None
+
+
+def test_secrets_only_one_command_reads_are_unresolved_not_errors(
+    write: Write, problems: Problems
+) -> None:
+    """A canary's password (read by verify only) and a social connection's client secret
+    (read by nothing that calls an API): unset, the manifest still loads, the problem is kept
+    for the command that needs the value, and ``require_secrets`` (plain validate) reports it."""
+    from authform.manifest import ManifestError, load_manifest
+
+    write(
+        "m.yaml",
+        """\
+        version: 1
+        target: {provider: workos, api_key: sk_test_1}
+        social_connections: [{provider: google, client_id: c, client_secret: "${env:G}"}]
         verify:
           password_logins: [{email: canary@example.com, password: "${env:CANARY_PASSWORD}"}]
         """,
     )
-    assert problems("m.yaml", env={}, emulate=True) == [
-        "m.yaml:7:59: verify.password_logins[0].password: "
+    canary = (
+        "m.yaml:5:59: verify.password_logins[0].password: "
         "environment variable CANARY_PASSWORD is not set"
-    ]
-    loaded = load_manifest("m.yaml", env={"CANARY_PASSWORD": "pw"}, emulate=True)
-    assert loaded.manifest.target.api_key is None
-    assert loaded.manifest.target.client_id is None
+    )
+    social = "m.yaml:3:70: social_connections[0].client_secret: environment variable G is not set"
+    loaded = load_manifest("m.yaml", env={})
+    assert [str(p) for p in loaded.unresolved_under("verify")] == [canary]
+    assert [str(p) for p in loaded.unresolved_under("social_connections")] == [social]
+    with pytest.raises(ManifestError) as refused:
+        loaded.require_resolved("verify")
+    assert [str(p) for p in refused.value.diagnostics] == [canary]
+    loaded.require_resolved("users")  # nothing unresolved there
+    assert problems("m.yaml", env={}, require_secrets=True) == [social, canary]
+    resolved = load_manifest("m.yaml", env={"CANARY_PASSWORD": "pw", "G": "s"})
+    assert resolved.unresolved == ()
+    assert resolved.manifest.verify.password_logins[0].password.get_secret_value() == "pw"
 
 
 def test_a_failed_interpolation_reports_only_the_real_problem(

@@ -9,6 +9,7 @@ import yaml
 
 from authform.manifest import Location, ManifestError, load_manifest
 from authform.manifest import positions as positions_module
+from authform.manifest.loader import START_A_MANIFEST
 from authform.resources import Kind
 
 from .conftest import DATA, FIXTURE_ENV, HEADER, Problems, Write
@@ -207,8 +208,12 @@ def test_version_and_target_are_required_somewhere(write: Write, problems: Probl
 def test_empty_folder_and_missing_path(write: Write, problems: Problems) -> None:
     write("m/notes.txt", "not yaml\n")
     write("m/.hidden.yaml", HEADER)
-    assert problems("m") == ["m: no manifest files (*.yaml, *.yml) in this folder"]
-    assert problems("nowhere") == ["nowhere: no such file or directory"]
+    assert problems("m") == [
+        f"m: no manifest files (*.yaml, *.yml) in this folder. {START_A_MANIFEST}"
+    ]
+    assert problems("nowhere") == [f"nowhere: no such file or directory. {START_A_MANIFEST}"]
+    # a mistyped file name gets no advice about starting a manifest
+    assert problems("nowhere.yaml") == ["nowhere.yaml: no such file or directory"]
 
 
 def test_files_must_be_mappings(write: Write, problems: Problems) -> None:
@@ -626,7 +631,7 @@ def test_all_errors_are_reported_together_sorted(write: Write, problems: Problem
 
 def test_manifest_error_lists_everything() -> None:
     with pytest.raises(ManifestError) as raised:
-        load_manifest(DATA / "valid" / "full.yaml", env={})
+        load_manifest(DATA / "valid" / "full.yaml", env={}, require_secrets=True)
     error = raised.value
     assert str(error).splitlines() == [str(d) for d in error.diagnostics]
     assert [(d.line, d.message.split(":")[0]) for d in error.diagnostics] == [
@@ -635,6 +640,11 @@ def test_manifest_error_lists_everything() -> None:
         (28, "social_connections[0].client_secret"),
         (55, "verify.password_logins[0].password"),
     ]
+    # Without require_secrets (every command but plain validate) the secrets only one command
+    # reads are kept for it; the target's credentials are still needed at once.
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(DATA / "valid" / "full.yaml", env={})
+    assert [d.line for d in raised.value.diagnostics] == [5, 6]
 
 
 # --- diagnostics and parsers ---------------------------------------------------------------

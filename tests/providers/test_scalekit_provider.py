@@ -421,7 +421,7 @@ def test_a_domain_pending_dns_becomes_admin_verified_when_declared_verified(
             assert (await plan_for(provider, pending)).changes == []
             [change] = (await plan_for(provider, verified)).changes
             assert change.action is Action.UPDATE
-            assert [f.path for f in change.fields] == ["domains"]
+            assert [f.path for f in change.fields] == ["domains[acme.com].state"]
             await provider.update(change.live, change.desired)
             assert (await plan_for(provider, verified)).changes == []
 

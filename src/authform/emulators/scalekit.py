@@ -62,6 +62,7 @@ from .base import (
     LimitTable,
     SocialConnections,
     check_social_provider,
+    parse_body,
 )
 from .store import SqliteStore, from_json, now_iso, to_json
 
@@ -712,7 +713,13 @@ class ScalekitBackend(EmulatorBackend):
     # ----------------------------------------------------------------- OAuth
 
     async def _token(self, request: Request) -> Response:
-        form = await request.form()
+        # OAuth token requests are form-urlencoded (RFC 6749 4.4.2); parsed here rather than
+        # by starlette's request.form(), which needs python-multipart, a package only the
+        # test extra happened to bring in, so a plain install answered 500.
+        content_type = request.headers.get("content-type", "")
+        body = await request.body()
+        parsed = parse_body(body, content_type) if "x-www-form-urlencoded" in content_type else None
+        form: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
         grant_type, client_id = form.get("grant_type"), form.get("client_id")
         client_secret = form.get("client_secret")
         if grant_type != "client_credentials":

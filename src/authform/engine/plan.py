@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from deepdiff import DeepDiff
-
+from authform.engine.field_diff import FieldChange, field_changes
 from authform.engine.safety import threshold_refusals
 from authform.providers.base import KindSupport, ProviderCapabilities
 from authform.resources import Kind, Resource
@@ -36,13 +35,6 @@ class Action(StrEnum):
         return {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "manual": "!"}[
             self.value
         ]
-
-
-@dataclass(frozen=True, slots=True)
-class FieldChange:
-    path: str
-    old: Any
-    new: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +346,7 @@ def _plan_kind(
 
 def _immutable(fields: Sequence[FieldChange], support: KindSupport) -> list[str]:
     """The changed top-level fields the API cannot update in place."""
-    return sorted({f.path.split(".")[0] for f in fields} & support.immutable_fields)
+    return sorted({f.field for f in fields} & support.immutable_fields)
 
 
 def _adoption_candidate(
@@ -380,49 +372,3 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 def _stable(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True, default=str))
-
-
-def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-    """Field-level detail for two specs already known to differ.
-
-    Top-level fields are compared directly; nested mappings (metadata) are broken down with
-    deepdiff so the plan names ``metadata.tier`` rather than the whole object.
-    """
-    result: list[FieldChange] = []
-    for name in sorted(set(old) | set(new)):
-        before, after = old.get(name), new.get(name)
-        if before == after:
-            continue
-        if not (_plain(before) and _plain(after)) and _stable(before) == _stable(after):
-            # Only containers (tuple vs list) can differ in Python yet be equal as JSON; a
-            # create compares every field with None, and the JSON round trip of 300,000
-            # imported records' fields was most of a large import's plan time.
-            continue
-        if isinstance(before, Mapping) and isinstance(after, Mapping):
-            result += _mapping_changes(name, before, after)
-        else:
-            result.append(FieldChange(name, before, after))
-    return tuple(result)
-
-
-def _plain(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def _mapping_changes(
-    prefix: str, old: Mapping[str, Any], new: Mapping[str, Any]
-) -> list[FieldChange]:
-    diff = DeepDiff(dict(old), dict(new), view="tree", ignore_order=True)
-    changes: list[FieldChange] = []
-    for group in diff.values():
-        for level in group:
-            path = level.path(output_format="list")
-            dotted = ".".join([prefix, *(str(p) for p in path)])
-            before = None if _is_missing(level.t1) else level.t1
-            after = None if _is_missing(level.t2) else level.t2
-            changes.append(FieldChange(dotted, before, after))
-    return sorted(changes, key=lambda c: c.path)
-
-
-def _is_missing(value: Any) -> bool:
-    return type(value).__name__ == "NotPresent"

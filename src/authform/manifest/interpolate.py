@@ -9,7 +9,7 @@ stays literal. ``$${`` writes a literal ``${``.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,8 @@ def interpolate(
     env: Mapping[str, str],
     *,
     missing_allowed_under: Collection[str] = (),
+    deferrable: Callable[[DataPath], bool] | None = None,
+    deferred: list[tuple[DataPath, Diagnostic]] | None = None,
     file: str = "",
     at: DataPath = (),
 ) -> tuple[Any, list[Diagnostic]]:
@@ -103,6 +105,10 @@ def interpolate(
     sections, or those under ``at``) is not an error: the value is dropped, as if it had not
     been written. ``--emulate`` uses this for ``target`` because the emulator supplies its
     own credentials.
+
+    A missing variable in a value ``deferrable`` accepts (its path relative to ``at``) is not
+    an error here either: the value stays as written and the problem goes to ``deferred``,
+    for the one command that reads the value to report (see ``LoadedManifest.unresolved``).
     """
     diagnostics: list[Diagnostic] = []
     depth = len(at)
@@ -112,12 +118,18 @@ def interpolate(
             if "${" not in value:
                 return value
             result, problems = interpolate_string(value, env)
+            only_missing = bool(problems) and all(p.missing_variable for p in problems)
             lenient = len(path) > depth and path[depth] in missing_allowed_under
-            if lenient and problems and all(p.missing_variable for p in problems):
+            if lenient and only_missing:
                 return UNSET
             where = source.nearest(path, Location(file, 0, 0))
             prefix = f"{format_path(path)}: " if path else ""
-            diagnostics.extend(Diagnostic.at(where, prefix + p.message) for p in problems)
+            found = [Diagnostic.at(where, prefix + p.message) for p in problems]
+            if only_missing and deferrable is not None and deferrable(path[depth:]):
+                if deferred is not None:
+                    deferred.extend((path[depth:], problem) for problem in found)
+                return value
+            diagnostics.extend(found)
             return result if result is not None else value
         if isinstance(value, dict):
             walked = {key: walk(item, (*path, key)) for key, item in value.items()}

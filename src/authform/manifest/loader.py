@@ -31,6 +31,7 @@ from authform.manifest.interpolate import interpolate
 from authform.manifest.models import (
     LIST_SECTIONS,
     REQUIRED_SECTIONS,
+    SECRET_FIELDS,
     SINGLE_SECTIONS,
     Manifest,
 )
@@ -67,6 +68,20 @@ class LoadedManifest:
     source_map: SourceMap = field(default_factory=SourceMap, repr=False, compare=False)
     environment: str | None = None
     environments: tuple[str, ...] = ()
+    # Secrets whose variable is not set, each (path, problem): only the command that reads
+    # the value needs it (verify a canary's password, an import the Clerk key), so loading
+    # does not fail; that command calls ``require_resolved``, and ``validate`` reports them
+    # unless --without-credentials. Such a value still holds its unexpanded ``${env:...}``.
+    unresolved: tuple[tuple[DataPath, Diagnostic], ...] = ()
+
+    def unresolved_under(self, section: str) -> list[Diagnostic]:
+        return [problem for path, problem in self.unresolved if path[:1] == (section,)]
+
+    def require_resolved(self, section: str) -> None:
+        """Raise ``ManifestError`` naming every unset variable of ``section``'s secrets."""
+        problems = self.unresolved_under(section)
+        if problems:
+            raise ManifestError(problems)
 
     def position(self, *path: PathPart) -> Location | None:
         """Where the value at ``path`` (merged indexes, e.g. ``("roles", 1, "slug")``) was
@@ -113,23 +128,32 @@ def load_manifest(
     env: Mapping[str, str] | None = None,
     emulate: bool = False,
     environment: str | None = None,
+    require_secrets: bool = False,
 ) -> LoadedManifest:
     """Load and validate a manifest file, or a folder of ``*.yaml``/``*.yml`` partial
     manifests merged in name order, for ``environment`` when the manifest defines
     environments. Raises ``ManifestError`` listing every problem.
 
     With ``emulate``, variables missing inside ``target`` are allowed (the emulator supplies
-    credentials); everywhere else a missing variable is still an error.
+    credentials); everywhere else a missing variable is still an error, except in the
+    secrets only one command reads (``LoadedManifest.unresolved``), unless
+    ``require_secrets``.
     """
     read = _read_files(Path(path))
-    loaded, diagnostics = _resolve_environment(read, environment, env=env, emulate=emulate)
+    loaded, diagnostics = _resolve_environment(
+        read, environment, env=env, emulate=emulate, require_secrets=require_secrets
+    )
     if diagnostics or loaded is None:
         raise ManifestError(diagnostics)
     return loaded
 
 
 def load_every_environment(
-    path: str | Path, *, env: Mapping[str, str] | None = None, emulate: bool = False
+    path: str | Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    emulate: bool = False,
+    require_secrets: bool = False,
 ) -> list[LoadedManifest]:
     """The manifest resolved for each environment it defines (or once, when it defines
     none): what ``validate`` checks. Raises one ``ManifestError`` with every problem of every
@@ -139,7 +163,9 @@ def load_every_environment(
     loaded: list[LoadedManifest] = []
     diagnostics: list[Diagnostic] = []
     for name in names:
-        one, problems = _resolve_environment(read, name, env=env, emulate=emulate)
+        one, problems = _resolve_environment(
+            read, name, env=env, emulate=emulate, require_secrets=require_secrets
+        )
         diagnostics += problems
         if one is not None:
             loaded.append(one)
@@ -179,13 +205,29 @@ def _read_files(root: Path) -> _ReadFiles:
     return read
 
 
+def _deferrable(path: DataPath) -> bool:
+    """A value read by one command only: everything under ``verify`` (its canary passwords),
+    and a secret outside ``target`` (a social connection's client secret, which no API
+    takes; the Clerk key of a ``clerk-api`` user source, which only an import reads). A
+    pre-commit hook or a fork's pull request has none of them, and needs none."""
+    if not path:
+        return False
+    return path[0] == "verify" or (path[0] != "target" and path[-1] in SECRET_FIELDS)
+
+
 def _resolve_environment(
-    read: _ReadFiles, environment: str | None, *, env: Mapping[str, str] | None, emulate: bool
+    read: _ReadFiles,
+    environment: str | None,
+    *,
+    env: Mapping[str, str] | None,
+    emulate: bool,
+    require_secrets: bool = False,
 ) -> tuple[LoadedManifest | None, list[Diagnostic]]:
     """The manifest for one environment: interpolate (only what that environment uses, so
     another environment's credentials are never needed), merge, override, validate."""
     variables: Mapping[str, str] = os.environ if env is None else env
     lenient = ("target",) if emulate else ()
+    unresolved: list[tuple[DataPath, Diagnostic]] = []
     diagnostics = list(read.diagnostics)
     if read.diagnostics and not read.files:
         return None, diagnostics  # no such path, or an empty folder
@@ -209,6 +251,8 @@ def _resolve_environment(
             piece.parsed.source,
             variables,
             missing_allowed_under=lenient,
+            deferrable=None if require_secrets else _deferrable,
+            deferred=unresolved,
             file=piece.parsed.file,
         )
         diagnostics += problems
@@ -227,6 +271,8 @@ def _resolve_environment(
                 parsed.source,
                 variables,
                 missing_allowed_under=lenient,
+                deferrable=None if require_secrets else _deferrable,
+                deferred=unresolved,
                 file=parsed.file,
                 at=prefix,
             )
@@ -263,8 +309,17 @@ def _resolve_environment(
         source_map=source,
         environment=environment,
         environments=tuple(read.environments.names),
+        unresolved=tuple(unresolved),
     )
     return loaded, []
+
+
+# The next step for someone with no manifest yet: the two ways the README starts one.
+START_A_MANIFEST = (
+    "To start one: `authform export --out manifests` writes the manifests of a live WorkOS "
+    "tenant, or copy the example folder `manifests/` of authform's repository (README: "
+    "Quickstart) and try it with `authform plan --emulate`"
+)
 
 
 def find_manifest_files(root: Path) -> tuple[list[Path], list[Diagnostic]]:
@@ -283,12 +338,13 @@ def find_manifest_files(root: Path) -> tuple[list[Path], list[Diagnostic]]:
             if entry.suffix in MANIFEST_SUFFIXES and not entry.name.startswith(".")
         )
         if not files:
-            message = "no manifest files (*.yaml, *.yml) in this folder"
+            message = f"no manifest files (*.yaml, *.yml) in this folder. {START_A_MANIFEST}"
             return [], [Diagnostic(str(root), 0, 0, message)]
         return files, []
     if os.path.lexists(root):
         return [root], []
-    return [], [Diagnostic(str(root), 0, 0, "no such file or directory")]
+    hint = "" if root.suffix in MANIFEST_SUFFIXES else f". {START_A_MANIFEST}"
+    return [], [Diagnostic(str(root), 0, 0, f"no such file or directory{hint}")]
 
 
 def merge_files(

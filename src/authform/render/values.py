@@ -33,6 +33,9 @@ def masked(path: str, value: Any) -> Any:
 def describe_field(change: FieldChange) -> str:
     """``old → new`` for scalars; ``+ item, - item`` for lists, which are order-free sets."""
     old, new = masked(change.path, change.old), masked(change.path, change.new)
+    if change.path.endswith("]") and (change.old is None) != (change.new is None):
+        # one item of a keyed list added or removed: domains[acme.com]
+        return f"+ {format_value(new)}" if change.old is None else f"- {format_value(old)}"
     if change.old is None and change.new is not None:
         return format_value(new)  # a new value: show it whole
     if isinstance(old, list) or isinstance(new, list):

@@ -37,6 +37,7 @@ from authform.sources.clerk_csv import read_clerk_csv
 from authform.sources.clerk_files import membership_from_json, organization_from_json
 from authform.sources.clerk_ids import IdKind, is_clerk_id
 from authform.sources.clerk_profile import MalformedProfile, external_accounts, image_url
+from authform.sources.clerk_user_schema import user_schema_problem
 from authform.sources.errors import SourceError
 from authform.sources.json_array import describe_json_type
 from authform.sources.records import (
@@ -150,6 +151,8 @@ def user_from_api(obj: Any, origin: str) -> UserRecord:
     if kind is not None and kind != "user":
         shown = kind[:40] if isinstance(kind, str) else describe_json_type(kind)
         return MalformedRecord("user", origin, f"object is {shown!r}, expected 'user'", user_id)
+    if (problem := user_schema_problem(obj)) is not None:
+        return MalformedRecord("user", origin, problem, user_id)
     emails, primary_email = [], None
     for index, item in enumerate(_list(obj.get("email_addresses"))):
         if not isinstance(item, Mapping):

@@ -17,6 +17,7 @@ from typing import Any
 
 from authform.sources.clerk_csv import split_multi_value
 from authform.sources.clerk_profile import MalformedProfile, external_accounts, image_url
+from authform.sources.clerk_user_schema import is_api_user, user_schema_problem
 from authform.sources.errors import open_source_text
 from authform.sources.json_array import describe_json_type, iter_json_array
 from authform.sources.records import (
@@ -58,6 +59,8 @@ def user_from_json(obj: Any, origin: str) -> UserRecord:
     if not isinstance(user_id, str) or not user_id.strip():
         return MalformedRecord("user", origin, "the user object has no id")
     user_id = user_id.strip()
+    if is_api_user(obj) and (problem := user_schema_problem(obj)) is not None:
+        return MalformedRecord("user", origin, problem, source_id=user_id)
     try:
         emails, primary = _emails(obj)
         phones, sms_second_factor = _phones(obj)
