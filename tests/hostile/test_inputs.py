@@ -65,7 +65,8 @@ class Workspace:
 
     @property
     def reports(self) -> Path:
-        return self.folder / "reports"
+        """Beside the manifests, never in them (a reports_dir inside is refused)."""
+        return self.folder.parent / "reports"
 
     def write(self, name: str, text: str) -> Path:
         path = self.folder / name
@@ -87,7 +88,7 @@ class Workspace:
               - {{slug: member, name: Member}}
             users:
               source: {source}
-              reports_dir: reports
+              reports_dir: {self.reports}
             """
         )
 
