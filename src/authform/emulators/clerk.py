@@ -60,6 +60,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from authform.password_digests import CLERK_HASHERS, fits_clerk_form
 from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
 
 from .base import (
@@ -305,48 +306,6 @@ DOMAIN_NAME: Final = re.compile(
 # GET /v1/domains names it as the instance's frontend_api_url.
 FRONTEND_API_PREFIX: Final = "/fapi"
 
-# CS ``PasswordHasher`` (the 2026-05-12 document lists them in prose, not as an enum), plus
-# the five that Clerk's own Backend SDK documents for the same field (clerk/javascript
-# ``packages/backend/src/api/endpoints/UserApi.ts``) and its migration tool sends:
-# ``awscognito``, ``bcrypt_peppered``, ``hmac_sha256_utf16_b64``, ``md5_salted``,
-# ``sha256_salted``. The field's schema is a plain string, so accepting them is within it.
-_BCRYPT_FORM: Final = r"\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}"
-_B64: Final = r"[A-Za-z0-9+/]+=*"
-_HEX: Final = r"[0-9a-fA-F]+"
-# The form each hasher's digest must take, from the same two sources ("Each of the supported
-# hashers expects the incoming digest to be in a particular format"). ``md5_phpass`` and
-# ``ldap_ssha`` are named without a form: theirs are the linked references' (phpass's
-# ``$P$``/``$H$`` portable hash; OpenLDAP's ``{SSHA}`` base64 of digest and salt).
-DIGEST_FORMS: Final[dict[str, re.Pattern[str]]] = {
-    name: re.compile(form)
-    for name, form in {
-        "argon2i": r"\$argon2i\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
-        "argon2id": r"\$argon2id\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
-        "awscognito": r"awscognito#[^#]+#[^#]+#[^#]+",
-        "bcrypt": _BCRYPT_FORM,
-        "bcrypt_peppered": _BCRYPT_FORM + r"\$[^$]+",
-        "bcrypt_sha256_django": r"bcrypt_sha256\$" + _BCRYPT_FORM,
-        "hmac_sha256_utf16_b64": r"hmac_sha256_utf16_b64\$" + _B64 + r"\$[^$]+",
-        "ldap_ssha": r"(?:\{SSHA\})?" + _B64,
-        "md5": r"[0-9a-fA-F]{32}",
-        "md5_phpass": r"\$[PH]\$[./0-9A-Za-z]{31}",
-        "md5_salted": r"[^$]+\$[0-9a-fA-F]{32}|[0-9a-fA-F]{32}\$[^$]+",
-        "pbkdf2_sha1": r"pbkdf2_sha1\$\d+\$[^$]+\$" + _HEX + r"(?:\$\d+)?",
-        "pbkdf2_sha256": r"pbkdf2_sha256\$\d+\$" + _B64 + r"\$" + _B64,
-        "pbkdf2_sha256_django": r"pbkdf2_sha256\$\d+\$[^$]+\$" + _B64,
-        "pbkdf2_sha512": r"pbkdf2_sha512\$\d+\$[^$]+\$" + _HEX,
-        "pbkdf2_sha512_hex": r"pbkdf2_sha512_hex\$\d+\$" + _HEX + r"\$" + _HEX,
-        "phpass": r"\$P\$[./0-9A-Za-z]{31}",
-        "scrypt_firebase": r"[^$]+\$[^$]+\$[^$]+\$[^$]+\$\d+\$\d+",
-        # The documented ``$<algorithm args>$<salt>$<hash>``, and what Werkzeug itself writes
-        # (``scrypt:32768:8:1$<salt>$<hash>``), which the documented leading ``$`` excludes.
-        "scrypt_werkzeug": r"(?:\$[^$]+|scrypt:\d+:\d+:\d+)\$[^$]+\$[^$]+",
-        "sha256": r"[0-9a-fA-F]{64}",
-        "sha256_salted": r"[^$]+\$[0-9a-fA-F]{64}|[0-9a-fA-F]{64}\$[^$]+",
-        "sha512_symfony": r"sha512_symfony\$[1-9]\d*\$[^$]+\$" + _B64,
-    }.items()
-}
-PASSWORD_HASHERS: Final = frozenset(DIGEST_FORMS)
 EMAIL_ADDRESS: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 E164_PHONE: Final = re.compile(r"\+[1-9]\d{6,14}")
 BASE32_SECRET: Final = re.compile(r"[A-Za-z2-7]+=*")
@@ -1090,14 +1049,14 @@ def read_password_fields(body: Body) -> tuple[str | None, str | None, str | None
             "is missing",
             "password_digest is required when password_hasher is given.",
         )
-    elif hasher is not None and hasher not in PASSWORD_HASHERS:
+    elif hasher is not None and hasher not in CLERK_HASHERS:
         body.fail(
             "form_param_value_invalid",
             "password_hasher",
             "is invalid",
             "password_hasher must be one of the supported hashing algorithms.",
         )
-    elif hasher is not None and digest is not None and not DIGEST_FORMS[hasher].fullmatch(digest):
+    elif hasher is not None and digest is not None and not fits_clerk_form(hasher, digest):
         # Clerk's error index: "FormPasswordDigestInvalid signifies an error when the
         # provided password_digest is not valid for the provided password_hasher".
         body.fail(

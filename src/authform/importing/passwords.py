@@ -8,7 +8,8 @@ malformed digest is dropped rather than sent because a target would either rejec
 
 What a target accepts decides what imports: WorkOS (and every target not listed) takes
 bcrypt digests only; Clerk takes every hasher it documents for ``password_hasher``, each in
-its own digest form, which is checked here before anything is sent.
+its own digest form (``authform.password_digests``, the table the Clerk emulator enforces
+too), which is checked here before anything is sent.
 """
 
 from __future__ import annotations
@@ -18,106 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from authform.importing.report import SkipCode
+from authform.password_digests import BCRYPT_FORM, CLERK_DIGEST_FORMS, CLERK_HASHERS
 from authform.sources.records import BcryptHash, PasswordDigest, SensitiveText
 
 _BCRYPT = re.compile(r"\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}")
 _HASHER_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_EMBEDDED_BCRYPT = re.compile(BCRYPT_FORM)
 _NO_PASSWORD = "imported without a password: the user must reset it or sign in another way"
 
-_B64 = r"[A-Za-z0-9+/]+=*"
-_HEX = r"[0-9a-fA-F]+"
-_BCRYPT_FORM = r"\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}"
-
-
-@dataclass(frozen=True)
-class DigestForm:
-    """The shape a hasher's digest must have, and how to say it without quoting a digest."""
-
-    pattern: re.Pattern[str]
-    described: str
-
-
-def _form(pattern: str, described: str) -> DigestForm:
-    return DigestForm(re.compile(pattern), described)
-
-
-# Clerk's hashers and their digest forms: the ``PasswordHasher`` list of Clerk's OpenAPI
-# document (2026-05-12) plus the five its Backend SDK documents for the same field
-# (``awscognito``, ``bcrypt_peppered``, ``hmac_sha256_utf16_b64``, ``md5_salted``,
-# ``sha256_salted``); the forms are those documents' ("Each of the supported hashers expects
-# the incoming digest to be in a particular format"). ``md5_phpass`` and ``ldap_ssha`` are
-# named without a form: theirs follow the references Clerk links (phpass's portable hash,
-# OpenLDAP's ``{SSHA}``).
-CLERK_DIGEST_FORMS: Mapping[str, DigestForm] = {
-    "argon2i": _form(
-        r"\$argon2i\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
-        "$argon2i$v=19$m=<memory>,t=<iterations>,p=<parallelism>$<salt>$<hash>",
-    ),
-    "argon2id": _form(
-        r"\$argon2id\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
-        "$argon2id$v=19$m=<memory>,t=<iterations>,p=<parallelism>$<salt>$<hash>",
-    ),
-    "awscognito": _form(
-        r"awscognito#[^#]+#[^#]+#[^#]+", "awscognito#<user pool id>#<client id>#<identifier>"
-    ),
-    "bcrypt": _form(_BCRYPT_FORM, "$<version>$<cost>$<salt and hash>"),
-    "bcrypt_peppered": _form(
-        _BCRYPT_FORM + r"\$[^$]+", "$<version>$<cost>$<salt and hash>$<pepper>"
-    ),
-    "bcrypt_sha256_django": _form(
-        r"bcrypt_sha256\$" + _BCRYPT_FORM, "bcrypt_sha256$$<version>$<cost>$<salt and hash>"
-    ),
-    "hmac_sha256_utf16_b64": _form(
-        r"hmac_sha256_utf16_b64\$" + _B64 + r"\$[^$]+",
-        "hmac_sha256_utf16_b64$<base64 hash>$<key>",
-    ),
-    "ldap_ssha": _form(r"(?:\{SSHA\})?" + _B64, "{SSHA}<base64 of hash and salt>"),
-    "md5": _form(r"[0-9a-fA-F]{32}", "32 hexadecimal characters"),
-    "md5_phpass": _form(
-        r"\$[PH]\$[./0-9A-Za-z]{31}", "$P$ or $H$ followed by 31 characters of [./0-9A-Za-z]"
-    ),
-    "md5_salted": _form(
-        r"[^$]+\$[0-9a-fA-F]{32}|[0-9a-fA-F]{32}\$[^$]+",
-        "<salt>$<hash>, the hash 32 hexadecimal characters",
-    ),
-    "pbkdf2_sha1": _form(
-        r"pbkdf2_sha1\$\d+\$[^$]+\$" + _HEX + r"(?:\$\d+)?",
-        "pbkdf2_sha1$<iterations>$<salt>$<hex hash>[$<key length>]",
-    ),
-    "pbkdf2_sha256": _form(
-        r"pbkdf2_sha256\$\d+\$" + _B64 + r"\$" + _B64,
-        "pbkdf2_sha256$<iterations>$<base64 salt>$<base64 hash>",
-    ),
-    "pbkdf2_sha256_django": _form(
-        r"pbkdf2_sha256\$\d+\$[^$]+\$" + _B64,
-        "pbkdf2_sha256$<iterations>$<salt>$<base64 hash>",
-    ),
-    "pbkdf2_sha512": _form(
-        r"pbkdf2_sha512\$\d+\$[^$]+\$" + _HEX, "pbkdf2_sha512$<iterations>$<salt>$<hex hash>"
-    ),
-    "pbkdf2_sha512_hex": _form(
-        r"pbkdf2_sha512_hex\$\d+\$" + _HEX + r"\$" + _HEX,
-        "pbkdf2_sha512_hex$<iterations>$<hex salt>$<hex hash>",
-    ),
-    "phpass": _form(r"\$P\$[./0-9A-Za-z]{31}", "$P$ followed by 31 characters of [./0-9A-Za-z]"),
-    "scrypt_firebase": _form(
-        r"[^$]+\$[^$]+\$[^$]+\$[^$]+\$\d+\$\d+",
-        "<hash>$<salt>$<signer key>$<salt separator>$<rounds>$<memory cost>",
-    ),
-    "scrypt_werkzeug": _form(
-        r"(?:\$[^$]+|scrypt:\d+:\d+:\d+)\$[^$]+\$[^$]+", "<algorithm args>$<salt>$<hash>"
-    ),
-    "sha256": _form(r"[0-9a-fA-F]{64}", "64 hexadecimal characters"),
-    "sha256_salted": _form(
-        r"[^$]+\$[0-9a-fA-F]{64}|[0-9a-fA-F]{64}\$[^$]+",
-        "<salt>$<hash>, the hash 64 hexadecimal characters",
-    ),
-    "sha512_symfony": _form(
-        r"sha512_symfony\$[1-9]\d*\$[^$]+\$" + _B64,
-        "sha512_symfony$<iterations>$<salt>$<base64 hash>",
-    ),
-}
-CLERK_HASHERS: frozenset[str] = frozenset(CLERK_DIGEST_FORMS)
 BCRYPT_ONLY: frozenset[str] = frozenset({"bcrypt"})
 # Which hashers each target imports; a target not named here imports bcrypt only.
 TARGET_HASHERS: Mapping[str, frozenset[str]] = {"workos": BCRYPT_ONLY, "clerk": CLERK_HASHERS}
@@ -188,7 +97,9 @@ def digest_problem(hasher: str, value: str) -> str | None:
     if form.pattern.fullmatch(value) is None:
         return f"it does not have the form {form.described}"
     if hasher in ("bcrypt_peppered", "bcrypt_sha256_django"):
-        embedded = _BCRYPT.search(value)
+        # Clerk's form admits every bcrypt version; the embedded digest must still be one
+        # that verifies ($2a$, $2b$, $2y$, cost 04-31), like a plain bcrypt digest.
+        embedded = _EMBEDDED_BCRYPT.search(value)
         return bcrypt_problem(embedded.group(0)) if embedded else None
     return None
 
