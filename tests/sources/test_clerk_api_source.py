@@ -14,6 +14,13 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from authform.apis.clerk import (
+    DEVELOPMENT_LIMIT,
+    PRODUCTION_LIMIT,
+    api_base_url,
+    describe_clerk_error,
+    rate_limit_for_key,
+)
 from authform.emulators import RunningEmulator
 from authform.providers.http import RateLimit, RetryPolicy
 from authform.sources import (
@@ -26,16 +33,11 @@ from authform.sources import (
     SourceUser,
 )
 from authform.sources.clerk_api import (
-    DEVELOPMENT_LIMIT,
-    PRODUCTION_LIMIT,
     ClerkApiError,
     ClerkApiSource,
     CsvDigests,
-    api_base_url,
-    describe_clerk_error,
     load_csv_digests,
     merge_csv_digests,
-    rate_limit_for_key,
     read_clerk_api_memberships,
     read_clerk_api_organizations,
     read_clerk_api_source,

@@ -39,7 +39,8 @@ which, and the same manifests keep every instance in step. How each kind maps, a
   changed per organization and user; only the role changes in place.
 
 Every request carries ``Clerk-API-Version: 2026-05-12`` (the shapes parsed here) and goes
-through the shared ``ApiClient``: Clerk's documented limit per secret key (100 requests per
+through the one Clerk API client (``authform.apis.clerk``, shared with the ``clerk-api``
+source): Clerk's documented limit per secret key (100 requests per
 10 s for a development ``sk_test_`` key, 1,000 for a production ``sk_live_`` key),
 ``Retry-After`` on 429, retries on 5xx and timeouts, HTTPS only (loopback excepted).
 """
@@ -53,13 +54,14 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from authform.apis.clerk import DEFAULT_BASE_URL, clerk_api_client, rate_limit_for_key
 from authform.providers.base import (
     KindSupport,
     ProbeResult,
     ProviderCapabilities,
     ProviderError,
 )
-from authform.providers.http import ApiClient, RateLimit, WindowLimiter, require_secure_base_url
+from authform.providers.http import RateLimit, WindowLimiter, require_secure_base_url
 from authform.resources import (
     Kind,
     Resource,
@@ -69,14 +71,7 @@ from authform.resources import (
     unkeyed_key,
 )
 from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
-from authform.sources.clerk_api import (
-    API_VERSION,
-    api_base_url,
-    describe_clerk_error,
-    rate_limit_for_key,
-)
 
-DEFAULT_BASE_URL = "https://api.clerk.com/v1"
 DASHBOARD = "https://dashboard.clerk.com"
 # The largest page every list endpoint accepts (the document's LimitParameter maximum).
 PAGE_SIZE = 500
@@ -143,17 +138,13 @@ class ClerkProvider:
             )
         limit = (rate_limits or {}).get("instance") or rate_limit_for_key(secret_key)
         self._limiter = WindowLimiter(limit)
-        self._secret_key = secret_key
         self._transport = transport
-        self.http = ApiClient(
-            api_base_url(base_url),
-            provider_name="Clerk",
-            headers=self._headers,
-            describe_error=describe_clerk_error,
-            limiters_for=lambda method, path: (self._limiter,),
+        self.http = clerk_api_client(
+            secret_key,
+            base_url,
+            label="Clerk",
+            limiter=self._limiter,
             max_concurrency=max_concurrency,
-            # Clerk documents no idempotency header; creates converge by key instead.
-            idempotency_header=None,
             transport=transport,
         )
         # Natural key → Clerk id, filled by reads and creates, so a role can name permissions
@@ -170,9 +161,6 @@ class ClerkProvider:
         self.instance: dict[str, Any] = {}
         self.frontend_api_url: str | None = None
         self._social_probe_problem: str | None = None
-
-    async def _headers(self) -> Mapping[str, str]:
-        return {"Authorization": f"Bearer {self._secret_key}", "Clerk-API-Version": API_VERSION}
 
     async def aclose(self) -> None:
         await self.http.aclose()

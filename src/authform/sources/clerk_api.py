@@ -10,10 +10,8 @@ Why each walk pages the way it does (Clerk's OpenAPI document, 2026-05-12):
   (``+created_at``) for the same reason: new items append to the end instead of shifting
   the pages not yet read. (A deletion during the walk can still shift one unread item back
   past the offset; run an import against a quiet instance, or re-run it.)
-- Every request goes through the shared ``ApiClient``: a client-side window at Clerk's
-  documented limit (100 requests per 10 s for ``sk_test_`` keys, 1,000 for ``sk_live_``),
-  ``Retry-After`` honoured on 429, 5xx and timeouts retried with jittered backoff, a bounded
-  number of attempts, and HTTPS only (plain HTTP to loopback emulators).
+- Every request goes through the one Clerk API client (``authform.apis.clerk``), which the
+  Clerk target uses too: Clerk's documented rate limit, retries, HTTPS only.
 
 The API never returns password digests or TOTP secrets; ``merge_csv_digests`` joins the
 digests from a Dashboard CSV export onto the users read here.
@@ -27,12 +25,17 @@ import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 
+from authform.apis.clerk import (
+    DEFAULT_BASE_URL,
+    clerk_api_client,
+    rate_limit_for_key,
+)
 from authform.providers.base import ProviderError
-from authform.providers.http import ApiClient, RateLimit, RetryPolicy, WindowLimiter
+from authform.providers.http import RateLimit, RetryPolicy, WindowLimiter
 from authform.sources.clerk_csv import read_clerk_csv
 from authform.sources.clerk_files import membership_from_json, organization_from_json
 from authform.sources.clerk_ids import IdKind, is_clerk_id
@@ -50,15 +53,8 @@ from authform.sources.records import (
     UserRecord,
 )
 
-DEFAULT_BASE_URL = "https://api.clerk.com/v1"
-# https://clerk.com/docs/guides/how-clerk-works/system-limits (per instance, i.e. secret key).
-DEVELOPMENT_LIMIT = RateLimit(100, 10.0)
-PRODUCTION_LIMIT = RateLimit(1000, 10.0)
 MAX_PAGE_SIZE = 500  # the document's LimitParameter maximum
 CREATED_ASCENDING = "+created_at"
-# Pins the answers to the shapes this module parses (the 2026-05-12 document's), whatever the
-# instance's default version is.
-API_VERSION = "2026-05-12"
 
 T = TypeVar("T")
 
@@ -79,53 +75,6 @@ class ClerkApiError(SourceError):
         self.status = status
         self.code = code
         self.request_id = request_id
-
-
-def rate_limit_for_key(secret_key: str) -> RateLimit:
-    """Clerk's documented limit for the instance a secret key belongs to."""
-    return PRODUCTION_LIMIT if secret_key.startswith("sk_live_") else DEVELOPMENT_LIMIT
-
-
-def describe_clerk_error(response: httpx.Response) -> tuple[str | None, str]:
-    """``(code, message)`` from Clerk's ``{errors: [{message, long_message, code}],
-    clerk_trace_id}``; every error is listed, the trace id appended for support tickets."""
-    body = response.json()
-    errors = body.get("errors") if isinstance(body, Mapping) else None
-    code: str | None = None
-    parts: list[str] = []
-    for error in errors if isinstance(errors, list) else []:
-        if not isinstance(error, Mapping):
-            continue
-        code = code or (str(error["code"]) if error.get("code") else None)
-        text = str(error.get("long_message") or error.get("message") or "").strip()
-        param = (
-            error.get("meta", {}).get("param_name")
-            if isinstance(error.get("meta"), Mapping)
-            else None
-        )
-        if text:
-            parts.append(f"{text} [{param}]" if param and param not in text else text)
-    message = "; ".join(parts) or response.reason_phrase
-    if response.status_code == 401:
-        message += (
-            " (check the secret key: sk_test_… for a development instance, sk_live_… for "
-            "production)"
-        )
-    # When the body has no trace id, Clerk's own SDK falls back to the cf-ray header.
-    trace_id = body.get("clerk_trace_id") if isinstance(body, Mapping) else None
-    trace_id = trace_id or response.headers.get("cf-ray")
-    if trace_id:
-        message += f" (clerk trace id {trace_id})"
-    return code, message
-
-
-def api_base_url(url: str) -> str:
-    """The Backend API root: ``/v1`` is added to a URL with no path, so both
-    ``https://api.clerk.com`` and an emulator's root URL name the API itself."""
-    parts = urlsplit(url.strip())
-    if parts.path in ("", "/"):
-        return urlunsplit(parts._replace(path="/v1"))
-    return url.strip()
 
 
 def _text(value: Any) -> str:
@@ -247,7 +196,6 @@ class ClerkApiSource:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         secret_key = secret_key.strip()
-        base_url = api_base_url(base_url)
         if not secret_key.startswith("sk_"):
             hint = (
                 " (that looks like a publishable key, pk_…)" if secret_key.startswith("pk_") else ""
@@ -256,15 +204,12 @@ class ClerkApiSource:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.page_size = page_size
-        self._secret_key = secret_key
-        self._limiter = WindowLimiter(rate_limit or rate_limit_for_key(secret_key))
         try:
-            self.http = ApiClient(
+            self.http = clerk_api_client(
+                secret_key,
                 base_url,
-                provider_name="Clerk API",
-                headers=self._headers,
-                describe_error=describe_clerk_error,
-                limiters_for=lambda method, path: (self._limiter,),
+                label="Clerk API",
+                limiter=WindowLimiter(rate_limit or rate_limit_for_key(secret_key)),
                 # The walks are sequential: one request in flight at a time.
                 max_concurrency=1,
                 timeout=timeout,
@@ -276,9 +221,6 @@ class ClerkApiSource:
 
     def __repr__(self) -> str:  # never the key
         return f"ClerkApiSource(base_url={self.http.base_url!r}, page_size={self.page_size})"
-
-    async def _headers(self) -> Mapping[str, str]:
-        return {"Authorization": f"Bearer {self._secret_key}", "Clerk-API-Version": API_VERSION}
 
     async def __aenter__(self) -> ClerkApiSource:
         return self
