@@ -4,13 +4,19 @@ A declaration is what the rest of authform may know about a provider without con
 its name, the rate-limit buckets ``target.rate_limits`` may override, and the prefix its
 secret key must have. ``validate`` checks a manifest against the same declarations ``plan``
 builds from, so a manifest that validates is not refused later, before the network, with
-no position to point at. A provider is added by declaring it here (its module is imported
-only when it is built).
+no position to point at.
+
+Providers are plug-ins, found the way pytest and octoDNS find theirs: every entry point of
+the ``authform.providers`` group names a ``ProviderDeclaration``. authform's own providers
+are declared in ``providers.builtin`` and registered through the same group in its
+``pyproject.toml``; a third-party package registers its own in its metadata (the README's
+"Writing a provider plug-in" says how).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib.metadata
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from authform.providers.base import Provider, ProviderError
@@ -55,92 +61,101 @@ class ProviderDeclaration:
         return sorted(str(n) for n in names if n not in self.rate_limit_buckets)
 
 
-def _build_workos(connection: Connection) -> Provider:
-    from authform.providers.workos import DEFAULT_BASE_URL, WorkOSProvider
-
-    if not connection.api_key:
-        raise ProviderError("target.api_key is required for WorkOS")
-    return WorkOSProvider(
-        api_key=connection.api_key,
-        client_id=connection.client_id,
-        base_url=connection.base_url or DEFAULT_BASE_URL,
-        max_concurrency=connection.max_concurrency,
-        rate_limits=connection.rate_limits,
-    )
+ENTRY_POINT_GROUP = "authform.providers"
+# How much of a broken plug-in's own exception message is shown: enough to act on, never a
+# wall of text in a CI log.
+_REASON_MAX = 300
 
 
-def _build_scalekit(connection: Connection) -> Provider:
-    from authform.providers.scalekit import ScalekitProvider
+class EntryPointRegistry(Mapping[str, ProviderDeclaration]):
+    """The providers of this installation: every entry point of the ``authform.providers``
+    group (authform's own included) that names a ``ProviderDeclaration`` of the same name.
 
-    # Scalekit has no default host: every environment has its own URL.
-    missing = [
-        name
-        for name, value in (
-            ("api_key (the client secret)", connection.api_key),
-            ("client_id", connection.client_id),
-            ("base_url (the environment URL)", connection.base_url),
-        )
-        if not value
-    ]
-    if missing:
-        raise ProviderError("Scalekit needs " + ", ".join(f"target.{m}" for m in missing))
-    assert connection.api_key and connection.client_id and connection.base_url
-    return ScalekitProvider(
-        client_secret=connection.api_key,
-        client_id=connection.client_id,
-        base_url=connection.base_url,
-        max_concurrency=connection.max_concurrency,
-        rate_limits=connection.rate_limits,
-    )
+    Loaded on first use, once. A plug-in that cannot be imported, names something that is not
+    a declaration, declares another name, or claims a name another distribution claims too is
+    not registered: ``broken`` keeps why, naming the distribution, so that a manifest asking
+    for it gets that reason (located at ``target.provider``) instead of a traceback, and a
+    manifest asking for another provider is not stopped by it.
+    """
 
+    def __init__(self, group: str = ENTRY_POINT_GROUP) -> None:
+        self.group = group
+        self._declarations: dict[str, ProviderDeclaration] | None = None
+        self._broken: dict[str, str] = {}
 
-def _build_clerk(connection: Connection) -> Provider:
-    from authform.providers.clerk import DEFAULT_BASE_URL as CLERK_BASE_URL
-    from authform.providers.clerk import ClerkProvider
+    def _loaded(self) -> dict[str, ProviderDeclaration]:
+        if self._declarations is None:
+            self._declarations, self._broken = load_declarations(
+                importlib.metadata.entry_points(group=self.group)
+            )
+        return self._declarations
 
-    if not connection.api_key:
-        raise ProviderError("target.api_key (the instance's secret key) is required for Clerk")
-    return ClerkProvider(
-        secret_key=connection.api_key,
-        base_url=connection.base_url or CLERK_BASE_URL,
-        max_concurrency=connection.max_concurrency,
-        rate_limits=connection.rate_limits,
-    )
+    def __getitem__(self, name: str) -> ProviderDeclaration:
+        return self._loaded()[name]
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
 
-def _build_kavachos(connection: Connection) -> Provider:
-    from authform.providers.kavachos import KavachOSProvider
+    def __len__(self) -> int:
+        return len(self._loaded())
 
-    if not connection.database_url:
-        raise ProviderError("target.database_url is required for KavachOS")
-    return KavachOSProvider(
-        database_url=connection.database_url,
-        legacy_passwords=connection.options.get("legacy_passwords", "keep"),
-    )
+    @property
+    def broken(self) -> Mapping[str, str]:
+        """Why each plug-in that failed to load was left out, by provider name."""
+        self._loaded()
+        return self._broken
+
+    def reload(self) -> None:
+        """Read the entry points again (after installing a plug-in in a running process)."""
+        self._declarations = None
+        self._broken = {}
 
 
-PROVIDERS: Mapping[str, ProviderDeclaration] = {
-    declaration.name: declaration
-    for declaration in (
-        ProviderDeclaration(
-            "workos",
-            "WorkOS",
-            ("general", "user_management_reads", "user_management_writes"),
-            _build_workos,
-        ),
-        ProviderDeclaration("scalekit", "Scalekit", ("general",), _build_scalekit),
-        ProviderDeclaration(
-            "clerk",
-            "Clerk",
-            ("instance",),
-            _build_clerk,
-            api_key_prefix="sk_",
-            api_key_hint="the instance's secret key, sk_test_… or sk_live_…",
-        ),
-        # A database, not an API: no rate limit, no key (see providers/kavachos).
-        ProviderDeclaration("kavachos", "KavachOS", (), _build_kavachos),
-    )
-}
+def load_declarations(
+    entry_points: Iterable[importlib.metadata.EntryPoint],
+) -> tuple[dict[str, ProviderDeclaration], dict[str, str]]:
+    """``(declarations, broken)`` by provider name from ``entry_points``; see
+    ``EntryPointRegistry``."""
+    declarations: dict[str, ProviderDeclaration] = {}
+    owners: dict[str, str] = {}
+    broken: dict[str, str] = {}
+    for entry_point in entry_points:
+        name, source = entry_point.name, _distribution(entry_point)
+        plugin = f"the provider plug-in {name!r} ({entry_point.value}) of {source}"
+        try:
+            declared = entry_point.load()
+        except Exception as exc:  # a plug-in's import may raise anything; report, go on
+            reason = f"{type(exc).__name__}: {exc}"[:_REASON_MAX]
+            broken[name] = f"{plugin} cannot be loaded ({reason})"
+            continue
+        if not isinstance(declared, ProviderDeclaration):
+            broken[name] = (
+                f"{plugin} names a {type(declared).__name__}, not an "
+                "authform.providers.registry.ProviderDeclaration"
+            )
+        elif declared.name != name:
+            broken[name] = f"{plugin} declares the provider {declared.name!r} instead"
+        elif name in owners or name in broken:
+            first = owners.pop(name, None)
+            declarations.pop(name, None)
+            broken[name] = (
+                f"the provider {name!r} is registered twice, by {first or 'another plug-in'} "
+                f"and by {source}; uninstall one"
+            )
+        else:
+            declarations[name] = declared
+            owners[name] = source
+    return declarations, broken
+
+
+def _distribution(entry_point: importlib.metadata.EntryPoint) -> str:
+    dist = entry_point.dist
+    if dist is None:
+        return "an unknown distribution"
+    return f"the distribution {dist.metadata['Name']} {dist.version}"
+
+
+PROVIDERS = EntryPointRegistry()
 
 
 def provider_declaration(name: str) -> ProviderDeclaration:
@@ -152,9 +167,18 @@ def provider_declaration(name: str) -> ProviderDeclaration:
 
 
 def unavailable_provider_message(name: str) -> str:
+    broken = PROVIDERS.broken.get(name)
+    if broken is not None:
+        return f"provider {name!r} is not available: {broken}; fix or uninstall that package"
+    if not PROVIDERS:
+        return (
+            f"provider {name!r} is not available: no provider is registered (authform finds "
+            f"even its own through the {ENTRY_POINT_GROUP!r} entry points of its installed "
+            "metadata; reinstall authform)"
+        )
     return (
         f"provider {name!r} is not available in this installation "
-        f"(available: {', '.join(PROVIDERS)})"
+        f"(available: {', '.join(sorted(PROVIDERS))})"
     )
 
 
