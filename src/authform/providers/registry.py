@@ -16,7 +16,7 @@ are declared in ``providers.builtin`` and registered through the same group in i
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from authform.providers.base import Provider, ProviderError
@@ -67,7 +67,7 @@ ENTRY_POINT_GROUP = "authform.providers"
 _REASON_MAX = 300
 
 
-class EntryPointRegistry(Mapping[str, ProviderDeclaration]):
+class EntryPointRegistry(MutableMapping[str, ProviderDeclaration]):
     """The providers of this installation: every entry point of the ``authform.providers``
     group (authform's own included) that names a ``ProviderDeclaration`` of the same name.
 
@@ -92,6 +92,13 @@ class EntryPointRegistry(Mapping[str, ProviderDeclaration]):
 
     def __getitem__(self, name: str) -> ProviderDeclaration:
         return self._loaded()[name]
+
+    def __setitem__(self, name: str, declaration: ProviderDeclaration) -> None:
+        """Register a provider in this process only (an embedding program's, a test's)."""
+        self._loaded()[name] = declaration
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded()[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._loaded())
