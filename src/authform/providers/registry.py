@@ -124,34 +124,36 @@ def load_declarations(
     """``(declarations, broken)`` by provider name from ``entry_points``; see
     ``EntryPointRegistry``."""
     declarations: dict[str, ProviderDeclaration] = {}
-    owners: dict[str, str] = {}
+    claimed_by: dict[str, list[str]] = {}
     broken: dict[str, str] = {}
     for entry_point in entry_points:
         name, source = entry_point.name, _distribution(entry_point)
+        claimed_by.setdefault(name, []).append(source)
         plugin = f"the provider plug-in {name!r} ({entry_point.value}) of {source}"
         try:
             declared = entry_point.load()
         except Exception as exc:  # a plug-in's import may raise anything; report, go on
             reason = f"{type(exc).__name__}: {exc}"[:_REASON_MAX]
-            broken[name] = f"{plugin} cannot be loaded ({reason})"
-            continue
-        if not isinstance(declared, ProviderDeclaration):
-            broken[name] = (
-                f"{plugin} names a {type(declared).__name__}, not an "
-                "authform.providers.registry.ProviderDeclaration"
-            )
-        elif declared.name != name:
-            broken[name] = f"{plugin} declares the provider {declared.name!r} instead"
-        elif name in owners or name in broken:
-            first = owners.pop(name, None)
+            broken[name] = f"{plugin} cannot be loaded ({reason}); fix or uninstall it"
+        else:
+            if not isinstance(declared, ProviderDeclaration):
+                broken[name] = (
+                    f"{plugin} names a {type(declared).__name__}, not an "
+                    "authform.providers.registry.ProviderDeclaration; fix or uninstall it"
+                )
+            elif declared.name != name:
+                broken[name] = (
+                    f"{plugin} declares the provider {declared.name!r} instead; fix or uninstall it"
+                )
+            else:
+                declarations[name] = declared
+    for name, sources in claimed_by.items():
+        if len(sources) > 1:  # which one was meant is not ours to guess
             declarations.pop(name, None)
             broken[name] = (
-                f"the provider {name!r} is registered twice, by {first or 'another plug-in'} "
-                f"and by {source}; uninstall one"
+                f"the provider {name!r} is registered more than once, by "
+                f"{' and by '.join(sources)}; uninstall all but one"
             )
-        else:
-            declarations[name] = declared
-            owners[name] = source
     return declarations, broken
 
 
@@ -176,7 +178,7 @@ def provider_declaration(name: str) -> ProviderDeclaration:
 def unavailable_provider_message(name: str) -> str:
     broken = PROVIDERS.broken.get(name)
     if broken is not None:
-        return f"provider {name!r} is not available: {broken}; fix or uninstall that package"
+        return f"provider {name!r} is not available: {broken}"
     if not PROVIDERS:
         return (
             f"provider {name!r} is not available: no provider is registered (authform finds "
