@@ -6,6 +6,7 @@ function counts as much as one at the top."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,35 +42,34 @@ def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
+def _is_a_provider(module: str) -> bool:
+    """A provider's own module: anything in authform.providers but the shared transport."""
+    return _within(module, "authform.providers") and not any(
+        _within(module, shared) for shared in SHARED_TRANSPORT
+    )
+
+
+def _is_a_source(module: str) -> bool:
+    return _within(module, "authform.sources")
+
+
+def _forbidden_imports(path: Path, forbidden: list[Callable[[str], bool]]) -> list[str]:
+    return sorted(m for m in imported_modules(path) if any(rule(m) for rule in forbidden))
+
+
 @pytest.mark.parametrize("path", _modules("providers"), ids=lambda p: p.name)
 def test_no_provider_imports_a_source(path: Path) -> None:
-    wrong = sorted(m for m in imported_modules(path) if _within(m, "authform.sources"))
-    assert wrong == [], f"{path.name} imports {wrong}"
+    assert _forbidden_imports(path, [_is_a_source]) == [], path.name
 
 
 @pytest.mark.parametrize("path", _modules("sources"), ids=lambda p: p.name)
 def test_no_source_imports_a_provider(path: Path) -> None:
-    wrong = sorted(
-        m
-        for m in imported_modules(path)
-        if _within(m, "authform.providers")
-        and not any(_within(m, shared) for shared in SHARED_TRANSPORT)
-    )
-    assert wrong == [], f"{path.name} imports {wrong}"
+    assert _forbidden_imports(path, [_is_a_provider]) == [], path.name
 
 
 @pytest.mark.parametrize("path", _modules("apis"), ids=lambda p: p.name)
 def test_the_api_clients_import_neither_sources_nor_providers(path: Path) -> None:
-    wrong = sorted(
-        m
-        for m in imported_modules(path)
-        if _within(m, "authform.sources")
-        or (
-            _within(m, "authform.providers")
-            and not any(_within(m, shared) for shared in SHARED_TRANSPORT)
-        )
-    )
-    assert wrong == [], f"{path.name} imports {wrong}"
+    assert _forbidden_imports(path, [_is_a_source, _is_a_provider]) == [], path.name
 
 
 def test_the_clerk_source_and_target_share_one_client() -> None:
