@@ -569,7 +569,7 @@ def test_provider_missing_from_the_registry_is_refused_with_its_position(ws, mon
     assert_refused(
         ws.run(command, str(ws.folder)),
         r"manifest\.yaml:2:20: target\.provider: provider 'scalekit' is not available in this "
-        r"installation \(available: clerk, workos\)",
+        r"installation \(available: clerk, kavachos, workos\)",
         emulator=ws.emulator,
     )
 
