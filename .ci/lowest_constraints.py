@@ -15,7 +15,12 @@ from pathlib import Path
 
 project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
 for requirement in project["project"]["dependencies"]:
-    match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)(,.*)?", requirement)
+    # A constraint names a distribution only, so an extra (psycopg[binary]) is dropped: the
+    # extra's own pins follow from the pinned release.
+    match = re.fullmatch(
+        r"([A-Za-z0-9_.\-]+)(?:\[[A-Za-z0-9_,.\-]+\])?\s*>=\s*([0-9][0-9A-Za-z.]*)(,.*)?",
+        requirement,
+    )
     if match is None:
         sys.exit(f"no lower bound to test in dependency {requirement!r}")
     print(f"{match.group(1)}=={match.group(2)}")
