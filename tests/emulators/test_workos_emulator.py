@@ -755,7 +755,7 @@ def test_seed_file_loads_everything_once(tmp_path: Path) -> None:
 def test_a_bad_seed_fails_at_start_with_its_reason(tmp_path: Path) -> None:
     seed = tmp_path / "seed.yaml"
     seed.write_text("roles: [{slug: 'Bad Slug', name: X}]\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="seed role Bad Slug"):
+    with pytest.raises(ValueError, match=r"seed roles item 1: .*slug.*must be lowercase"):
         start_emulator(seed=seed)
     seed.write_text("widgets: []\n", encoding="utf-8")
     with pytest.raises(ValueError, match="unknown seed sections: widgets"):

@@ -29,7 +29,6 @@ from typing import Any, ClassVar, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import bcrypt
-import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -46,6 +45,7 @@ from .base import (
     SocialConnections,
     check_social_provider,
 )
+from .seeding import SeedSection, apply_seed, load_seed
 from .store import ListOrder, SqliteStore, from_json, new_id, now_iso, to_json
 
 
@@ -559,7 +559,7 @@ class WorkOSBackend(EmulatorBackend):
         self._token_key = secrets.token_hex(32)  # signs the access tokens authenticate issues
         store.apply_schema(WORKOS_SCHEMA)
         if seed:
-            apply_seed(self, seed)
+            apply_seed(self, seed, SEED_SECTIONS)
 
     # ----------------------------------------------------------------- EmulatorBackend
 
@@ -591,7 +591,7 @@ class WorkOSBackend(EmulatorBackend):
     def reset(self) -> None:
         self.store.wipe(WORKOS_TABLES)
         if self.seed:
-            apply_seed(self, self.seed)
+            apply_seed(self, self.seed, SEED_SECTIONS)
 
     def routes(self) -> list[BaseRoute]:
         def route(path: str, endpoint: Any, method: str) -> Route:
@@ -1938,121 +1938,99 @@ class WorkOSBackend(EmulatorBackend):
 
 
 # --------------------------------------------------------------------------- seed
+#
+# A seed states a starting tenant; each item goes through the same operation an API call
+# would, and is skipped when its natural key exists:
+#
+#     permissions: [{slug: "billing:manage", name: Manage billing}]
+#     roles:
+#       - {slug: admin, name: Admin, permissions: ["billing:manage"]}
+#       - {slug: member, name: Member}
+#     organizations:
+#       - {name: Acme, external_id: acme, domain_data: [{domain: acme.com, state: verified}]}
+#     users:
+#       - email: ada@acme.com
+#         password: correct horse battery staple
+#         memberships: [{organization: acme, role: admin}]  # external_id or name
+#       - {email: bob@acme.com, password_hash: "$2b$10$…", password_hash_type: bcrypt}
+#     redirect_uris: [https://app.example.com/callback]
+#     cors_origins: [https://app.example.com]
+#     social_connections: {google: 1234.apps.googleusercontent.com}
 
 
-def load_seed(path: str | Path) -> dict[str, Any]:
-    """Read a seed file (YAML or JSON); its shape is documented on ``apply_seed``."""
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: a seed file must be a mapping")
-    return data
+def _seed_permission(backend: WorkOSBackend, item: Any) -> None:
+    if not backend.store.one("SELECT 1 FROM permissions WHERE slug = ?", [_seed_key(item, "slug")]):
+        backend.create_permission(item)
 
 
-def apply_seed(backend: WorkOSBackend, seed: Mapping[str, Any]) -> None:
-    """Load a starting state; items whose natural key already exists are skipped, so seeding
-    a persistent database on every start is harmless.
+def _seed_role(backend: WorkOSBackend, item: Any) -> None:
+    slug = _seed_key(item, "slug")
+    permissions = item.get("permissions") or []
+    if not isinstance(permissions, list):
+        raise ValueError(f"seed role {slug}: permissions must be a list of slugs")
+    if not backend.store.one("SELECT 1 FROM roles WHERE slug = ?", [slug]):
+        backend.create_role({key: value for key, value in item.items() if key != "permissions"})
+        backend.set_role_permissions(slug, permissions)
 
-    ```yaml
-    permissions: [{slug: "billing:manage", name: Manage billing}]
-    roles:
-      - {slug: admin, name: Admin, permissions: ["billing:manage"]}
-      - {slug: member, name: Member}
-    organizations:
-      - {name: Acme, external_id: acme, domain_data: [{domain: acme.com, state: verified}]}
-    users:
-      - email: ada@acme.com
-        password: correct horse battery staple
-        memberships: [{organization: acme, role: admin}]  # external_id or name
-      - {email: bob@acme.com, password_hash: "$2b$10$…", password_hash_type: bcrypt}
-    redirect_uris: [https://app.example.com/callback]
-    cors_origins: [https://app.example.com]
-    social_connections: {google: 1234.apps.googleusercontent.com}
-    ```
-    """
-    known = {
-        "permissions",
-        "roles",
-        "organizations",
-        "users",
-        "redirect_uris",
-        "cors_origins",
-        "social_connections",
-    }
-    unknown = set(seed) - known
-    if unknown:
-        raise ValueError(f"unknown seed sections: {', '.join(sorted(unknown))}")
 
-    def items(section: str) -> list[Any]:
-        value = seed.get(section) or []
-        if not isinstance(value, list):
-            raise ValueError(f"seed section {section!r} must be a list")
-        return value
+def _seed_organization(backend: WorkOSBackend, item: Any) -> None:
+    if _find_organization(backend.store, item.get("external_id") or _seed_key(item, "name")):
+        return
+    body = dict(item)
+    if body.get("domains") and isinstance(body["domains"][0], dict):
+        body["domain_data"] = body.pop("domains")
+    backend.create_organization(body)
 
-    def attempt(what: str, operation: Any, *args: Any) -> Any:
-        try:
-            return operation(*args)
-        except ApiError as exc:
-            raise ValueError(f"seed {what}: {json.dumps(exc.body)}") from None
 
-    store = backend.store
-    for item in items("permissions"):
-        if not store.one("SELECT 1 FROM permissions WHERE slug = ?", [_seed_key(item, "slug")]):
-            attempt(f"permission {item}", backend.create_permission, item)
-    for item in items("roles"):
-        slug = _seed_key(item, "slug")
-        definition = {key: value for key, value in item.items() if key != "permissions"}
-        permissions = item.get("permissions") or []
-        if not isinstance(permissions, list):
-            raise ValueError(f"seed role {slug}: permissions must be a list of slugs")
-        if not store.one("SELECT 1 FROM roles WHERE slug = ?", [slug]):
-            attempt(f"role {slug}", backend.create_role, definition)
-            attempt(f"role {slug}", backend.set_role_permissions, slug, permissions)
-    for item in items("organizations"):
-        if _find_organization(store, item.get("external_id") or _seed_key(item, "name")) is None:
-            body = dict(item)
-            if "domains" in body and body["domains"] and isinstance(body["domains"][0], dict):
-                body["domain_data"] = body.pop("domains")
-            attempt(f"organization {item.get('name')}", backend.create_organization, body)
-    for item in items("users"):
-        email = str(_seed_key(item, "email")).strip().lower()
-        body = {key: value for key, value in item.items() if key != "memberships"}
-        if body.get("password_hash") is not None:
-            body.setdefault("password_hash_type", "bcrypt")
-        row = store.one("SELECT id FROM users WHERE email = ?", [email])
-        user_id = row["id"] if row else attempt(f"user {email}", backend.create_user, body)["id"]
-        for membership in item.get("memberships") or []:
-            organization = _find_organization(store, str(_seed_key(membership, "organization")))
-            if organization is None:
-                raise ValueError(
-                    f"seed user {email}: no organization {membership['organization']!r}"
-                )
-            exists = store.one(
-                "SELECT 1 FROM organization_memberships WHERE user_id = ? AND organization_id = ?",
-                [user_id, organization],
-            )
-            if exists:
-                continue
-            request: dict[str, Any] = {"user_id": user_id, "organization_id": organization}
-            if membership.get("roles"):
-                request["role_slugs"] = membership["roles"]
-            elif membership.get("role"):
-                request["role_slug"] = membership["role"]
-            attempt(f"membership {email}", backend.create_membership, request)
-    for uri in items("redirect_uris"):
-        if not store.one("SELECT 1 FROM redirect_uris WHERE uri = ?", [uri]):
-            attempt(f"redirect URI {uri}", backend.create_redirect_uri, {"uri": uri})
-    for origin in items("cors_origins"):
-        if not store.one("SELECT 1 FROM cors_origins WHERE origin = ?", [origin]):
-            attempt(f"CORS origin {origin}", backend.create_cors_origin, {"origin": origin})
-    connections = seed.get("social_connections") or {}
-    if isinstance(connections, list):
-        connections = {_seed_key(c, "provider"): _seed_key(c, "client_id") for c in connections}
-    if not isinstance(connections, dict):
-        raise ValueError("seed social_connections must be a mapping provider -> client_id")
-    for provider, client_id in connections.items():
-        check_social_provider(provider)
-        backend.social.set(provider, str(client_id))
+def _seed_user(backend: WorkOSBackend, item: Any) -> None:
+    email = str(_seed_key(item, "email")).strip().lower()
+    body = {key: value for key, value in item.items() if key != "memberships"}
+    if body.get("password_hash") is not None:
+        body.setdefault("password_hash_type", "bcrypt")
+    row = backend.store.one("SELECT id FROM users WHERE email = ?", [email])
+    user_id = row["id"] if row else backend.create_user(body)["id"]
+    for membership in item.get("memberships") or []:
+        organization = _find_organization(backend.store, str(_seed_key(membership, "organization")))
+        if organization is None:
+            raise ValueError(f"seed user {email}: no organization {membership['organization']!r}")
+        if backend.store.one(
+            "SELECT 1 FROM organization_memberships WHERE user_id = ? AND organization_id = ?",
+            [user_id, organization],
+        ):
+            continue
+        request: dict[str, Any] = {"user_id": user_id, "organization_id": organization}
+        if membership.get("roles"):
+            request["role_slugs"] = membership["roles"]
+        elif membership.get("role"):
+            request["role_slug"] = membership["role"]
+        backend.create_membership(request)
+
+
+def _seed_redirect_uri(backend: WorkOSBackend, uri: Any) -> None:
+    if not backend.store.one("SELECT 1 FROM redirect_uris WHERE uri = ?", [uri]):
+        backend.create_redirect_uri({"uri": uri})
+
+
+def _seed_cors_origin(backend: WorkOSBackend, origin: Any) -> None:
+    if not backend.store.one("SELECT 1 FROM cors_origins WHERE origin = ?", [origin]):
+        backend.create_cors_origin({"origin": origin})
+
+
+def _seed_social_connection(backend: WorkOSBackend, pair: tuple[str, Any]) -> None:
+    provider, client_id = pair
+    check_social_provider(provider)
+    backend.social.set(provider, str(client_id))
+
+
+SEED_SECTIONS: Final = (
+    SeedSection("permissions", _seed_permission),
+    SeedSection("roles", _seed_role),
+    SeedSection("organizations", _seed_organization),
+    SeedSection("users", _seed_user),
+    SeedSection("redirect_uris", _seed_redirect_uri),
+    SeedSection("cors_origins", _seed_cors_origin),
+    SeedSection("social_connections", _seed_social_connection, container=dict),
+)
 
 
 def _seed_key(item: Any, key: str) -> Any:
