@@ -63,6 +63,9 @@ class Resource:
     candidate) and is never diffed.
     ``create_only`` carries desired data that is written once and can never be read back
     (a password hash, a client secret): it is sent on create, rendered masked, never diffed.
+    ``origin`` says where a desired item came from (see ``authform.provenance``: the manifest
+    file, line and column, an export's file and row, or a Clerk API record id) so a plan can
+    name what caused each change; it is never diffed, compared or part of a plan's digest.
     """
 
     kind: Kind
@@ -71,6 +74,7 @@ class Resource:
     provider_id: str | None = None
     observed: Mapping[str, Any] = field(default_factory=dict)
     create_only: Mapping[str, Any] = field(default_factory=dict)
+    origin: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def address(self) -> str:

@@ -217,14 +217,17 @@ class Session:
         return [mapping, skipped, reenroll]
 
 
-def desired_state(manifest: Any, import_set: ImportSet | None) -> tuple[list[Resource], set[Kind]]:
-    """The manifest's own resources plus what its user source brings.
+def desired_state(
+    loaded: LoadedManifest, import_set: ImportSet | None
+) -> tuple[list[Resource], set[Kind]]:
+    """The manifest's own resources (each with the position it is declared at) plus what its
+    user source brings.
 
     An organization key defined both in the manifest and by the source is an error: which
     of the two names and metadata should win is not authform's guess to make.
     """
-    desired = desired_resources(manifest)
-    managed = managed_kinds(manifest)
+    desired = desired_resources(loaded.manifest, loaded.source_map)
+    managed = managed_kinds(loaded.manifest)
     if import_set is None:
         return desired, managed
     declared = {r.key for r in desired if r.kind is Kind.ORGANIZATION}
@@ -274,7 +277,7 @@ async def open_session(
             raise ProviderError(f"user source: {exc}") from None
         source = manifest.users.source
         import_label = f"{source.kind} {getattr(source, 'path', '') or ''}".strip()
-    desired, managed = desired_state(manifest, import_set)
+    desired, managed = desired_state(loaded, import_set)
     emulator = None
     dashboard: EmulatedDashboard | None = None
     tuning: dict[str, Any] = {

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped
+from authform.provenance import record_origin
 from authform.resources import Kind, Resource, membership_key
 from authform.sources.records import MalformedRecord, MembershipRecord, SourceMembership
 
@@ -107,6 +108,7 @@ def _judge(
             "organization": org_key,
             "role": role_map[record.role],
         },
+        origin=record_origin(record.origin),
     )
 
 

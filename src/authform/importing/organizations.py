@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from authform.importing.metadata import flatten_metadata
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped
+from authform.provenance import record_origin
 from authform.resources import Kind, Resource
 from authform.sources.records import MalformedRecord, OrganizationRecord, SourceOrganization
 
@@ -103,6 +104,7 @@ def slug_keyed_resource(org: SourceOrganization) -> Resource:
         kind=Kind.ORGANIZATION,
         key=org.slug,
         spec={"name": org.name, "domains": [], "metadata": dict(org.public_metadata)},
+        origin=record_origin(org.origin),
     )
 
 
@@ -114,4 +116,5 @@ def organization_resource(org: SourceOrganization) -> Resource:
         kind=Kind.ORGANIZATION,
         key=org.id,
         spec={"name": org.name, "domains": [], "metadata": metadata},
+        origin=record_origin(org.origin),
     )

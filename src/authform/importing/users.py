@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from authform.importing.emails import EmailPolicy, choose_email, email_problem
 from authform.importing.passwords import classify_password
 from authform.importing.report import ImportCounts, ReenrollNotice, SkipCode, Skipped, skipped
+from authform.provenance import record_origin
 from authform.resources import Kind, Resource
 from authform.sources.records import MalformedRecord, SourceUser, UserRecord
 
@@ -131,7 +132,11 @@ def _convert(
     if target == "kavachos":
         spec.update(kavachos_profile(user))
     candidate.resource = Resource(
-        kind=Kind.USER, key=user.id, spec=spec, create_only=password.create_only
+        kind=Kind.USER,
+        key=user.id,
+        spec=spec,
+        create_only=password.create_only,
+        origin=record_origin(user.origin),
     )
     candidate.reenroll = _reenroll_notice(user, email)
     return candidate

@@ -9,6 +9,7 @@ cause a diff or reach a plan.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from authform.manifest.models import (
@@ -18,6 +19,8 @@ from authform.manifest.models import (
     Role,
     SocialConnection,
 )
+from authform.manifest.positions import SourceMap
+from authform.provenance import manifest_origin
 from authform.resources import Kind, Resource, normalize_spec
 
 
@@ -43,27 +46,43 @@ def managed_kinds(manifest: Manifest) -> set[Kind]:
     return kinds
 
 
-def desired_resources(manifest: Manifest) -> list[Resource]:
+def desired_resources(manifest: Manifest, positions: SourceMap | None = None) -> list[Resource]:
     """Every resource the manifest declares, in kind order then manifest order.
 
+    With ``positions`` (the loaded manifest's source map) each resource's ``origin`` is the
+    file, line and column of its item, so a plan can point at the line behind each change.
     Users and memberships come from the user-import source, not from here.
     """
+    build = _Builder(positions)
     resources: list[Resource] = []
-    resources += _build(Kind.PERMISSION, manifest.permissions, permission_resource)
-    resources += _build(Kind.ROLE, manifest.roles, role_resource)
-    resources += _build(Kind.ORGANIZATION, manifest.organizations, organization_resource)
-    resources += _build(Kind.REDIRECT_URI, manifest.redirect_uris, redirect_uri_resource)
-    resources += _build(Kind.CORS_ORIGIN, manifest.cors_origins, cors_origin_resource)
-    resources += _build(
+    resources += build(Kind.PERMISSION, manifest.permissions, permission_resource)
+    resources += build(Kind.ROLE, manifest.roles, role_resource)
+    resources += build(Kind.ORGANIZATION, manifest.organizations, organization_resource)
+    resources += build(Kind.REDIRECT_URI, manifest.redirect_uris, redirect_uri_resource)
+    resources += build(Kind.CORS_ORIGIN, manifest.cors_origins, cors_origin_resource)
+    resources += build(
         Kind.SOCIAL_CONNECTION, manifest.social_connections, social_connection_resource
     )
     return resources
 
 
-def _build(
-    kind: Kind, items: Iterable[Any] | None, make: Callable[[Any], Resource]
-) -> list[Resource]:
-    return [make(item) for item in items or ()]
+class _Builder:
+    """Builds one section's resources, each with the origin of its item when known."""
+
+    def __init__(self, positions: SourceMap | None) -> None:
+        self.positions = positions
+
+    def __call__(
+        self, kind: Kind, items: Iterable[Any] | None, make: Callable[[Any], Resource]
+    ) -> list[Resource]:
+        resources = [make(item) for item in items or ()]
+        if self.positions is None:
+            return resources
+        positions = self.positions
+        return [
+            replace(resource, origin=manifest_origin(positions.value((kind.plural, index))))
+            for index, resource in enumerate(resources)
+        ]
 
 
 def _resource(kind: Kind, key: str, spec: dict[str, Any]) -> Resource:

@@ -48,6 +48,7 @@ from authform.sources.records import (
     MembershipRecord,
     OrganizationRecord,
     PasswordDigest,
+    RecordOrigin,
     SourceEmail,
     SourceUser,
     UserRecord,
@@ -166,13 +167,14 @@ _COLLECTION_ID_KINDS: dict[str, IdKind] = {
 }
 
 
-def _origin(collection: str, index: int, item: Any) -> str:
+def _origin(collection: str, index: int, item: Any) -> RecordOrigin:
     """Where a record came from: the list and position, plus the id to look up in Clerk's
     dashboard (the place to fix it), shown only when it has the shape of an id: the origin
     is printed and written to reports, so it must not carry whatever the id field holds."""
     item_id = _text(item.get("id")) if isinstance(item, Mapping) else ""
     shown = item_id if is_clerk_id(_COLLECTION_ID_KINDS[collection], item_id) else ""
-    return f"Clerk API {collection} #{index}" + (f" ({shown})" if shown else "")
+    text = f"Clerk API {collection} #{index}" + (f" ({shown})" if shown else "")
+    return RecordOrigin(text, api_id=shown or None)
 
 
 class ClerkApiSource:

@@ -21,6 +21,7 @@ from authform.sources.errors import SourceError, open_source_text
 from authform.sources.records import (
     MalformedRecord,
     PasswordDigest,
+    RecordOrigin,
     SensitiveText,
     SourceEmail,
     SourceUser,
@@ -65,7 +66,7 @@ def read_clerk_csv(path: str | os.PathLike[str]) -> Iterator[UserRecord]:
         header = _read_header(reader, path)
         while True:
             row_number = reader.line_num + 1
-            origin = f"{name}:row {row_number}"
+            origin = RecordOrigin(f"{name}:row {row_number}", file=str(path), row=row_number)
             try:
                 row = next(reader)
             except StopIteration:

@@ -21,6 +21,7 @@ from authform.sources.records import (
     MembershipRecord,
     OrganizationRecord,
     RecordKind,
+    RecordOrigin,
     SourceMembership,
     SourceOrganization,
 )
@@ -116,7 +117,9 @@ def _items(
     name = Path(path).name
     with open_source_text(path) as fp:
         for item in iter_json_array(fp, str(path)):
-            origin = f"{name}:item {item.index} (line {item.line})"
+            origin = RecordOrigin(
+                f"{name}:item {item.index} (line {item.line})", file=str(path), row=item.index
+            )
             if item.error is not None:
                 yield origin, item.index, MalformedRecord(kind, origin, item.error)
             else:

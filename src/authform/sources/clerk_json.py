@@ -23,6 +23,7 @@ from authform.sources.json_array import describe_json_type, iter_json_array
 from authform.sources.records import (
     MalformedRecord,
     PasswordDigest,
+    RecordOrigin,
     SensitiveText,
     SourceEmail,
     SourceUser,
@@ -42,7 +43,9 @@ def read_clerk_json(path: str | os.PathLike[str]) -> Iterator[UserRecord]:
     name = Path(path).name
     with open_source_text(path) as fp:
         for item in iter_json_array(fp, str(path)):
-            origin = f"{name}:item {item.index} (line {item.line})"
+            origin = RecordOrigin(
+                f"{name}:item {item.index} (line {item.line})", file=str(path), row=item.index
+            )
             if item.error is not None:
                 yield MalformedRecord("user", origin, item.error)
             else:

@@ -30,6 +30,34 @@ class SensitiveText(str):
         return "(sensitive)"
 
 
+class RecordOrigin(str):
+    """Where a record was read, as the text messages show (``users.csv:row 12``) and as the
+    parts a plan's provenance needs: the file as the manifest named it and the record's row
+    (the CSV line, or the JSON array's item number), or the Clerk API record's id.
+
+    A ``str`` subclass so every message, report and ``Skipped`` entry that already prints
+    ``origin`` keeps working unchanged; only the importer asks for the parts.
+    """
+
+    file: str | None
+    row: int | None
+    api_id: str | None
+
+    def __new__(
+        cls,
+        text: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        api_id: str | None = None,
+    ) -> RecordOrigin:
+        origin = super().__new__(cls, text)
+        origin.file = file
+        origin.row = row
+        origin.api_id = api_id
+        return origin
+
+
 class BcryptHash(SensitiveText):
     """A bcrypt digest ready to send as ``password_hash``; shown as ``bcrypt hash (set)``."""
 
