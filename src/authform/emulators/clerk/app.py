@@ -1,0 +1,192 @@
+"""The Clerk emulator assembled: its resource families behind the shared ``EmulatorApp``
+(auth, rate limits, faults, the request log, ``/_emulate/``), Clerk's error bodies and limits,
+and its seed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Final
+
+from starlette.routing import BaseRoute
+
+from ..base import (
+    REDACTED,
+    EmulatorApp,
+    EmulatorBackend,
+    Limit,
+    LimitTable,
+    RequestLog,
+    SocialConnections,
+)
+from ..seeding import apply_seed, load_seed
+from ..store import SqliteStore
+from .domains import Domains
+from .errors import clerk_error, errors_body
+from .family import API_PREFIX
+from .instance import Instance, RedirectUrls
+from .memberships import Memberships
+from .organizations import Organizations
+from .roles import Roles
+from .schema import CLERK_SCHEMA, CLERK_TABLES
+from .seed import SEED_SECTIONS
+from .social import ENVIRONMENT_PATH, FrontendEnvironment
+from .users import Users
+
+# https://clerk.com/docs/guides/how-clerk-works/system-limits: per instance (secret key),
+# 1,000 requests per 10 s in production and 100 per 10 s in development. CreateUser's
+# description in the OpenAPI document repeats both figures.
+DEVELOPMENT_LIMIT: Final = Limit(100, 10)
+PRODUCTION_LIMIT: Final = Limit(1000, 10)
+# Clerk request fields holding secrets that the shared list (base.SECRET_FIELDS) does not
+# name: CreateUser's password_digest and backup_codes.
+CLERK_SECRET_FIELDS: Final = frozenset({"password_digest", "backup_codes"})
+INTERNAL_ERROR: Final = (
+    "There was an internal error on our servers. We've been notified and are working on fixing it."
+)
+# What api.clerk.com answers for a wrong secret key (clerk/clerk-sdk-python#26).
+KEY_INVALID: Final = (
+    "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct."
+)
+
+
+@dataclass(frozen=True)
+class ClerkRateLimits(LimitTable):
+    """Clerk's Backend API limit: one ``instance`` bucket per secret key.
+
+    ``for_secret_key`` picks the documented figure from the key (``sk_live_`` is a production
+    instance); tests scale it down, e.g. ``ClerkRateLimits(instance=Limit(3, 1))``.
+    """
+
+    instance: Limit | None = DEVELOPMENT_LIMIT
+
+    @classmethod
+    def for_secret_key(cls, secret_key: str) -> ClerkRateLimits:
+        production = secret_key.startswith("sk_live_")
+        return cls(instance=PRODUCTION_LIMIT if production else DEVELOPMENT_LIMIT)
+
+    @classmethod
+    def disabled(cls) -> ClerkRateLimits:
+        return cls(enabled=False)
+
+
+class ClerkBackend(EmulatorBackend):
+    """Clerk's Backend API over SQLite: one object per resource family, each serving its
+    routes; the seed goes through the same operations as HTTP clients."""
+
+    provider: ClassVar[str] = "clerk"
+    # The Frontend API is public (browsers call it with no secret key).
+    public_routes: ClassVar[frozenset[tuple[str, str]]] = frozenset({("GET", ENVIRONMENT_PATH)})
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        social: SocialConnections,
+        *,
+        seed: Mapping[str, Any] | None = None,
+        environment_type: str = "development",
+    ) -> None:
+        super().__init__(store, social)
+        self.seed = seed
+        store.apply_schema(CLERK_SCHEMA)
+        self.roles = Roles(store)
+        self.users = Users(store)
+        self.organizations = Organizations(store, self.users, self.roles)
+        self.memberships = Memberships(self.organizations)
+        self.families = (
+            self.users,
+            self.organizations,
+            self.memberships,
+            Domains(self.organizations),
+            self.roles,
+            RedirectUrls(store),
+            Instance(store, environment_type),
+            FrontendEnvironment(social, environment_type),
+        )
+        self.reset(wipe=False)
+
+    def routes(self) -> list[BaseRoute]:
+        return [route for family in self.families for route in family.routes()]
+
+    def reset(self, *, wipe: bool = True) -> None:
+        if wipe:
+            self.store.wipe(CLERK_TABLES)
+        self.roles.add_defaults()
+        if self.seed:
+            apply_seed(self, self.seed, SEED_SECTIONS)
+
+    def error_body(self, status: int, message: str, code: str | None = None) -> dict[str, Any]:
+        """Clerk's error body for the errors the shared app raises (auth, routing, faults)."""
+        if status == 401:
+            return errors_body(clerk_error("clerk_key_invalid", KEY_INVALID, KEY_INVALID))
+        if status == 404:
+            text = "The requested resource was not found."
+            return errors_body(clerk_error("resource_not_found", "not found", text))
+        if status == 429:
+            return self.rate_limited_body("instance")
+        if status >= 500:
+            text = "Oops, an unexpected error occurred"
+            return errors_body(clerk_error("internal_clerk_error", text, INTERNAL_ERROR))
+        if code == "invalid_request_parameters":  # the shared admin routes' validation
+            return errors_body(clerk_error("form_param_value_invalid", "is invalid", message))
+        return errors_body(clerk_error(code or "request_invalid", message, message))
+
+    def rate_limited_body(self, bucket: str) -> dict[str, Any]:
+        text = "Too many requests, please retry later."
+        return errors_body(clerk_error("too_many_requests", "Too many requests", text))
+
+    def rate_limit_claims(self, method: str, path: str, body: Any) -> list[tuple[str, str]]:
+        # One budget per instance, i.e. per secret key; every Backend API path draws on it.
+        if path == API_PREFIX or path.startswith(f"{API_PREFIX}/"):
+            return [("instance", "secret_key")]
+        return []
+
+
+def redact_clerk_secrets(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            key: REDACTED
+            if key in CLERK_SECRET_FIELDS and item is not None
+            else redact_clerk_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_clerk_secrets(item) for item in value]
+    return value
+
+
+class ClerkRequestLog(RequestLog):
+    """The shared request log, also masking Clerk's own secret fields before storing."""
+
+    def append(self, entry: dict[str, Any]) -> None:
+        super().append({**entry, "body": redact_clerk_secrets(entry.get("body"))})
+
+
+def create_clerk_app(
+    db_path: str | Path = ":memory:",
+    api_key: str = "sk_test_emulator",
+    rate_limits: ClerkRateLimits | None = None,
+    *,
+    seed: Path | str | Mapping[str, Any] | None = None,
+) -> EmulatorApp:
+    """The Clerk emulator as an ASGI app (an ``EmulatorApp``, i.e. a Starlette app).
+
+    Without ``rate_limits`` the documented limit for the key's kind applies: 100 requests
+    per 10 s for a development key (``sk_test_``), 1,000 for a production one (``sk_live_``).
+    A production secret key (``sk_live_``) names a production instance, anything else a
+    development one, as ``GET /v1/instance`` reports it.
+    """
+    store = SqliteStore(db_path)
+    seed_data = load_seed(seed) if isinstance(seed, str | Path) else seed
+    environment = "production" if api_key.startswith("sk_live_") else "development"
+    try:
+        social = SocialConnections(store)
+        backend = ClerkBackend(store, social, seed=seed_data, environment_type=environment)
+    except BaseException:
+        store.close()
+        raise
+    limits = rate_limits or ClerkRateLimits.for_secret_key(api_key)
+    app = EmulatorApp(backend, api_key=api_key, rate_limits=limits)
+    app.request_log = ClerkRequestLog()
+    return app

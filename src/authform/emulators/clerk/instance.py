@@ -1,0 +1,171 @@
+"""The instance's configuration: redirect URLs (``/v1/redirect_urls``), its settings and
+allowed origins (``/v1/instance``) and its domain (``/v1/domains``)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, Final
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..store import SqliteStore, from_json, to_json
+from .errors import clerk_id, not_found
+from .family import Family, Operation
+from .forms import FLAG, TEXT, Rule, read_form
+from .listing import Filters, offset_page, query_bool
+from .schema import insert, next_ms
+
+# The path under which the emulator serves the slice of Clerk's Frontend API authform reads;
+# GET /v1/domains names it as the instance's frontend_api_url.
+FRONTEND_API_PREFIX: Final = "/fapi"
+REDIRECT_URL: Final = Rule(
+    required=True,
+    pattern=re.compile(r"[a-z][a-z0-9+.-]*://.+"),
+    invalid="url must be a full URL prefixed with https:// or a custom scheme, e.g. "
+    "my-app://oauth-callback.",
+)
+# UpdateInstance's documented body (additionalProperties: false).
+UPDATE_INSTANCE: Final = {
+    **dict.fromkeys(("test_mode", "hibp", "cookieless_dev", "url_based_session_syncing"), FLAG),
+    **dict.fromkeys(("support_email", "clerk_js_version", "development_origin"), TEXT),
+    "preferred_sign_in_strategy_when_password_required": Rule(
+        choices=("password", "otp", ""),
+        invalid="preferred_sign_in_strategy_when_password_required must be password, otp or empty.",
+    ),
+    "allowed_origins": Rule(
+        "texts",
+        pattern=re.compile(r".*://.+"),
+        invalid="allowed_origins must be origins such as https://example.com or "
+        "chrome-extension://extension_uuid.",
+    ),
+}
+
+
+def redirect_url_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {"object": "redirect_url", **{key: row[key] for key in row.keys()}}  # noqa: SIM118
+
+
+def instance_settings(store: SqliteStore) -> tuple[str, dict[str, Any]]:
+    """The instance id and its settings (created on first use)."""
+    row = store.one("SELECT * FROM clerk_instance")
+    if row is not None:
+        return str(row["id"]), dict(from_json(row["settings"], {}))
+    instance_id, settings = clerk_id("ins_"), {"allowed_origins": None}
+    insert(store, "clerk_instance", {"id": instance_id, "settings": to_json(settings)})
+    return instance_id, settings
+
+
+class RedirectUrls(Family):
+    def operations(self) -> Sequence[Operation]:
+        return (
+            ("GET", "/redirect_urls", self.list),
+            ("POST", "/redirect_urls", self.create),
+            ("GET", "/redirect_urls/{redirect_url_id}", self.get),
+            ("DELETE", "/redirect_urls/{redirect_url_id}", self.delete),
+        )
+
+    def row(self, redirect_url_id: str) -> sqlite3.Row:
+        row = self.store.one("SELECT * FROM clerk_redirect_urls WHERE id = ?", [redirect_url_id])
+        if row is None:
+            raise not_found("redirect url", redirect_url_id)
+        return row
+
+    async def list(self, request: Request) -> Response:
+        """ListRedirectURLs answers a bare array; ``limit``/``offset`` apply only when
+        ``paginated`` is true (the default lists them all)."""
+        if query_bool(request, "paginated"):
+            order = {"created_at": "t.created_at"}
+            rows, _ = offset_page(
+                self.store,
+                request,
+                "clerk_redirect_urls AS t",
+                order,
+                Filters(),
+                default_order="+created_at",
+            )
+        else:
+            rows = self.store.all("SELECT * FROM clerk_redirect_urls ORDER BY created_at, rowid")
+        return JSONResponse([redirect_url_json(row) for row in rows])
+
+    async def create(self, request: Request) -> Response:
+        form = await read_form(request, {"url": REDIRECT_URL}, open=True)
+        url = form["url"]
+        if url is not None and self.store.one(
+            "SELECT 1 FROM clerk_redirect_urls WHERE url = ?", [url]
+        ):
+            text = "That redirect URL already exists."
+            form.fail("duplicate_record", "url", text, text)
+        form.check()
+        redirect_url_id, now = clerk_id("ru_"), next_ms(self.store)
+        values = {"id": redirect_url_id, "url": url, "created_at": now, "updated_at": now}
+        insert(self.store, "clerk_redirect_urls", values)
+        return JSONResponse(redirect_url_json(self.row(redirect_url_id)))
+
+    async def get(self, request: Request) -> Response:
+        return JSONResponse(redirect_url_json(self.row(request.path_params["redirect_url_id"])))
+
+    async def delete(self, request: Request) -> Response:
+        row = self.row(request.path_params["redirect_url_id"])
+        self.store.execute("DELETE FROM clerk_redirect_urls WHERE id = ?", [row["id"]])
+        return JSONResponse({"object": "redirect_url", "id": row["id"], "deleted": True})
+
+
+class Instance(Family):
+    def __init__(self, store: SqliteStore, environment_type: str) -> None:
+        super().__init__(store)
+        self.environment_type = environment_type
+
+    def operations(self) -> Sequence[Operation]:
+        return (
+            ("GET", "/instance", self.get),
+            ("PATCH", "/instance", self.update),
+            ("GET", "/domains", self.list_domains),
+        )
+
+    async def get(self, request: Request) -> Response:
+        instance_id, settings = instance_settings(self.store)
+        return JSONResponse(
+            {
+                "object": "instance",
+                "id": instance_id,
+                "environment_type": self.environment_type,
+                "allowed_origins": settings.get("allowed_origins"),
+                "workspace_id": None,
+            }
+        )
+
+    async def update(self, request: Request) -> Response:
+        """UpdateInstance answers 204 "Accepted" with no body; ``allowed_origins`` replaces
+        the whole list (GetInstance reads it back)."""
+        form = await read_form(request, UPDATE_INSTANCE)
+        form.check()
+        changes = {name: form[name] for name in UPDATE_INSTANCE if form.sent(name)}
+        if form.sent("allowed_origins"):
+            changes["allowed_origins"] = list(dict.fromkeys(form["allowed_origins"] or []))
+        instance_id, settings = instance_settings(self.store)
+        settings.update(changes)
+        self.store.execute(
+            "UPDATE clerk_instance SET settings = ? WHERE id = ?", [to_json(settings), instance_id]
+        )
+        return Response(status_code=204)
+
+    async def list_domains(self, request: Request) -> Response:
+        """ListDomains: the instance's one primary domain. Its ``frontend_api_url`` is the
+        emulator's own Frontend API slice, so clients find it as they find Clerk's."""
+        base = str(request.base_url).rstrip("/")
+        instance_id, _ = instance_settings(self.store)
+        domain = {
+            "object": "domain",
+            "id": "dmn_" + instance_id.removeprefix("ins_"),
+            "name": request.url.hostname or "127.0.0.1",
+            "is_satellite": False,
+            "frontend_api_url": f"{base}{FRONTEND_API_PREFIX}",
+            "accounts_portal_url": f"{base}/accounts",
+            "proxy_url": None,
+            "development_origin": "",
+            "cname_targets": None,
+        }
+        return JSONResponse({"data": [domain], "total_count": 1})

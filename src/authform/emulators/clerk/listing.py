@@ -1,0 +1,155 @@
+"""Lists: query parameters, SQL filters built from them, ordering and offset pages."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from starlette.requests import Request
+
+from ..store import SqliteStore
+from .errors import param_invalid
+
+MAX_LIST_FILTER_VALUES: Final = 100
+MAX_PAGE_SIZE: Final = 500
+
+
+def query_values(request: Request, name: str) -> list[str]:
+    """An array query parameter (the SDK repeats ``name=…``, other clients send
+    ``name[]=…``), refused beyond Clerk's 100 values."""
+    values = [*request.query_params.getlist(name), *request.query_params.getlist(f"{name}[]")]
+    values = [value.strip() for value in values if value.strip()]
+    if len(values) > MAX_LIST_FILTER_VALUES:
+        raise param_invalid(name, f"{name} accepts up to {MAX_LIST_FILTER_VALUES} values.")
+    return values
+
+
+def split_signed(values: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``+id``/``-id`` filters: (included, excluded); no sign means included. A ``+`` sent
+    unencoded in a query string arrives as a space, which is read as ``+``."""
+    include = [value.lstrip("+ ") for value in values if not value.startswith("-")]
+    return include, [value[1:] for value in values if value.startswith("-")]
+
+
+def query_int(request: Request, name: str, *, default: int, low: int, high: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise param_invalid(name, f"{name} must be an integer {bounds}.")
+    return value
+
+
+def query_optional_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise param_invalid(name, f"{name} must be an integer (Unix milliseconds).") from None
+
+
+def query_bool(request: Request, name: str) -> bool | None:
+    raw = (request.query_params.get(name) or "").lower()
+    if raw in ("true", "1", "false", "0", ""):
+        return None if raw == "" else raw in ("true", "1")
+    raise param_invalid(name, f"{name} must be true or false.")
+
+
+@dataclass(frozen=True)
+class Order:
+    """A parsed ``order_by``: the field and its direction (``+`` is implied)."""
+
+    field: str
+    descending: bool
+
+    @property
+    def direction(self) -> str:
+        return "DESC" if self.descending else "ASC"
+
+
+def parse_order(request: Request, fields: Iterable[str], default: str) -> Order:
+    # "We only support one order_by parameter ... we will only keep the first one."
+    values = request.query_params.getlist("order_by")
+    raw = (values[0] if values else "") or default
+    text = raw.strip() if raw[:1] == " " else raw  # an unencoded '+' arrives as a space
+    name, known = text.lstrip("+-"), list(fields)
+    if name not in known:
+        text = f"order_by must be one of {', '.join(known)}, optionally prefixed + or -."
+        raise param_invalid("order_by", text)
+    return Order(name, text.startswith("-"))
+
+
+def placeholders(values: Sequence[Any]) -> str:
+    return ",".join("?" for _ in values)
+
+
+def like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+@dataclass
+class Filters:
+    """SQL conditions and their arguments, built up from query parameters."""
+
+    conditions: list[str] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+
+    def add(self, condition: str, *args: Any) -> None:
+        self.conditions.append(condition)
+        self.args.extend(args)
+
+    def add_in(self, column: str, values: Sequence[Any], *, negate: bool = False) -> None:
+        """``column IN (values)`` (``NOT IN`` when ``negate``); nothing for no values."""
+        if values:
+            self.add(f"{column} {'NOT IN' if negate else 'IN'} ({placeholders(values)})", *values)
+
+    def add_signed(self, including: str, excluding: str, values: Sequence[str]) -> None:
+        """A ``+value``/``-value`` filter; in the two conditions ``{values}`` stands for the
+        placeholders of the values included or excluded."""
+        for sql, chosen in zip((including, excluding), split_signed(values), strict=True):
+            if chosen:
+                self.add(sql.format(values=placeholders(chosen)), *chosen)
+
+    def where(self) -> str:
+        return f"WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
+
+
+def offset_page(
+    store: SqliteStore,
+    request: Request,
+    source: str,
+    order_fields: Mapping[str, str],
+    filters: Filters,
+    *,
+    default_order: str = "-created_at",
+    alias: str = "t",
+    tiebreak: str = "rowid",
+    count: bool = True,
+) -> tuple[list[sqlite3.Row], int]:
+    """One ``limit``/``offset`` page of ``source`` (whose rows are ``alias``) in the requested
+    order, ties broken by ``tiebreak``, and the total matching (when ``count``)."""
+    limit = query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
+    offset = query_int(request, "offset", default=0, low=0, high=None)
+    order = parse_order(request, order_fields, default_order)
+    where = filters.where()
+    rows = store.all(
+        f"SELECT {alias}.* FROM {source} {where} "  # noqa: S608
+        f"ORDER BY {order_fields[order.field]} {order.direction}, "
+        f"{alias}.{tiebreak} {order.direction} "
+        "LIMIT ? OFFSET ?",
+        [*filters.args, limit, offset],
+    )
+    if not count:
+        return rows, 0
+    total = store.one(f"SELECT COUNT(*) AS n FROM {source} {where}", filters.args)  # noqa: S608
+    return rows, total["n"] if total else 0

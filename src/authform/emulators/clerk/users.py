@@ -1,0 +1,397 @@
+"""Users (``/v1/users``): create, list and count with Clerk's filters, read, update, delete,
+replace the email address, and verify a password."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, Final
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..base import ApiError
+from ..store import to_json
+from .errors import api_error, errors_body, not_found, now_ms, param_invalid, taken
+from .family import Family, Operation
+from .forms import COUNT, FLAG, REQUIRED, TEXT, TIME, Rule, read_form
+from .listing import (
+    MAX_PAGE_SIZE,
+    Filters,
+    Order,
+    offset_page,
+    parse_order,
+    placeholders,
+    query_int,
+    query_values,
+)
+from .passwords import PASSWORD_FIELDS, check_password_fields, digest_matches, hash_password
+from .schema import insert, update
+from .user_filters import USER_ORDER_FIELDS, filter_users
+from .user_records import (
+    CREATE_USER,
+    EMAIL_ADDRESS,
+    METADATA,
+    TOTP_SECRET,
+    USER_COLUMNS,
+    NewIdentification,
+    NewUser,
+    identification_json,
+    parse_create_user,
+    user_json,
+)
+
+NULLABLE_USER_FIELDS: Final = ("external_id", "first_name", "last_name", "locale", "username")
+# UpdateUser's documented body (additionalProperties: false).
+UPDATE_USER: Final = {
+    **dict.fromkeys(NULLABLE_USER_FIELDS, TEXT),
+    **PASSWORD_FIELDS,
+    "sign_out_of_other_sessions": FLAG,
+    "skip_legal_checks": FLAG,
+    "totp_secret": TOTP_SECRET,
+    "backup_codes": CREATE_USER["backup_codes"],
+    "delete_self_enabled": FLAG,
+    "create_organization_enabled": FLAG,
+    "bypass_client_trust": FLAG,
+    "create_organizations_limit": COUNT,
+    "legal_accepted_at": TIME,
+    "created_at": TIME,
+    "primary_email_address_id": TEXT,
+    "notify_primary_email_address_changed": FLAG,
+    **{
+        name: Rule(unsupported=f"The emulator does not support changing {name}.")
+        for name in ("primary_phone_number_id", "profile_image_id")
+    },
+}
+REPLACE_EMAIL_ADDRESS: Final = {
+    "email_address": Rule(
+        required=True, pattern=EMAIL_ADDRESS.pattern, invalid=EMAIL_ADDRESS.invalid
+    ),
+    "identification_status": Rule(
+        choices=("verified", "reserved", "unverified", ""),
+        invalid="identification_status must be one of verified, reserved or unverified.",
+    ),
+    "notify_primary_email_address_changed": FLAG,
+}
+ORDER_FIELDS: Final = {
+    "created_at": "u.created_at",
+    "updated_at": "u.updated_at",
+    "web3wallet": "NULL",
+    "last_active_at": "u.last_active_at",
+    "last_sign_in_at": "u.last_sign_in_at",
+    **USER_ORDER_FIELDS,
+}
+
+
+class Users(Family):
+    def operations(self) -> Sequence[Operation]:
+        user = "/users/{user_id}"
+        return (
+            ("GET", "/users", self.list),
+            ("POST", "/users", self.create),
+            ("GET", "/users/count", self.count),
+            ("GET", user, self.get),
+            ("PATCH", user, self.update),
+            ("DELETE", user, self.delete),
+            ("PUT", f"{user}/email_address", self.replace_email_address),
+            ("POST", f"{user}/verify_password", self.verify_password),
+        )
+
+    def user_row(self, user_id: str) -> sqlite3.Row:
+        row = self.store.one("SELECT * FROM clerk_users WHERE id = ?", [user_id])
+        if row is None:
+            raise not_found("user", user_id)
+        return row
+
+    def users_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+        ids = [row["id"] for row in rows]
+        by_user: dict[str, list[sqlite3.Row]] = {user_id: [] for user_id in ids}
+        for identification in self.store.all(
+            f"SELECT * FROM clerk_identifications WHERE user_id IN ({placeholders(ids)}) "
+            "ORDER BY position",
+            ids,
+        ):
+            by_user[identification["user_id"]].append(identification)
+        return [user_json(row, by_user[row["id"]]) for row in rows]
+
+    def user_json(self, user_id: str) -> dict[str, Any]:
+        return self.users_json([self.user_row(user_id)])[0]
+
+    def _check_identifiers_free(self, user: NewUser) -> None:
+        """Emails, phone numbers, usernames and external ids are unique per instance; emails
+        and usernames without regard to case, as Clerk compares them."""
+        errors: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for identification in [*user.emails, *user.phones]:
+            kind, value = identification.kind, identification.value.lower()
+            if (kind, value) in seen or self.store.one(
+                "SELECT 1 FROM clerk_identifications WHERE kind = ? AND lower(value) = ?",
+                [kind, value],
+            ):
+                errors.append(taken(kind))
+            seen.add((kind, value))
+        if user.username is not None and self.store.one(
+            "SELECT 1 FROM clerk_users WHERE lower(username) = ?", [user.username.lower()]
+        ):
+            errors.append(taken("username"))
+        if user.external_id is not None and self.store.one(
+            "SELECT 1 FROM clerk_users WHERE external_id = ?", [user.external_id]
+        ):
+            errors.append(taken("external_id", "external ID"))
+        if errors:
+            raise ApiError(422, errors_body(*errors))
+
+    def insert_user(self, user: NewUser, *, check_identifiers: bool = True) -> dict[str, Any]:
+        """Store ``user``. The seed skips the case-insensitive identifier check: it describes
+        a state, and exports of long-lived instances hold addresses differing only in case."""
+        if check_identifiers:
+            self._check_identifiers_free(user)
+        now = now_ms()
+        created_at = user.created_at if user.created_at is not None else now
+        updated_at = user.updated_at if user.updated_at is not None else max(created_at, now)
+
+        def primary(items: Sequence[NewIdentification], wanted: str | None) -> str | None:
+            chosen = [item for item in items if item.value == wanted]
+            chosen = chosen or [item for item in items if item.status == "verified"] or [*items]
+            return chosen[0].id if chosen else None
+
+        second_factor = (
+            user.totp_secret is not None
+            or user.backup_codes is not None
+            or any(phone.reserved_for_second_factor for phone in user.phones)
+        )
+        has_password = user.password_digest is not None
+        row = {
+            **{column: getattr(user, column) for column in USER_COLUMNS},
+            **{column: to_json(getattr(user, column)) for column in METADATA},
+            "primary_email_address_id": primary(user.emails, user.primary_email),
+            "primary_phone_number_id": primary(user.phones, user.primary_phone),
+            "password_hasher": user.password_hasher if has_password else None,
+            "password_last_updated_at": created_at if has_password else None,
+            "backup_codes": None if user.backup_codes is None else to_json(user.backup_codes),
+            "mfa_enabled_at": created_at if second_factor else None,
+            "external_accounts": to_json(user.external_accounts),
+            "created_at": created_at,
+            "updated_at": updated_at,
+        }
+        with self.store.transaction() as conn:
+            insert(conn, "clerk_users", row)
+            for position, item in enumerate([*user.emails, *user.phones]):
+                identification = {**vars(item), "linked_to": to_json(item.linked_to)}
+                stamps = {"created_at": created_at, "updated_at": created_at}
+                values = {**identification, "user_id": user.id, "position": position, **stamps}
+                insert(conn, "clerk_identifications", values)
+        return self.user_json(user.id)
+
+    async def list(self, request: Request) -> Response:
+        query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
+        offset = query_int(request, "offset", default=0, low=0, high=None)
+        order = parse_order(request, ORDER_FIELDS, "-created_at")
+        filters = self._filters(request)
+        starting_after = request.query_params.get("starting_after")
+        if starting_after:
+            self._after(filters, starting_after, order, offset)
+        rows, _ = offset_page(
+            self.store,
+            request,
+            "clerk_users AS u",
+            ORDER_FIELDS,
+            filters,
+            alias="u",
+            tiebreak="id",
+            count=False,
+        )
+        # A bare array, not {data, total_count}: totals come from /v1/users/count.
+        return JSONResponse(self.users_json(rows))
+
+    def _after(self, filters: Filters, starting_after: str, order: Order, offset: int) -> None:
+        """The ``starting_after`` cursor. The document: it needs a created_at ordering (the
+        only one both unique with the id tiebreak and immutable) and no offset; else 422."""
+        if order.field != "created_at":
+            raise param_invalid(
+                "starting_after",
+                "starting_after can only be combined with created_at ordering "
+                "(order_by omitted, created_at, +created_at or -created_at).",
+            )
+        if offset != 0:
+            text = "starting_after cannot be combined with a non-zero offset."
+            raise param_invalid("starting_after", text)
+        cursor = self.store.one(
+            "SELECT created_at, id FROM clerk_users WHERE id = ?", [starting_after]
+        )
+        if cursor is None:
+            text = f"starting_after: no user was found with id {starting_after}"
+            raise param_invalid("starting_after", text)
+        newer = "<" if order.descending else ">"
+        filters.add(f"(u.created_at, u.id) {newer} (?, ?)", *cursor)
+
+    def _filters(self, request: Request) -> Filters:
+        """The filters ``GET /v1/users`` and ``/v1/users/count`` share."""
+        filters = filter_users(request, Filters())
+        provider = request.query_params.get("provider")
+        provider_ids = query_values(request, "provider_user_id")
+        if provider or provider_ids:
+            if not (provider and provider_ids):
+                text = "provider and provider_user_id must be used together."
+                raise param_invalid("provider", text)
+            # External accounts live as JSON on the user row.
+            filters.add(
+                "EXISTS (SELECT 1 FROM json_each(u.external_accounts) AS account WHERE "
+                "json_extract(account.value, '$.provider') = ? AND "
+                "json_extract(account.value, '$.provider_user_id') IN "
+                f"({placeholders(provider_ids)}))",
+                provider,
+                *provider_ids,
+            )
+        return filters
+
+    async def count(self, request: Request) -> Response:
+        filters = self._filters(request)
+        row = self.store.one(
+            f"SELECT COUNT(*) AS n FROM clerk_users AS u {filters.where()}",  # noqa: S608
+            filters.args,
+        )
+        return JSONResponse({"object": "total_count", "total_count": row["n"] if row else 0})
+
+    async def create(self, request: Request) -> Response:
+        form = await read_form(request, CREATE_USER)
+        user = parse_create_user(form)
+        if form["password"] is not None:  # bcrypt takes ~50 ms: off the event loop
+            user.password_digest = await run_in_threadpool(hash_password, form["password"])
+            user.password_hasher = "bcrypt"
+        return JSONResponse(self.insert_user(user))  # CreateUser documents 200, not 201
+
+    async def get(self, request: Request) -> Response:
+        return JSONResponse(self.user_json(request.path_params["user_id"]))
+
+    async def delete(self, request: Request) -> Response:
+        user_id = self.user_row(request.path_params["user_id"])["id"]
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM clerk_memberships WHERE user_id = ?", [user_id])
+            conn.execute("DELETE FROM clerk_users WHERE id = ?", [user_id])
+        return JSONResponse({"object": "user", "id": user_id, "deleted": True})
+
+    async def update(self, request: Request) -> Response:
+        """UpdateUser: the fields the emulator stores are changed; a field sent as ``null``
+        clears a nullable one. Identifiers stay unique (``form_identifier_exists``)."""
+        row = self.user_row(request.path_params["user_id"])
+        form = await read_form(request, UPDATE_USER)
+        changes = form.given(*NULLABLE_USER_FIELDS, nullable=True)
+        changes.update(
+            form.given(
+                "delete_self_enabled",
+                "create_organization_enabled",
+                "bypass_client_trust",
+                "create_organizations_limit",
+                "legal_accepted_at",
+                "created_at",
+            )
+        )
+        check_password_fields(form)
+        primary_email = form["primary_email_address_id"]
+        if primary_email is not None:
+            if self.store.one(
+                "SELECT 1 FROM clerk_identifications WHERE id = ? AND user_id = ? AND kind = "
+                "'email_address' AND status = 'verified'",
+                [primary_email, row["id"]],
+            ):
+                changes["primary_email_address_id"] = primary_email
+            else:
+                text = "primary_email_address_id must be a verified email address of this user."
+                form.invalid("primary_email_address_id", text)
+        form.check()
+        self._check_free_for(row["id"], changes)
+        now = now_ms()
+        digest, hasher = form["password_digest"], form["password_hasher"]
+        if form["password"] is not None:
+            digest, hasher = await run_in_threadpool(hash_password, form["password"]), "bcrypt"
+        if digest is not None:
+            changes.update(
+                password_digest=digest, password_hasher=hasher, password_last_updated_at=now
+            )
+        if form["totp_secret"] is not None:
+            mfa_enabled_at = row["mfa_enabled_at"] or now
+            changes.update(totp_secret=form["totp_secret"], mfa_enabled_at=mfa_enabled_at)
+        update(self.store, "clerk_users", row["id"], {**changes, "updated_at": now})
+        return JSONResponse(self.user_json(row["id"]))
+
+    def _check_free_for(self, user_id: str, changes: dict[str, Any]) -> None:
+        """The external id and username a user is given must not be another user's."""
+        errors = []
+        for column, compared in (("external_id", "external_id"), ("username", "lower(username)")):
+            value = changes.get(column)
+            if value is not None and self.store.one(
+                f"SELECT 1 FROM clerk_users WHERE {compared} = ? AND id != ?",  # noqa: S608
+                [value.lower() if column == "username" else value, user_id],
+            ):
+                errors.append(taken(column))
+        if errors:
+            raise ApiError(422, errors_body(*errors))
+
+    async def replace_email_address(self, request: Request) -> Response:
+        """ReplaceUserEmailAddress: one new primary address replaces all of the user's."""
+        row = self.user_row(request.path_params["user_id"])
+        form = await read_form(request, REPLACE_EMAIL_ADDRESS)
+        form.check()
+        address = form["email_address"].strip()
+        status = form["identification_status"] or "verified"
+        if status != "unverified" and self.store.one(
+            "SELECT 1 FROM clerk_identifications WHERE kind = 'email_address' AND "
+            "lower(value) = ? AND user_id != ? AND status != 'unverified'",
+            [address.lower(), row["id"]],
+        ):
+            raise ApiError(422, errors_body(taken("email_address")))
+        if self.store.one(
+            "SELECT 1 FROM clerk_identifications WHERE user_id = ? AND kind = 'email_address' "
+            "AND linked_to != '[]'",
+            [row["id"]],
+        ):
+            raise api_error(
+                400,
+                "email_address_linked_to_external_account",
+                "linked to a connected account",
+                "An email address of this user is linked to a connected account; remove the "
+                "connected account first.",
+            )
+        identification = NewIdentification("email_address", address, status)
+        now = now_ms()
+        with self.store.transaction() as conn:
+            conn.execute(
+                "DELETE FROM clerk_identifications WHERE user_id = ? AND kind = 'email_address'",
+                [row["id"]],
+            )
+            values = {**vars(identification), "linked_to": "[]", "user_id": row["id"]}
+            insert(
+                conn,
+                "clerk_identifications",
+                {**values, "position": -1, "created_at": now, "updated_at": now},
+            )
+            changes = {"primary_email_address_id": identification.id, "updated_at": now}
+            update(conn, "clerk_users", row["id"], changes)
+        stored = self.store.one(
+            "SELECT * FROM clerk_identifications WHERE id = ?", [identification.id]
+        )
+        assert stored is not None
+        return JSONResponse(identification_json(stored))
+
+    async def verify_password(self, request: Request) -> Response:
+        """VerifyPassword: 200 ``{verified: true}``; 400 without a password; 422 when wrong.
+        The emulator checks the digests it can compute (see ``digest_matches``)."""
+        row = self.user_row(request.path_params["user_id"])
+        form = await read_form(request, {"password": REQUIRED})
+        form.check()
+        if row["password_digest"] is None:
+            text = "The user does not have a password set."
+            raise api_error(400, "no_password_set", "no password", text)
+        hasher = row["password_hasher"]
+        matches = await run_in_threadpool(
+            digest_matches, hasher, row["password_digest"], form["password"]
+        )
+        if matches is None:
+            text = f"The emulator cannot check {hasher} digests."
+            raise api_error(422, "password_verification_not_emulated", "cannot verify", text)
+        if not matches:
+            text = "The password is incorrect."
+            raise api_error(422, "incorrect_password", "incorrect password", text)
+        return JSONResponse({"verified": True})
