@@ -35,8 +35,8 @@ from .app import (
     ClerkRateLimits,
     create_clerk_app,
 )
-from .export_seed import seed_from_clerk_export
 from .passwords import digest_matches
+from .seed import seed_from_clerk_export
 
 __all__ = [
     "DEVELOPMENT_LIMIT",

@@ -23,15 +23,13 @@ from ..base import (
 from ..seeding import apply_seed, load_seed
 from ..store import SqliteStore
 from .domains import Domains
-from .errors import clerk_error, errors_body
-from .family import API_PREFIX
-from .instance import Instance, RedirectUrls
+from .family import API_PREFIX, clerk_error, errors_body
+from .instance import ENVIRONMENT_PATH, FrontendEnvironment, Instance, RedirectUrls
 from .memberships import Memberships
 from .organizations import Organizations
 from .roles import Roles
 from .schema import CLERK_SCHEMA, CLERK_TABLES
 from .seed import SEED_SECTIONS
-from .social import ENVIRONMENT_PATH, FrontendEnvironment
 from .users import Users
 
 # https://clerk.com/docs/guides/how-clerk-works/system-limits: per instance (secret key),

@@ -10,8 +10,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .errors import clerk_id, not_found, param_invalid
-from .family import Family, Operation
+from .family import Family, Operation, clerk_id, not_found, param_invalid
 from .forms import FLAG, Rule, read_form
 from .listing import Filters, like, offset_page, placeholders, query_values
 from .organizations import Organizations

@@ -1,15 +1,21 @@
-"""What a resource family of the emulated Backend API is: a table of operations (method,
-path under ``/v1``, handler) over the shared store. Adding a route is one line there."""
+"""What every resource family of the emulated Backend API shares: its shape (a table of
+operations, method, path under ``/v1`` and handler, over the shared store: adding a route is
+one line there), Clerk's ids and timestamps, and Clerk's error bodies."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Final
+import secrets
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..base import ApiError
 from ..store import SqliteStore
 
 API_PREFIX: Final = "/v1"
@@ -29,3 +35,68 @@ class Family:
             Route(f"{API_PREFIX}{path}", handler, methods=[method])
             for method, path, handler in self.operations()
         ]
+
+
+_BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_KSUID_EPOCH: Final = 1_400_000_000
+
+
+def clerk_id(prefix: str) -> str:
+    """A Clerk-style id such as ``user_2aAda…``: Clerk ids are KSUIDs, 27 base62 characters
+    encoding a 32-bit timestamp (seconds since 2014-05-13) and 128 random bits."""
+    value = ((int(time.time()) - _KSUID_EPOCH) << 128) | secrets.randbits(128)
+    digits = []
+    for _ in range(27):
+        value, digit = divmod(value, 62)
+        digits.append(_BASE62[digit])
+    return prefix + "".join(reversed(digits))
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def parse_rfc3339_ms(text: str) -> int | None:
+    """``2012-10-20T07:15:20.902Z`` → Unix milliseconds; ``None`` when unparseable or naive."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return None if parsed.tzinfo is None else int(parsed.timestamp() * 1000)
+
+
+def clerk_error(
+    code: str, message: str, long_message: str, *, param: str | None = None
+) -> dict[str, Any]:
+    """One entry of ``errors``; ``meta.param_name`` names the offending request parameter."""
+    error: dict[str, Any] = {"message": message, "long_message": long_message, "code": code}
+    if param is not None:
+        error["meta"] = {"param_name": param}
+    return error
+
+
+def errors_body(*errors: Mapping[str, Any]) -> dict[str, Any]:
+    # Clerk puts a trace id on every error; support asks for it, clients log it.
+    return {"errors": [dict(error) for error in errors], "clerk_trace_id": uuid.uuid4().hex}
+
+
+def api_error(
+    status: int, code: str, message: str, long_message: str, *, param: str | None = None
+) -> ApiError:
+    return ApiError(status, errors_body(clerk_error(code, message, long_message, param=param)))
+
+
+def not_found(kind: str, identifier: str) -> ApiError:
+    # The shape of Clerk's index entries, e.g. "No identifier was found with id <id>".
+    text = f"No {kind} was found with id {identifier}"
+    return api_error(404, "resource_not_found", "not found", text)
+
+
+def param_invalid(param: str, long_message: str) -> ApiError:
+    return api_error(422, "form_param_value_invalid", "is invalid", long_message, param=param)
+
+
+def taken(param: str, noun: str | None = None) -> dict[str, Any]:
+    """The ``form_identifier_exists`` error of a unique value already in use."""
+    text = f"That {noun or param.replace('_', ' ')} is taken. Please try another."
+    return clerk_error("form_identifier_exists", text, text, param=param)

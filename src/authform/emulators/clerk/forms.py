@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 
 from ..base import ApiError
-from .errors import api_error, clerk_error, errors_body, parse_rfc3339_ms
+from .family import api_error, clerk_error, errors_body, parse_rfc3339_ms
 
 Kind = Literal["text", "flag", "count", "texts", "object", "time"]
 _TYPE_NAMES = {

@@ -10,10 +10,13 @@ from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
+from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
+
+from ..base import SocialConnections
 from ..store import SqliteStore, from_json, to_json
-from .errors import clerk_id, not_found
-from .family import Family, Operation
+from .family import Family, Operation, clerk_id, not_found
 from .forms import FLAG, TEXT, Rule, read_form
 from .listing import Filters, offset_page, query_bool
 from .schema import insert, next_ms
@@ -169,3 +172,40 @@ class Instance(Family):
             "cname_targets": None,
         }
         return JSONResponse({"data": [domain], "total_count": 1})
+
+
+ENVIRONMENT_PATH: Final = f"{FRONTEND_API_PREFIX}/v1/environment"
+
+
+class FrontendEnvironment:
+    def __init__(self, social: SocialConnections, environment_type: str) -> None:
+        self.social, self.environment_type = social, environment_type
+
+    def routes(self) -> list[Route]:
+        return [Route(ENVIRONMENT_PATH, self.get, methods=["GET"])]
+
+    async def get(self, request: Request) -> Response:
+        """``GET /v1/environment``, reduced to what the dashboard decides and authform reads:
+        which social connections are enabled (``user_settings.social``, keyed by OAuth
+        strategy). Like Clerk's, it names no client id or secret."""
+        enabled = {item["provider"] for item in self.social.list()}
+        social = {
+            strategy: {
+                "enabled": name in enabled,
+                "required": False,
+                "authenticatable": name in enabled,
+                "strategy": strategy,
+                "name": SOCIAL_PROVIDERS[name].label,
+                "logo_url": None,
+            }
+            for name, strategy in CLERK_STRATEGIES.items()
+        }
+        display = {"object": "display_config", "instance_environment_type": self.environment_type}
+        return JSONResponse(
+            {
+                "object": "environment",
+                "auth_config": {"object": "auth_config", "single_session_mode": True},
+                "display_config": display,
+                "user_settings": {"social": social},
+            }
+        )

@@ -10,13 +10,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..store import from_json, to_json
-from .errors import api_error, clerk_id, now_ms
-from .family import Family, Operation
+from .family import Family, Operation, api_error, clerk_id, now_ms
 from .forms import OBJECT, REQUIRED, Form, names, read_form
-from .listing import Filters, offset_page, placeholders, query_values
+from .listing import (
+    USER_ORDER_FIELDS,
+    Filters,
+    filter_users,
+    offset_page,
+    placeholders,
+    query_values,
+)
 from .organizations import Organizations, members_counts, organization_json
 from .schema import insert, update
-from .user_filters import USER_ORDER_FIELDS, filter_users
 from .user_records import public_user_data
 
 CREATE_MEMBERSHIP: Final = {

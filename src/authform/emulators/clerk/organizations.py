@@ -11,8 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..store import SqliteStore, from_json, to_json
-from .errors import clerk_id, not_found, now_ms
-from .family import Family, Operation
+from .family import Family, Operation, clerk_id, not_found, now_ms
 from .forms import COUNT, FLAG, OBJECT, TEXT, TIME, Form, Rule, names, read_form, required
 from .listing import Filters, like, offset_page, placeholders, query_bool, query_values
 from .roles import Roles

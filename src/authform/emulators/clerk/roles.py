@@ -1,5 +1,8 @@
 """Organization permissions and roles (``/v1/organization_permissions``,
-``/v1/organization_roles``), with Clerk's system permissions and default roles."""
+``/v1/organization_roles``), with Clerk's system permissions and default roles.
+
+Both are keyed tables with the same five operations; ``KeyedTable`` serves them once and
+each subclass says what differs (its bodies, its answer, what a write also does)."""
 
 from __future__ import annotations
 
@@ -7,16 +10,16 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .errors import api_error, clerk_id, not_found
-from .family import Family, Operation
-from .forms import FLAG, REQUIRED, TEXT, TEXTS, Form, Rule, read_form, required
+from ..store import SqliteStore
+from .family import Family, Operation, api_error, clerk_id
+from .forms import FLAG, REQUIRED, TEXT, TEXTS, Form, Rule, Rules, read_form, required
 from .listing import Filters, like, offset_page
-from .schema import insert, next_ms, update
+from .schema import find, insert, next_ms, stamps, update
 
 # Clerk's default organization roles and their system permissions
 # (https://clerk.com/docs/organizations/roles-permissions). Instances that enabled
@@ -54,19 +57,6 @@ PERMISSION_KEY: Final = Rule(
     invalid='key must have the format "org:feature:action", where feature and action consist '
     "of lowercase letters, digits or underscores (org:sys_ is reserved).",
 )
-# The documents' bodies. Permission bodies are open (no additionalProperties: false).
-PERMISSION_FIELDS: Final = {"name": TEXT, "key": PERMISSION_KEY, "description": TEXT}
-CREATE_PERMISSION: Final = {**PERMISSION_FIELDS, "name": REQUIRED, "key": required(PERMISSION_KEY)}
-ROLE_FIELDS: Final = {"name": TEXT, "key": ROLE_KEY, "description": TEXT, "permissions": TEXTS}
-# Role sets are not emulated: every role is assignable in every organization, as in an
-# instance whose organizations all use the initial role set.
-CREATE_ROLE: Final = {
-    **ROLE_FIELDS,
-    "name": REQUIRED,
-    "key": required(ROLE_KEY),
-    "include_in_initial_role_set": FLAG,
-}
-KEYED_ORDER_FIELDS: Final = {"created_at": "t.created_at", "name": "lower(t.name)", "key": "t.key"}
 
 
 @dataclass
@@ -81,34 +71,106 @@ def permission_json(row: sqlite3.Row) -> dict[str, Any]:
     return {"object": "permission", **{k: row[k] for k in row.keys()}}  # noqa: SIM118
 
 
-class Roles(Family):
+class KeyedTable(Family):
+    """A table of items with a unique ``key``, a ``name`` and a ``description``."""
+
+    table: ClassVar[str]
+    noun: ClassVar[str]  # as 404s name it
+    path: ClassVar[str]
+    create_rules: ClassVar[Rules]
+    update_rules: ClassVar[Rules]
+    open_body: ClassVar[bool] = False  # the document's schema allows other fields
+
+    def answer(self, row: sqlite3.Row) -> dict[str, Any]:
+        raise NotImplementedError
+
     def operations(self) -> Sequence[Operation]:
-        permission, role = "/organization_permissions", "/organization_roles"
+        item = f"{self.path}/{{item_id}}"
         return (
-            ("GET", permission, self.list_permissions),
-            ("POST", permission, self.create_permission),
-            ("GET", f"{permission}/{{permission_id}}", self.get_permission),
-            ("PATCH", f"{permission}/{{permission_id}}", self.update_permission),
-            ("DELETE", f"{permission}/{{permission_id}}", self.delete_permission),
-            ("GET", role, self.list_roles),
-            ("POST", role, self.create_role),
-            ("GET", f"{role}/{{role_id}}", self.get_role),
-            ("PATCH", f"{role}/{{role_id}}", self.update_role),
-            ("DELETE", f"{role}/{{role_id}}", self.delete_role),
-            ("POST", f"{role}/{{role_id}}/permissions/{{permission_id}}", self.assign),
-            ("DELETE", f"{role}/{{role_id}}/permissions/{{permission_id}}", self.remove),
+            ("GET", self.path, self.list),
+            ("POST", self.path, self.create),
+            ("GET", item, self.get),
+            ("PATCH", item, self.update),
+            ("DELETE", item, self.delete),
         )
 
-    def add_defaults(self) -> None:
-        """What every instance starts with: Clerk's system permissions and default roles."""
-        for key, name in SYSTEM_PERMISSION_NAMES.items():
-            self.add_permission(key, name, kind="system")
-        for key, name, permissions in DEFAULT_ROLES:
-            self.add_role(key, name, permissions)
+    def row(self, item_id: str) -> sqlite3.Row:
+        return find(self.store, self.table, self.noun, item_id)
 
-    def add_permission(
-        self, key: str, name: str, description: str = "", *, kind: str = "user"
-    ) -> str:
+    def respond(self, item_id: str) -> Response:
+        return JSONResponse(self.answer(self.row(item_id)))
+
+    async def list(self, request: Request) -> Response:
+        """``query``: "exact match for ID and partial match for name and key"."""
+        filters = Filters()
+        query = request.query_params.get("query")
+        if query:
+            condition = "(t.id = ? OR lower(t.name) LIKE ? ESCAPE '\\' OR t.key LIKE ? ESCAPE '\\')"
+            filters.add(condition, query, like(query), like(query))
+        order = {"created_at": "t.created_at", "name": "lower(t.name)", "key": "t.key"}
+        rows, total = offset_page(self.store, request, f"{self.table} AS t", order, filters)
+        return JSONResponse({"data": [self.answer(r) for r in rows], "total_count": total})
+
+    async def get(self, request: Request) -> Response:
+        return self.respond(request.path_params["item_id"])
+
+    async def _read(self, request: Request, rules: Rules, own_id: str | None) -> Form:
+        """A create or update body, refused with every problem: a blank name, a taken key."""
+        form = await read_form(request, rules, open=self.open_body)
+        if form.sent("name") and form["name"] is not None and not form["name"].strip():
+            form.missing("name")
+        if form["key"] is not None and self.store.one(
+            f"SELECT 1 FROM {self.table} WHERE key = ? AND id IS NOT ?",  # noqa: S608
+            [form["key"], own_id],
+        ):
+            text = "That key is taken. Please try another."
+            form.fail("form_identifier_exists", "key", text, text)
+        form.check()
+        return form
+
+    async def create(self, request: Request) -> Response:
+        form = await self._read(request, self.create_rules, None)
+        return self.respond(self.created(form))
+
+    def created(self, form: Form) -> str:
+        raise NotImplementedError
+
+    async def update(self, request: Request) -> Response:
+        row = self.row(request.path_params["item_id"])
+        self.check_change(row, "updated")
+        form = await self._read(request, self.update_rules, row["id"])
+        with self.store.transaction() as conn:
+            update(conn, self.table, row["id"], form.given("name", "key", "description"))
+            self.updated(conn, row, form)
+        return self.respond(row["id"])
+
+    def updated(self, conn: sqlite3.Connection, row: sqlite3.Row, form: Form) -> None:
+        """What an update also changes beyond the row."""
+
+    def check_change(self, row: sqlite3.Row, action: str) -> None:
+        """Refuse to update or delete ``row`` (raise), when it cannot be."""
+
+    async def delete(self, request: Request) -> Response:
+        row = self.row(request.path_params["item_id"])
+        self.check_change(row, "deleted")
+        # Roles lose a deleted permission with it (ON DELETE CASCADE on role permissions).
+        self.store.execute(f"DELETE FROM {self.table} WHERE id = ?", [row["id"]])  # noqa: S608
+        return JSONResponse(
+            {"object": self.answer(row)["object"], "id": row["id"], "deleted": True}
+        )
+
+
+class Permissions(KeyedTable):
+    table, noun, path = "clerk_permissions", "permission", "/organization_permissions"
+    # The document's bodies are open here (no additionalProperties: false).
+    update_rules = {"name": TEXT, "key": PERMISSION_KEY, "description": TEXT}
+    create_rules = {**update_rules, "name": REQUIRED, "key": required(PERMISSION_KEY)}
+    open_body = True
+
+    def answer(self, row: sqlite3.Row) -> dict[str, Any]:
+        return permission_json(row)
+
+    def add(self, key: str, name: str, description: str = "", *, kind: str = "user") -> str:
         """The id of permission ``key``, created (as ``kind``: system or user) if missing."""
         row = self.store.one("SELECT id FROM clerk_permissions WHERE key = ?", [key])
         if row is not None:
@@ -118,7 +180,48 @@ class Roles(Family):
         insert(self.store, "clerk_permissions", {**values, "type": kind, **stamps(now)})
         return permission_id
 
-    def add_role(
+    def created(self, form: Form) -> str:
+        return self.add(form["key"], form["name"], form["description"] or "")
+
+    def check_change(self, row: sqlite3.Row, action: str) -> None:
+        if row["type"] == "system":
+            text = f"System permissions cannot be {action}."
+            raise api_error(403, "authorization_invalid", text, text)
+
+
+class Roles(KeyedTable):
+    table, noun, path = "clerk_org_roles", "organization role", "/organization_roles"
+    update_rules = {"name": TEXT, "key": ROLE_KEY, "description": TEXT, "permissions": TEXTS}
+    # Role sets are not emulated: every role is assignable in every organization, as in an
+    # instance whose organizations all use the initial role set.
+    create_rules = {
+        **update_rules,
+        "name": REQUIRED,
+        "key": required(ROLE_KEY),
+        "include_in_initial_role_set": FLAG,
+    }
+
+    def __init__(self, store: SqliteStore) -> None:
+        super().__init__(store)
+        self.permissions = Permissions(store)
+
+    def operations(self) -> Sequence[Operation]:
+        grant = f"{self.path}/{{role_id}}/permissions/{{permission_id}}"
+        return (
+            *self.permissions.operations(),
+            *super().operations(),
+            ("POST", grant, self.assign),
+            ("DELETE", grant, self.remove),
+        )
+
+    def add_defaults(self) -> None:
+        """What every instance starts with: Clerk's system permissions and default roles."""
+        for key, name in SYSTEM_PERMISSION_NAMES.items():
+            self.permissions.add(key, name, kind="system")
+        for key, name, permissions in DEFAULT_ROLES:
+            self.add(key, name, permissions)
+
+    def add(
         self, key: str, name: str, permissions: Sequence[str], description: str | None = None
     ) -> str:
         """The id of role ``key``, created with ``permissions`` (keys) if missing; a permission
@@ -132,12 +235,11 @@ class Roles(Family):
             insert(conn, "clerk_org_roles", {**values, **stamps(next_ms(self.store))})
             for permission in permissions:
                 system = permission.startswith(SYSTEM_PERMISSION_PREFIX)
-                permission_id = self.add_permission(
-                    permission,
-                    SYSTEM_PERMISSION_NAMES.get(permission, permission),
-                    kind="system" if system else "user",
+                named = SYSTEM_PERMISSION_NAMES.get(permission, permission)
+                permission_id = self.permissions.add(
+                    permission, named, kind="system" if system else "user"
                 )
-                self._grant(conn, role_id, [permission_id], ignore_existing=True)
+                self._grant(conn, role_id, [permission_id], again=True)
         return role_id
 
     def summaries(self) -> dict[str, RoleSummary]:
@@ -163,19 +265,7 @@ class Roles(Family):
             text = f"There is no role with key {role} in this instance."
             form.fail("form_param_value_invalid", "role", "is invalid", text)
 
-    def _row(self, table: str, kind: str, row_id: str) -> sqlite3.Row:
-        row = self.store.one(f"SELECT * FROM {table} WHERE id = ?", [row_id])  # noqa: S608
-        if row is None:
-            raise not_found(kind, row_id)
-        return row
-
-    def permission_row(self, permission_id: str) -> sqlite3.Row:
-        return self._row("clerk_permissions", "permission", permission_id)
-
-    def role_row(self, role_id: str) -> sqlite3.Row:
-        return self._row("clerk_org_roles", "organization role", role_id)
-
-    def role_json(self, row: sqlite3.Row) -> dict[str, Any]:
+    def answer(self, row: sqlite3.Row) -> dict[str, Any]:
         permissions = self.store.all(
             "SELECT p.* FROM clerk_role_permissions AS rp JOIN clerk_permissions AS p "
             "ON p.id = rp.permission_id WHERE rp.role_id = ? ORDER BY p.created_at, p.rowid",
@@ -190,160 +280,59 @@ class Roles(Family):
             "updated_at": row["updated_at"],
         }
 
-    def _page(self, request: Request, table: str) -> tuple[list[sqlite3.Row], int]:
-        """A page of permissions or roles; ``query``: "exact match for ID and partial match
-        for name and key"."""
-        filters = Filters()
-        query = request.query_params.get("query")
-        if query:
-            condition = "(t.id = ? OR lower(t.name) LIKE ? ESCAPE '\\' OR t.key LIKE ? ESCAPE '\\')"
-            filters.add(condition, query, like(query), like(query))
-        return offset_page(self.store, request, f"{table} AS t", KEYED_ORDER_FIELDS, filters)
-
-    def _check_key_free(self, form: Form, table: str, own_id: str | None) -> None:
-        key = form["key"]
-        if key is not None and self.store.one(
-            f"SELECT 1 FROM {table} WHERE key = ? AND id IS NOT ?",  # noqa: S608
-            [key, own_id],
-        ):
-            text = "That key is taken. Please try another."
-            form.fail("form_identifier_exists", "key", text, text)
-
-    def _read(self, form: Form, table: str, own_id: str | None = None) -> dict[str, Any]:
-        """The changes a create or update body asks for, refused with every problem."""
-        if form.sent("name") and form["name"] is not None and not form["name"].strip():
-            form.missing("name")
-        self._check_key_free(form, table, own_id)
-        form.check()
-        return form.given("name", "key", "description")
-
-    # ---- permissions
-
-    async def list_permissions(self, request: Request) -> Response:
-        rows, total = self._page(request, "clerk_permissions")
-        return JSONResponse({"data": [permission_json(r) for r in rows], "total_count": total})
-
-    async def create_permission(self, request: Request) -> Response:
-        form = await read_form(request, CREATE_PERMISSION, open=True)
-        fields = self._read(form, "clerk_permissions")
-        permission_id = self.add_permission(
-            fields["key"], fields["name"], fields.get("description") or ""
-        )
-        return JSONResponse(permission_json(self.permission_row(permission_id)))
-
-    async def get_permission(self, request: Request) -> Response:
-        return JSONResponse(
-            permission_json(self.permission_row(request.path_params["permission_id"]))
-        )
-
-    def _refuse_system(self, row: sqlite3.Row, action: str) -> None:
-        if row["type"] == "system":
-            text = f"System permissions cannot be {action}."
-            raise api_error(403, "authorization_invalid", text, text)
-
-    async def update_permission(self, request: Request) -> Response:
-        row = self.permission_row(request.path_params["permission_id"])
-        self._refuse_system(row, "updated")
-        form = await read_form(request, PERMISSION_FIELDS, open=True)
-        update(
-            self.store,
-            "clerk_permissions",
-            row["id"],
-            self._read(form, "clerk_permissions", row["id"]),
-        )
-        return JSONResponse(permission_json(self.permission_row(row["id"])))
-
-    async def delete_permission(self, request: Request) -> Response:
-        row = self.permission_row(request.path_params["permission_id"])
-        self._refuse_system(row, "deleted")
-        # Roles lose it with it (ON DELETE CASCADE on clerk_role_permissions).
-        self.store.execute("DELETE FROM clerk_permissions WHERE id = ?", [row["id"]])
-        return JSONResponse({"object": "permission", "id": row["id"], "deleted": True})
-
-    # ---- roles
-
     def _permission_ids(self, form: Form) -> list[str] | None:
-        if form["permissions"] is None:
-            return None
-        for permission_id in form["permissions"]:
-            self.permission_row(permission_id)  # 404 names the unknown id
-        return list(dict.fromkeys(form["permissions"]))
+        for permission_id in form["permissions"] or []:
+            self.permissions.row(permission_id)  # 404 names the unknown id
+        return None if form["permissions"] is None else list(dict.fromkeys(form["permissions"]))
 
     def _grant(
-        self,
-        conn: sqlite3.Connection,
-        role_id: str,
-        ids: Sequence[str],
-        *,
-        ignore_existing: bool = False,
+        self, conn: sqlite3.Connection, role_id: str, ids: Sequence[str], *, again: bool = False
     ) -> None:
-        verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
+        """Give role ``role_id`` the permissions ``ids``; ``again`` skips those it has."""
+        verb = "INSERT OR IGNORE" if again else "INSERT"
         for permission_id in ids:
             conn.execute(
                 f"{verb} INTO clerk_role_permissions (role_id, permission_id) VALUES (?, ?)",
                 [role_id, permission_id],
             )
 
-    async def list_roles(self, request: Request) -> Response:
-        rows, total = self._page(request, "clerk_org_roles")
-        return JSONResponse({"data": [self.role_json(r) for r in rows], "total_count": total})
-
-    async def create_role(self, request: Request) -> Response:
-        form = await read_form(request, CREATE_ROLE)
-        fields = self._read(form, "clerk_org_roles")
+    def created(self, form: Form) -> str:
         permission_ids = self._permission_ids(form) or []
-        role_id = self.add_role(fields["key"], fields["name"], [], fields.get("description"))
+        role_id = self.add(form["key"], form["name"], [], form["description"])
         with self.store.transaction() as conn:
             self._grant(conn, role_id, permission_ids)
-        return JSONResponse(self.role_json(self.role_row(role_id)))
+        return role_id
 
-    async def get_role(self, request: Request) -> Response:
-        return JSONResponse(self.role_json(self.role_row(request.path_params["role_id"])))
-
-    async def update_role(self, request: Request) -> Response:
-        row = self.role_row(request.path_params["role_id"])
-        form = await read_form(request, ROLE_FIELDS)
-        changes = self._read(form, "clerk_org_roles", row["id"])
+    def updated(self, conn: sqlite3.Connection, row: sqlite3.Row, form: Form) -> None:
+        if form["key"] not in (None, row["key"]):
+            # "updating the key will cascade": members keep their role under its new key.
+            sql = "UPDATE clerk_memberships SET role = ? WHERE role = ?"
+            conn.execute(sql, [form["key"], row["key"]])
         permission_ids = self._permission_ids(form)
-        with self.store.transaction() as conn:
-            update(conn, "clerk_org_roles", row["id"], changes)
-            if changes.get("key", row["key"]) != row["key"]:
-                # "updating the key will cascade": members keep their role under its new key.
-                conn.execute(
-                    "UPDATE clerk_memberships SET role = ? WHERE role = ?",
-                    [changes["key"], row["key"]],
-                )
-            if permission_ids is not None:  # "If provided, this will replace the existing"
-                conn.execute("DELETE FROM clerk_role_permissions WHERE role_id = ?", [row["id"]])
-                self._grant(conn, row["id"], permission_ids)
-        return JSONResponse(self.role_json(self.role_row(row["id"])))
+        if permission_ids is not None:  # "If provided, this will replace the existing"
+            conn.execute("DELETE FROM clerk_role_permissions WHERE role_id = ?", [row["id"]])
+            self._grant(conn, row["id"], permission_ids)
 
-    async def delete_role(self, request: Request) -> Response:
-        row = self.role_row(request.path_params["role_id"])
-        # "The role cannot be deleted if it is currently used as the default creator role,
-        # domain default role, assigned to any members, or exists in any invitations."
-        # (Clerk documents the rule, not its error codes; these name the reason.)
-        if row["key"] == self.creator_role():
-            raise api_error(
-                422,
-                "organization_role_is_creator_role",
-                "role in use",
-                f"The role {row['key']} is the creator role of new organizations and cannot be "
-                "deleted.",
-            )
-        if self.store.one("SELECT 1 FROM clerk_memberships WHERE role = ? LIMIT 1", [row["key"]]):
-            raise api_error(
-                422,
-                "organization_role_assigned_to_members",
-                "role in use",
-                f"The role {row['key']} is assigned to organization members and cannot be deleted.",
-            )
-        self.store.execute("DELETE FROM clerk_org_roles WHERE id = ?", [row["id"]])
-        return JSONResponse({"object": "role", "id": row["id"], "deleted": True})
+    def check_change(self, row: sqlite3.Row, action: str) -> None:
+        """ "The role cannot be deleted if it is currently used as the default creator role,
+        domain default role, assigned to any members, or exists in any invitations." (Clerk
+        documents the rule, not its error codes; these name the reason.)"""
+        if action != "deleted":
+            return
+        key = row["key"]
+        if key == self.creator_role():
+            text = f"The role {key} is the creator role of new organizations and cannot be deleted."
+            raise api_error(422, "organization_role_is_creator_role", "role in use", text)
+        if self.store.one("SELECT 1 FROM clerk_memberships WHERE role = ? LIMIT 1", [key]):
+            text = f"The role {key} is assigned to organization members and cannot be deleted."
+            raise api_error(422, "organization_role_assigned_to_members", "role in use", text)
+
+    async def _pair(self, request: Request) -> tuple[sqlite3.Row, sqlite3.Row]:
+        role = self.row(request.path_params["role_id"])
+        return role, self.permissions.row(request.path_params["permission_id"])
 
     async def assign(self, request: Request) -> Response:
-        role = self.role_row(request.path_params["role_id"])
-        permission = self.permission_row(request.path_params["permission_id"])
+        role, permission = await self._pair(request)
         if self.store.one(
             "SELECT 1 FROM clerk_role_permissions WHERE role_id = ? AND permission_id = ?",
             [role["id"], permission["id"]],
@@ -352,11 +341,10 @@ class Roles(Family):
             raise api_error(409, "duplicate_record", "duplicate", text)
         with self.store.transaction() as conn:
             self._grant(conn, role["id"], [permission["id"]])
-        return JSONResponse(self.role_json(self.role_row(role["id"])))
+        return self.respond(role["id"])
 
     async def remove(self, request: Request) -> Response:
-        role = self.role_row(request.path_params["role_id"])
-        permission = self.permission_row(request.path_params["permission_id"])
+        role, permission = await self._pair(request)
         removed = self.store.execute(
             "DELETE FROM clerk_role_permissions WHERE role_id = ? AND permission_id = ?",
             [role["id"], permission["id"]],
@@ -364,8 +352,4 @@ class Roles(Family):
         if removed.rowcount == 0:
             text = f"The role {role['key']} does not have the permission {permission['key']}."
             raise api_error(404, "resource_not_found", "not found", text)
-        return JSONResponse(self.role_json(self.role_row(role["id"])))
-
-
-def stamps(now: int) -> dict[str, int]:
-    return {"created_at": now, "updated_at": now}
+        return self.respond(role["id"])

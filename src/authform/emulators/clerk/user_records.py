@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ..store import from_json
-from .errors import clerk_id
+from .family import clerk_id
 from .forms import COUNT, FLAG, OBJECT, TEXT, TEXTS, TIME, Form, Rule, names
 from .passwords import PASSWORD_FIELDS, check_password_fields
 

@@ -13,13 +13,23 @@ from starlette.responses import JSONResponse, Response
 
 from ..base import ApiError
 from ..store import to_json
-from .errors import api_error, errors_body, not_found, now_ms, param_invalid, taken
-from .family import Family, Operation
+from .family import (
+    Family,
+    Operation,
+    api_error,
+    errors_body,
+    not_found,
+    now_ms,
+    param_invalid,
+    taken,
+)
 from .forms import COUNT, FLAG, REQUIRED, TEXT, TIME, Rule, read_form
 from .listing import (
     MAX_PAGE_SIZE,
+    USER_ORDER_FIELDS,
     Filters,
     Order,
+    filter_users,
     offset_page,
     parse_order,
     placeholders,
@@ -28,7 +38,6 @@ from .listing import (
 )
 from .passwords import PASSWORD_FIELDS, check_password_fields, digest_matches, hash_password
 from .schema import insert, update
-from .user_filters import USER_ORDER_FIELDS, filter_users
 from .user_records import (
     CREATE_USER,
     EMAIL_ADDRESS,
