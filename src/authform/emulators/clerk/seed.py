@@ -271,6 +271,9 @@ SEED_SECTIONS: Final = (
 # file order, so created_at order is file order and every page boundary is deterministic.
 EXPORT_USERS_CREATED_FROM: Final = 1_690_000_000_000
 EXPORT_USERS_CREATED_STEP: Final = 60_000
+EXPORT_ORGANIZATION_FIELDS: Final = names(
+    "id name slug public_metadata private_metadata max_allowed_memberships created_at updated_at"
+)
 
 
 def seed_from_clerk_export(directory: str | Path) -> dict[str, Any]:
@@ -285,103 +288,79 @@ def seed_from_clerk_export(directory: str | Path) -> dict[str, Any]:
     become seed roles.
     """
     root = Path(directory)
-    users: list[dict[str, Any]] = []
+
+    def read(name: str) -> list[dict[str, Any]]:
+        path = root / name
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
     with open(root / "users.csv", encoding="utf-8-sig", newline="") as handle:
-        for index, row in enumerate(csv.DictReader(handle)):
-            users.append(_seed_user_from_csv_row(row, index))
-    metadata: dict[str, dict[str, Any]] = {}
-    if (root / "users.json").is_file():
-        for item in json.loads((root / "users.json").read_text(encoding="utf-8")):
-            metadata[item["id"]] = {
-                key: item[key]
-                for key in ("public_metadata", "private_metadata", "unsafe_metadata")
-                if isinstance(item.get(key), dict) and item[key]
-            }
+        users = [_user_from_csv_row(row, n) for n, row in enumerate(csv.DictReader(handle))]
+    metadata = {item["id"]: item for item in read("users.json")}
     for user in users:
-        user.update(metadata.get(user["id"], {}))
+        found = metadata.get(user["id"], {})
+        user.update(
+            {key: found[key] for key in METADATA if isinstance(found.get(key), dict) and found[key]}
+        )
     seed: dict[str, Any] = {"users": users}
-    if (root / "organizations.json").is_file():
+    if organizations := read("organizations.json"):
         seed["organizations"] = [
-            {
-                key: org[key]
-                for key in (
-                    "id",
-                    "name",
-                    "slug",
-                    "public_metadata",
-                    "private_metadata",
-                    "max_allowed_memberships",
-                    "created_at",
-                    "updated_at",
-                )
-                if org.get(key) is not None
-            }
-            for org in json.loads((root / "organizations.json").read_text(encoding="utf-8"))
+            {key: org[key] for key in EXPORT_ORGANIZATION_FIELDS if org.get(key) is not None}
+            for org in organizations
         ]
-    if (root / "memberships.json").is_file():
-        known_users = {user["id"] for user in users}
-        default_roles = {key for key, _, _ in DEFAULT_ROLES}
-        memberships: list[dict[str, Any]] = []
-        roles: list[dict[str, Any]] = []
-        for item in json.loads((root / "memberships.json").read_text(encoding="utf-8")):
-            user_id = item["public_user_data"]["user_id"]
-            membership = {
-                "id": item.get("id"),
-                "organization": item["organization"]["id"],
-                "user_id": user_id,
-                "role": item["role"],
-                "created_at": item.get("created_at"),
-                "updated_at": item.get("updated_at"),
-            }
-            if user_id not in known_users:
-                membership["dangling_user"] = True
-            memberships.append({k: v for k, v in membership.items() if v is not None})
-            if item["role"] not in default_roles and item["role"] not in {r["key"] for r in roles}:
-                roles.append({"key": item["role"], "name": item["role"].replace("_", " ").title()})
-        seed["memberships"] = memberships
-        if roles:
-            seed["roles"] = roles
+    known_users = {user["id"] for user in users}
+    roles = {key: key for key, _, _ in DEFAULT_ROLES}
+    for item in read("memberships.json"):
+        user_id = item["public_user_data"]["user_id"]
+        membership = {
+            "id": item.get("id"),
+            "organization": item["organization"]["id"],
+            "user_id": user_id,
+            "role": item["role"],
+            "created_at": item.get("created_at"),
+            "updated_at": item.get("updated_at"),
+            "dangling_user": True if user_id not in known_users else None,
+        }
+        seed.setdefault("memberships", []).append(
+            {k: v for k, v in membership.items() if v is not None}
+        )
+        if item["role"] not in roles:
+            roles[item["role"]] = item["role"]
+            name = item["role"].replace("_", " ").title()
+            seed.setdefault("roles", []).append({"key": item["role"], "name": name})
     return seed
 
 
-def _split_cell(cell: str | None) -> list[str]:
+def _cell(row: Mapping[str, str], column: str) -> str:
+    return (row.get(column) or "").strip()
+
+
+def _split_cell(row: Mapping[str, str], column: str) -> list[str]:
     # The Dashboard export's delimiter inside multi-value cells is undocumented; |, ; and ,
     # never occur inside an email address or phone number.
-    return [part.strip() for part in re.split(r"[|,;]", cell or "") if part.strip()]
+    return [part.strip() for part in re.split(r"[|,;]", _cell(row, column)) if part.strip()]
 
 
-def _seed_user_from_csv_row(row: Mapping[str, str], index: int) -> dict[str, Any]:
-    verified = _split_cell(row.get("verified_email_addresses"))
-    unverified = _split_cell(row.get("unverified_email_addresses"))
-    primary_phone = (row.get("primary_phone_number") or "").strip()
-    phones = list(
-        dict.fromkeys(
-            ([primary_phone] if primary_phone else [])
-            + _split_cell(row.get("verified_phone_numbers"))
-        )
-    )
-    unverified_phones = [
-        phone for phone in _split_cell(row.get("unverified_phone_numbers")) if phone not in phones
-    ]
+def _user_from_csv_row(row: Mapping[str, str], index: int) -> dict[str, Any]:
+    primary_phone = _cell(row, "primary_phone_number")
+    verified_phones = [primary_phone] if primary_phone else []
+    phones = list(dict.fromkeys(verified_phones + _split_cell(row, "verified_phone_numbers")))
+    unverified_phones = [p for p in _split_cell(row, "unverified_phone_numbers") if p not in phones]
+    emails = [(a, True) for a in _split_cell(row, "verified_email_addresses")]
+    emails += [(a, False) for a in _split_cell(row, "unverified_email_addresses")]
+    numbers = [(p, True) for p in phones] + [(p, False) for p in unverified_phones]
+    digest = _cell(row, "password_digest")
     user: dict[str, Any] = {
         "id": row["id"].strip(),
         "first_name": row.get("first_name") or None,
         "last_name": row.get("last_name") or None,
-        "username": (row.get("username") or "").strip() or None,
-        "email_addresses": [{"email_address": a, "verified": True} for a in verified]
-        + [{"email_address": a, "verified": False} for a in unverified],
-        "phone_numbers": [{"phone_number": p, "verified": True} for p in phones]
-        + [{"phone_number": p, "verified": False} for p in unverified_phones],
+        "username": _cell(row, "username") or None,
+        "email_addresses": [{"email_address": a, "verified": v} for a, v in emails],
+        "phone_numbers": [{"phone_number": p, "verified": v} for p, v in numbers],
         "created_at": EXPORT_USERS_CREATED_FROM + index * EXPORT_USERS_CREATED_STEP,
+        "primary_email_address": _cell(row, "primary_email_address") or None,
+        "primary_phone_number": primary_phone or None,
+        "totp_secret": _cell(row, "totp_secret") or None,
+        "password_digest": digest or None,
+        "password_hasher": (_cell(row, "password_hasher") or "bcrypt") if digest else None,
     }
-    primary_email = (row.get("primary_email_address") or "").strip()
-    if primary_email:
-        user["primary_email_address"] = primary_email
-    if primary_phone:
-        user["primary_phone_number"] = primary_phone
-    if (row.get("totp_secret") or "").strip():
-        user["totp_secret"] = row["totp_secret"].strip()
-    if (row.get("password_digest") or "").strip():
-        user["password_digest"] = row["password_digest"].strip()
-        user["password_hasher"] = (row.get("password_hasher") or "").strip() or "bcrypt"
     return {key: value for key, value in user.items() if value is not None}

@@ -27,39 +27,34 @@ TOTP_SECRET: Final = Rule(
     pattern=re.compile(r"[A-Za-z2-7]+=*"), invalid="totp_secret must be a base32-encoded secret."
 )
 USERNAME_LENGTH: Final = (4, 64)
-# CreateUser's documented body (additionalProperties: false), in the order it is read.
+PHONE_NUMBER: Final = Rule(
+    "texts",
+    pattern=re.compile(r"\+[1-9]\d{6,14}"),
+    invalid="phone_number must be a valid phone number in E.164 format.",
+)
+METADATA: Final = ("public_metadata", "private_metadata", "unsafe_metadata")
+# CreateUser's documented body (additionalProperties: false), by the type of its fields.
 CREATE_USER: Final = {
-    "external_id": TEXT,
-    "first_name": TEXT,
-    "last_name": TEXT,
-    "locale": TEXT,
-    "username": TEXT,
+    **dict.fromkeys(names("external_id first_name last_name locale username"), TEXT),
     "email_address": EMAIL_ADDRESS,
-    "phone_number": Rule(
-        "texts",
-        pattern=re.compile(r"\+[1-9]\d{6,14}"),
-        invalid="phone_number must be a valid phone number in E.164 format.",
-    ),
+    "phone_number": PHONE_NUMBER,
     "web3_wallet": Rule("texts", unsupported="The emulator does not support web3 wallets."),
-    "email_address_identification_status": TEXTS,
-    "phone_number_identification_status": TEXTS,
+    **dict.fromkeys(
+        names("email_address_identification_status phone_number_identification_status"), TEXTS
+    ),
     **PASSWORD_FIELDS,
-    "skip_password_requirement": FLAG,
     "totp_secret": TOTP_SECRET,
     "backup_codes": TEXTS,
-    "public_metadata": OBJECT,
-    "private_metadata": OBJECT,
-    "unsafe_metadata": OBJECT,
-    "delete_self_enabled": FLAG,
-    "create_organization_enabled": FLAG,
+    **dict.fromkeys(METADATA, OBJECT),
+    **dict.fromkeys(
+        names(
+            "skip_password_requirement delete_self_enabled create_organization_enabled "
+            "bypass_client_trust banned locked skip_legal_checks skip_user_requirement"
+        ),
+        FLAG,
+    ),
     "create_organizations_limit": COUNT,
-    "bypass_client_trust": FLAG,
-    "banned": FLAG,
-    "locked": FLAG,
-    "legal_accepted_at": TIME,
-    "created_at": TIME,
-    "skip_legal_checks": FLAG,
-    "skip_user_requirement": FLAG,
+    **dict.fromkeys(("legal_accepted_at", "created_at"), TIME),
 }
 # NewUser fields stored as they are, in clerk_users columns of the same name.
 USER_COLUMNS: Final = names(
@@ -67,7 +62,6 @@ USER_COLUMNS: Final = names(
     "locked delete_self_enabled create_organization_enabled create_organizations_limit "
     "bypass_client_trust legal_accepted_at last_sign_in_at last_active_at"
 )
-METADATA: Final = ("public_metadata", "private_metadata", "unsafe_metadata")
 # CreateUser fields that become NewUser fields of the same name as they are.
 CREATE_USER_AS_IS: Final = names(
     "external_id username first_name last_name locale password_digest password_hasher totp_secret "
@@ -178,18 +172,18 @@ def parse_create_user(form: Form) -> NewUser:
 # Fields every User answer carries with the same value here: what the emulator does not model.
 USER_CONSTANTS: Final = {
     "object": "user",
-    "primary_web3_wallet_id": None,
     "profile_image_url": DEFAULT_IMAGE_URL,
     "image_url": DEFAULT_IMAGE_URL,
     "has_image": False,
-    "web3_wallets": [],
-    "passkeys": [],
-    "mfa_disabled_at": None,
-    "saml_accounts": [],
-    "enterprise_accounts": [],
-    "lockout_expires_in_seconds": None,
-    "verification_attempts_remaining": None,
+    **dict.fromkeys(
+        names(
+            "primary_web3_wallet_id mfa_disabled_at lockout_expires_in_seconds "
+            "verification_attempts_remaining"
+        )
+    ),
 }
+# (answered as empty lists, one new list per answer)
+USER_EMPTY_LISTS: Final = names("web3_wallets passkeys saml_accounts enterprise_accounts")
 # clerk_users columns a User answer copies as they are, and those it answers as booleans.
 USER_ANSWERED_AS_IS: Final = names(
     "id external_id primary_email_address_id primary_phone_number_id username first_name "
@@ -254,6 +248,7 @@ def user_json(row: sqlite3.Row, identifications: Sequence[sqlite3.Row]) -> dict[
     sms = any(phone["reserved_for_second_factor"] for phone in phones)
     return {
         **USER_CONSTANTS,
+        **{name: [] for name in USER_EMPTY_LISTS},
         **{column: row[column] for column in USER_ANSWERED_AS_IS},
         **{column: bool(row[column]) for column in USER_ANSWERED_AS_FLAGS},
         **{column: from_json(row[column], {}) for column in METADATA},

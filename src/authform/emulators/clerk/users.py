@@ -4,7 +4,7 @@ replace the email address, and verify a password."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from starlette.concurrency import run_in_threadpool
@@ -18,12 +18,11 @@ from .family import (
     Operation,
     api_error,
     errors_body,
-    not_found,
     now_ms,
     param_invalid,
     taken,
 )
-from .forms import COUNT, FLAG, REQUIRED, TEXT, TIME, Rule, read_form
+from .forms import COUNT, FLAG, REQUIRED, TEXT, TIME, Rule, names, read_form
 from .listing import (
     MAX_PAGE_SIZE,
     USER_ORDER_FIELDS,
@@ -37,7 +36,7 @@ from .listing import (
     query_values,
 )
 from .passwords import PASSWORD_FIELDS, check_password_fields, digest_matches, hash_password
-from .schema import insert, update
+from .schema import find, insert, stamps, update
 from .user_records import (
     CREATE_USER,
     EMAIL_ADDRESS,
@@ -52,6 +51,10 @@ from .user_records import (
 )
 
 NULLABLE_USER_FIELDS: Final = ("external_id", "first_name", "last_name", "locale", "username")
+UPDATED_AS_IS: Final = names(
+    "delete_self_enabled create_organization_enabled bypass_client_trust "
+    "create_organizations_limit legal_accepted_at created_at"
+)
 # UpdateUser's documented body (additionalProperties: false).
 UPDATE_USER: Final = {
     **dict.fromkeys(NULLABLE_USER_FIELDS, TEXT),
@@ -93,6 +96,13 @@ ORDER_FIELDS: Final = {
 }
 
 
+def add_identification(
+    conn: sqlite3.Connection, user_id: str, item: NewIdentification, position: int, now: int
+) -> None:
+    values = {**vars(item), "linked_to": to_json(item.linked_to), "user_id": user_id}
+    insert(conn, "clerk_identifications", {**values, "position": position, **stamps(now)})
+
+
 class Users(Family):
     def operations(self) -> Sequence[Operation]:
         user = "/users/{user_id}"
@@ -108,10 +118,7 @@ class Users(Family):
         )
 
     def user_row(self, user_id: str) -> sqlite3.Row:
-        row = self.store.one("SELECT * FROM clerk_users WHERE id = ?", [user_id])
-        if row is None:
-            raise not_found("user", user_id)
-        return row
+        return find(self.store, "clerk_users", "user", user_id)
 
     def users_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
         ids = [row["id"] for row in rows]
@@ -127,12 +134,18 @@ class Users(Family):
     def user_json(self, user_id: str) -> dict[str, Any]:
         return self.users_json([self.user_row(user_id)])[0]
 
-    def _check_identifiers_free(self, user: NewUser) -> None:
+    def _check_free(
+        self,
+        identifications: Sequence[NewIdentification],
+        values: Mapping[str, str | None],
+        own_id: str = "",
+    ) -> None:
         """Emails, phone numbers, usernames and external ids are unique per instance; emails
-        and usernames without regard to case, as Clerk compares them."""
+        and usernames without regard to case, as Clerk compares them. ``values`` holds the
+        username and external id a user is to have (``None``: unchanged)."""
         errors: list[dict[str, Any]] = []
         seen: set[tuple[str, str]] = set()
-        for identification in [*user.emails, *user.phones]:
+        for identification in identifications:
             kind, value = identification.kind, identification.value.lower()
             if (kind, value) in seen or self.store.one(
                 "SELECT 1 FROM clerk_identifications WHERE kind = ? AND lower(value) = ?",
@@ -140,14 +153,13 @@ class Users(Family):
             ):
                 errors.append(taken(kind))
             seen.add((kind, value))
-        if user.username is not None and self.store.one(
-            "SELECT 1 FROM clerk_users WHERE lower(username) = ?", [user.username.lower()]
-        ):
-            errors.append(taken("username"))
-        if user.external_id is not None and self.store.one(
-            "SELECT 1 FROM clerk_users WHERE external_id = ?", [user.external_id]
-        ):
-            errors.append(taken("external_id", "external ID"))
+        for column, compared in (("username", "lower(username)"), ("external_id", "external_id")):
+            value = values.get(column)
+            if value is not None and self.store.one(
+                f"SELECT 1 FROM clerk_users WHERE {compared} = ? AND id != ?",  # noqa: S608
+                [value.lower() if column == "username" else value, own_id],
+            ):
+                errors.append(taken(column, "external ID" if column == "external_id" else None))
         if errors:
             raise ApiError(422, errors_body(*errors))
 
@@ -155,7 +167,8 @@ class Users(Family):
         """Store ``user``. The seed skips the case-insensitive identifier check: it describes
         a state, and exports of long-lived instances hold addresses differing only in case."""
         if check_identifiers:
-            self._check_identifiers_free(user)
+            values = {"username": user.username, "external_id": user.external_id}
+            self._check_free([*user.emails, *user.phones], values)
         now = now_ms()
         created_at = user.created_at if user.created_at is not None else now
         updated_at = user.updated_at if user.updated_at is not None else max(created_at, now)
@@ -187,10 +200,7 @@ class Users(Family):
         with self.store.transaction() as conn:
             insert(conn, "clerk_users", row)
             for position, item in enumerate([*user.emails, *user.phones]):
-                identification = {**vars(item), "linked_to": to_json(item.linked_to)}
-                stamps = {"created_at": created_at, "updated_at": created_at}
-                values = {**identification, "user_id": user.id, "position": position, **stamps}
-                insert(conn, "clerk_identifications", values)
+                add_identification(conn, user.id, item, position, created_at)
         return self.user_json(user.id)
 
     async def list(self, request: Request) -> Response:
@@ -287,16 +297,7 @@ class Users(Family):
         row = self.user_row(request.path_params["user_id"])
         form = await read_form(request, UPDATE_USER)
         changes = form.given(*NULLABLE_USER_FIELDS, nullable=True)
-        changes.update(
-            form.given(
-                "delete_self_enabled",
-                "create_organization_enabled",
-                "bypass_client_trust",
-                "create_organizations_limit",
-                "legal_accepted_at",
-                "created_at",
-            )
-        )
+        changes.update(form.given(*UPDATED_AS_IS))
         check_password_fields(form)
         primary_email = form["primary_email_address_id"]
         if primary_email is not None:
@@ -310,7 +311,7 @@ class Users(Family):
                 text = "primary_email_address_id must be a verified email address of this user."
                 form.invalid("primary_email_address_id", text)
         form.check()
-        self._check_free_for(row["id"], changes)
+        self._check_free([], changes, row["id"])
         now = now_ms()
         digest, hasher = form["password_digest"], form["password_hasher"]
         if form["password"] is not None:
@@ -324,19 +325,6 @@ class Users(Family):
             changes.update(totp_secret=form["totp_secret"], mfa_enabled_at=mfa_enabled_at)
         update(self.store, "clerk_users", row["id"], {**changes, "updated_at": now})
         return JSONResponse(self.user_json(row["id"]))
-
-    def _check_free_for(self, user_id: str, changes: dict[str, Any]) -> None:
-        """The external id and username a user is given must not be another user's."""
-        errors = []
-        for column, compared in (("external_id", "external_id"), ("username", "lower(username)")):
-            value = changes.get(column)
-            if value is not None and self.store.one(
-                f"SELECT 1 FROM clerk_users WHERE {compared} = ? AND id != ?",  # noqa: S608
-                [value.lower() if column == "username" else value, user_id],
-            ):
-                errors.append(taken(column))
-        if errors:
-            raise ApiError(422, errors_body(*errors))
 
     async def replace_email_address(self, request: Request) -> Response:
         """ReplaceUserEmailAddress: one new primary address replaces all of the user's."""
@@ -370,12 +358,7 @@ class Users(Family):
                 "DELETE FROM clerk_identifications WHERE user_id = ? AND kind = 'email_address'",
                 [row["id"]],
             )
-            values = {**vars(identification), "linked_to": "[]", "user_id": row["id"]}
-            insert(
-                conn,
-                "clerk_identifications",
-                {**values, "position": -1, "created_at": now, "updated_at": now},
-            )
+            add_identification(conn, row["id"], identification, -1, now)
             changes = {"primary_email_address_id": identification.id, "updated_at": now}
             update(conn, "clerk_users", row["id"], changes)
         stored = self.store.one(
