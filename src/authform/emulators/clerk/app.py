@@ -40,13 +40,23 @@ PRODUCTION_LIMIT: Final = Limit(1000, 10)
 # Clerk request fields holding secrets that the shared list (base.SECRET_FIELDS) does not
 # name: CreateUser's password_digest and backup_codes.
 CLERK_SECRET_FIELDS: Final = frozenset({"password_digest", "backup_codes"})
-INTERNAL_ERROR: Final = (
-    "There was an internal error on our servers. We've been notified and are working on fixing it."
-)
-# What api.clerk.com answers for a wrong secret key (clerk/clerk-sdk-python#26).
+# status -> (code, message, long message) of the errors the shared app raises: a wrong secret
+# key (what api.clerk.com answers, clerk/clerk-sdk-python#26), no such route, the rate limit,
+# an injected or unexpected server error.
 KEY_INVALID: Final = (
     "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct."
 )
+SHARED_ERRORS: Final = {
+    401: ("clerk_key_invalid", KEY_INVALID, KEY_INVALID),
+    404: ("resource_not_found", "not found", "The requested resource was not found."),
+    429: ("too_many_requests", "Too many requests", "Too many requests, please retry later."),
+    500: (
+        "internal_clerk_error",
+        "Oops, an unexpected error occurred",
+        "There was an internal error on our servers. We've been notified and are working on "
+        "fixing it.",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -116,23 +126,15 @@ class ClerkBackend(EmulatorBackend):
 
     def error_body(self, status: int, message: str, code: str | None = None) -> dict[str, Any]:
         """Clerk's error body for the errors the shared app raises (auth, routing, faults)."""
-        if status == 401:
-            return errors_body(clerk_error("clerk_key_invalid", KEY_INVALID, KEY_INVALID))
-        if status == 404:
-            text = "The requested resource was not found."
-            return errors_body(clerk_error("resource_not_found", "not found", text))
-        if status == 429:
-            return self.rate_limited_body("instance")
-        if status >= 500:
-            text = "Oops, an unexpected error occurred"
-            return errors_body(clerk_error("internal_clerk_error", text, INTERNAL_ERROR))
+        known = SHARED_ERRORS.get(500 if status >= 500 else status)
+        if known is not None:
+            return errors_body(clerk_error(*known))
         if code == "invalid_request_parameters":  # the shared admin routes' validation
             return errors_body(clerk_error("form_param_value_invalid", "is invalid", message))
         return errors_body(clerk_error(code or "request_invalid", message, message))
 
     def rate_limited_body(self, bucket: str) -> dict[str, Any]:
-        text = "Too many requests, please retry later."
-        return errors_body(clerk_error("too_many_requests", "Too many requests", text))
+        return self.error_body(429, "")
 
     def rate_limit_claims(self, method: str, path: str, body: Any) -> list[tuple[str, str]]:
         # One budget per instance, i.e. per secret key; every Backend API path draws on it.

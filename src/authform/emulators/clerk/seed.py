@@ -52,7 +52,7 @@ from .user_records import METADATA, NewIdentification, NewUser
 from .users import Users
 
 
-class ClerkBackend(Protocol):
+class SeedTarget(Protocol):
     """What seeding reaches of the backend: its store and resource families."""
 
     store: SqliteStore
@@ -105,7 +105,7 @@ def _time(item: Mapping[str, Any], key: str) -> int | None:
     return parsed
 
 
-def seed_role(backend: ClerkBackend, item: Any) -> None:
+def seed_role(backend: SeedTarget, item: Any) -> None:
     role = _mapping(item, "roles")
     key = _text(role, "key")
     backend.roles.add(key, str(role.get("name") or key), role.get("permissions") or [])
@@ -127,22 +127,22 @@ def seed_user(item: Mapping[str, Any]) -> NewUser:
                 raise ValueError(f"seed user {user_id}: each of {key} needs {kind!r}")
             status = "reserved" if spec.get("reserved") else "verified"
             status = "unverified" if spec.get("verified") is False else status
-            flags = ("reserved_for_second_factor", "default_second_factor")
-            result.append(
-                NewIdentification(kind, value.strip(), status, *(bool(spec.get(f)) for f in flags))
-            )
+            second_factor = bool(spec.get("reserved_for_second_factor"))
+            default = bool(spec.get("default_second_factor"))
+            result.append(NewIdentification(kind, value.strip(), status, second_factor, default))
         return result
 
     emails = identifications("email_addresses", "email_address")
     digest, hasher = item.get("password_digest") or None, item.get("password_hasher") or None
     if item.get("password"):
         digest, hasher = hash_password(str(item["password"])), "bcrypt"
-    times = {key: _time(item, key) for key in SEED_USER_TIMES}
+    fields: dict[str, Any] = {key: item.get(key) for key in SEED_USER_AS_IS}
+    fields.update({key: _time(item, key) for key in SEED_USER_TIMES})
+    fields.update({key: dict(item.get(key) or {}) for key in METADATA})
     accounts = [
-        _external_account(account, emails, item, times["created_at"] or now_ms())
+        _external_account(account, emails, item, fields["created_at"] or now_ms())
         for account in item.get("external_accounts") or []
     ]
-    fields = {key: item.get(key) for key in SEED_USER_AS_IS}
     return NewUser(
         id=user_id,
         emails=emails,
@@ -156,9 +156,7 @@ def seed_user(item: Mapping[str, Any]) -> NewUser:
         external_accounts=accounts,
         banned=bool(item.get("banned")),
         locked=bool(item.get("locked")),
-        **{key: dict(item.get(key) or {}) for key in METADATA},
         **fields,
-        **times,
     )
 
 
@@ -202,13 +200,13 @@ def _external_account(
     }
 
 
-def seed_users(backend: ClerkBackend, item: Any) -> None:
+def seed_users(backend: SeedTarget, item: Any) -> None:
     user = seed_user(_mapping(item, "users"))
     if backend.store.one("SELECT 1 FROM clerk_users WHERE id = ?", [user.id]) is None:
         backend.users.insert_user(user, check_identifiers=False)
 
 
-def seed_organization(backend: ClerkBackend, item: Any) -> None:
+def seed_organization(backend: SeedTarget, item: Any) -> None:
     item = _mapping(item, "organizations")
     org_id = str(item.get("id") or "") or None
     if backend.store.one(
@@ -232,7 +230,7 @@ def seed_organization(backend: ClerkBackend, item: Any) -> None:
         )
 
 
-def seed_membership(backend: ClerkBackend, item: Any) -> None:
+def seed_membership(backend: SeedTarget, item: Any) -> None:
     item = _mapping(item, "memberships")
     organization = backend.organizations.row(item.get("organization") or "")
     user_id, store = _text(item, "user_id"), backend.store

@@ -154,10 +154,10 @@ class Users(Family):
                 errors.append(taken(kind))
             seen.add((kind, value))
         for column, compared in (("username", "lower(username)"), ("external_id", "external_id")):
-            value = values.get(column)
-            if value is not None and self.store.one(
+            wanted = values.get(column)
+            if wanted is not None and self.store.one(
                 f"SELECT 1 FROM clerk_users WHERE {compared} = ? AND id != ?",  # noqa: S608
-                [value.lower() if column == "username" else value, own_id],
+                [wanted.lower() if column == "username" else wanted, own_id],
             ):
                 errors.append(taken(column, "external ID" if column == "external_id" else None))
         if errors:
