@@ -731,10 +731,14 @@ def _serve_command(provider: EmulatedProvider) -> Callable[..., None]:
             bool, typer.Option("--no-rate-limit", help="Turn off the emulated rate limits.")
         ] = False,
     ) -> None:
+        import yaml
+
         from authform.emulators.server import serve
         from authform.emulators.workos import RateLimits
 
         _check_output(lambda: check_output_file(db, "--db", create_parents=True))
+        if seed is not None and not seed.is_file():
+            _fail(f"--seed {seed}: no such file")
         db.parent.mkdir(parents=True, exist_ok=True)
         try:
             serve(
@@ -746,6 +750,8 @@ def _serve_command(provider: EmulatedProvider) -> Callable[..., None]:
                 seed=seed,
                 rate_limits=RateLimits.disabled() if no_rate_limit else None,
             )
+        except (ValueError, yaml.YAMLError) as exc:  # a seed refused: the loader says where
+            _fail(f"--seed {seed}: {exc}")
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 _fail(
