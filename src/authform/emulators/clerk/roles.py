@@ -53,9 +53,9 @@ ROLE_KEY: Final = Rule(
     "and underscores.",
 )
 PERMISSION_KEY: Final = Rule(
-    pattern=re.compile(r"org:(?!sys_)[a-z0-9_]+:[a-z0-9_]+"),
+    pattern=re.compile(r"org:[a-z0-9_]+:[a-z0-9_]+"),
     invalid='key must have the format "org:feature:action", where feature and action consist '
-    "of lowercase letters, digits or underscores (org:sys_ is reserved).",
+    "of lowercase letters, digits or underscores.",
 )
 
 
@@ -125,6 +125,7 @@ class KeyedTable(Family):
         ):
             text = "That key is taken. Please try another."
             form.fail("form_identifier_exists", "key", text, text)
+        self.check_body(form)
         form.check()
         return form
 
@@ -146,6 +147,9 @@ class KeyedTable(Family):
 
     def updated(self, conn: sqlite3.Connection, row: sqlite3.Row, form: Form) -> None:
         """What an update also changes beyond the row."""
+
+    def check_body(self, form: Form) -> None:
+        """What this table's rules cannot say about a body (problems go to ``form``)."""
 
     def check_change(self, row: sqlite3.Row, action: str) -> None:
         """Refuse to update or delete ``row`` (raise), when it cannot be."""
@@ -182,6 +186,10 @@ class Permissions(KeyedTable):
 
     def created(self, form: Form) -> str:
         return self.add(form["key"], form["name"], form["description"] or "")
+
+    def check_body(self, form: Form) -> None:
+        if (form["key"] or "").startswith(SYSTEM_PERMISSION_PREFIX):
+            form.invalid("key", "Permission keys cannot begin with org:sys_, which is reserved.")
 
     def check_change(self, row: sqlite3.Row, action: str) -> None:
         if row["type"] == "system":

@@ -86,13 +86,16 @@ REPLACE_EMAIL_ADDRESS: Final = {
     ),
     "notify_primary_email_address_changed": FLAG,
 }
+# In the order Clerk's document lists them (an invalid order_by names them so).
 ORDER_FIELDS: Final = {
     "created_at": "u.created_at",
     "updated_at": "u.updated_at",
+    "email_address": USER_ORDER_FIELDS["email_address"],
     "web3wallet": "NULL",
+    **{key: USER_ORDER_FIELDS[key] for key in ("first_name", "last_name", "phone_number")},
+    "username": USER_ORDER_FIELDS["username"],
     "last_active_at": "u.last_active_at",
     "last_sign_in_at": "u.last_sign_in_at",
-    **USER_ORDER_FIELDS,
 }
 
 
