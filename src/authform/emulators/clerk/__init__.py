@@ -11,21 +11,13 @@ tests check both and say where they disagree. What neither names (most error cod
 Clerk's published error index and real responses; the module constants say which is which.
 
 One module per resource family (``users``, ``organizations``, ``memberships``, ``domains``,
-``roles``, ``instance``, ``social``), each a table of its operations; request bodies are
-tables of field rules (``forms``). Conventions that matter to clients:
-- Timestamps are int64 Unix milliseconds; ids are KSUIDs behind Clerk's prefixes.
-- ``GET /v1/users`` answers a bare JSON array (totals come from ``/v1/users/count``) and
-  pages by ``offset`` or by the ``starting_after`` cursor, which needs a ``created_at``
-  ordering and a zero offset (else 422). Organization and membership lists answer
-  ``{data, total_count}`` and page by ``offset``.
-- Errors are ``{errors: [{message, long_message, code, meta?}], clerk_trace_id}``; every
-  problem in a request body is reported at once.
-- Password digests and TOTP secrets are stored but never answered (the real API has no such
-  fields) and never written to the request log.
-- ``Clerk-API-Version`` is accepted and ignored: the emulator speaks 2026-05-12.
-- Every instance starts with Clerk's system permissions (``org:sys_…``) and its default
-  roles ``org:admin`` and ``org:member``. A ``sk_live_`` key makes a production instance.
-- Role sets are not emulated: every role is assignable in every organization.
+``roles``, ``instance``), each a table of its operations (``family.Family``); request bodies
+are tables of field rules (``forms``), list filters a table (``listing.USER_FILTERS``); the
+seed is a tuple of sections for the shared loader (``seed``, ``emulators.seeding``).
+Password digests and TOTP secrets are stored but never answered (the real API has no such
+fields) and never written to the request log. ``Clerk-API-Version`` is accepted and ignored:
+the emulator speaks 2026-05-12. Role sets are not emulated: every role is assignable in every
+organization.
 """
 
 from .app import (

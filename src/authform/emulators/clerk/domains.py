@@ -11,17 +11,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .family import Family, Operation, clerk_id, not_found, param_invalid
-from .forms import FLAG, Rule, read_form
+from .forms import FLAG, Rule, names, read_form
 from .listing import Filters, like, offset_page, placeholders, query_values
 from .organizations import Organizations
 from .schema import insert, next_ms, update
 from .user_records import DEFAULT_IMAGE_URL
 
-ENROLLMENT_MODES: Final = (
-    "manual_invitation",
-    "automatic_invitation",
-    "automatic_suggestion",
-    "enterprise_sso",
+ENROLLMENT_MODES: Final = names(
+    "manual_invitation automatic_invitation automatic_suggestion enterprise_sso"
 )
 ENROLLMENT_MODE: Final = Rule(
     choices=ENROLLMENT_MODES,
