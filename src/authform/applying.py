@@ -21,6 +21,7 @@ from authform.providers.base import ProviderError
 from authform.redaction import redact
 from authform.render.progress import ProgressReporter
 from authform.saved_plan import SavedPlanError
+from authform.undo.journal import JournalWriter
 from authform.workflow import Session
 
 
@@ -34,6 +35,8 @@ class ApplyOutcome:
     interrupted: bool = False
     # The reports could not be written (the apply itself may have gone well).
     report_problem: str | None = None
+    # The journal `authform undo` reads: every write's before-image and outcome.
+    journal: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,8 +87,13 @@ def describe_stop(exc: BaseException) -> str:
 
 async def run_apply(session: Session, plan: Plan, progress: ProgressReporter) -> ApplyOutcome:
     """Apply ``plan`` through ``session``'s provider, then write the import reports (also
-    after a failure or an interruption, so they describe what the provider now holds)."""
+    after a failure or an interruption, so they describe what the provider now holds).
+
+    The journal is started before the first write (a folder it cannot be written to stops
+    the apply there) and gets each outcome as the engine reports it."""
     outcome = ApplyOutcome(ApplyResult(), total=sum(1 for c in plan.changes if c.is_write))
+    journal = JournalWriter.start(session, plan) if outcome.total else None
+    outcome.journal = journal.path if journal else None
     progress.begin()
     try:
         async with progress.heartbeat():
@@ -93,6 +101,7 @@ async def run_apply(session: Session, plan: Plan, progress: ProgressReporter) ->
                 plan,
                 session.provider,
                 on_progress=progress,
+                on_outcome=journal.record if journal else None,
                 result=outcome.result,
             )
     except asyncio.CancelledError:
@@ -108,6 +117,12 @@ async def run_apply(session: Session, plan: Plan, progress: ProgressReporter) ->
         progress.close()
     if outcome.interrupted or outcome.stopped:
         outcome.result.mark_not_reached(plan.changes)
+    if journal is not None:
+        try:
+            journal.not_reached(outcome.result.not_reached)
+            journal.close("interrupted" if outcome.interrupted else outcome.stopped or "complete")
+        except OSError as exc:
+            outcome.report_problem = f"could not finish the journal: {describe_stop(exc)}"
     failures = [(c.kind.value, c.key, error) for c, error in outcome.result.failed]
     try:
         outcome.reports = session.write_import_reports(failures)

@@ -58,6 +58,7 @@ from authform.saved_plan import (
     verify_seal,
     write_saved_plan,
 )
+from authform.undo import JournalError, read_journal, undo_plan
 from authform.workflow import open_session
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_VERIFY_FAILED = 0, 1, 2, 3
@@ -273,7 +274,7 @@ def _run(step: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(step())  # type: ignore[arg-type]
     except ManifestError as exc:
         _report_manifest_error(exc.diagnostics)
-    except (ProviderError, SavedPlanError, OutputPathError) as exc:
+    except (ProviderError, SavedPlanError, OutputPathError, JournalError) as exc:
         _fail(str(exc))
     except OSError as exc:  # an output file that could not be written after all
         _cannot_write(exc)
@@ -460,6 +461,7 @@ def apply(
         _fail("apply needs --auto-approve when not run from an interactive terminal")
     saved = None
     manifest_path = path
+    undoing: str | None = None  # a saved plan made by `authform undo JOURNAL`
     if is_saved_plan_path(path):
         # A saved plan applies as it was made (manifest, environment, --emulate, --force).
         try:
@@ -469,12 +471,16 @@ def apply(
             _fail(str(exc))
         manifest_path = Path(made.manifest)
         emulate, environment, force = made.emulate, made.environment, made.force
+        undoing = made.undo_journal
 
     async def body() -> int:
         async with open_session(manifest_path, emulate=emulate, environment=environment) as session:
             session.check_report_targets()
             verdict = None if saved is None else verify_seal(saved, session)
-            current = await session.plan(force=force)
+            if undoing is not None:
+                current = await undo_plan(session, read_journal(Path(undoing)), force=force)
+            else:
+                current = await session.plan(force=force)
             if saved is not None and verdict is not None:
                 check_saved_plan(saved, verdict, current, session)
             _print_plan(current, output, full=full)
@@ -501,6 +507,13 @@ def apply(
                 _echo(render_apply(outcome.result, colour=use_colour(sys.stdout)), nl=False)
             for report in outcome.reports:
                 _echo(f"Wrote {report}", err=True)
+            if outcome.journal is not None:
+                _echo(
+                    f"Wrote {outcome.journal} (to undo this apply: authform undo "
+                    f"{shlex.quote(str(outcome.journal))} "
+                    f"{_shell_args(manifest_path, environment)}{' --emulate' if emulate else ''})",
+                    err=True,
+                )
             for line in outcome.closing_lines():
                 _echo(line, err=True)
             if outcome.result.manual_pending and session.dashboard is not None:
@@ -517,6 +530,68 @@ def apply(
             return EXIT_PENDING if outcome.result.pending else EXIT_OK
 
     raise typer.Exit(_run(body))
+
+
+@app.command()
+def undo(
+    journal: Annotated[
+        Path,
+        typer.Argument(
+            help="The journal an apply wrote (authform-reports/journal-*.jsonl).",
+            metavar="JOURNAL",
+        ),
+    ],
+    path: ManifestPath = Path("manifests"),
+    emulate: EmulateOpt = False,
+    output: FormatOpt = OutputFormat.text,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Save the undo plan for `authform apply PLAN.json`."),
+    ] = None,
+    force: ForceOpt = False,
+    environment: EnvironmentOpt = None,
+    full: FullOpt = False,
+) -> None:
+    """Plan putting back what the apply that wrote JOURNAL changed; never writes.
+
+    Updates go back to their before-state, deleted items are created again, created items
+    are deleted (deletes need policy.allow_delete, and the thresholds hold, as in any plan).
+    Refuses, naming them, when items changed again since that apply. Review the plan, save
+    it with --out and apply it with `authform apply PLAN.json`. Exit 0 when there is nothing
+    to undo, 2 when changes are pending, 1 when refused.
+    """
+    if out is not None:
+        _check_output(lambda: check_output_file(out, "--out"))
+    try:
+        read = read_journal(journal)  # offline: a damaged or foreign file stops here
+    except JournalError as exc:
+        _fail(str(exc))
+    made_with = MadeWith.of_command(
+        path, emulate=emulate, environment=environment, force=force, undo_journal=str(journal)
+    )
+
+    async def body() -> tuple[Plan, dict[str, Any] | None]:
+        async with open_session(path, emulate=emulate, environment=environment) as session:
+            planned = await undo_plan(session, read, force=force)
+            saved = None if out is None else saved_plan_document(planned, session, made_with)
+            return planned, saved
+
+    result, document = _run(body)
+    _print_plan(result, output, full=full)
+    if result.refused:
+        raise typer.Exit(EXIT_ERROR)
+    if out is not None and document is not None and result.has_changes:
+        try:
+            write_saved_plan(out, document)
+        except SavedPlanError as exc:
+            _fail(str(exc))
+        typer.echo(
+            f"Saved the undo plan to {out}. Review it, then: "
+            f"authform apply {shlex.quote(str(out))}",
+            err=True,
+        )
+    if result.has_changes:
+        raise typer.Exit(EXIT_PENDING)
 
 
 @app.command()

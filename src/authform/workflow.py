@@ -49,6 +49,10 @@ class Session:
     import_set: ImportSet | None = None
     import_label: str = ""
     progress: ProgressReporter | None = None
+    # How the command reached the target: the apply journal records which tenant it wrote
+    # to (under --emulate, the manifest's own emulated tenant), and undo checks it.
+    emulate: bool = False
+    manifest_path: Path | None = None
 
     @property
     def reports_dir(self) -> Path:
@@ -338,6 +342,8 @@ async def open_session(
             import_set=import_set,
             import_label=import_label,
             progress=progress,
+            emulate=emulate,
+            manifest_path=Path(manifest_path),
         )
     except ProviderError as exc:
         if exc.status != 401 or emulate:

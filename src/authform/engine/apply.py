@@ -19,6 +19,10 @@ from authform.providers.base import Provider, ProviderError
 from authform.resources import dependencies
 
 ProgressCallback = Callable[[int, int], None]
+# Told each write change's outcome the moment it is known: "applied", "failed" or
+# "not attempted" (held back because a change it needs failed). The apply journal
+# (``authform.undo.journal``) is written from it, so an interrupted apply leaves one.
+OutcomeCallback = Callable[[Change, str], None]
 
 
 @dataclass
@@ -83,6 +87,7 @@ async def apply_plan(
     provider: Provider,
     *,
     on_progress: ProgressCallback | None = None,
+    on_outcome: OutcomeCallback | None = None,
     result: ApplyResult | None = None,
 ) -> ApplyResult:
     """Apply ``plan``. Each outcome is recorded in ``result`` (and reported to
@@ -108,6 +113,8 @@ async def apply_plan(
             broken.add(change.address)
         if change.is_write:
             done += 1
+            if on_outcome:
+                on_outcome(change, "applied" if outcome == "done" else "failed")
             if on_progress:
                 on_progress(done, total)
 
@@ -118,6 +125,8 @@ async def apply_plan(
             if change.is_write and any(dep in broken for dep in needs):
                 result.not_attempted.append(change)
                 broken.add(change.address)
+                if on_outcome:
+                    on_outcome(change, "not attempted")
             else:
                 runnable.append(change)
         await _run_all(runnable, provider, record)

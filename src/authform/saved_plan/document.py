@@ -48,6 +48,7 @@ class _MadeWith(_Strict):
     emulate: bool
     environment: str | None
     force: bool
+    undo_journal: str | None = None
 
 
 class _ManifestPrints(_Strict):

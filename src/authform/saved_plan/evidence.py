@@ -38,12 +38,22 @@ class MadeWith:
     emulate: bool
     environment: str | None
     force: bool
+    # Made by `authform undo JOURNAL`: apply plans the undo of that journal again.
+    undo_journal: str | None = None
 
     @classmethod
     def of_command(
-        cls, manifest: str | Path, *, emulate: bool, environment: str | None, force: bool
+        cls,
+        manifest: str | Path,
+        *,
+        emulate: bool,
+        environment: str | None,
+        force: bool,
+        undo_journal: str | None = None,
     ) -> MadeWith:
-        return cls(str(manifest), str(Path(manifest).resolve()), emulate, environment, force)
+        return cls(
+            str(manifest), str(Path(manifest).resolve()), emulate, environment, force, undo_journal
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MadeWith:

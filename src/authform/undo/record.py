@@ -1,0 +1,161 @@
+"""What an apply journal records, shared by the writer and the reader.
+
+A journal is JSON Lines, one object per line, each sealed in a chain (see ``JournalSealer``):
+
+- ``header``: which target the apply wrote to, when, and the seal's salt and key check;
+- ``change``: one per write change of the plan, before the first write: the before-image of
+  the live item (kind, key, spec, provider id) and the spec the apply was to write;
+- ``outcome``: one per change whose outcome is known, the moment it is ("applied",
+  "failed", "not attempted", "not reached");
+- ``end``: how the apply ended. A journal without it is from an apply that was killed.
+
+No secret is ever written: a sensitive field or a registered secret is replaced by a
+fingerprint (see ``masked``), a write-once value (a password digest) by its fingerprint only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from authform.emulated_tenant import emulator_state_file
+from authform.redaction import redact
+from authform.resources import SENSITIVE_FIELDS, Kind, Resource
+from authform.saved_plan.evidence import seal_credential
+from authform.saved_plan.seal import Sealer, as_json, canonical
+from authform.workflow import Session
+
+JOURNAL_FORMAT = "authform apply journal"
+JOURNAL_VERSION = 1
+JOURNAL_PREFIX = "journal-"
+JOURNAL_SUFFIX = ".jsonl"
+
+APPLIED = "applied"
+FAILED = "failed"
+NOT_ATTEMPTED = "not attempted"
+NOT_REACHED = "not reached"
+OUTCOMES = (APPLIED, FAILED, NOT_ATTEMPTED, NOT_REACHED)
+
+# A masked value reads "(sensitive sha256:0123456789ab)": enough to tell two values apart,
+# never enough to recover one (a fixed domain prefix keeps it from matching any other hash).
+_FINGERPRINT_DOMAIN = b"authform journal fingerprint\x00"
+SENSITIVE_MARK = "(sensitive sha256:"
+
+
+def fingerprint(value: Any) -> str:
+    digest = hashlib.sha256(_FINGERPRINT_DOMAIN + canonical(value)).hexdigest()[:12]
+    return f"{SENSITIVE_MARK}{digest})"
+
+
+def masked(value: Any, name: str = "") -> Any:
+    """``value`` (a spec) as the journal holds it: sensitive fields fingerprinted, every
+    string passed through the redactor, so a secret the run registered never lands here."""
+    if name in SENSITIVE_FIELDS and value is not None:
+        return fingerprint(value)
+    if isinstance(value, Mapping):
+        return {str(k): masked(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [masked(v) for v in value]
+    if isinstance(value, str):
+        return redact(value)
+    return value
+
+
+def has_masked_value(value: Any) -> bool:
+    """Whether a journal spec holds a value it could not record (a secret's fingerprint)."""
+    if isinstance(value, Mapping):
+        return any(has_masked_value(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_masked_value(v) for v in value)
+    return isinstance(value, str) and (value.startswith(SENSITIVE_MARK) or "(sensitive)" in value)
+
+
+def before_image(resource: Resource) -> dict[str, Any]:
+    return {
+        "kind": resource.kind.value,
+        "key": resource.key,
+        "spec": as_json(masked(resource.spec)),
+        "provider_id": resource.provider_id,
+    }
+
+
+def resource_of(image: Mapping[str, Any]) -> Resource:
+    """A before-image back as a Resource (``provider_id`` kept for reference only)."""
+    return Resource(
+        Kind(image["kind"]), image["key"], dict(image["spec"]), provider_id=image["provider_id"]
+    )
+
+
+def target_identity(session: Session) -> dict[str, Any]:
+    """Which tenant a command talks to, with no credential in it: the API key may be rotated
+    between an apply and its undo, the rest may not change."""
+    target = session.loaded.manifest.target
+    if session.emulate:
+        state = emulator_state_file(
+            session.manifest_path or session.loaded.files[0], target.provider, session.environment
+        )
+        return {
+            "emulated": target.provider,
+            "environment": session.environment,
+            "state": str(state.resolve()),
+        }
+    identity: dict[str, Any] = {
+        "provider": target.provider,
+        "environment": session.environment,
+        "base_url": str(target.base_url) if target.base_url else None,
+        "client_id": target.client_id,
+    }
+    if target.database_url is not None:
+        identity["database"] = _without_password(target.database_url.get_secret_value())
+    return identity
+
+
+def describe_target(identity: Mapping[str, Any]) -> str:
+    if "emulated" in identity:
+        where = f"the emulated {identity['emulated']} tenant {identity['state']}"
+    else:
+        parts = [identity.get("base_url"), identity.get("database")]
+        shown = ", ".join(str(p) for p in parts if p)
+        client = f", client {identity['client_id']}" if identity.get("client_id") else ""
+        where = f"{identity['provider']} ({shown or 'default API'}{client})"
+    if identity.get("environment"):
+        where += f", environment {identity['environment']}"
+    return where
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+class JournalSealer:
+    """Seals each line over the one before it, with the target's credential (never written):
+    an edited, reordered or spliced line breaks the chain at that line, and a journal cannot
+    be forged by someone who can edit the file (a CI artifact) but lacks the target's key."""
+
+    def __init__(self, salt: bytes, session: Session) -> None:
+        self._sealer = Sealer(salt, seal_credential(session, emulate=session.emulate))
+        self.salt = salt
+        self.previous = ""
+
+    @property
+    def key_check(self) -> str:
+        return self._sealer.tag("journal-key-check", None)
+
+    def seal(self, entry: Mapping[str, Any]) -> str:
+        body = {k: v for k, v in entry.items() if k != "seal"}
+        tag = self._sealer.tag("journal-line", [self.previous, body])
+        self.previous = tag
+        return tag
+
+
+def encode_line(entry: Mapping[str, Any]) -> str:
+    return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
