@@ -2,68 +2,14 @@
 
 from __future__ import annotations
 
-from cli.saved_plans import TARGET
-
-from .conftest import journals
-
-ORIGINAL = (
-    TARGET
-    + """\
-permissions:
-  - {slug: "billing:manage", name: Manage billing}
-  - {slug: "reports:read", name: Read reports, description: See the dashboards}
-roles:
-  - {slug: admin, name: Admin, permissions: ["billing:manage", "reports:read"]}
-  - {slug: member, name: Member, permissions: ["reports:read"]}
-organizations:
-  - key: acme
-    name: Acme Inc
-    domains: [{domain: acme.com, state: verified}]
-    metadata: {tier: enterprise}
-  - key: globex
-    name: Globex
-redirect_uris: [https://app.example.com/callback]
-"""
-)
-
-# A permission removed (WorkOS cannot delete a role), both roles stripped of it, an
-# organization renamed, another added, a redirect URI added.
-DAMAGING = (
-    TARGET
-    + """\
-permissions:
-  - {slug: "billing:manage", name: Manage billing}
-roles:
-  - {slug: admin, name: Admin, permissions: ["billing:manage"]}
-  - {slug: member, name: Member}
-organizations:
-  - key: acme
-    name: Acme (renamed)
-    domains: [{domain: acme.com, state: verified}]
-    metadata: {tier: free}
-  - key: globex
-    name: Globex
-  - key: initech
-    name: Initech
-redirect_uris: [https://app.example.com/callback, https://evil.example.com/callback]
-policy: {allow_delete: true}
-"""
-)
+from .scenes import ORIGINAL, apply_then_damage
 
 
-def test_undo_of_a_damaging_apply_restores_the_original_state(cli, tmp_path):
-    cli.write(ORIGINAL)
-    first = cli.run("apply", str(cli.folder), "--auto-approve")
-    assert first.exit_code == 0, first.output
-    cli.write(DAMAGING)
-    damage = cli.run("apply", str(cli.folder), "--auto-approve")
-    assert damage.exit_code == 0, damage.output
-    journal = journals()[-1]
-    assert f"Wrote {journal}" in damage.output
+def test_undo_of_a_damaging_apply_restores_the_original_state(cli):
+    journal = apply_then_damage(cli)
 
     plan = cli.run("undo", str(journal), str(cli.folder), "--out", "undo.json")
     assert plan.exit_code == 2, plan.output
-    print(plan.output)
     for line in (
         "+ permission.reports:read",
         "~ role.member",
