@@ -190,6 +190,13 @@ def test_a_saved_plan_travels_from_the_pull_request_to_apply_on_merge(runner: Ru
     # 2: applied; the social connection is left for the dashboard, as on a real tenant
     assert runner.outputs()["exit-code"] == "2", applied.stdout + applied.stderr
     assert "Applied 10 change(s)." in applied.stdout
+    # The apply's journal is where the workflow's upload step looks for it.
+    upload = workflow_step(
+        REPO / "examples" / "github" / "apply-on-merge.yml",
+        "Keep the apply's journal for authform undo",
+    )
+    assert upload["if"] == "always()"
+    assert len(list(runner.workspace.glob(upload["with"]["path"]))) == 1
 
     # The same reviewed plan again: the provider has moved (it was applied), so it is stale.
     stale = runner.bash(RUN, {"COMMAND": "apply", "EMULATE": "true", "PLAN_FILE": plan_file})
