@@ -552,13 +552,14 @@ def undo(
     environment: EnvironmentOpt = None,
     full: FullOpt = False,
 ) -> None:
-    """Plan putting back what the apply that wrote JOURNAL changed; never writes.
+    """Plan undoing the apply that wrote JOURNAL.
+
+    Never writes: review the plan, save it with --out, apply it with `authform apply`.
 
     Updates go back to their before-state, deleted items are created again, created items
     are deleted (deletes need policy.allow_delete, and the thresholds hold, as in any plan).
-    Refuses, naming them, when items changed again since that apply. Review the plan, save
-    it with --out and apply it with `authform apply PLAN.json`. Exit 0 when there is nothing
-    to undo, 2 when changes are pending, 1 when refused.
+    Refuses, naming them, when items changed again since that apply. Exit 0 when there is
+    nothing to undo, 2 when changes are pending, 1 when refused.
     """
     if out is not None:
         _check_output(lambda: check_output_file(out, "--out"))
