@@ -213,3 +213,13 @@ def test_a_journal_with_a_malformed_line_is_refused_naming_it(cli, case):
     cli.emulator.clear_log()
     assert_refused(cli.run("undo", str(journal), str(cli.folder)), message, emulator=cli.emulator)
     assert cli.emulator.requests_log() == []
+
+
+def test_an_apply_whose_journal_cannot_be_written_writes_nothing(cli):
+    cli.write(DAMAGING)
+    Path("authform-reports").write_text("a file where the reports folder should be\n")
+    assert_refused(
+        cli.run("apply", str(cli.folder), "--auto-approve"),
+        r"the apply journal's folder authform-reports: is a file; give a folder to write into",
+        emulator=cli.emulator,
+    )

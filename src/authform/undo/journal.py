@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from authform import __version__
 from authform.engine.plan import Action, Change, Plan
+from authform.output_paths import check_output_folder
 from authform.undo.record import (
     JOURNAL_FORMAT,
     JOURNAL_PREFIX,
@@ -55,8 +56,10 @@ class JournalWriter:
     @classmethod
     def start(cls, session: Session, plan: Plan) -> JournalWriter:
         """Create the journal in ``session``'s reports folder and record the plan's writes.
-        Raises ``OSError`` before any write to the provider when it cannot be created."""
+        Raises ``OutputPathError`` or ``OSError`` before any write to the provider when it
+        cannot be created: an apply that could not be undone does not start."""
         folder = session.reports_dir
+        check_output_folder(folder, "the apply journal's folder")
         folder.mkdir(parents=True, exist_ok=True)
         started = _now()
         salt = secrets.token_bytes(16)
