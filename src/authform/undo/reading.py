@@ -105,6 +105,7 @@ class JournalEntry:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     outcome: str | None = None
+    line: int = 0  # where the journal records it: the origin of the change that undoes it
 
     @property
     def address(self) -> str:
@@ -228,6 +229,7 @@ def _take(journal: Journal, path: Path, number: int, entry: _Change | _Outcome |
             entry.key,
             entry.before.model_dump() if entry.before else None,
             entry.after.model_dump() if entry.after else None,
+            line=number,
         )
     elif isinstance(entry, _Outcome):
         known = journal.entries.get(entry.address)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authform.engine.plan import Plan, plan_changes
+from authform.provenance import Origin, display_path
 from authform.resources import Kind, Resource
 from authform.undo.reading import Journal, JournalEntry, JournalError
 from authform.undo.record import (
@@ -66,7 +67,8 @@ async def undo_plan(session: Session, journal: Journal, *, force: bool = False) 
     judged = judge(entries, live)
     if judged.moved_on:
         raise JournalError(_moved_on_refusal(journal, judged.moved_on))
-    desired = _restored_state(live, judged.restore, kinds)
+    origins = {e.address: {"file": display_path(str(journal.path)), "row": e.line} for e in entries}
+    desired = _restored_state(live, judged.restore, kinds, origins)
     plan = plan_changes(
         desired,
         live,
@@ -144,15 +146,19 @@ def _hints(entries: Iterable[JournalEntry]) -> Iterable[Resource]:
 
 
 def _restored_state(
-    live: Iterable[Resource], restore: Mapping[str, Resource | None], kinds: Iterable[Kind]
+    live: Iterable[Resource],
+    restore: Mapping[str, Resource | None],
+    kinds: Iterable[Kind],
+    origins: Mapping[str, Origin],
 ) -> list[Resource]:
     """The live state of ``kinds`` with the journal's items put back: planned against the
-    live state, it differs exactly where undo writes."""
+    live state, it differs exactly where undo writes. A restored item's origin is its
+    journal line, so the plan names the line each change comes from."""
     managed = set(kinds)
     desired = [r for r in live if r.kind in managed and r.address not in restore]
     desired += [
-        dataclasses.replace(before, provider_id=None)
-        for before in restore.values()
+        dataclasses.replace(before, provider_id=None, origin=origins.get(address, {}))
+        for address, before in restore.items()
         if before is not None
     ]
     return desired
