@@ -591,6 +591,8 @@ def undo(
             f"authform apply {shlex.quote(str(out))}",
             err=True,
         )
+    elif out is not None:
+        typer.echo(f"Nothing to undo: {out} was not written.", err=True)
     if result.has_changes:
         raise typer.Exit(EXIT_PENDING)
 

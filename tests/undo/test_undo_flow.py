@@ -4,6 +4,7 @@ apply under --emulate is undone under --emulate, and its JSON plan is the ordina
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .conftest import journals
 from .scenes import DAMAGING, ORIGINAL, apply_then_damage
@@ -26,8 +27,10 @@ def test_a_second_undo_has_nothing_to_undo_and_exits_0(cli):
     journal = apply_then_damage(cli)
     assert cli.run("undo", str(journal), str(cli.folder), "--out", "undo.json").exit_code == 2
     assert cli.run("apply", "undo.json", "--auto-approve").exit_code == 0
-    again = cli.run("undo", str(journal), str(cli.folder))
+    again = cli.run("undo", str(journal), str(cli.folder), "--out", "again.json")
     assert again.exit_code == 0, again.output
+    assert "Nothing to undo: again.json was not written." in again.output
+    assert not Path("again.json").exists()
     assert "6 item(s) are already as they were before that apply" in again.output
     assert "No changes" in again.output
     # The undo's own apply wrote a journal too: undoing it puts the damage back.
