@@ -41,11 +41,13 @@ from authform.render.github import (
     diagnostic_annotations,
     error_annotation,
     in_github_actions,
+    plan_annotations,
 )
 from authform.render.json_output import apply_to_json, plan_to_json, verify_to_json
 from authform.render.junit import write_junit
 from authform.render.markdown import render_plan_markdown
 from authform.render.progress import ProgressReporter
+from authform.render.sources import ChangeSources
 from authform.render.text import render_apply, render_plan, render_verify, use_colour
 from authform.saved_plan import (
     MadeWith,
@@ -184,6 +186,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class Annotations(StrEnum):
+    github = "github"
+    none = "none"
+
+
 class ValidateFormat(StrEnum):
     text = "text"
     github = "github"
@@ -208,6 +215,16 @@ ForceOpt = Annotated[
 ]
 FullOpt = Annotated[
     bool, typer.Option("--full", help="List every change, even thousands of the same kind.")
+]
+AnnotationsOpt = Annotated[
+    Annotations | None,
+    typer.Option(
+        "--annotations",
+        help="github: also print each change as a GitHub Actions notice on the manifest line "
+        "that caused it (on stderr; counts per file for imported records). Default: github "
+        "on GitHub Actions (GITHUB_ACTIONS=true), none elsewhere.",
+        show_default=False,
+    ),
 ]
 EnvironmentOpt = Annotated[
     str | None,
@@ -291,14 +308,30 @@ def _check_output(check: Callable[[], None]) -> None:
         _fail(str(exc))
 
 
-def _print_plan(plan: Plan, output: OutputFormat, *, full: bool = False) -> None:
+def _print_plan(
+    plan: Plan,
+    output: OutputFormat,
+    sources: ChangeSources,
+    *,
+    full: bool = False,
+    annotations: Annotations | None = None,
+) -> None:
+    """The plan in ``output``'s format, each change with what caused it; on GitHub Actions
+    (or with --annotations github) also as notices on those lines, on stderr so a JSON plan
+    on stdout stays JSON."""
     limit = None if full else 50
     if output is OutputFormat.json:
-        _echo(json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False))
+        _echo(json.dumps(plan_to_json(plan, sources), indent=2, ensure_ascii=False))
     elif output is OutputFormat.markdown:
-        _echo(render_plan_markdown(plan, max_per_group=None if full else 30), nl=False)
+        markdown = render_plan_markdown(plan, max_per_group=None if full else 30, sources=sources)
+        _echo(markdown, nl=False)
     else:
-        _echo(render_plan(plan, colour=use_colour(sys.stdout), max_per_group=limit), nl=False)
+        colour = use_colour(sys.stdout)
+        _echo(render_plan(plan, colour=colour, max_per_group=limit, sources=sources), nl=False)
+    wanted = annotations or (Annotations.github if in_github_actions() else Annotations.none)
+    if wanted is Annotations.github:
+        for line in plan_annotations(plan, sources):
+            _echo(line, err=True)
 
 
 def manifest_folders(changed: list[Path]) -> list[Path]:
@@ -409,6 +442,7 @@ def plan(
     force: ForceOpt = False,
     environment: EnvironmentOpt = None,
     full: FullOpt = False,
+    annotations: AnnotationsOpt = None,
 ) -> None:
     """Show what apply would change, without changing anything."""
     if out is not None:
@@ -416,14 +450,14 @@ def plan(
 
     made_with = MadeWith.of_command(path, emulate=emulate, environment=environment, force=force)
 
-    async def body() -> tuple[Plan, dict[str, Any] | None]:
+    async def body() -> tuple[Plan, dict[str, Any] | None, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
             planned = await session.plan(force=force)
             saved = None if out is None else saved_plan_document(planned, session, made_with)
-            return planned, saved
+            return planned, saved, ChangeSources.of(session.loaded)
 
-    result, document = _run(body)
-    _print_plan(result, output, full=full)
+    result, document, sources = _run(body)
+    _print_plan(result, output, sources, full=full, annotations=annotations)
     if out is not None and document is not None:
         try:
             write_saved_plan(out, document)
@@ -449,6 +483,7 @@ def apply(
     output: FormatOpt = OutputFormat.text,
     environment: EnvironmentOpt = None,
     full: FullOpt = False,
+    annotations: AnnotationsOpt = None,
 ) -> None:
     """Make the provider match the manifest.
 
@@ -477,7 +512,8 @@ def apply(
             current = await session.plan(force=force)
             if saved is not None and verdict is not None:
                 check_saved_plan(saved, verdict, current, session)
-            _print_plan(current, output, full=full)
+            sources = ChangeSources.of(session.loaded)
+            _print_plan(current, output, sources, full=full, annotations=annotations)
             if current.refused:
                 typer.echo("Error: the plan is refused; nothing was applied.", err=True)
                 return EXIT_ERROR
@@ -566,18 +602,19 @@ def drift(
     emulate: EmulateOpt = False,
     output: FormatOpt = OutputFormat.text,
     environment: EnvironmentOpt = None,
+    annotations: AnnotationsOpt = None,
 ) -> None:
     """Exit 2 when the provider no longer matches the manifest.
 
     For a scheduled CI job: someone changed the provider by hand since the last apply.
     """
 
-    async def body() -> Plan:
+    async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            return await session.plan(force=True)
+            return await session.plan(force=True), ChangeSources.of(session.loaded)
 
-    result = _run(body)
-    _print_plan(result, output)
+    result, sources = _run(body)
+    _print_plan(result, output, sources, annotations=annotations)
     if result.has_changes:
         typer.echo(f"Drift found: {len(result.changes)} difference(s).", err=True)
         raise typer.Exit(EXIT_PENDING)
