@@ -24,8 +24,10 @@ import typer
 from typer.core import TyperGroup
 
 from authform import __version__
+from authform.addresses import AddressPattern
 from authform.applying import run_apply
 from authform.engine.plan import Plan
+from authform.engine.selection import Selection, SelectionError, ignore_for_drift
 from authform.engine.verify import verify_state
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
 from authform.manifest.loader import find_manifest_files
@@ -226,6 +228,27 @@ AnnotationsOpt = Annotated[
         show_default=False,
     ),
 ]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        metavar="ADDRESS",
+        help="Plan only this item (kind.key, as plans print it; * in the key for many, e.g. "
+        "user.* or organization.acme). Repeatable. What it needs (a membership's user, "
+        "organization and role; a role's permissions) is pulled in.",
+        show_default=False,
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="ADDRESS",
+        help="Leave this item out (same patterns as --target). Repeatable. Refused when a "
+        "planned item needs it.",
+        show_default=False,
+    ),
+]
 EnvironmentOpt = Annotated[
     str | None,
     typer.Option("--environment", "-e", metavar="NAME", help="Name of the target environment."),
@@ -290,7 +313,7 @@ def _run(step: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(step())  # type: ignore[arg-type]
     except ManifestError as exc:
         _report_manifest_error(exc.diagnostics)
-    except (ProviderError, SavedPlanError, OutputPathError) as exc:
+    except (ProviderError, SavedPlanError, OutputPathError, SelectionError) as exc:
         _fail(str(exc))
     except OSError as exc:  # an output file that could not be written after all
         _cannot_write(exc)
@@ -332,6 +355,14 @@ def _print_plan(
     if wanted is Annotations.github:
         for line in plan_annotations(plan, sources):
             _echo(line, err=True)
+
+
+def _selection(targets: list[str] | None, excludes: list[str] | None) -> Selection:
+    """--target/--exclude, checked before the manifest is read or anything is requested."""
+    try:
+        return Selection.parse(targets or (), excludes or ())
+    except SelectionError as exc:
+        _fail(str(exc))
 
 
 def manifest_folders(changed: list[Path]) -> list[Path]:
@@ -443,16 +474,25 @@ def plan(
     environment: EnvironmentOpt = None,
     full: FullOpt = False,
     annotations: AnnotationsOpt = None,
+    target: TargetOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Show what apply would change, without changing anything."""
+    selection = _selection(target, exclude)
     if out is not None:
         _check_output(lambda: check_output_file(out, "--out"))
 
-    made_with = MadeWith.of_command(path, emulate=emulate, environment=environment, force=force)
+    made_with = MadeWith.of_command(
+        path,
+        emulate=emulate,
+        environment=environment,
+        force=force,
+        selection=selection.to_json(),
+    )
 
     async def body() -> tuple[Plan, dict[str, Any] | None, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            planned = await session.plan(force=force)
+            planned = await session.plan(force=force, selection=selection)
             saved = None if out is None else saved_plan_document(planned, session, made_with)
             return planned, saved, ChangeSources.of(session.loaded)
 
@@ -484,6 +524,8 @@ def apply(
     environment: EnvironmentOpt = None,
     full: FullOpt = False,
     annotations: AnnotationsOpt = None,
+    target: TargetOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Make the provider match the manifest.
 
@@ -493,14 +535,23 @@ def apply(
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not auto_approve and not interactive:
         _fail("apply needs --auto-approve when not run from an interactive terminal")
+    selection = _selection(target, exclude)
     saved = None
     manifest_path = path
     if is_saved_plan_path(path):
-        # A saved plan applies as it was made (manifest, environment, --emulate, --force).
+        # A saved plan applies as it was made (manifest, environment, --emulate, --force,
+        # --target/--exclude).
         try:
             saved = read_saved_plan(path)
-            made = settings_for_apply(saved, emulate=emulate, environment=environment, force=force)
-        except SavedPlanError as exc:
+            made = settings_for_apply(
+                saved,
+                emulate=emulate,
+                environment=environment,
+                force=force,
+                selection=selection.to_json(),
+            )
+            selection = Selection.from_json(made.selection)
+        except (SavedPlanError, SelectionError) as exc:
             _fail(str(exc))
         manifest_path = Path(made.manifest)
         emulate, environment, force = made.emulate, made.environment, made.force
@@ -509,7 +560,7 @@ def apply(
         async with open_session(manifest_path, emulate=emulate, environment=environment) as session:
             session.check_report_targets()
             verdict = None if saved is None else verify_seal(saved, session)
-            current = await session.plan(force=force)
+            current = await session.plan(force=force, selection=selection)
             if saved is not None and verdict is not None:
                 check_saved_plan(saved, verdict, current, session)
             sources = ChangeSources.of(session.loaded)
@@ -611,7 +662,9 @@ def drift(
 
     async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            return await session.plan(force=True), ChangeSources.of(session.loaded)
+            plan = await session.plan(force=True)
+            ignored = [AddressPattern.parse(p) for p in session.loaded.manifest.drift.ignore]
+            return ignore_for_drift(plan, ignored), ChangeSources.of(session.loaded)
 
     result, sources = _run(body)
     _print_plan(result, output, sources, annotations=annotations)

@@ -42,12 +42,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class _Selection(_Strict):
+    target: list[str]
+    exclude: list[str]
+
+
 class _MadeWith(_Strict):
     manifest: str
     manifest_dir: str
     emulate: bool
     environment: str | None
     force: bool
+    selection: _Selection | None = None
 
 
 class _ManifestPrints(_Strict):

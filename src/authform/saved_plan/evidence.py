@@ -38,12 +38,21 @@ class MadeWith:
     emulate: bool
     environment: str | None
     force: bool
+    # --target/--exclude, as {"target": [...], "exclude": [...]}; None for a whole plan.
+    selection: Mapping[str, list[str]] | None = None
 
     @classmethod
     def of_command(
-        cls, manifest: str | Path, *, emulate: bool, environment: str | None, force: bool
+        cls,
+        manifest: str | Path,
+        *,
+        emulate: bool,
+        environment: str | None,
+        force: bool,
+        selection: Mapping[str, list[str]] | None = None,
     ) -> MadeWith:
-        return cls(str(manifest), str(Path(manifest).resolve()), emulate, environment, force)
+        resolved = str(Path(manifest).resolve())
+        return cls(str(manifest), resolved, emulate, environment, force, selection)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MadeWith:
