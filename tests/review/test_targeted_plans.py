@@ -87,28 +87,6 @@ def test_an_unchanged_target_is_an_empty_plan_not_an_error(cli):
     assert plan["changes"] == []
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--target", "role.owner"], r"--target 'role\.owner' matches no role in the manifest"),
-        (["--exclude", "user.*"], r"--exclude 'user\.\*' matches no user"),
-        (["--target", "rol.admin"], r"--target 'rol\.admin': unknown kind 'rol' \(expected one of"),
-        (["--target", "admin"], r"--target 'admin' is not an address: expected KIND\.KEY"),
-        (["--exclude", "role."], r"--exclude 'role\.' names no key"),
-        (
-            ["--target", "role.admin", "--exclude", "permission.reports:read"],
-            r"role\.admin needs permission\.reports:read \(create\), which --exclude "
-            r"'permission\.reports:read' leaves out",
-        ),
-    ],
-)
-@pytest.mark.parametrize("command", ["plan", "apply"])
-def test_a_selection_that_cannot_be_planned_is_refused(cli, command, args, message):
-    extra = ["--auto-approve"] if command == "apply" else []
-    result = cli.run(command, str(cli.folder), *extra, *args)
-    assert_refused(result, message, emulator=cli.emulator)
-
-
 def test_a_saved_plan_records_and_keeps_its_selection(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     plan_file = tmp_path / "plan.json"
