@@ -24,8 +24,10 @@ import typer
 from typer.core import TyperGroup
 
 from authform import __version__
+from authform.addresses import AddressPattern
 from authform.applying import run_apply
 from authform.engine.plan import Plan
+from authform.engine.selection import Selection, SelectionError, ignore_for_drift
 from authform.engine.verify import verify_state
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
 from authform.manifest.loader import find_manifest_files
@@ -41,11 +43,13 @@ from authform.render.github import (
     diagnostic_annotations,
     error_annotation,
     in_github_actions,
+    plan_annotations,
 )
 from authform.render.json_output import apply_to_json, plan_to_json, verify_to_json
 from authform.render.junit import write_junit
 from authform.render.markdown import render_plan_markdown
 from authform.render.progress import ProgressReporter
+from authform.render.sources import ChangeSources
 from authform.render.text import render_apply, render_plan, render_verify, use_colour
 from authform.saved_plan import (
     MadeWith,
@@ -185,6 +189,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class Annotations(StrEnum):
+    github = "github"
+    none = "none"
+
+
 class ValidateFormat(StrEnum):
     text = "text"
     github = "github"
@@ -209,6 +218,37 @@ ForceOpt = Annotated[
 ]
 FullOpt = Annotated[
     bool, typer.Option("--full", help="List every change, even thousands of the same kind.")
+]
+AnnotationsOpt = Annotated[
+    Annotations | None,
+    typer.Option(
+        "--annotations",
+        help="github: also print each change as a GitHub Actions notice on the manifest line "
+        "that caused it (on stderr; counts per file for imported records). Default: github "
+        "on GitHub Actions (GITHUB_ACTIONS=true), none elsewhere.",
+        show_default=False,
+    ),
+]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        metavar="ADDRESS",
+        help="Plan only this item (kind.key, as plans print it; * in the key for many, e.g. "
+        "user.* or organization.acme). Repeatable. What it needs (a membership's user, "
+        "organization and role; a role's permissions) is pulled in.",
+        show_default=False,
+    ),
+]
+ExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude",
+        metavar="ADDRESS",
+        help="Leave this item out (same patterns as --target). Repeatable. Refused when a "
+        "planned item needs it.",
+        show_default=False,
+    ),
 ]
 EnvironmentOpt = Annotated[
     str | None,
@@ -274,7 +314,7 @@ def _run(step: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(step())  # type: ignore[arg-type]
     except ManifestError as exc:
         _report_manifest_error(exc.diagnostics)
-    except (ProviderError, SavedPlanError, OutputPathError, JournalError) as exc:
+    except (ProviderError, SavedPlanError, OutputPathError, JournalError, SelectionError) as exc:
         _fail(str(exc))
     except OSError as exc:  # an output file that could not be written after all
         _cannot_write(exc)
@@ -292,14 +332,38 @@ def _check_output(check: Callable[[], None]) -> None:
         _fail(str(exc))
 
 
-def _print_plan(plan: Plan, output: OutputFormat, *, full: bool = False) -> None:
+def _print_plan(
+    plan: Plan,
+    output: OutputFormat,
+    sources: ChangeSources,
+    *,
+    full: bool = False,
+    annotations: Annotations | None = None,
+) -> None:
+    """The plan in ``output``'s format, each change with what caused it; on GitHub Actions
+    (or with --annotations github) also as notices on those lines, on stderr so a JSON plan
+    on stdout stays JSON."""
     limit = None if full else 50
     if output is OutputFormat.json:
-        _echo(json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False))
+        _echo(json.dumps(plan_to_json(plan, sources), indent=2, ensure_ascii=False))
     elif output is OutputFormat.markdown:
-        _echo(render_plan_markdown(plan, max_per_group=None if full else 30), nl=False)
+        markdown = render_plan_markdown(plan, max_per_group=None if full else 30, sources=sources)
+        _echo(markdown, nl=False)
     else:
-        _echo(render_plan(plan, colour=use_colour(sys.stdout), max_per_group=limit), nl=False)
+        colour = use_colour(sys.stdout)
+        _echo(render_plan(plan, colour=colour, max_per_group=limit, sources=sources), nl=False)
+    wanted = annotations or (Annotations.github if in_github_actions() else Annotations.none)
+    if wanted is Annotations.github:
+        for line in plan_annotations(plan, sources):
+            _echo(line, err=True)
+
+
+def _selection(targets: list[str] | None, excludes: list[str] | None) -> Selection:
+    """--target/--exclude, checked before the manifest is read or anything is requested."""
+    try:
+        return Selection.parse(targets or (), excludes or ())
+    except SelectionError as exc:
+        _fail(str(exc))
 
 
 def manifest_folders(changed: list[Path]) -> list[Path]:
@@ -410,21 +474,31 @@ def plan(
     force: ForceOpt = False,
     environment: EnvironmentOpt = None,
     full: FullOpt = False,
+    annotations: AnnotationsOpt = None,
+    target: TargetOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Show what apply would change, without changing anything."""
+    selection = _selection(target, exclude)
     if out is not None:
         _check_output(lambda: check_output_file(out, "--out"))
 
-    made_with = MadeWith.of_command(path, emulate=emulate, environment=environment, force=force)
+    made_with = MadeWith.of_command(
+        path,
+        emulate=emulate,
+        environment=environment,
+        force=force,
+        selection=selection.to_json(),
+    )
 
-    async def body() -> tuple[Plan, dict[str, Any] | None]:
+    async def body() -> tuple[Plan, dict[str, Any] | None, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            planned = await session.plan(force=force)
+            planned = await session.plan(force=force, selection=selection)
             saved = None if out is None else saved_plan_document(planned, session, made_with)
-            return planned, saved
+            return planned, saved, ChangeSources.of(session.loaded)
 
-    result, document = _run(body)
-    _print_plan(result, output, full=full)
+    result, document, sources = _run(body)
+    _print_plan(result, output, sources, full=full, annotations=annotations)
     if out is not None and document is not None:
         try:
             write_saved_plan(out, document)
@@ -450,6 +524,9 @@ def apply(
     output: FormatOpt = OutputFormat.text,
     environment: EnvironmentOpt = None,
     full: FullOpt = False,
+    annotations: AnnotationsOpt = None,
+    target: TargetOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
     """Make the provider match the manifest.
 
@@ -459,15 +536,24 @@ def apply(
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not auto_approve and not interactive:
         _fail("apply needs --auto-approve when not run from an interactive terminal")
+    selection = _selection(target, exclude)
     saved = None
     manifest_path = path
     undoing: str | None = None  # a saved plan made by `authform undo JOURNAL`
     if is_saved_plan_path(path):
-        # A saved plan applies as it was made (manifest, environment, --emulate, --force).
+        # A saved plan applies as it was made (manifest, environment, --emulate, --force,
+        # --target/--exclude).
         try:
             saved = read_saved_plan(path)
-            made = settings_for_apply(saved, emulate=emulate, environment=environment, force=force)
-        except SavedPlanError as exc:
+            made = settings_for_apply(
+                saved,
+                emulate=emulate,
+                environment=environment,
+                force=force,
+                selection=selection.to_json(),
+            )
+            selection = Selection.from_json(made.selection)
+        except (SavedPlanError, SelectionError) as exc:
             _fail(str(exc))
         manifest_path = Path(made.manifest)
         emulate, environment, force = made.emulate, made.environment, made.force
@@ -480,10 +566,11 @@ def apply(
             if undoing is not None:
                 current = await undo_plan(session, read_journal(Path(undoing)), force=force)
             else:
-                current = await session.plan(force=force)
+                current = await session.plan(force=force, selection=selection)
             if saved is not None and verdict is not None:
                 check_saved_plan(saved, verdict, current, session)
-            _print_plan(current, output, full=full)
+            sources = ChangeSources.of(session.loaded)
+            _print_plan(current, output, sources, full=full, annotations=annotations)
             if current.refused:
                 typer.echo("Error: the plan is refused; nothing was applied.", err=True)
                 return EXIT_ERROR
@@ -571,14 +658,14 @@ def undo(
         path, emulate=emulate, environment=environment, force=force, undo_journal=str(journal)
     )
 
-    async def body() -> tuple[Plan, dict[str, Any] | None]:
+    async def body() -> tuple[Plan, dict[str, Any] | None, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
             planned = await undo_plan(session, read, force=force)
             saved = None if out is None else saved_plan_document(planned, session, made_with)
-            return planned, saved
+            return planned, saved, ChangeSources.of(session.loaded)
 
-    result, document = _run(body)
-    _print_plan(result, output, full=full)
+    result, document, sources = _run(body)
+    _print_plan(result, output, sources, full=full)
     if result.refused:
         raise typer.Exit(EXIT_ERROR)
     if out is not None and document is not None and result.has_changes:
@@ -644,18 +731,21 @@ def drift(
     emulate: EmulateOpt = False,
     output: FormatOpt = OutputFormat.text,
     environment: EnvironmentOpt = None,
+    annotations: AnnotationsOpt = None,
 ) -> None:
     """Exit 2 when the provider no longer matches the manifest.
 
     For a scheduled CI job: someone changed the provider by hand since the last apply.
     """
 
-    async def body() -> Plan:
+    async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            return await session.plan(force=True)
+            plan = await session.plan(force=True)
+            ignored = [AddressPattern.parse(p) for p in session.loaded.manifest.drift.ignore]
+            return ignore_for_drift(plan, ignored), ChangeSources.of(session.loaded)
 
-    result = _run(body)
-    _print_plan(result, output)
+    result, sources = _run(body)
+    _print_plan(result, output, sources, annotations=annotations)
     if result.has_changes:
         typer.echo(f"Drift found: {len(result.changes)} difference(s).", err=True)
         raise typer.Exit(EXIT_PENDING)

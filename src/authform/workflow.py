@@ -6,6 +6,7 @@ The CLI maps outcomes to exit codes; this module holds no presentation and no ex
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from typing import Any
 from authform.emulated_tenant import emulator_state_file, start_embedded_emulator
 from authform.emulators.dashboard import DashboardStep, EmulatedDashboard
 from authform.engine.plan import Change, Plan, Policy, plan_changes
+from authform.engine.selection import Selection, select_plan
 from authform.engine.verify import Check, PasswordLogin, VerifyReport
 from authform.importing.build import ImportSet
 from authform.importing.canaries import canary_digest_refusals
@@ -119,7 +121,8 @@ class Session:
         async with self.waiting(f"reading the live state from {self.provider.capabilities.name}"):
             return await self.provider.read(self.read_kinds, self.desired)
 
-    async def plan(self, *, force: bool = False) -> Plan:
+    async def plan(self, *, force: bool = False, selection: Selection | None = None) -> Plan:
+        """The plan, narrowed to ``selection`` (``--target``/``--exclude``) when given."""
         live = await self.read_live()
         plan = plan_changes(
             self.desired,
@@ -132,6 +135,8 @@ class Session:
             force=force,
             read=self.read_kinds,
         )
+        if selection:
+            plan = select_plan(plan, selection, itertools.chain(self.desired, live), self.policy)
         if plan.missing_roles:
             raise ManifestError(
                 missing_role_diagnostics(

@@ -134,11 +134,11 @@ def test_malformed_environments_are_reported_with_positions(write: Write) -> Non
         "this environment, got a list (write `preview: {}` for an environment where nothing "
         "differs)",
         "m.yaml:13:5: environments.dev: unknown key 'version' (expected one of: cors_origins, "
-        "organizations, permissions, policy, redirect_uris, roles, social_connections, target, "
-        "users, verify); did you mean 'permissions'?",
+        "drift, organizations, permissions, policy, redirect_uris, roles, social_connections, "
+        "target, users, verify); did you mean 'permissions'?",
         "m.yaml:14:5: environments.dev: unknown key 'rolez' (expected one of: cors_origins, "
-        "organizations, permissions, policy, redirect_uris, roles, social_connections, target, "
-        "users, verify); did you mean 'roles'?",
+        "drift, organizations, permissions, policy, redirect_uris, roles, social_connections, "
+        "target, users, verify); did you mean 'roles'?",
         "m.yaml:15:20: environments.dev.redirect_uris: expected a list, got "
         "'https://dev.example.com/cb'",
     ]

@@ -387,9 +387,9 @@ def test_unknown_keys_suggest_the_closest(write: Write, problems: Problems) -> N
         """,
     )
     assert problems("m.yaml") == [
-        "m.yaml:3:1: unknown key 'rolez' (expected one of: cors_origins, environments, "
+        "m.yaml:3:1: unknown key 'rolez' (expected one of: cors_origins, drift, environments, "
         "organizations, permissions, policy, redirect_uris, roles, social_connections, target, "
-        "users, verify, version); did you mean 'roles'?",
+        "users, verify, ... (1 more)); did you mean 'roles'?",
         "m.yaml:5:5: permissions[0]: missing required key 'name'",
         "m.yaml:5:15: permissions[0].namee: unknown key 'namee' (expected one of: description, "
         "name, slug); did you mean 'name'?",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
@@ -89,3 +90,29 @@ def test_describe_is_a_link_free_location():
     assert describe({"file": "users.csv", "row": 12}) == "users.csv row 12"
     assert describe({"api": "user_2abc"}) == "Clerk API user_2abc"
     assert describe({}) == ""
+
+
+def test_records_read_from_the_clerk_api_carry_their_record_id(clerk_export_emulator):
+    from authform.importing.build import build_import_set
+    from authform.sources.clerk_api import ClerkApiSource
+
+    async def read() -> tuple[list, list, list]:
+        base_url = f"{clerk_export_emulator.url}/v1"
+        async with ClerkApiSource(clerk_export_emulator.api_key, base_url=base_url) as clerk:
+            return (
+                [u async for u in clerk.iter_users()],
+                [o async for o in clerk.iter_organizations()],
+                [m async for m in clerk.iter_memberships()],
+            )
+
+    users, organizations, memberships = asyncio.run(read())
+    import_set = build_import_set(users, organizations, memberships)
+    assert import_set.users and import_set.organizations and import_set.memberships
+    for user in import_set.users:
+        assert user.origin == {"api": user.key}
+    for organization in import_set.organizations:
+        assert organization.origin == {"api": organization.key}
+    source_ids = {m.id for m in memberships}
+    for membership in import_set.memberships:
+        assert membership.origin["api"] in source_ids
+        assert membership.origin["api"].startswith("orgmem_")

@@ -28,6 +28,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from authform.addresses import check_address_pattern
 from authform.manifest.diagnostics import did_you_mean, list_names, show
 from authform.social import SOCIAL_PROVIDERS
 from authform.text_policy import check_text, unsafe_character
@@ -576,6 +577,24 @@ class Verify(_Model):
     )
 
 
+AddressPatternText = Annotated[
+    str, StringConstraints(max_length=512), AfterValidator(check_address_pattern)
+]
+
+
+class Drift(_Model):
+    """What `authform drift` leaves out: items a team manages by hand on purpose."""
+
+    ignore: list[AddressPatternText] = Field(
+        default_factory=list,
+        description=(
+            "Addresses never reported as drift, as plans print them (role.admin), or with * "
+            "in the key for many (organization.sandbox-*, user.*). plan and apply still show "
+            "them; use --exclude there."
+        ),
+    )
+
+
 # --- environments --------------------------------------------------------------------------
 
 ENVIRONMENT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
@@ -601,6 +620,7 @@ class Environment(_Model):
     users: Users | None = Field(default=None, description="User import.")
     policy: Policy | None = Field(default=None, description="Safety limits.")
     verify: Verify | None = Field(default=None, description="Post-apply checks.")
+    drift: Drift | None = Field(default=None, description="What drift leaves out.")
 
 
 # --- the manifest --------------------------------------------------------------------------
@@ -630,6 +650,7 @@ class Manifest(_Model):
     users: Users | None = Field(default=None, description="User import.")
     policy: Policy = Field(default_factory=Policy, description="Safety limits.")
     verify: Verify = Field(default_factory=Verify, description="Post-apply checks.")
+    drift: Drift = Field(default_factory=Drift, description="What drift leaves out.")
     # The loader resolves the chosen environment before validation (see environments.py), so
     # on a loaded manifest this is always unset; it is declared for the JSON Schema.
     environments: (
@@ -655,7 +676,7 @@ LIST_SECTIONS = (
     "social_connections",
     "organizations",
 )
-SINGLE_SECTIONS = ("version", "target", "users", "policy", "verify")
+SINGLE_SECTIONS = ("version", "target", "users", "policy", "verify", "drift")
 # Fields holding secrets: error messages about them never quote the value.
 SECRET_FIELDS = frozenset({"api_key", "client_secret", "password", "secret_key", "database_url"})
 REQUIRED_SECTIONS = ("version", "target")

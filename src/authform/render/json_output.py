@@ -3,17 +3,20 @@ plus its seal; fingerprints belong there (keyed), never in this output."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from authform.engine.apply import ApplyResult
 from authform.engine.plan import Action, Change, Plan
 from authform.engine.verify import VerifyReport
+from authform.render.sources import ChangeSources
 from authform.render.values import create_only_summary, masked
 
 PLAN_FORMAT_VERSION = 1
 
 
-def change_to_json(change: Change) -> dict[str, Any]:
+def change_to_json(change: Change, source: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One change; ``source`` (see ``render.sources``) says what caused it."""
     item: dict[str, Any] = {
         "action": change.action.value,
         "address": change.address,
@@ -34,6 +37,8 @@ def change_to_json(change: Change) -> dict[str, Any]:
         item["note"] = change.note
     if change.after:
         item["after"] = list(change.after)
+    if source:
+        item["source"] = dict(source)
     return item
 
 
@@ -52,8 +57,14 @@ def plan_header_to_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def plan_to_json(plan: Plan) -> dict[str, Any]:
-    return {**plan_header_to_json(plan), "changes": [change_to_json(c) for c in plan.changes]}
+def plan_to_json(plan: Plan, sources: ChangeSources | None = None) -> dict[str, Any]:
+    """The plan; with ``sources``, each change says what caused it (``"source"``)."""
+    return {
+        **plan_header_to_json(plan),
+        "changes": [
+            change_to_json(c, sources.source(c) if sources else None) for c in plan.changes
+        ],
+    }
 
 
 def apply_to_json(result: ApplyResult) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from authform.engine.plan import Action, Plan
+from authform.engine.plan import Action, Change, Plan
+from authform.render.sources import ChangeSources, Source, describe_source
 from authform.render.summary import listed_groups, plan_counts, plan_headline
 from authform.render.values import change_fields
 
@@ -30,8 +31,30 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_plan_markdown(plan: Plan, *, max_per_group: int | None = 30) -> str:
-    """Bounded like the text plan: a GitHub comment holds at most 65,536 characters."""
+def change_row(change: Change, source: Source | None = None) -> str:
+    """One change as a table row; its source is shown as code, so GitHub makes no link of
+    a path or a host name in it."""
+    rows = [f"`{name}`: {text}" for name, text in change_fields(change)]
+    if change.action is Action.DELETE:
+        rows = []
+    if change.blocked:
+        rows.insert(0, f"**not applied:** {change.blocked}")
+    elif change.note:
+        rows.insert(0, f"_{change.note}_")
+    where = describe_source(source or {})
+    if where:
+        rows.append("from `" + where.replace("`", "'") + "`")
+    detail = "<br>".join(_cell(r) for r in rows)
+    return (
+        f"| {ICONS[change.action]} {change.action.value} | `{_cell(change.address)}` | {detail} |"
+    )
+
+
+def render_plan_markdown(
+    plan: Plan, *, max_per_group: int | None = 30, sources: ChangeSources | None = None
+) -> str:
+    """Bounded like the text plan: a GitHub comment holds at most 65,536 characters. With
+    ``sources`` each change's detail ends with the place that caused it."""
     lines = [
         plan_marker(plan.environment),
         f"### {plan_headline(plan)}",
@@ -50,18 +73,7 @@ def render_plan_markdown(plan: Plan, *, max_per_group: int | None = 30) -> str:
         lines += ["| | resource | detail |", "|---|---|---|"]
         groups = listed_groups(plan.changes, max_per_group)
         for change in (c for g in groups for c in g.shown):
-            rows = [f"`{name}`: {text}" for name, text in change_fields(change)]
-            if change.action is Action.DELETE:
-                rows = []
-            if change.blocked:
-                rows.insert(0, f"**not applied:** {change.blocked}")
-            elif change.note:
-                rows.insert(0, f"_{change.note}_")
-            detail = "<br>".join(_cell(r) for r in rows)
-            lines.append(
-                f"| {ICONS[change.action]} {change.action.value} | `{_cell(change.address)}` "
-                f"| {detail} |"
-            )
+            lines.append(change_row(change, sources.source(change) if sources else None))
         for group in groups:
             if group.hidden:
                 lines.append(

@@ -13,6 +13,7 @@ from typing import TextIO
 from authform.engine.apply import ApplyResult
 from authform.engine.plan import Action, Change, Plan
 from authform.engine.verify import Check, VerifyReport
+from authform.render.sources import ChangeSources, Source, describe_source
 from authform.render.summary import listed_groups, plan_counts, plan_headline
 from authform.render.values import change_fields
 
@@ -43,7 +44,8 @@ class Painter:
         return f"\x1b[{code}m{text}\x1b[0m" if self.enabled else text
 
 
-def render_change(change: Change, paint: Painter) -> list[str]:
+def render_change(change: Change, paint: Painter, source: Source | None = None) -> list[str]:
+    """One change: its header, field rows, manual steps, and what caused it (``source``)."""
     head = f"  {paint(change.action.symbol, COLOURS[change.action])} {change.address}"
     if change.blocked:
         head += f"  [not applied: {change.blocked}]"
@@ -58,13 +60,23 @@ def render_change(change: Change, paint: Painter) -> list[str]:
     width = max((len(name) for name, _ in rows), default=0)
     lines += [f"      {name.ljust(width)} : {text}" for name, text in rows]
     lines += [f"      {n}. {step}" for n, step in enumerate(change.instructions, 1)]
+    where = describe_source(source or {})
+    if where:
+        lines.append(f"      # {where}")
     return lines
 
 
-def render_plan(plan: Plan, *, colour: bool = False, max_per_group: int | None = 50) -> str:
+def render_plan(
+    plan: Plan,
+    *,
+    colour: bool = False,
+    max_per_group: int | None = 50,
+    sources: ChangeSources | None = None,
+) -> str:
     """``max_per_group`` bounds how many changes of one kind and action are listed (an import
     plans thousands of identical-looking user creates); the rest are counted, and
-    ``--format json`` or ``--full`` lists them all."""
+    ``--format json`` or ``--full`` lists them all. With ``sources`` each change is followed
+    by the place that caused it (``# authform.yaml:12:5``)."""
     paint = Painter(colour)
     lines = [plan_headline(plan)]
     managed = ", ".join(k.plural for k in plan.managed) or "nothing"
@@ -73,7 +85,7 @@ def render_plan(plan: Plan, *, colour: bool = False, max_per_group: int | None =
     lines.append("")
     for group in listed_groups(plan.changes, max_per_group):
         for change in group.shown:
-            lines += render_change(change, paint)
+            lines += render_change(change, paint, sources.source(change) if sources else None)
         if group.hidden:
             lines.append(
                 f"  … and {group.hidden} more {group.kind.value} {group.action.value}s "

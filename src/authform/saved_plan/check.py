@@ -10,7 +10,7 @@ live state, or another manifest altogether), so the operator knows what to look 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,12 +25,25 @@ _MAX_NAMED = 5
 
 
 def settings_for_apply(
-    saved: SavedPlan, *, emulate: bool, environment: str | None, force: bool
+    saved: SavedPlan,
+    *,
+    emulate: bool,
+    environment: str | None,
+    force: bool,
+    selection: Mapping[str, list[str]] | None = None,
 ) -> MadeWith:
     """How apply runs a saved plan: as it was made. A flag may repeat what the plan was made
     with; one that contradicts it (or widens it, like --force) is refused."""
     made = saved.made_with
     path = saved.path
+    if selection and selection != made.selection:
+        made_for = (
+            f"for {_flags(made.selection)}" if made.selection else "without --target/--exclude"
+        )
+        raise SavedPlanError(
+            f"{path} was made {made_for}, not {_flags(selection)}: it applies the selection "
+            "it was reviewed with; nothing was applied"
+        )
     if environment is not None and environment != made.environment:
         made_for = (
             "without an environment"
@@ -58,6 +71,13 @@ def settings_for_apply(
             "nothing was applied"
         )
     return made
+
+
+def _flags(selection: Mapping[str, list[str]]) -> str:
+    return " ".join(
+        [f"--target {t}" for t in selection.get("target", [])]
+        + [f"--exclude {e}" for e in selection.get("exclude", [])]
+    )
 
 
 @dataclass(frozen=True)

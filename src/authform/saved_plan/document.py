@@ -42,6 +42,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class _Selection(_Strict):
+    target: list[str]
+    exclude: list[str]
+
+
 class _MadeWith(_Strict):
     manifest: str
     manifest_dir: str
@@ -49,6 +54,7 @@ class _MadeWith(_Strict):
     environment: str | None
     force: bool
     undo_journal: str | None = None
+    selection: _Selection | None = None
 
 
 class _ManifestPrints(_Strict):

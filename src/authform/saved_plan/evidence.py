@@ -40,6 +40,8 @@ class MadeWith:
     force: bool
     # Made by `authform undo JOURNAL`: apply plans the undo of that journal again.
     undo_journal: str | None = None
+    # --target/--exclude, as {"target": [...], "exclude": [...]}; None for a whole plan.
+    selection: Mapping[str, list[str]] | None = None
 
     @classmethod
     def of_command(
@@ -50,9 +52,17 @@ class MadeWith:
         environment: str | None,
         force: bool,
         undo_journal: str | None = None,
+        selection: Mapping[str, list[str]] | None = None,
     ) -> MadeWith:
+        resolved = str(Path(manifest).resolve())
         return cls(
-            str(manifest), str(Path(manifest).resolve()), emulate, environment, force, undo_journal
+            str(manifest),
+            resolved,
+            emulate,
+            environment,
+            force,
+            undo_journal=undo_journal,
+            selection=selection,
         )
 
     @classmethod
