@@ -35,6 +35,7 @@ from authform.output_paths import (
     check_output_folder,
     write_failure,
 )
+from authform.phase_times import phase
 from authform.providers.base import ProviderError
 from authform.redaction import SECRETS, redact
 from authform.render.github import (
@@ -53,7 +54,6 @@ from authform.saved_plan import (
     check_saved_plan,
     is_saved_plan_path,
     read_saved_plan,
-    saved_plan_document,
     settings_for_apply,
     verify_seal,
     write_saved_plan,
@@ -291,12 +291,19 @@ def _check_output(check: Callable[[], None]) -> None:
         _fail(str(exc))
 
 
-def _print_plan(plan: Plan, output: OutputFormat, *, full: bool = False) -> None:
+def _print_plan(
+    plan: Plan, output: OutputFormat, *, full: bool = False, saved_to: Path | None = None
+) -> None:
     limit = None if full else 50
     if output is OutputFormat.json:
         _echo(json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False))
     elif output is OutputFormat.markdown:
-        _echo(render_plan_markdown(plan, max_per_group=None if full else 30), nl=False)
+        # Bounded to fit a pull-request comment; the saved plan, if any, holds every change.
+        full_plan = None if saved_to is None else f"`{saved_to.name}`"
+        markdown = render_plan_markdown(
+            plan, max_per_group=None if full else 30, full_plan=full_plan
+        )
+        _echo(markdown, nl=False)
     else:
         _echo(render_plan(plan, colour=use_colour(sys.stdout), max_per_group=limit), nl=False)
 
@@ -416,19 +423,18 @@ def plan(
 
     made_with = MadeWith.of_command(path, emulate=emulate, environment=environment, force=force)
 
-    async def body() -> tuple[Plan, dict[str, Any] | None]:
+    async def body() -> Plan:
         async with open_session(path, emulate=emulate, environment=environment) as session:
             planned = await session.plan(force=force)
-            saved = None if out is None else saved_plan_document(planned, session, made_with)
-            return planned, saved
+            if out is not None:
+                # Streamed to the file as it is sealed: a million changes are never held.
+                with phase("write plan"):
+                    write_saved_plan(out, planned, session, made_with)
+            return planned
 
-    result, document = _run(body)
-    _print_plan(result, output, full=full)
-    if out is not None and document is not None:
-        try:
-            write_saved_plan(out, document)
-        except SavedPlanError as exc:
-            _fail(str(exc))
+    result = _run(body)
+    _print_plan(result, output, full=full, saved_to=out)
+    if out is not None:
         typer.echo(f"Saved plan to {out}.", err=True)
     if result.refused:
         raise typer.Exit(EXIT_ERROR)
@@ -463,7 +469,8 @@ def apply(
     if is_saved_plan_path(path):
         # A saved plan applies as it was made (manifest, environment, --emulate, --force).
         try:
-            saved = read_saved_plan(path)
+            with phase("read saved plan"):
+                saved = read_saved_plan(path)
             made = settings_for_apply(saved, emulate=emulate, environment=environment, force=force)
         except SavedPlanError as exc:
             _fail(str(exc))
@@ -473,10 +480,12 @@ def apply(
     async def body() -> int:
         async with open_session(manifest_path, emulate=emulate, environment=environment) as session:
             session.check_report_targets()
-            verdict = None if saved is None else verify_seal(saved, session)
+            with phase("check seal"):
+                verdict = None if saved is None else verify_seal(saved, session)
             current = await session.plan(force=force)
             if saved is not None and verdict is not None:
-                check_saved_plan(saved, verdict, current, session)
+                with phase("check saved plan"):
+                    check_saved_plan(saved, verdict, current, session)
             _print_plan(current, output, full=full)
             if current.refused:
                 typer.echo("Error: the plan is refused; nothing was applied.", err=True)
@@ -491,7 +500,8 @@ def apply(
             # with hundreds of thousands of objects) from stalling a rate-paced import.
             gc.freeze()
             progress = session.progress or ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
-            outcome = await run_apply(session, current, progress)
+            with phase("apply"):
+                outcome = await run_apply(session, current, progress)
             if output is OutputFormat.json:
                 document = apply_to_json(outcome.result)
                 if outcome.stopped or outcome.interrupted:
@@ -541,12 +551,13 @@ def verify(
     async def body() -> int:
         async with open_session(path, emulate=emulate, environment=environment) as session:
             async with session.waiting("verifying against the live state"):
-                report = await verify_state(
-                    session.desired,
-                    session.managed,
-                    session.provider,
-                    password_logins=session.password_logins(),
-                )
+                with phase("verify"):
+                    report = await verify_state(
+                        session.desired,
+                        session.managed,
+                        session.provider,
+                        password_logins=session.password_logins(),
+                    )
             report.checks += session.import_count_checks(report)
         if junit is not None:
             provider = session.provider.capabilities.name

@@ -10,7 +10,6 @@ CI artifact, the export or the manifest would.
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,14 @@ from typing import Any
 import httpx
 import pytest
 from cli.conftest import BASE_MANIFEST, cli  # noqa: F401 (the `cli` fixture of tests/cli)
-from cli.saved_plans import TARGET, checkout, organizations, twelve_organizations_then_five
+from cli.saved_plans import (
+    TARGET,
+    checkout,
+    organizations,
+    read_plan_file,
+    twelve_organizations_then_five,
+    write_plan_file,
+)
 
 from authform.saved_plan.document import seal_parts
 from authform.saved_plan.seal import Sealer
@@ -42,9 +48,9 @@ def api(cli, method: str, path: str, **kwargs: Any) -> Any:
 
 
 def edit(plan_file: Path, change: Callable[[dict[str, Any]], Any]) -> None:
-    document = json.loads(plan_file.read_text(encoding="utf-8"))
+    document = read_plan_file(plan_file)
     change(document)
-    plan_file.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    write_plan_file(plan_file, document)
 
 
 def make_plan(cli, plan_file: Path, *args: str, env: dict[str, str] | None = None) -> None:
@@ -59,7 +65,7 @@ def plan_file(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # an embedded emulator (made_with.emulate) keeps state here
     path = tmp_path / "plan.json"
     make_plan(cli, path)
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = read_plan_file(path)
     assert [c["address"] for c in document["changes"]][ACME : GLOBEX + 1] == [
         "organization.acme",
         "organization.globex",
@@ -455,7 +461,7 @@ def _binary(plan_file: Path) -> None:
         ),
         (
             _old_format,
-            r"plan\.json: saved-plan format 1 is not one this authform reads \(format 2\)",
+            r"plan\.json: saved-plan format 1 is not one this authform reads \(format 3\)",
         ),
         (_no_version, r"plan\.json: not a saved plan \(no format_version\)"),
         (_a_list, r"plan\.json: not a saved plan"),

@@ -8,8 +8,8 @@ unforgeable by someone who can edit ``plan.json`` (or the CI artifact holding it
 hold the target's key, and so cannot widen what apply may do (``forced: true``) and re-seal.
 
 Values are fingerprinted in one canonical JSON form, and the change list as a stream of one
-canonical line per change, in order: a plan of a million changes can later be written and
-verified line by line with the same digest.
+canonical line per change, in order: the saved plan's file holds exactly those lines, so a
+plan of a million changes is written and verified line by line, never held whole.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 TAG_PREFIX = "hmac-sha256:"
 SALT_BYTES = 16
-_KEY_CONTEXT = b"authform saved plan v2\x00"
+_KEY_CONTEXT = b"authform saved plan v3\x00"
 
 
 def canonical(value: Any) -> bytes:
@@ -60,16 +60,34 @@ class Sealer:
 
     def stream_tag(self, label: str, values: Iterable[Any]) -> str:
         """Fingerprint of a sequence, fed one canonical line per value, in order."""
-        mac = hmac.new(self._key, label.encode() + b"\x00", hashlib.sha256)
+        stream = self.stream(label)
         for value in values:
-            mac.update(canonical(value))
-            mac.update(b"\n")
-        return TAG_PREFIX + mac.hexdigest()
+            stream.add_line(canonical(value))
+        return stream.tag()
+
+    def stream(self, label: str) -> LineStream:
+        """An incremental ``stream_tag``, fed lines as they are written or read."""
+        return LineStream(hmac.new(self._key, label.encode() + b"\x00", hashlib.sha256))
 
     @property
     def key_check(self) -> str:
         """Says whether apply holds the credential the plan was sealed with."""
         return self.tag("key-check", None)
+
+
+class LineStream:
+    """The fingerprint of a line-oriented stream, one line at a time (constant memory)."""
+
+    def __init__(self, mac: hmac.HMAC) -> None:
+        self._mac = mac
+
+    def add_line(self, line: bytes) -> None:
+        """One line, without its line break (the stream adds its own separator)."""
+        self._mac.update(line)
+        self._mac.update(b"\n")
+
+    def tag(self) -> str:
+        return TAG_PREFIX + self._mac.copy().hexdigest()
 
 
 def same_tag(a: str, b: str) -> bool:
