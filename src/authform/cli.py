@@ -480,8 +480,10 @@ def apply(
     async def body() -> int:
         async with open_session(manifest_path, emulate=emulate, environment=environment) as session:
             session.check_report_targets()
-            with phase("check seal"):
-                verdict = None if saved is None else verify_seal(saved, session)
+            verdict = None
+            if saved is not None:
+                with phase("check seal"):
+                    verdict = verify_seal(saved, session)
             current = await session.plan(force=force)
             if saved is not None and verdict is not None:
                 with phase("check saved plan"):
