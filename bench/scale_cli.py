@@ -87,6 +87,9 @@ class Run:
     wall_s: float
     phases: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    # The machine's 1-minute load average when the command ended: wall times on a shared
+    # machine are only comparable at similar load.
+    load: float = 0.0
 
 
 def manifest_text(export: SyntheticExport, url: str, limits: dict[str, tuple[int, float]]) -> str:
@@ -148,9 +151,10 @@ def run_cli(size: int, target: str, label: str, args: list[str], logs: Path) -> 
     for match in PHASE_LINE.finditer(text):
         phases[match["name"]] = phases.get(match["name"], 0.0) + float(match["seconds"])
     run = Run(size, target, label, process.returncode, usage.ru_maxrss / 1024, wall, phases)
+    run.load = os.getloadavg()[0]
     print(
         f"  {label:<24} exit {run.exit_code}  peak RSS {run.peak_rss_mb:7.0f} MB  "
-        f"wall {wall:8.1f} s  "
+        f"wall {wall:8.1f} s  load {run.load:4.1f}  "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()),
         flush=True,
     )
@@ -342,15 +346,19 @@ def bench_apply(
 
 def print_table(runs: list[Run], sizes: list[int]) -> None:
     print("\n## Peak RSS (MB) and wall time (s) per command\n")
-    print("| target | command | size | exit | peak RSS MB | wall s | " + " | ".join(PHASES) + " |")
-    print("|---" * (6 + len(PHASES)) + "|")
+    print(
+        "| target | command | size | exit | peak RSS MB | wall s | load | "
+        + " | ".join(PHASES)
+        + " |"
+    )
+    print("|---" * (7 + len(PHASES)) + "|")
     for run in runs:
         phases = " | ".join(
             f"{run.phases[name]:.1f}" if name in run.phases else "" for name in PHASES
         )
         print(
             f"| {run.target} | {run.command} | {run.size:,} | {run.exit_code} | "
-            f"{run.peak_rss_mb:.0f} | {run.wall_s:.1f} | {phases} |"
+            f"{run.peak_rss_mb:.0f} | {run.wall_s:.1f} | {run.load:.1f} | {phases} |"
         )
     notes = [run for run in runs if run.note]
     if notes:

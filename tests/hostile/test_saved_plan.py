@@ -10,6 +10,7 @@ CI artifact, the export or the manifest would.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -452,6 +453,26 @@ def _binary(plan_file: Path) -> None:
     plan_file.write_bytes(b"\xff\xfe\x00garbage")
 
 
+def _format_2_document(plan_file: Path) -> None:
+    """The file an authform of format 2 wrote: one indented JSON document."""
+    document = {**read_plan_file(plan_file), "format_version": 2}
+    plan_file.write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+
+def _seal_line_cut_off(plan_file: Path) -> None:
+    lines = plan_file.read_bytes().splitlines(keepends=True)
+    plan_file.write_bytes(b"".join(lines[:-1]))
+
+
+def _empty(plan_file: Path) -> None:
+    plan_file.write_bytes(b"")
+
+
+def _blank_line_among_changes(plan_file: Path) -> None:
+    lines = plan_file.read_bytes().splitlines(keepends=True)
+    plan_file.write_bytes(b"".join([*lines[:3], b"\n", *lines[3:]]))
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -480,6 +501,21 @@ def _binary(plan_file: Path) -> None:
         ),
         (_bad_tag, r"not a valid saved plan: fingerprints\.live: String should match pattern"),
         (_binary, r"plan\.json: cannot read this saved plan"),
+        (
+            _format_2_document,
+            r"plan\.json: saved-plan format 2 \(one JSON document\) is not one this authform "
+            r"reads \(format 3, one JSON line per change\); make the plan again",
+        ),
+        (
+            _seal_line_cut_off,
+            r"plan\.json:10: the saved plan ends without its seal line; it is damaged or cut "
+            r"short",
+        ),
+        (_empty, r"plan\.json: not a saved plan \(the file is empty\)"),
+        (
+            _blank_line_among_changes,
+            r"plan\.json:4:1: not valid JSON \(Expecting value\); the saved plan is damaged",
+        ),
     ],
 )
 def test_a_damaged_plan_file_is_refused_saying_where(cli, plan_file, damage, message):
