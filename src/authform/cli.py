@@ -37,6 +37,7 @@ from authform.output_paths import (
     check_output_folder,
     write_failure,
 )
+from authform.phase_times import phase
 from authform.providers.base import ProviderError
 from authform.redaction import SECRETS, redact
 from authform.render.github import (
@@ -57,7 +58,6 @@ from authform.saved_plan import (
     check_saved_plan,
     is_saved_plan_path,
     read_saved_plan,
-    saved_plan_document,
     settings_for_apply,
     verify_seal,
     write_saved_plan,
@@ -339,6 +339,7 @@ def _print_plan(
     *,
     full: bool = False,
     annotations: Annotations | None = None,
+    saved_to: Path | None = None,
 ) -> None:
     """The plan in ``output``'s format, each change with what caused it; on GitHub Actions
     (or with --annotations github) also as notices on those lines, on stderr so a JSON plan
@@ -347,7 +348,11 @@ def _print_plan(
     if output is OutputFormat.json:
         _echo(json.dumps(plan_to_json(plan, sources), indent=2, ensure_ascii=False))
     elif output is OutputFormat.markdown:
-        markdown = render_plan_markdown(plan, max_per_group=None if full else 30, sources=sources)
+        # Bounded to fit a pull-request comment; the saved plan, if any, holds every change.
+        full_plan = None if saved_to is None else f"`{saved_to.name}`"
+        markdown = render_plan_markdown(
+            plan, max_per_group=None if full else 30, full_plan=full_plan, sources=sources
+        )
         _echo(markdown, nl=False)
     else:
         colour = use_colour(sys.stdout)
@@ -491,19 +496,18 @@ def plan(
         selection=selection.to_json(),
     )
 
-    async def body() -> tuple[Plan, dict[str, Any] | None, ChangeSources]:
+    async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
             planned = await session.plan(force=force, selection=selection)
-            saved = None if out is None else saved_plan_document(planned, session, made_with)
-            return planned, saved, ChangeSources.of(session.loaded)
+            if out is not None:
+                # Streamed to the file as it is sealed: a million changes are never held.
+                with phase("write plan"):
+                    write_saved_plan(out, planned, session, made_with)
+            return planned, ChangeSources.of(session.loaded)
 
-    result, document, sources = _run(body)
-    _print_plan(result, output, sources, full=full, annotations=annotations)
-    if out is not None and document is not None:
-        try:
-            write_saved_plan(out, document)
-        except SavedPlanError as exc:
-            _fail(str(exc))
+    result, sources = _run(body)
+    _print_plan(result, output, sources, full=full, annotations=annotations, saved_to=out)
+    if out is not None:
         typer.echo(f"Saved plan to {out}.", err=True)
     if result.refused:
         raise typer.Exit(EXIT_ERROR)
@@ -544,7 +548,8 @@ def apply(
         # A saved plan applies as it was made (manifest, environment, --emulate, --force,
         # --target/--exclude).
         try:
-            saved = read_saved_plan(path)
+            with phase("read saved plan"):
+                saved = read_saved_plan(path)
             made = settings_for_apply(
                 saved,
                 emulate=emulate,
@@ -562,13 +567,17 @@ def apply(
     async def body() -> int:
         async with open_session(manifest_path, emulate=emulate, environment=environment) as session:
             session.check_report_targets()
-            verdict = None if saved is None else verify_seal(saved, session)
+            verdict = None
+            if saved is not None:
+                with phase("check seal"):
+                    verdict = verify_seal(saved, session)
             if undoing is not None:
                 current = await undo_plan(session, read_journal(Path(undoing)), force=force)
             else:
                 current = await session.plan(force=force, selection=selection)
             if saved is not None and verdict is not None:
-                check_saved_plan(saved, verdict, current, session)
+                with phase("check saved plan"):
+                    check_saved_plan(saved, verdict, current, session)
             sources = ChangeSources.of(session.loaded)
             _print_plan(current, output, sources, full=full, annotations=annotations)
             if current.refused:
@@ -584,7 +593,8 @@ def apply(
             # with hundreds of thousands of objects) from stalling a rate-paced import.
             gc.freeze()
             progress = session.progress or ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
-            outcome = await run_apply(session, current, progress)
+            with phase("apply"):
+                outcome = await run_apply(session, current, progress)
             if output is OutputFormat.json:
                 document = apply_to_json(outcome.result)
                 if outcome.stopped or outcome.interrupted:
@@ -658,21 +668,19 @@ def undo(
         path, emulate=emulate, environment=environment, force=force, undo_journal=str(journal)
     )
 
-    async def body() -> tuple[Plan, dict[str, Any] | None, ChangeSources]:
+    async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
             planned = await undo_plan(session, read, force=force)
-            saved = None if out is None else saved_plan_document(planned, session, made_with)
-            return planned, saved, ChangeSources.of(session.loaded)
+            if out is not None and planned.has_changes and not planned.refused:
+                with phase("write plan"):
+                    write_saved_plan(out, planned, session, made_with)
+            return planned, ChangeSources.of(session.loaded)
 
-    result, document, sources = _run(body)
-    _print_plan(result, output, sources, full=full)
+    result, sources = _run(body)
+    _print_plan(result, output, sources, full=full, saved_to=out)
     if result.refused:
         raise typer.Exit(EXIT_ERROR)
-    if out is not None and document is not None and result.has_changes:
-        try:
-            write_saved_plan(out, document)
-        except SavedPlanError as exc:
-            _fail(str(exc))
+    if out is not None and result.has_changes:
         typer.echo(
             f"Saved the undo plan to {out}. Review it, then: "
             f"authform apply {shlex.quote(str(out))}",
@@ -706,12 +714,13 @@ def verify(
     async def body() -> int:
         async with open_session(path, emulate=emulate, environment=environment) as session:
             async with session.waiting("verifying against the live state"):
-                report = await verify_state(
-                    session.desired,
-                    session.managed,
-                    session.provider,
-                    password_logins=session.password_logins(),
-                )
+                with phase("verify"):
+                    report = await verify_state(
+                        session.desired,
+                        session.managed,
+                        session.provider,
+                        password_logins=session.password_logins(),
+                    )
             report.checks += session.import_count_checks(report)
         if junit is not None:
             provider = session.provider.capabilities.name

@@ -28,6 +28,7 @@ from authform.importing.source import load_import_set, summarize_import
 from authform.manifest import LoadedManifest, desired_resources, load_manifest, managed_kinds
 from authform.manifest.diagnostics import ManifestError
 from authform.output_paths import check_output_file, check_output_folder
+from authform.phase_times import phase
 from authform.providers.base import Provider, ProviderError
 from authform.providers.http import RateLimit
 from authform.providers.registry import Connection, build_provider
@@ -119,22 +120,24 @@ class Session:
 
     async def read_live(self) -> list[Resource]:
         async with self.waiting(f"reading the live state from {self.provider.capabilities.name}"):
-            return await self.provider.read(self.read_kinds, self.desired)
+            with phase("read live"):
+                return await self.provider.read(self.read_kinds, self.desired)
 
     async def plan(self, *, force: bool = False, selection: Selection | None = None) -> Plan:
         """The plan, narrowed to ``selection`` (``--target``/``--exclude``) when given."""
         live = await self.read_live()
-        plan = plan_changes(
-            self.desired,
-            live,
-            managed=self.managed,
-            capabilities=self.provider.capabilities,
-            policy=self.policy,
-            manual_instructions=self.provider.manual_instructions,
-            environment=self.environment,
-            force=force,
-            read=self.read_kinds,
-        )
+        with phase("diff"):
+            plan = plan_changes(
+                self.desired,
+                live,
+                managed=self.managed,
+                capabilities=self.provider.capabilities,
+                policy=self.policy,
+                manual_instructions=self.provider.manual_instructions,
+                environment=self.environment,
+                force=force,
+                read=self.read_kinds,
+            )
         if selection:
             plan = select_plan(plan, selection, itertools.chain(self.desired, live), self.policy)
         if plan.missing_roles:
@@ -279,9 +282,10 @@ async def open_session(
         try:
             # In a worker thread: the live Clerk source drives its own event loop.
             async with progress.waiting(f"reading the user source ({manifest.users.source.kind})"):
-                import_set = await asyncio.to_thread(
-                    load_import_set, manifest.users, target.provider
-                )
+                with phase("parse"):
+                    import_set = await asyncio.to_thread(
+                        load_import_set, manifest.users, target.provider
+                    )
         except SourceError as exc:
             raise ProviderError(f"user source: {exc}") from None
         source = manifest.users.source

@@ -183,7 +183,7 @@ def test_a_saved_plan_travels_from_the_pull_request_to_apply_on_merge(runner: Ru
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Applying the plan of run 41, reviewed in #7." in done.stdout
     plan_file = runner.env_file.read_text().strip().removeprefix("PLAN_FILE=")
-    assert json.loads(Path(plan_file).read_text())["plan_digest"]
+    assert json.loads(Path(plan_file).read_text().splitlines()[-1])["plan_digest"]
 
     (runner.workspace / "authform-plan.json").unlink()  # apply reads only the downloaded copy
     applied = runner.bash(RUN, {"COMMAND": "apply", "EMULATE": "true", "PLAN_FILE": plan_file})

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from authform.saved_plan.seal import canonical
 
 from .conftest import BASE_MANIFEST, Cli
 
@@ -39,3 +43,23 @@ def checkout(root: Path, organization_name: str) -> Path:
     text = TARGET + f"organizations: [{{key: acme, name: {organization_name}}}]\n"
     (folder / "authform.yaml").write_text(text, encoding="utf-8")
     return root
+
+
+def read_plan_file(path: Path) -> dict[str, Any]:
+    """A saved plan as one document: its header line, ``changes`` (one per line after it)
+    and its seal line. Only for small test plans: authform itself never loads one whole."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header, *changes, trailer = (json.loads(line) for line in lines)
+    return {**header, "changes": changes, **trailer}
+
+
+def write_plan_file(path: Path, document: dict[str, Any]) -> None:
+    """Lay ``document`` out as ``plan --out`` does: the header line, each change on a line of
+    its own in canonical form, then the seal line (so an untouched part stays sealed)."""
+    seal_keys = ("seal", "plan_digest")
+    header = {k: v for k, v in document.items() if k not in ("changes", *seal_keys)}
+    trailer = {k: document[k] for k in seal_keys if k in document}
+    lines = [json.dumps(header).encode()]
+    lines += [canonical(change) for change in document.get("changes", [])]
+    lines.append(json.dumps(trailer).encode())
+    path.write_bytes(b"".join(line + b"\n" for line in lines))

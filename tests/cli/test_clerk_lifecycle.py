@@ -392,7 +392,8 @@ def test_one_manifest_promoted_from_development_to_production(
     # 5. A plan saved for one environment is applied to that environment only.
     saved = tmp_path / "plan.json"
     assert clerk("plan", str(folder), "-e", "production", "--out", str(saved)).exit_code == 0
-    assert json.loads(saved.read_text(encoding="utf-8"))["environment"] == "production"
+    header = saved.read_text(encoding="utf-8").splitlines()[0]
+    assert json.loads(header)["environment"] == "production"
     assert clerk("apply", str(saved), "--auto-approve").exit_code == 0
     assert clerk("drift", str(folder), "-e", "production").exit_code == 0
 

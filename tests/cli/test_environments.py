@@ -113,7 +113,7 @@ def test_a_saved_plan_applies_to_the_environment_it_was_made_for(cli, production
     both = envs["staging"] | envs["production"]
     made = cli.run("plan", str(cli.folder), "-e", "staging", "--out", str(plan_file), env=both)
     assert made.exit_code == 0, made.output
-    assert json.loads(plan_file.read_text())["environment"] == "staging"
+    assert json.loads(plan_file.read_text().splitlines()[0])["environment"] == "staging"
     applied = cli.run("apply", str(plan_file), "--auto-approve", env=both)
     assert applied.exit_code == 0, applied.output
     assert production.writes() == []

@@ -6,6 +6,8 @@ import json
 
 import httpx
 
+from .saved_plans import read_plan_file
+
 
 def api(cli, method, path, **kwargs):
     with httpx.Client(base_url=cli.emulator.url, timeout=10) as client:
@@ -140,7 +142,7 @@ def test_safety_threshold_refuses_mass_deletes_without_force(cli):
 def test_saved_plan_applies_exactly_and_refuses_when_live_state_moved(cli, tmp_path):
     plan_file = tmp_path / "plan.json"
     assert cli.run("plan", str(cli.folder), "--out", str(plan_file)).exit_code == 0
-    saved = json.loads(plan_file.read_text())
+    saved = read_plan_file(plan_file)
     assert saved["fingerprints"]["live"].startswith("hmac-sha256:") and saved["plan_digest"]
 
     # someone creates a permission by hand between review and apply

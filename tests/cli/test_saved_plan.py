@@ -3,7 +3,6 @@ nothing secret in the file. (Every refusal is in tests/hostile/test_saved_plan.p
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 
 from authform.cli import app
 
-from .saved_plans import checkout, organizations, twelve_organizations_then_five
+from .saved_plans import checkout, organizations, read_plan_file, twelve_organizations_then_five
 from .test_import import FIXTURES, setup_import
 
 
@@ -28,7 +27,7 @@ def test_a_plan_made_with_emulate_applies_to_the_emulator(tmp_path, monkeypatch,
     runner = CliRunner()
     made = runner.invoke(app, ["plan", "manifests", "--emulate", "--out", "plan.json"])
     assert made.exit_code == 0, made.output
-    assert json.loads(Path("plan.json").read_text())["made_with"]["emulate"] is True
+    assert read_plan_file(Path("plan.json"))["made_with"]["emulate"] is True
     applied = runner.invoke(app, ["apply", "plan.json", "--auto-approve", *repeat])
     assert applied.exit_code == 0, applied.output
     assert "Applied 1 change(s)." in applied.output
@@ -76,7 +75,7 @@ def test_an_import_plan_holds_no_secret_and_applies_the_reviewed_digests(cli, tm
     for secret in [*digests, "JBSWY3DPEHPK3PXP", cli.emulator.api_key, *canaries]:
         assert secret not in text
     # Each plan has its own salt: the same digest never has the same fingerprint twice.
-    first, second = (json.loads(p.read_text(encoding="utf-8")) for p in plans)
+    first, second = (read_plan_file(p) for p in plans)
     grace = "user.user_2aGrace00000000000000002"
     tags = [
         next(c for c in plan["changes"] if c["address"] == grace)["secrets"]["password_hash"]

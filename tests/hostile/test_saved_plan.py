@@ -19,7 +19,14 @@ from typing import Any
 import httpx
 import pytest
 from cli.conftest import BASE_MANIFEST, cli  # noqa: F401 (the `cli` fixture of tests/cli)
-from cli.saved_plans import TARGET, checkout, organizations, twelve_organizations_then_five
+from cli.saved_plans import (
+    TARGET,
+    checkout,
+    organizations,
+    read_plan_file,
+    twelve_organizations_then_five,
+    write_plan_file,
+)
 
 from authform.saved_plan.document import seal_parts
 from authform.saved_plan.seal import Sealer
@@ -42,9 +49,9 @@ def api(cli, method: str, path: str, **kwargs: Any) -> Any:
 
 
 def edit(plan_file: Path, change: Callable[[dict[str, Any]], Any]) -> None:
-    document = json.loads(plan_file.read_text(encoding="utf-8"))
+    document = read_plan_file(plan_file)
     change(document)
-    plan_file.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    write_plan_file(plan_file, document)
 
 
 def make_plan(cli, plan_file: Path, *args: str, env: dict[str, str] | None = None) -> None:
@@ -59,7 +66,7 @@ def plan_file(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)  # an embedded emulator (made_with.emulate) keeps state here
     path = tmp_path / "plan.json"
     make_plan(cli, path)
-    document = json.loads(path.read_text(encoding="utf-8"))
+    document = read_plan_file(path)
     assert [c["address"] for c in document["changes"]][ACME : GLOBEX + 1] == [
         "organization.acme",
         "organization.globex",
@@ -446,6 +453,26 @@ def _binary(plan_file: Path) -> None:
     plan_file.write_bytes(b"\xff\xfe\x00garbage")
 
 
+def _format_2_document(plan_file: Path) -> None:
+    """The file an authform of format 2 wrote: one indented JSON document."""
+    document = {**read_plan_file(plan_file), "format_version": 2}
+    plan_file.write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+
+def _seal_line_cut_off(plan_file: Path) -> None:
+    lines = plan_file.read_bytes().splitlines(keepends=True)
+    plan_file.write_bytes(b"".join(lines[:-1]))
+
+
+def _empty(plan_file: Path) -> None:
+    plan_file.write_bytes(b"")
+
+
+def _blank_line_among_changes(plan_file: Path) -> None:
+    lines = plan_file.read_bytes().splitlines(keepends=True)
+    plan_file.write_bytes(b"".join([*lines[:3], b"\n", *lines[3:]]))
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -455,7 +482,7 @@ def _binary(plan_file: Path) -> None:
         ),
         (
             _old_format,
-            r"plan\.json: saved-plan format 1 is not one this authform reads \(format 2\)",
+            r"plan\.json: saved-plan format 1 is not one this authform reads \(format 3\)",
         ),
         (_no_version, r"plan\.json: not a saved plan \(no format_version\)"),
         (_a_list, r"plan\.json: not a saved plan"),
@@ -474,6 +501,21 @@ def _binary(plan_file: Path) -> None:
         ),
         (_bad_tag, r"not a valid saved plan: fingerprints\.live: String should match pattern"),
         (_binary, r"plan\.json: cannot read this saved plan"),
+        (
+            _format_2_document,
+            r"plan\.json: saved-plan format 2 \(one JSON document\) is not one this authform "
+            r"reads \(format 3, one JSON line per change\); make the plan again",
+        ),
+        (
+            _seal_line_cut_off,
+            r"plan\.json:10: the saved plan ends without its seal line; it is damaged or cut "
+            r"short",
+        ),
+        (_empty, r"plan\.json: not a saved plan \(the file is empty\)"),
+        (
+            _blank_line_among_changes,
+            r"plan\.json:4:1: not valid JSON \(Expecting value\); the saved plan is damaged",
+        ),
     ],
 )
 def test_a_damaged_plan_file_is_refused_saying_where(cli, plan_file, damage, message):

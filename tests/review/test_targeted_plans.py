@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cli.conftest import BASE_MANIFEST, cli  # noqa: F401 (the `cli` fixture of tests/cli)
+from cli.saved_plans import read_plan_file
 from hostile.refusal import assert_refused
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
@@ -92,7 +93,7 @@ def test_a_saved_plan_records_and_keeps_its_selection(cli, tmp_path, monkeypatch
     plan_file = tmp_path / "plan.json"
     made = cli.run("plan", str(cli.folder), "--target", "organization.*", "--out", str(plan_file))
     assert made.exit_code == 0, made.output
-    document = json.loads(plan_file.read_text())
+    document = read_plan_file(plan_file)
     assert document["made_with"]["selection"] == {"target": ["organization.*"], "exclude": []}
     assert _addresses(document) == ["organization.acme", "organization.globex"]
     other = cli.run("apply", str(plan_file), "--auto-approve", "--target", "role.admin")

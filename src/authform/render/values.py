@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from authform.engine.plan import Change, FieldChange
@@ -16,7 +17,9 @@ from authform.resources import SENSITIVE_FIELDS
 SENSITIVE = "(sensitive)"
 
 
+@lru_cache(maxsize=4096)
 def is_sensitive(path: str) -> bool:
+    # Cached: a plan of a million changes asks this of the same few field paths.
     return any(part in SENSITIVE_FIELDS for part in path.split("."))
 
 

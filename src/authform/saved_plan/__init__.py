@@ -7,9 +7,6 @@ never a secret), ``check`` the judgement at apply time.
 
 from __future__ import annotations
 
-from typing import Any
-
-from authform.engine.plan import Plan
 from authform.saved_plan.check import (
     SealVerdict,
     check_saved_plan,
@@ -22,12 +19,9 @@ from authform.saved_plan.document import (
     SavedPlanError,
     is_saved_plan_path,
     read_saved_plan,
-    seal_plan,
     write_saved_plan,
 )
-from authform.saved_plan.evidence import MadeWith, seal_credential
-from authform.saved_plan.seal import Sealer
-from authform.workflow import Session
+from authform.saved_plan.evidence import MadeWith
 
 __all__ = [
     "SAVED_PLAN_FORMAT",
@@ -38,14 +32,7 @@ __all__ = [
     "check_saved_plan",
     "is_saved_plan_path",
     "read_saved_plan",
-    "saved_plan_document",
     "settings_for_apply",
     "verify_seal",
     "write_saved_plan",
 ]
-
-
-def saved_plan_document(plan: Plan, session: Session, made_with: MadeWith) -> dict[str, Any]:
-    """What ``plan --out`` writes: sealed under a fresh salt and the target's credential."""
-    sealer = Sealer.fresh(seal_credential(session, emulate=made_with.emulate))
-    return seal_plan(plan, session, made_with, sealer)

@@ -10,18 +10,27 @@ live state, or another manifest altogether), so the operator knows what to look 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 from authform.engine.plan import Plan
+from authform.saved_plan.change_join import Moved, entry_digest, moved_addresses
 from authform.saved_plan.document import SavedPlan, SavedPlanError
-from authform.saved_plan.evidence import MadeWith, fingerprints, seal_credential, sealed_changes
-from authform.saved_plan.seal import Sealer, same_tag
+from authform.saved_plan.evidence import (
+    MadeWith,
+    fingerprints,
+    seal_credential,
+    sealed_change_lines,
+)
+from authform.saved_plan.seal import Sealer, canonical, same_tag
 from authform.workflow import Session
 
 _MAX_NAMED = 5
+NOTHING_MOVED = Moved([], 0)
 
 
 def settings_for_apply(
@@ -94,7 +103,7 @@ def verify_seal(saved: SavedPlan, session: Session) -> SealVerdict:
     """Offline: refuse an edited plan before any request is made."""
     made = saved.made_with
     sealer = Sealer(saved.salt, seal_credential(session, emulate=made.emulate))
-    if not same_tag(saved.document["seal"]["key_check"], sealer.key_check):
+    if not same_tag(saved.key_check, sealer.key_check):
         raise SavedPlanError(
             _refusal(
                 saved,
@@ -112,10 +121,13 @@ def verify_seal(saved: SavedPlan, session: Session) -> SealVerdict:
 
 
 def check_saved_plan(saved: SavedPlan, verdict: SealVerdict, fresh: Plan, session: Session) -> None:
-    """Refuse unless the fresh plan is exactly the saved one, naming every part that moved."""
-    now = fingerprints(fresh, session, verdict.made_with, verdict.sealer)
+    """Refuse unless the fresh plan is exactly the saved one, naming every part that moved.
+
+    The saved changes are read from the file one line at a time, beside the fresh plan's,
+    so neither list is held whole."""
+    sealer = verdict.sealer
+    now = fingerprints(fresh, session, verdict.made_with, sealer)
     then = saved.fingerprints
-    fresh_changes = list(sealed_changes(fresh, verdict.sealer))
     if _from_another_manifest(saved, then, now):
         raise SavedPlanError(_another_manifest(saved, now))
     reasons: list[str] = []
@@ -126,21 +138,57 @@ def check_saved_plan(saved: SavedPlan, verdict: SealVerdict, fresh: Plan, sessio
     manifest = _manifest_moved(then["manifest"], now["manifest"])
     if manifest:
         reasons.append(manifest)
-    source = _source_moved(then["source"], now["source"], saved.changes, fresh_changes)
+    source = _source_moved(then["source"], now["source"], saved, fresh, sealer)
     if source:
         reasons.append(source)
     if then["live"] != now["live"]:
-        moved = [] if reasons else _moved_addresses(saved.changes, fresh_changes)
+        moved = NOTHING_MOVED if reasons else _moved_changes(saved, fresh, sealer)
         reasons.append(f"the live state changed since this plan was made{_named(moved)}")
+    compared = _compare_changes(saved, fresh, sealer)
     if verdict.changes_edited:
-        reasons.append(f"the plan file was edited: {_edited_entry(saved.changes, fresh_changes)}")
-    elif not reasons and saved.changes != fresh_changes:
-        reasons.append(
-            "the changes differ from the reviewed ones: "
-            + _edited_entry(saved.changes, fresh_changes)
-        )
+        reasons.append(f"the plan file was edited: {compared.first_difference}")
+    elif not same_tag(compared.saved_tag, saved.trailer["seal"]["parts"]["changes"]):
+        # The seal held when it was checked: the file was replaced while apply read it.
+        reasons.append(f"the plan file was edited while apply read it: {compared.first_difference}")
+    elif not reasons and compared.differ:
+        reasons.append(f"the changes differ from the reviewed ones: {compared.first_difference}")
     if reasons:
         raise SavedPlanError(_refusal(saved, reasons))
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    """The saved change lines against the fresh ones, in one pass over both."""
+
+    differ: bool
+    first_difference: str
+    saved_tag: str  # the saved lines' tag as this pass read them
+
+
+def _compare_changes(saved: SavedPlan, fresh: Plan, sealer: Sealer) -> _Comparison:
+    """The first entry of the saved change list that is not the planned one. The lines are
+    compared as written: both sides are the canonical form of their entry."""
+    stream = sealer.stream("part\x00changes")
+    first: str | None = None
+    counts = [0, 0]
+    pairs = zip_longest(saved.change_lines(), sealed_change_lines(fresh, sealer))
+    for index, (saved_line, fresh_line) in enumerate(pairs):
+        if saved_line is not None:
+            stream.add_line(saved_line)
+            counts[0] += 1
+        if fresh_line is not None:
+            counts[1] += 1
+        if first is None and None not in (saved_line, fresh_line) and saved_line != fresh_line:
+            address = json.loads(fresh_line or b"{}")["address"]
+            first = f"changes[{index}] (the plan has {address} there)"
+    differ = first is not None or counts[0] != counts[1]
+    if first is None and counts[0] != counts[1]:
+        first = (
+            f"changes[{min(counts)}] (the file lists {counts[0]} changes, the plan has {counts[1]})"
+        )
+    return _Comparison(
+        differ, first or "changes[] (its seal does not match its entries)", stream.tag()
+    )
 
 
 def _refusal(saved: SavedPlan, reasons: Sequence[str]) -> str:
@@ -194,8 +242,9 @@ def _manifest_moved(then: dict[str, Any], now: dict[str, Any]) -> str | None:
 def _source_moved(
     then: dict[str, Any] | None,
     now: dict[str, Any] | None,
-    saved_changes: list[dict[str, Any]],
-    fresh_changes: list[dict[str, Any]],
+    saved: SavedPlan,
+    fresh: Plan,
+    sealer: Sealer,
 ) -> str | None:
     if then is None or now is None:
         return None if then is now else "the user source changed since this plan was made"
@@ -203,10 +252,10 @@ def _source_moved(
     if then["records"] != now["records"]:
         details.append("records")
     if then["password_digests"] != now["password_digests"]:
-        swapped = _secrets_moved(saved_changes, fresh_changes)
-        if swapped:
-            plural = "s" if len(swapped) != 1 else ""
-            details.append(f"{len(swapped)} password digest{plural}{_named(swapped)}")
+        swapped = _secrets_moved(saved, fresh, sealer)
+        if swapped.total:
+            plural = "s" if swapped.total != 1 else ""
+            details.append(f"{swapped.total} password digest{plural}{_named(swapped)}")
         else:
             details.append("password digests")
     if not details:
@@ -215,44 +264,36 @@ def _source_moved(
     return f"the source data changed since this plan was made ({where})"
 
 
-def _secrets_moved(
-    saved_changes: list[dict[str, Any]], fresh_changes: list[dict[str, Any]]
-) -> list[str]:
-    """Addresses whose write-once secrets (a password digest) differ between the two."""
-    fresh = {c["address"]: c.get("secrets") for c in fresh_changes}
-    return [
-        change["address"]
-        for change in saved_changes
-        if change["address"] in fresh and change.get("secrets") != fresh[change["address"]]
-    ]
+def _entries(lines: Iterable[bytes], part: str | None) -> Iterator[tuple[str, bytes]]:
+    """(address, digest) of each change line: of the whole line, or of one of its parts."""
+    for line in lines:
+        entry = json.loads(line)
+        content = line if part is None else canonical(entry.get(part))
+        yield entry["address"], entry_digest(content)
 
 
-def _moved_addresses(
-    saved_changes: list[dict[str, Any]], fresh_changes: list[dict[str, Any]]
-) -> list[str]:
-    before = {c["address"]: c for c in saved_changes}
-    after = {c["address"]: c for c in fresh_changes}
-    ordered = list(before) + [a for a in after if a not in before]
-    return [a for a in ordered if before.get(a) != after.get(a)]
+def _secrets_moved(saved: SavedPlan, fresh: Plan, sealer: Sealer) -> Moved:
+    """Addresses in both lists whose write-once secrets (a password digest) differ."""
+    return moved_addresses(
+        _entries(saved.change_lines(), "secrets"),
+        _entries(sealed_change_lines(fresh, sealer), "secrets"),
+        shared_only=True,
+        first=_MAX_NAMED,
+    )
 
 
-def _named(addresses: list[str]) -> str:
-    if not addresses:
+def _moved_changes(saved: SavedPlan, fresh: Plan, sealer: Sealer) -> Moved:
+    return moved_addresses(
+        _entries(saved.change_lines(), None),
+        _entries(sealed_change_lines(fresh, sealer), None),
+        shared_only=False,
+        first=_MAX_NAMED,
+    )
+
+
+def _named(moved: Moved) -> str:
+    if not moved.total:
         return ""
-    shown = ", ".join(addresses[:_MAX_NAMED])
-    more = f" and {len(addresses) - _MAX_NAMED} more" if len(addresses) > _MAX_NAMED else ""
+    shown = ", ".join(moved.first[:_MAX_NAMED])
+    more = f" and {moved.total - _MAX_NAMED} more" if moved.total > _MAX_NAMED else ""
     return f" ({shown}{more})"
-
-
-def _edited_entry(saved_changes: list[dict[str, Any]], fresh_changes: list[dict[str, Any]]) -> str:
-    """The first entry of the saved change list that is not the planned one."""
-    for index, (saved, fresh) in enumerate(zip(saved_changes, fresh_changes, strict=False)):
-        if saved != fresh:
-            return f"changes[{index}] (the plan has {fresh['address']} there)"
-    if len(saved_changes) != len(fresh_changes):
-        index = min(len(saved_changes), len(fresh_changes))
-        return (
-            f"changes[{index}] (the file lists {len(saved_changes)} changes, the plan has "
-            f"{len(fresh_changes)})"
-        )
-    return "changes[] (its seal does not match its entries)"

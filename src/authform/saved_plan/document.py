@@ -2,9 +2,20 @@
 
 A saved plan is the plan's JSON rendering (what the reviewer saw) plus how it was made, the
 keyed fingerprints of everything it was computed from, and a seal: one keyed tag per
-top-level part, so an edit is refused naming the part that moved. The file is checked in
-this order, each step before anything that depends on it: readable JSON, a saved plan of
-this format, its shape (every key known, every type right), then its seal.
+top-level part, so an edit is refused naming the part that moved.
+
+An import plans a million changes, so the file is line-oriented (JSON Lines) and is never
+held whole, neither written nor read:
+
+    line 1      the header: format, provider, counts, notes, refusals, how it was made and
+                the fingerprints; what a person reads (``head -1 plan.json | jq .``)
+    lines 2..   one change per line, in plan order, each in the canonical form it is
+                sealed in (``jq -c 'select(.address)' plan.json`` lists them)
+    last line   the seal: a tag per part, the change list's streamed as it was written
+
+The file is checked in this order, each step before anything that depends on it: readable,
+a saved plan of this format, its shape line by line (every key known, every type right),
+then its seal (``check.verify_seal``), reading one line at a time.
 """
 
 from __future__ import annotations
@@ -12,21 +23,28 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from authform.engine.plan import Plan
 from authform.render.json_output import plan_header_to_json
-from authform.saved_plan.evidence import MadeWith, fingerprints, sealed_changes
+from authform.saved_plan.evidence import (
+    MadeWith,
+    fingerprints,
+    seal_credential,
+    sealed_change_lines,
+)
 from authform.saved_plan.seal import TAG_PREFIX, Sealer, same_tag
 from authform.workflow import Session
 
-SAVED_PLAN_FORMAT = 2
+SAVED_PLAN_FORMAT = 3
 # Parts of the document that are not sealed themselves: the seal, and the digest over it.
 _SEAL_KEYS = ("seal", "plan_digest")
+_MAKE_AGAIN = "make the plan again with `authform plan --out`"
 
 
 class SavedPlanError(Exception):
@@ -92,18 +110,20 @@ class _Seal(_Strict):
     parts: dict[str, str]
 
 
-class _Document(_Strict):
-    format_version: Literal[2]
-    made_with: _MadeWith
+class _Header(_Strict):
+    format_version: Literal[3]
     provider: str
     environment: str | None
-    managed: list[str]
+    summary: dict[str, int]
     refusals: list[str]
     notes: list[str]
     forced: bool
-    summary: dict[str, int]
+    managed: list[str]
+    made_with: _MadeWith
     fingerprints: _Fingerprints
-    changes: list[_Change]
+
+
+class _Trailer(_Strict):
     seal: _Seal
     plan_digest: Tag
 
@@ -111,42 +131,62 @@ class _Document(_Strict):
 # ---- writing ------------------------------------------------------------------------------
 
 
-def seal_plan(plan: Plan, session: Session, made_with: MadeWith, sealer: Sealer) -> dict[str, Any]:
-    """The saved-plan document for ``plan``, as ``plan --out`` writes it."""
-    document: dict[str, Any] = {
-        **plan_header_to_json(plan),
+def plan_header(
+    plan: Plan, session: Session, made_with: MadeWith, sealer: Sealer
+) -> dict[str, Any]:
+    """The first line: what a reviewer reads first, then how the plan was made."""
+    rendered = plan_header_to_json(plan)
+    return {
         "format_version": SAVED_PLAN_FORMAT,
+        **{key: rendered[key] for key in ("provider", "environment", "summary")},
+        **{key: rendered[key] for key in ("refusals", "notes", "forced", "managed")},
         "made_with": made_with.to_json(),
         "fingerprints": fingerprints(plan, session, made_with, sealer),
-        "changes": list(sealed_changes(plan, sealer)),
     }
-    parts = seal_parts(document, sealer)
-    document["seal"] = {"salt": sealer.salt.hex(), "key_check": sealer.key_check, "parts": parts}
-    document["plan_digest"] = sealer.tag("plan", parts)
-    return document
+
+
+def header_parts(header: dict[str, Any], sealer: Sealer) -> dict[str, str]:
+    """One tag per part of the header."""
+    return {
+        name: sealer.tag(f"part\x00{name}", value)
+        for name, value in header.items()
+        if name not in (*_SEAL_KEYS, "changes")
+    }
 
 
 def seal_parts(document: dict[str, Any], sealer: Sealer) -> dict[str, str]:
-    """One tag per top-level part; the change list as a stream, one change per line."""
-    parts = {
-        name: sealer.tag(f"part\x00{name}", value)
-        for name, value in document.items()
-        if name not in (*_SEAL_KEYS, "changes")
-    }
+    """One tag per top-level part of a whole document (header parts and ``changes``, a list
+    of change entries): the seal ``plan --out`` writes for the same content."""
+    parts = header_parts(document, sealer)
     parts["changes"] = sealer.stream_tag("part\x00changes", document.get("changes", []))
     return parts
 
 
-def write_saved_plan(path: Path, document: dict[str, Any]) -> None:
-    """Write whole or not at all: a half-written plan must never be left to be applied."""
+def write_saved_plan(path: Path, plan: Plan, session: Session, made_with: MadeWith) -> None:
+    """Write the plan sealed under a fresh salt and the target's credential, streaming the
+    change list (its tag computed as it is written). Whole or not at all: a half-written
+    plan must never be left to be applied."""
+    sealer = Sealer.fresh(seal_credential(session, emulate=made_with.emulate))
     partial = path.with_name(f".{path.name}.partial")
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     try:
-        partial.write_text(text, encoding="utf-8")
+        with partial.open("wb") as handle:
+            header = plan_header(plan, session, made_with, sealer)
+            handle.write(json.dumps(header, ensure_ascii=False).encode() + b"\n")
+            changes = sealer.stream("part\x00changes")
+            for line in sealed_change_lines(plan, sealer):
+                handle.write(line + b"\n")
+                changes.add_line(line)
+            parts = {**header_parts(header, sealer), "changes": changes.tag()}
+            seal = {"salt": sealer.salt.hex(), "key_check": sealer.key_check, "parts": parts}
+            trailer = {"seal": seal, "plan_digest": sealer.tag("plan", parts)}
+            handle.write(json.dumps(trailer).encode() + b"\n")
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise SavedPlanError(f"{path}: cannot write the saved plan ({exc.strerror})") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -154,10 +194,14 @@ def write_saved_plan(path: Path, document: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class SavedPlan:
-    """A saved plan whose shape is right; ``verify_seal`` judges whether it was edited."""
+    """A saved plan whose shape is right, read line by line; ``verify_seal`` judges whether
+    it was edited. Only the header and the seal are held; the changes are read again from
+    the file, one line at a time, by whatever needs them."""
 
     path: Path
-    document: dict[str, Any]
+    document: dict[str, Any]  # the header
+    trailer: dict[str, Any]
+    change_count: int
 
     @property
     def made_with(self) -> MadeWith:
@@ -165,27 +209,50 @@ class SavedPlan:
 
     @property
     def salt(self) -> bytes:
-        return bytes.fromhex(self.document["seal"]["salt"])
+        return bytes.fromhex(self.trailer["seal"]["salt"])
 
     @property
-    def changes(self) -> list[dict[str, Any]]:
-        return list(self.document["changes"])
+    def key_check(self) -> str:
+        return str(self.trailer["seal"]["key_check"])
 
     @property
     def fingerprints(self) -> dict[str, Any]:
         return dict(self.document["fingerprints"])
 
+    def change_lines(self) -> Iterator[bytes]:
+        """The change lines as written (without line breaks), read lazily."""
+        with _open(self.path) as handle:
+            lines = _lines(handle)
+            next(lines, None)  # the header
+            previous: bytes | None = None
+            for _, line in lines:
+                if previous is not None:
+                    yield previous
+                previous = line
+            # ``previous`` is now the seal line
+
+    def changes(self) -> Iterator[dict[str, Any]]:
+        """The change entries, read lazily."""
+        for line in self.change_lines():
+            yield json.loads(line)
+
+    def changes_tag(self, sealer: Sealer) -> str:
+        """The change list's tag, recomputed from the file in one streaming pass."""
+        stream = sealer.stream("part\x00changes")
+        for line in self.change_lines():
+            stream.add_line(line)
+        return stream.tag()
+
     def edited_parts(self, sealer: Sealer) -> list[str]:
         """The parts whose content no longer matches their tag (``plan_digest`` last)."""
-        seal = self.document["seal"]
-        recorded: dict[str, str] = seal["parts"]
-        computed = seal_parts(self.document, sealer)
+        recorded: dict[str, str] = self.trailer["seal"]["parts"]
+        computed = {**header_parts(self.document, sealer), "changes": self.changes_tag(sealer)}
         edited = [
             name
             for name in sorted(set(recorded) | set(computed))
             if not same_tag(recorded.get(name, ""), computed.get(name, ""))
         ]
-        if not edited and not same_tag(self.document["plan_digest"], sealer.tag("plan", recorded)):
+        if not edited and not same_tag(self.trailer["plan_digest"], sealer.tag("plan", recorded)):
             edited.append("plan_digest")
         return edited
 
@@ -196,40 +263,116 @@ def is_saved_plan_path(path: Path) -> bool:
 
 
 def read_saved_plan(path: Path) -> SavedPlan:
-    """The saved plan at ``path``, its shape checked; raises ``SavedPlanError`` saying where."""
+    """The saved plan at ``path``, its shape checked line by line (never loaded whole);
+    raises ``SavedPlanError`` saying where."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with _open(path) as handle:
+            return _read(path, handle)
     except FileNotFoundError:
         raise SavedPlanError(f"{path}: no such saved plan; nothing was applied") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SavedPlanError(f"{path}: cannot read this saved plan ({exc})") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SavedPlanError(
-            f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); the saved plan is "
-            "damaged or cut short: make it again with `authform plan --out`"
-        ) from None
-    if not isinstance(document, dict) or "format_version" not in document:
+
+
+def _open(path: Path) -> IO[bytes]:
+    return path.open("rb")
+
+
+def _lines(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines without their line breaks (``\r\n`` too), checked to be UTF-8."""
+    for number, raw in enumerate(handle, 1):
+        line = raw.rstrip(b"\n").rstrip(b"\r")
+        line.decode("utf-8")  # a UnicodeDecodeError says the file is not a saved plan
+        yield number, line
+
+
+def _read(path: Path, handle: IO[bytes]) -> SavedPlan:
+    lines = _lines(handle)
+    first = next(lines, None)
+    if first is None:
+        raise SavedPlanError(f"{path}: not a saved plan (the file is empty); {_MAKE_AGAIN}")
+    header_line = first[1]
+    if header_line.strip() == b"{":
+        raise SavedPlanError(_older_format(path, handle))
+    header = _parse(path, 1, header_line)
+    if not isinstance(header, dict) or "format_version" not in header:
         raise SavedPlanError(
             f"{path}: not a saved plan (no format_version); make one with `authform plan --out`"
         )
-    version = document["format_version"]
+    version = header["format_version"]
     if version != SAVED_PLAN_FORMAT:
-        raise SavedPlanError(
-            f"{path}: saved-plan format {json.dumps(version)} is not one this authform reads "
-            f"(format {SAVED_PLAN_FORMAT}); make the plan again with `authform plan --out`"
-        )
+        raise SavedPlanError(_unreadable_version(path, version))
+    _validate(path, 1, _Header, header)
+    count = 0
+    previous: tuple[int, bytes] | None = None
+    for number, line in lines:
+        if previous is not None:
+            _validate(path, previous[0], _Change, _parse(path, *previous), index=count)
+            count += 1
+        previous = number, line
+    if previous is None:
+        raise SavedPlanError(_cut_short(path, 1))
+    trailer = _parse(path, *previous)
+    if not isinstance(trailer, dict) or "seal" not in trailer:
+        raise SavedPlanError(_cut_short(path, previous[0]))
+    _validate(path, previous[0], _Trailer, trailer)
+    return SavedPlan(path, header, trailer, count)
+
+
+def _parse(path: Path, number: int, line: bytes) -> Any:
     try:
-        _Document.model_validate(document)
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise SavedPlanError(
+            f"{path}:{number}:{exc.colno}: not valid JSON ({exc.msg}); the saved plan is "
+            "damaged or cut short: make it again with `authform plan --out`"
+        ) from None
+
+
+def _validate(
+    path: Path, number: int, model: type[BaseModel], value: Any, *, index: int | None = None
+) -> None:
+    try:
+        model.model_validate(value)
     except ValidationError as exc:
-        raise SavedPlanError(f"{path}: not a valid saved plan: {_first_problem(exc)}") from None
-    return SavedPlan(path, document)
+        prefix = "" if index is None else f"changes[{index}]"
+        raise SavedPlanError(
+            f"{path}:{number}: not a valid saved plan: {_first_problem(exc, prefix)}"
+        ) from None
 
 
-def _first_problem(exc: ValidationError) -> str:
+def _cut_short(path: Path, number: int) -> str:
+    return (
+        f"{path}:{number}: the saved plan ends without its seal line; it is damaged or cut "
+        f"short: {_MAKE_AGAIN}"
+    )
+
+
+def _unreadable_version(path: Path, version: Any) -> str:
+    return (
+        f"{path}: saved-plan format {json.dumps(version)} is not one this authform reads "
+        f"(format {SAVED_PLAN_FORMAT}); {_MAKE_AGAIN}"
+    )
+
+
+def _older_format(path: Path, handle: IO[bytes]) -> str:
+    """A file that opens a multi-line JSON document: a saved plan of format 2 or earlier
+    (one indented JSON document) names its version on one of its first lines."""
+    for _, raw in zip(range(50), handle, strict=False):
+        found = re.match(rb'\s*"format_version":\s*(-?\d+)', raw)
+        if found:
+            return (
+                f"{path}: saved-plan format {int(found.group(1))} (one JSON document) is not "
+                f"one this authform reads (format {SAVED_PLAN_FORMAT}, one JSON line per "
+                f"change); {_MAKE_AGAIN}"
+            )
+    return f"{path}: not a saved plan (no format_version); make one with `authform plan --out`"
+
+
+def _first_problem(exc: ValidationError, prefix: str = "") -> str:
     error = exc.errors()[0]
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
+    where = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+    where = where.lstrip(".")
     others = len(exc.errors()) - 1
     more = f" (and {others} more problem{'s' if others > 1 else ''})" if others else ""
     message = re.sub(r" or instance of _\w+", "", error["msg"])  # no internal class names

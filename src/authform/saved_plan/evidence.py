@@ -20,7 +20,7 @@ from authform.emulated_tenant import EMULATOR_API_KEY
 from authform.engine.plan import Change, Plan
 from authform.render.json_output import change_to_json
 from authform.render.values import is_sensitive
-from authform.saved_plan.seal import Sealer, as_json
+from authform.saved_plan.seal import Sealer, canonical
 from authform.workflow import Session
 
 # Manifest sections that decide nothing apply writes: the target is fingerprinted on its own
@@ -95,15 +95,16 @@ def fingerprints(
     }
 
 
-def sealed_changes(plan: Plan, sealer: Sealer) -> Iterator[dict[str, Any]]:
+def sealed_change_lines(plan: Plan, sealer: Sealer) -> Iterator[bytes]:
     """Each change as the plan shows it (masked), plus keyed fingerprints of the secret
-    values apply would write with it, so a swapped password digest changes the entry."""
+    values apply would write with it, so a swapped password digest changes the entry: one
+    canonical JSON line per change, in plan order, as the saved plan's file holds them."""
     for change in plan.changes:
         entry = change_to_json(change)
         secrets = _change_secrets(change, sealer)
         if secrets:
             entry["secrets"] = secrets
-        yield as_json(entry)
+        yield canonical(entry)
 
 
 def _change_secrets(change: Change, sealer: Sealer) -> dict[str, str]:

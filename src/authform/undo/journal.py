@@ -63,8 +63,10 @@ class JournalWriter:
         folder.mkdir(parents=True, exist_ok=True)
         started = _now()
         salt = secrets.token_bytes(16)
+        # Microseconds in the name: journals sort in the order their applies started, even
+        # two applies within one second (the newest is the last in `ls`).
         name = (
-            f"{JOURNAL_PREFIX}{started.strftime('%Y%m%dT%H%M%S')}Z-"
+            f"{JOURNAL_PREFIX}{started.strftime('%Y%m%dT%H%M%S%f')}Z-"
             f"{plan.digest()[:6]}{salt.hex()[:6]}{JOURNAL_SUFFIX}"
         )
         path = folder / name
