@@ -1,0 +1,130 @@
+"""What every WorkOS resource family shares: the store, WorkOS's error and rate-limit shapes,
+row lookups that answer WorkOS's 404, and cursor pagination with ``list_metadata``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..base import EmulatorBackend, Limit, LimitTable, SocialConnections
+from ..routing import Endpoint
+from ..store import SqliteStore
+from .errors import error_body, not_found
+from .fields import ListParams
+from .schema import SCHEMA
+
+
+@dataclass(frozen=True)
+class RateLimits(LimitTable):
+    """WorkOS's documented limits (https://workos.com/docs/reference/rate-limits).
+
+    Buckets: ``general`` per API key, ``user_management_reads``/``_writes`` per environment
+    for ``/user_management/*``, ``authenticate_per_email`` on ``/user_management/authenticate``.
+    Tests scale them down, e.g. ``RateLimits(user_management_writes=Limit(50, 1))``.
+    """
+
+    general: Limit | None = Limit(6000, 60)
+    user_management_reads: Limit | None = Limit(1000, 10)
+    user_management_writes: Limit | None = Limit(500, 10)
+    authenticate_per_email: Limit | None = Limit(10, 60)
+
+    @classmethod
+    def disabled(cls) -> RateLimits:
+        return cls(enabled=False)
+
+
+# table -> (the name WorkOS's 404 gives its objects, the column a path identifies them by)
+LOOKUPS: dict[str, tuple[str, str]] = {
+    "organizations": ("Organization", "id"),
+    "organization_domains": ("Organization domain", "id"),
+    "users": ("User", "id"),
+    "organization_memberships": ("Organization membership", "id"),
+    "roles": ("Role", "slug"),
+    "permissions": ("Permission", "slug"),
+    "redirect_uris": ("Redirect URI", "id"),
+    "cors_origins": ("CORS origin", "origin"),
+}
+
+
+class WorkOSCore(EmulatorBackend):
+    """The state and conventions each resource family (a mixin over this class) builds on."""
+
+    provider: ClassVar[str] = "workos"
+
+    def __init__(
+        self, store: SqliteStore, social: SocialConnections, *, api_key: str, client_id: str
+    ) -> None:
+        super().__init__(store, social)
+        self.api_key = api_key
+        self.client_id = client_id
+        store.apply_schema(SCHEMA)
+
+    def endpoints(self) -> list[Endpoint]:
+        """This family's routes; each mixin adds its own and calls ``super()``."""
+        return []
+
+    # ----------------------------------------------------------------- EmulatorBackend
+
+    def error_body(self, status: int, message: str, code: str | None = None) -> dict[str, Any]:
+        return error_body(message, code)
+
+    def rate_limited_body(self, bucket: str) -> dict[str, Any]:
+        if bucket == "authenticate_per_email":
+            # The document's 429 for /user_management/authenticate.
+            return {
+                "error": "too_many_requests",
+                "error_description": "Too many authentication attempts for this email.",
+            }
+        return error_body("Too many requests.", "rate_limit_exceeded")
+
+    def rate_limit_claims(self, method: str, path: str, body: Any) -> list[tuple[str, str]]:
+        claims = [("general", "api_key")]
+        if path.startswith("/user_management/"):
+            writes = method not in ("GET", "HEAD", "OPTIONS")
+            bucket = "user_management_writes" if writes else "user_management_reads"
+            claims.append((bucket, "environment"))
+        if method == "POST" and path == "/user_management/authenticate":
+            email = body.get("email") if isinstance(body, dict) else None
+            if isinstance(email, str) and email.strip():
+                claims.append(("authenticate_per_email", email.strip().lower()))
+        return claims
+
+    # ----------------------------------------------------------------- shared helpers
+
+    def row(self, table: str, key: str) -> sqlite3.Row:
+        """The row of ``table`` a path names, or WorkOS's 404 for it."""
+        kind, column = LOOKUPS[table]
+        row = self.store.find(table, column, key)
+        if row is None:
+            raise not_found(kind, key)
+        return row
+
+    def page(
+        self, table: str, params: ListParams, where: str = "", args: Sequence[Any] = ()
+    ) -> tuple[list[sqlite3.Row], dict[str, str | None]]:
+        """A page of rows plus WorkOS ``list_metadata`` for it."""
+        page = self.store.keyset_page(
+            table,
+            limit=params.limit,
+            order=params.order,
+            before=params.before,
+            after=params.after,
+            where=where,
+            params=args,
+        )
+        if not page.rows:
+            return [], {"before": None, "after": None}
+        first, last = page.rows[0]["id"], page.rows[-1]["id"]
+        if params.order == "normal":  # newest first, `before` walks to older items
+            older, newer = page.has_following, page.has_preceding
+            return page.rows, {"before": last if older else None, "after": first if newer else None}
+        return page.rows, {
+            "before": first if page.has_preceding else None,
+            "after": last if page.has_following else None,
+        }
+
+    @staticmethod
+    def list_body(data: list[dict[str, Any]], metadata: Mapping[str, str | None]) -> dict[str, Any]:
+        return {"object": "list", "data": data, "list_metadata": dict(metadata)}

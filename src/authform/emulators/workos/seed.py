@@ -1,0 +1,117 @@
+"""The WorkOS seed: a starting tenant, each item created through the same operation an API
+call would use and skipped when its natural key exists::
+
+    permissions: [{slug: "billing:manage", name: Manage billing}]
+    roles:
+      - {slug: admin, name: Admin, permissions: ["billing:manage"]}
+      - {slug: member, name: Member}
+    organizations:
+      - {name: Acme, external_id: acme, domain_data: [{domain: acme.com, state: verified}]}
+    users:
+      - email: ada@acme.com
+        password: correct horse battery staple
+        memberships: [{organization: acme, role: admin}]  # external_id or name
+      - {email: bob@acme.com, password_hash: "$2b$10$…", password_hash_type: bcrypt}
+    redirect_uris: [https://app.example.com/callback]
+    cors_origins: [https://app.example.com]
+    social_connections: {google: 1234.apps.googleusercontent.com}
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from ..base import check_social_provider
+from ..seeding import SeedSection
+from ..store import SqliteStore
+
+if TYPE_CHECKING:
+    from .backend import WorkOSBackend
+
+
+def _key(item: Any, key: str) -> Any:
+    if not isinstance(item, dict) or item.get(key) is None:
+        raise ValueError(f"seed item {item!r} needs {key!r}")
+    return item[key]
+
+
+def _find_organization(store: SqliteStore, reference: str) -> str | None:
+    """An organization id by external id, else by name (how seed memberships refer to them)."""
+    row = store.one("SELECT id FROM organizations WHERE external_id = ?", [reference])
+    row = row or store.one("SELECT id FROM organizations WHERE name = ? ORDER BY id", [reference])
+    return None if row is None else str(row["id"])
+
+
+def _permission(backend: WorkOSBackend, item: Any) -> None:
+    if not backend.store.find("permissions", "slug", _key(item, "slug")):
+        backend.create_permission(item)
+
+
+def _role(backend: WorkOSBackend, item: Any) -> None:
+    slug = _key(item, "slug")
+    permissions = item.get("permissions") or []
+    if not isinstance(permissions, list):
+        raise ValueError(f"seed role {slug}: permissions must be a list of slugs")
+    if not backend.store.find("roles", "slug", slug):
+        backend.create_role({key: value for key, value in item.items() if key != "permissions"})
+        backend.set_role_permissions(slug, permissions)
+
+
+def _organization(backend: WorkOSBackend, item: Any) -> None:
+    if _find_organization(backend.store, item.get("external_id") or _key(item, "name")):
+        return
+    body = dict(item)
+    if body.get("domains") and isinstance(body["domains"][0], dict):
+        body["domain_data"] = body.pop("domains")
+    backend.create_organization(body)
+
+
+def _user(backend: WorkOSBackend, item: Any) -> None:
+    email = str(_key(item, "email")).strip().lower()
+    body = {key: value for key, value in item.items() if key != "memberships"}
+    if body.get("password_hash") is not None:
+        body.setdefault("password_hash_type", "bcrypt")
+    row = backend.store.find("users", "email", email)
+    user_id = row["id"] if row else backend.create_user(body)["id"]
+    for membership in item.get("memberships") or []:
+        organization = _find_organization(backend.store, str(_key(membership, "organization")))
+        if organization is None:
+            raise ValueError(f"seed user {email}: no organization {membership['organization']!r}")
+        if backend.store.one(
+            "SELECT 1 FROM organization_memberships WHERE user_id = ? AND organization_id = ?",
+            [user_id, organization],
+        ):
+            continue
+        request: dict[str, Any] = {"user_id": user_id, "organization_id": organization}
+        if membership.get("roles"):
+            request["role_slugs"] = membership["roles"]
+        elif membership.get("role"):
+            request["role_slug"] = membership["role"]
+        backend.create_membership(request)
+
+
+def _redirect_uri(backend: WorkOSBackend, uri: Any) -> None:
+    if not backend.store.find("redirect_uris", "uri", uri):
+        backend.create_redirect_uri({"uri": uri})
+
+
+def _cors_origin(backend: WorkOSBackend, origin: Any) -> None:
+    if not backend.store.find("cors_origins", "origin", origin):
+        backend.create_cors_origin({"origin": origin})
+
+
+def _social_connection(backend: WorkOSBackend, pair: tuple[str, Any]) -> None:
+    provider, client_id = pair
+    check_social_provider(provider)
+    backend.social.set(provider, str(client_id))
+
+
+SEED_SECTIONS: Final = (
+    SeedSection("permissions", _permission),
+    SeedSection("roles", _role),
+    SeedSection("organizations", _organization),
+    SeedSection("users", _user),
+    SeedSection("redirect_uris", _redirect_uri),
+    SeedSection("cors_origins", _cors_origin),
+    SeedSection("social_connections", _social_connection, container=dict),
+)
