@@ -18,9 +18,9 @@ from typing import Any, cast
 
 import yaml
 
-from .base import ApiError
+from .base import ApiError, check_social_provider
 
-__all__ = ["SeedSection", "apply_seed", "load_seed"]
+__all__ = ["SeedSection", "apply_seed", "load_seed", "required", "seed_social_connection"]
 
 
 def load_seed(path: str | Path) -> dict[str, Any]:
@@ -79,3 +79,17 @@ def apply_seed(backend: Any, seed: Mapping[str, Any], sections: Sequence[SeedSec
                 ) from None
             except sqlite3.IntegrityError as exc:  # e.g. two seed users with one external_id
                 raise ValueError(f"seed {section.name} item {number}: {exc}") from None
+
+
+def required(item: Any, key: str) -> Any:
+    """``item[key]``; a seed item that is not a mapping holding ``key`` is refused."""
+    if not isinstance(item, dict) or item.get(key) is None:
+        raise ValueError(f"seed item {item!r} needs {key!r}")
+    return item[key]
+
+
+def seed_social_connection(backend: Any, pair: tuple[str, Any]) -> None:
+    """A ``social_connections: {provider: client_id}`` item: what the dashboard would set."""
+    provider, client_id = pair
+    check_social_provider(provider)
+    backend.social.set(provider, str(client_id))

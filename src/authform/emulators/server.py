@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ import uvicorn
 from .base import EmulatorApp, LimitTable
 from .clerk import ClerkRateLimits, create_clerk_app
 from .dashboard import DashboardStep, EmulatedDashboard
+from .loopback import loopback_client
 from .scalekit import ScalekitRateLimits, create_scalekit_app
 from .workos import RateLimits, create_workos_app
 
@@ -57,16 +57,6 @@ def create_app(
             rate_limits = None if rate_limits.enabled else ScalekitRateLimits.disabled()
         return create_scalekit_app(db_path, api_key, client_id, rate_limits, seed=seed)
     raise ValueError(f"no emulator for provider {provider!r}; available: workos, clerk, scalekit")
-
-
-def loopback_client(timeout: float = 10) -> httpx.Client:
-    """An httpx client for plain-HTTP calls to a local emulator.
-
-    Its TLS context trusts no CA at all: building httpx's default one (loading the CA
-    bundle) costs ~0.1 s, and a client that only talks to http://127.0.0.1 should fail
-    rather than trust anything if it is ever pointed at HTTPS.
-    """
-    return httpx.Client(timeout=timeout, verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
 
 
 class _PromptServer(uvicorn.Server):

@@ -19,20 +19,11 @@ call would use and skipped when its natural key exists::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from ..base import check_social_provider
-from ..seeding import SeedSection
+from ..seeding import SeedSection, required, seed_social_connection
 from ..store import SqliteStore
-
-if TYPE_CHECKING:
-    from .backend import WorkOSBackend
-
-
-def _key(item: Any, key: str) -> Any:
-    if not isinstance(item, dict) or item.get(key) is None:
-        raise ValueError(f"seed item {item!r} needs {key!r}")
-    return item[key]
+from .redirects import Redirects
 
 
 def _find_organization(store: SqliteStore, reference: str) -> str | None:
@@ -42,13 +33,13 @@ def _find_organization(store: SqliteStore, reference: str) -> str | None:
     return None if row is None else str(row["id"])
 
 
-def _permission(backend: WorkOSBackend, item: Any) -> None:
-    if not backend.store.find("permissions", "slug", _key(item, "slug")):
+def _permission(backend: Redirects, item: Any) -> None:
+    if not backend.store.find("permissions", "slug", required(item, "slug")):
         backend.create_permission(item)
 
 
-def _role(backend: WorkOSBackend, item: Any) -> None:
-    slug = _key(item, "slug")
+def _role(backend: Redirects, item: Any) -> None:
+    slug = required(item, "slug")
     permissions = item.get("permissions") or []
     if not isinstance(permissions, list):
         raise ValueError(f"seed role {slug}: permissions must be a list of slugs")
@@ -57,8 +48,8 @@ def _role(backend: WorkOSBackend, item: Any) -> None:
         backend.set_role_permissions(slug, permissions)
 
 
-def _organization(backend: WorkOSBackend, item: Any) -> None:
-    if _find_organization(backend.store, item.get("external_id") or _key(item, "name")):
+def _organization(backend: Redirects, item: Any) -> None:
+    if _find_organization(backend.store, item.get("external_id") or required(item, "name")):
         return
     body = dict(item)
     if body.get("domains") and isinstance(body["domains"][0], dict):
@@ -66,15 +57,15 @@ def _organization(backend: WorkOSBackend, item: Any) -> None:
     backend.create_organization(body)
 
 
-def _user(backend: WorkOSBackend, item: Any) -> None:
-    email = str(_key(item, "email")).strip().lower()
+def _user(backend: Redirects, item: Any) -> None:
+    email = str(required(item, "email")).strip().lower()
     body = {key: value for key, value in item.items() if key != "memberships"}
     if body.get("password_hash") is not None:
         body.setdefault("password_hash_type", "bcrypt")
     row = backend.store.find("users", "email", email)
     user_id = row["id"] if row else backend.create_user(body)["id"]
     for membership in item.get("memberships") or []:
-        organization = _find_organization(backend.store, str(_key(membership, "organization")))
+        organization = _find_organization(backend.store, str(required(membership, "organization")))
         if organization is None:
             raise ValueError(f"seed user {email}: no organization {membership['organization']!r}")
         if backend.store.one(
@@ -90,20 +81,14 @@ def _user(backend: WorkOSBackend, item: Any) -> None:
         backend.create_membership(request)
 
 
-def _redirect_uri(backend: WorkOSBackend, uri: Any) -> None:
+def _redirect_uri(backend: Redirects, uri: Any) -> None:
     if not backend.store.find("redirect_uris", "uri", uri):
         backend.create_redirect_uri({"uri": uri})
 
 
-def _cors_origin(backend: WorkOSBackend, origin: Any) -> None:
+def _cors_origin(backend: Redirects, origin: Any) -> None:
     if not backend.store.find("cors_origins", "origin", origin):
         backend.create_cors_origin({"origin": origin})
-
-
-def _social_connection(backend: WorkOSBackend, pair: tuple[str, Any]) -> None:
-    provider, client_id = pair
-    check_social_provider(provider)
-    backend.social.set(provider, str(client_id))
 
 
 SEED_SECTIONS: Final = (
@@ -113,5 +98,5 @@ SEED_SECTIONS: Final = (
     SeedSection("users", _user),
     SeedSection("redirect_uris", _redirect_uri),
     SeedSection("cors_origins", _cors_origin),
-    SeedSection("social_connections", _social_connection, container=dict),
+    SeedSection("social_connections", seed_social_connection, container=dict),
 )
