@@ -119,6 +119,9 @@ class Shape:
         item.update({name: row[name] for name in self.optional if row[name]})
         return item
 
+    def many(self, rows: Iterable[sqlite3.Row]) -> list[dict[str, Any]]:
+        return [self(row) for row in rows]
+
 
 # --------------------------------------------------------------------------- tokens
 

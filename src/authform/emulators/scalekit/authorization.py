@@ -48,24 +48,36 @@ PERMISSION_RULES = (
 
 class Authorization(Organizations):
     def endpoints(self) -> list[Endpoint]:
-        role, permission = f"{ROLES}/{{role_name}}", f"{PERMISSIONS}/{{permission_name}}"
+        role, perm = f"{ROLES}/{{role_name}}", f"{PERMISSIONS}/{{permission_name}}"
         return [
             *super().endpoints(),
             Endpoint("GET", ROLES, self._list_roles),
-            Endpoint("POST", ROLES, self._create_role, 201),
+            Endpoint("POST", ROLES, lambda c: {"role": self.create_role(c.json)}, 201),
             Endpoint("GET", role, self._get_role),
-            Endpoint("PUT", role, self._update_role),
+            Endpoint(
+                "PUT",
+                role,
+                lambda c: {"role": self.update_role(c.path["role_name"], c.json)},
+            ),
             Endpoint("DELETE", role, self._delete_role),
             Endpoint("GET", f"{role}/permissions", self._list_role_permissions),
             Endpoint("POST", f"{role}/permissions", self._add_role_permissions),
-            Endpoint(
-                "DELETE", f"{role}/permissions/{{permission_name}}", self._remove_role_permission
-            ),
+            Endpoint("DELETE", f"{role}/permissions/{{permission_name}}", self._revoke),
             Endpoint("GET", PERMISSIONS, self._list_permissions),
-            Endpoint("POST", PERMISSIONS, self._create_permission, 201),
-            Endpoint("GET", permission, self._get_permission),
-            Endpoint("PUT", permission, self._update_permission),
-            Endpoint("DELETE", permission, self._delete_permission),
+            Endpoint(
+                "POST", PERMISSIONS, lambda c: {"permission": self.create_permission(c.json)}, 201
+            ),
+            Endpoint(
+                "GET",
+                perm,
+                lambda c: {
+                    "permission": permission_json(
+                        self.row("permissions", c.path["permission_name"])
+                    )
+                },
+            ),
+            Endpoint("PUT", perm, self._update_permission),
+            Endpoint("DELETE", perm, self._delete_permission),
         ]
 
     # ----------------------------------------------------------------- roles
@@ -199,15 +211,9 @@ class Authorization(Organizations):
         rows = self.store.all("SELECT * FROM roles ORDER BY id")
         return {"roles": [self.role_json(row, call.query.get("include")) for row in rows]}
 
-    def _create_role(self, call: Call) -> dict[str, Any]:
-        return {"role": self.create_role(call.json)}
-
     def _get_role(self, call: Call) -> dict[str, Any]:
         row = self.row("roles", call.path["role_name"])
         return {"role": self.role_json(row, call.query.get("include"))}
-
-    def _update_role(self, call: Call) -> dict[str, Any]:
-        return {"role": self.update_role(call.path["role_name"], call.json)}
 
     def _delete_role(self, call: Call) -> dict[str, Any]:
         name = self.row("roles", call.path["role_name"])["name"]
@@ -244,7 +250,7 @@ class Authorization(Organizations):
         self.add_role_permissions(call.path["role_name"], names.get("permission_names") or [])
         return self._role_permissions(call.path["role_name"])
 
-    def _remove_role_permission(self, call: Call) -> dict[str, Any]:
+    def _revoke(self, call: Call) -> dict[str, Any]:
         name, permission = call.path["role_name"], call.path["permission_name"]
         self.row("roles", name)
         cursor = self.store.execute(
@@ -274,16 +280,11 @@ class Authorization(Organizations):
         where = {"ALL": "", "SCALEKIT": "builtin = 1", "ENVIRONMENT": "builtin = 0"}[kind]
         return token_page(
             self.store, "permissions", call.query, "permissions",
-            lambda rows: [permission_json(row) for row in rows], sizes=(1, 100, 30), where=where,
+            permission_json.many, sizes=(1, 100, 30), where=where,
         )  # fmt: skip
 
-    def _create_permission(self, call: Call) -> dict[str, Any]:
-        return {"permission": self.create_permission(call.json)}
-
-    def _get_permission(self, call: Call) -> dict[str, Any]:
-        return {
-            "permission": permission_json(self.row("permissions", call.path["permission_name"]))
-        }
+    def _permission(self, name: str) -> dict[str, Any]:
+        return {"permission": permission_json(self.row("permissions", name))}
 
     def _update_permission(self, call: Call) -> dict[str, Any]:
         name = call.path["permission_name"]
@@ -298,7 +299,7 @@ class Authorization(Organizations):
         if "description" in body:
             changes = {"description": description["description"] or "", "update_time": now_iso()}
             self.store.update("permissions", changes, "name = ?", [name])
-        return {"permission": permission_json(self.row("permissions", name))}
+        return self._permission(name)
 
     def _delete_permission(self, call: Call) -> dict[str, Any]:
         name = call.path["permission_name"]

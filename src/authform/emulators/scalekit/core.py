@@ -33,6 +33,7 @@ class ScalekitRateLimits(LimitTable):
 # table -> (the noun a NOT_FOUND names, the column a path identifies a row by)
 LOOKUPS: dict[str, tuple[str, str]] = {
     "organizations": ("organization", "id"),
+    "domains": ("domain", "id"),
     "users": ("user", "id"),
     "roles": ("role", "name"),
     "permissions": ("permission", "name"),
@@ -98,6 +99,13 @@ class ScalekitCore(EmulatorBackend):
         if row is None:
             raise not_found(noun, key)
         return row
+
+    def delete(self, table: str, key: str) -> dict[str, Any]:
+        """Delete the row a path names (NOT_FOUND if there is none); Scalekit answers ``{}``."""
+        column = LOOKUPS[table][1]
+        value = self.row(table, key)[column]
+        self.store.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])  # noqa: S608
+        return {}
 
     def check_external_id_free(self, table: str, external_id: str, own_id: str | None) -> None:
         clash = self.store.one(

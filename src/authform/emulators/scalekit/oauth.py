@@ -22,6 +22,9 @@ from ..store import now_iso
 from .errors import invalid, oauth_error
 from .memberships import Memberships
 
+REDIRECT_URIS = "SELECT * FROM dashboard_redirect_uris ORDER BY created_at, uri"
+OUTBOX = "SELECT kind, email, organization_id, sent_at FROM outbox ORDER BY id"
+
 
 class OAuth(Memberships):
     public_routes: ClassVar[frozenset[tuple[str, str]]] = frozenset(
@@ -34,18 +37,33 @@ class OAuth(Memberships):
     )
 
     def endpoints(self) -> list[Endpoint]:
-        redirects = "/_emulate/redirect_uris"
+        redirects, tokens = "/_emulate/redirect_uris", "/_emulate/tokens"
         return [
             Endpoint("POST", "/oauth/token", self._token),
             Endpoint("GET", "/oauth/authorize", self._authorize),
             *super().endpoints(),
-            Endpoint("GET", redirects, self._list_redirect_uris),
+            Endpoint(
+                "GET",
+                redirects,
+                lambda c: self._rows(
+                    "SELECT * FROM dashboard_redirect_uris ORDER BY created_at, uri"
+                ),
+            ),
             Endpoint("POST", redirects, self._add_redirect_uri, 201),
             Endpoint("DELETE", redirects, self._delete_redirect_uri, 204),
-            Endpoint("DELETE", "/_emulate/tokens", self._revoke_tokens),
-            Endpoint("PUT", "/_emulate/tokens", self._token_settings),
-            Endpoint("GET", "/_emulate/emails", self._emails),
+            Endpoint("DELETE", tokens, lambda c: {"revoked": self.tokens.revoke_all()}),
+            Endpoint("PUT", tokens, self._token_settings),
+            Endpoint(
+                "GET",
+                "/_emulate/emails",
+                lambda c: self._rows(
+                    "SELECT kind, email, organization_id, sent_at FROM outbox ORDER BY id"
+                ),
+            ),
         ]
+
+    def _rows(self, sql: str) -> dict[str, Any]:
+        return {"data": [dict(row) for row in self.store.all(sql)]}
 
     def _token(self, call: Call) -> dict[str, Any]:
         # OAuth token requests are form-urlencoded (RFC 6749 4.4.2); parsed here rather than
@@ -129,10 +147,6 @@ class OAuth(Memberships):
             [uri, now_iso()],
         )
 
-    def _list_redirect_uris(self, call: Call) -> dict[str, Any]:
-        rows = self.store.all("SELECT * FROM dashboard_redirect_uris ORDER BY created_at, uri")
-        return {"data": [dict(row) for row in rows]}
-
     def _add_redirect_uri(self, call: Call) -> dict[str, Any]:
         self.add_redirect_uri(call.json.get("uri"))
         return {"uri": call.json["uri"]}
@@ -141,18 +155,9 @@ class OAuth(Memberships):
         uri = call.query.get("uri") or ""
         self.store.execute("DELETE FROM dashboard_redirect_uris WHERE uri = ?", [uri])
 
-    def _revoke_tokens(self, call: Call) -> dict[str, Any]:
-        return {"revoked": self.tokens.revoke_all()}
-
     def _token_settings(self, call: Call) -> dict[str, Any]:
         ttl = call.json.get("expires_in")
         if not isinstance(ttl, int) or isinstance(ttl, bool) or not 1 <= ttl <= 86400 * 30:
             raise invalid("expires_in must be 1-2592000 seconds")
         self.tokens.ttl = ttl
         return {"expires_in": ttl}
-
-    def _emails(self, call: Call) -> dict[str, Any]:
-        rows = self.store.all(
-            "SELECT kind, email, organization_id, sent_at FROM outbox ORDER BY id"
-        )
-        return {"data": [dict(row) for row in rows]}

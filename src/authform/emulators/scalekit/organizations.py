@@ -18,7 +18,7 @@ from .paging import token_page
 from .schema import API, DOMAIN_PATTERN, DOMAIN_TYPES, ENVIRONMENT_ID, PUBLIC_DOMAINS, SLUG_PATTERN
 from .tokens import new_id
 
-ORGS = f"{API}/organizations"
+ORGS, TABLE = f"{API}/organizations", "organizations"
 organization_json = Shape(
     columns=("id", "display_name", "region_code", "create_time", "update_time"),
     documents={"metadata": {}},
@@ -47,20 +47,30 @@ ORGANIZATION_RULES = (
 
 class Organizations(ScalekitCore):
     def endpoints(self) -> list[Endpoint]:
-        domains = f"{ORGS}/{{organization_id}}/domains"
+        one, domains = f"{ORGS}/{{id}}", f"{ORGS}/{{organization_id}}/domains"
         return [
             *super().endpoints(),
             Endpoint("GET", ORGS, self._list_organizations),
-            Endpoint("POST", ORGS, self._create_organization, 201),
-            Endpoint("GET", f"{ORGS}:external/{{external_id}}", self._get_by_external_id),
-            Endpoint("GET", f"{ORGS}/{{id}}", self._get_organization),
-            Endpoint("PATCH", f"{ORGS}/{{id}}", self._update_organization),
-            Endpoint("DELETE", f"{ORGS}/{{id}}", self._delete_organization),
+            Endpoint("POST", ORGS, lambda c: self._answer(self.create_organization(c.json)), 201),
+            Endpoint("GET", f"{ORGS}:external/{{external_id}}", self._by_external_id),
+            Endpoint("GET", one, lambda c: self._answer(self.row(TABLE, c.path["id"]))),
+            Endpoint(
+                "PATCH", one, lambda c: self._answer(self.update_organization(c.path["id"], c.json))
+            ),
+            Endpoint("DELETE", one, lambda c: self.delete(TABLE, c.path["id"])),
             Endpoint("GET", domains, self._list_domains),
             Endpoint("POST", domains, self._create_domain),  # the document says 200
-            Endpoint("GET", f"{domains}/{{id}}", self._get_domain),
+            Endpoint(
+                "GET", f"{domains}/{{id}}", lambda c: {"domain": domain_json(self._domain_row(c))}
+            ),
             Endpoint("DELETE", f"{domains}/{{id}}", self._delete_domain),
         ]
+
+    @staticmethod
+    def _answer(organization: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
+        if isinstance(organization, sqlite3.Row):
+            organization = organization_json(organization)
+        return {"organization": organization}
 
     def _organization_fields(self, data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         rules = ORGANIZATION_RULES if creating or "display_name" in data else ORGANIZATION_RULES[1:]
@@ -100,31 +110,16 @@ class Organizations(ScalekitCore):
     def _list_organizations(self, call: Call) -> dict[str, Any]:
         external_id = call.query.get("external_id")
         where, params = ("external_id = ?", [external_id]) if external_id else ("", [])
-        shape = _many(organization_json)
         return token_page(
-            self.store, "organizations", call.query, "organizations", shape,
+            self.store, "organizations", call.query, "organizations", organization_json.many,
             sizes=(10, 100, 10), where=where, params=params,
         )  # fmt: skip
 
-    def _create_organization(self, call: Call) -> dict[str, Any]:
-        return {"organization": self.create_organization(call.json)}
-
-    def _get_organization(self, call: Call) -> dict[str, Any]:
-        return {"organization": organization_json(self.row("organizations", call.path["id"]))}
-
-    def _get_by_external_id(self, call: Call) -> dict[str, Any]:
-        row = self.store.find("organizations", "external_id", call.path["external_id"])
+    def _by_external_id(self, call: Call) -> dict[str, Any]:
+        row = self.store.find(TABLE, "external_id", call.path["external_id"])
         if row is None:
             raise not_found("organization with external_id", call.path["external_id"])
-        return {"organization": organization_json(row)}
-
-    def _update_organization(self, call: Call) -> dict[str, Any]:
-        return {"organization": self.update_organization(call.path["id"], call.json)}
-
-    def _delete_organization(self, call: Call) -> dict[str, Any]:
-        organization_id = self.row("organizations", call.path["id"])["id"]
-        self.store.execute("DELETE FROM organizations WHERE id = ?", [organization_id])
-        return {}
+        return self._answer(row)
 
     # ----------------------------------------------------------------- domains
 
@@ -159,9 +154,10 @@ class Organizations(ScalekitCore):
         row.update(domain_type=domain_type, create_time=now, update_time=now)
         row.update(verification_status=verification[0], verification_method=verification[1])
         self.store.insert("domains", row)
-        return domain_json(self._domain_row(organization_id, domain_id))
+        return domain_json(self.row("domains", domain_id))
 
-    def _domain_row(self, organization_id: str, domain_id: str) -> sqlite3.Row:
+    def _domain_row(self, call: Call) -> sqlite3.Row:
+        organization_id, domain_id = call.path["organization_id"], call.path["id"]
         row = self.store.one(
             "SELECT * FROM domains WHERE id = ? AND organization_id = ?",
             [domain_id, organization_id],
@@ -203,15 +199,6 @@ class Organizations(ScalekitCore):
     def _create_domain(self, call: Call) -> dict[str, Any]:
         return {"domain": self.create_domain(call.path["organization_id"], call.json)}
 
-    def _get_domain(self, call: Call) -> dict[str, Any]:
-        row = self._domain_row(call.path["organization_id"], call.path["id"])
-        return {"domain": domain_json(row)}
-
     def _delete_domain(self, call: Call) -> dict[str, Any]:
-        row = self._domain_row(call.path["organization_id"], call.path["id"])
-        self.store.execute("DELETE FROM domains WHERE id = ?", [row["id"]])
+        self.store.execute("DELETE FROM domains WHERE id = ?", [self._domain_row(call)["id"]])
         return {}
-
-
-def _many(shape: Shape) -> Any:
-    return lambda rows: [shape(row) for row in rows]

@@ -66,7 +66,9 @@ class Users(Authorization):
                 endpoint
                 for user in (f"{USERS}:external/{{external_id}}", f"{USERS}/{{id}}")
                 for endpoint in (
-                    Endpoint("GET", user, self._get_user),
+                    Endpoint(
+                        "GET", user, lambda c: {"user": self.users_json([self.user_row(c)]).pop()}
+                    ),
                     Endpoint("PATCH", user, self._update_user),
                     Endpoint("DELETE", user, self._delete_user),
                 )
@@ -292,9 +294,6 @@ class Users(Authorization):
             organization_id, body, send_invitation=send_invitation
         )
         return {"user": user}
-
-    def _get_user(self, call: Call) -> dict[str, Any]:
-        return {"user": self.users_json([self.user_row(call)])[0]}
 
     def _update_user(self, call: Call) -> dict[str, Any]:
         body = call.json

@@ -5,13 +5,14 @@ delete lives at ``DELETE /_emulate/roles/{slug}``."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..routing import Call, Endpoint, Shape
 from ..store import from_json, new_id, now_iso, placeholders, to_json
 from .errors import conflict, not_found
-from .fields import Rule, parse_list_params, read_fields
+from .fields import Rule, read_fields
 from .memberships import Memberships
 from .schema import DEFAULT_RESOURCE_TYPE, PERMISSION_SLUG_PATTERN, ROLE_SLUG_PATTERN
 
@@ -30,6 +31,7 @@ role_json = Shape(
     constants={"object": "role", "type": "EnvironmentRole"},
 )
 permission_json = Shape(columns=_DEFINITION, constants={"object": "permission", "system": False})
+PERMISSIONS = "permissions"  # the table
 SLUG_HINT = "must be lowercase letters, digits and - _ : . only"
 UPDATE_RULES = (
     Rule("name", non_empty=True, max_length=48),
@@ -56,23 +58,29 @@ DEFINITIONS = {
 
 class Authorization(Memberships):
     def endpoints(self) -> list[Endpoint]:
-        roles, permissions = "/authorization/roles", "/authorization/permissions"
+        roles, perms = "/authorization/roles", "/authorization/permissions"
+        role, perm = f"{roles}/{{slug}}", f"{perms}/{{slug}}"
         return [
             *super().endpoints(),
             Endpoint("GET", roles, self._list_roles),
-            Endpoint("POST", roles, self._create_role, 201),
-            Endpoint("GET", f"{roles}/{{slug}}", self._get_role),
-            Endpoint("PATCH", f"{roles}/{{slug}}", self._update_role),
-            Endpoint("POST", f"{roles}/{{slug}}/permissions", self._add_role_permission),
-            Endpoint("PUT", f"{roles}/{{slug}}/permissions", self._set_role_permissions),
-            Endpoint("GET", permissions, self._list_permissions),
-            Endpoint("POST", permissions, self._create_permission, 201),
-            Endpoint("GET", f"{permissions}/{{slug}}", self._get_permission),
-            Endpoint("PATCH", f"{permissions}/{{slug}}", self._update_permission),
-            Endpoint("DELETE", f"{permissions}/{{slug}}", self._delete_permission, 204),
+            Endpoint("POST", roles, lambda c: self.create_role(c.json), 201),
+            Endpoint("GET", role, lambda c: role_json(self.row("roles", c.path["slug"]))),
+            Endpoint("PATCH", role, lambda c: role_json(self._update_definition("roles", c))),
+            Endpoint("POST", f"{role}/permissions", self._add_role_permission),
+            Endpoint("PUT", f"{role}/permissions", self._set_role_permissions),
+            Endpoint("GET", perms, lambda c: self.listing(c, PERMISSIONS, permission_json)),
+            Endpoint("POST", perms, lambda c: self.create_permission(c.json), 201),
+            Endpoint("GET", perm, lambda c: permission_json(self.row(PERMISSIONS, c.path["slug"]))),
+            Endpoint(
+                "PATCH", perm, lambda c: permission_json(self._update_definition(PERMISSIONS, c))
+            ),
+            Endpoint("DELETE", perm, self._delete_permission, 204),
             # What only the WorkOS Dashboard can do: Roles & Permissions → delete.
             Endpoint("DELETE", "/_emulate/roles/{slug}", self._dashboard_delete_role, 204),
         ]
+
+    def _dashboard_delete_role(self, call: Call) -> None:
+        self.delete("roles", call.path["slug"])
 
     def _create_definition(self, table: str, data: Mapping[str, Any]) -> str:
         prefix, rules, conflict_code, noun = DEFINITIONS[table]
@@ -110,7 +118,7 @@ class Authorization(Memberships):
         self.store.update("roles", changes, "slug = ?", [slug])
         return role_json(self.row("roles", slug))
 
-    def _update_definition(self, table: str, call: Call) -> str:
+    def _update_definition(self, table: str, call: Call) -> sqlite3.Row:
         slug = self.row(table, call.path["slug"])["slug"]
         values = read_fields(call.json, UPDATE_RULES)
         changes = {"name": values["name"]} if values["name"] is not None else {}
@@ -118,21 +126,12 @@ class Authorization(Memberships):
             changes["description"] = values["description"]
         changes["updated_at"] = now_iso()
         self.store.update(table, changes, "slug = ?", [slug])
-        return str(slug)
+        return self.row(table, slug)
 
     def _list_roles(self, call: Call) -> dict[str, Any]:
         # Not paginated: all environment roles, in priority order (here: creation order).
         rows = self.store.all("SELECT * FROM roles ORDER BY id")
         return {"object": "list", "data": [role_json(row) for row in rows]}
-
-    def _create_role(self, call: Call) -> dict[str, Any]:
-        return self.create_role(call.json)
-
-    def _get_role(self, call: Call) -> dict[str, Any]:
-        return role_json(self.row("roles", call.path["slug"]))
-
-    def _update_role(self, call: Call) -> dict[str, Any]:
-        return role_json(self.row("roles", self._update_definition("roles", call)))
 
     def _add_role_permission(self, call: Call) -> dict[str, Any]:
         role = self.row("roles", call.path["slug"])
@@ -147,21 +146,6 @@ class Authorization(Memberships):
             call.path["slug"], read_fields(call.json, [rule])["permissions"]
         )
 
-    def _list_permissions(self, call: Call) -> dict[str, Any]:
-        rows, metadata = self.page("permissions", parse_list_params(call.query))
-        return self.list_body([permission_json(row) for row in rows], metadata)
-
-    def _create_permission(self, call: Call) -> dict[str, Any]:
-        return self.create_permission(call.json)
-
-    def _get_permission(self, call: Call) -> dict[str, Any]:
-        return permission_json(self.row("permissions", call.path["slug"]))
-
-    def _update_permission(self, call: Call) -> dict[str, Any]:
-        return permission_json(
-            self.row("permissions", self._update_definition("permissions", call))
-        )
-
     def _delete_permission(self, call: Call) -> None:
         slug = self.row("permissions", call.path["slug"])["slug"]
         now = now_iso()
@@ -174,7 +158,3 @@ class Authorization(Memberships):
                     self.store.update(
                         "roles", {**changes, "updated_at": now}, "id = ?", [role["id"]], conn
                     )
-
-    def _dashboard_delete_role(self, call: Call) -> None:
-        slug = self.row("roles", call.path["slug"])["slug"]
-        self.store.execute("DELETE FROM roles WHERE slug = ?", [slug])

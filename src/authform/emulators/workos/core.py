@@ -4,15 +4,15 @@ row lookups that answer WorkOS's 404, and cursor pagination with ``list_metadata
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..base import EmulatorBackend, Limit, LimitTable, SocialConnections
-from ..routing import Endpoint
+from ..routing import Call, Endpoint
 from ..store import SqliteStore
 from .errors import error_body, not_found
-from .fields import ListParams
+from .fields import ListParams, parse_list_params
 from .schema import SCHEMA
 
 
@@ -93,13 +93,20 @@ class WorkOSCore(EmulatorBackend):
 
     # ----------------------------------------------------------------- shared helpers
 
-    def row(self, table: str, key: str) -> sqlite3.Row:
-        """The row of ``table`` a path names, or WorkOS's 404 for it."""
-        kind, column = LOOKUPS[table]
-        row = self.store.find(table, column, key)
+    def row(self, table: str, key: str, column: str | None = None) -> sqlite3.Row:
+        """The row of ``table`` a path names (by its usual column unless ``column`` says
+        otherwise, e.g. ``external_id``), or WorkOS's 404 for it."""
+        kind, usual = LOOKUPS[table]
+        row = self.store.find(table, column or usual, key)
         if row is None:
             raise not_found(kind, key)
         return row
+
+    def delete(self, table: str, key: str) -> None:
+        """Delete the row a path names (404 if there is none)."""
+        column = LOOKUPS[table][1]
+        value = self.row(table, key)[column]
+        self.store.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])  # noqa: S608
 
     def page(
         self, table: str, params: ListParams, where: str = "", args: Sequence[Any] = ()
@@ -124,6 +131,13 @@ class WorkOSCore(EmulatorBackend):
             "before": first if page.has_preceding else None,
             "after": last if page.has_following else None,
         }
+
+    def listing(
+        self, call: Call, table: str, shape: Callable[[sqlite3.Row], Any]
+    ) -> dict[str, Any]:
+        """A plain paged list of ``table`` (no filters), each row as ``shape`` makes it."""
+        rows, metadata = self.page(table, parse_list_params(call.query))
+        return self.list_body([shape(row) for row in rows], metadata)
 
     @staticmethod
     def list_body(data: list[dict[str, Any]], metadata: Mapping[str, str | None]) -> dict[str, Any]:

@@ -27,16 +27,16 @@ TRANSITIONS = {
 
 class Memberships(Sessions):
     def endpoints(self) -> list[Endpoint]:
-        oms = f"/user_management/{TABLE}"
+        oms, one = f"/user_management/{TABLE}", f"/user_management/{TABLE}/{{id}}"
         return [
             *super().endpoints(),
             Endpoint("GET", oms, self._list_memberships),
-            Endpoint("POST", oms, self._create_membership, 201),
-            Endpoint("GET", f"{oms}/{{id}}", self._get_membership),
-            Endpoint("PUT", f"{oms}/{{id}}", self._update_membership),
-            Endpoint("DELETE", f"{oms}/{{id}}", self._delete_membership),
-            Endpoint("PUT", f"{oms}/{{id}}/deactivate", self._deactivate),
-            Endpoint("PUT", f"{oms}/{{id}}/reactivate", self._reactivate),
+            Endpoint("POST", oms, lambda c: self.create_membership(c.json), 201),
+            Endpoint("GET", one, lambda c: self.membership_json(c.path["id"])),
+            Endpoint("PUT", one, self._update_membership),
+            Endpoint("DELETE", one, lambda c: self.delete(TABLE, c.path["id"])),
+            Endpoint("PUT", f"{one}/deactivate", lambda c: self._transition(c, "deactivate")),
+            Endpoint("PUT", f"{one}/reactivate", lambda c: self._transition(c, "reactivate")),
         ]
 
     def memberships_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
@@ -187,12 +187,6 @@ class Memberships(Sessions):
         rows, metadata = self.page(TABLE, params, " AND ".join(conditions), args)
         return self.list_body(self.memberships_json(rows), metadata)
 
-    def _create_membership(self, call: Call) -> dict[str, Any]:
-        return self.create_membership(call.json)
-
-    def _get_membership(self, call: Call) -> dict[str, Any]:
-        return self.membership_json(call.path["id"])
-
     def _update_membership(self, call: Call) -> dict[str, Any]:
         row = self.row(TABLE, call.path["id"])
         slugs = self._parse_role_slugs(Fields(call.json))
@@ -201,21 +195,11 @@ class Memberships(Sessions):
             self.store.update(TABLE, changes, "id = ?", [row["id"]])
         return self.membership_json(row["id"])
 
-    def _delete_membership(self, call: Call) -> None:
-        row = self.row(TABLE, call.path["id"])
-        self.store.execute(f"DELETE FROM {TABLE} WHERE id = ?", [row["id"]])  # noqa: S608
-
-    def _deactivate(self, call: Call) -> dict[str, Any]:
-        return self._transition(call.path["id"], "deactivate")
-
-    def _reactivate(self, call: Call) -> dict[str, Any]:
-        return self._transition(call.path["id"], "reactivate")
-
-    def _transition(self, membership_id: str, action: str) -> dict[str, Any]:
+    def _transition(self, call: Call, action: str) -> dict[str, Any]:
         """Deactivating an inactive membership (or reactivating an active one) does nothing;
         a pending one (an open invitation) cannot do either."""
         source, target, pending_code = TRANSITIONS[action]
-        row = self.row(TABLE, membership_id)
+        row = self.row(TABLE, call.path["id"])
         if row["status"] == "pending":
             raise bad_request(pending_code, f"A pending membership cannot be {action}d.")
         if row["status"] == source:

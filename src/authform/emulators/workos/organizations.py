@@ -11,7 +11,7 @@ from typing import Any
 from ..routing import Call, Endpoint, Shape
 from ..store import new_id, now_iso, placeholders, to_json
 from .core import WorkOSCore
-from .errors import bad_request, conflict, not_found, unprocessable
+from .errors import bad_request, conflict, unprocessable
 from .fields import (
     EXTERNAL_ID,
     Fields,
@@ -37,6 +37,7 @@ _organization_json = Shape(
     optional=("stripe_customer_id",),
     constants={"object": "organization"},
 )
+DOMAINS = "organization_domains"
 ALLOW_OUTSIDE = Rule("allow_profiles_outside_organization", kind="boolean")
 CREATE_RULES = (Rule("name", required=True, non_empty=True), ALLOW_OUTSIDE, EXTERNAL_ID)
 UPDATE_RULES = (
@@ -46,20 +47,20 @@ UPDATE_RULES = (
 
 class Organizations(WorkOSCore):
     def endpoints(self) -> list[Endpoint]:
-        by_external_id = "/organizations/external_id/{external_id:path}"
+        one, domain = "/organizations/{id}", "/organization_domains/{id}"
         return [
             *super().endpoints(),
             Endpoint("GET", "/organizations", self._list_organizations),
-            Endpoint("POST", "/organizations", self._create_organization, 201),
-            Endpoint("GET", by_external_id, self._get_organization_by_external_id),
-            Endpoint("GET", "/organizations/{id}", self._get_organization),
-            Endpoint("PUT", "/organizations/{id}", self._update_organization),
+            Endpoint("POST", "/organizations", lambda c: self.create_organization(c.json), 201),
+            Endpoint("GET", "/organizations/external_id/{external_id:path}", self._by_external_id),
+            Endpoint("GET", one, lambda c: self.organization_json(c.path["id"])),
+            Endpoint("PUT", one, lambda c: self.update_organization(c.path["id"], c.json)),
             # WorkOS deletes asynchronously (202, allowed by the document); we at once.
-            Endpoint("DELETE", "/organizations/{id}", self._delete_organization, 202),
+            Endpoint("DELETE", one, lambda c: self.delete("organizations", c.path["id"]), 202),
             Endpoint("POST", "/organization_domains", self._create_domain, 201),
-            Endpoint("GET", "/organization_domains/{id}", self._get_domain),
-            Endpoint("DELETE", "/organization_domains/{id}", self._delete_domain, 204),
-            Endpoint("POST", "/organization_domains/{id}/verify", self._verify_domain, 201),
+            Endpoint("GET", domain, lambda c: domain_json(self.row(DOMAINS, c.path["id"]))),
+            Endpoint("DELETE", domain, lambda c: self.delete(DOMAINS, c.path["id"]), 204),
+            Endpoint("POST", f"{domain}/verify", self._verify_domain, 201),
         ]
 
     def organizations_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
@@ -259,25 +260,9 @@ class Organizations(WorkOSCore):
         rows, metadata = self.page("organizations", params, " AND ".join(conditions), args)
         return self.list_body(self.organizations_json(rows), metadata)
 
-    def _create_organization(self, call: Call) -> dict[str, Any]:
-        return self.create_organization(call.json)
-
-    def _get_organization(self, call: Call) -> dict[str, Any]:
-        return self.organization_json(call.path["id"])
-
-    def _get_organization_by_external_id(self, call: Call) -> dict[str, Any]:
-        external_id = call.path["external_id"]
-        row = self.store.find("organizations", "external_id", external_id)
-        if row is None:
-            raise not_found("Organization", external_id)
+    def _by_external_id(self, call: Call) -> dict[str, Any]:
+        row = self.row("organizations", call.path["external_id"], "external_id")
         return self.organizations_json([row])[0]
-
-    def _update_organization(self, call: Call) -> dict[str, Any]:
-        return self.update_organization(call.path["id"], call.json)
-
-    def _delete_organization(self, call: Call) -> None:
-        organization_id = self.row("organizations", call.path["id"])["id"]
-        self.store.execute("DELETE FROM organizations WHERE id = ?", [organization_id])
 
     # ----------------------------------------------------------------- domains
 
@@ -300,20 +285,13 @@ class Organizations(WorkOSCore):
             domain_id = self._insert_domain(conn, organization_id, name, "pending")
             changes = {"updated_at": now_iso()}
             self.store.update("organizations", changes, "id = ?", [organization_id], conn)
-        return domain_json(self.row("organization_domains", domain_id))
-
-    def _get_domain(self, call: Call) -> dict[str, Any]:
-        return domain_json(self.row("organization_domains", call.path["id"]))
-
-    def _delete_domain(self, call: Call) -> None:
-        row = self.row("organization_domains", call.path["id"])
-        self.store.execute("DELETE FROM organization_domains WHERE id = ?", [row["id"]])
+        return domain_json(self.row(DOMAINS, domain_id))
 
     def _verify_domain(self, call: Call) -> dict[str, Any]:
-        row = self.row("organization_domains", call.path["id"])
+        row = self.row(DOMAINS, call.path["id"])
         if row["state"] in ("verified", "legacy_verified"):
             raise bad_request("domain_already_verified", "Domain is already verified.")
         # WorkOS starts a DNS check; the emulator has no DNS to look at and succeeds at once.
         changes = {"state": "verified", "updated_at": now_iso()}
         self.store.update("organization_domains", changes, "id = ?", [row["id"]])
-        return domain_json(self.row("organization_domains", row["id"]))
+        return domain_json(self.row(DOMAINS, row["id"]))

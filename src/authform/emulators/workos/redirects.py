@@ -15,7 +15,7 @@ from ..routing import Call, Endpoint, Shape
 from ..store import new_id, now_iso
 from .authorization import Authorization
 from .errors import error_body
-from .fields import Rule, parse_list_params, read_fields
+from .fields import Rule, read_fields
 
 redirect_uri_json = Shape(
     columns=("id", "uri", "created_at", "updated_at"),
@@ -64,13 +64,13 @@ class Redirects(Authorization):
         uris, origins = "/user_management/redirect_uris", "/user_management/cors_origins"
         return [
             *super().endpoints(),
-            Endpoint("GET", uris, self._list_redirect_uris),
-            Endpoint("POST", uris, self._create_redirect_uri, 201),
+            Endpoint("GET", uris, lambda c: self.listing(c, "redirect_uris", redirect_uri_json)),
+            Endpoint("POST", uris, lambda c: self.create_redirect_uri(c.json), 201),
             Endpoint("DELETE", f"{uris}/{{id}}", self._delete_redirect_uri, 204),
-            Endpoint("GET", origins, self._list_cors_origins),
-            Endpoint("POST", origins, self._create_cors_origin, 201),
+            Endpoint("GET", origins, lambda c: self.listing(c, "cors_origins", cors_origin_json)),
+            Endpoint("POST", origins, lambda c: self.create_cors_origin(c.json), 201),
             # What only the dashboard can do: Authentication → Sessions → CORS → remove.
-            Endpoint("DELETE", "/_emulate/cors_origins", self._dashboard_delete_cors_origin, 204),
+            Endpoint("DELETE", "/_emulate/cors_origins", self._dashboard_delete_origin, 204),
         ]
 
     def create_redirect_uri(self, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,13 +98,6 @@ class Redirects(Authorization):
         self.store.insert("cors_origins", row)
         return cors_origin_json(self.row("cors_origins", origin))
 
-    def _list_redirect_uris(self, call: Call) -> dict[str, Any]:
-        rows, metadata = self.page("redirect_uris", parse_list_params(call.query))
-        return self.list_body([redirect_uri_json(row) for row in rows], metadata)
-
-    def _create_redirect_uri(self, call: Call) -> dict[str, Any]:
-        return self.create_redirect_uri(call.json)
-
     def _delete_redirect_uri(self, call: Call) -> None:
         row = self.row("redirect_uris", call.path["id"])
         with self.store.transaction() as conn:
@@ -116,13 +109,5 @@ class Redirects(Authorization):
                     [now_iso()],
                 )
 
-    def _list_cors_origins(self, call: Call) -> dict[str, Any]:
-        rows, metadata = self.page("cors_origins", parse_list_params(call.query))
-        return self.list_body([cors_origin_json(row) for row in rows], metadata)
-
-    def _create_cors_origin(self, call: Call) -> dict[str, Any]:
-        return self.create_cors_origin(call.json)
-
-    def _dashboard_delete_cors_origin(self, call: Call) -> None:
-        origin = self.row("cors_origins", call.query.get("origin") or "")["origin"]
-        self.store.execute("DELETE FROM cors_origins WHERE origin = ?", [origin])
+    def _dashboard_delete_origin(self, call: Call) -> None:
+        self.delete("cors_origins", call.query.get("origin") or "")

@@ -10,88 +10,50 @@ from typing import Final
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS organizations (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    external_id TEXT UNIQUE,
-    metadata TEXT NOT NULL DEFAULT '{}',
-    stripe_customer_id TEXT,
-    allow_profiles_outside_organization INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, external_id TEXT UNIQUE,
+    metadata TEXT NOT NULL DEFAULT '{}', stripe_customer_id TEXT,
+    allow_profiles_outside_organization INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS organization_domains (
     id TEXT PRIMARY KEY,
     organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-    domain TEXT NOT NULL UNIQUE,
-    state TEXT NOT NULL,
-    verification_strategy TEXT NOT NULL,
-    verification_prefix TEXT NOT NULL,
-    verification_token TEXT NOT NULL,
-    created_at TEXT NOT NULL,
+    domain TEXT NOT NULL UNIQUE, state TEXT NOT NULL, verification_strategy TEXT NOT NULL,
+    verification_prefix TEXT NOT NULL, verification_token TEXT NOT NULL, created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS organization_domains_by_org
-    ON organization_domains(organization_id, id);
+CREATE INDEX IF NOT EXISTS organization_domains_by_org ON organization_domains(organization_id, id);
 CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY,
-    email TEXT NOT NULL UNIQUE,
-    email_verified INTEGER NOT NULL DEFAULT 0,
-    first_name TEXT,
-    last_name TEXT,
-    name TEXT,
-    external_id TEXT UNIQUE,
-    metadata TEXT NOT NULL DEFAULT '{}',
-    locale TEXT,
-    last_sign_in_at TEXT,
-    password_hash TEXT,
-    password_hash_type TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, email_verified INTEGER NOT NULL DEFAULT 0,
+    first_name TEXT, last_name TEXT, name TEXT, external_id TEXT UNIQUE,
+    metadata TEXT NOT NULL DEFAULT '{}', locale TEXT, last_sign_in_at TEXT, password_hash TEXT,
+    password_hash_type TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS organization_memberships (
-    id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     organization_id TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
-    status TEXT NOT NULL,
-    role_slugs TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (user_id, organization_id)
+    status TEXT NOT NULL, role_slugs TEXT NOT NULL, created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL, UNIQUE (user_id, organization_id)
 );
 CREATE INDEX IF NOT EXISTS organization_memberships_by_org
     ON organization_memberships(organization_id, id);
 CREATE INDEX IF NOT EXISTS organization_memberships_by_user
     ON organization_memberships(user_id, id);
 CREATE TABLE IF NOT EXISTS roles (
-    id TEXT PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    description TEXT,
-    resource_type_slug TEXT NOT NULL,
-    permissions TEXT NOT NULL DEFAULT '[]',
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, description TEXT,
+    resource_type_slug TEXT NOT NULL, permissions TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS permissions (
-    id TEXT PRIMARY KEY,
-    slug TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    description TEXT,
-    resource_type_slug TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, description TEXT,
+    resource_type_slug TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS redirect_uris (
-    id TEXT PRIMARY KEY,
-    uri TEXT NOT NULL UNIQUE,
-    is_default INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    id TEXT PRIMARY KEY, uri TEXT NOT NULL UNIQUE, is_default INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cors_origins (
-    id TEXT PRIMARY KEY,
-    origin TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
+    id TEXT PRIMARY KEY, origin TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 """

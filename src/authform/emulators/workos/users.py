@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..routing import Call, Endpoint, Shape
 from ..store import new_id, now_iso, to_json
-from .errors import bad_request, not_found
+from .errors import bad_request
 from .fields import EXTERNAL_ID, Fields, Rule, parse_list_params, parse_metadata
 from .organizations import Organizations
 from .schema import BCRYPT_PATTERN, EMAIL_PATTERN, PASSWORD_HASH_TYPES
@@ -119,16 +119,20 @@ async def precompute_hash(body: Mapping[str, Any]) -> str | None:
 
 class Users(Organizations):
     def endpoints(self) -> list[Endpoint]:
-        users = "/user_management/users"
+        users, one = "/user_management/users", "/user_management/users/{id}"
+        by_external_id = f"{users}/external_id/{{external_id:path}}"
         return [
             *super().endpoints(),
             Endpoint("GET", users, self._list_users),
             Endpoint("POST", users, self._create_user, 201),
-            Endpoint("GET", f"{users}/external_id/{{external_id:path}}", self._get_by_external_id),
-            Endpoint("GET", f"{users}/{{id}}", self._get_user),
-            Endpoint("PUT", f"{users}/{{id}}", self._update_user),
-            Endpoint("DELETE", f"{users}/{{id}}", self._delete_user),
+            Endpoint("GET", by_external_id, lambda c: self._user_json(c, "external_id")),
+            Endpoint("GET", one, lambda c: self._user_json(c, "id")),
+            Endpoint("PUT", one, self._update_user),
+            Endpoint("DELETE", one, lambda c: self.delete("users", c.path["id"])),
         ]
+
+    def _user_json(self, call: Call, column: str) -> dict[str, Any]:
+        return user_json(self.row("users", call.path[column], column))
 
     def create_user(
         self, data: Mapping[str, Any], *, precomputed_hash: str | None = None
@@ -212,21 +216,8 @@ class Users(Organizations):
         precomputed = await precompute_hash(call.json)
         return self.create_user(call.json, precomputed_hash=precomputed)
 
-    def _get_user(self, call: Call) -> dict[str, Any]:
-        return user_json(self.row("users", call.path["id"]))
-
-    def _get_by_external_id(self, call: Call) -> dict[str, Any]:
-        row = self.store.find("users", "external_id", call.path["external_id"])
-        if row is None:
-            raise not_found("User", call.path["external_id"])
-        return user_json(row)
-
     async def _update_user(self, call: Call) -> dict[str, Any]:
         body = call.json  # a malformed body is refused before an unknown user
         user_id = self.row("users", call.path["id"])["id"]
         precomputed = await precompute_hash(body)
         return self.update_user(user_id, body, precomputed_hash=precomputed)
-
-    def _delete_user(self, call: Call) -> None:
-        row = self.row("users", call.path["id"])
-        self.store.execute("DELETE FROM users WHERE id = ?", [row["id"]])
