@@ -14,13 +14,23 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import yaml
 
 from .base import ApiError, check_social_provider
+from .store import SqliteStore
 
-__all__ = ["SeedSection", "apply_seed", "load_seed", "required", "seed_social_connection"]
+T = TypeVar("T")
+
+__all__ = [
+    "SeedSection",
+    "apply_seed",
+    "load_seed",
+    "open_backend",
+    "required",
+    "seed_social_connection",
+]
 
 
 def load_seed(path: str | Path) -> dict[str, Any]:
@@ -79,6 +89,21 @@ def apply_seed(backend: Any, seed: Mapping[str, Any], sections: Sequence[SeedSec
                 ) from None
             except sqlite3.IntegrityError as exc:  # e.g. two seed users with one external_id
                 raise ValueError(f"seed {section.name} item {number}: {exc}") from None
+
+
+def open_backend(
+    db_path: str | Path,
+    seed: Path | str | Mapping[str, Any] | None,
+    build: Callable[[SqliteStore, Mapping[str, Any] | None], T],
+) -> T:
+    """``build(store, seed)`` over a store at ``db_path``, the seed read from its file if a
+    path is given; the store is closed again when the seed (or anything else) fails."""
+    store = SqliteStore(db_path)
+    try:
+        return build(store, load_seed(seed) if isinstance(seed, str | Path) else seed)
+    except BaseException:
+        store.close()
+        raise
 
 
 def required(item: Any, key: str) -> Any:

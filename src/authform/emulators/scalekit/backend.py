@@ -15,50 +15,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
 from ..base import EmulatorApp, SocialConnections
-from ..routing import build_routes
-from ..seeding import apply_seed, load_seed
-from ..store import SqliteStore
+from ..seeding import open_backend
 from .core import ScalekitRateLimits
-from .fields import json_body
 from .oauth import OAuth
-from .schema import DEFAULT_TOKEN_TTL, TABLES
+from .schema import DEFAULT_TOKEN_TTL
 from .seed import SEED_SECTIONS
 
 
 class ScalekitBackend(OAuth):
     """Scalekit's API over SQLite."""
 
-    def __init__(
-        self,
-        store: SqliteStore,
-        social: SocialConnections,
-        *,
-        client_secret: str,
-        client_id: str,
-        token_ttl: int = DEFAULT_TOKEN_TTL,
-        seed: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(
-            store, social, client_secret=client_secret, client_id=client_id, token_ttl=token_ttl
-        )
-        self.seed = seed
-        if seed:
-            apply_seed(self, seed, SEED_SECTIONS)
-
-    def routes(self) -> list[BaseRoute]:
-        return build_routes(self.endpoints(), json_body)
-
-    def reset(self) -> None:
-        self.store.wipe(TABLES)
-        self.tokens.revoke_all()
-        self.tokens.ttl = self.token_ttl
-        self.insert_builtins()
-        if self.seed:
-            apply_seed(self, self.seed, SEED_SECTIONS)
+    seed_sections = SEED_SECTIONS
 
 
 _PATH: contextvars.ContextVar[str] = contextvars.ContextVar("scalekit_emulator_path", default="")
@@ -99,20 +69,18 @@ def create_scalekit_app(
 ) -> EmulatorApp:
     """The Scalekit emulator as an ASGI app. ``api_key`` is the environment's client secret
     and ``client_id`` its client id: together they buy access tokens at ``/oauth/token``."""
-    store = SqliteStore(db_path)
-    seed_data = load_seed(seed) if isinstance(seed, str | Path) else seed
-    try:
-        backend = ScalekitBackend(
+    backend = open_backend(
+        db_path,
+        seed,
+        lambda store, data: ScalekitBackend(
             store,
             SocialConnections(store),
             client_secret=api_key,
             client_id=client_id,
             token_ttl=token_ttl,
-            seed=seed_data,
-        )
-    except BaseException:
-        store.close()
-        raise
+            seed=data,
+        ),
+    )
     return ScalekitEmulatorApp(
         backend, api_key=api_key, rate_limits=rate_limits or ScalekitRateLimits()
     )

@@ -4,14 +4,19 @@ error and rate-limit shapes, and row lookups that answer NOT_FOUND."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from starlette.routing import BaseRoute
+
 from ..base import EmulatorBackend, Limit, LimitTable, SocialConnections
-from ..routing import Endpoint
+from ..routing import Endpoint, build_routes
+from ..seeding import SeedSection, apply_seed
 from ..store import SqliteStore, now_iso
 from .errors import GRPC, STATUS_TO_GRPC, grpc_error, not_found, status_body
-from .schema import BUILTIN_PERMISSIONS, DEFAULT_TOKEN_TTL, SCHEMA
+from .fields import json_body
+from .schema import BUILTIN_PERMISSIONS, DEFAULT_TOKEN_TTL, SCHEMA, TABLES
 from .tokens import TokenStore, new_id
 
 
@@ -45,6 +50,9 @@ class ScalekitCore(EmulatorBackend):
 
     provider: ClassVar[str] = "scalekit"
 
+    # The seed's sections, named by the assembled backend (they call every family).
+    seed_sections: ClassVar[Sequence[SeedSection]] = ()
+
     def __init__(
         self,
         store: SqliteStore,
@@ -53,14 +61,32 @@ class ScalekitCore(EmulatorBackend):
         client_secret: str,
         client_id: str,
         token_ttl: int = DEFAULT_TOKEN_TTL,
+        seed: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(store, social)
         self.client_secret = client_secret
         self.client_id = client_id
         self.tokens = TokenStore(token_ttl)
         self.token_ttl = token_ttl
+        self.seed = seed
         store.apply_schema(SCHEMA)
+        self._start()
+
+    def routes(self) -> list[BaseRoute]:
+        return build_routes(self.endpoints(), json_body)
+
+    def reset(self) -> None:
+        """Back to the seeded state; issued tokens are revoked and their lifetime restored."""
+        self.store.wipe(TABLES)
+        self.tokens.revoke_all()
+        self.tokens.ttl = self.token_ttl
+        self._start()
+
+    def _start(self) -> None:
+        """Scalekit's own permissions, then the seed (both skip what a kept state holds)."""
         self.insert_builtins()
+        if self.seed:
+            apply_seed(self, self.seed, self.seed_sections)
 
     def insert_builtins(self) -> None:
         """Scalekit's own permissions, present in every environment."""

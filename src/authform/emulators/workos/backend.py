@@ -12,43 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from starlette.routing import BaseRoute
-
 from ..base import EmulatorApp, SocialConnections
-from ..routing import build_routes
-from ..seeding import apply_seed, load_seed
-from ..store import SqliteStore
+from ..seeding import open_backend
 from .core import RateLimits
-from .fields import json_body
 from .redirects import Redirects
-from .schema import TABLES
 from .seed import SEED_SECTIONS
 
 
 class WorkOSBackend(Redirects):
     """WorkOS's API over SQLite."""
 
-    def __init__(
-        self,
-        store: SqliteStore,
-        social: SocialConnections,
-        *,
-        api_key: str,
-        client_id: str,
-        seed: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(store, social, api_key=api_key, client_id=client_id)
-        self.seed = seed
-        if seed:
-            apply_seed(self, seed, SEED_SECTIONS)
-
-    def routes(self) -> list[BaseRoute]:
-        return build_routes(self.endpoints(), json_body)
-
-    def reset(self) -> None:
-        self.store.wipe(TABLES)
-        if self.seed:
-            apply_seed(self, self.seed, SEED_SECTIONS)
+    seed_sections = SEED_SECTIONS
 
 
 def create_workos_app(
@@ -60,13 +34,11 @@ def create_workos_app(
     seed: Path | str | Mapping[str, Any] | None = None,
 ) -> EmulatorApp:
     """The WorkOS emulator as an ASGI app (an ``EmulatorApp``, i.e. a Starlette app)."""
-    store = SqliteStore(db_path)
-    seed_data = load_seed(seed) if isinstance(seed, str | Path) else seed
-    try:
-        backend = WorkOSBackend(
-            store, SocialConnections(store), api_key=api_key, client_id=client_id, seed=seed_data
-        )
-    except BaseException:
-        store.close()
-        raise
+    backend = open_backend(
+        db_path,
+        seed,
+        lambda store, data: WorkOSBackend(
+            store, SocialConnections(store), api_key=api_key, client_id=client_id, seed=data
+        ),
+    )
     return EmulatorApp(backend, api_key=api_key, rate_limits=rate_limits or RateLimits())

@@ -8,12 +8,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from starlette.routing import BaseRoute
+
 from ..base import EmulatorBackend, Limit, LimitTable, SocialConnections
-from ..routing import Call, Endpoint
+from ..routing import Call, Endpoint, build_routes
+from ..seeding import SeedSection, apply_seed
 from ..store import SqliteStore
 from .errors import error_body, not_found
-from .fields import ListParams, parse_list_params
-from .schema import SCHEMA
+from .fields import ListParams, json_body, parse_list_params
+from .schema import SCHEMA, TABLES
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,33 @@ class WorkOSCore(EmulatorBackend):
 
     provider: ClassVar[str] = "workos"
 
+    # The seed's sections, named by the assembled backend (they call every family).
+    seed_sections: ClassVar[Sequence[SeedSection]] = ()
+
     def __init__(
-        self, store: SqliteStore, social: SocialConnections, *, api_key: str, client_id: str
+        self,
+        store: SqliteStore,
+        social: SocialConnections,
+        *,
+        api_key: str,
+        client_id: str,
+        seed: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(store, social)
         self.api_key = api_key
         self.client_id = client_id
+        self.seed = seed
         store.apply_schema(SCHEMA)
+        if seed:
+            apply_seed(self, seed, self.seed_sections)
+
+    def routes(self) -> list[BaseRoute]:
+        return build_routes(self.endpoints(), json_body)
+
+    def reset(self) -> None:
+        self.store.wipe(TABLES)
+        if self.seed:
+            apply_seed(self, self.seed, self.seed_sections)
 
     def endpoints(self) -> list[Endpoint]:
         """This family's routes; each mixin adds its own and calls ``super()``."""

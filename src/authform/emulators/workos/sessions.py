@@ -15,9 +15,8 @@ from starlette.responses import RedirectResponse, Response
 
 from authform.social import WORKOS_NAME_TO_SOCIAL
 
-from ..base import SocialConnections
 from ..routing import Call, Endpoint, hs256_token
-from ..store import SqliteStore, new_id, now_iso
+from ..store import new_id, now_iso
 from .errors import bad_request, oauth_error
 from .fields import Rule, read_fields
 from .users import Users, password_matches, user_json
@@ -36,11 +35,8 @@ class Sessions(Users):
         }
     )
 
-    def __init__(
-        self, store: SqliteStore, social: SocialConnections, *, api_key: str, client_id: str
-    ) -> None:
-        super().__init__(store, social, api_key=api_key, client_id=client_id)
-        self._token_key = secrets.token_bytes(32)  # signs the access tokens authenticate issues
+    # Signs the access tokens authenticate issues; a new key per process.
+    _token_key: ClassVar[bytes] = secrets.token_bytes(32)
 
     def endpoints(self) -> list[Endpoint]:
         return [
