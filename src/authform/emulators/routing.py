@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .base import ApiError
+from .errors import ApiError
 from .store import from_json
 
 JsonParser = Callable[[bytes], dict[str, Any]]

@@ -18,7 +18,8 @@ from typing import Any, TypeVar, cast
 
 import yaml
 
-from .base import ApiError, check_social_provider
+from .errors import ApiError
+from .social_connections import check_social_provider
 from .store import SqliteStore
 
 T = TypeVar("T")

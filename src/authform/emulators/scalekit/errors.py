@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from ..base import ApiError
+from ..errors import ApiError
 
 ERROR_INFO_TYPE: Final = "type.googleapis.com/scalekit.v1.errdetails.ErrorInfo"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..base import ApiError
+from ..errors import ApiError
 
 
 def error_body(message: str, code: str | None = None, **extra: Any) -> dict[str, Any]:

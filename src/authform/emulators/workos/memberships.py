@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..base import ApiError
+from ..errors import ApiError
 from ..routing import Call, Endpoint
 from ..store import from_json, new_id, now_iso, placeholders, to_json
 from .errors import bad_request, conflict, error_body

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..base import ApiError
+from ..errors import ApiError
 from ..routing import Call, Endpoint, Shape
 from ..store import new_id, now_iso
 from .authorization import Authorization
