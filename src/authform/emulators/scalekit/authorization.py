@@ -25,6 +25,12 @@ permission_json = Shape(
 role_permission_json = Shape(
     columns=("id", "name", "description", "create_time", "update_time", "role_name")
 )
+_role_json = Shape(
+    columns=("id", "name", "display_name", "description"),
+    flags={"default_creator": "default_creator", "default_member": "default_member"},
+    optional=("extends",),
+    constants={"is_org_role": False},
+)
 DESCRIPTION = Rule("description", max_length=2000)
 PERMISSIONS_RULE = Rule("permissions", kind="strings")
 ROLE_RULES = (
@@ -98,18 +104,10 @@ class Authorization(Organizations):
         dependents = self.store.one(
             "SELECT COUNT(*) AS n FROM roles WHERE extends = ?", [row["name"]]
         )
-        item: dict[str, Any] = {
-            "id": row["id"],
-            "name": row["name"],
-            "display_name": row["display_name"],
-            "description": row["description"],
-            "default_creator": bool(row["default_creator"]),
-            "default_member": bool(row["default_member"]),
-            "is_org_role": False,
+        item = {
+            **_role_json(row),
             "dependent_roles_count": int(dependents["n"]) if dependents else 0,
         }
-        if row["extends"]:
-            item["extends"] = row["extends"]
         if include in ("permissions", "permissions:all"):
             chain = [row["name"]]
             base = row["extends"] if include == "permissions:all" else None

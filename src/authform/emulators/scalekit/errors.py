@@ -24,21 +24,13 @@ GRPC: Final[dict[str, tuple[int, int]]] = {
     "UNAVAILABLE": (14, 503),
     "UNAUTHENTICATED": (16, 401),
 }
+# HTTP status → the gRPC status grpc-gateway maps it from (for the shared app's own errors).
 STATUS_TO_GRPC: Final = {
-    400: "INVALID_ARGUMENT",
-    401: "UNAUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
+    **{http: name for name, (_, http) in GRPC.items() if name != "FAILED_PRECONDITION"},
     405: "UNIMPLEMENTED",
-    409: "ALREADY_EXISTS",
     413: "INVALID_ARGUMENT",
     422: "INVALID_ARGUMENT",
-    429: "RESOURCE_EXHAUSTED",
-    500: "INTERNAL",
-    501: "UNIMPLEMENTED",
     502: "UNAVAILABLE",
-    503: "UNAVAILABLE",
-    504: "DEADLINE_EXCEEDED",
 }
 
 

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..routing import Call, Endpoint
+from ..routing import Call, Endpoint, Shape
 from ..store import from_json, now_iso, placeholders, to_json
 from .authorization import Authorization
 from .errors import grpc_error, not_found
@@ -23,6 +23,16 @@ from .schema import API, EMAIL_PATTERN
 from .tokens import new_id
 
 USERS = f"{API}/users"
+_user_json = Shape(
+    columns=("id", "email", "create_time", "update_time"),
+    documents={"metadata": {}},
+    optional=("external_id",),
+)
+_membership_json = Shape(
+    columns=("organization_id", "join_time", "membership_status"),
+    documents={"metadata": {}},
+    optional=("inviter_email", "accepted_at"),
+)
 PROFILE_RULES = (
     *(
         Rule(name, max_length=255)
@@ -98,12 +108,9 @@ class Users(Authorization):
             ids,
         ):
             memberships[m["user_id"]].append(self._membership_json(m))
-        result = []
-        for row in rows:
-            item: dict[str, Any] = {
-                "id": row["id"],
-                "email": row["email"],
-                "metadata": from_json(row["metadata"], {}),
+        return [
+            {
+                **_user_json(row),
                 "user_profile": {
                     "id": "usp_" + row["id"].removeprefix("usr_"),
                     **from_json(row["profile"], {}),
@@ -111,13 +118,9 @@ class Users(Authorization):
                     "phone_number_verified": False,
                 },
                 "memberships": memberships[row["id"]],
-                "create_time": row["create_time"],
-                "update_time": row["update_time"],
             }
-            if row["external_id"]:
-                item["external_id"] = row["external_id"]
-            result.append(item)
-        return result
+            for row in rows
+        ]
 
     def user_json(self, user_id: str) -> dict[str, Any]:
         return self.users_json([self.user_row(user_id)])[0]
@@ -129,21 +132,14 @@ class Users(Authorization):
             for role in (self.store.find("roles", "name", name) for name in role_names)
             if role is not None
         ]
-        item: dict[str, Any] = {
-            "organization_id": row["organization_id"],
-            "join_time": row["join_time"],
-            "membership_status": row["membership_status"],
+        return {
+            **_membership_json(row),
             "roles": roles,
             "name": row["org_name"],
             "display_name": row["org_name"],
-            "metadata": from_json(row["metadata"], {}),
             "created_at": row["join_time"],
             "permissions": sorted(self.effective_permissions(role_names)),
         }
-        for optional in ("inviter_email", "accepted_at"):
-            if row[optional]:
-                item[optional] = row[optional]
-        return item
 
     def parse_membership(
         self, data: Mapping[str, Any], problems: Violations, where: str = ""

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ApiError
-from ..routing import Call, Endpoint
+from ..routing import Call, Endpoint, Shape
 from ..store import from_json, new_id, now_iso, placeholders, to_json
 from .errors import bad_request, conflict, error_body
 from .fields import Fields, Rule, parse_list_params, query_list, read_fields
@@ -18,6 +18,12 @@ from .sessions import Sessions
 from .users import user_json
 
 TABLE = "organization_memberships"
+_membership_json = Shape(
+    columns=("id", "user_id", "organization_id", "status", "created_at", "updated_at"),
+    constants={
+        "object": "organization_membership", "directory_managed": False, "custom_attributes": {}
+    },
+)  # fmt: skip
 # (status it moves from, status it moves to, error code when the membership is pending)
 TRANSITIONS = {
     "deactivate": ("active", "inactive", "cannot_deactivate_pending_organization_membership"),
@@ -55,27 +61,17 @@ class Memberships(Sessions):
                 org_ids,
             )
         }
-        result = []
-        for row in rows:
-            slugs: list[str] = from_json(row["role_slugs"], [])
-            result.append(
-                {
-                    "object": "organization_membership",
-                    "id": row["id"],
-                    "user_id": row["user_id"],
-                    "organization_id": row["organization_id"],
-                    "organization_name": names.get(row["organization_id"]),
-                    "status": row["status"],
-                    "directory_managed": False,
-                    "role": {"slug": slugs[0]},
-                    "roles": [{"slug": slug} for slug in slugs],
-                    "user": users[row["user_id"]],
-                    "custom_attributes": {},
-                    "created_at": row["created_at"],
-                    "updated_at": row["updated_at"],
-                }
-            )
-        return result
+        return [
+            {
+                **_membership_json(row),
+                "organization_name": names.get(row["organization_id"]),
+                "role": {"slug": slugs[0]},
+                "roles": [{"slug": slug} for slug in slugs],
+                "user": users[row["user_id"]],
+            }
+            for row in rows
+            for slugs in [from_json(row["role_slugs"], [])]
+        ]
 
     def membership_json(self, membership_id: str) -> dict[str, Any]:
         return self.memberships_json([self.row(TABLE, membership_id)])[0]
