@@ -12,7 +12,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,26 @@ STARTUP_TIMEOUT_SECONDS = 15.0
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+# provider -> (its rate-limit table, its app from db path, API key, client id, limits, seed)
+EMULATORS: dict[str, tuple[type[LimitTable], Callable[..., EmulatorApp]]] = {
+    "workos": (
+        RateLimits,
+        lambda db, key, client, limits, seed: create_workos_app(db, key, client, limits, seed=seed),
+    ),
+    "clerk": (
+        ClerkRateLimits,
+        lambda db, key, client, limits, seed: create_clerk_app(db, key, limits, seed=seed),
+    ),
+    # The API key is the environment's client secret, traded for tokens at /oauth/token.
+    "scalekit": (
+        ScalekitRateLimits,
+        lambda db, key, client, limits, seed: create_scalekit_app(
+            db, key, client, limits, seed=seed
+        ),
+    ),
+}
+
+
 def create_app(
     provider: str = "workos",
     *,
@@ -43,20 +63,13 @@ def create_app(
 ) -> EmulatorApp:
     """The ASGI app of ``provider``'s emulator. ``rate_limits`` is that provider's table
     (``RateLimits``, ``ClerkRateLimits``); any provider's disabled table turns limits off."""
-    if provider == "workos":
-        if rate_limits is not None and not isinstance(rate_limits, RateLimits):
-            rate_limits = None if rate_limits.enabled else RateLimits.disabled()
-        return create_workos_app(db_path, api_key, client_id, rate_limits, seed=seed)
-    if provider == "clerk":
-        if rate_limits is not None and not isinstance(rate_limits, ClerkRateLimits):
-            rate_limits = None if rate_limits.enabled else ClerkRateLimits.disabled()
-        return create_clerk_app(db_path, api_key, rate_limits, seed=seed)
-    if provider == "scalekit":
-        # api_key is the environment's client secret, traded for tokens at /oauth/token.
-        if rate_limits is not None and not isinstance(rate_limits, ScalekitRateLimits):
-            rate_limits = None if rate_limits.enabled else ScalekitRateLimits.disabled()
-        return create_scalekit_app(db_path, api_key, client_id, rate_limits, seed=seed)
-    raise ValueError(f"no emulator for provider {provider!r}; available: workos, clerk, scalekit")
+    if provider not in EMULATORS:
+        available = ", ".join(EMULATORS)
+        raise ValueError(f"no emulator for provider {provider!r}; available: {available}")
+    table, build = EMULATORS[provider]
+    if rate_limits is not None and not isinstance(rate_limits, table):
+        rate_limits = None if rate_limits.enabled else table(enabled=False)
+    return build(db_path, api_key, client_id, rate_limits, seed)
 
 
 class _PromptServer(uvicorn.Server):

@@ -159,6 +159,14 @@ class SqliteStore:
         """The row of ``table`` whose ``column`` equals ``value`` (names come from code)."""
         return self.one(f"SELECT * FROM {table} WHERE {column} = ?", [value])  # noqa: S608
 
+    def taken_by(self, table: str, column: str, value: Any, own_id: str | None) -> str | None:
+        """The id of another row of ``table`` (not ``own_id``) holding ``value`` in ``column``."""
+        row = self.one(
+            f"SELECT id FROM {table} WHERE {column} = ? AND id IS NOT ?",  # noqa: S608
+            [value, own_id],
+        )
+        return None if row is None else str(row["id"])
+
     def insert(
         self, table: str, values: Mapping[str, Any], conn: sqlite3.Connection | None = None
     ) -> None:

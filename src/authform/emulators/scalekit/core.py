@@ -134,11 +134,6 @@ class ScalekitCore(EmulatorBackend):
         return {}
 
     def check_external_id_free(self, table: str, external_id: str, own_id: str | None) -> None:
-        clash = self.store.one(
-            f"SELECT id FROM {table} WHERE external_id = ? AND id IS NOT ?",  # noqa: S608
-            [external_id, own_id],
-        )
-        if clash is not None:
-            raise grpc_error(
-                "ALREADY_EXISTS", f"external_id {external_id!r} is already used by {clash['id']}"
-            )
+        if clash := self.store.taken_by(table, "external_id", external_id, own_id):
+            message = f"external_id {external_id!r} is already used by {clash}"
+            raise grpc_error("ALREADY_EXISTS", message)

@@ -127,14 +127,10 @@ class Organizations(WorkOSCore):
             raise conflict("domain_already_exists", message)
 
     def check_external_id_free(self, table: str, external_id: str, own_id: str | None) -> None:
-        clash = self.store.one(
-            f"SELECT id FROM {table} WHERE external_id = ? AND id IS NOT ?",  # noqa: S608
-            [external_id, own_id],
-        )
-        if clash is not None:
+        if clash := self.store.taken_by(table, "external_id", external_id, own_id):
             raise bad_request(
                 "external_id_already_used",
-                f"The external_id '{external_id}' is already used by {clash['id']}.",
+                f"The external_id '{external_id}' is already used by {clash}.",
             )
 
     def _insert_domain(
@@ -192,9 +188,8 @@ class Organizations(WorkOSCore):
         if domains is not None:
             self._check_domains_free([domain for domain, _ in domains], organization_id)
         stripe_customer_id = values["stripe_customer_id"]
-        if stripe_customer_id is not None and self.store.one(
-            "SELECT id FROM organizations WHERE stripe_customer_id = ? AND id != ?",
-            [stripe_customer_id, organization_id],
+        if stripe_customer_id is not None and self.store.taken_by(
+            "organizations", "stripe_customer_id", stripe_customer_id, organization_id
         ):
             raise bad_request(
                 "stripe_customer_id_already_used",

@@ -185,7 +185,7 @@ class Users(Organizations):
                 changes[nullable] = values[nullable]
         if values["email"] is not None:
             changes["email"] = email = values["email"].strip().lower()
-            if self.store.one("SELECT 1 FROM users WHERE email = ? AND id != ?", [email, user_id]):
+            if self.store.taken_by("users", "email", email, user_id):
                 raise bad_request("email_not_available", "This email is not available.")
         if values["external_id"] is not None:
             self.check_external_id_free("users", values["external_id"], user_id)
