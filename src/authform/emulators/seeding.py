@@ -27,6 +27,7 @@ T = TypeVar("T")
 __all__ = [
     "SeedSection",
     "apply_seed",
+    "find_organization",
     "load_seed",
     "open_backend",
     "required",
@@ -112,6 +113,16 @@ def required(item: Any, key: str) -> Any:
     if not isinstance(item, dict) or item.get(key) is None:
         raise ValueError(f"seed item {item!r} needs {key!r}")
     return item[key]
+
+
+def find_organization(store: SqliteStore, reference: str, name_column: str) -> str | None:
+    """How seed memberships name an organization: its id by external id, else by name (the
+    oldest of that name)."""
+    row = store.find("organizations", "external_id", reference) or store.one(
+        f"SELECT id FROM organizations WHERE {name_column} = ? ORDER BY id",  # noqa: S608
+        [reference],
+    )
+    return None if row is None else str(row["id"])
 
 
 def seed_social_connection(backend: Any, pair: tuple[str, Any]) -> None:

@@ -17,18 +17,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..seeding import SeedSection, required, seed_social_connection
-from ..store import SqliteStore
+from ..seeding import SeedSection, find_organization, required, seed_social_connection
 from .oauth import OAuth
 
 
-def _find_organization(store: SqliteStore, reference: str) -> str | None:
-    """An organization id by external id, else by display name."""
-    row = store.one("SELECT id FROM organizations WHERE external_id = ?", [reference])
-    row = row or store.one(
-        "SELECT id FROM organizations WHERE display_name = ? ORDER BY id", [reference]
-    )
-    return None if row is None else str(row["id"])
+def _organization_by_reference(backend: Any, reference: str) -> str | None:
+    return find_organization(backend.store, reference, "display_name")
 
 
 def _permission(backend: OAuth, item: Any) -> None:
@@ -42,7 +36,9 @@ def _role(backend: OAuth, item: Any) -> None:
 
 
 def _organization(backend: OAuth, item: Any) -> None:
-    if _find_organization(backend.store, item.get("external_id") or required(item, "display_name")):
+    if _organization_by_reference(
+        backend, item.get("external_id") or required(item, "display_name")
+    ):
         return
     body = {key: value for key, value in item.items() if key != "domains"}
     organization_id = backend.create_organization(body)["id"]
@@ -61,8 +57,8 @@ def _user(backend: OAuth, item: Any) -> None:
         return
     user_id = None
     for membership in memberships:
-        organization_id = _find_organization(
-            backend.store, str(required(membership, "organization"))
+        organization_id = _organization_by_reference(
+            backend, str(required(membership, "organization"))
         )
         if organization_id is None:
             raise ValueError(f"seed user {email}: no organization {membership['organization']}")

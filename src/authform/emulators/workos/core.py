@@ -52,7 +52,9 @@ LOOKUPS: dict[str, tuple[str, str]] = {
 
 
 class WorkOSCore(EmulatorBackend):
-    """The state and conventions each resource family (a mixin over this class) builds on."""
+    """The state and conventions each resource family builds on. The families stack as
+    subclasses in dependency order (see ``backend.py``), so one may call what an earlier one
+    defines (memberships look up users), never a later one."""
 
     provider: ClassVar[str] = "workos"
 
@@ -85,7 +87,7 @@ class WorkOSCore(EmulatorBackend):
             apply_seed(self, self.seed, self.seed_sections)
 
     def endpoints(self) -> list[Endpoint]:
-        """This family's routes; each mixin adds its own and calls ``super()``."""
+        """This family's routes; each family adds its own rows and calls ``super()``."""
         return []
 
     # ----------------------------------------------------------------- EmulatorBackend

@@ -21,16 +21,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..seeding import SeedSection, required, seed_social_connection
-from ..store import SqliteStore
+from ..seeding import SeedSection, find_organization, required, seed_social_connection
 from .redirects import Redirects
 
 
-def _find_organization(store: SqliteStore, reference: str) -> str | None:
-    """An organization id by external id, else by name (how seed memberships refer to them)."""
-    row = store.one("SELECT id FROM organizations WHERE external_id = ?", [reference])
-    row = row or store.one("SELECT id FROM organizations WHERE name = ? ORDER BY id", [reference])
-    return None if row is None else str(row["id"])
+def _organization_by_reference(backend: Any, reference: str) -> str | None:
+    return find_organization(backend.store, reference, "name")
 
 
 def _permission(backend: Redirects, item: Any) -> None:
@@ -49,7 +45,7 @@ def _role(backend: Redirects, item: Any) -> None:
 
 
 def _organization(backend: Redirects, item: Any) -> None:
-    if _find_organization(backend.store, item.get("external_id") or required(item, "name")):
+    if _organization_by_reference(backend, item.get("external_id") or required(item, "name")):
         return
     body = dict(item)
     if body.get("domains") and isinstance(body["domains"][0], dict):
@@ -65,7 +61,9 @@ def _user(backend: Redirects, item: Any) -> None:
     row = backend.store.find("users", "email", email)
     user_id = row["id"] if row else backend.create_user(body)["id"]
     for membership in item.get("memberships") or []:
-        organization = _find_organization(backend.store, str(required(membership, "organization")))
+        organization = _organization_by_reference(
+            backend, str(required(membership, "organization"))
+        )
         if organization is None:
             raise ValueError(f"seed user {email}: no organization {membership['organization']!r}")
         if backend.store.one(
