@@ -4,8 +4,8 @@
 thread; ``serve`` runs one in the foreground for ``authform emulator``.
 """
 
-from .base import Limit
 from .clerk import ClerkRateLimits, create_clerk_app
+from .limits import Limit
 from .server import RunningEmulator, create_app, serve, start_emulator
 from .workos import RateLimits, create_workos_app
 

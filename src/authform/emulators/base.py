@@ -18,388 +18,48 @@ import hmac
 import json
 import logging
 import math
-import re
-import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, ClassVar, Literal, Self, cast
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
-from authform.social import SOCIAL_PROVIDERS
+from .errors import ApiError
+from .faults import FaultHook, FaultHooks
+from .limits import Limit, LimitTable, RateLimiter
+from .requestlog import REDACTED, SECRET_FIELDS, RequestLog, redact
+from .routing import Call, Endpoint, build_routes, json_object
+from .social_connections import SocialConnections, check_social_provider
+from .store import SqliteStore, now_iso
 
-from .store import SqliteStore, new_id, now_iso
+# What emulators import from here (the pieces live in their own modules).
+__all__ = [
+    "REDACTED",
+    "SECRET_FIELDS",
+    "ApiError",
+    "EmulatorApp",
+    "EmulatorBackend",
+    "FaultHook",
+    "Limit",
+    "LimitTable",
+    "RequestLog",
+    "SocialConnections",
+    "check_social_provider",
+    "parse_body",
+    "redact",
+]
 
 logger = logging.getLogger("authform.emulators")
-
-REDACTED = "(redacted)"
-# Request fields that carry secrets; they are never written to the request log.
-SECRET_FIELDS: frozenset[str] = frozenset(
-    {
-        "password",
-        "password_hash",
-        "client_secret",
-        "api_key",
-        "secret",
-        "totp_secret",
-        "refresh_token",
-        "access_token",
-        "code_verifier",
-    }
-)
+T = TypeVar("T")
 MAX_BODY_BYTES = 10 * 1024 * 1024
-REQUEST_LOG_SIZE = 20_000
-
-
-class ApiError(Exception):
-    """Raised by route handlers; rendered as a JSON error response with the given body."""
-
-    def __init__(
-        self, status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(body.get("message") or body.get("error_description") or str(status))
-        self.status = status
-        self.body = dict(body)
-        self.headers = dict(headers or {})
-
-
-# --------------------------------------------------------------------------- rate limiting
-
-
-@dataclass(frozen=True)
-class Limit:
-    """``requests`` per ``per_seconds``; ``sliding`` counts the last window from now, ``fixed``
-    resets the count at window boundaries (cheaper, but allows a 2x burst across a boundary)."""
-
-    requests: int
-    per_seconds: float
-    window: Literal["fixed", "sliding"] = "sliding"
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Limit:
-        if not isinstance(data, Mapping):
-            raise ValueError("a limit must be an object {requests, per_seconds, window?}")
-        requests, per_seconds = data.get("requests"), data.get("per_seconds")
-        window = data.get("window", "sliding")
-        if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
-            raise ValueError("requests must be a positive integer")
-        if not isinstance(per_seconds, int | float) or isinstance(per_seconds, bool):
-            raise ValueError("per_seconds must be a positive number")
-        if per_seconds <= 0:
-            raise ValueError("per_seconds must be a positive number")
-        if window not in ("fixed", "sliding"):
-            raise ValueError("window must be 'fixed' or 'sliding'")
-        return cls(requests=requests, per_seconds=float(per_seconds), window=window)
-
-
-@dataclass(frozen=True)
-class LimitTable:
-    """Base for a provider's rate-limit configuration: every other field is a bucket name
-    holding a ``Limit`` (or ``None`` to switch that bucket off)."""
-
-    enabled: bool = True
-
-    def limit_for(self, bucket: str) -> Limit | None:
-        value = getattr(self, bucket, None)
-        return value if isinstance(value, Limit) and self.enabled else None
-
-    def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for item in fields(self):
-            value = getattr(self, item.name)
-            result[item.name] = asdict(value) if isinstance(value, Limit) else value
-        return result
-
-    def updated(self, changes: Mapping[str, Any]) -> Self:
-        """A copy with ``changes`` applied (partial update); raises ValueError on bad input."""
-        known = [item.name for item in fields(self)]
-        parsed: dict[str, Any] = {}
-        for key, value in changes.items():
-            if key not in known:
-                raise ValueError(f"unknown rate-limit setting {key!r}; known: {', '.join(known)}")
-            if key == "enabled":
-                if not isinstance(value, bool):
-                    raise ValueError("enabled must be a boolean")
-                parsed[key] = value
-            else:
-                try:
-                    parsed[key] = None if value is None else Limit.from_dict(value)
-                except ValueError as exc:
-                    raise ValueError(f"{key}: {exc}") from None
-        return replace(self, **parsed)
-
-
-class _Window:
-    """Counts for one (bucket, key): a timestamp log (sliding) or a counter (fixed)."""
-
-    __slots__ = ("hits", "window_start", "count")
-
-    def __init__(self) -> None:
-        self.hits: deque[float] = deque()
-        self.window_start = 0.0
-        self.count = 0
-
-    def wait_needed(self, limit: Limit, now: float) -> float:
-        """Seconds until one more request fits; 0 when it fits now."""
-        if limit.window == "sliding":
-            horizon = now - limit.per_seconds
-            while self.hits and self.hits[0] <= horizon:
-                self.hits.popleft()
-            if len(self.hits) < limit.requests:
-                return 0.0
-            return self.hits[len(self.hits) - limit.requests] + limit.per_seconds - now
-        start = math.floor(now / limit.per_seconds) * limit.per_seconds
-        if start != self.window_start:
-            self.window_start, self.count = start, 0
-        if self.count < limit.requests:
-            return 0.0
-        return start + limit.per_seconds - now
-
-    def record(self, limit: Limit, now: float) -> None:
-        if limit.window == "sliding":
-            self.hits.append(now)
-        else:
-            self.count += 1
-
-
-class RateLimiter:
-    """All-or-nothing admission across several buckets; rejected requests are not counted."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._windows: dict[str, _Window] = {}
-        self._lock = threading.Lock()
-
-    def try_acquire(self, claims: Sequence[tuple[str, Limit]]) -> tuple[str, float] | None:
-        """Admit a request drawing on every ``(key, limit)``; else ``(key, seconds to wait)``."""
-        with self._lock:
-            now = self._clock()
-            worst: tuple[str, float] | None = None
-            for key, limit in claims:
-                window = self._windows.setdefault(key, _Window())
-                wait = window.wait_needed(limit, now)
-                if wait > 0 and (worst is None or wait > worst[1]):
-                    worst = (key, wait)
-            if worst is not None:
-                return worst
-            for key, limit in claims:
-                self._windows[key].record(limit, now)
-            if len(self._windows) > 50_000:  # per-email buckets: forget idle ones
-                self._windows = {k: w for k, w in self._windows.items() if w.hits or w.count}
-            return None
-
-    def reset(self) -> None:
-        with self._lock:
-            self._windows.clear()
-
-
-# --------------------------------------------------------------------------- fault hooks
-
-
-@dataclass
-class FaultHook:
-    """Fail requests whose method and path match: answer ``status``, add ``latency_ms``,
-    or close the connection without answering. ``times`` matches, then it expires.
-
-    ``body`` replaces the provider's error body with any JSON value; ``raw_body`` answers
-    text that is not JSON at all (a gateway's HTML page), as ``content_type``. With either,
-    ``status`` may also be a success (2xx): an answer that breaks the API's contract (a
-    create answered without an ``id``), which a client must survive.
-
-    ``lose_answer`` carries the request out and then closes the connection without
-    answering: the write landed but the client cannot know (what a killed proxy or a
-    network cut after the server committed looks like), so a retry meets its own item.
-    """
-
-    id: str
-    method: str
-    path: str
-    status: int | None = None
-    latency_ms: int = 0
-    drop_connection: bool = False
-    lose_answer: bool = False
-    times: int | None = None
-    body: Any = None
-    raw_body: str | None = None
-    content_type: str = "text/html; charset=utf-8"
-    _pattern: re.Pattern[str] = field(default=re.compile(".*"), repr=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FaultHook:
-        if not isinstance(data, Mapping):
-            raise ValueError("a hook must be a JSON object")
-        unknown = set(data) - {
-            "method",
-            "path",
-            "status",
-            "latency_ms",
-            "drop_connection",
-            "lose_answer",
-            "times",
-            "body",
-            "raw_body",
-            "content_type",
-        }
-        if unknown:
-            raise ValueError(f"unknown hook fields: {', '.join(sorted(unknown))}")
-        method = data.get("method", "*")
-        path = data.get("path", ".*")
-        status = data.get("status")
-        latency_ms = data.get("latency_ms", 0)
-        drop = data.get("drop_connection", False)
-        lose_answer = data.get("lose_answer", False)
-        times = data.get("times")
-        body = data.get("body")
-        raw_body = data.get("raw_body")
-        content_type = data.get("content_type", "text/html; charset=utf-8")
-        if not isinstance(method, str) or not method:
-            raise ValueError("method must be an HTTP method or '*'")
-        if not isinstance(path, str):
-            raise ValueError("path must be a regular expression string")
-        try:
-            pattern = re.compile(path)
-        except re.error as exc:
-            raise ValueError(f"path is not a valid regular expression: {exc}") from None
-        lowest = 200 if body is not None or raw_body is not None else 400
-        if status is not None and (
-            not isinstance(status, int) or isinstance(status, bool) or not lowest <= status <= 599
-        ):
-            raise ValueError(
-                f"status must be an integer between {lowest} and 599 "
-                "(a success status needs body or raw_body)"
-            )
-        if not isinstance(latency_ms, int) or isinstance(latency_ms, bool) or latency_ms < 0:
-            raise ValueError("latency_ms must be a non-negative integer")
-        if latency_ms > 120_000:
-            raise ValueError("latency_ms must be at most 120000")
-        if not isinstance(drop, bool):
-            raise ValueError("drop_connection must be a boolean")
-        if not isinstance(lose_answer, bool):
-            raise ValueError("lose_answer must be a boolean")
-        if times is not None and (
-            not isinstance(times, int) or isinstance(times, bool) or times < 1
-        ):
-            raise ValueError("times must be a positive integer")
-        if raw_body is not None and (not isinstance(raw_body, str) or body is not None):
-            raise ValueError("raw_body must be a string, and excludes body")
-        if not isinstance(content_type, str) or not content_type:
-            raise ValueError("content_type must be a media type")
-        if status is None and not drop and not lose_answer and latency_ms == 0:
-            raise ValueError("a hook needs status, latency_ms, drop_connection or lose_answer")
-        return cls(
-            id=new_id("hook_"),
-            method=method.upper(),
-            path=path,
-            status=status,
-            latency_ms=latency_ms,
-            drop_connection=drop,
-            lose_answer=lose_answer,
-            times=times,
-            body=body,
-            raw_body=raw_body,
-            content_type=content_type,
-            _pattern=pattern,
-        )
-
-    def matches(self, method: str, path: str) -> bool:
-        return self.method in ("*", method) and self._pattern.fullmatch(path) is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "method": self.method,
-            "path": self.path,
-            "status": self.status,
-            "latency_ms": self.latency_ms,
-            "drop_connection": self.drop_connection,
-            "lose_answer": self.lose_answer,
-            "times": self.times,
-            "body": self.body,
-            "raw_body": self.raw_body,
-            "content_type": self.content_type,
-        }
-
-
-class FaultHooks:
-    def __init__(self) -> None:
-        self._hooks: list[FaultHook] = []
-        self._lock = threading.Lock()
-
-    def add(self, hook: FaultHook) -> None:
-        with self._lock:
-            self._hooks.append(hook)
-
-    def remove(self, hook_id: str) -> bool:
-        with self._lock:
-            before = len(self._hooks)
-            self._hooks = [h for h in self._hooks if h.id != hook_id]
-            return len(self._hooks) != before
-
-    def clear(self) -> None:
-        with self._lock:
-            self._hooks.clear()
-
-    def list(self) -> list[FaultHook]:
-        with self._lock:
-            return list(self._hooks)
-
-    def take(self, method: str, path: str) -> FaultHook | None:
-        """The first hook matching this request, counting the match against ``times``."""
-        with self._lock:
-            for hook in self._hooks:
-                if hook.matches(method, path):
-                    if hook.times is not None:
-                        hook.times -= 1
-                        if hook.times <= 0:
-                            self._hooks.remove(hook)
-                    return hook
-            return None
-
-
-# --------------------------------------------------------------------------- request log
-
-
-def redact(value: Any) -> Any:
-    """A copy of a request body with every secret field replaced by ``(redacted)``."""
-    if isinstance(value, Mapping):
-        return {
-            key: REDACTED if key in SECRET_FIELDS and item is not None else redact(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    return value
-
-
-class RequestLog:
-    """The last requests the emulator answered, so tests can assert what reached the API
-    (and that nothing did) without mocking the client."""
-
-    def __init__(self, size: int = REQUEST_LOG_SIZE) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
-        self._lock = threading.Lock()
-
-    def append(self, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries.append(entry)
-
-    def entries(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 def parse_body(raw: bytes, content_type: str) -> Any:
@@ -412,62 +72,6 @@ def parse_body(raw: bytes, content_type: str) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
-
-
-# --------------------------------------------------------------------------- social connections
-
-SOCIAL_SCHEMA = """
-CREATE TABLE IF NOT EXISTS emulator_social_connections (
-    provider TEXT PRIMARY KEY,
-    client_id TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-"""
-
-
-class SocialConnections:
-    """Social (OAuth) logins are dashboard-only on every provider we emulate; this is that
-    dashboard: which OAuth client id each social provider is configured with."""
-
-    def __init__(self, store: SqliteStore) -> None:
-        self._store = store
-        store.apply_schema(SOCIAL_SCHEMA)
-
-    def get(self, provider: str) -> str | None:
-        row = self._store.one(
-            "SELECT client_id FROM emulator_social_connections WHERE provider = ?", [provider]
-        )
-        return None if row is None else str(row["client_id"])
-
-    def set(self, provider: str, client_id: str) -> dict[str, Any]:
-        updated_at = now_iso()
-        self._store.execute(
-            "INSERT INTO emulator_social_connections (provider, client_id, updated_at) "
-            "VALUES (?, ?, ?) ON CONFLICT(provider) DO UPDATE SET "
-            "client_id = excluded.client_id, updated_at = excluded.updated_at",
-            [provider, client_id, updated_at],
-        )
-        return {"provider": provider, "client_id": client_id, "updated_at": updated_at}
-
-    def delete(self, provider: str) -> bool:
-        cursor = self._store.execute(
-            "DELETE FROM emulator_social_connections WHERE provider = ?", [provider]
-        )
-        return cursor.rowcount > 0
-
-    def list(self) -> list[dict[str, Any]]:
-        rows = self._store.all("SELECT * FROM emulator_social_connections ORDER BY provider")
-        return [dict(row) for row in rows]
-
-    def clear(self) -> None:
-        self._store.wipe(["emulator_social_connections"])
-
-
-def check_social_provider(provider: str) -> None:
-    if provider not in SOCIAL_PROVIDERS:
-        raise ValueError(
-            f"unknown social provider {provider!r}; use one of: {', '.join(SOCIAL_PROVIDERS)}"
-        )
 
 
 # --------------------------------------------------------------------------- backend + app
@@ -519,24 +123,26 @@ class EmulatorApp(Starlette):
         self.limiter = RateLimiter()
         self.hooks = FaultHooks()
         self.request_log = RequestLog()
-        admin = [
-            Route("/_emulate/requests", self._get_requests, methods=["GET"]),
-            Route("/_emulate/requests", self._delete_requests, methods=["DELETE"]),
-            Route("/_emulate/hooks", self._get_hooks, methods=["GET"]),
-            Route("/_emulate/hooks", self._post_hook, methods=["POST"]),
-            Route("/_emulate/hooks", self._delete_hooks, methods=["DELETE"]),
-            Route("/_emulate/hooks/{hook_id}", self._delete_hook, methods=["DELETE"]),
-            Route("/_emulate/social_connections", self._get_social, methods=["GET"]),
-            Route("/_emulate/social_connections/{provider}", self._put_social, methods=["PUT"]),
-            Route(
-                "/_emulate/social_connections/{provider}", self._delete_social, methods=["DELETE"]
+        admin, hooks, social = "/_emulate", "/_emulate/hooks", "/_emulate/social_connections"
+        endpoints = [
+            Endpoint(
+                "GET", f"{admin}/requests", lambda c: self._listed(self.request_log.entries())
             ),
-            Route("/_emulate/rate_limits", self._get_rate_limits, methods=["GET"]),
-            Route("/_emulate/rate_limits", self._put_rate_limits, methods=["PUT"]),
-            Route("/_emulate/reset", self._post_reset, methods=["POST"]),
+            Endpoint("DELETE", f"{admin}/requests", lambda c: self.request_log.clear(), 204),
+            Endpoint("GET", hooks, lambda c: self._listed(h.to_dict() for h in self.hooks.list())),
+            Endpoint("POST", hooks, self._add_hook, 201),
+            Endpoint("DELETE", hooks, lambda c: self.hooks.clear(), 204),
+            Endpoint("DELETE", f"{hooks}/{{hook_id}}", self._remove_hook, 204),
+            Endpoint("GET", social, lambda c: self._listed(self.backend.social.list())),
+            Endpoint("PUT", f"{social}/{{provider}}", self._set_social),
+            Endpoint("DELETE", f"{social}/{{provider}}", self._delete_social, 204),
+            Endpoint("GET", f"{admin}/rate_limits", lambda c: self.rate_limits.to_dict()),
+            Endpoint("PUT", f"{admin}/rate_limits", self._set_rate_limits),
+            Endpoint("POST", f"{admin}/reset", self._reset, 204),
         ]
+        admin_routes = build_routes(endpoints, self._admin_body)
         super().__init__(
-            routes=[*admin, *backend.routes()],
+            routes=[*admin_routes, *backend.routes()],
             exception_handlers={
                 ApiError: self._render_api_error,
                 HTTPException: self._render_http_exception,
@@ -714,78 +320,48 @@ class EmulatorApp(Starlette):
     def _bad_admin_request(self, message: str) -> ApiError:
         return ApiError(422, self.backend.error_body(422, message, "invalid_request_parameters"))
 
-    async def _json_object(self, request: Request) -> dict[str, Any]:
-        try:
-            data = json.loads(await request.body() or b"{}")
-        except ValueError:
-            raise self._bad_admin_request("Body must be JSON.") from None
-        if not isinstance(data, dict):
-            raise self._bad_admin_request("Body must be a JSON object.")
+    def _admin_body(self, raw: bytes) -> dict[str, Any]:
+        messages = ("Body must be JSON.", "Body must be a JSON object.")
+        data: dict[str, Any] = json_object(raw, self._bad_admin_request, messages)
         return data
 
-    async def _get_requests(self, request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": self.request_log.entries()})
-
-    async def _delete_requests(self, request: Request) -> Response:
-        self.request_log.clear()
-        return Response(status_code=204)
-
-    async def _get_hooks(self, request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": [h.to_dict() for h in self.hooks.list()]})
-
-    async def _post_hook(self, request: Request) -> Response:
+    def _admin_check(self, check: Callable[[], T]) -> T:
+        """``check()``, its ``ValueError`` answered as the admin routes' 422."""
         try:
-            hook = FaultHook.from_dict(await self._json_object(request))
+            return check()
         except ValueError as exc:
             raise self._bad_admin_request(str(exc)) from None
+
+    @staticmethod
+    def _listed(items: Iterable[Any]) -> dict[str, Any]:
+        return {"object": "list", "data": list(items)}
+
+    def _add_hook(self, call: Call) -> dict[str, Any]:
+        hook = self._admin_check(lambda: FaultHook.from_dict(call.json))
         self.hooks.add(hook)
-        return JSONResponse(hook.to_dict(), status_code=201)
+        return hook.to_dict()
 
-    async def _delete_hooks(self, request: Request) -> Response:
-        self.hooks.clear()
-        return Response(status_code=204)
-
-    async def _delete_hook(self, request: Request) -> Response:
-        if not self.hooks.remove(request.path_params["hook_id"]):
+    def _remove_hook(self, call: Call) -> None:
+        if not self.hooks.remove(call.path["hook_id"]):
             raise ApiError(404, self.backend.error_body(404, "Hook not found.", "not_found"))
-        return Response(status_code=204)
 
-    async def _get_social(self, request: Request) -> Response:
-        return JSONResponse({"object": "list", "data": self.backend.social.list()})
-
-    async def _put_social(self, request: Request) -> Response:
-        provider = request.path_params["provider"]
-        data = await self._json_object(request)
-        client_id = data.get("client_id")
-        try:
-            check_social_provider(provider)
-        except ValueError as exc:
-            raise self._bad_admin_request(str(exc)) from None
+    def _set_social(self, call: Call) -> dict[str, Any]:
+        client_id = call.json.get("client_id")
+        self._admin_check(lambda: check_social_provider(call.path["provider"]))
         if not isinstance(client_id, str) or not client_id.strip():
             raise self._bad_admin_request("client_id must be a non-empty string.")
-        return JSONResponse(self.backend.social.set(provider, client_id.strip()))
+        return self.backend.social.set(call.path["provider"], client_id.strip())
 
-    async def _delete_social(self, request: Request) -> Response:
-        provider = request.path_params["provider"]
-        try:
-            check_social_provider(provider)
-        except ValueError as exc:
-            raise self._bad_admin_request(str(exc)) from None
-        self.backend.social.delete(provider)
-        return Response(status_code=204)
+    def _delete_social(self, call: Call) -> None:
+        self._admin_check(lambda: check_social_provider(call.path["provider"]))
+        self.backend.social.delete(call.path["provider"])
 
-    async def _get_rate_limits(self, request: Request) -> Response:
-        return JSONResponse(self.rate_limits.to_dict())
-
-    async def _put_rate_limits(self, request: Request) -> Response:
-        try:
-            self.rate_limits = self.rate_limits.updated(await self._json_object(request))
-        except ValueError as exc:
-            raise self._bad_admin_request(str(exc)) from None
+    def _set_rate_limits(self, call: Call) -> dict[str, Any]:
+        self.rate_limits = self._admin_check(lambda: self.rate_limits.updated(call.json))
         self.limiter.reset()
-        return JSONResponse(self.rate_limits.to_dict())
+        return self.rate_limits.to_dict()
 
-    async def _post_reset(self, request: Request) -> Response:
+    def _reset(self, call: Call) -> None:
         """Back to the state at start: the seed, the configured limits, no hooks, no log."""
         self.backend.social.clear()
         self.backend.reset()
@@ -793,7 +369,6 @@ class EmulatorApp(Starlette):
         self.rate_limits = self.initial_rate_limits
         self.limiter.reset()
         self.request_log.clear()
-        return Response(status_code=204)
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

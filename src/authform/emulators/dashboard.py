@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from .loopback import loopback_client
+
 
 @dataclass(frozen=True)
 class DashboardStep:
@@ -105,8 +107,6 @@ class EmulatedDashboard:
                 f"{step.address}: the {self.provider} dashboard has no setting for this"
             )
         method, path, params, body = action(step)
-        from .server import loopback_client  # server.py builds dashboards: import when used
-
         with loopback_client() as client:
             try:
                 response = client.request(

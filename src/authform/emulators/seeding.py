@@ -14,13 +14,25 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import yaml
 
-from .base import ApiError
+from .errors import ApiError
+from .social_connections import check_social_provider
+from .store import SqliteStore
 
-__all__ = ["SeedSection", "apply_seed", "load_seed"]
+T = TypeVar("T")
+
+__all__ = [
+    "SeedSection",
+    "apply_seed",
+    "find_organization",
+    "load_seed",
+    "open_backend",
+    "required",
+    "seed_social_connection",
+]
 
 
 def load_seed(path: str | Path) -> dict[str, Any]:
@@ -79,3 +91,42 @@ def apply_seed(backend: Any, seed: Mapping[str, Any], sections: Sequence[SeedSec
                 ) from None
             except sqlite3.IntegrityError as exc:  # e.g. two seed users with one external_id
                 raise ValueError(f"seed {section.name} item {number}: {exc}") from None
+
+
+def open_backend(
+    db_path: str | Path,
+    seed: Path | str | Mapping[str, Any] | None,
+    build: Callable[[SqliteStore, Mapping[str, Any] | None], T],
+) -> T:
+    """``build(store, seed)`` over a store at ``db_path``, the seed read from its file if a
+    path is given; the store is closed again when the seed (or anything else) fails."""
+    store = SqliteStore(db_path)
+    try:
+        return build(store, load_seed(seed) if isinstance(seed, str | Path) else seed)
+    except BaseException:
+        store.close()
+        raise
+
+
+def required(item: Any, key: str) -> Any:
+    """``item[key]``; a seed item that is not a mapping holding ``key`` is refused."""
+    if not isinstance(item, dict) or item.get(key) is None:
+        raise ValueError(f"seed item {item!r} needs {key!r}")
+    return item[key]
+
+
+def find_organization(store: SqliteStore, reference: str, name_column: str) -> str | None:
+    """How seed memberships name an organization: its id by external id, else by name (the
+    oldest of that name)."""
+    row = store.find("organizations", "external_id", reference) or store.one(
+        f"SELECT id FROM organizations WHERE {name_column} = ? ORDER BY id",  # noqa: S608
+        [reference],
+    )
+    return None if row is None else str(row["id"])
+
+
+def seed_social_connection(backend: Any, pair: tuple[str, Any]) -> None:
+    """A ``social_connections: {provider: client_id}`` item: what the dashboard would set."""
+    provider, client_id = pair
+    check_social_provider(provider)
+    backend.social.set(provider, str(client_id))

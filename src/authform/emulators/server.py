@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +23,33 @@ import uvicorn
 from .base import EmulatorApp, LimitTable
 from .clerk import ClerkRateLimits, create_clerk_app
 from .dashboard import DashboardStep, EmulatedDashboard
+from .loopback import loopback_client
 from .scalekit import ScalekitRateLimits, create_scalekit_app
 from .workos import RateLimits, create_workos_app
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_SECONDS = 15.0
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+# provider -> (its rate-limit table, its app from db path, API key, client id, limits, seed)
+EMULATORS: dict[str, tuple[type[LimitTable], Callable[..., EmulatorApp]]] = {
+    "workos": (
+        RateLimits,
+        lambda db, key, client, limits, seed: create_workos_app(db, key, client, limits, seed=seed),
+    ),
+    "clerk": (
+        ClerkRateLimits,
+        lambda db, key, client, limits, seed: create_clerk_app(db, key, limits, seed=seed),
+    ),
+    # The API key is the environment's client secret, traded for tokens at /oauth/token.
+    "scalekit": (
+        ScalekitRateLimits,
+        lambda db, key, client, limits, seed: create_scalekit_app(
+            db, key, client, limits, seed=seed
+        ),
+    ),
+}
 
 
 def create_app(
@@ -43,30 +63,13 @@ def create_app(
 ) -> EmulatorApp:
     """The ASGI app of ``provider``'s emulator. ``rate_limits`` is that provider's table
     (``RateLimits``, ``ClerkRateLimits``); any provider's disabled table turns limits off."""
-    if provider == "workos":
-        if rate_limits is not None and not isinstance(rate_limits, RateLimits):
-            rate_limits = None if rate_limits.enabled else RateLimits.disabled()
-        return create_workos_app(db_path, api_key, client_id, rate_limits, seed=seed)
-    if provider == "clerk":
-        if rate_limits is not None and not isinstance(rate_limits, ClerkRateLimits):
-            rate_limits = None if rate_limits.enabled else ClerkRateLimits.disabled()
-        return create_clerk_app(db_path, api_key, rate_limits, seed=seed)
-    if provider == "scalekit":
-        # api_key is the environment's client secret, traded for tokens at /oauth/token.
-        if rate_limits is not None and not isinstance(rate_limits, ScalekitRateLimits):
-            rate_limits = None if rate_limits.enabled else ScalekitRateLimits.disabled()
-        return create_scalekit_app(db_path, api_key, client_id, rate_limits, seed=seed)
-    raise ValueError(f"no emulator for provider {provider!r}; available: workos, clerk, scalekit")
-
-
-def loopback_client(timeout: float = 10) -> httpx.Client:
-    """An httpx client for plain-HTTP calls to a local emulator.
-
-    Its TLS context trusts no CA at all: building httpx's default one (loading the CA
-    bundle) costs ~0.1 s, and a client that only talks to http://127.0.0.1 should fail
-    rather than trust anything if it is ever pointed at HTTPS.
-    """
-    return httpx.Client(timeout=timeout, verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+    if provider not in EMULATORS:
+        available = ", ".join(EMULATORS)
+        raise ValueError(f"no emulator for provider {provider!r}; available: {available}")
+    table, build = EMULATORS[provider]
+    if rate_limits is not None and not isinstance(rate_limits, table):
+        rate_limits = None if rate_limits.enabled else table(enabled=False)
+    return build(db_path, api_key, client_id, rate_limits, seed)
 
 
 class _PromptServer(uvicorn.Server):

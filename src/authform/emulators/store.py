@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +74,11 @@ def now_iso() -> str:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def placeholders(values: Sequence[Any] | Mapping[str, Any]) -> str:
+    """``?, ?, ?``: one SQL parameter per value."""
+    return ", ".join("?" for _ in values)
 
 
 def from_json(text: str | None, default: Any = None) -> Any:
@@ -149,6 +154,39 @@ class SqliteStore:
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return list(self._conn.execute(sql, params).fetchall())
+
+    def find(self, table: str, column: str, value: Any) -> sqlite3.Row | None:
+        """The row of ``table`` whose ``column`` equals ``value`` (names come from code)."""
+        return self.one(f"SELECT * FROM {table} WHERE {column} = ?", [value])  # noqa: S608
+
+    def taken_by(self, table: str, column: str, value: Any, own_id: str | None) -> str | None:
+        """The id of another row of ``table`` (not ``own_id``) holding ``value`` in ``column``."""
+        row = self.one(
+            f"SELECT id FROM {table} WHERE {column} = ? AND id IS NOT ?",  # noqa: S608
+            [value, own_id],
+        )
+        return None if row is None else str(row["id"])
+
+    def insert(
+        self, table: str, values: Mapping[str, Any], conn: sqlite3.Connection | None = None
+    ) -> None:
+        """Insert one row given as column -> value (inside ``conn``'s transaction if given)."""
+        sql = f"INSERT INTO {table} ({', '.join(values)}) VALUES ({placeholders(values)})"
+        (conn or self).execute(sql, list(values.values()))
+
+    def update(
+        self,
+        table: str,
+        changes: Mapping[str, Any],
+        where: str,
+        params: Sequence[Any],
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
+        """``UPDATE table SET column = value, … WHERE where``; nothing when no changes."""
+        if changes:
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            sql = f"UPDATE {table} SET {assignments} WHERE {where}"  # noqa: S608
+            (conn or self).execute(sql, [*changes.values(), *params])
 
     def wipe(self, tables: Sequence[str]) -> None:
         """Delete every row of ``tables`` (children first) in one transaction."""

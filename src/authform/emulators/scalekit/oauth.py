@@ -1,0 +1,163 @@
+"""OAuth and the dashboard-only state it reads: the client-credentials exchange
+(``POST /oauth/token``), the hosted login's ``GET /oauth/authorize`` (which refuses
+unregistered redirect URLs and sends social logins on to their provider), and under
+``/_emulate`` what only Scalekit's dashboard can change: redirect URLs, token lifetime and
+revocation, and the invitation outbox."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from starlette.responses import RedirectResponse, Response
+
+from authform.social import SOCIAL_PROVIDERS
+
+from ..base import parse_body
+from ..routing import Call, Endpoint
+from ..store import now_iso
+from .errors import invalid, oauth_error
+from .memberships import Memberships
+
+REDIRECT_URIS = "SELECT * FROM dashboard_redirect_uris ORDER BY created_at, uri"
+OUTBOX = "SELECT kind, email, organization_id, sent_at FROM outbox ORDER BY id"
+
+
+class OAuth(Memberships):
+    public_routes: ClassVar[frozenset[tuple[str, str]]] = frozenset(
+        {
+            # The client-credentials exchange authenticates with the form body.
+            ("POST", "/oauth/token"),
+            # A browser navigates here; there is no token to send.
+            ("GET", "/oauth/authorize"),
+        }
+    )
+
+    def endpoints(self) -> list[Endpoint]:
+        redirects, tokens = "/_emulate/redirect_uris", "/_emulate/tokens"
+        return [
+            Endpoint("POST", "/oauth/token", self._token),
+            Endpoint("GET", "/oauth/authorize", self._authorize),
+            *super().endpoints(),
+            Endpoint(
+                "GET",
+                redirects,
+                lambda c: self._rows(
+                    "SELECT * FROM dashboard_redirect_uris ORDER BY created_at, uri"
+                ),
+            ),
+            Endpoint("POST", redirects, self._add_redirect_uri, 201),
+            Endpoint("DELETE", redirects, self._delete_redirect_uri, 204),
+            Endpoint("DELETE", tokens, lambda c: {"revoked": self.tokens.revoke_all()}),
+            Endpoint("PUT", tokens, self._token_settings),
+            Endpoint(
+                "GET",
+                "/_emulate/emails",
+                lambda c: self._rows(
+                    "SELECT kind, email, organization_id, sent_at FROM outbox ORDER BY id"
+                ),
+            ),
+        ]
+
+    def _rows(self, sql: str) -> dict[str, Any]:
+        return {"data": [dict(row) for row in self.store.all(sql)]}
+
+    def _token(self, call: Call) -> dict[str, Any]:
+        # OAuth token requests are form-urlencoded (RFC 6749 4.4.2); parsed here rather than
+        # by starlette's request.form(), which needs python-multipart, a package only the
+        # test extra happened to bring in, so a plain install answered 500.
+        content_type = call.request.headers.get("content-type", "")
+        parsed = (
+            parse_body(call.raw, content_type) if "x-www-form-urlencoded" in content_type else None
+        )
+        form: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
+        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        if form.get("grant_type") != "client_credentials":
+            raise oauth_error(
+                400, "unsupported_grant_type", "grant_type must be client_credentials"
+            )
+        if (
+            not isinstance(client_id, str)
+            or not isinstance(client_secret, str)
+            or not hmac.compare_digest(client_id.encode(), self.client_id.encode())
+            or not hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
+        ):
+            raise oauth_error(401, "invalid_client", "invalid client credentials")
+        token, ttl = self.tokens.issue(client_id)
+        return {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": "openid"}
+
+    def _authorize(self, call: Call) -> Response:
+        """The hosted login's entry point: refuses an unregistered redirect URL; with
+        ``provider=`` redirects to that social login's OAuth provider carrying the client id
+        configured in the dashboard (what ``verify`` probes); else on to the login page."""
+        query = call.query
+        missing = [n for n in ("response_type", "client_id", "redirect_uri") if not query.get(n)]
+        if missing:
+            raise oauth_error(400, "invalid_request", f"missing parameter: {', '.join(missing)}")
+        if query["client_id"] != self.client_id:
+            raise oauth_error(400, "invalid_client", "unknown client_id")
+        redirect_uri = query["redirect_uri"]
+        if not self.store.find("dashboard_redirect_uris", "uri", redirect_uri):
+            raise oauth_error(
+                400,
+                "invalid_redirect_uri",
+                "Redirect URI is not part of the pre-approved list of Redirect URIs.",
+            )
+
+        def back_with_error(error: str, description: str) -> Response:
+            params = {"error": error, "error_description": description}
+            if query.get("state") is not None:
+                params["state"] = query["state"]
+            separator = "&" if "?" in redirect_uri else "?"
+            return RedirectResponse(f"{redirect_uri}{separator}{urlencode(params)}", 302)
+
+        if query["response_type"] != "code":
+            return back_with_error("unsupported_response_type", "response_type must be code")
+        provider = query.get("provider")
+        if not provider:
+            login = {"client_id": self.client_id, "request_id": secrets.token_hex(8)}
+            return RedirectResponse(f"{call.base_url}/ui/login?{urlencode(login)}", 302)
+        social = SOCIAL_PROVIDERS.get(provider)
+        oauth_client_id = self.social.get(provider) if social else None
+        if social is None or oauth_client_id is None:
+            return back_with_error(
+                "invalid_request",
+                f"social login '{provider}' is not enabled (Authentication > Auth Methods > "
+                "Social logins)",
+            )
+        params = {
+            "client_id": oauth_client_id,
+            "redirect_uri": f"{call.base_url}/sso/v1/oauth/{social.name}/callback",
+            "response_type": "code",
+            "scope": "openid email profile",
+            "state": secrets.token_urlsafe(12),
+        }
+        return RedirectResponse(f"{social.oauth_authorize_url}?{urlencode(params)}", 302)
+
+    # ----------------------------------------------------------------- dashboard-only state
+
+    def add_redirect_uri(self, uri: Any) -> None:
+        if not isinstance(uri, str) or not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*://\S+", uri):
+            raise invalid("uri must be an absolute URL", [("uri", "")])
+        self.store.execute(
+            "INSERT OR IGNORE INTO dashboard_redirect_uris (uri, created_at) VALUES (?, ?)",
+            [uri, now_iso()],
+        )
+
+    def _add_redirect_uri(self, call: Call) -> dict[str, Any]:
+        self.add_redirect_uri(call.json.get("uri"))
+        return {"uri": call.json["uri"]}
+
+    def _delete_redirect_uri(self, call: Call) -> None:
+        uri = call.query.get("uri") or ""
+        self.store.execute("DELETE FROM dashboard_redirect_uris WHERE uri = ?", [uri])
+
+    def _token_settings(self, call: Call) -> dict[str, Any]:
+        ttl = call.json.get("expires_in")
+        if not isinstance(ttl, int) or isinstance(ttl, bool) or not 1 <= ttl <= 86400 * 30:
+            raise invalid("expires_in must be 1-2592000 seconds")
+        self.tokens.ttl = ttl
+        return {"expires_in": ttl}
