@@ -24,26 +24,20 @@ import contextvars
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from authform.providers.base import (
-    KindSupport,
-    ProbeResult,
-    ProviderCapabilities,
-    ProviderError,
+from authform.providers.api_provider import (
+    ApiProvider,
+    KindHandlers,
+    window_limiters,
+    with_provider_id,
 )
+from authform.providers.base import KindSupport, ProbeResult, ProviderCapabilities, ProviderError
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error, redact
 from authform.providers.social_probe import probe_authorize, probed_connection
-from authform.resources import (
-    Kind,
-    Resource,
-    is_unkeyed,
-    membership_key,
-    normalize_spec,
-    unkeyed_key,
-)
+from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import SOCIAL_PROVIDERS
 
 API = "/api/v1"
@@ -258,7 +252,9 @@ async def _no_headers() -> Mapping[str, str]:
     return {}
 
 
-class ScalekitProvider:
+class ScalekitProvider(ApiProvider):
+    label = "Scalekit"
+    dashboard = DASHBOARD
     capabilities = CAPABILITIES
 
     def __init__(
@@ -272,8 +268,8 @@ class ScalekitProvider:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        limits = {"general": GENERAL_LIMIT, **(rate_limits or {})}
-        self._limiters = {name: WindowLimiter(limit) for name, limit in limits.items()}
+        super().__init__()
+        self._limiters = window_limiters("Scalekit", {"general": GENERAL_LIMIT}, rate_limits)
         self.client_id = client_id
         self.credentials = ClientCredentials(
             base_url,
@@ -295,9 +291,6 @@ class ScalekitProvider:
             idempotency_header=None,
             transport=transport,
         )
-        # Natural key → Scalekit id, filled by reads and creates, so a membership can name a
-        # user or organization created earlier in the same apply.
-        self.ids: dict[Kind, dict[str, str]] = {Kind.USER: {}, Kind.ORGANIZATION: {}}
         self._org_keys: dict[str, str] = {}  # Scalekit org id → key
         self._unkeyed_emails: dict[str, str] = {}
         self._unkeyed_org_names: dict[str, str] = {}  # Scalekit id → display name
@@ -305,12 +298,39 @@ class ScalekitProvider:
         # with its memberships) and desired values of fields Scalekit cannot hold.
         self._desired_memberships: dict[str, list[Resource]] = {}
         self._memberships_done: set[str] = set()
+        self.handlers = {
+            Kind.PERMISSION: KindHandlers(
+                self._create_permission,
+                self._update_permission,
+                self.delete_by_key(f"{API}/permissions"),
+            ),
+            Kind.ROLE: KindHandlers(
+                self._create_role, self._update_role, self.delete_by_key(f"{API}/roles")
+            ),
+            Kind.ORGANIZATION: KindHandlers(
+                self._create_organization,
+                self._update_organization,
+                self.delete_by_id(f"{API}/organizations"),
+            ),
+            Kind.USER: KindHandlers(
+                self._create_user, self._update_user, self.delete_by_id(f"{API}/users")
+            ),
+            Kind.MEMBERSHIP: KindHandlers(
+                self._create_membership, self._update_membership, self._delete_membership
+            ),
+        }
+        self.manual_steps = {
+            Kind.SOCIAL_CONNECTION: _social_connection_steps,
+            Kind.REDIRECT_URI: _redirect_uri_steps,
+            Kind.CORS_ORIGIN: _cors_origin_steps,
+            Kind.USER: _user_email_steps,
+        }
 
     def _limiters_for(self, method: str, path: str) -> Sequence[WindowLimiter]:
         return [self._limiters["general"]]
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await super().aclose()
         await self.credentials.aclose()
 
     # ---- reading ---------------------------------------------------------------------------
@@ -461,7 +481,7 @@ class ScalekitProvider:
         found: dict[str, dict[str, Any]] = {}
         for page_number in range(MAX_PAGES):
             body = await self.http.get_json(
-                f"{API}/organizations/{_seg(org_id)}/domains",
+                f"{API}/organizations/{self.seg(org_id)}/domains",
                 {"domain_type": DOMAIN_TYPE, "page_size": PAGE_SIZE, "page_number": page_number},
             )
             domains = body.get("domains") or []
@@ -652,68 +672,50 @@ class ScalekitProvider:
         except ProviderError:
             return None
 
-    # ---- writing ---------------------------------------------------------------------------
+    # ---- writing: one handler per kind and write (see ``handlers``) -------------------------
+    # Scalekit documents no idempotency keys: a create refused with 409 (a retried create that
+    # had landed, an interrupted run) reads back what is there (``create_converging``).
 
-    async def create(self, desired: Resource) -> Resource:
+    async def _create_permission(self, desired: Resource) -> Resource:
         spec = desired.spec
-        if desired.kind is Kind.PERMISSION:
-            body, existed = await self._create_converging(
-                f"{API}/permissions",
-                {"name": spec["slug"], "description": spec["description"]},
-                existing=f"{API}/permissions/{_seg(spec['slug'])}",
-            )
-            permission = body.get("permission") or {}
-            if existed and (permission.get("description") or "") != spec["description"]:
-                await self._update_permission(desired)
-            return _with_id(desired, permission.get("id"))
-        if desired.kind is Kind.ROLE:
-            body, existed = await self._create_converging(
-                f"{API}/roles",
-                {
-                    "name": spec["slug"],
-                    "display_name": spec["name"],
-                    "description": spec["description"],
-                    "permissions": list(spec["permissions"]),
-                },
-                existing=f"{API}/roles/{_seg(spec['slug'])}",
-            )
-            if existed:  # made by another run: bring it to the manifest's spec
-                current = next((r for r in await self._read_roles() if r.key == desired.key), None)
-                if current is not None and current.spec != desired.spec:
-                    await self._update_role(current, desired)
-            return _with_id(desired, (body.get("role") or {}).get("id"))
-        if desired.kind is Kind.ORGANIZATION:
-            return await self._create_organization(desired)
-        if desired.kind is Kind.USER:
-            return await self._create_user(desired)
-        if desired.kind is Kind.MEMBERSHIP:
-            return await self._create_membership(desired)
-        raise ProviderError(f"Scalekit: cannot create {desired.kind.value} through the API")
+        body, existed = await self.create_converging(
+            f"{API}/permissions",
+            {"name": spec["slug"], "description": spec["description"]},
+            lambda: self.get_or_none(f"{API}/permissions/{self.seg(spec['slug'])}"),
+        )
+        permission = body.get("permission") or {}
+        if existed and (permission.get("description") or "") != spec["description"]:
+            await self._update_permission(desired, desired)
+        return with_provider_id(desired, permission.get("id"))
 
-    async def _create_converging(
-        self, path: str, body: Mapping[str, Any], *, existing: str
-    ) -> tuple[dict[str, Any], bool]:
-        """POST, and when the answer is 409 (a retried create that had landed, or a run that
-        was interrupted) read back what is there. Returns (body, whether it already existed);
-        what differs from the manifest in an existing one the next plan shows."""
-        try:
-            created: dict[str, Any] = await self.http.send_json("POST", path, body) or {}
-        except ProviderError as exc:
-            if exc.status != 409:
-                raise
-            return await self.http.get_json(existing), True
-        return created, False
+    async def _create_role(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        body, existed = await self.create_converging(
+            f"{API}/roles",
+            {
+                "name": spec["slug"],
+                "display_name": spec["name"],
+                "description": spec["description"],
+                "permissions": list(spec["permissions"]),
+            },
+            lambda: self.get_or_none(f"{API}/roles/{self.seg(spec['slug'])}"),
+        )
+        if existed:  # made by another run: bring it to the manifest's spec
+            current = next((r for r in await self._read_roles() if r.key == desired.key), None)
+            if current is not None and current.spec != desired.spec:
+                await self._update_role(current, desired)
+        return with_provider_id(desired, (body.get("role") or {}).get("id"))
 
     async def _create_organization(self, desired: Resource) -> Resource:
         spec = desired.spec
-        body, existed = await self._create_converging(
+        body, existed = await self.create_converging(
             f"{API}/organizations",
             {
                 "display_name": spec["name"],
                 "external_id": desired.key,
                 "metadata": dict(spec["metadata"]),
             },
-            existing=f"{API}/organizations:external/{_seg(desired.key)}",
+            lambda: self.get_or_none(f"{API}/organizations:external/{self.seg(desired.key)}"),
         )
         org = body.get("organization") or {}
         org_id = _required(org.get("id"), desired)
@@ -723,13 +725,13 @@ class ScalekitProvider:
         for domain in spec["domains"]:
             if domain["domain"] not in existing:
                 await self._add_domain(org_id, domain["domain"])
-        return _with_id(desired, org_id)
+        return with_provider_id(desired, org_id)
 
     async def _add_domain(self, org_id: str, domain: str) -> None:
         # Domains added through the API are admin-verified by Scalekit (no DNS challenge).
         await self.http.send_json(
             "POST",
-            f"{API}/organizations/{_seg(org_id)}/domains",
+            f"{API}/organizations/{self.seg(org_id)}/domains",
             {"domain": domain, "domain_type": DOMAIN_TYPE},
         )
 
@@ -756,7 +758,7 @@ class ScalekitProvider:
         try:
             answer = await self.http.request(
                 "POST",
-                f"{API}/organizations/{_seg(org_id)}/users",
+                f"{API}/organizations/{self.seg(org_id)}/users",
                 params={"send_invitation_email": "false"},
                 json=body,
             )
@@ -783,15 +785,10 @@ class ScalekitProvider:
             except ProviderError:
                 continue  # the membership phase tries again and reports the error
             self._memberships_done.add(membership.key)
-        return _with_id(desired, user_id)
+        return with_provider_id(desired, user_id)
 
     async def _find_user(self, key: str) -> dict[str, Any] | None:
-        try:
-            body = await self.http.get_json(f"{API}/users:external/{_seg(key)}")
-        except ProviderError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        body = await self.get_or_none(f"{API}/users:external/{self.seg(key)}")
         user = body.get("user") if isinstance(body, dict) else None
         return user if isinstance(user, dict) else None
 
@@ -809,36 +806,34 @@ class ScalekitProvider:
             # Already a member (an interrupted run, an adopted user): converge on the role.
             await self._set_membership_role(org_id, user_id, spec["role"])
         self._memberships_done.add(desired.key)
-        return _with_id(desired, f"{org_id}/{user_id}")
+        return with_provider_id(desired, f"{org_id}/{user_id}")
 
     async def _add_membership(self, org_id: str, user_id: str, role: str) -> None:
         await self.http.request(
             "POST",
-            f"{API}/memberships/organizations/{_seg(org_id)}/users/{_seg(user_id)}",
+            self._membership_path(org_id, user_id),
             params={"send_invitation_email": "false"},
             json={"roles": _roles_body(role)},
         )
 
     async def _set_membership_role(self, org_id: str, user_id: str, role: str) -> None:
         await self.http.send_json(
-            "PATCH",
-            f"{API}/memberships/organizations/{_seg(org_id)}/users/{_seg(user_id)}",
-            {"roles": _roles_body(role)},
+            "PATCH", self._membership_path(org_id, user_id), {"roles": _roles_body(role)}
         )
+
+    def _membership_path(self, org_id: str, user_id: str) -> str:
+        return f"{API}/memberships/organizations/{self.seg(org_id)}/users/{self.seg(user_id)}"
 
     async def _organization_id(self, key: str, desired: Resource) -> str:
         known = self.ids[Kind.ORGANIZATION].get(key)
         if known is not None:
             return known
-        try:
-            body = await self.http.get_json(f"{API}/organizations:external/{_seg(key)}")
-        except ProviderError as exc:
-            if exc.status != 404:
-                raise
+        body = await self.get_or_none(f"{API}/organizations:external/{self.seg(key)}")
+        if body is None:
             raise ProviderError(
                 f"Scalekit: {desired.address}: organization {key} does not exist in Scalekit "
                 "(its create failed or was not attempted)"
-            ) from None
+            )
         org_id = _required((body.get("organization") or {}).get("id"), desired)
         self.ids[Kind.ORGANIZATION][key] = org_id
         self._org_keys[org_id] = key
@@ -857,40 +852,34 @@ class ScalekitProvider:
         self.ids[Kind.USER][key] = user["id"]
         return str(user["id"])
 
-    async def update(self, live: Resource, desired: Resource) -> Resource:
-        spec = desired.spec
-        if desired.kind is Kind.PERMISSION:
-            await self._update_permission(desired)
-        elif desired.kind is Kind.ROLE:
-            await self._update_role(live, desired)
-        elif desired.kind is Kind.ORGANIZATION:
-            await self._update_organization(live, desired)
-        elif desired.kind is Kind.USER:
-            # The email never changes here: the API cannot (a changed email is a manual step).
-            await self.http.send_json(
-                "PATCH",
-                f"{API}/users/{_seg(_require_id(live))}",
-                {
-                    "external_id": desired.key,
-                    "user_profile": {
-                        "given_name": spec["first_name"],
-                        "family_name": spec["last_name"],
-                    },
+    async def _update_user(self, live: Resource, desired: Resource) -> None:
+        # The email never changes here: the API cannot (a changed email is a manual step).
+        user_id = self.require_id(live)
+        await self.http.send_json(
+            "PATCH",
+            f"{API}/users/{self.seg(user_id)}",
+            {
+                "external_id": desired.key,
+                "user_profile": {
+                    "given_name": desired.spec["first_name"],
+                    "family_name": desired.spec["last_name"],
                 },
-            )
-            self.ids[Kind.USER][desired.key] = _require_id(live)
-        elif desired.kind is Kind.MEMBERSHIP:
-            await self._set_membership_role(
-                str(live.observed["organization_id"]), str(live.observed["user_id"]), spec["role"]
-            )
-        else:
-            raise ProviderError(f"Scalekit: cannot update {desired.kind.value} through the API")
-        return _with_id(desired, live.provider_id)
+            },
+        )
+        self.ids[Kind.USER][desired.key] = user_id
 
-    async def _update_permission(self, desired: Resource) -> None:
+    async def _update_membership(self, live: Resource, desired: Resource) -> None:
+        org_id, user_id = _membership_ids(live)
+        await self._set_membership_role(org_id, user_id, desired.spec["role"])
+
+    async def _delete_membership(self, live: Resource) -> None:
+        org_id, user_id = _membership_ids(live)
+        await self.http.send_json("DELETE", self._membership_path(org_id, user_id))
+
+    async def _update_permission(self, live: Resource, desired: Resource) -> None:
         await self.http.send_json(
             "PUT",
-            f"{API}/permissions/{_seg(desired.key)}",
+            f"{API}/permissions/{self.seg(desired.key)}",
             {"name": desired.key, "description": desired.spec["description"]},
         )
 
@@ -898,7 +887,7 @@ class ScalekitProvider:
         """Display name and description with PUT (only the fields sent change); permissions
         with the add and remove endpoints, because an empty list sent to PUT cannot be told
         from an absent one and so cannot clear a role's permissions."""
-        spec, name = desired.spec, _seg(desired.key)
+        spec, name = desired.spec, self.seg(desired.key)
         if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
             await self.http.send_json(
                 "PUT",
@@ -912,7 +901,7 @@ class ScalekitProvider:
             )
         for permission in sorted(have - want):
             await self.http.send_json(
-                "DELETE", f"{API}/roles/{name}/permissions/{_seg(permission)}"
+                "DELETE", f"{API}/roles/{name}/permissions/{self.seg(permission)}"
             )
 
     async def _update_organization(self, live: Resource, desired: Resource) -> None:
@@ -920,7 +909,7 @@ class ScalekitProvider:
         removed one by one. A domain to become verified that Scalekit holds as pending (added
         through the Admin Portal, waiting for DNS) is removed and added again: domains added
         through the API are admin-verified."""
-        spec, org_id = desired.spec, _require_id(live)
+        spec, org_id = desired.spec, self.require_id(live)
         if (
             live.observed.get("unkeyed")
             or live.spec.get("name") != spec["name"]
@@ -928,7 +917,7 @@ class ScalekitProvider:
         ):
             await self.http.send_json(
                 "PATCH",
-                f"{API}/organizations/{_seg(org_id)}",
+                f"{API}/organizations/{self.seg(org_id)}",
                 {
                     "display_name": spec["name"],
                     "external_id": desired.key,
@@ -945,88 +934,13 @@ class ScalekitProvider:
             if (domain not in want or stale) and domain in domain_ids:
                 await self.http.send_json(
                     "DELETE",
-                    f"{API}/organizations/{_seg(org_id)}/domains/{_seg(domain_ids[domain])}",
+                    f"{API}/organizations/{self.seg(org_id)}/domains/{self.seg(domain_ids[domain])}",
                 )
         for domain, state in sorted(want.items()):
             if domain not in have or (have[domain] == "pending" and state == "verified"):
                 await self._add_domain(org_id, domain)
 
-    async def delete(self, live: Resource) -> None:
-        if live.kind is Kind.PERMISSION:
-            await self.http.send_json("DELETE", f"{API}/permissions/{_seg(live.key)}")
-        elif live.kind is Kind.ROLE:
-            await self.http.send_json("DELETE", f"{API}/roles/{_seg(live.key)}")
-        elif live.kind is Kind.ORGANIZATION:
-            await self.http.send_json("DELETE", f"{API}/organizations/{_seg(_require_id(live))}")
-        elif live.kind is Kind.USER:
-            await self.http.send_json("DELETE", f"{API}/users/{_seg(_require_id(live))}")
-        elif live.kind is Kind.MEMBERSHIP:
-            org_id, user_id = live.observed["organization_id"], live.observed["user_id"]
-            await self.http.send_json(
-                "DELETE",
-                f"{API}/memberships/organizations/{_seg(str(org_id))}/users/{_seg(str(user_id))}",
-            )
-        else:
-            raise ProviderError(f"Scalekit: cannot delete {live.kind.value} through the API")
-
-    def id_mapping(self) -> dict[str, dict[str, str]]:
-        """Source key → Scalekit id for users and organizations (the import's mapping file)."""
-        return {
-            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not is_unkeyed(k)},
-            "organizations": {
-                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not is_unkeyed(k)
-            },
-        }
-
-    # ---- what only a person can do ---------------------------------------------------------
-
-    def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
-        resource = desired or live
-        assert resource is not None
-        if resource.kind is Kind.SOCIAL_CONNECTION and desired is not None:
-            social = SOCIAL_PROVIDERS[desired.key]
-            client_id = desired.spec["client_id"]
-            return [
-                f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Auth Methods → "
-                f"Social logins and configure {social.label}.",
-                f"Use your own OAuth credentials: set the Client ID to {client_id} and paste the "
-                "client secret from your secret store (it is not shown here).",
-                f"Copy the callback URL Scalekit shows there and add it to the authorized "
-                f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
-                "Run `authform verify` to confirm: it opens the authorization URL with "
-                f"provider={social.name} and expects a redirect to {social.label} carrying that "
-                "client id.",
-            ]
-        if resource.kind is Kind.SOCIAL_CONNECTION:
-            return [
-                f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
-                f"and disable {SOCIAL_PROVIDERS[resource.key].label}."
-            ]
-        if resource.kind is Kind.REDIRECT_URI and desired is not None:
-            return [
-                f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Redirects and "
-                f"add {desired.key} to the Allowed Callback URLs (Scalekit's API has no "
-                "endpoint for redirect URLs).",
-                "Run `authform verify` to confirm: it asks the authorization endpoint to use "
-                "that URL and expects it to be accepted.",
-            ]
-        if resource.kind is Kind.REDIRECT_URI:
-            return [
-                f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
-                f"{resource.key} from the Allowed Callback URLs."
-            ]
-        if resource.kind is Kind.CORS_ORIGIN:
-            return [
-                f"Scalekit has no CORS-origin setting (none in its API, none in its dashboard), "
-                f"so nothing can be configured for {resource.key}: a browser app there signs "
-                "users in by redirecting to Scalekit's hosted login, whose callback belongs "
-                "under Authentication → Redirects.",
-                "Remove cors_origins from a manifest that targets Scalekit; until then this "
-                "step stays pending.",
-            ]
-        if resource.kind is Kind.USER and desired is not None and live is not None:
-            return _user_email_steps(desired, live)
-        return [f"Change {resource.address} in the Scalekit Dashboard ({DASHBOARD})."]
+    # ---- what the plan says ----------------------------------------------------------------
 
     def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
         """What Scalekit will not carry, counted before anything is written."""
@@ -1110,9 +1024,65 @@ class ScalekitProvider:
         )
 
 
-def _user_email_steps(desired: Resource, live: Resource) -> list[str]:
+# ---- what only a person can do (the ``manual_steps`` table) -----------------------------
+
+
+def _social_connection_steps(desired: Resource | None, live: Resource | None) -> list[str]:
+    if desired is None:
+        assert live is not None
+        return [
+            f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
+            f"and disable {SOCIAL_PROVIDERS[live.key].label}."
+        ]
+    social = SOCIAL_PROVIDERS[desired.key]
+    client_id = desired.spec["client_id"]
+    return [
+        f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Auth Methods → "
+        f"Social logins and configure {social.label}.",
+        f"Use your own OAuth credentials: set the Client ID to {client_id} and paste the "
+        "client secret from your secret store (it is not shown here).",
+        f"Copy the callback URL Scalekit shows there and add it to the authorized "
+        f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
+        "Run `authform verify` to confirm: it opens the authorization URL with "
+        f"provider={social.name} and expects a redirect to {social.label} carrying that "
+        "client id.",
+    ]
+
+
+def _redirect_uri_steps(desired: Resource | None, live: Resource | None) -> list[str]:
+    if desired is None:
+        assert live is not None
+        return [
+            f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
+            f"{live.key} from the Allowed Callback URLs."
+        ]
+    return [
+        f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Redirects and "
+        f"add {desired.key} to the Allowed Callback URLs (Scalekit's API has no "
+        "endpoint for redirect URLs).",
+        "Run `authform verify` to confirm: it asks the authorization endpoint to use "
+        "that URL and expects it to be accepted.",
+    ]
+
+
+def _cors_origin_steps(desired: Resource | None, live: Resource | None) -> list[str]:
+    resource = desired or live
+    assert resource is not None
+    return [
+        f"Scalekit has no CORS-origin setting (none in its API, none in its dashboard), "
+        f"so nothing can be configured for {resource.key}: a browser app there signs "
+        "users in by redirecting to Scalekit's hosted login, whose callback belongs "
+        "under Authentication → Redirects.",
+        "Remove cors_origins from a manifest that targets Scalekit; until then this "
+        "step stays pending.",
+    ]
+
+
+def _user_email_steps(desired: Resource | None, live: Resource | None) -> list[str]:
     """What to do about a user whose email changed: Scalekit's API cannot change it, and
     authform will not delete and recreate the user to get there."""
+    if desired is None or live is None:
+        return []
     old, new = live.spec.get("email"), desired.spec.get("email")
     return [
         f"Scalekit's API cannot change a user's email address (PATCH /api/v1/users/{{id}} has "
@@ -1208,22 +1178,12 @@ def _sample(keys: Sequence[str], limit: int = 5) -> str:
     return shown + (f", … and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
-def _with_id(resource: Resource, provider_id: str | None) -> Resource:
-    return Resource(resource.kind, resource.key, resource.spec, provider_id=provider_id)
-
-
 def _required(value: Any, desired: Resource) -> str:
     if not isinstance(value, str) or not value:
         raise answer_error("the answer has no 'id' field", f"creating {desired.address}")
     return value
 
 
-def _require_id(live: Resource) -> str:
-    if not live.provider_id:
-        raise ProviderError(f"Scalekit: {live.address} has no Scalekit id")
-    return live.provider_id
-
-
-def _seg(value: str) -> str:
-    """Quote a value for use as one path segment (permission names hold ':')."""
-    return quote(value, safe=":")
+def _membership_ids(live: Resource) -> tuple[str, str]:
+    """(organization id, user id) of a live membership, as its read observed them."""
+    return str(live.observed["organization_id"]), str(live.observed["user_id"])
