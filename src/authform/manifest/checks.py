@@ -105,7 +105,7 @@ def check_manifest(
     _role_permissions(report, data, permissions if check_references else None)
     _role_map(report, data, roles if check_references else None)
     target = data.get("target")
-    if isinstance(target, dict):
+    if isinstance(target, dict) and target.get("provider") in PROVIDERS:
         _kavachos_target_keys(report, target, target.get("provider"))
     if not emulate:
         _target_credentials(report, data)
@@ -279,15 +279,16 @@ def _target_credentials(report: _Reporter, data: dict[str, Any]) -> None:
 
 def _target_declared(report: _Reporter, data: dict[str, Any], *, emulate: bool) -> None:
     """What ``plan`` checks against the provider registry before connecting, checked here
-    with positions: the provider is available, ``rate_limits`` names only buckets it has,
+    with positions: the provider is installed, ``rate_limits`` names only buckets it has,
     and the secret key has the provider's prefix (not with ``--emulate``, which supplies its
-    own key). The registry is the one source, so a provider added there is accepted here."""
+    own key). The registry is the one source, so a provider a plug-in registers is accepted
+    here with no edit, and its declaration's rules hold for it as for the built-ins."""
     provider = _provider(data)
-    if provider is None or provider not in PROVIDERS:
-        return  # absent or not a provider name at all: the model reports it
+    if provider is None:
+        return  # absent or not a string: the model reports it
     declaration = REGISTERED_PROVIDERS.get(provider)
     if declaration is None:
-        report.error(("target", "provider"), unavailable_provider_message(provider))
+        report.error(("target", "provider"), _unknown_provider_message(provider))
         return
     target = data["target"]
     rate_limits = target.get("rate_limits")
@@ -311,6 +312,19 @@ def _target_declared(report: _Reporter, data: dict[str, Any], *, emulate: bool) 
             ("target", "api_key"),
             f"must be {declaration.api_key_hint} (starts with {prefix!r}; the value is not shown)",
         )
+
+
+def _unknown_provider_message(name: str) -> str:
+    """Why ``name`` cannot be the target's provider. A provider that ships with authform, or
+    a plug-in that failed to load, is "not available" (and why); any other name is a
+    mistake, answered with the installed providers and the nearest one."""
+    if name in PROVIDERS or name in REGISTERED_PROVIDERS.broken or not REGISTERED_PROVIDERS:
+        return unavailable_provider_message(name)
+    installed = list(REGISTERED_PROVIDERS)
+    return (
+        f"invalid provider {show(name)} (expected one of: {list_names(installed)})"
+        f"{did_you_mean(name, installed)}"
+    )
 
 
 def _provider(data: dict[str, Any]) -> str | None:

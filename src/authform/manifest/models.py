@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
@@ -34,7 +34,11 @@ from authform.social import SOCIAL_PROVIDERS
 from authform.text_policy import check_text, unsafe_character
 
 MANIFEST_VERSION = 1
+# The providers that ship with authform. ``target.provider`` accepts any provider registered
+# through the ``authform.providers`` entry points (a plug-in's included): checks.py holds
+# the name against the registry, with its position.
 PROVIDERS = ("workos", "scalekit", "clerk", "kavachos")
+PROVIDER_NAME_MAX = 64
 EMAIL_STRATEGIES = ("primary", "first", "skip-multi")
 DOMAIN_STATES = ("pending", "verified")
 
@@ -299,15 +303,24 @@ class RateLimit(_Model):
     per_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(description="Window.")
 
 
-class Target(_Model):
-    """The identity provider this manifest configures, and how to reach it.
+class TargetSettings(_Model):
+    """The identity provider this manifest configures, and how to reach it: what every
+    target has, whichever its provider.
 
+    A provider plug-in that needs more settings declares its own model, a subclass of this
+    one (``ProviderDeclaration.settings``), and the manifest's ``target`` is validated by
+    it; its extra fields reach the provider as ``Connection.options``.
     Credentials belong in the environment: write `${env:VAR}`, never the secret itself.
     """
 
-    provider: Literal["workos", "scalekit", "clerk", "kavachos"] = Field(
-        description="Which identity provider to configure."
-    )
+    provider: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=PROVIDER_NAME_MAX),
+        AfterValidator(check_single_line),
+        # The schema lists the installed providers (manifest/schema.py); checks.py holds the
+        # name against the registry, so a plug-in's provider is accepted with no edit here.
+        Field(json_schema_extra={"enum": list(PROVIDERS)}),
+    ] = Field(description="Which identity provider to configure.")
     api_key: Secret | None = Field(
         default=None,
         description=(
@@ -328,6 +341,34 @@ class Target(_Model):
             "API base URL override (your Scalekit environment URL). https, except for localhost."
         ),
     )
+    max_concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=16,
+        description="Most requests in flight at once; the rate limits still apply.",
+    )
+    rate_limits: dict[Annotated[str, StringConstraints(pattern=BUCKET_PATTERN)], RateLimit] = Field(
+        default_factory=dict,
+        description=(
+            "Override the provider's documented rate limits, by bucket name (WorkOS: "
+            "general, user_management_reads, user_management_writes), e.g. to leave "
+            "room for production traffic sharing the key."
+        ),
+    )
+
+    def provider_settings(self) -> dict[str, Any]:
+        """The settings beyond those every target has (KavachOS's database options, a
+        plug-in's own fields), by name: what the provider's build finds in its
+        ``Connection``."""
+        common = TargetSettings.model_fields
+        return {name: getattr(self, name) for name in type(self).model_fields if name not in common}
+
+
+class Target(TargetSettings):
+    """The identity provider this manifest configures, and how to reach it: the settings of
+    authform's own providers (WorkOS, Scalekit, Clerk, KavachOS).
+
+    Credentials belong in the environment: write `${env:VAR}`, never the secret itself.
+    """
+
     database_url: Annotated[Secret, AfterValidator(check_database_url)] | None = Field(
         default=None,
         description=(
@@ -344,18 +385,6 @@ class Target(_Model):
             "application-side check that verifies bcrypt once and rehashes into KavachOS's "
             "format (see the README); `reset` stores none and marks the users for a password "
             "reset."
-        ),
-    )
-    max_concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
-        default=16,
-        description="Most requests in flight at once; the rate limits still apply.",
-    )
-    rate_limits: dict[Annotated[str, StringConstraints(pattern=BUCKET_PATTERN)], RateLimit] = Field(
-        default_factory=dict,
-        description=(
-            "Override the provider's documented rate limits, by bucket name (WorkOS: "
-            "general, user_management_reads, user_management_writes), e.g. to leave "
-            "room for production traffic sharing the key."
         ),
     )
 
@@ -634,6 +663,8 @@ class Manifest(_Model):
     """
 
     version: Literal[1] = Field(description="Manifest format version.")
+    # A provider plug-in with its own settings model validates ``target`` with that model
+    # instead (a subclass of TargetSettings; see manifest/targets.py).
     target: Target = Field(description="The identity provider to configure.")
     permissions: list[Permission] | None = Field(default=None, description="Permissions.")
     roles: list[Role] | None = Field(default=None, description="Roles.")
