@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped
+from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource, membership_key
 from authform.sources.records import MalformedRecord, MembershipRecord, SourceMembership
@@ -87,13 +87,7 @@ def _judge(
 ) -> Resource | Skipped:
     """The membership resource for ``record``, or why there is none."""
     if isinstance(record, MalformedRecord):
-        return skipped(
-            "membership",
-            record.source_id or "",
-            record.origin,
-            SkipCode.MALFORMED_RECORD,
-            record.problem,
-        )
+        return skipped_malformed(record)
     org_key = organizations.keys.get(record.organization_id, record.organization_id)
     key = membership_key(record.user_id, org_key)
     problem = _membership_problem(record, key, users, organizations, role_map, roles_by_key)

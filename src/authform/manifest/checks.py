@@ -386,25 +386,34 @@ def _scalekit_metadata(report: _Reporter, path: DataPath, organization: dict[str
             f"{len(metadata)} metadata pairs, but Scalekit allows at most "
             f"{SCALEKIT_METADATA_PAIRS} per organization",
         )
-    low_key, high_key = SCALEKIT_METADATA_KEY
-    low_value, high_value = SCALEKIT_METADATA_VALUE
     for key, value in metadata.items():
         # Lengths the general rules already refuse are reported there, not twice.
-        skip_key = not isinstance(key, str) or len(key) > METADATA_KEY_MAX
-        if not skip_key and not low_key <= len(key) <= high_key:
-            report.error(
-                (*path, key),
-                f"metadata key {show(key)} has {len(key)} characters, but Scalekit requires "
-                f"{low_key}-{high_key}",
-                at_key=True,
-            )
-        skip_value = not isinstance(value, str) or len(value) > METADATA_VALUE_MAX
-        if not skip_value and not low_value <= len(value) <= high_value:
-            report.error(
-                (*path, key),
-                f"metadata value {show(value)} has {len(value)} characters, but Scalekit "
-                f"requires {low_value}-{high_value}",
-            )
+        _scalekit_length(report, (*path, key), "key", key, METADATA_KEY_MAX, SCALEKIT_METADATA_KEY)
+        _scalekit_length(
+            report, (*path, key), "value", value, METADATA_VALUE_MAX, SCALEKIT_METADATA_VALUE
+        )
+
+
+def _scalekit_length(
+    report: _Reporter,
+    path: DataPath,
+    part: str,
+    text: Any,
+    general_max: int,
+    bounds: tuple[int, int],
+) -> None:
+    """A metadata key's or value's length against Scalekit's bounds, unless the general
+    rules (at most ``general_max``) already refuse it. A key's error points at the key."""
+    if not isinstance(text, str) or len(text) > general_max:
+        return
+    low, high = bounds
+    if not low <= len(text) <= high:
+        report.error(
+            path,
+            f"metadata {part} {show(text)} has {len(text)} characters, but Scalekit requires "
+            f"{low}-{high}",
+            at_key=part == "key",
+        )
 
 
 # Clerk's key rules (Backend API, CreateOrganizationPermission / CreateOrganizationRole): a

@@ -492,30 +492,30 @@ _OUTPUT_NOTE = (
 )
 
 
-class ClerkCsvSource(_Model):
+class _ClerkExportSource(_Model):
+    """What both Clerk export sources take besides the users file: the organization and
+    membership exports that come with it."""
+
+    organizations: FilePath | None = Field(
+        default=None, description=f"Organizations JSON export. {_PATH_NOTE}"
+    )
+    memberships: FilePath | None = Field(
+        default=None, description=f"Memberships JSON export. {_PATH_NOTE}"
+    )
+
+
+class ClerkCsvSource(_ClerkExportSource):
     """Users from a Clerk dashboard CSV export (the only export with password digests)."""
 
     kind: Literal["clerk-csv"]
     path: FilePath = Field(description=f"The users CSV export. {_PATH_NOTE}")
-    organizations: FilePath | None = Field(
-        default=None, description=f"Organizations JSON export. {_PATH_NOTE}"
-    )
-    memberships: FilePath | None = Field(
-        default=None, description=f"Memberships JSON export. {_PATH_NOTE}"
-    )
 
 
-class ClerkJsonSource(_Model):
+class ClerkJsonSource(_ClerkExportSource):
     """Users from a Clerk JSON export."""
 
     kind: Literal["clerk-json"]
     path: FilePath = Field(description=f"The users JSON export. {_PATH_NOTE}")
-    organizations: FilePath | None = Field(
-        default=None, description=f"Organizations JSON export. {_PATH_NOTE}"
-    )
-    memberships: FilePath | None = Field(
-        default=None, description=f"Memberships JSON export. {_PATH_NOTE}"
-    )
 
 
 class ClerkApiSource(_Model):
