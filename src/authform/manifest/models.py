@@ -81,33 +81,35 @@ def check_multiline(value: str) -> str:
     return check_text(value, multiline=True)
 
 
-def check_permission_slug(value: str) -> str:
+def _check_pattern(value: str, pattern: str, what: str, allowed: str) -> str:
     check_text(value)
-    if not re.fullmatch(PERMISSION_SLUG_PATTERN, value):
-        raise ValueError(
-            f"invalid permission slug {_quote(value)}: use lowercase letters, digits and "
-            "': . _ - *', starting with a letter or digit"
-        )
+    if not re.fullmatch(pattern, value):
+        raise ValueError(f"invalid {what} {_quote(value)}: use {allowed}")
     return value
+
+
+def check_permission_slug(value: str) -> str:
+    return _check_pattern(
+        value,
+        PERMISSION_SLUG_PATTERN,
+        "permission slug",
+        "lowercase letters, digits and ': . _ - *', starting with a letter or digit",
+    )
 
 
 def check_role_slug(value: str) -> str:
-    check_text(value)
-    if not re.fullmatch(ROLE_SLUG_PATTERN, value):
-        raise ValueError(
-            f"invalid role slug {_quote(value)}: use lowercase letters, digits and ': . _ -', "
-            "starting with a letter or digit"
-        )
-    return value
+    return _check_pattern(
+        value,
+        ROLE_SLUG_PATTERN,
+        "role slug",
+        "lowercase letters, digits and ': . _ -', starting with a letter or digit",
+    )
 
 
 def check_organization_key(value: str) -> str:
-    check_text(value)
-    if not re.fullmatch(ORGANIZATION_KEY_PATTERN, value):
-        raise ValueError(
-            f"invalid organization key {_quote(value)}: use letters, digits and '_ . : -'"
-        )
-    return value
+    return _check_pattern(
+        value, ORGANIZATION_KEY_PATTERN, "organization key", "letters, digits and '_ . : -'"
+    )
 
 
 def normalize_domain(value: str) -> str:

@@ -30,9 +30,7 @@ from authform.resources import Kind, Resource, is_unkeyed
 Create = Callable[[Resource], Awaitable[Resource]]
 Update = Callable[[Resource, Resource], Awaitable[None]]
 Delete = Callable[[Resource], Awaitable[None]]
-# Dashboard steps for one kind, given (desired, live); empty when the kind has no specific
-# steps for that change, which then gets the provider's generic "change it in the dashboard".
-ManualSteps = Callable[[Resource | None, Resource | None], list[str]]
+Steps = Callable[[Resource], list[str]]
 Find = Callable[[], Awaitable[dict[str, Any] | None]]
 
 
@@ -45,6 +43,19 @@ class KindHandlers:
     create: Create | None = None
     update: Update | None = None
     delete: Delete | None = None
+
+
+@dataclass(frozen=True)
+class ManualSteps:
+    """The dashboard steps for a change of one kind the API cannot make: ``add`` sets up the
+    desired item (also what a changed one is set up again with), ``remove`` takes the live
+    one away, ``change`` turns the live item into the desired one when that needs its own
+    steps. A change with no steps here gets the provider's generic "change it in the
+    dashboard"."""
+
+    add: Steps | None = None
+    remove: Steps | None = None
+    change: Callable[[Resource, Resource], list[str]] | None = None
 
 
 def with_provider_id(
@@ -142,6 +153,20 @@ class ApiProvider:
             raise ProviderError(f"{self.label}: {live.address} has no {self.label} id")
         return live.provider_id
 
+    def member_ids(self, membership: Resource) -> tuple[str, str]:
+        """(user id, organization id) of a desired membership, as the reads and creates of
+        this apply recorded them in ``ids``. A membership whose user or organization is not
+        there cannot be created, and the error says which of the two is missing."""
+        user_id = self.ids[Kind.USER].get(membership.spec["user"])
+        org_id = self.ids[Kind.ORGANIZATION].get(membership.spec["organization"])
+        if user_id is None or org_id is None:
+            missing = "user" if user_id is None else "organization"
+            raise ProviderError(
+                f"{self.label}: {membership.address}: its {missing} does not exist in "
+                f"{self.label} (its create failed or was not attempted)"
+            )
+        return user_id, org_id
+
     def seg(self, value: str) -> str:
         """``value`` as one path segment, quoted as this provider's paths want it."""
         return path_segment(value, safe=self.path_safe)
@@ -208,11 +233,17 @@ class ApiProvider:
     # ---- what only a person can do ----------------------------------------------------------
 
     def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
-        """The kind's own dashboard steps, else the generic one."""
+        """The kind's own dashboard steps for this change, else the generic one."""
         resource = desired or live
         assert resource is not None
-        steps = self.manual_steps.get(resource.kind)
-        found = steps(desired, live) if steps is not None else []
+        steps = self.manual_steps.get(resource.kind) or ManualSteps()
+        found: list[str] = []
+        if desired is not None and live is not None and steps.change is not None:
+            found = steps.change(desired, live)
+        elif desired is not None and steps.add is not None:
+            found = steps.add(desired)
+        elif live is not None and steps.remove is not None:
+            found = steps.remove(live)
         generic = f"Change {resource.address} in the {self.label} Dashboard ({self.dashboard})."
         return found or [generic]
 

@@ -58,10 +58,11 @@ from authform.apis.clerk import DEFAULT_BASE_URL, clerk_api_client, rate_limit_f
 from authform.providers.api_provider import (
     ApiProvider,
     KindHandlers,
+    ManualSteps,
     window_limiters,
     with_provider_id,
 )
-from authform.providers.base import KindSupport, ProbeResult, ProviderCapabilities, ProviderError
+from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import RateLimit, require_secure_base_url
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
@@ -80,21 +81,13 @@ NEW_DOMAIN_ENROLLMENT = "manual_invitation"
 # module then looks the item up by its key before believing the error.
 CONFLICT_STATUSES = frozenset({400, 409, 422})
 
-CAPABILITIES = ProviderCapabilities(
-    name="clerk",
-    support={
-        Kind.PERMISSION: KindSupport(),
-        Kind.ROLE: KindSupport(),
-        Kind.ORGANIZATION: KindSupport(),
+CAPABILITIES = api_capabilities(
+    "clerk",
+    {
         # No update endpoint: the URL is the key, so a change is a delete and a create.
         Kind.REDIRECT_URI: KindSupport(update=False),
         # One list on the instance; an origin is its own key.
         Kind.CORS_ORIGIN: KindSupport(update=False),
-        # Dashboard only.
-        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
-        Kind.USER: KindSupport(),
-        # A membership is its (user, organization) pair: only the role changes in place.
-        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
     },
 )
 
@@ -177,7 +170,11 @@ class ClerkProvider(ApiProvider):
                 self._create_membership, self._update_membership, self._delete_membership
             ),
         }
-        self.manual_steps = {Kind.SOCIAL_CONNECTION: self._social_connection_steps}
+        self.manual_steps = {
+            Kind.SOCIAL_CONNECTION: ManualSteps(
+                add=self._enable_social_connection, remove=self._remove_social_connection
+            )
+        }
 
     # ---- pagination ------------------------------------------------------------------------
 
@@ -785,14 +782,7 @@ class ClerkProvider(ApiProvider):
 
     async def _create_membership(self, desired: Resource) -> Resource:
         spec = desired.spec
-        user_id = self.ids[Kind.USER].get(spec["user"])
-        org_id = self.ids[Kind.ORGANIZATION].get(spec["organization"])
-        if user_id is None or org_id is None:
-            missing = "user" if user_id is None else "organization"
-            raise ProviderError(
-                f"Clerk: {desired.address}: its {missing} does not exist in Clerk "
-                "(its create failed or was not attempted)"
-            )
+        user_id, org_id = self.member_ids(desired)
         path = f"/organizations/{self.seg(org_id)}/memberships"
         try:
             created = await self.http.send_json(
@@ -826,29 +816,27 @@ class ClerkProvider(ApiProvider):
 
     # ---- what the plan and reports need ----------------------------------------------------
 
-    def _social_connection_steps(
-        self, desired: Resource | None, live: Resource | None
-    ) -> list[str]:
-        if desired is not None:
-            social = SOCIAL_PROVIDERS[desired.key]
-            callback = (
-                f"{self.frontend_api_url}/v1/oauth_callback"
-                if self.frontend_api_url
-                else "https://<your Frontend API host>/v1/oauth_callback (the dashboard shows it)"
-            )
-            return [
-                f"In the Clerk Dashboard ({DASHBOARD}), select this application and the "
-                f"{self._instance_label()} instance, open Configure → SSO connections, choose "
-                f"Add connection → For all users → {social.label}, and enable it.",
-                f"Turn on 'Use custom credentials' and set the Client ID to "
-                f"{desired.spec['client_id']}; paste the client secret from your secret store "
-                "(it is not shown here).",
-                f"At {social.label}, add {callback} to the authorized redirect URIs of the "
-                f"OAuth app whose client id is {desired.spec['client_id']}.",
-                "Run `authform verify` to confirm: it reads the instance's Frontend API and "
-                f"expects {social.label} ({CLERK_STRATEGIES[desired.key]}) to be enabled.",
-            ]
-        assert live is not None
+    def _enable_social_connection(self, desired: Resource) -> list[str]:
+        social = SOCIAL_PROVIDERS[desired.key]
+        client_id = desired.spec["client_id"]
+        callback = (
+            f"{self.frontend_api_url}/v1/oauth_callback"
+            if self.frontend_api_url
+            else "https://<your Frontend API host>/v1/oauth_callback (the dashboard shows it)"
+        )
+        return [
+            f"In the Clerk Dashboard ({DASHBOARD}), select this application and the "
+            f"{self._instance_label()} instance, open Configure → SSO connections, choose "
+            f"Add connection → For all users → {social.label}, and enable it.",
+            f"Turn on 'Use custom credentials' and set the Client ID to {client_id}; paste the "
+            "client secret from your secret store (it is not shown here).",
+            f"At {social.label}, add {callback} to the authorized redirect URIs of the "
+            f"OAuth app whose client id is {client_id}.",
+            "Run `authform verify` to confirm: it reads the instance's Frontend API and "
+            f"expects {social.label} ({CLERK_STRATEGIES[desired.key]}) to be enabled.",
+        ]
+
+    def _remove_social_connection(self, live: Resource) -> list[str]:
         return [
             f"In the Clerk Dashboard ({DASHBOARD}), open Configure → SSO connections for "
             f"the {self._instance_label()} instance and remove "

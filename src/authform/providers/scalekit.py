@@ -31,10 +31,11 @@ import httpx
 from authform.providers.api_provider import (
     ApiProvider,
     KindHandlers,
+    ManualSteps,
     window_limiters,
     with_provider_id,
 )
-from authform.providers.base import KindSupport, ProbeResult, ProviderCapabilities, ProviderError
+from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error, redact
 from authform.providers.social_probe import probe_authorize, probed_connection
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
@@ -90,23 +91,16 @@ GRPC_CODES = {
     16: "UNAUTHENTICATED",
 }
 
-CAPABILITIES = ProviderCapabilities(
-    name="scalekit",
-    support={
-        Kind.PERMISSION: KindSupport(),
-        Kind.ROLE: KindSupport(),
-        Kind.ORGANIZATION: KindSupport(),
+CAPABILITIES = api_capabilities(
+    "scalekit",
+    {
         # Dashboard only (Authentication > Redirects); probed through /oauth/authorize.
         Kind.REDIRECT_URI: KindSupport(manual=True),
         # Scalekit has no CORS-origin setting at all; the step explains that.
         Kind.CORS_ORIGIN: KindSupport(manual=True),
-        # Dashboard only (Authentication > Auth Methods > Social logins).
-        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
         # PATCH /users/{id} has no email field ("fields like user ID, email address ...
         # cannot be modified"): a changed email is a manual step, never a delete + create.
         Kind.USER: KindSupport(immutable_fields=frozenset({"email"})),
-        # A membership is its (user, organization) pair: only the role changes in place.
-        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
     },
 )
 
@@ -320,10 +314,12 @@ class ScalekitProvider(ApiProvider):
             ),
         }
         self.manual_steps = {
-            Kind.SOCIAL_CONNECTION: _social_connection_steps,
-            Kind.REDIRECT_URI: _redirect_uri_steps,
-            Kind.CORS_ORIGIN: _cors_origin_steps,
-            Kind.USER: _user_email_steps,
+            Kind.SOCIAL_CONNECTION: ManualSteps(
+                add=_configure_social_login, remove=_disable_social_login
+            ),
+            Kind.REDIRECT_URI: ManualSteps(add=_add_redirect_url, remove=_remove_redirect_url),
+            Kind.CORS_ORIGIN: ManualSteps(add=_no_cors_setting, remove=_no_cors_setting),
+            Kind.USER: ManualSteps(change=_user_email_steps),
         }
 
     def _limiters_for(self, method: str, path: str) -> Sequence[WindowLimiter]:
@@ -1027,13 +1023,7 @@ class ScalekitProvider(ApiProvider):
 # ---- what only a person can do (the ``manual_steps`` table) -----------------------------
 
 
-def _social_connection_steps(desired: Resource | None, live: Resource | None) -> list[str]:
-    if desired is None:
-        assert live is not None
-        return [
-            f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
-            f"and disable {SOCIAL_PROVIDERS[live.key].label}."
-        ]
+def _configure_social_login(desired: Resource) -> list[str]:
     social = SOCIAL_PROVIDERS[desired.key]
     client_id = desired.spec["client_id"]
     return [
@@ -1049,13 +1039,14 @@ def _social_connection_steps(desired: Resource | None, live: Resource | None) ->
     ]
 
 
-def _redirect_uri_steps(desired: Resource | None, live: Resource | None) -> list[str]:
-    if desired is None:
-        assert live is not None
-        return [
-            f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
-            f"{live.key} from the Allowed Callback URLs."
-        ]
+def _disable_social_login(live: Resource) -> list[str]:
+    return [
+        f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
+        f"and disable {SOCIAL_PROVIDERS[live.key].label}."
+    ]
+
+
+def _add_redirect_url(desired: Resource) -> list[str]:
     return [
         f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Redirects and "
         f"add {desired.key} to the Allowed Callback URLs (Scalekit's API has no "
@@ -1065,9 +1056,14 @@ def _redirect_uri_steps(desired: Resource | None, live: Resource | None) -> list
     ]
 
 
-def _cors_origin_steps(desired: Resource | None, live: Resource | None) -> list[str]:
-    resource = desired or live
-    assert resource is not None
+def _remove_redirect_url(live: Resource) -> list[str]:
+    return [
+        f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
+        f"{live.key} from the Allowed Callback URLs."
+    ]
+
+
+def _no_cors_setting(resource: Resource) -> list[str]:
     return [
         f"Scalekit has no CORS-origin setting (none in its API, none in its dashboard), "
         f"so nothing can be configured for {resource.key}: a browser app there signs "
@@ -1078,11 +1074,9 @@ def _cors_origin_steps(desired: Resource | None, live: Resource | None) -> list[
     ]
 
 
-def _user_email_steps(desired: Resource | None, live: Resource | None) -> list[str]:
+def _user_email_steps(desired: Resource, live: Resource) -> list[str]:
     """What to do about a user whose email changed: Scalekit's API cannot change it, and
     authform will not delete and recreate the user to get there."""
-    if desired is None or live is None:
-        return []
     old, new = live.spec.get("email"), desired.spec.get("email")
     return [
         f"Scalekit's API cannot change a user's email address (PATCH /api/v1/users/{{id}} has "

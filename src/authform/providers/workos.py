@@ -15,10 +15,11 @@ import httpx
 from authform.providers.api_provider import (
     ApiProvider,
     KindHandlers,
+    ManualSteps,
     window_limiters,
     with_provider_id,
 )
-from authform.providers.base import KindSupport, ProbeResult, ProviderCapabilities, ProviderError
+from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
 from authform.providers.social_probe import probe_authorize, probed_connection
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
@@ -32,22 +33,15 @@ GENERAL_LIMIT = RateLimit(6000, 60.0)
 USER_MANAGEMENT_READS = RateLimit(1000, 10.0)
 USER_MANAGEMENT_WRITES = RateLimit(500, 10.0)
 
-CAPABILITIES = ProviderCapabilities(
-    name="workos",
-    support={
-        Kind.PERMISSION: KindSupport(),
+CAPABILITIES = api_capabilities(
+    "workos",
+    {
         # WorkOS has no API to delete an environment role.
         Kind.ROLE: KindSupport(delete=False),
-        Kind.ORGANIZATION: KindSupport(),
         # A redirect URI is its own key, so there is never an in-place update.
         Kind.REDIRECT_URI: KindSupport(update=False),
         # CORS origins can be listed and created, not deleted.
         Kind.CORS_ORIGIN: KindSupport(update=False, delete=False),
-        # Social connections are configured in the dashboard only.
-        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
-        Kind.USER: KindSupport(),
-        # A membership is its (user, organization) pair: only the role changes in place.
-        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
     },
 )
 
@@ -140,9 +134,15 @@ class WorkOSProvider(ApiProvider):
             ),
         }
         self.manual_steps = {
-            Kind.SOCIAL_CONNECTION: _social_connection_steps,
-            Kind.ROLE: _role_steps,
-            Kind.CORS_ORIGIN: _cors_origin_steps,
+            Kind.SOCIAL_CONNECTION: ManualSteps(
+                add=_enable_social_connection, remove=_disable_social_connection
+            ),
+            Kind.ROLE: _delete_in_dashboard(
+                "an environment role", "Roles & Permissions", "delete the role"
+            ),
+            Kind.CORS_ORIGIN: _delete_in_dashboard(
+                "a CORS origin", "Authentication → Sessions → CORS", "remove"
+            ),
         }
 
     async def _auth_headers(self) -> Mapping[str, str]:
@@ -477,14 +477,7 @@ class WorkOSProvider(ApiProvider):
 
     async def _create_membership(self, desired: Resource) -> Resource:
         spec = desired.spec
-        user_id = self.ids[Kind.USER].get(spec["user"])
-        org_id = self.ids[Kind.ORGANIZATION].get(spec["organization"])
-        if user_id is None or org_id is None:
-            missing = "user" if user_id is None else "organization"
-            raise ProviderError(
-                f"WorkOS: {desired.address}: its {missing} does not exist in WorkOS "
-                "(its create failed or was not attempted)"
-            )
+        user_id, org_id = self.member_ids(desired)
         body = {"user_id": user_id, "organization_id": org_id, "role_slug": spec["role"]}
         try:
             created = await self.http.send_json("POST", MEMBERSHIPS, body)
@@ -608,40 +601,33 @@ def _organization_body(spec: Mapping[str, Any]) -> dict[str, Any]:
 # ---- what only a person can do (the ``manual_steps`` table) -----------------------------
 
 
-def _social_connection_steps(desired: Resource | None, live: Resource | None) -> list[str]:
-    if desired is not None:
-        social = SOCIAL_PROVIDERS[desired.key]
-        client_id = desired.spec["client_id"]
+def _enable_social_connection(desired: Resource) -> list[str]:
+    social = SOCIAL_PROVIDERS[desired.key]
+    client_id = desired.spec["client_id"]
+    return [
+        f"In the WorkOS Dashboard ({DASHBOARD}), open Authentication → "
+        f"{social.label} OAuth and enable it for this environment.",
+        f"Choose 'Your app's credentials' and set the Client ID to {client_id}; paste the "
+        "client secret from your secret store (it is not shown here).",
+        f"Copy the Redirect URI WorkOS shows on that page and add it to the authorized "
+        f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
+        "Run `authform verify` to confirm: it probes the authorize URL and expects a "
+        f"redirect to {social.label} carrying that client id.",
+    ]
+
+
+def _disable_social_connection(live: Resource) -> list[str]:
+    label = SOCIAL_PROVIDERS[live.key].label
+    return [f"In the WorkOS Dashboard, open Authentication → {label} OAuth and disable it."]
+
+
+def _delete_in_dashboard(what: str, where: str, action: str) -> ManualSteps:
+    """The step for deleting an item WorkOS has no delete endpoint for."""
+
+    def remove(live: Resource) -> list[str]:
         return [
-            f"In the WorkOS Dashboard ({DASHBOARD}), open Authentication → "
-            f"{social.label} OAuth and enable it for this environment.",
-            f"Choose 'Your app's credentials' and set the Client ID to {client_id}; paste the "
-            "client secret from your secret store (it is not shown here).",
-            f"Copy the Redirect URI WorkOS shows on that page and add it to the authorized "
-            f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
-            "Run `authform verify` to confirm: it probes the authorize URL and expects a "
-            f"redirect to {social.label} carrying that client id.",
+            f"WorkOS has no API to delete {what}: in the WorkOS Dashboard, open {where} and "
+            f"{action} '{live.key}'."
         ]
-    assert live is not None
-    return [
-        f"In the WorkOS Dashboard, open Authentication → "
-        f"{SOCIAL_PROVIDERS[live.key].label} OAuth and disable it."
-    ]
 
-
-def _role_steps(desired: Resource | None, live: Resource | None) -> list[str]:
-    if live is None:
-        return []
-    return [
-        f"WorkOS has no API to delete an environment role: in the WorkOS Dashboard, "
-        f"open Roles & Permissions and delete the role '{live.key}'."
-    ]
-
-
-def _cors_origin_steps(desired: Resource | None, live: Resource | None) -> list[str]:
-    if live is None:
-        return []
-    return [
-        f"WorkOS has no API to delete a CORS origin: in the WorkOS Dashboard, open "
-        f"Authentication → Sessions → CORS and remove '{live.key}'."
-    ]
+    return ManualSteps(remove=remove)
