@@ -631,11 +631,9 @@ class Drift(_Model):
 ENVIRONMENT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
 
 
-class Environment(_Model):
-    """What differs in one environment. Each section given here replaces the top-level
-    section of the same name, whole (nothing is merged inside a section)."""
+class _Sections(_Model):
+    """The sections a manifest and an environment both hold, each managed when present."""
 
-    target: Target | None = Field(default=None, description="This environment's target.")
     permissions: list[Permission] | None = Field(default=None, description="Permissions.")
     roles: list[Role] | None = Field(default=None, description="Roles.")
     redirect_uris: list[RedirectUri] | None = Field(
@@ -649,6 +647,13 @@ class Environment(_Model):
     )
     organizations: list[Organization] | None = Field(default=None, description="Organizations.")
     users: Users | None = Field(default=None, description="User import.")
+
+
+class Environment(_Sections):
+    """What differs in one environment. Each section given here replaces the top-level
+    section of the same name, whole (nothing is merged inside a section)."""
+
+    target: Target | None = Field(default=None, description="This environment's target.")
     policy: Policy | None = Field(default=None, description="Safety limits.")
     verify: Verify | None = Field(default=None, description="Post-apply checks.")
     drift: Drift | None = Field(default=None, description="What drift leaves out.")
@@ -657,7 +662,7 @@ class Environment(_Model):
 # --- the manifest --------------------------------------------------------------------------
 
 
-class Manifest(_Model):
+class Manifest(_Sections):
     """An authform manifest: the desired configuration of one identity provider.
 
     A section that is present (even as `[]`) is managed: live items it doesn't list are
@@ -668,19 +673,6 @@ class Manifest(_Model):
     # A provider plug-in with its own settings model validates ``target`` with that model
     # instead (a subclass of TargetSettings; see manifest/targets.py).
     target: Target = Field(description="The identity provider to configure.")
-    permissions: list[Permission] | None = Field(default=None, description="Permissions.")
-    roles: list[Role] | None = Field(default=None, description="Roles.")
-    redirect_uris: list[RedirectUri] | None = Field(
-        default=None, description="Allowed OAuth redirect URIs."
-    )
-    cors_origins: list[CorsOrigin] | None = Field(
-        default=None, description="Allowed browser origins (CORS)."
-    )
-    social_connections: list[SocialConnection] | None = Field(
-        default=None, description="Social (OAuth) logins."
-    )
-    organizations: list[Organization] | None = Field(default=None, description="Organizations.")
-    users: Users | None = Field(default=None, description="User import.")
     policy: Policy = Field(default_factory=Policy, description="Safety limits.")
     verify: Verify = Field(default_factory=Verify, description="Post-apply checks.")
     drift: Drift = Field(default_factory=Drift, description="What drift leaves out.")

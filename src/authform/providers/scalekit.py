@@ -37,7 +37,7 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error, redact
-from authform.providers.social_probe import probe_authorize, probed_connection
+from authform.providers.social_probe import probe_social_login, probed_connection
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import SOCIAL_PROVIDERS
 
@@ -643,22 +643,15 @@ class ScalekitProvider(ApiProvider):
         self, provider: str, redirect_uris: Sequence[str]
     ) -> tuple[ProbeResult, str | None]:
         social = SOCIAL_PROVIDERS[provider]
-        if not self.client_id:
-            return ProbeResult(False, "target.client_id is not set, so nothing can be probed"), None
-        if not redirect_uris:
-            return (
-                ProbeResult(False, "the manifest lists no redirect URI to probe the login with"),
-                None,
-            )
-        params = {
-            "response_type": "code",
-            "client_id": self.client_id,
-            "redirect_uri": redirect_uris[0],
-            "scope": "openid profile email",
-            "provider": social.name,
-            "state": "authform-probe",
-        }
-        return await probe_authorize(self.http, AUTHORIZE_PATH, params, social)
+        return await probe_social_login(
+            self.http,
+            AUTHORIZE_PATH,
+            social,
+            client_id=self.client_id,
+            redirect_uris=redirect_uris,
+            no_redirect_uri="the manifest lists no redirect URI to probe the login with",
+            params={"scope": "openid profile email", "provider": social.name},
+        )
 
     async def _authorize(self, params: Mapping[str, str]) -> httpx.Response | None:
         try:

@@ -4,7 +4,7 @@ redirect to that provider's own authorize URL carrying the OAuth client id it wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -46,6 +46,34 @@ async def probe_authorize(
     except ProviderError:
         response = None
     return read_authorize_redirect(response, social)
+
+
+async def probe_social_login(
+    http: ApiClient,
+    path: str,
+    social: SocialProvider,
+    *,
+    client_id: str | None,
+    redirect_uris: Sequence[str],
+    no_redirect_uri: str,
+    params: Mapping[str, str | None],
+) -> tuple[ProbeResult, str | None]:
+    """Start an OAuth sign-in through ``social`` at the provider's authorize endpoint, as
+    the application ``client_id`` would with its first redirect URI, and read where it
+    leads. ``params`` are the provider's own (which connection, scopes); ``no_redirect_uri``
+    says, in the provider's terms, why there is no redirect URI to probe with."""
+    if not client_id:
+        return ProbeResult(False, "target.client_id is not set, so nothing can be probed"), None
+    if not redirect_uris:
+        return ProbeResult(False, no_redirect_uri), None
+    query: dict[str, str | None] = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uris[0],
+        **params,
+        "state": "authform-probe",
+    }
+    return await probe_authorize(http, path, query, social)
 
 
 def probed_connection(provider: str, result: ProbeResult, client_id: str | None) -> Resource | None:

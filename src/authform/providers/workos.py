@@ -21,7 +21,7 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.providers.social_probe import probe_authorize, probed_connection
+from authform.providers.social_probe import probe_social_login, probed_connection
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import SOCIAL_PROVIDERS
 
@@ -341,18 +341,15 @@ class WorkOSProvider(ApiProvider):
         self, provider: str, redirect_uris: Sequence[str]
     ) -> tuple[ProbeResult, str | None]:
         social = SOCIAL_PROVIDERS[provider]
-        if not self.client_id:
-            return ProbeResult(False, "target.client_id is not set, so nothing can be probed"), None
-        if not redirect_uris:
-            return ProbeResult(False, "no redirect URI is registered to probe with"), None
-        params = {
-            "response_type": "code",
-            "client_id": self.client_id,
-            "redirect_uri": redirect_uris[0],
-            "provider": social.workos,
-            "state": "authform-probe",
-        }
-        return await probe_authorize(self.http, "/user_management/authorize", params, social)
+        return await probe_social_login(
+            self.http,
+            "/user_management/authorize",
+            social,
+            client_id=self.client_id,
+            redirect_uris=redirect_uris,
+            no_redirect_uri="no redirect URI is registered to probe with",
+            params={"provider": social.workos},
+        )
 
     # ---- writing: one handler per kind and write (see ``handlers``) -------------------------
     # Every create converges (``create_converging``): when WorkOS refuses it because the item
