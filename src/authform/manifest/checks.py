@@ -38,20 +38,6 @@ from authform.manifest.positions import SourceMap
 from authform.providers.registry import PROVIDERS as REGISTERED_PROVIDERS
 from authform.providers.registry import unavailable_provider_message, unknown_buckets_message
 
-# Credentials each provider cannot work without (the emulator supplies its own).
-_REQUIRED_TARGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
-    "workos": (("api_key", "the WorkOS secret key, sk_..."),),
-    "clerk": (("api_key", "the Clerk secret key, sk_..."),),
-    "scalekit": (
-        ("api_key", "the Scalekit client secret"),
-        ("client_id", "the Scalekit client id"),
-        ("base_url", "your Scalekit environment URL"),
-    ),
-    "kavachos": (
-        ("database_url", "the database KavachOS uses, sqlite:///... or postgresql://..."),
-    ),
-}
-
 Normalizer = Callable[[str], str]
 
 # Scalekit's naming rules (API reference): role names are letters, digits and underscores;
@@ -269,7 +255,9 @@ def _target_credentials(report: _Reporter, data: dict[str, Any]) -> None:
     if not isinstance(target, dict):
         return
     provider = target.get("provider")
-    for key, what in _REQUIRED_TARGET_KEYS.get(provider if isinstance(provider, str) else "", ()):
+    declaration = REGISTERED_PROVIDERS.get(provider) if isinstance(provider, str) else None
+    # What the provider's declaration requires (the emulator supplies its own).
+    for key, what in declaration.required if declaration is not None else ():
         if target.get(key) is None:
             report.error(
                 ("target",),

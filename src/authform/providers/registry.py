@@ -43,6 +43,14 @@ class Connection:
     # settings model validated them (KavachOS's ``legacy_passwords``, a plug-in's own).
     options: Mapping[str, Any] = field(default_factory=dict)
 
+    def given(self, name: str) -> str:
+        """The connection field ``name`` (``api_key``, ``base_url``...), which the
+        declaration's ``required`` made sure is set before ``build`` was called."""
+        value = getattr(self, name)
+        if not value:
+            raise ProviderError(f"target.{name} is required for {self.provider}")
+        return str(value)
+
 
 @dataclass(frozen=True)
 class ProviderDeclaration:
@@ -51,6 +59,7 @@ class ProviderDeclaration:
     ``rate_limit_buckets`` are the names of the windows its client draws from (each with the
     provider's documented default); ``api_key_prefix`` is what every valid secret key starts
     with, if the provider has such a rule, and ``api_key_hint`` says what the key is.
+    ``required`` names the target keys it cannot work without.
     ``settings`` is the model that validates the manifest's ``target`` for this provider:
     a subclass of ``authform.manifest.TargetSettings`` (whose fields every target has), or
     None for authform's own ``Target``. Its fields beyond the common ones reach ``build`` as
@@ -64,6 +73,14 @@ class ProviderDeclaration:
     api_key_prefix: str | None = None
     api_key_hint: str = ""
     settings: type[TargetSettings] | None = None
+    # The target keys (``Connection`` fields) the provider cannot work without, each with
+    # what it is: ``validate`` reports a missing one at ``target``, ``build_provider``
+    # refuses to build without it (``--emulate`` supplies its own).
+    required: tuple[tuple[str, str], ...] = ()
+
+    def missing(self, connection: Connection) -> list[tuple[str, str]]:
+        """The ``required`` keys ``connection`` lacks, in declaration order."""
+        return [(key, what) for key, what in self.required if not getattr(connection, key)]
 
     def unknown_buckets(self, names: object) -> list[str]:
         """The names in ``names`` this provider has no rate-limit bucket for, sorted."""
@@ -231,4 +248,10 @@ def build_provider(connection: Connection) -> Provider:
     unknown = declaration.unknown_buckets(connection.rate_limits)
     if unknown:
         raise ProviderError(f"target.rate_limits: {unknown_buckets_message(declaration, unknown)}")
+    missing = declaration.missing(connection)
+    if missing:
+        keys = ", ".join(f"target.{key}" for key, _ in missing)
+        raise ProviderError(
+            f"{declaration.label} needs {keys} ({'; '.join(what for _, what in missing)})"
+        )
     return GuardedProvider(declaration.build(connection))

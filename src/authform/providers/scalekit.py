@@ -37,7 +37,7 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error, redact
-from authform.providers.social_probe import probe_social_login, probed_connection
+from authform.providers.social_probe import probe_social_login, probed_connections
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import SOCIAL_PROVIDERS
 
@@ -629,15 +629,7 @@ class ScalekitProvider(ApiProvider):
         (``provider=google``); a configured one redirects to the OAuth provider carrying the
         OAuth client id it was configured with, which is the live state."""
         redirect_uris = [r.key for r in desired if r.kind is Kind.REDIRECT_URI]
-        live = []
-        for resource in desired:
-            if resource.kind is not Kind.SOCIAL_CONNECTION:
-                continue
-            result, client_id = await self.probe_social_connection(resource.key, redirect_uris)
-            found = probed_connection(resource.key, result, client_id)
-            if found is not None:
-                live.append(found)
-        return live
+        return await probed_connections(desired, redirect_uris, self.probe_social_connection)
 
     async def probe_social_connection(
         self, provider: str, redirect_uris: Sequence[str]

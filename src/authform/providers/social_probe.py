@@ -4,7 +4,7 @@ redirect to that provider's own authorize URL carrying the OAuth client id it wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -74,6 +74,25 @@ async def probe_social_login(
         "state": "authform-probe",
     }
     return await probe_authorize(http, path, query, social)
+
+
+Probe = Callable[[str, Sequence[str]], Awaitable[tuple[ProbeResult, str | None]]]
+
+
+async def probed_connections(
+    desired: Iterable[Resource], redirect_uris: Sequence[str], probe: Probe
+) -> list[Resource]:
+    """The live state of the social connections ``desired`` names: each one ``probe`` finds
+    configured, with the OAuth client id it redirects with (the rest are absent)."""
+    live = []
+    for resource in desired:
+        if resource.kind is not Kind.SOCIAL_CONNECTION:
+            continue
+        result, client_id = await probe(resource.key, redirect_uris)
+        found = probed_connection(resource.key, result, client_id)
+        if found is not None:
+            live.append(found)
+    return live
 
 
 def probed_connection(provider: str, result: ProbeResult, client_id: str | None) -> Resource | None:

@@ -21,7 +21,7 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.providers.social_probe import probe_social_login, probed_connection
+from authform.providers.social_probe import probe_social_login, probed_connections
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import SOCIAL_PROVIDERS
 
@@ -327,15 +327,8 @@ class WorkOSProvider(ApiProvider):
         A configured connection answers with a redirect to the OAuth provider carrying the
         OAuth client id it was configured with; that client id is the live state.
         """
-        live = []
-        for resource in desired:
-            result, client_id = await self.probe_social_connection(
-                resource.key, [r.key for r in redirect_uris]
-            )
-            found = probed_connection(resource.key, result, client_id)
-            if found is not None:
-                live.append(found)
-        return live
+        uris = [r.key for r in redirect_uris]
+        return await probed_connections(desired, uris, self.probe_social_connection)
 
     async def probe_social_connection(
         self, provider: str, redirect_uris: Sequence[str]
