@@ -8,8 +8,16 @@ built, so loading the registry stays cheap.
 
 from __future__ import annotations
 
+from typing import Any
+
 from authform.providers.base import Provider
 from authform.providers.registry import Connection, ProviderDeclaration
+
+
+def _tuning(connection: Connection) -> dict[str, Any]:
+    """How hard an API provider may drive its API: the manifest's concurrency and rate
+    limits, the same keywords for each."""
+    return {"max_concurrency": connection.max_concurrency, "rate_limits": connection.rate_limits}
 
 
 def _build_workos(connection: Connection) -> Provider:
@@ -19,8 +27,7 @@ def _build_workos(connection: Connection) -> Provider:
         api_key=connection.given("api_key"),
         client_id=connection.client_id,
         base_url=connection.base_url or DEFAULT_BASE_URL,
-        max_concurrency=connection.max_concurrency,
-        rate_limits=connection.rate_limits,
+        **_tuning(connection),
     )
 
 
@@ -31,8 +38,7 @@ def _build_scalekit(connection: Connection) -> Provider:
         client_secret=connection.given("api_key"),
         client_id=connection.given("client_id"),
         base_url=connection.given("base_url"),  # no default: every environment has its own
-        max_concurrency=connection.max_concurrency,
-        rate_limits=connection.rate_limits,
+        **_tuning(connection),
     )
 
 
@@ -43,8 +49,7 @@ def _build_clerk(connection: Connection) -> Provider:
     return ClerkProvider(
         secret_key=connection.given("api_key"),
         base_url=connection.base_url or CLERK_BASE_URL,
-        max_concurrency=connection.max_concurrency,
-        rate_limits=connection.rate_limits,
+        **_tuning(connection),
     )
 
 

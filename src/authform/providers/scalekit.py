@@ -37,7 +37,7 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error, redact
-from authform.providers.social_probe import probe_social_login, probed_connections
+from authform.providers.social_probe import SocialLoginProbe
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import SOCIAL_PROVIDERS
 
@@ -292,6 +292,13 @@ class ScalekitProvider(ApiProvider):
         # with its memberships) and desired values of fields Scalekit cannot hold.
         self._desired_memberships: dict[str, list[Resource]] = {}
         self._memberships_done: set[str] = set()
+        self.social_logins = SocialLoginProbe(
+            self.http,
+            AUTHORIZE_PATH,
+            client_id,
+            no_redirect_uri="the manifest lists no redirect URI to probe the login with",
+            params=lambda social: {"scope": "openid profile email", "provider": social.name},
+        )
         self.handlers = {
             Kind.PERMISSION: KindHandlers(
                 self._create_permission,
@@ -629,21 +636,7 @@ class ScalekitProvider(ApiProvider):
         (``provider=google``); a configured one redirects to the OAuth provider carrying the
         OAuth client id it was configured with, which is the live state."""
         redirect_uris = [r.key for r in desired if r.kind is Kind.REDIRECT_URI]
-        return await probed_connections(desired, redirect_uris, self.probe_social_connection)
-
-    async def probe_social_connection(
-        self, provider: str, redirect_uris: Sequence[str]
-    ) -> tuple[ProbeResult, str | None]:
-        social = SOCIAL_PROVIDERS[provider]
-        return await probe_social_login(
-            self.http,
-            AUTHORIZE_PATH,
-            social,
-            client_id=self.client_id,
-            redirect_uris=redirect_uris,
-            no_redirect_uri="the manifest lists no redirect URI to probe the login with",
-            params={"scope": "openid profile email", "provider": social.name},
-        )
+        return await self.social_logins.connections(desired, redirect_uris)
 
     async def _authorize(self, params: Mapping[str, str]) -> httpx.Response | None:
         try:

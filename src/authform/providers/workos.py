@@ -21,7 +21,7 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.providers.social_probe import probe_social_login, probed_connections
+from authform.providers.social_probe import SocialLoginProbe
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import SOCIAL_PROVIDERS
 
@@ -104,6 +104,13 @@ class WorkOSProvider(ApiProvider):
             limiters_for=self._limiters_for,
             max_concurrency=max_concurrency,
             transport=transport,
+        )
+        self.social_logins = SocialLoginProbe(
+            self.http,
+            "/user_management/authorize",
+            client_id,
+            no_redirect_uri="no redirect URI is registered to probe with",
+            params=lambda social: {"provider": social.workos},
         )
         self.handlers = {
             Kind.PERMISSION: KindHandlers(
@@ -327,22 +334,7 @@ class WorkOSProvider(ApiProvider):
         A configured connection answers with a redirect to the OAuth provider carrying the
         OAuth client id it was configured with; that client id is the live state.
         """
-        uris = [r.key for r in redirect_uris]
-        return await probed_connections(desired, uris, self.probe_social_connection)
-
-    async def probe_social_connection(
-        self, provider: str, redirect_uris: Sequence[str]
-    ) -> tuple[ProbeResult, str | None]:
-        social = SOCIAL_PROVIDERS[provider]
-        return await probe_social_login(
-            self.http,
-            "/user_management/authorize",
-            social,
-            client_id=self.client_id,
-            redirect_uris=redirect_uris,
-            no_redirect_uri="no redirect URI is registered to probe with",
-            params={"provider": social.workos},
-        )
+        return await self.social_logins.connections(desired, [r.key for r in redirect_uris])
 
     # ---- writing: one handler per kind and write (see ``handlers``) -------------------------
     # Every create converges (``create_converging``): when WorkOS refuses it because the item
