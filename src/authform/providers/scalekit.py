@@ -20,7 +20,6 @@ What Scalekit's public API cannot do shapes this module, and the plan says each 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -31,20 +30,18 @@ import httpx
 from authform.providers.api_provider import (
     ApiProvider,
     KindHandlers,
-    ManualSteps,
     window_limiters,
     with_provider_id,
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
-from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error, redact
+from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error
+from authform.providers.scalekit_credentials import ClientCredentials, describe_scalekit_error
+from authform.providers.scalekit_dashboard import DASHBOARD, MANUAL_STEPS, plan_caveats
 from authform.providers.social_probe import SocialLoginProbe
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
-from authform.social import SOCIAL_PROVIDERS
 
 API = "/api/v1"
-TOKEN_PATH = "/oauth/token"
 AUTHORIZE_PATH = "/oauth/authorize"
-DASHBOARD = "https://app.scalekit.com"
 
 # Scalekit publishes no rate limits (its API reference lists only "429 Rate limit
 # exceeded"), so this is authform's own conservative assumption: 10 requests per second per
@@ -57,39 +54,10 @@ PAGE_SIZE = 100
 # A hard stop for every pagination loop: 10,000 pages of 100 is a million items, far past
 # any environment; a server that keeps returning a next page past that is misbehaving.
 MAX_PAGES = 10_000
-# A token is refreshed this long before it expires (Scalekit issues 24-hour tokens), so a
-# request never leaves with a token that dies in flight.
-TOKEN_REFRESH_MARGIN = 60.0
-
 # Domains of this type are Scalekit's organization domains (SSO discovery, SCIM); the other
 # type, ALLOWED_EMAIL_DOMAIN, is an organization-switcher hint authform does not manage.
 DOMAIN_TYPE = "ORGANIZATION_DOMAIN"
 VERIFIED_STATUSES = frozenset({"VERIFIED", "AUTO_VERIFIED"})
-
-# Scalekit's own limits on organization metadata (API reference, UpdateOrganization).
-METADATA_MAX_PAIRS = 10
-METADATA_KEY_LENGTH = (3, 25)
-METADATA_VALUE_LENGTH = (1, 256)
-
-# gRPC status codes, as Scalekit's error bodies carry them (``{"code": 5, ...}``).
-GRPC_CODES = {
-    1: "CANCELLED",
-    2: "UNKNOWN",
-    3: "INVALID_ARGUMENT",
-    4: "DEADLINE_EXCEEDED",
-    5: "NOT_FOUND",
-    6: "ALREADY_EXISTS",
-    7: "PERMISSION_DENIED",
-    8: "RESOURCE_EXHAUSTED",
-    9: "FAILED_PRECONDITION",
-    10: "ABORTED",
-    11: "OUT_OF_RANGE",
-    12: "UNIMPLEMENTED",
-    13: "INTERNAL",
-    14: "UNAVAILABLE",
-    15: "DATA_LOSS",
-    16: "UNAUTHENTICATED",
-}
 
 CAPABILITIES = api_capabilities(
     "scalekit",
@@ -103,147 +71,6 @@ CAPABILITIES = api_capabilities(
         Kind.USER: KindSupport(immutable_fields=frozenset({"email"})),
     },
 )
-
-
-def describe_scalekit_error(response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) from a gRPC-status body, or from the OAuth token endpoint's body.
-
-    ``{"code": 3, "message": "…", "details": [{"@type": "…ErrorInfo", "error_code": "…",
-    "validation_error_info": {"field_violations": [{"field", "description"}]}}]}`` becomes
-    ``("INVALID_ARGUMENT", "… (display_name: must be 1-200 characters)")``.
-    """
-    body = response.json()
-    if not isinstance(body, dict):
-        return None, response.reason_phrase
-    if "error" in body and "code" not in body:  # RFC 6749 §5.2, the token endpoint
-        return str(body["error"]), str(body.get("error_description") or response.reason_phrase)
-    raw_code = body.get("code")
-    code = GRPC_CODES.get(raw_code, str(raw_code)) if isinstance(raw_code, int) else raw_code
-    message = str(body.get("message") or response.reason_phrase)
-    violations: list[str] = []
-    for detail in body.get("details") or []:
-        if not isinstance(detail, dict):
-            continue
-        if detail.get("error_code") and detail["error_code"] != code:
-            code = f"{code} {detail['error_code']}" if code else str(detail["error_code"])
-        info = detail.get("validation_error_info") or {}
-        for violation in info.get("field_violations") or []:
-            if isinstance(violation, dict):
-                violations.append(
-                    f"{violation.get('field')}: "
-                    f"{violation.get('description') or violation.get('constraint')}"
-                )
-    if violations:
-        message = f"{message} ({'; '.join(violations)})"
-    return (str(code) if code is not None else None), message
-
-
-class ClientCredentials:
-    """An OAuth client-credentials access token for the environment, fetched on first use,
-    cached, refreshed shortly before it expires and once when the API answers 401.
-
-    The token request goes through its own ``ApiClient`` (same HTTPS policy, retries and rate
-    limiter, but no Authorization header: it is what obtains one). The client secret travels
-    only in that form body; it is never in a header, log line or error message.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        client_id: str,
-        client_secret: str,
-        limiters_for: Callable[[str, str], Sequence[WindowLimiter]],
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._clock = clock
-        self._token: str | None = None
-        self._refresh_at = 0.0
-        self._lock = asyncio.Lock()
-        # The token the current request carried: a request runs in one task, so what
-        # ``headers`` sets here is what ``refresh`` sees when that request meets a 401.
-        self._sent: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-            "scalekit_token_sent", default=None
-        )
-        self.fetches = 0
-        self._http = ApiClient(
-            base_url,
-            provider_name="Scalekit",
-            headers=_no_headers,
-            describe_error=describe_scalekit_error,
-            limiters_for=limiters_for,
-            max_concurrency=1,
-            idempotency_header=None,
-            transport=transport,
-        )
-
-    async def headers(self) -> Mapping[str, str]:
-        token = await self.token()
-        self._sent.set(token)
-        return {"Authorization": f"Bearer {token}"}
-
-    async def token(self) -> str:
-        async with self._lock:
-            if self._token is None or self._clock() >= self._refresh_at:
-                await self._fetch()
-            assert self._token is not None
-            return self._token
-
-    async def refresh(self) -> bool:
-        """The API said 401: the token was revoked or expired early. Fetch a new one, unless
-        a concurrent request already replaced the one this request carried (a burst of 401s
-        fetches once); a failed fetch raises, naming the token endpoint."""
-        async with self._lock:
-            if self._token is None or self._token == self._sent.get():
-                await self._fetch()
-        return True
-
-    async def _fetch(self) -> None:
-        try:
-            response = await self._http.request(
-                "POST",
-                TOKEN_PATH,
-                data={
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                    "grant_type": "client_credentials",
-                },
-                expected=(200,),
-            )
-        except ProviderError as exc:
-            # The secret is in the form body, not a header, so the client cannot know to
-            # redact it should the server echo it back.
-            raise ProviderError(
-                redact(str(exc), [self._client_secret]),
-                status=exc.status,
-                code=exc.code,
-                request_id=exc.request_id,
-            ) from None
-        body = response.json()
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise ProviderError("Scalekit: POST /oauth/token answered without an access_token")
-        expires_in = body.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
-        now = self._clock()
-        self._token = token
-        # Refresh a margin before expiry; a token shorter-lived than twice the margin is
-        # used for half its life instead.
-        if lifetime > 2 * TOKEN_REFRESH_MARGIN:
-            self._refresh_at = now + lifetime - TOKEN_REFRESH_MARGIN
-        else:
-            self._refresh_at = now + max(lifetime, 0.0) / 2
-        self.fetches += 1
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-
-async def _no_headers() -> Mapping[str, str]:
-    return {}
 
 
 class ScalekitProvider(ApiProvider):
@@ -320,14 +147,7 @@ class ScalekitProvider(ApiProvider):
                 self._create_membership, self._update_membership, self._delete_membership
             ),
         }
-        self.manual_steps = {
-            Kind.SOCIAL_CONNECTION: ManualSteps(
-                add=_configure_social_login, remove=_disable_social_login
-            ),
-            Kind.REDIRECT_URI: ManualSteps(add=_add_redirect_url, remove=_remove_redirect_url),
-            Kind.CORS_ORIGIN: ManualSteps(add=_no_cors_setting, remove=_no_cors_setting),
-            Kind.USER: ManualSteps(change=_user_email_steps),
-        }
+        self.manual_steps = MANUAL_STEPS
 
     def _limiters_for(self, method: str, path: str) -> Sequence[WindowLimiter]:
         return [self._limiters["general"]]
@@ -914,81 +734,9 @@ class ScalekitProvider(ApiProvider):
             if domain not in have or (have[domain] == "pending" and state == "verified"):
                 await self._add_domain(org_id, domain)
 
-    # ---- what the plan says ----------------------------------------------------------------
-
     def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
         """What Scalekit will not carry, counted before anything is written."""
-        caveats: list[str] = []
-        users = [r for r in desired if r.kind is Kind.USER]
-        with_hash = sorted(r.key for r in users if r.create_only.get("password_hash"))
-        if with_hash:
-            caveats.append(
-                f"Scalekit: {len(with_hash)} user(s) have a password hash that Scalekit's API "
-                "cannot import (Scalekit's Solutions team imports hashes on request): they "
-                "are created without a password and need a password reset or another sign-in "
-                f"method ({_sample(with_hash)})."
-            )
-        unverified = [r for r in users if not r.spec.get("email_verified")]
-        if unverified:
-            caveats.append(
-                f"Scalekit: {len(unverified)} user(s) are unverified in the source, but Scalekit "
-                "marks users created without an invitation email as verified and no API field "
-                "sets it: email_verified is not compared on Scalekit."
-            )
-        with_membership = {
-            r.spec["user"] for r in desired if r.kind is Kind.MEMBERSHIP and r.spec.get("user")
-        }
-        orphans = sorted(r.key for r in users if r.key not in with_membership)
-        if orphans:
-            caveats.append(
-                f"Scalekit: {len(orphans)} user(s) have no organization membership; Scalekit "
-                "creates users only inside an organization, so creating them will fail "
-                f"({_sample(orphans)})."
-            )
-        permissions = [r for r in desired if r.kind is Kind.PERMISSION]
-        if permissions:
-            caveats.append(
-                f"Scalekit: permissions have no display name, so the name of "
-                f"{len(permissions)} permission(s) is neither sent nor compared (slug and "
-                "description are)."
-            )
-        pending = [
-            f"{r.key}:{d['domain']}"
-            for r in desired
-            if r.kind is Kind.ORGANIZATION
-            for d in r.spec.get("domains") or []
-            if d.get("state") == "pending"
-        ]
-        if pending:
-            caveats.append(
-                f"Scalekit: {len(pending)} domain(s) are declared pending, but domains added "
-                "through Scalekit's API are admin-verified (no DNS challenge): they will be "
-                f"verified ({_sample(pending)})."
-            )
-        bad_metadata = sorted(
-            r.key
-            for r in desired
-            if r.kind is Kind.ORGANIZATION and metadata_problems(r.spec.get("metadata") or {})
-        )
-        if bad_metadata:
-            caveats.append(
-                f"Scalekit: {len(bad_metadata)} organization(s) have metadata Scalekit refuses "
-                f"(at most {METADATA_MAX_PAIRS} pairs, keys of 3-25 and values of 1-256 "
-                f"characters): their creates or updates will fail ({_sample(bad_metadata)})."
-            )
-        if any(r.kind is Kind.REDIRECT_URI for r in desired):
-            caveats.append(
-                "Scalekit: redirect URLs are set in the dashboard and cannot be listed; each one "
-                "the manifest names is checked through the authorization endpoint, and URLs it "
-                "does not name are invisible to authform (never deleted)."
-            )
-        cors = [r for r in desired if r.kind is Kind.CORS_ORIGIN]
-        if cors:
-            caveats.append(
-                f"Scalekit: there is no CORS-origin setting; the {len(cors)} cors_origins entry "
-                "(or entries) stay manual steps until removed from the manifest."
-            )
-        return caveats
+        return plan_caveats(desired)
 
     async def authenticate(self, email: str, password: str) -> ProbeResult:
         return ProbeResult(
@@ -996,93 +744,6 @@ class ScalekitProvider(ApiProvider):
             "Scalekit has no API to sign a user in with a password (its hosted login page does "
             "that), so password logins cannot be verified against Scalekit",
         )
-
-
-# ---- what only a person can do (the ``manual_steps`` table) -----------------------------
-
-
-def _configure_social_login(desired: Resource) -> list[str]:
-    social = SOCIAL_PROVIDERS[desired.key]
-    client_id = desired.spec["client_id"]
-    return [
-        f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Auth Methods → "
-        f"Social logins and configure {social.label}.",
-        f"Use your own OAuth credentials: set the Client ID to {client_id} and paste the "
-        "client secret from your secret store (it is not shown here).",
-        f"Copy the callback URL Scalekit shows there and add it to the authorized "
-        f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
-        "Run `authform verify` to confirm: it opens the authorization URL with "
-        f"provider={social.name} and expects a redirect to {social.label} carrying that "
-        "client id.",
-    ]
-
-
-def _disable_social_login(live: Resource) -> list[str]:
-    return [
-        f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
-        f"and disable {SOCIAL_PROVIDERS[live.key].label}."
-    ]
-
-
-def _add_redirect_url(desired: Resource) -> list[str]:
-    return [
-        f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Redirects and "
-        f"add {desired.key} to the Allowed Callback URLs (Scalekit's API has no "
-        "endpoint for redirect URLs).",
-        "Run `authform verify` to confirm: it asks the authorization endpoint to use "
-        "that URL and expects it to be accepted.",
-    ]
-
-
-def _remove_redirect_url(live: Resource) -> list[str]:
-    return [
-        f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
-        f"{live.key} from the Allowed Callback URLs."
-    ]
-
-
-def _no_cors_setting(resource: Resource) -> list[str]:
-    return [
-        f"Scalekit has no CORS-origin setting (none in its API, none in its dashboard), "
-        f"so nothing can be configured for {resource.key}: a browser app there signs "
-        "users in by redirecting to Scalekit's hosted login, whose callback belongs "
-        "under Authentication → Redirects.",
-        "Remove cors_origins from a manifest that targets Scalekit; until then this "
-        "step stays pending.",
-    ]
-
-
-def _user_email_steps(desired: Resource, live: Resource) -> list[str]:
-    """What to do about a user whose email changed: Scalekit's API cannot change it, and
-    authform will not delete and recreate the user to get there."""
-    old, new = live.spec.get("email"), desired.spec.get("email")
-    return [
-        f"Scalekit's API cannot change a user's email address (PATCH /api/v1/users/{{id}} has "
-        f"no email field): {desired.address} ({live.provider_id}) is {old}, the source says "
-        f"{new}.",
-        "authform does not delete and recreate the user to change it: the new user would "
-        "get a new id and lose its sessions, second factors, identities and its line in the "
-        "id mapping.",
-        f"Change the address in the Scalekit Dashboard ({DASHBOARD}, Users → {old}) if your "
-        "environment allows it; otherwise, if losing the user's id is acceptable, delete the "
-        "user there and run `authform apply` again to create it with the new address.",
-        "Until then the user keeps its current address, and its other fields wait with it.",
-    ]
-
-
-def metadata_problems(metadata: Mapping[str, Any]) -> list[str]:
-    """Why Scalekit would refuse an organization's metadata (empty when it would not)."""
-    problems = []
-    if len(metadata) > METADATA_MAX_PAIRS:
-        problems.append(f"{len(metadata)} pairs (at most {METADATA_MAX_PAIRS})")
-    low_key, high_key = METADATA_KEY_LENGTH
-    low_value, high_value = METADATA_VALUE_LENGTH
-    for key, value in metadata.items():
-        if not low_key <= len(key) <= high_key:
-            problems.append(f"key {key!r} is not {low_key}-{high_key} characters")
-        if not isinstance(value, str) or not low_value <= len(value) <= high_value:
-            problems.append(f"value of {key!r} is not {low_value}-{high_value} characters")
-    return problems
 
 
 def _page_tokens(path: str) -> Callable[[Any], str | None]:
@@ -1143,11 +804,6 @@ def _roles_body(role: str) -> list[dict[str, str]]:
 
 def _has_membership(user: Mapping[str, Any], org_id: str) -> bool:
     return any(m.get("organization_id") == org_id for m in user.get("memberships") or [])
-
-
-def _sample(keys: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f", … and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 def _required(value: Any, desired: Resource) -> str:
