@@ -1,9 +1,9 @@
 """A manifest names a third-party provider (issue 13, point 6): the toy package of
 tests/providers/plugin_package, installed through its ``.dist-info/entry_points.txt`` in a
 folder on ``sys.path``, is the manifest's ``target.provider``; its own settings model
-validates the target (positioned errors, as for the built-ins), its settings reach its
-build, and ``plan``/``apply`` drive it like any built-in. A name nobody registered is refused
-at ``target.provider`` listing the installed providers."""
+validates the target, its settings reach its build, and ``plan``/``apply`` drive it like
+any built-in. The refusals (positioned errors, as for the built-ins) are in
+tests/hostile/test_plugin_targets.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostile.refusal import assert_refused  # tests/hostile, as pytest imports it
 from typer.testing import CliRunner
 
 from authform.cli import app
@@ -22,10 +21,9 @@ from authform.providers import registry
 from providers.test_plugins import install  # tests/providers, as pytest imports it
 
 
-@pytest.fixture
-def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The toy plug-in, installed for this test; yields its module (its ``STORE`` and
-    ``WRITES`` are the toy service's state and request log)."""
+def installed_toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The toy plug-in, installed until the generator ends; yields its module (its ``STORE``
+    and ``WRITES`` are the toy service's state and request log)."""
     site = tmp_path / "site"
     site.mkdir()
     install(site, "toy = authform_toy_provider:TOY\nbad = authform_toy_provider:WRONG_SETTINGS")
@@ -39,6 +37,11 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.undo()  # sys.path back as it was before the registry is read again
     sys.modules.pop("authform_toy_provider", None)
     registry.PROVIDERS.reload()
+
+
+@pytest.fixture
+def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    yield from installed_toy(tmp_path, monkeypatch)
 
 
 def manifest(tmp_path: Path, target: str) -> str:
@@ -77,58 +80,6 @@ def test_a_plugin_provider_is_validated_planned_and_applied_like_a_built_in(
     assert sorted(toy.STORE["us"]) == ["billing:manage", "reports:read"]
     again = run("plan", "--detailed-exitcode", path)
     assert again.exit_code == 0, again.output
-
-
-@pytest.mark.parametrize(
-    ("target", "message"),
-    [
-        pytest.param(
-            "{provider: toy, api_key: toy_1, region: mars}",
-            r"manifest\.yaml:2:49: target\.region: invalid region 'mars' \(expected one of: eu, "
-            r"us\)",
-            id="its-own-field",
-        ),
-        pytest.param(
-            "{provider: toy, api_key: toy_1, database_url: 'sqlite:///x.db'}",
-            r"manifest\.yaml:2:41: target\.database_url: unknown key 'database_url' \(expected "
-            r"one of: api_key, base_url, client_id, max_concurrency, provider, rate_limits, "
-            r"region\)",
-            id="a-built-in-only-key",
-        ),
-        pytest.param(
-            "{provider: toy, api_key: sk_live_1}",
-            r"manifest\.yaml:2:34: target\.api_key: must be the toy's key, toy_… \(starts with "
-            r"'toy_'; the value is not shown\)",
-            id="its-key-prefix",
-        ),
-        pytest.param(
-            "{provider: toy, api_key: toy_1, rate_limits: {writes: {requests: 1, per_seconds: 1}}}",
-            r"manifest\.yaml:2:55: target\.rate_limits\.writes: unknown Toy rate-limit bucket "
-            r"'writes' \(known: general\)",
-            id="its-rate-limit-buckets",
-        ),
-        pytest.param(
-            "{provider: toyy, api_key: toy_1}",
-            r"manifest\.yaml:2:20: target\.provider: invalid provider 'toyy' \(expected one of: "
-            r"clerk, kavachos, scalekit, toy, workos\); did you mean 'toy'\?",
-            id="an-uninstalled-name",
-        ),
-        pytest.param(
-            "{provider: bad, api_key: toy_1}",
-            r"manifest\.yaml:2:20: target\.provider: provider 'bad' is not available: the "
-            r"provider plug-in 'bad' \(authform_toy_provider:WRONG_SETTINGS\) of the distribution "
-            r"authform-toy-provider 0\.1\.0 declares settings <class 'dict'>, not a subclass of "
-            r"authform\.manifest\.TargetSettings; fix or uninstall it",
-            id="a-plugin-with-a-wrong-settings-model",
-        ),
-    ],
-)
-@pytest.mark.parametrize("command", ["validate", "plan"])
-def test_a_bad_plugin_target_is_refused_at_its_place_before_the_provider_is_built(
-    toy: Any, tmp_path: Path, command: str, target: str, message: str
-) -> None:
-    assert_refused(run(command, manifest(tmp_path, target)), message)
-    assert toy.STORE == {} and toy.WRITES == []  # never built, nothing read or written
 
 
 def test_the_schema_offers_the_plugin_and_its_own_settings(toy: Any) -> None:

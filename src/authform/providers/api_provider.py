@@ -218,6 +218,17 @@ class ApiProvider:
             return existing, True
         return created, False
 
+    async def converged(
+        self, desired: Resource, item: Mapping[str, Any], stale: bool, update: Update
+    ) -> Resource:
+        """``desired`` as its converging create left it: the item that holds its key, first
+        brought to the desired spec with ``update`` when it existed already and differs
+        (``stale``)."""
+        live = with_provider_id(desired, item["id"])
+        if stale:
+            await update(live, desired)
+        return live
+
     async def get_or_none(
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> dict[str, Any] | None:

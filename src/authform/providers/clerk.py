@@ -520,10 +520,9 @@ class ClerkProvider(ApiProvider):
             {"name": spec["name"], "key": desired.key, "description": spec["description"]},
             lambda: self._find_by_key(path, desired.key),
         )
-        if existed:
-            await self._update_permission(with_provider_id(desired, created["id"]), desired)
+        live = await self.converged(desired, created, existed, self._update_permission)
         self.ids[Kind.PERMISSION][desired.key] = created["id"]
-        return with_provider_id(desired, created["id"])
+        return live
 
     async def _update_permission(self, live: Resource, desired: Resource) -> None:
         await self.http.send_json(

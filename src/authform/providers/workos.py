@@ -348,12 +348,11 @@ class WorkOSProvider(ApiProvider):
             {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
             lambda: self.get_or_none(f"/authorization/permissions/{self.seg(desired.key)}"),
         )
-        if existed and (body.get("name"), body.get("description") or "") != (
+        stale = (body.get("name"), body.get("description") or "") != (
             spec["name"],
             spec["description"],
-        ):
-            await self._update_permission(with_provider_id(desired, body["id"]), desired)
-        return with_provider_id(desired, body["id"])
+        )
+        return await self.converged(desired, body, existed and stale, self._update_permission)
 
     async def _update_permission(self, live: Resource, desired: Resource) -> None:
         await self.http.send_json(
@@ -399,10 +398,10 @@ class WorkOSProvider(ApiProvider):
             {**_organization_body(desired.spec), "external_id": desired.key},
             lambda: self.get_or_none(f"/organizations/external_id/{self.seg(desired.key)}"),
         )
-        if existed and _organization_spec(body) != desired.spec:
-            await self._update_organization(with_provider_id(desired, body["id"]), desired)
+        stale = existed and _organization_spec(body) != desired.spec
+        live = await self.converged(desired, body, stale, self._update_organization)
         self.ids[Kind.ORGANIZATION][desired.key] = body["id"]
-        return with_provider_id(desired, body["id"])
+        return live
 
     async def _update_organization(self, live: Resource, desired: Resource) -> None:
         # PUT replaces: name, the whole domain set and the whole metadata object, plus the
@@ -442,10 +441,10 @@ class WorkOSProvider(ApiProvider):
             body,
             lambda: self.get_or_none(f"/user_management/users/external_id/{self.seg(desired.key)}"),
         )
-        if existed and _user_spec(created) != desired.spec:
-            await self._update_user(with_provider_id(desired, created["id"]), desired)
+        stale = existed and _user_spec(created) != desired.spec
+        live = await self.converged(desired, created, stale, self._update_user)
         self.ids[Kind.USER][desired.key] = created["id"]
-        return with_provider_id(desired, created["id"])
+        return live
 
     async def _update_user(self, live: Resource, desired: Resource) -> None:
         user_id = self.require_id(live)

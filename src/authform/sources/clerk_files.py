@@ -47,7 +47,7 @@ def _read(
 ) -> Iterator[T | MalformedRecord]:
     """Each item of the export's JSON array, read by ``parse``; a file whose first item is
     another kind of object (``expected`` is Clerk's ``object`` name) is refused whole."""
-    for origin, index, value in _items(path, kind):
+    for origin, index, value in json_export_items(path, kind):
         if isinstance(value, MalformedRecord):
             yield value
             continue
@@ -129,9 +129,12 @@ def membership_from_json(obj: Any, origin: str) -> MembershipRecord:
     )
 
 
-def _items(
+def json_export_items(
     path: str | os.PathLike[str], kind: RecordKind
-) -> Iterator[tuple[str, int, Any | MalformedRecord]]:
+) -> Iterator[tuple[RecordOrigin, int, Any | MalformedRecord]]:
+    """(origin, 1-based index, value) of each item of a JSON export's array, the value a
+    ``MalformedRecord`` of ``kind`` where the item cannot be read. Raises ``SourceError`` (on
+    first iteration) when the file is not a readable JSON array."""
     name = Path(path).name
     with open_source_text(path) as fp:
         for item in iter_json_array(fp, str(path)):
