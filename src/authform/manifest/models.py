@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
@@ -670,9 +670,13 @@ class Manifest(_Sections):
     """
 
     version: Literal[1] = Field(description="Manifest format version.")
-    # A provider plug-in with its own settings model validates ``target`` with that model
-    # instead (a subclass of TargetSettings; see manifest/targets.py).
-    target: Target = Field(description="The identity provider to configure.")
+    # Validated as the built-ins' ``Target``, or as a provider plug-in's own settings model
+    # (a subclass of TargetSettings; see manifest/targets.py). Code reading it may rely on
+    # TargetSettings' fields only, which is what type checkers are told.
+    if TYPE_CHECKING:
+        target: TargetSettings
+    else:
+        target: Target = Field(description="The identity provider to configure.")
     policy: Policy = Field(default_factory=Policy, description="Safety limits.")
     verify: Verify = Field(default_factory=Verify, description="Post-apply checks.")
     drift: Drift = Field(default_factory=Drift, description="What drift leaves out.")
