@@ -300,9 +300,11 @@ async def open_session(
             for name, limit in target.rate_limits.items()
         },
     }
+    # The provider's own settings (KavachOS's database, a plug-in's fields), as its model read them.
+    options = target.provider_settings()
     database: dict[str, Any] = {
-        "database_url": _secret(target.database_url),
-        "options": {"legacy_passwords": target.legacy_passwords},
+        "database_url": _secret(options.pop("database_url", None)),
+        "options": options,
     }
     if emulate and target.provider == "kavachos":
         # A database target needs no server: the emulator is a SQLite file with its tables.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped
+from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource, membership_key
 from authform.sources.records import MalformedRecord, MembershipRecord, SourceMembership
@@ -61,10 +61,10 @@ def import_memberships(
 ) -> MembershipImport:
     """Apply the membership rules to every record and fill the membership figures."""
     result = MembershipImport()
-    roles_by_key: dict[str, str] = {}
+    rules = _Rules(users, organizations, role_map)
     for record in records:
         counts.memberships_total += 1
-        outcome = _judge(record, users, organizations, role_map, roles_by_key)
+        outcome = rules.judge(record)
         if isinstance(outcome, Skipped):
             result.skipped.append(outcome)
             counts.memberships_skipped += 1
@@ -78,77 +78,72 @@ def import_memberships(
     return result
 
 
-def _judge(
-    record: MembershipRecord,
-    users: KnownIds,
-    organizations: KnownIds,
-    role_map: Mapping[str, str],
-    roles_by_key: dict[str, str],
-) -> Resource | Skipped:
-    """The membership resource for ``record``, or why there is none."""
-    if isinstance(record, MalformedRecord):
-        return skipped(
-            "membership",
-            record.source_id or "",
-            record.origin,
-            SkipCode.MALFORMED_RECORD,
-            record.problem,
+@dataclass
+class _Rules:
+    """The membership rules of one import, and the memberships judged so far (a user's first
+    membership in an organization wins; the role it had is kept for the message)."""
+
+    users: KnownIds
+    organizations: KnownIds
+    role_map: Mapping[str, str]
+    roles_by_key: dict[str, str] = field(default_factory=dict)
+
+    def judge(self, record: MembershipRecord) -> Resource | Skipped:
+        """The membership resource for ``record``, or why there is none."""
+        if isinstance(record, MalformedRecord):
+            return skipped_malformed(record)
+        org_key = self.organizations.keys.get(record.organization_id, record.organization_id)
+        key = membership_key(record.user_id, org_key)
+        problem = self.problem(record, key)
+        if problem is not None:
+            return problem
+        self.roles_by_key[key] = record.role
+        return Resource(
+            kind=Kind.MEMBERSHIP,
+            key=key,
+            spec={
+                "user": record.user_id,
+                "organization": org_key,
+                "role": self.role_map[record.role],
+            },
+            origin=record_origin(record.origin),
         )
-    org_key = organizations.keys.get(record.organization_id, record.organization_id)
-    key = membership_key(record.user_id, org_key)
-    problem = _membership_problem(record, key, users, organizations, role_map, roles_by_key)
-    if problem is not None:
-        return problem
-    roles_by_key[key] = record.role
-    return Resource(
-        kind=Kind.MEMBERSHIP,
-        key=key,
-        spec={
-            "user": record.user_id,
-            "organization": org_key,
-            "role": role_map[record.role],
-        },
-        origin=record_origin(record.origin),
-    )
 
+    def problem(self, record: SourceMembership, key: str) -> Skipped | None:
+        """Why ``record`` (a membership under ``key``) is not imported, or None."""
 
-def _membership_problem(
-    record: SourceMembership,
-    key: str,
-    users: KnownIds,
-    organizations: KnownIds,
-    role_map: Mapping[str, str],
-    roles_by_key: Mapping[str, str],
-) -> Skipped | None:
-    def skip(code: SkipCode, reason: str) -> Skipped:
-        return skipped("membership", key, record.origin, code, reason)
+        def skip(code: SkipCode, reason: str) -> Skipped:
+            return skipped("membership", key, record.origin, code, reason)
 
-    user, org = record.user_id, record.organization_id
-    if user not in users.imported:
-        if user in users.skipped:
+        users, organizations = self.users, self.organizations
+        user, org = record.user_id, record.organization_id
+        if user not in users.imported:
+            if user in users.skipped:
+                return skip(
+                    SkipCode.USER_SKIPPED,
+                    f"its user {user} is not imported ({users.skipped[user]})",
+                )
+            return skip(SkipCode.USER_NOT_IN_EXPORT, f"its user {user} is not in the users export")
+        if org not in organizations.imported:
+            if org in organizations.skipped:
+                return skip(
+                    SkipCode.ORGANIZATION_SKIPPED,
+                    f"its organization {org} is not imported ({organizations.skipped[org]})",
+                )
             return skip(
-                SkipCode.USER_SKIPPED, f"its user {user} is not imported ({users.skipped[user]})"
+                SkipCode.ORGANIZATION_NOT_IN_EXPORT,
+                f"its organization {org} is not in the organizations export",
             )
-        return skip(SkipCode.USER_NOT_IN_EXPORT, f"its user {user} is not in the users export")
-    if org not in organizations.imported:
-        if org in organizations.skipped:
+        if record.role not in self.role_map:
             return skip(
-                SkipCode.ORGANIZATION_SKIPPED,
-                f"its organization {org} is not imported ({organizations.skipped[org]})",
+                SkipCode.UNMAPPED_ROLE,
+                f"role {record.role!r} has no target role: add it to users.role_map in the "
+                "manifest",
             )
-        return skip(
-            SkipCode.ORGANIZATION_NOT_IN_EXPORT,
-            f"its organization {org} is not in the organizations export",
-        )
-    if record.role not in role_map:
-        return skip(
-            SkipCode.UNMAPPED_ROLE,
-            f"role {record.role!r} has no target role: add it to users.role_map in the manifest",
-        )
-    if key in roles_by_key:
-        return skip(
-            SkipCode.DUPLICATE_MEMBERSHIP,
-            f"user {user} is already a member of {org} (role {roles_by_key[key]!r}) earlier in "
-            "the export; only the first membership is used",
-        )
-    return None
+        if key in self.roles_by_key:
+            return skip(
+                SkipCode.DUPLICATE_MEMBERSHIP,
+                f"user {user} is already a member of {org} (role {self.roles_by_key[key]!r}) "
+                "earlier in the export; only the first membership is used",
+            )
+        return None

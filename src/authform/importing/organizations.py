@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from authform.importing.metadata import flatten_metadata
-from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped
+from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource
 from authform.sources.records import MalformedRecord, OrganizationRecord, SourceOrganization
@@ -45,15 +45,7 @@ def import_organizations(
         counts.orgs_total += 1
         if isinstance(record, MalformedRecord):
             source_id = record.source_id or ""
-            result.skipped.append(
-                skipped(
-                    "organization",
-                    source_id,
-                    record.origin,
-                    SkipCode.MALFORMED_RECORD,
-                    record.problem,
-                )
-            )
+            result.skipped.append(skipped_malformed(record))
             if source_id and source_id not in result.imported_ids:
                 result.skipped_ids[source_id] = SkipCode.MALFORMED_RECORD.value
             counts.orgs_skipped += 1

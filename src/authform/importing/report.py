@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from authform.sources.records import MalformedRecord
+
 SkippedKind = Literal["user", "organization", "membership"]
 
 
@@ -107,3 +109,10 @@ def skipped(
 ) -> Skipped:
     """Build a ``Skipped`` whose ``code`` is a plain string (clean repr, JSON, comparisons)."""
     return Skipped(kind, source_id, origin, reason, code.value, imported)
+
+
+def skipped_malformed(record: MalformedRecord) -> Skipped:
+    """The ``Skipped`` of a record the source could not read (or would not trust): its kind,
+    its id when the source found one, its place, and the source's own words."""
+    source_id = record.source_id or ""
+    return skipped(record.kind, source_id, record.origin, SkipCode.MALFORMED_RECORD, record.problem)

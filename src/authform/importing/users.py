@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 from authform.importing.emails import EmailPolicy, choose_email, email_problem
 from authform.importing.passwords import classify_password
-from authform.importing.report import ImportCounts, ReenrollNotice, SkipCode, Skipped, skipped
+from authform.importing.report import (
+    ImportCounts,
+    ReenrollNotice,
+    SkipCode,
+    Skipped,
+    skipped,
+    skipped_malformed,
+)
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource
 from authform.sources.records import MalformedRecord, SourceUser, UserRecord
@@ -225,9 +232,7 @@ def _caveat(user: SourceUser, code: SkipCode, reason: str) -> Skipped:
 
 
 def _malformed(record: MalformedRecord) -> _Candidate:
-    source_id = record.source_id or ""
-    note = skipped("user", source_id, record.origin, SkipCode.MALFORMED_RECORD, record.problem)
-    return _Candidate(source_id, record.origin, notes=[note])
+    return _Candidate(record.source_id or "", record.origin, notes=[skipped_malformed(record)])
 
 
 def _duplicate(user: SourceUser) -> _Candidate:

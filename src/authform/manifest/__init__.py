@@ -26,6 +26,7 @@ from authform.manifest.models import (
     Role,
     SocialConnection,
     Target,
+    TargetSettings,
     Users,
     Verify,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Role",
     "SocialConnection",
     "Target",
+    "TargetSettings",
     "Users",
     "Verify",
     "desired_resources",

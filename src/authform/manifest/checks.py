@@ -38,20 +38,6 @@ from authform.manifest.positions import SourceMap
 from authform.providers.registry import PROVIDERS as REGISTERED_PROVIDERS
 from authform.providers.registry import unavailable_provider_message, unknown_buckets_message
 
-# Credentials each provider cannot work without (the emulator supplies its own).
-_REQUIRED_TARGET_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
-    "workos": (("api_key", "the WorkOS secret key, sk_..."),),
-    "clerk": (("api_key", "the Clerk secret key, sk_..."),),
-    "scalekit": (
-        ("api_key", "the Scalekit client secret"),
-        ("client_id", "the Scalekit client id"),
-        ("base_url", "your Scalekit environment URL"),
-    ),
-    "kavachos": (
-        ("database_url", "the database KavachOS uses, sqlite:///... or postgresql://..."),
-    ),
-}
-
 Normalizer = Callable[[str], str]
 
 # Scalekit's naming rules (API reference): role names are letters, digits and underscores;
@@ -105,7 +91,7 @@ def check_manifest(
     _role_permissions(report, data, permissions if check_references else None)
     _role_map(report, data, roles if check_references else None)
     target = data.get("target")
-    if isinstance(target, dict):
+    if isinstance(target, dict) and target.get("provider") in PROVIDERS:
         _kavachos_target_keys(report, target, target.get("provider"))
     if not emulate:
         _target_credentials(report, data)
@@ -269,7 +255,9 @@ def _target_credentials(report: _Reporter, data: dict[str, Any]) -> None:
     if not isinstance(target, dict):
         return
     provider = target.get("provider")
-    for key, what in _REQUIRED_TARGET_KEYS.get(provider if isinstance(provider, str) else "", ()):
+    declaration = REGISTERED_PROVIDERS.get(provider) if isinstance(provider, str) else None
+    # What the provider's declaration requires (the emulator supplies its own).
+    for key, what in declaration.required if declaration is not None else ():
         if target.get(key) is None:
             report.error(
                 ("target",),
@@ -279,15 +267,16 @@ def _target_credentials(report: _Reporter, data: dict[str, Any]) -> None:
 
 def _target_declared(report: _Reporter, data: dict[str, Any], *, emulate: bool) -> None:
     """What ``plan`` checks against the provider registry before connecting, checked here
-    with positions: the provider is available, ``rate_limits`` names only buckets it has,
+    with positions: the provider is installed, ``rate_limits`` names only buckets it has,
     and the secret key has the provider's prefix (not with ``--emulate``, which supplies its
-    own key). The registry is the one source, so a provider added there is accepted here."""
+    own key). The registry is the one source, so a provider a plug-in registers is accepted
+    here with no edit, and its declaration's rules hold for it as for the built-ins."""
     provider = _provider(data)
-    if provider is None or provider not in PROVIDERS:
-        return  # absent or not a provider name at all: the model reports it
+    if provider is None:
+        return  # absent or not a string: the model reports it
     declaration = REGISTERED_PROVIDERS.get(provider)
     if declaration is None:
-        report.error(("target", "provider"), unavailable_provider_message(provider))
+        report.error(("target", "provider"), _unknown_provider_message(provider))
         return
     target = data["target"]
     rate_limits = target.get("rate_limits")
@@ -311,6 +300,19 @@ def _target_declared(report: _Reporter, data: dict[str, Any], *, emulate: bool) 
             ("target", "api_key"),
             f"must be {declaration.api_key_hint} (starts with {prefix!r}; the value is not shown)",
         )
+
+
+def _unknown_provider_message(name: str) -> str:
+    """Why ``name`` cannot be the target's provider. A provider that ships with authform, or
+    a plug-in that failed to load, is "not available" (and why); any other name is a
+    mistake, answered with the installed providers and the nearest one."""
+    if name in PROVIDERS or name in REGISTERED_PROVIDERS.broken or not REGISTERED_PROVIDERS:
+        return unavailable_provider_message(name)
+    installed = list(REGISTERED_PROVIDERS)
+    return (
+        f"invalid provider {show(name)} (expected one of: {list_names(installed)})"
+        f"{did_you_mean(name, installed)}"
+    )
 
 
 def _provider(data: dict[str, Any]) -> str | None:
@@ -372,25 +374,34 @@ def _scalekit_metadata(report: _Reporter, path: DataPath, organization: dict[str
             f"{len(metadata)} metadata pairs, but Scalekit allows at most "
             f"{SCALEKIT_METADATA_PAIRS} per organization",
         )
-    low_key, high_key = SCALEKIT_METADATA_KEY
-    low_value, high_value = SCALEKIT_METADATA_VALUE
     for key, value in metadata.items():
         # Lengths the general rules already refuse are reported there, not twice.
-        skip_key = not isinstance(key, str) or len(key) > METADATA_KEY_MAX
-        if not skip_key and not low_key <= len(key) <= high_key:
-            report.error(
-                (*path, key),
-                f"metadata key {show(key)} has {len(key)} characters, but Scalekit requires "
-                f"{low_key}-{high_key}",
-                at_key=True,
-            )
-        skip_value = not isinstance(value, str) or len(value) > METADATA_VALUE_MAX
-        if not skip_value and not low_value <= len(value) <= high_value:
-            report.error(
-                (*path, key),
-                f"metadata value {show(value)} has {len(value)} characters, but Scalekit "
-                f"requires {low_value}-{high_value}",
-            )
+        _scalekit_length(report, (*path, key), "key", key, METADATA_KEY_MAX, SCALEKIT_METADATA_KEY)
+        _scalekit_length(
+            report, (*path, key), "value", value, METADATA_VALUE_MAX, SCALEKIT_METADATA_VALUE
+        )
+
+
+def _scalekit_length(
+    report: _Reporter,
+    path: DataPath,
+    part: str,
+    text: Any,
+    general_max: int,
+    bounds: tuple[int, int],
+) -> None:
+    """A metadata key's or value's length against Scalekit's bounds, unless the general
+    rules (at most ``general_max``) already refuse it. A key's error points at the key."""
+    if not isinstance(text, str) or len(text) > general_max:
+        return
+    low, high = bounds
+    if not low <= len(text) <= high:
+        report.error(
+            path,
+            f"metadata {part} {show(text)} has {len(text)} characters, but Scalekit requires "
+            f"{low}-{high}",
+            at_key=part == "key",
+        )
 
 
 # Clerk's key rules (Backend API, CreateOrganizationPermission / CreateOrganizationRole): a

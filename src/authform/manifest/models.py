@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 from pydantic import (
@@ -34,7 +34,11 @@ from authform.social import SOCIAL_PROVIDERS
 from authform.text_policy import check_text, unsafe_character
 
 MANIFEST_VERSION = 1
+# The providers that ship with authform. ``target.provider`` accepts any provider registered
+# through the ``authform.providers`` entry points (a plug-in's included): checks.py holds
+# the name against the registry, with its position.
 PROVIDERS = ("workos", "scalekit", "clerk", "kavachos")
+PROVIDER_NAME_MAX = 64
 EMAIL_STRATEGIES = ("primary", "first", "skip-multi")
 DOMAIN_STATES = ("pending", "verified")
 
@@ -77,33 +81,35 @@ def check_multiline(value: str) -> str:
     return check_text(value, multiline=True)
 
 
-def check_permission_slug(value: str) -> str:
+def _check_pattern(value: str, pattern: str, what: str, allowed: str) -> str:
     check_text(value)
-    if not re.fullmatch(PERMISSION_SLUG_PATTERN, value):
-        raise ValueError(
-            f"invalid permission slug {_quote(value)}: use lowercase letters, digits and "
-            "': . _ - *', starting with a letter or digit"
-        )
+    if not re.fullmatch(pattern, value):
+        raise ValueError(f"invalid {what} {_quote(value)}: use {allowed}")
     return value
+
+
+def check_permission_slug(value: str) -> str:
+    return _check_pattern(
+        value,
+        PERMISSION_SLUG_PATTERN,
+        "permission slug",
+        "lowercase letters, digits and ': . _ - *', starting with a letter or digit",
+    )
 
 
 def check_role_slug(value: str) -> str:
-    check_text(value)
-    if not re.fullmatch(ROLE_SLUG_PATTERN, value):
-        raise ValueError(
-            f"invalid role slug {_quote(value)}: use lowercase letters, digits and ': . _ -', "
-            "starting with a letter or digit"
-        )
-    return value
+    return _check_pattern(
+        value,
+        ROLE_SLUG_PATTERN,
+        "role slug",
+        "lowercase letters, digits and ': . _ -', starting with a letter or digit",
+    )
 
 
 def check_organization_key(value: str) -> str:
-    check_text(value)
-    if not re.fullmatch(ORGANIZATION_KEY_PATTERN, value):
-        raise ValueError(
-            f"invalid organization key {_quote(value)}: use letters, digits and '_ . : -'"
-        )
-    return value
+    return _check_pattern(
+        value, ORGANIZATION_KEY_PATTERN, "organization key", "letters, digits and '_ . : -'"
+    )
 
 
 def normalize_domain(value: str) -> str:
@@ -299,15 +305,24 @@ class RateLimit(_Model):
     per_seconds: Annotated[float, Field(gt=0, le=86_400)] = Field(description="Window.")
 
 
-class Target(_Model):
-    """The identity provider this manifest configures, and how to reach it.
+class TargetSettings(_Model):
+    """The identity provider this manifest configures, and how to reach it: what every
+    target has, whichever its provider.
 
+    A provider plug-in that needs more settings declares its own model, a subclass of this
+    one (``ProviderDeclaration.settings``), and the manifest's ``target`` is validated by
+    it; its extra fields reach the provider as ``Connection.options``.
     Credentials belong in the environment: write `${env:VAR}`, never the secret itself.
     """
 
-    provider: Literal["workos", "scalekit", "clerk", "kavachos"] = Field(
-        description="Which identity provider to configure."
-    )
+    provider: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=PROVIDER_NAME_MAX),
+        AfterValidator(check_single_line),
+        # The schema lists the installed providers (manifest/schema.py); checks.py holds the
+        # name against the registry, so a plug-in's provider is accepted with no edit here.
+        Field(json_schema_extra={"enum": list(PROVIDERS)}),
+    ] = Field(description="Which identity provider to configure.")
     api_key: Secret | None = Field(
         default=None,
         description=(
@@ -328,6 +343,34 @@ class Target(_Model):
             "API base URL override (your Scalekit environment URL). https, except for localhost."
         ),
     )
+    max_concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
+        default=16,
+        description="Most requests in flight at once; the rate limits still apply.",
+    )
+    rate_limits: dict[Annotated[str, StringConstraints(pattern=BUCKET_PATTERN)], RateLimit] = Field(
+        default_factory=dict,
+        description=(
+            "Override the provider's documented rate limits, by bucket name (WorkOS: "
+            "general, user_management_reads, user_management_writes), e.g. to leave "
+            "room for production traffic sharing the key."
+        ),
+    )
+
+    def provider_settings(self) -> dict[str, Any]:
+        """The settings beyond those every target has (KavachOS's database options, a
+        plug-in's own fields), by name: what the provider's build finds in its
+        ``Connection``."""
+        common = TargetSettings.model_fields
+        return {name: getattr(self, name) for name in type(self).model_fields if name not in common}
+
+
+class Target(TargetSettings):
+    """The identity provider this manifest configures, and how to reach it: the settings of
+    authform's own providers (WorkOS, Scalekit, Clerk, KavachOS).
+
+    Credentials belong in the environment: write `${env:VAR}`, never the secret itself.
+    """
+
     database_url: Annotated[Secret, AfterValidator(check_database_url)] | None = Field(
         default=None,
         description=(
@@ -344,18 +387,6 @@ class Target(_Model):
             "application-side check that verifies bcrypt once and rehashes into KavachOS's "
             "format (see the README); `reset` stores none and marks the users for a password "
             "reset."
-        ),
-    )
-    max_concurrency: Annotated[int, Field(ge=1, le=256)] = Field(
-        default=16,
-        description="Most requests in flight at once; the rate limits still apply.",
-    )
-    rate_limits: dict[Annotated[str, StringConstraints(pattern=BUCKET_PATTERN)], RateLimit] = Field(
-        default_factory=dict,
-        description=(
-            "Override the provider's documented rate limits, by bucket name (WorkOS: "
-            "general, user_management_reads, user_management_writes), e.g. to leave "
-            "room for production traffic sharing the key."
         ),
     )
 
@@ -463,30 +494,30 @@ _OUTPUT_NOTE = (
 )
 
 
-class ClerkCsvSource(_Model):
+class _ClerkExportSource(_Model):
+    """What both Clerk export sources take besides the users file: the organization and
+    membership exports that come with it."""
+
+    organizations: FilePath | None = Field(
+        default=None, description=f"Organizations JSON export. {_PATH_NOTE}"
+    )
+    memberships: FilePath | None = Field(
+        default=None, description=f"Memberships JSON export. {_PATH_NOTE}"
+    )
+
+
+class ClerkCsvSource(_ClerkExportSource):
     """Users from a Clerk dashboard CSV export (the only export with password digests)."""
 
     kind: Literal["clerk-csv"]
     path: FilePath = Field(description=f"The users CSV export. {_PATH_NOTE}")
-    organizations: FilePath | None = Field(
-        default=None, description=f"Organizations JSON export. {_PATH_NOTE}"
-    )
-    memberships: FilePath | None = Field(
-        default=None, description=f"Memberships JSON export. {_PATH_NOTE}"
-    )
 
 
-class ClerkJsonSource(_Model):
+class ClerkJsonSource(_ClerkExportSource):
     """Users from a Clerk JSON export."""
 
     kind: Literal["clerk-json"]
     path: FilePath = Field(description=f"The users JSON export. {_PATH_NOTE}")
-    organizations: FilePath | None = Field(
-        default=None, description=f"Organizations JSON export. {_PATH_NOTE}"
-    )
-    memberships: FilePath | None = Field(
-        default=None, description=f"Memberships JSON export. {_PATH_NOTE}"
-    )
 
 
 class ClerkApiSource(_Model):
@@ -600,11 +631,9 @@ class Drift(_Model):
 ENVIRONMENT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,47}$"
 
 
-class Environment(_Model):
-    """What differs in one environment. Each section given here replaces the top-level
-    section of the same name, whole (nothing is merged inside a section)."""
+class _Sections(_Model):
+    """The sections a manifest and an environment both hold, each managed when present."""
 
-    target: Target | None = Field(default=None, description="This environment's target.")
     permissions: list[Permission] | None = Field(default=None, description="Permissions.")
     roles: list[Role] | None = Field(default=None, description="Roles.")
     redirect_uris: list[RedirectUri] | None = Field(
@@ -618,6 +647,13 @@ class Environment(_Model):
     )
     organizations: list[Organization] | None = Field(default=None, description="Organizations.")
     users: Users | None = Field(default=None, description="User import.")
+
+
+class Environment(_Sections):
+    """What differs in one environment. Each section given here replaces the top-level
+    section of the same name, whole (nothing is merged inside a section)."""
+
+    target: Target | None = Field(default=None, description="This environment's target.")
     policy: Policy | None = Field(default=None, description="Safety limits.")
     verify: Verify | None = Field(default=None, description="Post-apply checks.")
     drift: Drift | None = Field(default=None, description="What drift leaves out.")
@@ -626,7 +662,7 @@ class Environment(_Model):
 # --- the manifest --------------------------------------------------------------------------
 
 
-class Manifest(_Model):
+class Manifest(_Sections):
     """An authform manifest: the desired configuration of one identity provider.
 
     A section that is present (even as `[]`) is managed: live items it doesn't list are
@@ -634,20 +670,13 @@ class Manifest(_Model):
     """
 
     version: Literal[1] = Field(description="Manifest format version.")
-    target: Target = Field(description="The identity provider to configure.")
-    permissions: list[Permission] | None = Field(default=None, description="Permissions.")
-    roles: list[Role] | None = Field(default=None, description="Roles.")
-    redirect_uris: list[RedirectUri] | None = Field(
-        default=None, description="Allowed OAuth redirect URIs."
-    )
-    cors_origins: list[CorsOrigin] | None = Field(
-        default=None, description="Allowed browser origins (CORS)."
-    )
-    social_connections: list[SocialConnection] | None = Field(
-        default=None, description="Social (OAuth) logins."
-    )
-    organizations: list[Organization] | None = Field(default=None, description="Organizations.")
-    users: Users | None = Field(default=None, description="User import.")
+    # Validated as the built-ins' ``Target``, or as a provider plug-in's own settings model
+    # (a subclass of TargetSettings; see manifest/targets.py). Code reading it may rely on
+    # TargetSettings' fields only, which is what type checkers are told.
+    if TYPE_CHECKING:
+        target: TargetSettings
+    else:
+        target: Target = Field(description="The identity provider to configure.")
     policy: Policy = Field(default_factory=Policy, description="Safety limits.")
     verify: Verify = Field(default_factory=Verify, description="Post-apply checks.")
     drift: Drift = Field(default_factory=Drift, description="What drift leaves out.")

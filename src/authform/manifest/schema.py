@@ -14,7 +14,8 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from authform.manifest.models import Manifest
+from authform.manifest.models import PROVIDERS, Manifest, Target
+from authform.providers.registry import PROVIDERS as REGISTERED_PROVIDERS
 
 # Where `authform schema --write` writes, relative to the working directory (the repository
 # whose manifests point at it with `$schema=../schemas/authform.schema.json`), never next to
@@ -37,6 +38,7 @@ def manifest_json_schema() -> dict[str, Any]:
     _drop_null_defaults(schema)
     # The loader ignores "x-" keys at the top level (anchors for shared values).
     schema["patternProperties"] = {"^x-": {}}
+    _installed_providers(schema)
     return {
         "$schema": DRAFT,
         **schema,
@@ -67,3 +69,34 @@ def _drop_null_defaults(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _drop_null_defaults(value)
+
+
+def _installed_providers(schema: dict[str, Any]) -> None:
+    """``target`` as this installation accepts it: authform's ``Target`` for its own
+    providers and for plug-ins that declare no settings model, and each plug-in's own
+    settings model (its name as the only ``provider``) for the others."""
+    own_settings = {
+        name: declaration.settings
+        for name, declaration in REGISTERED_PROVIDERS.items()
+        if declaration.settings is not None and declaration.settings is not Target
+    }
+    names = (set(PROVIDERS) | set(REGISTERED_PROVIDERS)) - set(own_settings)
+    definitions = schema["$defs"]
+    definitions["Target"]["properties"]["provider"]["enum"] = sorted(names)
+    if not own_settings:
+        return
+    choices = [{"$ref": "#/$defs/Target"}]
+    for name, settings in sorted(own_settings.items()):
+        key = f"Target_{name}"
+        plugin = settings.model_json_schema(
+            schema_generator=_ManifestSchema,
+            mode="validation",
+            ref_template="#/$defs/{model}",
+        )
+        definitions.update(plugin.pop("$defs", {}))
+        plugin["properties"]["provider"] = {"const": name, "description": "Provider plug-in."}
+        definitions[key] = plugin
+        choices.append({"$ref": f"#/$defs/{key}"})
+    for holder in (schema["properties"], definitions["Environment"]["properties"]):
+        description = holder["target"].get("description")
+        holder["target"] = {"anyOf": choices, "description": description}

@@ -29,6 +29,7 @@ from authform.manifest.diagnostics import (
 )
 from authform.manifest.models import SECRET_FIELDS, Manifest
 from authform.manifest.positions import SourceMap
+from authform.manifest.targets import manifest_model
 
 _EXPECTED = {
     "string_type": "a string",
@@ -54,21 +55,27 @@ def validate_manifest(
     """Build the ``Manifest``; on failure, every error as a diagnostic.
 
     ``skip_missing`` names top-level keys whose absence the caller already reported (it
-    knows which files were read, pydantic does not).
+    knows which files were read, pydantic does not). The model is the one whose ``target``
+    is the settings model of the provider the data names (``targets.manifest_model``).
     """
+    model = manifest_model(data)
     try:
-        return Manifest.model_validate(data), []
+        return model.model_validate(data), []
     except ValidationError as exc:
         errors = [
             e
             for e in exc.errors()
             if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in skip_missing)
         ]
-    return None, [describe_error(e, data, source, fallback) for e in errors]
+    return None, [describe_error(e, data, source, fallback, model) for e in errors]
 
 
 def describe_error(
-    error: ErrorDetails, data: Any, source: SourceMap, fallback: Location
+    error: ErrorDetails,
+    data: Any,
+    source: SourceMap,
+    fallback: Location,
+    model: type[BaseModel] = Manifest,
 ) -> Diagnostic:
     loc = tuple(error["loc"])
     path, at_key = _data_path(loc, data)
@@ -79,7 +86,7 @@ def describe_error(
         where = source.key(path) or source.nearest(path, fallback)
     else:
         where = source.nearest(path, fallback)
-    message = _message(error, loc, path, source)
+    message = _message(error, loc, path, source, model)
     shown = format_path(source.display(path))
     return Diagnostic.at(where, f"{shown}: {message}" if shown else message)
 
@@ -101,7 +108,11 @@ def _data_path(loc: tuple[PathPart, ...], data: Any) -> tuple[DataPath, bool]:
 
 
 def _message(
-    error: ErrorDetails, loc: tuple[PathPart, ...], path: DataPath, source: SourceMap
+    error: ErrorDetails,
+    loc: tuple[PathPart, ...],
+    path: DataPath,
+    source: SourceMap,
+    model: type[BaseModel],
 ) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -112,7 +123,7 @@ def _message(
     if kind == "missing":
         return f"missing required key {show(loc[-1])}"
     if kind == "extra_forbidden":
-        expected = _fields_at(loc[:-1])
+        expected = _fields_at(loc[:-1], model)
         return unknown_key_message(str(loc[-1]), expected or [])
     if kind == "union_tag_not_found":
         tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
@@ -123,7 +134,7 @@ def _message(
         hint = did_you_mean(tag, tags)
         return f"invalid kind {show(tag)} (expected one of: {list_names(tags)}){hint}"
     if kind == "literal_error":
-        return _literal_message(loc, field, value)
+        return _literal_message(loc, field, value, model)
     if kind in _EXPECTED:
         got = _describe(value, secret=secret)
         hint = "" if secret else _quote_hint(kind, path, source)
@@ -153,8 +164,10 @@ def _message(
     return str(error["msg"])
 
 
-def _literal_message(loc: tuple[PathPart, ...], field: str, value: Any) -> str:
-    annotation = _annotation_at(loc)
+def _literal_message(
+    loc: tuple[PathPart, ...], field: str, value: Any, model: type[BaseModel]
+) -> str:
+    annotation = _annotation_at(loc, model)
     allowed = [str(a) for a in get_args(annotation)] if get_origin(annotation) is Literal else []
     if loc == ("version",):
         return f"unsupported manifest version {show(value)} (this authform reads version 1)"
@@ -213,9 +226,9 @@ def _strip(annotation: Any) -> Any:
         return annotation
 
 
-def _annotation_at(loc: Sequence[PathPart]) -> Any:
+def _annotation_at(loc: Sequence[PathPart], model: type[BaseModel]) -> Any:
     """The model annotation a pydantic ``loc`` points at, or ``None`` if it leaves the models."""
-    annotation: Any = Manifest
+    annotation: Any = model
     for part in loc:
         annotation = _strip(annotation)
         origin = get_origin(annotation)
@@ -248,8 +261,8 @@ def _variant(union: Any, tag: PathPart) -> Any:
     return None
 
 
-def _fields_at(loc: Sequence[PathPart]) -> list[str] | None:
-    annotation = _annotation_at(loc)
+def _fields_at(loc: Sequence[PathPart], model: type[BaseModel]) -> list[str] | None:
+    annotation = _annotation_at(loc, model)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
     return None

@@ -54,6 +54,18 @@ class ProviderCapabilities:
         return self.support.get(kind)
 
 
+def api_capabilities(name: str, deviations: Mapping[Kind, KindSupport]) -> ProviderCapabilities:
+    """The capabilities of a provider whose API can do everything with every kind but what
+    ``deviations`` says, and but the two facts every provider shares: social connections are
+    configured in the provider's dashboard only (``verify`` probes them), and a membership
+    is its (user, organization) pair, so only its role changes in place."""
+    support = {kind: KindSupport() for kind in Kind}
+    support[Kind.SOCIAL_CONNECTION] = KindSupport(manual=True)
+    support[Kind.MEMBERSHIP] = KindSupport(immutable_fields=frozenset({"user", "organization"}))
+    support.update(deviations)
+    return ProviderCapabilities(name, support)
+
+
 class ProviderError(Exception):
     """An API call failed. The message names the call and the provider's own explanation.
 

@@ -50,26 +50,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from authform.apis.clerk import DEFAULT_BASE_URL, clerk_api_client, rate_limit_for_key
-from authform.providers.base import (
-    KindSupport,
-    ProbeResult,
-    ProviderCapabilities,
-    ProviderError,
+from authform.providers.api_provider import (
+    ApiProvider,
+    KindHandlers,
+    ManualSteps,
+    window_limiters,
+    with_provider_id,
 )
-from authform.providers.http import RateLimit, WindowLimiter, require_secure_base_url
-from authform.resources import (
-    Kind,
-    Resource,
-    is_unkeyed,
-    membership_key,
-    normalize_spec,
-    unkeyed_key,
-)
+from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
+from authform.providers.http import RateLimit, require_secure_base_url
+from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
 
 DASHBOARD = "https://dashboard.clerk.com"
@@ -86,27 +81,23 @@ NEW_DOMAIN_ENROLLMENT = "manual_invitation"
 # module then looks the item up by its key before believing the error.
 CONFLICT_STATUSES = frozenset({400, 409, 422})
 
-CAPABILITIES = ProviderCapabilities(
-    name="clerk",
-    support={
-        Kind.PERMISSION: KindSupport(),
-        Kind.ROLE: KindSupport(),
-        Kind.ORGANIZATION: KindSupport(),
+CAPABILITIES = api_capabilities(
+    "clerk",
+    {
         # No update endpoint: the URL is the key, so a change is a delete and a create.
         Kind.REDIRECT_URI: KindSupport(update=False),
         # One list on the instance; an origin is its own key.
         Kind.CORS_ORIGIN: KindSupport(update=False),
-        # Dashboard only.
-        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
-        Kind.USER: KindSupport(),
-        # A membership is its (user, organization) pair: only the role changes in place.
-        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
     },
 )
 
 
-class ClerkProvider:
+class ClerkProvider(ApiProvider):
+    label = "Clerk"
+    dashboard = DASHBOARD
     capabilities = CAPABILITIES
+    conflict_statuses = CONFLICT_STATUSES
+    path_safe = ""  # ids and slugs only: nothing in a path needs to stay readable
 
     def __init__(
         self,
@@ -122,6 +113,7 @@ class ClerkProvider:
         with a few items."""
         if not 1 <= page_size <= PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {PAGE_SIZE}")
+        super().__init__()
         self._page_size = page_size
         secret_key = secret_key.strip()
         if not secret_key.startswith("sk_"):
@@ -130,14 +122,10 @@ class ClerkProvider:
                 "target.api_key must be the Clerk secret key of the instance, sk_test_… or "
                 f"sk_live_…{hint}"
             )
-        unknown = sorted(set(rate_limits or {}) - {"instance"})
-        if unknown:
-            raise ProviderError(
-                f"target.rate_limits: unknown Clerk bucket(s) {', '.join(unknown)} "
-                "(known: instance)"
-            )
-        limit = (rate_limits or {}).get("instance") or rate_limit_for_key(secret_key)
-        self._limiter = WindowLimiter(limit)
+        limiters = window_limiters(
+            "Clerk", {"instance": rate_limit_for_key(secret_key)}, rate_limits
+        )
+        self._limiter = limiters["instance"]
         self._transport = transport
         self.http = clerk_api_client(
             secret_key,
@@ -149,21 +137,44 @@ class ClerkProvider:
         )
         # Natural key → Clerk id, filled by reads and creates, so a role can name permissions
         # and a membership its user and organization created earlier in the same apply.
-        self.ids: dict[Kind, dict[str, str]] = {
-            Kind.PERMISSION: {},
-            Kind.ROLE: {},
-            Kind.ORGANIZATION: {},
-            Kind.USER: {},
-        }
+        self.ids.update({Kind.PERMISSION: {}, Kind.ROLE: {}})
         self._system_permissions: set[str] = set()
         self._unkeyed_emails: dict[str, str] = {}
         self._origins_lock = asyncio.Lock()
         self.instance: dict[str, Any] = {}
         self.frontend_api_url: str | None = None
         self._social_probe_problem: str | None = None
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+        self.handlers = {
+            Kind.PERMISSION: KindHandlers(
+                self._create_permission,
+                self._update_permission,
+                self.delete_by_id("/organization_permissions"),
+            ),
+            Kind.ROLE: KindHandlers(
+                self._create_role, self._update_role, self.delete_by_id("/organization_roles")
+            ),
+            Kind.ORGANIZATION: KindHandlers(
+                self._create_organization,
+                self._update_organization,
+                self.delete_by_id("/organizations"),
+            ),
+            # No update endpoint: the URL is the key, so a change is a delete and a create.
+            Kind.REDIRECT_URI: KindHandlers(
+                create=self._create_redirect_url, delete=self.delete_by_id("/redirect_urls")
+            ),
+            Kind.CORS_ORIGIN: KindHandlers(create=self._create_origin, delete=self._delete_origin),
+            Kind.USER: KindHandlers(
+                self._create_user, self._update_user, self.delete_by_id("/users")
+            ),
+            Kind.MEMBERSHIP: KindHandlers(
+                self._create_membership, self._update_membership, self._delete_membership
+            ),
+        }
+        self.manual_steps = {
+            Kind.SOCIAL_CONNECTION: ManualSteps(
+                add=self._enable_social_connection, remove=self._remove_social_connection
+            )
+        }
 
     # ---- pagination ------------------------------------------------------------------------
 
@@ -490,65 +501,6 @@ class ClerkProvider:
 
     # ---- writing ---------------------------------------------------------------------------
 
-    async def create(self, desired: Resource) -> Resource:
-        if desired.kind is Kind.PERMISSION:
-            return await self._create_permission(desired)
-        if desired.kind is Kind.ROLE:
-            return await self._create_role(desired)
-        if desired.kind is Kind.ORGANIZATION:
-            return await self._create_organization(desired)
-        if desired.kind is Kind.REDIRECT_URI:
-            return await self._create_redirect_url(desired)
-        if desired.kind is Kind.CORS_ORIGIN:
-            await self._change_origins(add=desired.key)
-            return desired
-        if desired.kind is Kind.USER:
-            return await self._create_user(desired)
-        if desired.kind is Kind.MEMBERSHIP:
-            return await self._create_membership(desired)
-        raise ProviderError(f"Clerk: cannot create {desired.kind.value} through the API")
-
-    async def update(self, live: Resource, desired: Resource) -> Resource:
-        if desired.kind is Kind.PERMISSION:
-            await self.http.send_json(
-                "PATCH",
-                f"/organization_permissions/{_seg(_require_id(live))}",
-                {"name": desired.spec["name"], "description": desired.spec["description"]},
-            )
-        elif desired.kind is Kind.ROLE:
-            await self._update_role(live, desired)
-        elif desired.kind is Kind.ORGANIZATION:
-            await self._update_organization(live, desired)
-        elif desired.kind is Kind.USER:
-            await self._update_user(live, desired)
-        elif desired.kind is Kind.MEMBERSHIP:
-            await self.http.send_json(
-                "PATCH", _membership_path(live), {"role": desired.spec["role"]}
-            )
-        else:
-            raise ProviderError(f"Clerk: cannot update {desired.kind.value} through the API")
-        return _with_id(desired, live.provider_id)
-
-    async def delete(self, live: Resource) -> None:
-        if live.kind is Kind.PERMISSION:
-            path = f"/organization_permissions/{_seg(_require_id(live))}"
-        elif live.kind is Kind.ROLE:
-            path = f"/organization_roles/{_seg(_require_id(live))}"
-        elif live.kind is Kind.ORGANIZATION:
-            path = f"/organizations/{_seg(_require_id(live))}"
-        elif live.kind is Kind.REDIRECT_URI:
-            path = f"/redirect_urls/{_seg(_require_id(live))}"
-        elif live.kind is Kind.CORS_ORIGIN:
-            await self._change_origins(remove=live.key)
-            return
-        elif live.kind is Kind.USER:
-            path = f"/users/{_seg(_require_id(live))}"
-        elif live.kind is Kind.MEMBERSHIP:
-            path = _membership_path(live)
-        else:
-            raise ProviderError(f"Clerk: cannot delete {live.kind.value} through the API")
-        await self.http.send_json("DELETE", path)
-
     # ---- permissions and roles
 
     async def _find_by_key(self, path: str, key: str) -> dict[str, Any] | None:
@@ -562,29 +514,22 @@ class ClerkProvider:
 
     async def _create_permission(self, desired: Resource) -> Resource:
         spec = desired.spec
-        body = {"name": spec["name"], "key": desired.key, "description": spec["description"]}
-        try:
-            created = await self.http.send_json("POST", "/organization_permissions", body)
-        except ProviderError as exc:
-            existing = await self._existing(exc, "/organization_permissions", desired.key)
-            await self.http.send_json(
-                "PATCH",
-                f"/organization_permissions/{_seg(existing['id'])}",
-                {"name": spec["name"], "description": spec["description"]},
-            )
-            created = existing
+        path = "/organization_permissions"
+        created, existed = await self.create_converging(
+            path,
+            {"name": spec["name"], "key": desired.key, "description": spec["description"]},
+            lambda: self._find_by_key(path, desired.key),
+        )
+        live = await self.converged(desired, created, existed, self._update_permission)
         self.ids[Kind.PERMISSION][desired.key] = created["id"]
-        return _with_id(desired, created["id"])
+        return live
 
-    async def _existing(self, exc: ProviderError, path: str, key: str) -> dict[str, Any]:
-        """After a refused create: the item that already holds ``key`` (an earlier run's
-        create whose answer was lost, or a parallel run's), else the original error."""
-        if exc.status not in CONFLICT_STATUSES:
-            raise exc
-        existing = await self._find_by_key(path, key)
-        if existing is None:
-            raise exc
-        return existing
+    async def _update_permission(self, live: Resource, desired: Resource) -> None:
+        await self.http.send_json(
+            "PATCH",
+            f"/organization_permissions/{self.seg(self.require_id(live))}",
+            {"name": desired.spec["name"], "description": desired.spec["description"]},
+        )
 
     def _permission_ids(self, role: Resource, keys: Iterable[str]) -> list[str]:
         ids = []
@@ -609,32 +554,30 @@ class ClerkProvider:
             # Without it a new role is in no role set, and organizations could not use it.
             "include_in_initial_role_set": True,
         }
-        try:
-            created = await self.http.send_json("POST", "/organization_roles", body)
-        except ProviderError as exc:
-            existing = await self._existing(exc, "/organization_roles", desired.key)
-            current = _with_id(
-                Resource(Kind.ROLE, desired.key, _role_spec(existing)), existing["id"]
-            )
+        path = "/organization_roles"
+        created, existed = await self.create_converging(
+            path, body, lambda: self._find_by_key(path, desired.key)
+        )
+        if existed:
+            current = Resource(Kind.ROLE, desired.key, _role_spec(created), created["id"])
             await self._update_role(current, desired)
-            created = existing
         self.ids[Kind.ROLE][desired.key] = created["id"]
-        return _with_id(desired, created["id"])
+        return with_provider_id(desired, created["id"])
 
     async def _update_role(self, live: Resource, desired: Resource) -> None:
         """Name and description by PATCH; permissions one by one, so the role's system
         permissions (which authform does not manage) are left as they are."""
-        role_id = _require_id(live)
+        role_id = self.require_id(live)
         spec = desired.spec
         if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
             await self.http.send_json(
                 "PATCH",
-                f"/organization_roles/{_seg(role_id)}",
+                f"/organization_roles/{self.seg(role_id)}",
                 {"name": spec["name"], "description": spec["description"]},
             )
         have, want = set(live.spec["permissions"]), set(spec["permissions"])
         for permission_id in self._permission_ids(desired, sorted(want - have)):
-            path = f"/organization_roles/{_seg(role_id)}/permissions/{_seg(permission_id)}"
+            path = f"/organization_roles/{self.seg(role_id)}/permissions/{self.seg(permission_id)}"
             try:
                 await self.http.send_json("POST", path)
             except ProviderError as exc:
@@ -644,7 +587,7 @@ class ClerkProvider:
             removed_id = self.ids[Kind.PERMISSION].get(key)
             if removed_id is None:
                 continue  # gone from the instance: nothing to remove
-            path = f"/organization_roles/{_seg(role_id)}/permissions/{_seg(removed_id)}"
+            path = f"/organization_roles/{self.seg(role_id)}/permissions/{self.seg(removed_id)}"
             await self.http.send_json("DELETE", path)
         self.ids[Kind.ROLE][desired.key] = role_id
 
@@ -659,36 +602,27 @@ class ClerkProvider:
         }
         if "max_allowed_memberships" in spec:
             body["max_allowed_memberships"] = spec["max_allowed_memberships"]
-        try:
-            created = await self.http.send_json("POST", "/organizations", body)
-        except ProviderError as exc:
-            if exc.status not in CONFLICT_STATUSES:
-                raise
-            # The slug is the key: an organization holding it is this one (an earlier run's
-            # create whose answer was lost, or a parallel run's). Converge on it.
-            existing = await self._organization_by_slug(desired.key)
-            if existing is None:
-                raise
-            domains = await self._offset_list(f"/organizations/{_seg(existing['id'])}/domains")
-            current = _organization_resource(existing, domains, {desired.key: spec})
+        # The slug is the key: an organization holding it is this one (an earlier run's create
+        # whose answer was lost, or a parallel run's). Converge on it.
+        created, existed = await self.create_converging(
+            "/organizations", body, lambda: self._organization_by_slug(desired.key)
+        )
+        if existed:
+            domains = await self._offset_list(f"/organizations/{self.seg(created['id'])}/domains")
+            current = _organization_resource(created, domains, {desired.key: spec})
             await self._update_organization(current, desired)
-            return _with_id(desired, existing["id"])
+            return with_provider_id(desired, created["id"])
         self.ids[Kind.ORGANIZATION][desired.key] = created["id"]
         for domain in spec["domains"]:
             await self._add_domain(created["id"], domain)
-        return _with_id(desired, created["id"])
+        return with_provider_id(desired, created["id"])
 
     async def _organization_by_slug(self, slug: str) -> dict[str, Any] | None:
-        try:
-            found: dict[str, Any] = await self.http.get_json(f"/organizations/{_seg(slug)}")
-        except ProviderError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return found if found.get("slug") == slug else None
+        found = await self.get_or_none(f"/organizations/{self.seg(slug)}")
+        return found if found is not None and found.get("slug") == slug else None
 
     async def _update_organization(self, live: Resource, desired: Resource) -> None:
-        org_id = _require_id(live)
+        org_id = self.require_id(live)
         spec, current = desired.spec, live.spec
         patch: dict[str, Any] = {}
         if current["name"] != spec["name"]:
@@ -701,13 +635,13 @@ class ClerkProvider:
         ):
             patch["max_allowed_memberships"] = spec["max_allowed_memberships"]
         if patch:
-            await self.http.send_json("PATCH", f"/organizations/{_seg(org_id)}", patch)
+            await self.http.send_json("PATCH", f"/organizations/{self.seg(org_id)}", patch)
         if normalize_spec(current["metadata"]) != normalize_spec(spec["metadata"]):
             # PUT replaces public_metadata whole (keys the manifest dropped go) and leaves the
             # application's private_metadata alone.
             await self.http.send_json(
                 "PUT",
-                f"/organizations/{_seg(org_id)}/metadata",
+                f"/organizations/{self.seg(org_id)}/metadata",
                 {"public_metadata": dict(spec["metadata"])},
             )
         have = {d["domain"]: d["state"] for d in current["domains"]}
@@ -715,7 +649,7 @@ class ClerkProvider:
         domain_ids: Mapping[str, str] = live.observed.get("domain_ids") or {}
         for name in sorted(set(have) - set(want)):
             await self.http.send_json(
-                "DELETE", f"/organizations/{_seg(org_id)}/domains/{_seg(domain_ids[name])}"
+                "DELETE", f"/organizations/{self.seg(org_id)}/domains/{self.seg(domain_ids[name])}"
             )
         for name, state in sorted(want.items()):
             if name not in have:
@@ -723,7 +657,7 @@ class ClerkProvider:
             elif have[name] != state:
                 await self.http.send_json(
                     "PATCH",
-                    f"/organizations/{_seg(org_id)}/domains/{_seg(domain_ids[name])}",
+                    f"/organizations/{self.seg(org_id)}/domains/{self.seg(domain_ids[name])}",
                     {"verified": state == "verified"},
                 )
         self.ids[Kind.ORGANIZATION][desired.key] = org_id
@@ -731,7 +665,7 @@ class ClerkProvider:
     async def _add_domain(self, org_id: str, domain: Mapping[str, Any]) -> None:
         await self.http.send_json(
             "POST",
-            f"/organizations/{_seg(org_id)}/domains",
+            f"/organizations/{self.seg(org_id)}/domains",
             {
                 "name": domain["domain"],
                 "enrollment_mode": NEW_DOMAIN_ENROLLMENT,
@@ -742,20 +676,22 @@ class ClerkProvider:
     # ---- redirect URLs and allowed origins
 
     async def _create_redirect_url(self, desired: Resource) -> Resource:
-        try:
-            created = await self.http.send_json(
-                "POST", "/redirect_urls", {"url": desired.spec["uri"]}
-            )
-        except ProviderError as exc:
-            if exc.status not in CONFLICT_STATUSES:
-                raise
-            existing = next(
-                (r for r in await self._read_redirect_urls() if r.key == desired.key), None
-            )
-            if existing is None:
-                raise
-            return _with_id(desired, existing.provider_id)
-        return _with_id(desired, created["id"])
+        url = desired.spec["uri"]
+        created, _ = await self.create_converging(
+            "/redirect_urls", {"url": url}, lambda: self._find_redirect_url(url)
+        )
+        return with_provider_id(desired, created["id"])
+
+    async def _find_redirect_url(self, url: str) -> dict[str, Any] | None:
+        listed = await self._array_list("/redirect_urls", {"paginated": "true"}, None)
+        return next((item for item in listed if item.get("url") == url), None)
+
+    async def _create_origin(self, desired: Resource) -> Resource:
+        await self._change_origins(add=desired.key)
+        return desired
+
+    async def _delete_origin(self, live: Resource) -> None:
+        await self._change_origins(remove=live.key)
 
     async def _change_origins(self, *, add: str | None = None, remove: str | None = None) -> None:
         """Add or remove one allowed origin: read the list, change it, write it whole.
@@ -805,7 +741,7 @@ class ClerkProvider:
                 raise
             created = existing
         self.ids[Kind.USER][desired.key] = created["id"]
-        return _with_id(desired, created["id"])
+        return with_provider_id(desired, created["id"])
 
     async def _user_by_external_id(self, external_id: str) -> dict[str, Any] | None:
         found = await self.http.get_json("/users", {"external_id": external_id, "limit": 1})
@@ -815,7 +751,7 @@ class ClerkProvider:
         return None
 
     async def _update_user(self, live: Resource, desired: Resource) -> None:
-        user_id = _require_id(live)
+        user_id = self.require_id(live)
         spec = desired.spec
         body: dict[str, Any] = {
             "first_name": spec["first_name"] or None,
@@ -826,14 +762,14 @@ class ClerkProvider:
             # Adopting a user who exists without our key and has no password: carry the
             # imported digest over now (one with a password keeps it).
             body.update(_password_fields(desired))
-        await self.http.send_json("PATCH", f"/users/{_seg(user_id)}", body)
+        await self.http.send_json("PATCH", f"/users/{self.seg(user_id)}", body)
         if (live.spec["email"], live.spec["email_verified"]) != (
             spec["email"],
             spec["email_verified"],
         ):
             await self.http.send_json(
                 "PUT",
-                f"/users/{_seg(user_id)}/email_address",
+                f"/users/{self.seg(user_id)}/email_address",
                 {
                     "email_address": spec["email"],
                     "identification_status": _identification_status(spec),
@@ -845,15 +781,8 @@ class ClerkProvider:
 
     async def _create_membership(self, desired: Resource) -> Resource:
         spec = desired.spec
-        user_id = self.ids[Kind.USER].get(spec["user"])
-        org_id = self.ids[Kind.ORGANIZATION].get(spec["organization"])
-        if user_id is None or org_id is None:
-            missing = "user" if user_id is None else "organization"
-            raise ProviderError(
-                f"Clerk: {desired.address}: its {missing} does not exist in Clerk "
-                "(its create failed or was not attempted)"
-            )
-        path = f"/organizations/{_seg(org_id)}/memberships"
+        user_id, org_id = self.member_ids(desired)
+        path = f"/organizations/{self.seg(org_id)}/memberships"
         try:
             created = await self.http.send_json(
                 "POST", path, {"user_id": user_id, "role": spec["role"]}
@@ -863,56 +792,55 @@ class ClerkProvider:
                 raise
             # Already a member (an interrupted run, an adopted user): converge on its role.
             created = await self.http.send_json(
-                "PATCH", f"{path}/{_seg(user_id)}", {"role": spec["role"]}
+                "PATCH", f"{path}/{self.seg(user_id)}", {"role": spec["role"]}
             )
-        return Resource(
-            desired.kind,
-            desired.key,
-            desired.spec,
-            provider_id=created["id"],
-            observed={"organization_id": org_id, "user_id": user_id},
+        return with_provider_id(
+            desired, created["id"], {"organization_id": org_id, "user_id": user_id}
         )
+
+    async def _update_membership(self, live: Resource, desired: Resource) -> None:
+        await self.http.send_json(
+            "PATCH", self._membership_path(live), {"role": desired.spec["role"]}
+        )
+
+    async def _delete_membership(self, live: Resource) -> None:
+        await self.http.send_json("DELETE", self._membership_path(live))
+
+    def _membership_path(self, live: Resource) -> str:
+        org_id = live.observed.get("organization_id")
+        user_id = live.observed.get("user_id")
+        if not org_id or not user_id:
+            raise ProviderError(f"Clerk: {live.address} has no Clerk organization or user id")
+        return f"/organizations/{self.seg(str(org_id))}/memberships/{self.seg(str(user_id))}"
 
     # ---- what the plan and reports need ----------------------------------------------------
 
-    def id_mapping(self) -> dict[str, dict[str, str]]:
-        """Source key → Clerk id for users and organizations (the import's mapping file)."""
-        return {
-            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not is_unkeyed(k)},
-            "organizations": {
-                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not is_unkeyed(k)
-            },
-        }
+    def _enable_social_connection(self, desired: Resource) -> list[str]:
+        social = SOCIAL_PROVIDERS[desired.key]
+        client_id = desired.spec["client_id"]
+        callback = (
+            f"{self.frontend_api_url}/v1/oauth_callback"
+            if self.frontend_api_url
+            else "https://<your Frontend API host>/v1/oauth_callback (the dashboard shows it)"
+        )
+        return [
+            f"In the Clerk Dashboard ({DASHBOARD}), select this application and the "
+            f"{self._instance_label()} instance, open Configure → SSO connections, choose "
+            f"Add connection → For all users → {social.label}, and enable it.",
+            f"Turn on 'Use custom credentials' and set the Client ID to {client_id}; paste the "
+            "client secret from your secret store (it is not shown here).",
+            f"At {social.label}, add {callback} to the authorized redirect URIs of the "
+            f"OAuth app whose client id is {client_id}.",
+            "Run `authform verify` to confirm: it reads the instance's Frontend API and "
+            f"expects {social.label} ({CLERK_STRATEGIES[desired.key]}) to be enabled.",
+        ]
 
-    def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
-        resource = desired or live
-        assert resource is not None
-        if resource.kind is Kind.SOCIAL_CONNECTION and desired is not None:
-            social = SOCIAL_PROVIDERS[desired.key]
-            callback = (
-                f"{self.frontend_api_url}/v1/oauth_callback"
-                if self.frontend_api_url
-                else "https://<your Frontend API host>/v1/oauth_callback (the dashboard shows it)"
-            )
-            return [
-                f"In the Clerk Dashboard ({DASHBOARD}), select this application and the "
-                f"{self._instance_label()} instance, open Configure → SSO connections, choose "
-                f"Add connection → For all users → {social.label}, and enable it.",
-                f"Turn on 'Use custom credentials' and set the Client ID to "
-                f"{desired.spec['client_id']}; paste the client secret from your secret store "
-                "(it is not shown here).",
-                f"At {social.label}, add {callback} to the authorized redirect URIs of the "
-                f"OAuth app whose client id is {desired.spec['client_id']}.",
-                "Run `authform verify` to confirm: it reads the instance's Frontend API and "
-                f"expects {social.label} ({CLERK_STRATEGIES[desired.key]}) to be enabled.",
-            ]
-        if resource.kind is Kind.SOCIAL_CONNECTION and live is not None:
-            return [
-                f"In the Clerk Dashboard ({DASHBOARD}), open Configure → SSO connections for "
-                f"the {self._instance_label()} instance and remove "
-                f"{SOCIAL_PROVIDERS[live.key].label}."
-            ]
-        return [f"Change {resource.address} in the Clerk Dashboard ({DASHBOARD})."]
+    def _remove_social_connection(self, live: Resource) -> list[str]:
+        return [
+            f"In the Clerk Dashboard ({DASHBOARD}), open Configure → SSO connections for "
+            f"the {self._instance_label()} instance and remove "
+            f"{SOCIAL_PROVIDERS[live.key].label}."
+        ]
 
     def _instance_label(self) -> str:
         return str(self.instance.get("environment_type") or "target")
@@ -947,7 +875,7 @@ class ClerkProvider:
         user_id = found[0]["id"]
         try:
             body = await self.http.send_json(
-                "POST", f"/users/{_seg(user_id)}/verify_password", {"password": password}
+                "POST", f"/users/{self.seg(user_id)}/verify_password", {"password": password}
             )
         except ProviderError as exc:
             return ProbeResult(False, f"password check failed: {exc}")
@@ -1068,26 +996,3 @@ def _password_fields(desired: Resource) -> dict[str, Any]:
         "password_digest": str(desired.create_only["password_hash"]),
         "password_hasher": str(desired.create_only.get("password_hash_type", "bcrypt")),
     }
-
-
-def _membership_path(live: Resource) -> str:
-    org_id = live.observed.get("organization_id")
-    user_id = live.observed.get("user_id")
-    if not org_id or not user_id:
-        raise ProviderError(f"Clerk: {live.address} has no Clerk organization or user id")
-    return f"/organizations/{_seg(str(org_id))}/memberships/{_seg(str(user_id))}"
-
-
-def _with_id(resource: Resource, provider_id: str | None) -> Resource:
-    return Resource(resource.kind, resource.key, resource.spec, provider_id=provider_id)
-
-
-def _require_id(live: Resource) -> str:
-    if not live.provider_id:
-        raise ProviderError(f"Clerk: {live.address} has no Clerk id")
-    return live.provider_id
-
-
-def _seg(value: str) -> str:
-    """Quote a value for use as one path segment."""
-    return quote(value, safe="")

@@ -18,9 +18,13 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from authform.providers.base import Provider, ProviderError
 from authform.providers.http import RateLimit
+
+if TYPE_CHECKING:  # the manifest package imports this registry; no import circle at runtime
+    from authform.manifest.models import TargetSettings
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,19 @@ class Connection:
     base_url: str | None
     max_concurrency: int = 16
     rate_limits: Mapping[str, RateLimit] = field(default_factory=dict)
-    # Database targets (KavachOS): where the database is, and provider-specific choices.
+    # Database targets (KavachOS): where the database is.
     database_url: str | None = None
-    options: Mapping[str, str] = field(default_factory=dict)
+    # The target's settings beyond those every target has, by name, as the provider's
+    # settings model validated them (KavachOS's ``legacy_passwords``, a plug-in's own).
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def given(self, name: str) -> str:
+        """The connection field ``name`` (``api_key``, ``base_url``...), which the
+        declaration's ``required`` made sure is set before ``build`` was called."""
+        value = getattr(self, name)
+        if not value:
+            raise ProviderError(f"target.{name} is required for {self.provider}")
+        return str(value)
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,11 @@ class ProviderDeclaration:
     ``rate_limit_buckets`` are the names of the windows its client draws from (each with the
     provider's documented default); ``api_key_prefix`` is what every valid secret key starts
     with, if the provider has such a rule, and ``api_key_hint`` says what the key is.
+    ``required`` names the target keys it cannot work without.
+    ``settings`` is the model that validates the manifest's ``target`` for this provider:
+    a subclass of ``authform.manifest.TargetSettings`` (whose fields every target has), or
+    None for authform's own ``Target``. Its fields beyond the common ones reach ``build`` as
+    ``Connection.options``.
     """
 
     name: str
@@ -53,6 +72,15 @@ class ProviderDeclaration:
     build: Callable[[Connection], Provider]
     api_key_prefix: str | None = None
     api_key_hint: str = ""
+    settings: type[TargetSettings] | None = None
+    # The target keys (``Connection`` fields) the provider cannot work without, each with
+    # what it is: ``validate`` reports a missing one at ``target``, ``build_provider``
+    # refuses to build without it (``--emulate`` supplies its own).
+    required: tuple[tuple[str, str], ...] = ()
+
+    def missing(self, connection: Connection) -> list[tuple[str, str]]:
+        """The ``required`` keys ``connection`` lacks, in declaration order."""
+        return [(key, what) for key, what in self.required if not getattr(connection, key)]
 
     def unknown_buckets(self, names: object) -> list[str]:
         """The names in ``names`` this provider has no rate-limit bucket for, sorted."""
@@ -145,6 +173,11 @@ def load_declarations(
                 broken[name] = (
                     f"{plugin} declares the provider {declared.name!r} instead; fix or uninstall it"
                 )
+            elif not _valid_settings(declared.settings):
+                broken[name] = (
+                    f"{plugin} declares settings {declared.settings!r}, not a subclass of "
+                    "authform.manifest.TargetSettings; fix or uninstall it"
+                )
             else:
                 declarations[name] = declared
     for name, sources in claimed_by.items():
@@ -155,6 +188,12 @@ def load_declarations(
                 f"{' and by '.join(sources)}; uninstall all but one"
             )
     return declarations, broken
+
+
+def _valid_settings(settings: object) -> bool:
+    from authform.manifest.models import TargetSettings
+
+    return settings is None or (isinstance(settings, type) and issubclass(settings, TargetSettings))
 
 
 def _distribution(entry_point: importlib.metadata.EntryPoint) -> str:
@@ -209,4 +248,10 @@ def build_provider(connection: Connection) -> Provider:
     unknown = declaration.unknown_buckets(connection.rate_limits)
     if unknown:
         raise ProviderError(f"target.rate_limits: {unknown_buckets_message(declaration, unknown)}")
+    missing = declaration.missing(connection)
+    if missing:
+        keys = ", ".join(f"target.{key}" for key, _ in missing)
+        raise ProviderError(
+            f"{declaration.label} needs {keys} ({'; '.join(what for _, what in missing)})"
+        )
     return GuardedProvider(declaration.build(connection))

@@ -20,36 +20,28 @@ What Scalekit's public API cannot do shapes this module, and the plan says each 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from authform.providers.base import (
-    KindSupport,
-    ProbeResult,
-    ProviderCapabilities,
-    ProviderError,
+from authform.providers.api_provider import (
+    ApiProvider,
+    KindHandlers,
+    window_limiters,
+    with_provider_id,
 )
-from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error, redact
-from authform.providers.social_probe import probe_authorize, probed_connection
-from authform.resources import (
-    Kind,
-    Resource,
-    is_unkeyed,
-    membership_key,
-    normalize_spec,
-    unkeyed_key,
-)
-from authform.social import SOCIAL_PROVIDERS
+from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
+from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error
+from authform.providers.scalekit_credentials import ClientCredentials, describe_scalekit_error
+from authform.providers.scalekit_dashboard import DASHBOARD, MANUAL_STEPS, plan_caveats
+from authform.providers.social_probe import SocialLoginProbe
+from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 
 API = "/api/v1"
-TOKEN_PATH = "/oauth/token"
 AUTHORIZE_PATH = "/oauth/authorize"
-DASHBOARD = "https://app.scalekit.com"
 
 # Scalekit publishes no rate limits (its API reference lists only "429 Rate limit
 # exceeded"), so this is authform's own conservative assumption: 10 requests per second per
@@ -62,203 +54,28 @@ PAGE_SIZE = 100
 # A hard stop for every pagination loop: 10,000 pages of 100 is a million items, far past
 # any environment; a server that keeps returning a next page past that is misbehaving.
 MAX_PAGES = 10_000
-# A token is refreshed this long before it expires (Scalekit issues 24-hour tokens), so a
-# request never leaves with a token that dies in flight.
-TOKEN_REFRESH_MARGIN = 60.0
-
 # Domains of this type are Scalekit's organization domains (SSO discovery, SCIM); the other
 # type, ALLOWED_EMAIL_DOMAIN, is an organization-switcher hint authform does not manage.
 DOMAIN_TYPE = "ORGANIZATION_DOMAIN"
 VERIFIED_STATUSES = frozenset({"VERIFIED", "AUTO_VERIFIED"})
 
-# Scalekit's own limits on organization metadata (API reference, UpdateOrganization).
-METADATA_MAX_PAIRS = 10
-METADATA_KEY_LENGTH = (3, 25)
-METADATA_VALUE_LENGTH = (1, 256)
-
-# gRPC status codes, as Scalekit's error bodies carry them (``{"code": 5, ...}``).
-GRPC_CODES = {
-    1: "CANCELLED",
-    2: "UNKNOWN",
-    3: "INVALID_ARGUMENT",
-    4: "DEADLINE_EXCEEDED",
-    5: "NOT_FOUND",
-    6: "ALREADY_EXISTS",
-    7: "PERMISSION_DENIED",
-    8: "RESOURCE_EXHAUSTED",
-    9: "FAILED_PRECONDITION",
-    10: "ABORTED",
-    11: "OUT_OF_RANGE",
-    12: "UNIMPLEMENTED",
-    13: "INTERNAL",
-    14: "UNAVAILABLE",
-    15: "DATA_LOSS",
-    16: "UNAUTHENTICATED",
-}
-
-CAPABILITIES = ProviderCapabilities(
-    name="scalekit",
-    support={
-        Kind.PERMISSION: KindSupport(),
-        Kind.ROLE: KindSupport(),
-        Kind.ORGANIZATION: KindSupport(),
+CAPABILITIES = api_capabilities(
+    "scalekit",
+    {
         # Dashboard only (Authentication > Redirects); probed through /oauth/authorize.
         Kind.REDIRECT_URI: KindSupport(manual=True),
         # Scalekit has no CORS-origin setting at all; the step explains that.
         Kind.CORS_ORIGIN: KindSupport(manual=True),
-        # Dashboard only (Authentication > Auth Methods > Social logins).
-        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
         # PATCH /users/{id} has no email field ("fields like user ID, email address ...
         # cannot be modified"): a changed email is a manual step, never a delete + create.
         Kind.USER: KindSupport(immutable_fields=frozenset({"email"})),
-        # A membership is its (user, organization) pair: only the role changes in place.
-        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
     },
 )
 
 
-def describe_scalekit_error(response: httpx.Response) -> tuple[str | None, str]:
-    """(code, message) from a gRPC-status body, or from the OAuth token endpoint's body.
-
-    ``{"code": 3, "message": "…", "details": [{"@type": "…ErrorInfo", "error_code": "…",
-    "validation_error_info": {"field_violations": [{"field", "description"}]}}]}`` becomes
-    ``("INVALID_ARGUMENT", "… (display_name: must be 1-200 characters)")``.
-    """
-    body = response.json()
-    if not isinstance(body, dict):
-        return None, response.reason_phrase
-    if "error" in body and "code" not in body:  # RFC 6749 §5.2, the token endpoint
-        return str(body["error"]), str(body.get("error_description") or response.reason_phrase)
-    raw_code = body.get("code")
-    code = GRPC_CODES.get(raw_code, str(raw_code)) if isinstance(raw_code, int) else raw_code
-    message = str(body.get("message") or response.reason_phrase)
-    violations: list[str] = []
-    for detail in body.get("details") or []:
-        if not isinstance(detail, dict):
-            continue
-        if detail.get("error_code") and detail["error_code"] != code:
-            code = f"{code} {detail['error_code']}" if code else str(detail["error_code"])
-        info = detail.get("validation_error_info") or {}
-        for violation in info.get("field_violations") or []:
-            if isinstance(violation, dict):
-                violations.append(
-                    f"{violation.get('field')}: "
-                    f"{violation.get('description') or violation.get('constraint')}"
-                )
-    if violations:
-        message = f"{message} ({'; '.join(violations)})"
-    return (str(code) if code is not None else None), message
-
-
-class ClientCredentials:
-    """An OAuth client-credentials access token for the environment, fetched on first use,
-    cached, refreshed shortly before it expires and once when the API answers 401.
-
-    The token request goes through its own ``ApiClient`` (same HTTPS policy, retries and rate
-    limiter, but no Authorization header: it is what obtains one). The client secret travels
-    only in that form body; it is never in a header, log line or error message.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        client_id: str,
-        client_secret: str,
-        limiters_for: Callable[[str, str], Sequence[WindowLimiter]],
-        transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._clock = clock
-        self._token: str | None = None
-        self._refresh_at = 0.0
-        self._lock = asyncio.Lock()
-        # The token the current request carried: a request runs in one task, so what
-        # ``headers`` sets here is what ``refresh`` sees when that request meets a 401.
-        self._sent: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-            "scalekit_token_sent", default=None
-        )
-        self.fetches = 0
-        self._http = ApiClient(
-            base_url,
-            provider_name="Scalekit",
-            headers=_no_headers,
-            describe_error=describe_scalekit_error,
-            limiters_for=limiters_for,
-            max_concurrency=1,
-            idempotency_header=None,
-            transport=transport,
-        )
-
-    async def headers(self) -> Mapping[str, str]:
-        token = await self.token()
-        self._sent.set(token)
-        return {"Authorization": f"Bearer {token}"}
-
-    async def token(self) -> str:
-        async with self._lock:
-            if self._token is None or self._clock() >= self._refresh_at:
-                await self._fetch()
-            assert self._token is not None
-            return self._token
-
-    async def refresh(self) -> bool:
-        """The API said 401: the token was revoked or expired early. Fetch a new one, unless
-        a concurrent request already replaced the one this request carried (a burst of 401s
-        fetches once); a failed fetch raises, naming the token endpoint."""
-        async with self._lock:
-            if self._token is None or self._token == self._sent.get():
-                await self._fetch()
-        return True
-
-    async def _fetch(self) -> None:
-        try:
-            response = await self._http.request(
-                "POST",
-                TOKEN_PATH,
-                data={
-                    "client_id": self._client_id,
-                    "client_secret": self._client_secret,
-                    "grant_type": "client_credentials",
-                },
-                expected=(200,),
-            )
-        except ProviderError as exc:
-            # The secret is in the form body, not a header, so the client cannot know to
-            # redact it should the server echo it back.
-            raise ProviderError(
-                redact(str(exc), [self._client_secret]),
-                status=exc.status,
-                code=exc.code,
-                request_id=exc.request_id,
-            ) from None
-        body = response.json()
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise ProviderError("Scalekit: POST /oauth/token answered without an access_token")
-        expires_in = body.get("expires_in")
-        lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
-        now = self._clock()
-        self._token = token
-        # Refresh a margin before expiry; a token shorter-lived than twice the margin is
-        # used for half its life instead.
-        if lifetime > 2 * TOKEN_REFRESH_MARGIN:
-            self._refresh_at = now + lifetime - TOKEN_REFRESH_MARGIN
-        else:
-            self._refresh_at = now + max(lifetime, 0.0) / 2
-        self.fetches += 1
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-
-async def _no_headers() -> Mapping[str, str]:
-    return {}
-
-
-class ScalekitProvider:
+class ScalekitProvider(ApiProvider):
+    label = "Scalekit"
+    dashboard = DASHBOARD
     capabilities = CAPABILITIES
 
     def __init__(
@@ -272,8 +89,8 @@ class ScalekitProvider:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        limits = {"general": GENERAL_LIMIT, **(rate_limits or {})}
-        self._limiters = {name: WindowLimiter(limit) for name, limit in limits.items()}
+        super().__init__()
+        self._limiters = window_limiters("Scalekit", {"general": GENERAL_LIMIT}, rate_limits)
         self.client_id = client_id
         self.credentials = ClientCredentials(
             base_url,
@@ -295,9 +112,6 @@ class ScalekitProvider:
             idempotency_header=None,
             transport=transport,
         )
-        # Natural key → Scalekit id, filled by reads and creates, so a membership can name a
-        # user or organization created earlier in the same apply.
-        self.ids: dict[Kind, dict[str, str]] = {Kind.USER: {}, Kind.ORGANIZATION: {}}
         self._org_keys: dict[str, str] = {}  # Scalekit org id → key
         self._unkeyed_emails: dict[str, str] = {}
         self._unkeyed_org_names: dict[str, str] = {}  # Scalekit id → display name
@@ -305,12 +119,41 @@ class ScalekitProvider:
         # with its memberships) and desired values of fields Scalekit cannot hold.
         self._desired_memberships: dict[str, list[Resource]] = {}
         self._memberships_done: set[str] = set()
+        self.social_logins = SocialLoginProbe(
+            self.http,
+            AUTHORIZE_PATH,
+            client_id,
+            no_redirect_uri="the manifest lists no redirect URI to probe the login with",
+            params=lambda social: {"scope": "openid profile email", "provider": social.name},
+        )
+        self.handlers = {
+            Kind.PERMISSION: KindHandlers(
+                self._create_permission,
+                self._update_permission,
+                self.delete_by_key(f"{API}/permissions"),
+            ),
+            Kind.ROLE: KindHandlers(
+                self._create_role, self._update_role, self.delete_by_key(f"{API}/roles")
+            ),
+            Kind.ORGANIZATION: KindHandlers(
+                self._create_organization,
+                self._update_organization,
+                self.delete_by_id(f"{API}/organizations"),
+            ),
+            Kind.USER: KindHandlers(
+                self._create_user, self._update_user, self.delete_by_id(f"{API}/users")
+            ),
+            Kind.MEMBERSHIP: KindHandlers(
+                self._create_membership, self._update_membership, self._delete_membership
+            ),
+        }
+        self.manual_steps = MANUAL_STEPS
 
     def _limiters_for(self, method: str, path: str) -> Sequence[WindowLimiter]:
         return [self._limiters["general"]]
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await super().aclose()
         await self.credentials.aclose()
 
     # ---- reading ---------------------------------------------------------------------------
@@ -461,7 +304,7 @@ class ScalekitProvider:
         found: dict[str, dict[str, Any]] = {}
         for page_number in range(MAX_PAGES):
             body = await self.http.get_json(
-                f"{API}/organizations/{_seg(org_id)}/domains",
+                f"{API}/organizations/{self.seg(org_id)}/domains",
                 {"domain_type": DOMAIN_TYPE, "page_size": PAGE_SIZE, "page_number": page_number},
             )
             domains = body.get("domains") or []
@@ -613,36 +456,7 @@ class ScalekitProvider:
         (``provider=google``); a configured one redirects to the OAuth provider carrying the
         OAuth client id it was configured with, which is the live state."""
         redirect_uris = [r.key for r in desired if r.kind is Kind.REDIRECT_URI]
-        live = []
-        for resource in desired:
-            if resource.kind is not Kind.SOCIAL_CONNECTION:
-                continue
-            result, client_id = await self.probe_social_connection(resource.key, redirect_uris)
-            found = probed_connection(resource.key, result, client_id)
-            if found is not None:
-                live.append(found)
-        return live
-
-    async def probe_social_connection(
-        self, provider: str, redirect_uris: Sequence[str]
-    ) -> tuple[ProbeResult, str | None]:
-        social = SOCIAL_PROVIDERS[provider]
-        if not self.client_id:
-            return ProbeResult(False, "target.client_id is not set, so nothing can be probed"), None
-        if not redirect_uris:
-            return (
-                ProbeResult(False, "the manifest lists no redirect URI to probe the login with"),
-                None,
-            )
-        params = {
-            "response_type": "code",
-            "client_id": self.client_id,
-            "redirect_uri": redirect_uris[0],
-            "scope": "openid profile email",
-            "provider": social.name,
-            "state": "authform-probe",
-        }
-        return await probe_authorize(self.http, AUTHORIZE_PATH, params, social)
+        return await self.social_logins.connections(desired, redirect_uris)
 
     async def _authorize(self, params: Mapping[str, str]) -> httpx.Response | None:
         try:
@@ -652,68 +466,50 @@ class ScalekitProvider:
         except ProviderError:
             return None
 
-    # ---- writing ---------------------------------------------------------------------------
+    # ---- writing: one handler per kind and write (see ``handlers``) -------------------------
+    # Scalekit documents no idempotency keys: a create refused with 409 (a retried create that
+    # had landed, an interrupted run) reads back what is there (``create_converging``).
 
-    async def create(self, desired: Resource) -> Resource:
+    async def _create_permission(self, desired: Resource) -> Resource:
         spec = desired.spec
-        if desired.kind is Kind.PERMISSION:
-            body, existed = await self._create_converging(
-                f"{API}/permissions",
-                {"name": spec["slug"], "description": spec["description"]},
-                existing=f"{API}/permissions/{_seg(spec['slug'])}",
-            )
-            permission = body.get("permission") or {}
-            if existed and (permission.get("description") or "") != spec["description"]:
-                await self._update_permission(desired)
-            return _with_id(desired, permission.get("id"))
-        if desired.kind is Kind.ROLE:
-            body, existed = await self._create_converging(
-                f"{API}/roles",
-                {
-                    "name": spec["slug"],
-                    "display_name": spec["name"],
-                    "description": spec["description"],
-                    "permissions": list(spec["permissions"]),
-                },
-                existing=f"{API}/roles/{_seg(spec['slug'])}",
-            )
-            if existed:  # made by another run: bring it to the manifest's spec
-                current = next((r for r in await self._read_roles() if r.key == desired.key), None)
-                if current is not None and current.spec != desired.spec:
-                    await self._update_role(current, desired)
-            return _with_id(desired, (body.get("role") or {}).get("id"))
-        if desired.kind is Kind.ORGANIZATION:
-            return await self._create_organization(desired)
-        if desired.kind is Kind.USER:
-            return await self._create_user(desired)
-        if desired.kind is Kind.MEMBERSHIP:
-            return await self._create_membership(desired)
-        raise ProviderError(f"Scalekit: cannot create {desired.kind.value} through the API")
+        body, existed = await self.create_converging(
+            f"{API}/permissions",
+            {"name": spec["slug"], "description": spec["description"]},
+            lambda: self.get_or_none(f"{API}/permissions/{self.seg(spec['slug'])}"),
+        )
+        permission = body.get("permission") or {}
+        if existed and (permission.get("description") or "") != spec["description"]:
+            await self._update_permission(desired, desired)
+        return with_provider_id(desired, permission.get("id"))
 
-    async def _create_converging(
-        self, path: str, body: Mapping[str, Any], *, existing: str
-    ) -> tuple[dict[str, Any], bool]:
-        """POST, and when the answer is 409 (a retried create that had landed, or a run that
-        was interrupted) read back what is there. Returns (body, whether it already existed);
-        what differs from the manifest in an existing one the next plan shows."""
-        try:
-            created: dict[str, Any] = await self.http.send_json("POST", path, body) or {}
-        except ProviderError as exc:
-            if exc.status != 409:
-                raise
-            return await self.http.get_json(existing), True
-        return created, False
+    async def _create_role(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        body, existed = await self.create_converging(
+            f"{API}/roles",
+            {
+                "name": spec["slug"],
+                "display_name": spec["name"],
+                "description": spec["description"],
+                "permissions": list(spec["permissions"]),
+            },
+            lambda: self.get_or_none(f"{API}/roles/{self.seg(spec['slug'])}"),
+        )
+        if existed:  # made by another run: bring it to the manifest's spec
+            current = next((r for r in await self._read_roles() if r.key == desired.key), None)
+            if current is not None and current.spec != desired.spec:
+                await self._update_role(current, desired)
+        return with_provider_id(desired, (body.get("role") or {}).get("id"))
 
     async def _create_organization(self, desired: Resource) -> Resource:
         spec = desired.spec
-        body, existed = await self._create_converging(
+        body, existed = await self.create_converging(
             f"{API}/organizations",
             {
                 "display_name": spec["name"],
                 "external_id": desired.key,
                 "metadata": dict(spec["metadata"]),
             },
-            existing=f"{API}/organizations:external/{_seg(desired.key)}",
+            lambda: self.get_or_none(f"{API}/organizations:external/{self.seg(desired.key)}"),
         )
         org = body.get("organization") or {}
         org_id = _required(org.get("id"), desired)
@@ -723,13 +519,13 @@ class ScalekitProvider:
         for domain in spec["domains"]:
             if domain["domain"] not in existing:
                 await self._add_domain(org_id, domain["domain"])
-        return _with_id(desired, org_id)
+        return with_provider_id(desired, org_id)
 
     async def _add_domain(self, org_id: str, domain: str) -> None:
         # Domains added through the API are admin-verified by Scalekit (no DNS challenge).
         await self.http.send_json(
             "POST",
-            f"{API}/organizations/{_seg(org_id)}/domains",
+            f"{API}/organizations/{self.seg(org_id)}/domains",
             {"domain": domain, "domain_type": DOMAIN_TYPE},
         )
 
@@ -756,7 +552,7 @@ class ScalekitProvider:
         try:
             answer = await self.http.request(
                 "POST",
-                f"{API}/organizations/{_seg(org_id)}/users",
+                f"{API}/organizations/{self.seg(org_id)}/users",
                 params={"send_invitation_email": "false"},
                 json=body,
             )
@@ -783,15 +579,10 @@ class ScalekitProvider:
             except ProviderError:
                 continue  # the membership phase tries again and reports the error
             self._memberships_done.add(membership.key)
-        return _with_id(desired, user_id)
+        return with_provider_id(desired, user_id)
 
     async def _find_user(self, key: str) -> dict[str, Any] | None:
-        try:
-            body = await self.http.get_json(f"{API}/users:external/{_seg(key)}")
-        except ProviderError as exc:
-            if exc.status == 404:
-                return None
-            raise
+        body = await self.get_or_none(f"{API}/users:external/{self.seg(key)}")
         user = body.get("user") if isinstance(body, dict) else None
         return user if isinstance(user, dict) else None
 
@@ -809,36 +600,34 @@ class ScalekitProvider:
             # Already a member (an interrupted run, an adopted user): converge on the role.
             await self._set_membership_role(org_id, user_id, spec["role"])
         self._memberships_done.add(desired.key)
-        return _with_id(desired, f"{org_id}/{user_id}")
+        return with_provider_id(desired, f"{org_id}/{user_id}")
 
     async def _add_membership(self, org_id: str, user_id: str, role: str) -> None:
         await self.http.request(
             "POST",
-            f"{API}/memberships/organizations/{_seg(org_id)}/users/{_seg(user_id)}",
+            self._membership_path(org_id, user_id),
             params={"send_invitation_email": "false"},
             json={"roles": _roles_body(role)},
         )
 
     async def _set_membership_role(self, org_id: str, user_id: str, role: str) -> None:
         await self.http.send_json(
-            "PATCH",
-            f"{API}/memberships/organizations/{_seg(org_id)}/users/{_seg(user_id)}",
-            {"roles": _roles_body(role)},
+            "PATCH", self._membership_path(org_id, user_id), {"roles": _roles_body(role)}
         )
+
+    def _membership_path(self, org_id: str, user_id: str) -> str:
+        return f"{API}/memberships/organizations/{self.seg(org_id)}/users/{self.seg(user_id)}"
 
     async def _organization_id(self, key: str, desired: Resource) -> str:
         known = self.ids[Kind.ORGANIZATION].get(key)
         if known is not None:
             return known
-        try:
-            body = await self.http.get_json(f"{API}/organizations:external/{_seg(key)}")
-        except ProviderError as exc:
-            if exc.status != 404:
-                raise
+        body = await self.get_or_none(f"{API}/organizations:external/{self.seg(key)}")
+        if body is None:
             raise ProviderError(
                 f"Scalekit: {desired.address}: organization {key} does not exist in Scalekit "
                 "(its create failed or was not attempted)"
-            ) from None
+            )
         org_id = _required((body.get("organization") or {}).get("id"), desired)
         self.ids[Kind.ORGANIZATION][key] = org_id
         self._org_keys[org_id] = key
@@ -857,40 +646,34 @@ class ScalekitProvider:
         self.ids[Kind.USER][key] = user["id"]
         return str(user["id"])
 
-    async def update(self, live: Resource, desired: Resource) -> Resource:
-        spec = desired.spec
-        if desired.kind is Kind.PERMISSION:
-            await self._update_permission(desired)
-        elif desired.kind is Kind.ROLE:
-            await self._update_role(live, desired)
-        elif desired.kind is Kind.ORGANIZATION:
-            await self._update_organization(live, desired)
-        elif desired.kind is Kind.USER:
-            # The email never changes here: the API cannot (a changed email is a manual step).
-            await self.http.send_json(
-                "PATCH",
-                f"{API}/users/{_seg(_require_id(live))}",
-                {
-                    "external_id": desired.key,
-                    "user_profile": {
-                        "given_name": spec["first_name"],
-                        "family_name": spec["last_name"],
-                    },
+    async def _update_user(self, live: Resource, desired: Resource) -> None:
+        # The email never changes here: the API cannot (a changed email is a manual step).
+        user_id = self.require_id(live)
+        await self.http.send_json(
+            "PATCH",
+            f"{API}/users/{self.seg(user_id)}",
+            {
+                "external_id": desired.key,
+                "user_profile": {
+                    "given_name": desired.spec["first_name"],
+                    "family_name": desired.spec["last_name"],
                 },
-            )
-            self.ids[Kind.USER][desired.key] = _require_id(live)
-        elif desired.kind is Kind.MEMBERSHIP:
-            await self._set_membership_role(
-                str(live.observed["organization_id"]), str(live.observed["user_id"]), spec["role"]
-            )
-        else:
-            raise ProviderError(f"Scalekit: cannot update {desired.kind.value} through the API")
-        return _with_id(desired, live.provider_id)
+            },
+        )
+        self.ids[Kind.USER][desired.key] = user_id
 
-    async def _update_permission(self, desired: Resource) -> None:
+    async def _update_membership(self, live: Resource, desired: Resource) -> None:
+        org_id, user_id = _membership_ids(live)
+        await self._set_membership_role(org_id, user_id, desired.spec["role"])
+
+    async def _delete_membership(self, live: Resource) -> None:
+        org_id, user_id = _membership_ids(live)
+        await self.http.send_json("DELETE", self._membership_path(org_id, user_id))
+
+    async def _update_permission(self, live: Resource, desired: Resource) -> None:
         await self.http.send_json(
             "PUT",
-            f"{API}/permissions/{_seg(desired.key)}",
+            f"{API}/permissions/{self.seg(desired.key)}",
             {"name": desired.key, "description": desired.spec["description"]},
         )
 
@@ -898,7 +681,7 @@ class ScalekitProvider:
         """Display name and description with PUT (only the fields sent change); permissions
         with the add and remove endpoints, because an empty list sent to PUT cannot be told
         from an absent one and so cannot clear a role's permissions."""
-        spec, name = desired.spec, _seg(desired.key)
+        spec, name = desired.spec, self.seg(desired.key)
         if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
             await self.http.send_json(
                 "PUT",
@@ -912,7 +695,7 @@ class ScalekitProvider:
             )
         for permission in sorted(have - want):
             await self.http.send_json(
-                "DELETE", f"{API}/roles/{name}/permissions/{_seg(permission)}"
+                "DELETE", f"{API}/roles/{name}/permissions/{self.seg(permission)}"
             )
 
     async def _update_organization(self, live: Resource, desired: Resource) -> None:
@@ -920,7 +703,7 @@ class ScalekitProvider:
         removed one by one. A domain to become verified that Scalekit holds as pending (added
         through the Admin Portal, waiting for DNS) is removed and added again: domains added
         through the API are admin-verified."""
-        spec, org_id = desired.spec, _require_id(live)
+        spec, org_id = desired.spec, self.require_id(live)
         if (
             live.observed.get("unkeyed")
             or live.spec.get("name") != spec["name"]
@@ -928,7 +711,7 @@ class ScalekitProvider:
         ):
             await self.http.send_json(
                 "PATCH",
-                f"{API}/organizations/{_seg(org_id)}",
+                f"{API}/organizations/{self.seg(org_id)}",
                 {
                     "display_name": spec["name"],
                     "external_id": desired.key,
@@ -945,162 +728,15 @@ class ScalekitProvider:
             if (domain not in want or stale) and domain in domain_ids:
                 await self.http.send_json(
                     "DELETE",
-                    f"{API}/organizations/{_seg(org_id)}/domains/{_seg(domain_ids[domain])}",
+                    f"{API}/organizations/{self.seg(org_id)}/domains/{self.seg(domain_ids[domain])}",
                 )
         for domain, state in sorted(want.items()):
             if domain not in have or (have[domain] == "pending" and state == "verified"):
                 await self._add_domain(org_id, domain)
 
-    async def delete(self, live: Resource) -> None:
-        if live.kind is Kind.PERMISSION:
-            await self.http.send_json("DELETE", f"{API}/permissions/{_seg(live.key)}")
-        elif live.kind is Kind.ROLE:
-            await self.http.send_json("DELETE", f"{API}/roles/{_seg(live.key)}")
-        elif live.kind is Kind.ORGANIZATION:
-            await self.http.send_json("DELETE", f"{API}/organizations/{_seg(_require_id(live))}")
-        elif live.kind is Kind.USER:
-            await self.http.send_json("DELETE", f"{API}/users/{_seg(_require_id(live))}")
-        elif live.kind is Kind.MEMBERSHIP:
-            org_id, user_id = live.observed["organization_id"], live.observed["user_id"]
-            await self.http.send_json(
-                "DELETE",
-                f"{API}/memberships/organizations/{_seg(str(org_id))}/users/{_seg(str(user_id))}",
-            )
-        else:
-            raise ProviderError(f"Scalekit: cannot delete {live.kind.value} through the API")
-
-    def id_mapping(self) -> dict[str, dict[str, str]]:
-        """Source key → Scalekit id for users and organizations (the import's mapping file)."""
-        return {
-            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not is_unkeyed(k)},
-            "organizations": {
-                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not is_unkeyed(k)
-            },
-        }
-
-    # ---- what only a person can do ---------------------------------------------------------
-
-    def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
-        resource = desired or live
-        assert resource is not None
-        if resource.kind is Kind.SOCIAL_CONNECTION and desired is not None:
-            social = SOCIAL_PROVIDERS[desired.key]
-            client_id = desired.spec["client_id"]
-            return [
-                f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Auth Methods → "
-                f"Social logins and configure {social.label}.",
-                f"Use your own OAuth credentials: set the Client ID to {client_id} and paste the "
-                "client secret from your secret store (it is not shown here).",
-                f"Copy the callback URL Scalekit shows there and add it to the authorized "
-                f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
-                "Run `authform verify` to confirm: it opens the authorization URL with "
-                f"provider={social.name} and expects a redirect to {social.label} carrying that "
-                "client id.",
-            ]
-        if resource.kind is Kind.SOCIAL_CONNECTION:
-            return [
-                f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
-                f"and disable {SOCIAL_PROVIDERS[resource.key].label}."
-            ]
-        if resource.kind is Kind.REDIRECT_URI and desired is not None:
-            return [
-                f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Redirects and "
-                f"add {desired.key} to the Allowed Callback URLs (Scalekit's API has no "
-                "endpoint for redirect URLs).",
-                "Run `authform verify` to confirm: it asks the authorization endpoint to use "
-                "that URL and expects it to be accepted.",
-            ]
-        if resource.kind is Kind.REDIRECT_URI:
-            return [
-                f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
-                f"{resource.key} from the Allowed Callback URLs."
-            ]
-        if resource.kind is Kind.CORS_ORIGIN:
-            return [
-                f"Scalekit has no CORS-origin setting (none in its API, none in its dashboard), "
-                f"so nothing can be configured for {resource.key}: a browser app there signs "
-                "users in by redirecting to Scalekit's hosted login, whose callback belongs "
-                "under Authentication → Redirects.",
-                "Remove cors_origins from a manifest that targets Scalekit; until then this "
-                "step stays pending.",
-            ]
-        if resource.kind is Kind.USER and desired is not None and live is not None:
-            return _user_email_steps(desired, live)
-        return [f"Change {resource.address} in the Scalekit Dashboard ({DASHBOARD})."]
-
     def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
         """What Scalekit will not carry, counted before anything is written."""
-        caveats: list[str] = []
-        users = [r for r in desired if r.kind is Kind.USER]
-        with_hash = sorted(r.key for r in users if r.create_only.get("password_hash"))
-        if with_hash:
-            caveats.append(
-                f"Scalekit: {len(with_hash)} user(s) have a password hash that Scalekit's API "
-                "cannot import (Scalekit's Solutions team imports hashes on request): they "
-                "are created without a password and need a password reset or another sign-in "
-                f"method ({_sample(with_hash)})."
-            )
-        unverified = [r for r in users if not r.spec.get("email_verified")]
-        if unverified:
-            caveats.append(
-                f"Scalekit: {len(unverified)} user(s) are unverified in the source, but Scalekit "
-                "marks users created without an invitation email as verified and no API field "
-                "sets it: email_verified is not compared on Scalekit."
-            )
-        with_membership = {
-            r.spec["user"] for r in desired if r.kind is Kind.MEMBERSHIP and r.spec.get("user")
-        }
-        orphans = sorted(r.key for r in users if r.key not in with_membership)
-        if orphans:
-            caveats.append(
-                f"Scalekit: {len(orphans)} user(s) have no organization membership; Scalekit "
-                "creates users only inside an organization, so creating them will fail "
-                f"({_sample(orphans)})."
-            )
-        permissions = [r for r in desired if r.kind is Kind.PERMISSION]
-        if permissions:
-            caveats.append(
-                f"Scalekit: permissions have no display name, so the name of "
-                f"{len(permissions)} permission(s) is neither sent nor compared (slug and "
-                "description are)."
-            )
-        pending = [
-            f"{r.key}:{d['domain']}"
-            for r in desired
-            if r.kind is Kind.ORGANIZATION
-            for d in r.spec.get("domains") or []
-            if d.get("state") == "pending"
-        ]
-        if pending:
-            caveats.append(
-                f"Scalekit: {len(pending)} domain(s) are declared pending, but domains added "
-                "through Scalekit's API are admin-verified (no DNS challenge): they will be "
-                f"verified ({_sample(pending)})."
-            )
-        bad_metadata = sorted(
-            r.key
-            for r in desired
-            if r.kind is Kind.ORGANIZATION and metadata_problems(r.spec.get("metadata") or {})
-        )
-        if bad_metadata:
-            caveats.append(
-                f"Scalekit: {len(bad_metadata)} organization(s) have metadata Scalekit refuses "
-                f"(at most {METADATA_MAX_PAIRS} pairs, keys of 3-25 and values of 1-256 "
-                f"characters): their creates or updates will fail ({_sample(bad_metadata)})."
-            )
-        if any(r.kind is Kind.REDIRECT_URI for r in desired):
-            caveats.append(
-                "Scalekit: redirect URLs are set in the dashboard and cannot be listed; each one "
-                "the manifest names is checked through the authorization endpoint, and URLs it "
-                "does not name are invisible to authform (never deleted)."
-            )
-        cors = [r for r in desired if r.kind is Kind.CORS_ORIGIN]
-        if cors:
-            caveats.append(
-                f"Scalekit: there is no CORS-origin setting; the {len(cors)} cors_origins entry "
-                "(or entries) stay manual steps until removed from the manifest."
-            )
-        return caveats
+        return plan_caveats(desired)
 
     async def authenticate(self, email: str, password: str) -> ProbeResult:
         return ProbeResult(
@@ -1108,39 +744,6 @@ class ScalekitProvider:
             "Scalekit has no API to sign a user in with a password (its hosted login page does "
             "that), so password logins cannot be verified against Scalekit",
         )
-
-
-def _user_email_steps(desired: Resource, live: Resource) -> list[str]:
-    """What to do about a user whose email changed: Scalekit's API cannot change it, and
-    authform will not delete and recreate the user to get there."""
-    old, new = live.spec.get("email"), desired.spec.get("email")
-    return [
-        f"Scalekit's API cannot change a user's email address (PATCH /api/v1/users/{{id}} has "
-        f"no email field): {desired.address} ({live.provider_id}) is {old}, the source says "
-        f"{new}.",
-        "authform does not delete and recreate the user to change it: the new user would "
-        "get a new id and lose its sessions, second factors, identities and its line in the "
-        "id mapping.",
-        f"Change the address in the Scalekit Dashboard ({DASHBOARD}, Users → {old}) if your "
-        "environment allows it; otherwise, if losing the user's id is acceptable, delete the "
-        "user there and run `authform apply` again to create it with the new address.",
-        "Until then the user keeps its current address, and its other fields wait with it.",
-    ]
-
-
-def metadata_problems(metadata: Mapping[str, Any]) -> list[str]:
-    """Why Scalekit would refuse an organization's metadata (empty when it would not)."""
-    problems = []
-    if len(metadata) > METADATA_MAX_PAIRS:
-        problems.append(f"{len(metadata)} pairs (at most {METADATA_MAX_PAIRS})")
-    low_key, high_key = METADATA_KEY_LENGTH
-    low_value, high_value = METADATA_VALUE_LENGTH
-    for key, value in metadata.items():
-        if not low_key <= len(key) <= high_key:
-            problems.append(f"key {key!r} is not {low_key}-{high_key} characters")
-        if not isinstance(value, str) or not low_value <= len(value) <= high_value:
-            problems.append(f"value of {key!r} is not {low_value}-{high_value} characters")
-    return problems
 
 
 def _page_tokens(path: str) -> Callable[[Any], str | None]:
@@ -1203,27 +806,12 @@ def _has_membership(user: Mapping[str, Any], org_id: str) -> bool:
     return any(m.get("organization_id") == org_id for m in user.get("memberships") or [])
 
 
-def _sample(keys: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f", … and {len(keys) - limit} more" if len(keys) > limit else "")
-
-
-def _with_id(resource: Resource, provider_id: str | None) -> Resource:
-    return Resource(resource.kind, resource.key, resource.spec, provider_id=provider_id)
-
-
 def _required(value: Any, desired: Resource) -> str:
     if not isinstance(value, str) or not value:
         raise answer_error("the answer has no 'id' field", f"creating {desired.address}")
     return value
 
 
-def _require_id(live: Resource) -> str:
-    if not live.provider_id:
-        raise ProviderError(f"Scalekit: {live.address} has no Scalekit id")
-    return live.provider_id
-
-
-def _seg(value: str) -> str:
-    """Quote a value for use as one path segment (permission names hold ':')."""
-    return quote(value, safe=":")
+def _membership_ids(live: Resource) -> tuple[str, str]:
+    """(organization id, user id) of a live membership, as its read observed them."""
+    return str(live.observed["organization_id"]), str(live.observed["user_id"])

@@ -47,72 +47,48 @@ def describe_transport_error(exc: BaseException, base_url: str) -> TransportFail
     host = parts.hostname or base_url
     port = parts.port or (443 if parts.scheme == "https" else 80)
     check = "; check target.base_url and the network"
+
+    def unreached(reason: str, *, retryable: bool = True, hint: str = check) -> TransportFailure:
+        """No connection was made: nothing reached the server."""
+        return TransportFailure(reason, retryable=retryable, before_connecting=True, hint=hint)
+
+    def cut_off(reason: str) -> TransportFailure:
+        """A connection was made, so the request may have reached the server."""
+        return TransportFailure(reason, retryable=True, before_connecting=False)
+
     causes = list(_chain(exc))
     for cause in causes:
         if isinstance(cause, ssl.SSLCertVerificationError):
             detail = cause.verify_message or cause.reason or str(cause)
-            return TransportFailure(
+            return unreached(
                 f"the TLS certificate of {host} is not trusted ({detail})",
                 retryable=False,
-                before_connecting=True,
                 hint="; authform only sends credentials to a host whose certificate verifies "
                 "(is base_url the provider's API, and not a proxy intercepting TLS?)",
             )
     for cause in causes:
         if isinstance(cause, socket.gaierror):
-            temporary = cause.errno == socket.EAI_AGAIN
-            return TransportFailure(
+            return unreached(
                 f"cannot resolve the host name {host} (DNS lookup failed: {cause.strerror})",
-                retryable=temporary,
-                before_connecting=True,
-                hint=check,
+                retryable=cause.errno == socket.EAI_AGAIN,  # a temporary failure
             )
     for cause in causes:
         if isinstance(cause, ConnectionRefusedError) or (
             isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
         ):
-            return TransportFailure(
-                f"connection refused by {host}:{port} (nothing is listening there)",
-                retryable=True,
-                before_connecting=True,
-                hint=check,
-            )
+            return unreached(f"connection refused by {host}:{port} (nothing is listening there)")
     for cause in causes:
         if isinstance(cause, ssl.SSLError):
-            return TransportFailure(
+            return unreached(
                 f"the TLS handshake with {host}:{port} failed ({cause.reason or cause})",
                 retryable=False,
-                before_connecting=True,
-                hint=check,
             )
     if isinstance(exc, httpx.ConnectTimeout):
-        return TransportFailure(
-            f"no connection to {host}:{port} within the connect timeout",
-            retryable=True,
-            before_connecting=True,
-            hint=check,
-        )
+        return unreached(f"no connection to {host}:{port} within the connect timeout")
     if isinstance(exc, httpx.ConnectError):
-        return TransportFailure(
-            f"cannot connect to {host}:{port} ({exc})",
-            retryable=True,
-            before_connecting=True,
-            hint=check,
-        )
+        return unreached(f"cannot connect to {host}:{port} ({exc})")
     if isinstance(exc, httpx.TimeoutException):
-        return TransportFailure(
-            f"{host} did not answer in time ({type(exc).__name__})",
-            retryable=True,
-            before_connecting=False,
-        )
+        return cut_off(f"{host} did not answer in time ({type(exc).__name__})")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return TransportFailure(
-            f"{host} closed the connection without a complete answer",
-            retryable=True,
-            before_connecting=False,
-        )
-    return TransportFailure(
-        f"{type(exc).__name__} talking to {host}:{port} ({exc})",
-        retryable=True,
-        before_connecting=False,
-    )
+        return cut_off(f"{host} closed the connection without a complete answer")
+    return cut_off(f"{type(exc).__name__} talking to {host}:{port} ({exc})")

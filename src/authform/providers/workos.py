@@ -7,28 +7,22 @@ API facts (paths, shapes, limits) are in shared/reference/provider-apis.md §A; 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
-from authform.providers.base import (
-    KindSupport,
-    ProbeResult,
-    ProviderCapabilities,
-    ProviderError,
+from authform.providers.api_provider import (
+    ApiProvider,
+    KindHandlers,
+    ManualSteps,
+    window_limiters,
+    with_provider_id,
 )
+from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.providers.social_probe import probe_authorize, probed_connection
-from authform.resources import (
-    Kind,
-    Resource,
-    is_unkeyed,
-    membership_key,
-    normalize_spec,
-    unkeyed_key,
-)
+from authform.providers.social_probe import SocialLoginProbe
+from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import SOCIAL_PROVIDERS
 
 DEFAULT_BASE_URL = "https://api.workos.com"
@@ -39,26 +33,20 @@ GENERAL_LIMIT = RateLimit(6000, 60.0)
 USER_MANAGEMENT_READS = RateLimit(1000, 10.0)
 USER_MANAGEMENT_WRITES = RateLimit(500, 10.0)
 
-CAPABILITIES = ProviderCapabilities(
-    name="workos",
-    support={
-        Kind.PERMISSION: KindSupport(),
+CAPABILITIES = api_capabilities(
+    "workos",
+    {
         # WorkOS has no API to delete an environment role.
         Kind.ROLE: KindSupport(delete=False),
-        Kind.ORGANIZATION: KindSupport(),
         # A redirect URI is its own key, so there is never an in-place update.
         Kind.REDIRECT_URI: KindSupport(update=False),
         # CORS origins can be listed and created, not deleted.
         Kind.CORS_ORIGIN: KindSupport(update=False, delete=False),
-        # Social connections are configured in the dashboard only.
-        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
-        Kind.USER: KindSupport(),
-        # A membership is its (user, organization) pair: only the role changes in place.
-        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
     },
 )
 
 DASHBOARD = "https://dashboard.workos.com"
+MEMBERSHIPS = "/user_management/organization_memberships"
 # Answers to a create that may mean "it exists already" (WorkOS answers 409 for slugs, 400
 # or 422 for a used external_id or email); the item is then looked up by its key.
 CONFLICT_STATUSES = frozenset({400, 409, 422})
@@ -79,8 +67,11 @@ def describe_workos_error(response: httpx.Response) -> tuple[str | None, str]:
     return code, message
 
 
-class WorkOSProvider:
+class WorkOSProvider(ApiProvider):
+    label = "WorkOS"
+    dashboard = DASHBOARD
     capabilities = CAPABILITIES
+    conflict_statuses = CONFLICT_STATUSES
 
     def __init__(
         self,
@@ -92,24 +83,18 @@ class WorkOSProvider:
         rate_limits: Mapping[str, RateLimit] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        limits = {
-            "general": GENERAL_LIMIT,
-            "user_management_reads": USER_MANAGEMENT_READS,
-            "user_management_writes": USER_MANAGEMENT_WRITES,
-        }
-        unknown = sorted(set(rate_limits or {}) - set(limits))
-        if unknown:
-            raise ProviderError(
-                f"target.rate_limits: unknown WorkOS bucket(s) {', '.join(unknown)} "
-                f"(known: {', '.join(limits)})"
-            )
-        limits.update(rate_limits or {})
-        self._limiters = {name: WindowLimiter(limit) for name, limit in limits.items()}
+        super().__init__()
+        self._limiters = window_limiters(
+            "WorkOS",
+            {
+                "general": GENERAL_LIMIT,
+                "user_management_reads": USER_MANAGEMENT_READS,
+                "user_management_writes": USER_MANAGEMENT_WRITES,
+            },
+            rate_limits,
+        )
         self._api_key = api_key
         self.client_id = client_id
-        # Natural key → WorkOS id, filled by reads and creates, so a membership can name a
-        # user or organization created earlier in the same apply.
-        self.ids: dict[Kind, dict[str, str]] = {Kind.USER: {}, Kind.ORGANIZATION: {}}
         self._unkeyed_emails: dict[str, str] = {}
         self.http = ApiClient(
             base_url,
@@ -120,6 +105,52 @@ class WorkOSProvider:
             max_concurrency=max_concurrency,
             transport=transport,
         )
+        self.social_logins = SocialLoginProbe(
+            self.http,
+            "/user_management/authorize",
+            client_id,
+            no_redirect_uri="no redirect URI is registered to probe with",
+            params=lambda social: {"provider": social.workos},
+        )
+        self.handlers = {
+            Kind.PERMISSION: KindHandlers(
+                self._create_permission,
+                self._update_permission,
+                self.delete_by_key("/authorization/permissions"),
+            ),
+            # WorkOS has no API to delete an environment role.
+            Kind.ROLE: KindHandlers(self._create_role, self._update_role),
+            Kind.ORGANIZATION: KindHandlers(
+                self._create_organization,
+                self._update_organization,
+                self.delete_by_id("/organizations"),
+            ),
+            Kind.REDIRECT_URI: KindHandlers(
+                create=self._create_redirect_uri,
+                delete=self.delete_by_id("/user_management/redirect_uris"),
+            ),
+            # CORS origins can be listed and created, not deleted.
+            Kind.CORS_ORIGIN: KindHandlers(create=self._create_cors_origin),
+            Kind.USER: KindHandlers(
+                self._create_user, self._update_user, self.delete_by_id("/user_management/users")
+            ),
+            Kind.MEMBERSHIP: KindHandlers(
+                self._create_membership,
+                self._update_membership,
+                self.delete_by_id(MEMBERSHIPS),
+            ),
+        }
+        self.manual_steps = {
+            Kind.SOCIAL_CONNECTION: ManualSteps(
+                add=_enable_social_connection, remove=_disable_social_connection
+            ),
+            Kind.ROLE: _delete_in_dashboard(
+                "an environment role", "Roles & Permissions", "delete the role"
+            ),
+            Kind.CORS_ORIGIN: _delete_in_dashboard(
+                "a CORS origin", "Authentication → Sessions → CORS", "remove"
+            ),
+        }
 
     async def _auth_headers(self) -> Mapping[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"}
@@ -130,9 +161,6 @@ class WorkOSProvider:
             bucket = "user_management_reads" if method == "GET" else "user_management_writes"
             chosen.append(self._limiters[bucket])
         return chosen
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -306,221 +334,134 @@ class WorkOSProvider:
         A configured connection answers with a redirect to the OAuth provider carrying the
         OAuth client id it was configured with; that client id is the live state.
         """
-        live = []
-        for resource in desired:
-            result, client_id = await self.probe_social_connection(
-                resource.key, [r.key for r in redirect_uris]
+        return await self.social_logins.connections(desired, [r.key for r in redirect_uris])
+
+    # ---- writing: one handler per kind and write (see ``handlers``) -------------------------
+    # Every create converges (``create_converging``): when WorkOS refuses it because the item
+    # exists, the item holding our key is ours, so it is taken and brought to the desired
+    # spec instead of failing.
+
+    async def _create_permission(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        body, existed = await self.create_converging(
+            "/authorization/permissions",
+            {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
+            lambda: self.get_or_none(f"/authorization/permissions/{self.seg(desired.key)}"),
+        )
+        stale = (body.get("name"), body.get("description") or "") != (
+            spec["name"],
+            spec["description"],
+        )
+        return await self.converged(desired, body, existed and stale, self._update_permission)
+
+    async def _update_permission(self, live: Resource, desired: Resource) -> None:
+        await self.http.send_json(
+            "PATCH",
+            f"/authorization/permissions/{self.seg(desired.key)}",
+            {"name": desired.spec["name"], "description": desired.spec["description"]},
+        )
+
+    async def _create_role(self, desired: Resource) -> Resource:
+        spec = desired.spec
+        body, existed = await self.create_converging(
+            "/authorization/roles",
+            {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
+            lambda: self.get_or_none(f"/authorization/roles/{self.seg(desired.key)}"),
+        )
+        if existed:
+            await self._update_role(_role_resource(body), desired)
+        elif spec["permissions"]:
+            await self._set_role_permissions(spec["slug"], spec["permissions"])
+        return with_provider_id(desired, body["id"])
+
+    async def _update_role(self, live: Resource, desired: Resource) -> None:
+        spec = desired.spec
+        if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
+            await self.http.send_json(
+                "PATCH",
+                f"/authorization/roles/{self.seg(desired.key)}",
+                {"name": spec["name"], "description": spec["description"]},
             )
-            found = probed_connection(resource.key, result, client_id)
-            if found is not None:
-                live.append(found)
+        if live.spec["permissions"] != spec["permissions"]:
+            await self._set_role_permissions(desired.key, spec["permissions"])
+
+    async def _set_role_permissions(self, slug: str, permissions: Sequence[str]) -> None:
+        await self.http.send_json(
+            "PUT",
+            f"/authorization/roles/{self.seg(slug)}/permissions",
+            {"permissions": list(permissions)},
+        )
+
+    async def _create_organization(self, desired: Resource) -> Resource:
+        body, existed = await self.create_converging(
+            "/organizations",
+            {**_organization_body(desired.spec), "external_id": desired.key},
+            lambda: self.get_or_none(f"/organizations/external_id/{self.seg(desired.key)}"),
+        )
+        stale = existed and _organization_spec(body) != desired.spec
+        live = await self.converged(desired, body, stale, self._update_organization)
+        self.ids[Kind.ORGANIZATION][desired.key] = body["id"]
         return live
 
-    async def probe_social_connection(
-        self, provider: str, redirect_uris: Sequence[str]
-    ) -> tuple[ProbeResult, str | None]:
-        social = SOCIAL_PROVIDERS[provider]
-        if not self.client_id:
-            return ProbeResult(False, "target.client_id is not set, so nothing can be probed"), None
-        if not redirect_uris:
-            return ProbeResult(False, "no redirect URI is registered to probe with"), None
-        params = {
-            "response_type": "code",
-            "client_id": self.client_id,
-            "redirect_uri": redirect_uris[0],
-            "provider": social.workos,
-            "state": "authform-probe",
-        }
-        return await probe_authorize(self.http, "/user_management/authorize", params, social)
+    async def _update_organization(self, live: Resource, desired: Resource) -> None:
+        # PUT replaces: name, the whole domain set and the whole metadata object, plus the
+        # external_id (which is how an unkeyed organization is adopted).
+        org_id = self.require_id(live)
+        await self.http.send_json(
+            "PUT",
+            f"/organizations/{self.seg(org_id)}",
+            {**_organization_body(desired.spec), "external_id": desired.key},
+        )
+        self.ids[Kind.ORGANIZATION][desired.key] = org_id
 
-    # ---- writing ---------------------------------------------------------------------------
+    async def _create_redirect_uri(self, desired: Resource) -> Resource:
+        return await self._create_listed("/user_management/redirect_uris", "uri", desired)
 
-    async def create(self, desired: Resource) -> Resource:
-        """Create one item. Every create converges: when WorkOS refuses it because the item
-        exists (a retried create whose answer was lost, a run killed after it landed, another
-        apply running at the same time), the item holding our key is ours, so it is taken
-        and brought to the desired spec instead of failing."""
-        spec = desired.spec
-        if desired.kind is Kind.PERMISSION:
-            body, existed = await self._create_converging(
-                "/authorization/permissions",
-                {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
-                lambda: self._get_or_none(f"/authorization/permissions/{_seg(desired.key)}"),
-            )
-            if existed and (body.get("name"), body.get("description") or "") != (
-                spec["name"],
-                spec["description"],
-            ):
-                await self.update(_with_id(desired, body["id"]), desired)
-            return _with_id(desired, body["id"])
-        if desired.kind is Kind.ROLE:
-            body, existed = await self._create_converging(
-                "/authorization/roles",
-                {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
-                lambda: self._get_or_none(f"/authorization/roles/{_seg(desired.key)}"),
-            )
-            if existed:
-                await self.update(_role_resource(body), desired)
-            elif spec["permissions"]:
-                await self._set_role_permissions(spec["slug"], spec["permissions"])
-            return _with_id(desired, body["id"])
-        if desired.kind is Kind.ORGANIZATION:
-            body, existed = await self._create_converging(
-                "/organizations",
-                {**_organization_body(spec), "external_id": desired.key},
-                lambda: self._get_or_none(f"/organizations/external_id/{_seg(desired.key)}"),
-            )
-            if existed and _organization_spec(body) != spec:
-                await self.update(_with_id(desired, body["id"]), desired)
-            self.ids[Kind.ORGANIZATION][desired.key] = body["id"]
-            return _with_id(desired, body["id"])
-        if desired.kind is Kind.REDIRECT_URI:
-            body, _ = await self._create_converging(
-                "/user_management/redirect_uris",
-                {"uri": spec["uri"]},
-                lambda: self._find_listed("/user_management/redirect_uris", "uri", spec["uri"]),
-            )
-            return _with_id(desired, body["id"])
-        if desired.kind is Kind.USER:
-            return await self._create_user(desired)
-        if desired.kind is Kind.MEMBERSHIP:
-            return await self._create_membership(desired)
-        if desired.kind is Kind.CORS_ORIGIN:
-            body, _ = await self._create_converging(
-                "/user_management/cors_origins",
-                {"origin": spec["origin"]},
-                lambda: self._find_listed(
-                    "/user_management/cors_origins", "origin", spec["origin"]
-                ),
-            )
-            return _with_id(desired, body["id"])
-        raise ProviderError(f"WorkOS: cannot create {desired.kind.value} through the API")
+    async def _create_cors_origin(self, desired: Resource) -> Resource:
+        return await self._create_listed("/user_management/cors_origins", "origin", desired)
 
-    async def _create_converging(
-        self,
-        path: str,
-        body: Mapping[str, Any],
-        find: Callable[[], Awaitable[dict[str, Any] | None]],
-    ) -> tuple[dict[str, Any], bool]:
-        """POST; when refused, look the item up by its key before believing the error.
-        Returns (the item, whether it existed already)."""
-        try:
-            created: dict[str, Any] = await self.http.send_json("POST", path, body)
-        except ProviderError as exc:
-            if exc.status not in CONFLICT_STATUSES:
-                raise
-            existing = await find()
-            if existing is None:
-                raise
-            return existing, True
-        return created, False
-
-    async def _get_or_none(self, path: str) -> dict[str, Any] | None:
-        try:
-            found: dict[str, Any] = await self.http.get_json(path)
-        except ProviderError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return found
+    async def _create_listed(self, path: str, field_name: str, desired: Resource) -> Resource:
+        """A setting that is its own key (a redirect URI, a CORS origin): POST it, and on a
+        conflict find it in the list."""
+        value = desired.spec[field_name]
+        body, _ = await self.create_converging(
+            path, {field_name: value}, lambda: self._find_listed(path, field_name, value)
+        )
+        return with_provider_id(desired, body["id"])
 
     async def _find_listed(self, path: str, field_name: str, value: str) -> dict[str, Any] | None:
         return next(
             (item for item in await self._list(path) if item.get(field_name) == value), None
         )
 
-    async def update(self, live: Resource, desired: Resource) -> Resource:
-        spec = desired.spec
-        if desired.kind is Kind.PERMISSION:
-            await self.http.send_json(
-                "PATCH",
-                f"/authorization/permissions/{_seg(desired.key)}",
-                {"name": spec["name"], "description": spec["description"]},
-            )
-        elif desired.kind is Kind.ROLE:
-            if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
-                await self.http.send_json(
-                    "PATCH",
-                    f"/authorization/roles/{_seg(desired.key)}",
-                    {"name": spec["name"], "description": spec["description"]},
-                )
-            if live.spec["permissions"] != spec["permissions"]:
-                await self._set_role_permissions(desired.key, spec["permissions"])
-        elif desired.kind is Kind.ORGANIZATION:
-            # PUT replaces: name, the whole domain set and the whole metadata object, plus the
-            # external_id (which is how an unkeyed organization is adopted).
-            await self.http.send_json(
-                "PUT",
-                f"/organizations/{_seg(_require_id(live))}",
-                {**_organization_body(spec), "external_id": desired.key},
-            )
-            self.ids[Kind.ORGANIZATION][desired.key] = _require_id(live)
-        elif desired.kind is Kind.USER:
-            body = _user_body(desired)
-            if live.observed.get("unkeyed"):
-                # Adopting a user who exists without our key: the hash was never set by us,
-                # so carry it over now, as WorkOS's own Clerk importer does.
-                body.update(_password_fields(desired))
-            await self.http.send_json(
-                "PUT", f"/user_management/users/{_seg(_require_id(live))}", body
-            )
-            self.ids[Kind.USER][desired.key] = _require_id(live)
-        elif desired.kind is Kind.MEMBERSHIP:
-            await self.http.send_json(
-                "PUT",
-                f"/user_management/organization_memberships/{_seg(_require_id(live))}",
-                {"role_slug": spec["role"]},
-            )
-        else:
-            raise ProviderError(f"WorkOS: cannot update {desired.kind.value} through the API")
-        return _with_id(desired, _require_id(live))
-
-    async def delete(self, live: Resource) -> None:
-        if live.kind is Kind.PERMISSION:
-            await self.http.send_json("DELETE", f"/authorization/permissions/{_seg(live.key)}")
-        elif live.kind is Kind.ORGANIZATION:
-            await self.http.send_json("DELETE", f"/organizations/{_seg(_require_id(live))}")
-        elif live.kind is Kind.REDIRECT_URI:
-            await self.http.send_json(
-                "DELETE", f"/user_management/redirect_uris/{_seg(_require_id(live))}"
-            )
-        elif live.kind is Kind.USER:
-            await self.http.send_json("DELETE", f"/user_management/users/{_seg(_require_id(live))}")
-        elif live.kind is Kind.MEMBERSHIP:
-            await self.http.send_json(
-                "DELETE",
-                f"/user_management/organization_memberships/{_seg(_require_id(live))}",
-            )
-        else:
-            raise ProviderError(f"WorkOS: cannot delete {live.kind.value} through the API")
-
     async def _create_user(self, desired: Resource) -> Resource:
         body = {**_user_body(desired), **_password_fields(desired)}
-        created, existed = await self._create_converging(
+        created, existed = await self.create_converging(
             "/user_management/users",
             body,
-            lambda: self._get_or_none(f"/user_management/users/external_id/{_seg(desired.key)}"),
+            lambda: self.get_or_none(f"/user_management/users/external_id/{self.seg(desired.key)}"),
         )
-        if existed and _user_spec(created) != desired.spec:
-            await self.update(_with_id(desired, created["id"]), desired)
+        stale = existed and _user_spec(created) != desired.spec
+        live = await self.converged(desired, created, stale, self._update_user)
         self.ids[Kind.USER][desired.key] = created["id"]
-        return _with_id(desired, created["id"])
+        return live
+
+    async def _update_user(self, live: Resource, desired: Resource) -> None:
+        user_id = self.require_id(live)
+        body = _user_body(desired)
+        if live.observed.get("unkeyed"):
+            # Adopting a user who exists without our key: the hash was never set by us,
+            # so carry it over now, as WorkOS's own Clerk importer does.
+            body.update(_password_fields(desired))
+        await self.http.send_json("PUT", f"/user_management/users/{self.seg(user_id)}", body)
+        self.ids[Kind.USER][desired.key] = user_id
 
     async def _create_membership(self, desired: Resource) -> Resource:
         spec = desired.spec
-        user_id = self.ids[Kind.USER].get(spec["user"])
-        org_id = self.ids[Kind.ORGANIZATION].get(spec["organization"])
-        if user_id is None or org_id is None:
-            missing = "user" if user_id is None else "organization"
-            raise ProviderError(
-                f"WorkOS: {desired.address}: its {missing} does not exist in WorkOS "
-                "(its create failed or was not attempted)"
-            )
+        user_id, org_id = self.member_ids(desired)
         body = {"user_id": user_id, "organization_id": org_id, "role_slug": spec["role"]}
         try:
-            created = await self.http.send_json(
-                "POST", "/user_management/organization_memberships", body
-            )
+            created = await self.http.send_json("POST", MEMBERSHIPS, body)
         except ProviderError as exc:
             if exc.status != 409:
                 raise
@@ -529,75 +470,26 @@ class WorkOSProvider:
             if created is None:
                 raise
             if _role_slug(created) != spec["role"]:
-                await self.http.send_json(
-                    "PUT",
-                    f"/user_management/organization_memberships/{_seg(created['id'])}",
-                    {"role_slug": spec["role"]},
-                )
-        return _with_id(desired, created["id"])
+                await self._set_membership_role(created["id"], spec["role"])
+        return with_provider_id(desired, created["id"])
+
+    async def _update_membership(self, live: Resource, desired: Resource) -> None:
+        await self._set_membership_role(self.require_id(live), desired.spec["role"])
+
+    async def _set_membership_role(self, membership_id: str, role: str) -> None:
+        await self.http.send_json(
+            "PUT", f"{MEMBERSHIPS}/{self.seg(membership_id)}", {"role_slug": role}
+        )
 
     async def _find_membership(self, user_id: str, org_id: str) -> dict[str, Any] | None:
         page = await self.http.get_json(
-            "/user_management/organization_memberships",
+            MEMBERSHIPS,
             {"user_id": user_id, "organization_id": org_id, "statuses": "active,pending"},
         )
         data = page.get("data") or []
         return data[0] if data else None
 
-    def id_mapping(self) -> dict[str, dict[str, str]]:
-        """Source key → WorkOS id for users and organizations (the import's mapping file)."""
-        return {
-            "users": {k: v for k, v in sorted(self.ids[Kind.USER].items()) if not is_unkeyed(k)},
-            "organizations": {
-                k: v for k, v in sorted(self.ids[Kind.ORGANIZATION].items()) if not is_unkeyed(k)
-            },
-        }
-
-    async def _set_role_permissions(self, slug: str, permissions: Sequence[str]) -> None:
-        await self.http.send_json(
-            "PUT",
-            f"/authorization/roles/{_seg(slug)}/permissions",
-            {"permissions": list(permissions)},
-        )
-
-    # ---- what only a person can do ---------------------------------------------------------
-
-    def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
-        resource = desired or live
-        assert resource is not None
-        if resource.kind is Kind.SOCIAL_CONNECTION and desired is not None:
-            social = SOCIAL_PROVIDERS[desired.key]
-            return [
-                f"In the WorkOS Dashboard ({DASHBOARD}), open Authentication → "
-                f"{social.label} OAuth and enable it for this environment.",
-                f"Choose 'Your app's credentials' and set the Client ID to "
-                f"{desired.spec['client_id']}; paste the client secret from your secret store "
-                "(it is not shown here).",
-                f"Copy the Redirect URI WorkOS shows on that page and add it to the authorized "
-                f"redirect URIs of the {social.label} OAuth app whose client id is "
-                f"{desired.spec['client_id']}.",
-                "Run `authform verify` to confirm: it probes the authorize URL and expects a "
-                f"redirect to {social.label} carrying that client id.",
-            ]
-        if resource.kind is Kind.SOCIAL_CONNECTION and live is not None:
-            return [
-                f"In the WorkOS Dashboard, open Authentication → "
-                f"{SOCIAL_PROVIDERS[live.key].label} OAuth and disable it."
-            ]
-        if resource.kind is Kind.ROLE and live is not None:
-            return [
-                f"WorkOS has no API to delete an environment role: in the WorkOS Dashboard, "
-                f"open Roles & Permissions and delete the role '{live.key}'."
-            ]
-        if resource.kind is Kind.CORS_ORIGIN and live is not None:
-            return [
-                f"WorkOS has no API to delete a CORS origin: in the WorkOS Dashboard, open "
-                f"Authentication → Sessions → CORS and remove '{live.key}'."
-            ]
-        return [f"Change {resource.address} in the WorkOS Dashboard."]
-
-    def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
-        return []  # WorkOS imports bcrypt hashes; what the source cannot give is reported there
+    # ---- signing a canary in ----------------------------------------------------------------
 
     async def authenticate(self, email: str, password: str) -> ProbeResult:
         if not self.client_id:
@@ -687,16 +579,36 @@ def _organization_body(spec: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _with_id(resource: Resource, provider_id: str) -> Resource:
-    return Resource(resource.kind, resource.key, resource.spec, provider_id=provider_id)
+# ---- what only a person can do (the ``manual_steps`` table) -----------------------------
 
 
-def _require_id(live: Resource) -> str:
-    if not live.provider_id:
-        raise ProviderError(f"WorkOS: {live.address} has no WorkOS id")
-    return live.provider_id
+def _enable_social_connection(desired: Resource) -> list[str]:
+    social = SOCIAL_PROVIDERS[desired.key]
+    client_id = desired.spec["client_id"]
+    return [
+        f"In the WorkOS Dashboard ({DASHBOARD}), open Authentication → "
+        f"{social.label} OAuth and enable it for this environment.",
+        f"Choose 'Your app's credentials' and set the Client ID to {client_id}; paste the "
+        "client secret from your secret store (it is not shown here).",
+        f"Copy the Redirect URI WorkOS shows on that page and add it to the authorized "
+        f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
+        "Run `authform verify` to confirm: it probes the authorize URL and expects a "
+        f"redirect to {social.label} carrying that client id.",
+    ]
 
 
-def _seg(value: str) -> str:
-    """Quote a value for use as one path segment (slugs may hold ':')."""
-    return quote(value, safe=":")
+def _disable_social_connection(live: Resource) -> list[str]:
+    label = SOCIAL_PROVIDERS[live.key].label
+    return [f"In the WorkOS Dashboard, open Authentication → {label} OAuth and disable it."]
+
+
+def _delete_in_dashboard(what: str, where: str, action: str) -> ManualSteps:
+    """The step for deleting an item WorkOS has no delete endpoint for."""
+
+    def remove(live: Resource) -> list[str]:
+        return [
+            f"WorkOS has no API to delete {what}: in the WorkOS Dashboard, open {where} and "
+            f"{action} '{live.key}'."
+        ]
+
+    return ManualSteps(remove=remove)

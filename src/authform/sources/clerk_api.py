@@ -37,7 +37,12 @@ from authform.apis.clerk import (
 from authform.providers.base import ProviderError
 from authform.providers.http import RateLimit, RetryPolicy, WindowLimiter
 from authform.sources.clerk_csv import read_clerk_csv
-from authform.sources.clerk_files import membership_from_json, organization_from_json
+from authform.sources.clerk_files import (
+    clerk_object,
+    membership_from_json,
+    organization_from_json,
+    text_field,
+)
 from authform.sources.clerk_ids import IdKind, is_clerk_id
 from authform.sources.clerk_profile import MalformedProfile, external_accounts, image_url
 from authform.sources.clerk_user_schema import user_schema_problem
@@ -62,24 +67,14 @@ T = TypeVar("T")
 
 class ClerkApiError(SourceError):
     """Reading the Clerk API failed. The message names the call and Clerk's own explanation
-    (code, long message, trace id) and never contains the secret key."""
+    (code, long message, trace id) and never contains the secret key; ``status``, ``code``
+    and ``request_id`` are those of the API's refusal (``answer``), when there was one."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, answer: ProviderError | None = None) -> None:
         super().__init__(message)
-        self.status = status
-        self.code = code
-        self.request_id = request_id
-
-
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+        self.status = answer.status if answer is not None else None
+        self.code = answer.code if answer is not None else None
+        self.request_id = answer.request_id if answer is not None else None
 
 
 def user_from_api(obj: Any, origin: str) -> UserRecord:
@@ -90,26 +85,21 @@ def user_from_api(obj: Any, origin: str) -> UserRecord:
     unverified one does not). Second factors only say what the user must re-enroll: TOTP from
     ``totp_enabled``, SMS from a phone number ``reserved_for_second_factor``.
     """
-    if not isinstance(obj, Mapping):
-        return MalformedRecord(
-            "user", origin, f"expected an object, found {describe_json_type(obj)}"
-        )
-    user_id = _text(obj.get("id"))
-    if not user_id:
-        return MalformedRecord("user", origin, "the user object has no id")
-    kind = obj.get("object")
-    if kind is not None and kind != "user":
-        shown = kind[:40] if isinstance(kind, str) else describe_json_type(kind)
-        return MalformedRecord("user", origin, f"object is {shown!r}, expected 'user'", user_id)
+    identified = clerk_object(obj, "user", "user", origin)
+    if isinstance(identified, MalformedRecord):
+        return identified
+    obj, user_id = identified
     if (problem := user_schema_problem(obj)) is not None:
         return MalformedRecord("user", origin, problem, user_id)
+    email_items = _objects(obj, "email_addresses")
+    if isinstance(email_items, str):
+        return MalformedRecord("user", origin, email_items, user_id)
+    phone_items = _objects(obj, "phone_numbers")
+    if isinstance(phone_items, str):
+        return MalformedRecord("user", origin, phone_items, user_id)
     emails, primary_email = [], None
-    for index, item in enumerate(_list(obj.get("email_addresses"))):
-        if not isinstance(item, Mapping):
-            return MalformedRecord(
-                "user", origin, f"email_addresses[{index}] is not an object", user_id
-            )
-        address = _text(item.get("email_address"))
+    for item in email_items:
+        address = text_field(item.get("email_address"))
         if not address:
             continue
         verification = item.get("verification")
@@ -119,12 +109,8 @@ def user_from_api(obj: Any, origin: str) -> UserRecord:
             primary_email = address
     phones: list[str] = []
     sms_second_factor = False
-    for index, item in enumerate(_list(obj.get("phone_numbers"))):
-        if not isinstance(item, Mapping):
-            return MalformedRecord(
-                "user", origin, f"phone_numbers[{index}] is not an object", user_id
-            )
-        number = _text(item.get("phone_number"))
+    for item in phone_items:
+        number = text_field(item.get("phone_number"))
         if not number:
             continue
         sms_second_factor = sms_second_factor or item.get("reserved_for_second_factor") is True
@@ -141,7 +127,7 @@ def user_from_api(obj: Any, origin: str) -> UserRecord:
         origin=origin,
         first_name=_untouched(obj.get("first_name")),  # names as written, like the exports
         last_name=_untouched(obj.get("last_name")),
-        username=_text(obj.get("username")),
+        username=text_field(obj.get("username")),
         emails=tuple(emails),
         primary_email=primary_email,
         phone_numbers=tuple(dict.fromkeys(phones)),
@@ -156,8 +142,15 @@ def _untouched(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _objects(obj: Mapping[str, Any], field: str) -> list[Mapping[str, Any]] | str:
+    """The objects listed under ``field`` (none when it is absent or not a list), or why
+    one of them is not an object."""
+    items = obj.get(field)
+    listed = items if isinstance(items, list) else []
+    for index, item in enumerate(listed):
+        if not isinstance(item, Mapping):
+            return f"{field}[{index}] is not an object"
+    return listed
 
 
 _COLLECTION_ID_KINDS: dict[str, IdKind] = {
@@ -171,7 +164,7 @@ def _origin(collection: str, index: int, item: Any) -> RecordOrigin:
     """Where a record came from: the list and position, plus the id to look up in Clerk's
     dashboard (the place to fix it), shown only when it has the shape of an id: the origin
     is printed and written to reports, so it must not carry whatever the id field holds."""
-    item_id = _text(item.get("id")) if isinstance(item, Mapping) else ""
+    item_id = text_field(item.get("id")) if isinstance(item, Mapping) else ""
     shown = item_id if is_clerk_id(_COLLECTION_ID_KINDS[collection], item_id) else ""
     text = f"Clerk API {collection} #{index}" + (f" ({shown})" if shown else "")
     return RecordOrigin(text, api_id=shown or None)
@@ -242,9 +235,7 @@ class ClerkApiSource:
         try:
             return await self.http.get_json(path, params)
         except ProviderError as exc:
-            raise ClerkApiError(
-                str(exc), status=exc.status, code=exc.code, request_id=exc.request_id
-            ) from None
+            raise ClerkApiError(str(exc), answer=exc) from None
         except ValueError:  # a 2xx whose body is not JSON (a proxy's page, say)
             raise ClerkApiError(
                 f"Clerk API: GET {path} answered something that is not JSON"
@@ -279,7 +270,7 @@ class ClerkApiSource:
             if len(page) < self.page_size:
                 return
             last = page[-1]
-            next_cursor = _text(last.get("id")) if isinstance(last, Mapping) else ""
+            next_cursor = text_field(last.get("id")) if isinstance(last, Mapping) else ""
             if not next_cursor or next_cursor == cursor:
                 raise ClerkApiError(
                     f"Clerk API: cannot continue the user list after #{index}: the last user "

@@ -10,9 +10,9 @@ outright rather than reported as hundreds of bad records.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from authform.sources.errors import SourceError, open_source_text
 from authform.sources.json_array import describe_json_type, iter_json_array
@@ -26,38 +26,56 @@ from authform.sources.records import (
     SourceOrganization,
 )
 
+T = TypeVar("T")
+
 
 def read_clerk_organizations(path: str | os.PathLike[str]) -> Iterator[OrganizationRecord]:
     """Yield each organization, or a ``MalformedRecord`` for a bad item."""
-    for origin, index, value in _items(path, "organization"):
-        if isinstance(value, MalformedRecord):
-            yield value
-            continue
-        _refuse_swapped_file(path, index, value, "organization")
-        yield organization_from_json(value, origin)
+    return _read(path, "organization", "organization", organization_from_json)
 
 
 def read_clerk_memberships(path: str | os.PathLike[str]) -> Iterator[MembershipRecord]:
     """Yield each membership, or a ``MalformedRecord`` for a bad item."""
-    for origin, index, value in _items(path, "membership"):
+    return _read(path, "membership", "organization_membership", membership_from_json)
+
+
+def _read(
+    path: str | os.PathLike[str],
+    kind: RecordKind,
+    expected: str,
+    parse: Callable[[Any, str], T],
+) -> Iterator[T | MalformedRecord]:
+    """Each item of the export's JSON array, read by ``parse``; a file whose first item is
+    another kind of object (``expected`` is Clerk's ``object`` name) is refused whole."""
+    for origin, index, value in json_export_items(path, kind):
         if isinstance(value, MalformedRecord):
             yield value
             continue
-        _refuse_swapped_file(path, index, value, "organization_membership")
-        yield membership_from_json(value, origin)
+        _refuse_swapped_file(path, index, value, expected)
+        yield parse(value, origin)
+
+
+def clerk_object(
+    obj: Any, kind: RecordKind, expected: str, origin: str
+) -> tuple[Mapping[str, Any], str] | MalformedRecord:
+    """``obj`` as one Clerk object of type ``expected`` (its ``object`` field, when present)
+    with its id, or the ``MalformedRecord`` that says why it is not one."""
+    if not isinstance(obj, Mapping):
+        return _malformed(kind, origin, f"expected an object, found {describe_json_type(obj)}")
+    object_id = text_field(obj.get("id"))
+    if not object_id:
+        return _malformed(kind, origin, f"the {kind} object has no id")
+    if (problem := _wrong_object(obj, expected)) is not None:
+        return _malformed(kind, origin, problem, object_id)
+    return obj, object_id
 
 
 def organization_from_json(obj: Any, origin: str) -> OrganizationRecord:
     """Read one Backend API ``organization`` object."""
-    if not isinstance(obj, Mapping):
-        return _malformed(
-            "organization", origin, f"expected an object, found {describe_json_type(obj)}"
-        )
-    org_id = _text(obj.get("id"))
-    if not org_id:
-        return _malformed("organization", origin, "the organization object has no id")
-    if (problem := _wrong_object(obj, "organization")) is not None:
-        return _malformed("organization", origin, problem, org_id)
+    identified = clerk_object(obj, "organization", "organization", origin)
+    if isinstance(identified, MalformedRecord):
+        return identified
+    obj, org_id = identified
     name = obj.get("name")
     if not isinstance(name, str) or not name.strip():
         return _malformed("organization", origin, "the organization has no name", org_id)
@@ -75,7 +93,7 @@ def organization_from_json(obj: Any, origin: str) -> OrganizationRecord:
         id=org_id,
         origin=origin,
         name=name,
-        slug=_text(obj.get("slug")) or None,
+        slug=text_field(obj.get("slug")) or None,
         public_metadata=dict(metadata),
     )
 
@@ -87,11 +105,11 @@ def membership_from_json(obj: Any, origin: str) -> MembershipRecord:
             "membership", origin, f"expected an object, found {describe_json_type(obj)}"
         )
     organization = obj.get("organization")
-    org_id = _text(organization.get("id")) if isinstance(organization, Mapping) else ""
-    org_id = org_id or _text(obj.get("organization_id")) or _text(obj.get("org_id"))
+    org_id = text_field(organization.get("id")) if isinstance(organization, Mapping) else ""
+    org_id = org_id or text_field(obj.get("organization_id")) or text_field(obj.get("org_id"))
     user_data = obj.get("public_user_data")
-    user_id = _text(user_data.get("user_id")) if isinstance(user_data, Mapping) else ""
-    user_id = user_id or _text(obj.get("user_id"))
+    user_id = text_field(user_data.get("user_id")) if isinstance(user_data, Mapping) else ""
+    user_id = user_id or text_field(obj.get("user_id"))
     source_id = f"{user_id}@{org_id}" if user_id and org_id else None
     if (problem := _wrong_object(obj, "organization_membership")) is not None:
         return _malformed("membership", origin, problem, source_id)
@@ -99,7 +117,7 @@ def membership_from_json(obj: Any, origin: str) -> MembershipRecord:
         return _malformed("membership", origin, "the membership names no organization id")
     if not user_id:
         return _malformed("membership", origin, "the membership names no user id")
-    role = _text(obj.get("role"))
+    role = text_field(obj.get("role"))
     if not role:
         return _malformed("membership", origin, "the membership has no role", source_id)
     return SourceMembership(
@@ -107,13 +125,16 @@ def membership_from_json(obj: Any, origin: str) -> MembershipRecord:
         organization_id=org_id,
         role=role,
         origin=origin,
-        id=_text(obj.get("id")),
+        id=text_field(obj.get("id")),
     )
 
 
-def _items(
+def json_export_items(
     path: str | os.PathLike[str], kind: RecordKind
-) -> Iterator[tuple[str, int, Any | MalformedRecord]]:
+) -> Iterator[tuple[RecordOrigin, int, Any | MalformedRecord]]:
+    """(origin, 1-based index, value) of each item of a JSON export's array, the value a
+    ``MalformedRecord`` of ``kind`` where the item cannot be read. Raises ``SourceError`` (on
+    first iteration) when the file is not a readable JSON array."""
     name = Path(path).name
     with open_source_text(path) as fp:
         for item in iter_json_array(fp, str(path)):
@@ -154,5 +175,6 @@ def _malformed(
     return MalformedRecord(kind, origin, problem, source_id=source_id)
 
 
-def _text(value: Any) -> str:
+def text_field(value: Any) -> str:
+    """A text field of a Clerk object, trimmed; anything but a string reads as empty."""
     return value.strip() if isinstance(value, str) else ""

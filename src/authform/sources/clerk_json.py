@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 from authform.sources.clerk_csv import split_multi_value
+from authform.sources.clerk_files import json_export_items
 from authform.sources.clerk_profile import MalformedProfile, external_accounts, image_url
 from authform.sources.clerk_user_schema import is_api_user, user_schema_problem
-from authform.sources.errors import open_source_text
-from authform.sources.json_array import describe_json_type, iter_json_array
+from authform.sources.json_array import describe_json_type
 from authform.sources.records import (
     MalformedRecord,
     PasswordDigest,
-    RecordOrigin,
     SensitiveText,
     SourceEmail,
     SourceUser,
@@ -40,16 +38,8 @@ def read_clerk_json(path: str | os.PathLike[str]) -> Iterator[UserRecord]:
 
     Raises ``SourceError`` (on first iteration) when the file is not a readable JSON array.
     """
-    name = Path(path).name
-    with open_source_text(path) as fp:
-        for item in iter_json_array(fp, str(path)):
-            origin = RecordOrigin(
-                f"{name}:item {item.index} (line {item.line})", file=str(path), row=item.index
-            )
-            if item.error is not None:
-                yield MalformedRecord("user", origin, item.error)
-            else:
-                yield user_from_json(item.value, origin)
+    for origin, _, value in json_export_items(path, "user"):
+        yield value if isinstance(value, MalformedRecord) else user_from_json(value, origin)
 
 
 def user_from_json(obj: Any, origin: str) -> UserRecord:

@@ -108,8 +108,10 @@ def target_identity(session: Session) -> dict[str, Any]:
         "base_url": str(target.base_url) if target.base_url else None,
         "client_id": target.client_id,
     }
-    if target.database_url is not None:
-        identity["database"] = _without_password(target.database_url.get_secret_value())
+    # KavachOS's database (a provider's own setting: a plug-in's target has no such field).
+    database_url = target.provider_settings().get("database_url")
+    if database_url is not None:
+        identity["database"] = _without_password(database_url.get_secret_value())
     return identity
 
 

@@ -1,0 +1,193 @@
+"""What only a person can do in Scalekit's dashboard, and what the plan says Scalekit will
+not carry: the manual steps of the kinds its API cannot change, and the plan's caveats."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from authform.providers.api_provider import ManualSteps
+from authform.resources import Kind, Resource
+from authform.social import SOCIAL_PROVIDERS
+
+DASHBOARD = "https://app.scalekit.com"
+
+# Scalekit's own limits on organization metadata (API reference, UpdateOrganization).
+METADATA_MAX_PAIRS = 10
+METADATA_KEY_LENGTH = (3, 25)
+METADATA_VALUE_LENGTH = (1, 256)
+
+
+def plan_caveats(desired: Sequence[Resource]) -> list[str]:
+    """What Scalekit will not carry, counted before anything is written."""
+    caveats: list[str] = []
+    users = [r for r in desired if r.kind is Kind.USER]
+    with_hash = sorted(r.key for r in users if r.create_only.get("password_hash"))
+    if with_hash:
+        caveats.append(
+            f"Scalekit: {len(with_hash)} user(s) have a password hash that Scalekit's API "
+            "cannot import (Scalekit's Solutions team imports hashes on request): they "
+            "are created without a password and need a password reset or another sign-in "
+            f"method ({_sample(with_hash)})."
+        )
+    unverified = [r for r in users if not r.spec.get("email_verified")]
+    if unverified:
+        caveats.append(
+            f"Scalekit: {len(unverified)} user(s) are unverified in the source, but Scalekit "
+            "marks users created without an invitation email as verified and no API field "
+            "sets it: email_verified is not compared on Scalekit."
+        )
+    with_membership = {
+        r.spec["user"] for r in desired if r.kind is Kind.MEMBERSHIP and r.spec.get("user")
+    }
+    orphans = sorted(r.key for r in users if r.key not in with_membership)
+    if orphans:
+        caveats.append(
+            f"Scalekit: {len(orphans)} user(s) have no organization membership; Scalekit "
+            "creates users only inside an organization, so creating them will fail "
+            f"({_sample(orphans)})."
+        )
+    permissions = [r for r in desired if r.kind is Kind.PERMISSION]
+    if permissions:
+        caveats.append(
+            f"Scalekit: permissions have no display name, so the name of "
+            f"{len(permissions)} permission(s) is neither sent nor compared (slug and "
+            "description are)."
+        )
+    pending = [
+        f"{r.key}:{d['domain']}"
+        for r in desired
+        if r.kind is Kind.ORGANIZATION
+        for d in r.spec.get("domains") or []
+        if d.get("state") == "pending"
+    ]
+    if pending:
+        caveats.append(
+            f"Scalekit: {len(pending)} domain(s) are declared pending, but domains added "
+            "through Scalekit's API are admin-verified (no DNS challenge): they will be "
+            f"verified ({_sample(pending)})."
+        )
+    bad_metadata = sorted(
+        r.key
+        for r in desired
+        if r.kind is Kind.ORGANIZATION and metadata_problems(r.spec.get("metadata") or {})
+    )
+    if bad_metadata:
+        caveats.append(
+            f"Scalekit: {len(bad_metadata)} organization(s) have metadata Scalekit refuses "
+            f"(at most {METADATA_MAX_PAIRS} pairs, keys of 3-25 and values of 1-256 "
+            f"characters): their creates or updates will fail ({_sample(bad_metadata)})."
+        )
+    if any(r.kind is Kind.REDIRECT_URI for r in desired):
+        caveats.append(
+            "Scalekit: redirect URLs are set in the dashboard and cannot be listed; each one "
+            "the manifest names is checked through the authorization endpoint, and URLs it "
+            "does not name are invisible to authform (never deleted)."
+        )
+    cors = [r for r in desired if r.kind is Kind.CORS_ORIGIN]
+    if cors:
+        caveats.append(
+            f"Scalekit: there is no CORS-origin setting; the {len(cors)} cors_origins entry "
+            "(or entries) stay manual steps until removed from the manifest."
+        )
+    return caveats
+
+
+def metadata_problems(metadata: Mapping[str, Any]) -> list[str]:
+    """Why Scalekit would refuse an organization's metadata (empty when it would not)."""
+    problems = []
+    if len(metadata) > METADATA_MAX_PAIRS:
+        problems.append(f"{len(metadata)} pairs (at most {METADATA_MAX_PAIRS})")
+    low_key, high_key = METADATA_KEY_LENGTH
+    low_value, high_value = METADATA_VALUE_LENGTH
+    for key, value in metadata.items():
+        if not low_key <= len(key) <= high_key:
+            problems.append(f"key {key!r} is not {low_key}-{high_key} characters")
+        if not isinstance(value, str) or not low_value <= len(value) <= high_value:
+            problems.append(f"value of {key!r} is not {low_value}-{high_value} characters")
+    return problems
+
+
+def _sample(keys: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f", … and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+# ---- what only a person can do (the ``manual_steps`` table) -----------------------------
+
+
+def _configure_social_login(desired: Resource) -> list[str]:
+    social = SOCIAL_PROVIDERS[desired.key]
+    client_id = desired.spec["client_id"]
+    return [
+        f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Auth Methods → "
+        f"Social logins and configure {social.label}.",
+        f"Use your own OAuth credentials: set the Client ID to {client_id} and paste the "
+        "client secret from your secret store (it is not shown here).",
+        f"Copy the callback URL Scalekit shows there and add it to the authorized "
+        f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
+        "Run `authform verify` to confirm: it opens the authorization URL with "
+        f"provider={social.name} and expects a redirect to {social.label} carrying that "
+        "client id.",
+    ]
+
+
+def _disable_social_login(live: Resource) -> list[str]:
+    return [
+        f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
+        f"and disable {SOCIAL_PROVIDERS[live.key].label}."
+    ]
+
+
+def _add_redirect_url(desired: Resource) -> list[str]:
+    return [
+        f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Redirects and "
+        f"add {desired.key} to the Allowed Callback URLs (Scalekit's API has no "
+        "endpoint for redirect URLs).",
+        "Run `authform verify` to confirm: it asks the authorization endpoint to use "
+        "that URL and expects it to be accepted.",
+    ]
+
+
+def _remove_redirect_url(live: Resource) -> list[str]:
+    return [
+        f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
+        f"{live.key} from the Allowed Callback URLs."
+    ]
+
+
+def _no_cors_setting(resource: Resource) -> list[str]:
+    return [
+        f"Scalekit has no CORS-origin setting (none in its API, none in its dashboard), "
+        f"so nothing can be configured for {resource.key}: a browser app there signs "
+        "users in by redirecting to Scalekit's hosted login, whose callback belongs "
+        "under Authentication → Redirects.",
+        "Remove cors_origins from a manifest that targets Scalekit; until then this "
+        "step stays pending.",
+    ]
+
+
+def _user_email_steps(desired: Resource, live: Resource) -> list[str]:
+    """What to do about a user whose email changed: Scalekit's API cannot change it, and
+    authform will not delete and recreate the user to get there."""
+    old, new = live.spec.get("email"), desired.spec.get("email")
+    return [
+        f"Scalekit's API cannot change a user's email address (PATCH /api/v1/users/{{id}} has "
+        f"no email field): {desired.address} ({live.provider_id}) is {old}, the source says "
+        f"{new}.",
+        "authform does not delete and recreate the user to change it: the new user would "
+        "get a new id and lose its sessions, second factors, identities and its line in the "
+        "id mapping.",
+        f"Change the address in the Scalekit Dashboard ({DASHBOARD}, Users → {old}) if your "
+        "environment allows it; otherwise, if losing the user's id is acceptable, delete the "
+        "user there and run `authform apply` again to create it with the new address.",
+        "Until then the user keeps its current address, and its other fields wait with it.",
+    ]
+
+
+MANUAL_STEPS = {
+    Kind.SOCIAL_CONNECTION: ManualSteps(add=_configure_social_login, remove=_disable_social_login),
+    Kind.REDIRECT_URI: ManualSteps(add=_add_redirect_url, remove=_remove_redirect_url),
+    Kind.CORS_ORIGIN: ManualSteps(add=_no_cors_setting, remove=_no_cors_setting),
+    Kind.USER: ManualSteps(change=_user_email_steps),
+}
