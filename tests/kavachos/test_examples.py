@@ -46,10 +46,19 @@ def test_portable_example_plans_on_kavachos_with_only_the_target_changed(
     assert "have no member to own them (acme, globex)" in plan.output
     assert "role names and descriptions are not stored" in plan.output
 
+    # An organization with no member has no owner KavachOS accepts: apply writes nothing for
+    # it and leaves it as a manual step naming it (pending, exit 2), never a failure.
     apply = cli("apply", "--emulate", "--auto-approve", str(folder))
     assert "Traceback" not in apply.output
-    assert apply.exit_code == 1, apply.output  # the ownerless organizations, said plainly
-    assert "organization acme has no member to own it" in apply.output
+    assert apply.exit_code == 2, apply.output
+    assert "Manual steps still to do" in apply.output
+    assert "! organization.acme" in apply.output
+    assert 'kavach.org.create({ name: "Acme Inc", slug: "acme", ownerId })' in apply.output
+    assert "Error" not in apply.output
+    database = next((tmp_path / ".authform").glob("*/kavachos.sqlite3"))
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM kavach_organizations").fetchone() == (0,)
+    db.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

@@ -39,8 +39,9 @@ def test_concurrent_changes_share_transactions_and_a_bad_one_fails_alone(
     assert isinstance(outcomes[7], DatabaseError)
     assert "NOT NULL" in str(outcomes[7])
     assert kavach.count("kavach_oauth_accounts") == 49
-    # one shared transaction that failed, then one per change: far fewer than 50 on success
-    assert committer.transactions == 49
+    # The failed batch was halved until the bad change stood alone: the good ones committed
+    # in a handful of transactions (one per half that held no bad row), not one each.
+    assert committer.transactions <= 12
 
 
 def test_successful_changes_need_few_transactions(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ id to provider instance, and its callback path is ``/auth/oauth/callback/<provid
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 
@@ -146,7 +147,20 @@ def owner_caveat(unowned: Sequence[str]) -> list[str]:
     shown = ", ".join(unowned[:5]) + (f" and {len(unowned) - 5} more" if len(unowned) > 5 else "")
     return [
         f"KavachOS: {len(unowned)} organization(s) have no member to own them ({shown}); "
-        "KavachOS requires an owner (kavach_organizations.owner_id), so their create will "
-        "fail: give each a member in the user source, or create it in your app with "
+        "KavachOS requires an owner (kavach_organizations.owner_id) and authform will not "
+        "pick one, so apply leaves each as a manual step (nothing written for it): give "
+        "it a member in the user source, or create it in your app with "
         "kavach.org.create({ name, slug, ownerId })."
+    ]
+
+
+def ownerless_organization_steps(key: str, name: str, slug: str) -> list[str]:
+    """What a person does for an organization KavachOS cannot hold without an owner."""
+    return [
+        f"KavachOS requires an owner for every organization, and {key} has no member in the "
+        "user source to be it. Either give it a member there and run apply again, or create "
+        "it in your application, ownerId being the KavachOS user id of who should own it:",
+        f"  await kavach.org.create({{ name: {json.dumps(name)}, slug: {json.dumps(slug)}, "
+        "ownerId });",
+        "An organization created that way has no authform key: the next plan adopts it by name.",
     ]
