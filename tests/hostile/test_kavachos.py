@@ -405,3 +405,39 @@ def test_hostile_profile_value_is_refused_and_never_written(
     assert kavach.count("kavach_users") == 4  # the four others imported
     for table, rows in kavach.snapshot().items():
         assert not any(hostile in row for row in rows), table
+
+
+# ---- authform emulator kavachos ------------------------------------------------------------
+
+
+def _not_sqlite(path: Path) -> None:
+    path.write_text("not a database\n", encoding="utf-8")
+
+
+def _other_users_table(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE kavach_users (id TEXT PRIMARY KEY)")
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (_not_sqlite, r"Error: SQLite database .*bad\.db: cannot open it: file is not a database"),
+        (
+            _other_users_table,
+            r"Error: SQLite database .*bad\.db is not a KavachOS 0\.2\.1 database authform can "
+            r"write; nothing was written:\n  - kavach_users\.email is missing",
+        ),
+    ],
+    ids=["not-sqlite", "users-table-of-another-shape"],
+)
+def test_emulator_kavachos_refuses_a_file_it_cannot_use(
+    tmp_path: Path, prepare: Callable[[Path], None], message: str
+) -> None:
+    path = tmp_path / "bad.db"
+    prepare(path)
+    before = path.read_bytes()
+    result = CliRunner().invoke(app, ["emulator", "kavachos", "--db", str(path)])
+    assert_refused(result, message)
+    assert path.read_bytes() == before  # no table added, nothing changed

@@ -99,6 +99,28 @@ def test_emulate_quickstart_needs_no_database(
     assert cli("drift", "--emulate", example).exit_code == 0
 
 
+def test_emulator_kavachos_makes_a_database_the_example_converges_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`authform emulator kavachos` is the KavachOS emulator: a SQLite file with its tables
+    (no server: KavachOS has no admin API), whose URL a manifest's database_url takes."""
+    monkeypatch.chdir(tmp_path)
+    made = cli("emulator", "kavachos")
+    assert made.exit_code == 0, made.output
+    database = tmp_path / ".authform" / "kavachos.sqlite3"
+    assert f"DATABASE_URL=sqlite:///{database}" in made.output
+    env = {"DATABASE_URL": f"sqlite:///{database}"}
+    example = str(EXAMPLES / "kavachos")
+    assert cli("apply", "--auto-approve", example, env=env).exit_code == 0
+    # Run again on the same file: its rows are kept, and the example has converged.
+    assert cli("emulator", "kavachos", "--db", str(database)).exit_code == 0
+    plan = cli("plan", "--detailed-exitcode", example, env=env)
+    assert plan.exit_code == 0, plan.output
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM kavach_users").fetchone() == (5,)
+    db.close()
+
+
 def test_saved_plan_applies_as_reviewed_and_refuses_a_database_changed_since(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
