@@ -22,45 +22,35 @@ from authform.providers.base import (
     ProviderError,
     Write,
 )
-from authform.providers.kavachos import instructions, live, writes
+from authform.providers.kavachos import instructions, live, schema, writes
 from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.canary import check_canary
 from authform.providers.kavachos.codec import Codec, inspect_database
 from authform.providers.kavachos.database import Database, connect
-from authform.providers.kavachos.schema import (
-    EMAIL_ACCOUNTS,
-    OAUTH_ACCOUNTS,
-    ORG_MEMBERS,
-    ORG_ROLES,
-    ORGANIZATIONS,
-    USERS,
-    Encoding,
-)
 from authform.providers.kavachos.writer import Change, GroupCommitter
 from authform.resources import Kind, Resource, is_unkeyed
 
+# Kept in the application's createKavach configuration, not in the database: manual steps.
+KEPT_IN_CODE = (Kind.REDIRECT_URI, Kind.CORS_ORIGIN, Kind.SOCIAL_CONNECTION)
+# Rows authform writes. A permission is a string inside role rows: present by definition
+# (see ``read``). A membership row is its (user, organization) pair: only the role changes.
+WRITTEN = {
+    kind: KindSupport(immutable_fields=frozenset({"user", "organization"}))
+    if kind is Kind.MEMBERSHIP
+    else KindSupport()
+    for kind in (Kind.PERMISSION, Kind.ROLE, Kind.ORGANIZATION, Kind.USER, Kind.MEMBERSHIP)
+}
 CAPABILITIES = ProviderCapabilities(
     name="kavachos",
-    support={
-        # A permission is a string inside role rows: present by definition (see ``read``).
-        Kind.PERMISSION: KindSupport(),
-        Kind.ROLE: KindSupport(),
-        Kind.ORGANIZATION: KindSupport(),
-        # Kept in the application's createKavach configuration, not in the database.
-        Kind.REDIRECT_URI: KindSupport(manual=True),
-        Kind.CORS_ORIGIN: KindSupport(manual=True),
-        Kind.SOCIAL_CONNECTION: KindSupport(manual=True),
-        Kind.USER: KindSupport(),
-        Kind.MEMBERSHIP: KindSupport(immutable_fields=frozenset({"user", "organization"})),
-    },
+    support={**WRITTEN, **dict.fromkeys(KEPT_IN_CODE, KindSupport(manual=True))},
 )
 
 # Which tables each managed kind reads or writes.
 TABLES: dict[Kind, tuple[str, ...]] = {
-    Kind.ROLE: (ORGANIZATIONS, ORG_ROLES),
-    Kind.ORGANIZATION: (USERS, ORGANIZATIONS, ORG_ROLES),
-    Kind.USER: (USERS, OAUTH_ACCOUNTS),
-    Kind.MEMBERSHIP: (USERS, ORGANIZATIONS, ORG_MEMBERS),
+    Kind.ROLE: (schema.ORGANIZATIONS, schema.ORG_ROLES),
+    Kind.ORGANIZATION: (schema.USERS, schema.ORGANIZATIONS, schema.ORG_ROLES),
+    Kind.USER: (schema.USERS, schema.OAUTH_ACCOUNTS),
+    Kind.MEMBERSHIP: (schema.USERS, schema.ORGANIZATIONS, schema.ORG_MEMBERS),
 }
 ROLE_PRIORITY = {"owner": 0, "admin": 1}
 
@@ -93,9 +83,9 @@ class KavachOSProvider:
             wants_passwords = not self.reset_passwords and any(
                 r.kind is Kind.USER and r.create_only.get("password_hash") for r in desired
             )
-            has_table = await asyncio.to_thread(self._db.columns, EMAIL_ACCOUNTS)
+            has_table = await asyncio.to_thread(self._db.columns, schema.EMAIL_ACCOUNTS)
             if wants_passwords or has_table is not None:
-                tables.add(EMAIL_ACCOUNTS)
+                tables.add(schema.EMAIL_ACCOUNTS)
         self._codec = await asyncio.to_thread(inspect_database, self._db, tables)
         self._committer = GroupCommitter(self._db, sql.ORDER)
         return self._codec
@@ -235,15 +225,15 @@ class KavachOSProvider:
                 )
             return Built(change, desired, org_id, ids=index.org_ids)
         if desired.kind is Kind.USER:
-            reset = self.reset_passwords
-            if write.live is not None:
-                user_id = writes.user_update_writes(
-                    change, write.live, desired, codec, index, now, reset_passwords=reset
-                )
-            else:
-                user_id = writes.user_writes(
-                    change, desired, codec, index, now, reset_passwords=reset
-                )
+            user_id = writes.user_writes(
+                change,
+                desired,
+                write.live,
+                codec,
+                index,
+                now,
+                reset_passwords=self.reset_passwords,
+            )
             return Built(change, desired, user_id, ids=index.user_ids)
         if desired.kind is Kind.MEMBERSHIP:  # an update sets the role in place on the row
             org_id, user_id = self._membership_ends(desired)
@@ -294,7 +284,7 @@ class KavachOSProvider:
         if user is None:
             raise ProviderError(f"KavachOS: the owner {owner_key} of {org_key} does not exist")
         return writes.user_writes(
-            change, user, self.codec, self.index, now, reset_passwords=self.reset_passwords
+            change, user, None, self.codec, self.index, now, reset_passwords=self.reset_passwords
         )
 
     def _membership_ends(self, desired: Resource) -> tuple[str, str]:
@@ -326,7 +316,7 @@ class KavachOSProvider:
 
     def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
         native = self._codec is not None and any(
-            encoding is Encoding.DATETIME
+            encoding is schema.Encoding.DATETIME
             for columns in self._codec.encodings.values()
             for encoding in columns.values()
         )
@@ -351,7 +341,7 @@ class KavachOSProvider:
         users = self._db.fetch("SELECT id FROM kavach_users WHERE email = ?", (email,))
         if not users:
             return ProbeResult(False, f"no KavachOS user has the email {email}")
-        if self._db.columns(EMAIL_ACCOUNTS) is None:
+        if self._db.columns(schema.EMAIL_ACCOUNTS) is None:
             return check_canary(password, None, account_verified=False, has_account=False)
         rows = self._db.fetch(
             "SELECT password_hash, email_verified FROM kavach_email_accounts WHERE user_id = ?",
