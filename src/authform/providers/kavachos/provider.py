@@ -66,6 +66,7 @@ class KavachOSProvider:
         self._committer: GroupCommitter | None = None
         self.index = live.LiveIndex()
         self._desired_users: dict[str, Resource] = {}
+        self._desired_role_items: dict[str, Resource] = {}
         self._desired_roles: dict[str, list[str]] = {}
         self._roles_managed = False
         self._owners: dict[str, str] = {}  # organization key → user key of its owner
@@ -110,18 +111,25 @@ class KavachOSProvider:
         return await asyncio.to_thread(self._read, wanted, desired, codec)
 
     def _remember(self, kinds: set[Kind], desired: Sequence[Resource]) -> None:
-        self._desired_users = {r.key: r for r in desired if r.kind is Kind.USER}
+        """What writes need of the desired state, in one pass over it: users by key (an
+        organization's owner may be written before its user's turn), role rows, and each
+        organization's owner (its highest-ranked member)."""
+        self._desired_users, self._desired_role_items = {}, {}
         self._roles_managed = Kind.ROLE in kinds
-        self._desired_roles = {
-            r.key: list(r.spec["permissions"]) for r in desired if r.kind is Kind.ROLE
-        }
         candidates: dict[str, tuple[int, str]] = {}
         for r in desired:
-            if r.kind is Kind.MEMBERSHIP:
+            if r.kind is Kind.USER:
+                self._desired_users[r.key] = r
+            elif r.kind is Kind.MEMBERSHIP:
                 rank = (ROLE_PRIORITY.get(r.spec["role"], 2), r.spec["user"])
                 org = r.spec["organization"]
                 if org not in candidates or rank < candidates[org]:
                     candidates[org] = rank
+            elif r.kind is Kind.ROLE:
+                self._desired_role_items[r.key] = r
+        self._desired_roles = {
+            key: list(r.spec["permissions"]) for key, r in self._desired_role_items.items()
+        }
         self._owners = {org: user for org, (_, user) in candidates.items()}
 
     def _read(self, kinds: set[Kind], desired: Sequence[Resource], codec: Codec) -> list[Resource]:
@@ -129,11 +137,8 @@ class KavachOSProvider:
         db, index = self._db, live.LiveIndex()
         self.index = index
         result: list[Resource] = []
-        by_kind: dict[Kind, dict[str, Resource]] = {}
-        for r in desired:
-            by_kind.setdefault(r.kind, {})[r.key] = r
         if kinds & {Kind.USER, Kind.MEMBERSHIP, Kind.ORGANIZATION}:
-            users = live.read_users(db, codec, index, by_kind.get(Kind.USER, {}))
+            users = live.read_users(db, codec, index, self._desired_users)
             if Kind.USER in kinds:
                 result += users
         if kinds & {Kind.ORGANIZATION, Kind.ROLE, Kind.MEMBERSHIP}:
@@ -141,7 +146,7 @@ class KavachOSProvider:
             if Kind.ORGANIZATION in kinds:
                 result += organizations
         if kinds & {Kind.ROLE, Kind.ORGANIZATION}:
-            roles = live.read_roles(db, codec, index, by_kind.get(Kind.ROLE, {}))
+            roles = live.read_roles(db, codec, index, self._desired_role_items)
             if Kind.ROLE in kinds:
                 result += roles
         if Kind.MEMBERSHIP in kinds:
