@@ -30,10 +30,10 @@ def _run(changes: list[Change], answer) -> tuple[list[list[str]], list[tuple[str
     async def run_one(change: Change) -> str:
         return "pending"
 
-    def record(change: Change, outcome: str) -> None:
+    def record(item: Change, change: Change, outcome: str) -> None:
         recorded.append((change.action.value, change.key, outcome))
 
-    asyncio.run(batches.run_batches(changes, write_batch, run_one, record))
+    asyncio.run(batches.run_batches(changes, lambda c: c, write_batch, run_one, record))
     return handed, recorded
 
 
@@ -76,7 +76,7 @@ def test_a_write_a_person_must_make_is_a_pending_manual_step_with_its_instructio
             raise AssertionError("a create has a single write")
 
         await batches.run_batches(
-            [_create("acme")], write_batch, run_one, lambda c, o: recorded.append(c)
+            [_create("acme")], lambda c: c, write_batch, run_one, lambda _, c, o: recorded.append(c)
         )
 
     asyncio.run(main())

@@ -148,7 +148,13 @@ async def _run_all(
 ) -> None:
     write_batch = getattr(provider, "write_batch", None)  # the optional BatchWriter
     if write_batch is not None:
-        await run_batches(changes, write_batch, lambda c: _run(c, provider), record)
+        await run_batches(
+            changes,
+            lambda change: change,
+            write_batch,
+            lambda change: _run(change, provider),
+            lambda _, change, outcome: record(change, outcome),
+        )
         return
     position = iter(changes)
 

@@ -13,45 +13,53 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from itertools import islice
+from typing import TypeVar
 
 from authform.engine.plan import Action, Change
 from authform.providers.base import NeedsPerson, ProviderError, Write
 
 BATCH_SIZE = 2000
 
+T = TypeVar("T")  # one item of the phase: a change, or whatever the caller carries it in
 WriteBatch = Callable[[Sequence[Write]], Awaitable[Sequence[ProviderError | None]]]
 RunOne = Callable[[Change], Awaitable[str]]
-Record = Callable[[Change, str], None]
 
 
 async def run_batches(
-    changes: Iterable[Change], write_batch: WriteBatch, run_one: RunOne, record: Record
+    items: Iterable[T],
+    change_of: Callable[[T], Change],
+    write_batch: WriteBatch,
+    run_one: RunOne,
+    record: Callable[[T, Change, str], None],
 ) -> None:
-    """Carry ``changes`` (one phase) out through ``write_batch``; ``run_one`` takes what has
-    no single write, and ``record(change, outcome)`` hears "done", "pending" or the error."""
-    position = iter(changes)
+    """Carry out one phase (``items``, each holding the change ``change_of`` gives) through
+    ``write_batch``; ``run_one`` takes a change that has no single write, and
+    ``record(item, change, outcome)`` hears "done", "pending" or the error, with the change
+    as it ended (a write a person must make comes back as a manual step)."""
+    position = iter(items)
     while batch := list(islice(position, BATCH_SIZE)):
-        writes: list[tuple[Change, Write]] = []
-        for change in batch:
+        writes: list[tuple[T, Change, Write]] = []
+        for item in batch:
+            change = change_of(item)
             write = as_write(change)
             if write is None:
-                record(change, await run_one(change))
+                record(item, change, await run_one(change))
             else:
-                writes.append((change, write))
+                writes.append((item, change, write))
         if not writes:
             continue
         try:
-            outcomes = await write_batch([write for _, write in writes])
+            outcomes = await write_batch([write for _, _, write in writes])
         except ProviderError as exc:  # the batch as a whole (e.g. the connection was lost)
             outcomes = [exc] * len(writes)
-        for (change, _), error in zip(writes, outcomes, strict=True):
+        for (item, change, _), error in zip(writes, outcomes, strict=True):
             if isinstance(error, NeedsPerson):
                 manual = dataclasses.replace(
                     change, action=Action.MANUAL, instructions=error.instructions, note=str(error)
                 )
-                record(manual, "pending")
+                record(item, manual, "pending")
             else:
-                record(change, "done" if error is None else str(error))
+                record(item, change, "done" if error is None else str(error))
 
 
 def as_write(change: Change) -> Write | None:
