@@ -3,14 +3,22 @@
 Imports a synthetic export (default 100,000 users with bcrypt digests, 10,000 organizations,
 200,000 memberships) with `authform apply`, run as its own process exactly as a user runs it,
 then times a no-change `authform plan`. Prints, per database: wall time, rows written per
-second, the importer's peak RSS, and the no-change plan's wall time and peak RSS. Goals:
-PostgreSQL import under 60 s, peak memory under 300 MB, no-change plan under 15 s.
+second, the importer's peak RSS, and the no-change plan's wall time and peak RSS, each with
+the CPU time (user + system) of the authform process, the figure that does not depend on what
+else the machine runs. Goals: PostgreSQL import under 60 s, peak memory under 300 MB,
+no-change plan under 15 s.
+
+``--code REF`` (repeatable) measures the authform of a git commit instead of the working tree
+(its ``src/`` exported to a temporary folder and put first on PYTHONPATH), each on a fresh
+database, and prints the ratio of every figure to the first one: a before/after comparison
+measured in one run, under the same machine load.
 
 The PostgreSQL server is started the way the tests start it (tests/kavachos/databases.py:
 Debian's postgresql, on 127.0.0.1 and a free port, stopped at the end), but with fsync on, as
 a real server runs. Both databases commit durably, so each transaction waits for the disk.
 
     .venv/bin/python bench/kavachos_import.py [--users N] [--organizations N] [--only sqlite]
+        [--code 6912ebe --code HEAD]
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,13 +53,54 @@ TABLES = (
 )
 
 
-def run_authform(
-    args: list[str], db: KavachDatabase, cwd: Path
-) -> tuple[int, float, float, float, str]:
-    """Exit code, wall seconds, peak RSS in MB, CPU seconds (user + system) and the last
-    output lines of one command. CPU time is the figure that does not depend on what else
-    the machine is running."""
+@dataclass(frozen=True)
+class Run:
+    """One authform process: exit code, wall seconds, peak RSS (MB), CPU seconds, output."""
+
+    code: int
+    wall: float
+    rss: float
+    cpu: float
+    tail: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    rows: int
+    apply: Run
+    plan: Run
+
+    def row(self, label: str) -> str:
+        return (
+            f"{label:<24} {self.apply.wall:8.1f} {self.apply.cpu:8.1f} "
+            f"{self.rows / self.apply.wall:9,.0f} {self.apply.rss:7,.0f} "
+            f"{self.plan.wall:8.1f} {self.plan.cpu:8.1f} {self.plan.rss:7,.0f}"
+        )
+
+    def ratio(self, label: str, before: Figures) -> str:
+        def r(new: float, old: float) -> str:
+            return f"{old / new:7.2f}x" if new else "      -"
+
+        return (
+            f"{label:<24} {r(self.apply.wall, before.apply.wall)} "
+            f"{r(self.apply.cpu, before.apply.cpu)} {'':9} "
+            f"{r(self.apply.rss, before.apply.rss)} {r(self.plan.wall, before.plan.wall)} "
+            f"{r(self.plan.cpu, before.plan.cpu)} {r(self.plan.rss, before.plan.rss)}"
+        )
+
+
+HEADER = (
+    f"{'':<24} {'apply s':>8} {'CPU s':>8} {'rows/s':>9} {'RSS MB':>7} "
+    f"{'plan s':>8} {'CPU s':>8} {'RSS MB':>7}"
+)
+
+
+def run_authform(args: list[str], db: KavachDatabase, cwd: Path, src: Path | None) -> Run:
+    """One command as its own process. CPU time is the figure that does not depend on what
+    else the machine is running."""
     env = {**os.environ, "DATABASE_URL": db.url, "NO_COLOR": "1"}
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(":")
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "authform.cli", *args],
@@ -65,24 +115,34 @@ def run_authform(
     wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
     tail = "\n".join(output.strip().splitlines()[-3:])
-    return code, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, tail
+    return Run(code, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, tail)
 
 
-def bench(label: str, db: KavachDatabase, manifest: Path, folder: Path) -> None:
-    apply = ["apply", "--auto-approve", str(manifest)]
-    code, wall, rss, cpu, tail = run_authform(apply, db, folder)
-    if code != 0:
-        raise SystemExit(f"{label}: apply exited {code}:\n{tail}")
+def bench(label: str, db: KavachDatabase, manifest: Path, src: Path | None) -> Figures:
+    folder = manifest.parent
+    apply = run_authform(["apply", "--auto-approve", str(manifest)], db, folder, src)
+    if apply.code != 0:
+        raise SystemExit(f"{label}: apply exited {apply.code}:\n{apply.tail}")
     rows = sum(db.count(table) for table in TABLES)
-    print(
-        f"{label}: import {wall:7.1f} s wall ({cpu:.1f} s CPU), {rows:,} rows, "
-        f"{rows / wall:,.0f} rows/s, peak RSS {rss:,.0f} MB"
-    )
-    plan = ["plan", "--detailed-exitcode", str(manifest)]
-    code, wall, rss, cpu, tail = run_authform(plan, db, folder)
-    if code != 0:
-        raise SystemExit(f"{label}: the plan after the import is not empty (exit {code}):\n{tail}")
-    print(f"{label}: no-change plan {wall:.1f} s wall ({cpu:.1f} s CPU), peak RSS {rss:,.0f} MB")
+    plan = run_authform(["plan", "--detailed-exitcode", str(manifest)], db, folder, src)
+    if plan.code != 0:
+        raise SystemExit(
+            f"{label}: the plan after the import is not empty (exit {plan.code}):\n{plan.tail}"
+        )
+    figures = Figures(rows, apply, plan)
+    print(figures.row(label), flush=True)
+    return figures
+
+
+def export_code(ref: str, folder: Path) -> Path:
+    """``src/`` of commit ``ref``, exported into ``folder``."""
+    target = folder / f"code-{ref.replace('/', '_')}"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "src"
 
 
 def main() -> None:
@@ -91,6 +151,13 @@ def main() -> None:
     parser.add_argument("--organizations", type=int, default=10_000)
     parser.add_argument("--memberships-per-user", type=int, default=2)
     parser.add_argument("--only", choices=("postgres", "sqlite"))
+    parser.add_argument(
+        "--code",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="measure this commit's authform (repeat to compare; default: the working tree)",
+    )
     args = parser.parse_args()
     print(
         f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
@@ -99,6 +166,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        codes: list[tuple[str, Path | None]] = [
+            (ref, export_code(ref, folder)) for ref in args.code
+        ] or [("working tree", None)]
         manifest = synthetic_manifest(
             folder, args.users, args.organizations, args.memberships_per_user
         )
@@ -106,16 +176,29 @@ def main() -> None:
             f"export: {args.users:,} users (bcrypt digests), {args.organizations:,} "
             f"organizations, {args.users * args.memberships_per_user:,} memberships"
         )
+        print(HEADER)
+        results: list[tuple[str, Figures]] = []
         if args.only in (None, "postgres"):
             bindir = postgres_bindir()
             if bindir is None:
                 raise SystemExit("no PostgreSQL server binaries (initdb, pg_ctl) found")
             with running_postgres(bindir, fsync=True) as server:
-                db = postgres_database(server, "bench", "postgres")
-                bench("PostgreSQL", db, manifest, folder)
+                for n, (ref, src) in enumerate(codes):
+                    db = postgres_database(server, f"bench{n}", "postgres")
+                    results.append(
+                        (f"PostgreSQL {ref}", bench(f"PostgreSQL {ref}", db, manifest, src))
+                    )
         if args.only in (None, "sqlite"):
-            (folder / "sqlite").mkdir()
-            bench("SQLite", sqlite_database(folder / "sqlite"), manifest, folder)
+            for n, (ref, src) in enumerate(codes):
+                (folder / f"sqlite{n}").mkdir()
+                db = sqlite_database(folder / f"sqlite{n}")
+                results.append((f"SQLite {ref}", bench(f"SQLite {ref}", db, manifest, src)))
+        if len(codes) > 1:
+            print(f"\nspeed-up over {codes[0][0]} (old / new; above 1 is better)")
+            for n in range(0, len(results), len(codes)):
+                first = results[n][1]
+                for label, figures in results[n + 1 : n + len(codes)]:
+                    print(figures.ratio(label, first))
 
 
 if __name__ == "__main__":

@@ -885,8 +885,9 @@ def schema(
 emulator_app = typer.Typer(
     no_args_is_help=True,
     help="Serve a provider's emulator, or click its dashboard.\n\n"
-    "`authform emulator workos|scalekit|clerk` serves one; `authform emulator dashboard` "
-    "takes a manifest's manual steps on its --emulate tenant.",
+    "`authform emulator workos|scalekit|clerk` serves one; `authform emulator kavachos` makes "
+    "a SQLite file holding KavachOS's tables (a database target needs no server); "
+    "`authform emulator dashboard` takes a manifest's manual steps on its --emulate tenant.",
 )
 app.add_typer(emulator_app, name="emulator")
 
@@ -943,6 +944,32 @@ def _serve_command(provider: EmulatedProvider) -> Callable[..., None]:
 
 for _provider in EmulatedProvider:
     emulator_app.command(_provider.value)(_serve_command(_provider))
+
+
+@emulator_app.command("kavachos")
+def emulator_kavachos(
+    db: Annotated[
+        Path, typer.Option(help="SQLite file to hold KavachOS's tables (made if missing).")
+    ] = Path(".authform/kavachos.sqlite3"),
+) -> None:
+    """Make a SQLite file holding KavachOS 0.2.1's tables, and print its database_url.
+
+    KavachOS is a library with no admin API: its database is what authform writes, so its
+    emulator is that database, with no server to run. A file that exists keeps its rows and
+    must already have KavachOS's shape.
+    """
+    from authform.providers.kavachos.emulate import emulated_database_url
+
+    _check_output(lambda: check_output_file(db, "--db", create_parents=True))
+    try:
+        url = emulated_database_url(db)
+    except ProviderError as exc:
+        _fail(str(exc))
+    typer.echo(f"KavachOS database with its tables: {db}")
+    typer.echo(f"DATABASE_URL={shlex.quote(url)}")
+    typer.echo(
+        'Point a manifest at it: target: {provider: kavachos, database_url: "${env:DATABASE_URL}"}'
+    )
 
 
 def _shell_args(path: Path, environment: str | None) -> str:

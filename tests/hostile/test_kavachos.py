@@ -326,3 +326,118 @@ def test_postgres_of_another_shape_is_refused(
     result = run(tmp_path, MANIFEST, "apply", url=postgres_db.url)
     assert_refused(result, message)
     assert postgres_db.snapshot() == before
+
+
+# ---- hostile profile values in the user source -----------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parents[1] / "kavachos" / "fixtures"
+OLIVIA = "user_2aOauth00000000000000004"
+
+
+def _olivia_with(**fields: object) -> Callable[[dict], None]:
+    def damage(user: dict) -> None:
+        if user["id"] == OLIVIA:
+            user.update(fields)
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem", "hostile"),
+    [
+        (
+            _olivia_with(image_url="https://img.example/\x1b]8;;https://evil/\x07x.png"),
+            r"image_url contains the control character U\+001B",
+            "\x1b",
+        ),
+        (
+            _olivia_with(image_url="https://img.example/\u202egnp.exe"),
+            r"image_url contains the control character U\+202E",
+            "\u202e",
+        ),
+        (
+            _olivia_with(
+                external_accounts=[{"provider": "oauth_goo\u200bgle", "provider_user_id": "sub-1"}]
+            ),
+            r"external_accounts\[0\]\.provider contains the control character U\+200B",
+            "\u200b",
+        ),
+        (
+            _olivia_with(
+                external_accounts=[{"provider": "oauth_google", "provider_user_id": "sub\x00-1"}]
+            ),
+            r"external_accounts\[0\]\.provider_user_id contains the control character U\+0000",
+            "\x00",
+        ),
+    ],
+    ids=["esc-in-image-url", "rlo-in-image-url", "zwsp-in-oauth-provider", "nul-in-oauth-id"],
+)
+def test_hostile_profile_value_is_refused_and_never_written(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: Callable[[dict], None],
+    problem: str,
+    hostile: str,
+) -> None:
+    """A profile value of the JSON export (image URL, OAuth link) is held to the same character
+    rule as every other text: the user is skipped with file, item and field named, the value
+    never quoted, and nothing of it reaches the database."""
+    import json
+
+    users = json.loads((FIXTURES / "users.json").read_text(encoding="utf-8"))
+    for user in users:
+        damage(user)
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "users.json").write_text(json.dumps(users, indent=2), encoding="utf-8")
+    for name in ("organizations.json", "memberships.json"):
+        (export / name).write_text((FIXTURES / name).read_text(encoding="utf-8"), "utf-8")
+    manifest = MANIFEST.replace(str(FIXTURES / "users.json"), str(export / "users.json"))
+    kavach = sqlite_database(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the import reports land here
+    result = run(tmp_path, manifest, "apply", url=kavach.url)
+    # Refused record by record: the user (and its membership) is skipped and reported, the
+    # rest imports, so the apply itself succeeds.
+    assert_refused(result, r"users\.json:item 4 \(line \d+\): " + problem, exit_code=0)
+    assert "users: 5 read, 4 to import" in result.output
+    assert hostile not in result.output
+    assert kavach.query("SELECT id FROM kavach_users WHERE id = ?", (OLIVIA,)) == []
+    assert kavach.count("kavach_users") == 4  # the four others imported
+    for table, rows in kavach.snapshot().items():
+        assert not any(hostile in row for row in rows), table
+
+
+# ---- authform emulator kavachos ------------------------------------------------------------
+
+
+def _not_sqlite(path: Path) -> None:
+    path.write_text("not a database\n", encoding="utf-8")
+
+
+def _other_users_table(path: Path) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE kavach_users (id TEXT PRIMARY KEY)")
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (_not_sqlite, r"Error: SQLite database .*bad\.db: cannot open it: file is not a database"),
+        (
+            _other_users_table,
+            r"Error: SQLite database .*bad\.db is not a KavachOS 0\.2\.1 database authform can "
+            r"write; nothing was written:\n  - kavach_users\.email is missing",
+        ),
+    ],
+    ids=["not-sqlite", "users-table-of-another-shape"],
+)
+def test_emulator_kavachos_refuses_a_file_it_cannot_use(
+    tmp_path: Path, prepare: Callable[[Path], None], message: str
+) -> None:
+    path = tmp_path / "bad.db"
+    prepare(path)
+    before = path.read_bytes()
+    result = CliRunner().invoke(app, ["emulator", "kavachos", "--db", str(path)])
+    assert_refused(result, message)
+    assert path.read_bytes() == before  # no table added, nothing changed

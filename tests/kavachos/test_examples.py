@@ -46,10 +46,19 @@ def test_portable_example_plans_on_kavachos_with_only_the_target_changed(
     assert "have no member to own them (acme, globex)" in plan.output
     assert "role names and descriptions are not stored" in plan.output
 
+    # An organization with no member has no owner KavachOS accepts: apply writes nothing for
+    # it and leaves it as a manual step naming it (pending, exit 2), never a failure.
     apply = cli("apply", "--emulate", "--auto-approve", str(folder))
     assert "Traceback" not in apply.output
-    assert apply.exit_code == 1, apply.output  # the ownerless organizations, said plainly
-    assert "organization acme has no member to own it" in apply.output
+    assert apply.exit_code == 2, apply.output
+    assert "Manual steps still to do" in apply.output
+    assert "! organization.acme" in apply.output
+    assert 'kavach.org.create({ name: "Acme Inc", slug: "acme", ownerId })' in apply.output
+    assert "Error" not in apply.output
+    database = next((tmp_path / ".authform").glob("*/kavachos.sqlite3"))
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM kavach_organizations").fetchone() == (0,)
+    db.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -88,6 +97,28 @@ def test_emulate_quickstart_needs_no_database(
     assert users == 5
     assert cli("plan", "--emulate", "--detailed-exitcode", example).exit_code == 0
     assert cli("drift", "--emulate", example).exit_code == 0
+
+
+def test_emulator_kavachos_makes_a_database_the_example_converges_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`authform emulator kavachos` is the KavachOS emulator: a SQLite file with its tables
+    (no server: KavachOS has no admin API), whose URL a manifest's database_url takes."""
+    monkeypatch.chdir(tmp_path)
+    made = cli("emulator", "kavachos")
+    assert made.exit_code == 0, made.output
+    database = tmp_path / ".authform" / "kavachos.sqlite3"
+    assert f"DATABASE_URL=sqlite:///{database}" in made.output
+    env = {"DATABASE_URL": f"sqlite:///{database}"}
+    example = str(EXAMPLES / "kavachos")
+    assert cli("apply", "--auto-approve", example, env=env).exit_code == 0
+    # Run again on the same file: its rows are kept, and the example has converged.
+    assert cli("emulator", "kavachos", "--db", str(database)).exit_code == 0
+    plan = cli("plan", "--detailed-exitcode", example, env=env)
+    assert plan.exit_code == 0, plan.output
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM kavach_users").fetchone() == (5,)
+    db.close()
 
 
 def test_saved_plan_applies_as_reviewed_and_refuses_a_database_changed_since(

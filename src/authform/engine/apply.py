@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from authform.engine.batches import run_batches
 from authform.engine.plan import Action, Change, Plan
 from authform.providers.base import Provider, ProviderError
 from authform.resources import dependencies
@@ -145,6 +146,16 @@ async def _run_all(
     provider: Provider,
     record: Callable[[Change, str], None],
 ) -> None:
+    write_batch = getattr(provider, "write_batch", None)  # the optional BatchWriter
+    if write_batch is not None:
+        await run_batches(
+            changes,
+            lambda change: change,
+            write_batch,
+            lambda change: _run(change, provider),
+            lambda _, change, outcome: record(change, outcome),
+        )
+        return
     position = iter(changes)
 
     async def worker() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from authform.redaction import redact
 from authform.resources import Kind, Resource
@@ -123,3 +123,35 @@ class Provider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One change of a batch, as a provider carries it out: ``create`` (desired), ``update``
+    (live and desired) or ``delete`` (live)."""
+
+    action: Literal["create", "update", "delete"]
+    desired: Resource | None = None
+    live: Resource | None = None
+
+
+class NeedsPerson(ProviderError):
+    """A write the provider cannot make, which a person can: nothing was written, and
+    ``instructions`` say what to do. Apply reports it as a pending manual step."""
+
+    def __init__(self, message: str, instructions: Sequence[str]) -> None:
+        super().__init__(message)
+        self.instructions = tuple(instructions)
+
+
+class BatchWriter(Protocol):
+    """An optional provider capability: carry out many changes at once.
+
+    A provider with no rate limit to respect (a database) writes thousands of rows per
+    transaction this way instead of one call per change. The engine hands it the changes of
+    one phase in batches; the answer holds one outcome per write, in order: ``None`` when it
+    was made, ``NeedsPerson`` when a person must make it, else the error that names why
+    that write, and only it, failed.
+    """
+
+    async def write_batch(self, writes: Sequence[Write]) -> list[ProviderError | None]: ...

@@ -12,10 +12,10 @@ then handle it like any other API failure (that change fails; the others go on).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from authform.providers.base import ProbeResult, Provider, ProviderError
+from authform.providers.base import ProbeResult, Provider, ProviderError, Write
 from authform.providers.http import LAST_EXCHANGE, answer_error
 from authform.resources import Kind, Resource
 
@@ -62,6 +62,18 @@ class GuardedProvider:
 
     async def delete(self, live: Resource) -> None:
         await self._guard(f"deleting {_name(live)}", self.inner.delete(live))
+
+    @property
+    def write_batch(self) -> Callable[[Sequence[Write]], Awaitable[list[ProviderError | None]]]:
+        """The provider's optional bulk path (``BatchWriter``), guarded; absent (an
+        AttributeError, so ``getattr(..., None)`` is None) when the provider has none."""
+        inner = self.inner.write_batch  # type: ignore[attr-defined]
+
+        async def guarded(writes: Sequence[Write]) -> list[ProviderError | None]:
+            action = f"writing a batch of {len(writes)} change(s)"
+            return await self._guard(action, inner(writes))
+
+        return guarded
 
     async def authenticate(self, email: str, password: str) -> ProbeResult:
         return await self._guard("signing a canary in", self.inner.authenticate(email, password))

@@ -135,7 +135,7 @@ def _looks_clean(record: SourceUser | SourceOrganization | SourceMembership) -> 
             parts.append(value)
         elif isinstance(value, tuple):
             for item in value:
-                parts.append(item.address if isinstance(item, SourceEmail) else str(item))
+                parts += _item_texts(item)
         elif isinstance(value, PasswordDigest):
             parts += (value.hasher, value.value)
         elif isinstance(value, Mapping):
@@ -143,6 +143,20 @@ def _looks_clean(record: SourceUser | SourceOrganization | SourceMembership) -> 
             if any(text_problem(text, multiline=prose) for _, text, prose in texts):
                 return False
     return unsafe_character(" ".join(parts)) is None
+
+
+def _item_texts(item: Any) -> list[str]:
+    """The texts of one list item: itself, or every text field of a small record (an email,
+    an OAuth link): never its ``repr``, which escapes the very characters looked for."""
+    if isinstance(item, str):
+        return [item]
+    if dataclasses.is_dataclass(item):
+        return [
+            v
+            for v in (getattr(item, f.name) for f in dataclasses.fields(item))
+            if isinstance(v, str)
+        ]
+    return [str(item)]
 
 
 def _screened_fields(record_type: type) -> tuple[str, ...]:
@@ -176,5 +190,10 @@ def _walk(label: str, value: Any, prose: bool) -> Iterator[tuple[str, str, bool]
                     yield f"a key of {label}", key_text, False
                     continue
                 pending.append((f"{label}.{key_text}", item))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            # A small record in a list (an OAuth link): each of its fields, labelled.
+            pending.extend(
+                (f"{label}.{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value)
+            )
         elif isinstance(value, list | tuple):
             pending.extend((f"{label}[{index}]", item) for index, item in enumerate(value))

@@ -64,6 +64,8 @@ class Codec:
     def json_value(raw: Any) -> Any:
         """A JSON column as read: text (SQLite, TEXT on PostgreSQL) or already decoded."""
         if isinstance(raw, str):
+            if raw == "{}":
+                return {}  # most rows' metadata: skip the parser
             try:
                 return json.loads(raw)
             except ValueError:

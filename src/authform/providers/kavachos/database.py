@@ -33,6 +33,11 @@ class DatabaseError(ProviderError):
     """A statement or the connection failed; the message is the database's own, redacted."""
 
 
+class RowError(DatabaseError):
+    """A row was refused (a constraint, a value the column cannot hold): the fault of that
+    row's change, not of the batch it came in, so the batch can be split to find it."""
+
+
 def redact_url(url: str) -> str:
     """The URL without its password, for messages."""
     parts = urlsplit(url)
@@ -171,7 +176,8 @@ class SqliteDatabase:
             except sqlite3.Error as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise DatabaseError(f"{self.label}: {exc}") from None
+                refused = isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError)
+                raise (RowError if refused else DatabaseError)(f"{self.label}: {exc}") from None
 
     def close(self) -> None:
         self._db.close()
@@ -261,6 +267,8 @@ class PostgresDatabase:
                 with self._db.transaction(), self._db.cursor() as cursor:
                     for sql, rows in batch:
                         cursor.executemany(_pg(sql), rows)
+            except (self._psycopg.IntegrityError, self._psycopg.DataError) as exc:
+                raise RowError(f"{self.label}: {_first_line(exc)}") from None
             except self._psycopg.Error as exc:
                 raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
 

@@ -10,6 +10,7 @@ id to provider instance, and its callback path is ``/auth/oauth/callback/<provid
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 
@@ -18,6 +19,23 @@ from authform.resources import Kind, Resource
 from authform.social import SOCIAL_PROVIDERS
 
 CONFIG_FILE = "the file that calls createKavach (e.g. lib/kavach.ts)"
+
+
+# The settings KavachOS keeps in the application, not in a table: the step for one item
+# ({item}), to add or remove ({verb}).
+KEPT_IN_CODE: dict[Kind, tuple[str, ...]] = {
+    Kind.REDIRECT_URI: (
+        "KavachOS has no redirect-URI table: {verb} {item} in the list of post-sign-in "
+        f"redirects your application checks ({CONFIG_FILE} and the route handler that "
+        "redirects after sign-in).",
+        "Also {verb} it in each OAuth provider's console if it is an OAuth callback.",
+    ),
+    Kind.CORS_ORIGIN: (
+        "KavachOS has no CORS table: {verb} {item} in the allowed origins of the server that "
+        f"mounts KavachOS's route handler (next to {CONFIG_FILE}), e.g. the `origin` list of "
+        "your CORS middleware.",
+    ),
+}
 
 
 def manual_instructions(desired: Resource | None, live: Resource | None) -> list[str]:
@@ -43,22 +61,24 @@ def manual_instructions(desired: Resource | None, live: Resource | None) -> list
             "Users' existing links were imported into kavach_oauth_accounts under the id "
             f"'{resource.key}', so the first sign-in finds them.",
         ]
-    if resource.kind is Kind.REDIRECT_URI:
-        verb = "Remove" if removing else "Allow"
+    kept_in_code = KEPT_IN_CODE.get(resource.kind)
+    if kept_in_code is not None:
         return [
-            f"KavachOS has no redirect-URI table: {verb.lower()} {resource.key} in the list "
-            f"of post-sign-in redirects your application checks ({CONFIG_FILE} and the route "
-            "handler that redirects after sign-in).",
-            f"{verb} it in each OAuth provider's console too if it is an OAuth callback.",
-        ]
-    if resource.kind is Kind.CORS_ORIGIN:
-        verb = "remove" if removing else "add"
-        return [
-            f"KavachOS has no CORS table: {verb} {resource.key} in the allowed origins of "
-            f"the server that mounts KavachOS's route handler (next to {CONFIG_FILE}), e.g. "
-            f"the `origin` list of your CORS middleware.",
+            line.format(item=resource.key, verb=("remove" if removing else "add"))
+            for line in kept_in_code
         ]
     return [f"Change {resource.address} in your KavachOS application by hand."]
+
+
+# What happens to those digests, per target.legacy_passwords (reset: True).
+LEGACY_PASSWORDS = {
+    False: "target.legacy_passwords is keep: your application must verify bcrypt once and "
+    "rehash into KavachOS's format before signing in (the check is in the README); set it to "
+    "reset to mark them for a password reset instead.",
+    True: "target.legacy_passwords is reset: the digests are not written; those users are "
+    "marked force_password_reset and must reset their password through the email plugin's "
+    "reset flow.",
+}
 
 
 def plan_caveats(
@@ -68,23 +88,12 @@ def plan_caveats(
     notes: list[str] = []
     digests = sum(1 for r in desired if r.kind is Kind.USER and r.create_only.get("password_hash"))
     if digests:
-        if reset_passwords:
-            notes.append(
-                f"KavachOS: {digests} user(s) have a bcrypt digest, which KavachOS's email "
-                "sign-in does not accept (it verifies only its own scrypt format and has no "
-                "legacy-hash hook). target.legacy_passwords is reset: the digests are not "
-                "written; those users are marked force_password_reset and must reset their "
-                "password through the email plugin's reset flow."
-            )
-        else:
-            notes.append(
-                f"KavachOS: {digests} user(s) keep a bcrypt digest that KavachOS alone will "
-                "not accept (its email sign-in verifies only its own scrypt format and has no "
-                "legacy-hash hook). target.legacy_passwords is keep: your application must "
-                "verify bcrypt once and rehash into KavachOS's format before signing in "
-                "(the check is in the README); set it to reset to mark them for a password "
-                "reset instead."
-            )
+        notes.append(
+            f"KavachOS: {digests} user(s) {'have' if reset_passwords else 'keep'} a bcrypt "
+            "digest that KavachOS alone will not "
+            "accept (its email sign-in verifies only its own scrypt format and has no "
+            "legacy-hash hook). " + LEGACY_PASSWORDS[reset_passwords]
+        )
     permissions = [r for r in desired if r.kind is Kind.PERMISSION]
     if permissions:
         notes.append(
@@ -146,7 +155,20 @@ def owner_caveat(unowned: Sequence[str]) -> list[str]:
     shown = ", ".join(unowned[:5]) + (f" and {len(unowned) - 5} more" if len(unowned) > 5 else "")
     return [
         f"KavachOS: {len(unowned)} organization(s) have no member to own them ({shown}); "
-        "KavachOS requires an owner (kavach_organizations.owner_id), so their create will "
-        "fail: give each a member in the user source, or create it in your app with "
+        "KavachOS requires an owner (kavach_organizations.owner_id) and authform will not "
+        "pick one, so apply leaves each as a manual step (nothing written for it): give "
+        "it a member in the user source, or create it in your app with "
         "kavach.org.create({ name, slug, ownerId })."
+    ]
+
+
+def ownerless_organization_steps(key: str, name: str, slug: str) -> list[str]:
+    """What a person does for an organization KavachOS cannot hold without an owner."""
+    return [
+        f"KavachOS requires an owner for every organization, and {key} has no member in the "
+        "user source to be it. Either give it a member there and run apply again, or create "
+        "it in your application, ownerId being the KavachOS user id of who should own it:",
+        f"  await kavach.org.create({{ name: {json.dumps(name)}, slug: {json.dumps(slug)}, "
+        "ownerId });",
+        "An organization created that way has no authform key: the next plan adopts it by name.",
     ]

@@ -149,6 +149,8 @@ def _names(name: Any, want: Resource | None) -> tuple[str, str]:
 def _oauth_spec(rows: Sequence[OAuthRow], want: Resource | None) -> list[dict[str, str]]:
     """The user's links that the source names (each row, so a duplicate shows as a change).
     Links the user added in KavachOS after the import are theirs, not drift."""
+    if not rows:
+        return []  # nearly every user of a large import: no set to build
     named = {
         (link["provider"], link["provider_account_id"])
         for link in (want.spec.get("oauth_accounts", []) if want is not None else [])

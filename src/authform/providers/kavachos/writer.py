@@ -5,8 +5,9 @@ Each call hands its rows here as a ``Change`` and waits; whatever has gathered b
 database is free is written in one transaction (each statement once, with ``executemany``).
 A change's rows are all-or-nothing: a user, its password row and its OAuth links commit
 together, so a run killed at any instant leaves whole users or none, and the rerun's plan
-finds exactly what is missing. When a batch fails, its changes are retried one per
-transaction, so the error lands on the change that caused it and the others still commit.
+finds exactly what is missing. When a row of a batch is refused, the batch is split until the
+error lands on the change that caused it, and the others still commit. The engine's bulk path
+(``KavachOSProvider.write_batch``) hands in thousands of changes at once through ``commit``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from authform.providers.kavachos.database import Database, DatabaseError
+from authform.providers.kavachos.database import Database, DatabaseError, RowError
 
 # One SQL text of ``statements``; a transaction runs them in that module's ``ORDER``.
 Statement = str
@@ -46,9 +47,7 @@ class GroupCommitter:
 
     async def submit(self, change: Change) -> None:
         """Returns once ``change`` is committed; raises ``DatabaseError`` if it was not."""
-        for sql, _ in change.writes:
-            if sql not in self._rank:
-                raise AssertionError(f"statement not in the write order: {sql}")
+        self._check_order([change])
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((change, future))
         if self._drainer is None or self._drainer.done():
@@ -59,7 +58,7 @@ class GroupCommitter:
         await asyncio.sleep(0)  # let every worker that is ready hand in its change first
         while self._pending:
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            outcomes = await asyncio.to_thread(self._commit, [change for change, _ in batch])
+            outcomes = await asyncio.to_thread(self.commit, [change for change, _ in batch])
             for (_, future), error in zip(batch, outcomes, strict=True):
                 if future.done():
                     continue
@@ -68,23 +67,32 @@ class GroupCommitter:
                 else:
                     future.set_exception(error)
 
-    def _commit(self, changes: list[Change]) -> list[DatabaseError | None]:
+    def commit(self, changes: Sequence[Change]) -> list[DatabaseError | None]:
+        """Commit ``changes`` (blocking): one transaction when every row fits. When a row
+        does not (a constraint, a value of the wrong type), the batch is halved until the
+        changes that cannot commit stand alone, each failing with its own error, and every
+        other change still commits: a few dozen transactions for one bad row in thousands.
+        Any other failure (the connection, a lock) fails the whole batch at once."""
+        self._check_order(changes)
+        if not any(change.writes for change in changes):
+            return [None] * len(changes)
         try:
             self._db.run_batch(self._statements(changes))
-            self.transactions += 1
-            return [None] * len(changes)
-        except DatabaseError as exc:
+        except RowError as exc:
             if len(changes) == 1:
                 return [exc]
-        outcomes: list[DatabaseError | None] = []
+            half = len(changes) // 2
+            return self.commit(changes[:half]) + self.commit(changes[half:])
+        except DatabaseError as exc:
+            return [exc] * len(changes)
+        self.transactions += 1
+        return [None] * len(changes)
+
+    def _check_order(self, changes: Sequence[Change]) -> None:
         for change in changes:
-            try:
-                self._db.run_batch(self._statements([change]))
-                self.transactions += 1
-                outcomes.append(None)
-            except DatabaseError as exc:
-                outcomes.append(exc)
-        return outcomes
+            for sql, _ in change.writes:
+                if sql not in self._rank:
+                    raise AssertionError(f"statement not in the write order: {sql}")
 
     def _statements(self, changes: Sequence[Change]) -> list[tuple[str, list[tuple[Any, ...]]]]:
         grouped: dict[str, list[tuple[Any, ...]]] = defaultdict(list)

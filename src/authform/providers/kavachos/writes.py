@@ -41,65 +41,38 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 def user_writes(
     change: Change,
     desired: Resource,
+    live: Resource | None,
     codec: Codec,
     index: LiveIndex,
     now: float,
     *,
     reset_passwords: bool,
 ) -> str:
-    """A new user with its password row and OAuth links; returns its KavachOS id."""
-    user_id = desired.key  # the Clerk id, as the reference's guide asks
+    """The user's row with its password row and OAuth links; returns its KavachOS id.
+
+    A new user (``live`` None) is keyed by its Clerk id, as the reference's guide asks; an
+    existing one is updated in place, profile fields only (also how an unkeyed user is
+    adopted: it gets our key). A password row is written only where none is: KavachOS may
+    have rehashed it since."""
+    user_id = desired.key if live is None else live.provider_id
+    assert user_id is not None
     spec = desired.spec
     digest = desired.create_only.get("password_hash")
-    reset = bool(digest) and reset_passwords
-    change.add(
-        sql.INSERT_USER,
-        [
-            user_id,
-            spec["email"],
-            display_name(spec["first_name"], spec["last_name"]),
-            desired.key,
-            CLERK,
-            codec.put(USERS, "metadata", _user_metadata(spec, index.user_metadata.get(user_id))),
-            codec.put(USERS, "email_verified", spec["email_verified"]),
-            codec.put(USERS, "force_password_reset", reset),
-            codec.put(USERS, "created_at", now),
-            codec.put(USERS, "updated_at", now),
-        ],
-    )
-    if digest and codec.has_table(EMAIL_ACCOUNTS):
-        _password_row(change, user_id, RESET_MARKER if reset else str(digest), spec, codec, now)
-    _oauth_links(change, user_id, spec, codec, index, now)
-    return user_id
-
-
-def user_update_writes(
-    change: Change,
-    live: Resource,
-    desired: Resource,
-    codec: Codec,
-    index: LiveIndex,
-    now: float,
-    *,
-    reset_passwords: bool,
-) -> str:
-    """Profile fields in place (also how an unkeyed user is adopted: it gets our key)."""
-    assert live.provider_id is not None
-    user_id = live.provider_id
-    spec = desired.spec
-    change.add(
-        sql.UPDATE_USER,
-        [
-            spec["email"],
-            display_name(spec["first_name"], spec["last_name"]),
-            desired.key,
-            CLERK,
-            codec.put(USERS, "metadata", _user_metadata(spec, index.user_metadata.get(user_id))),
-            codec.put(USERS, "email_verified", spec["email_verified"]),
-            codec.put(USERS, "updated_at", now),
-            user_id,
-        ],
-    )
+    profile = [
+        spec["email"],
+        display_name(spec["first_name"], spec["last_name"]),
+        desired.key,
+        CLERK,
+        codec.put(USERS, "metadata", _user_metadata(spec, index.user_metadata.get(user_id))),
+        codec.put(USERS, "email_verified", spec["email_verified"]),
+    ]
+    if live is None:
+        reset = bool(digest) and reset_passwords
+        stamps = [codec.put(USERS, "created_at", now), codec.put(USERS, "updated_at", now)]
+        reset_flag = codec.put(USERS, "force_password_reset", reset)
+        change.add(sql.INSERT_USER, [user_id, *profile, reset_flag, *stamps])
+    else:
+        change.add(sql.UPDATE_USER, [*profile, codec.put(USERS, "updated_at", now), user_id])
     if codec.has_table(EMAIL_ACCOUNTS):
         if user_id in index.password_users:
             change.add(
@@ -110,8 +83,7 @@ def user_update_writes(
                     user_id,
                 ],
             )
-        elif desired.create_only.get("password_hash"):
-            digest = desired.create_only["password_hash"]
+        elif digest:
             marker = RESET_MARKER if reset_passwords else str(digest)
             _password_row(change, user_id, marker, spec, codec, now)
     _oauth_links(change, user_id, spec, codec, index, now)

@@ -1,0 +1,72 @@
+"""Apply through a provider's bulk path (``providers.base.BatchWriter``), when it has one.
+
+A provider with no rate limit (a database) writes fastest thousands of rows per transaction,
+not one call per change. The phase is handed over in batches of ``BATCH_SIZE`` and each
+change's outcome recorded as soon as its batch returns, so an apply stopped midway still
+knows exactly what was done. A change with no single write (a replace, a manual step, a
+blocked change) takes the one-change path; a write the provider says a person must make is
+recorded as a pending manual step carrying the provider's instructions, never as a failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from itertools import islice
+from typing import TypeVar
+
+from authform.engine.plan import Action, Change
+from authform.providers.base import NeedsPerson, ProviderError, Write
+
+BATCH_SIZE = 2000
+
+T = TypeVar("T")  # one item of the phase: a change, or whatever the caller carries it in
+WriteBatch = Callable[[Sequence[Write]], Awaitable[Sequence[ProviderError | None]]]
+RunOne = Callable[[Change], Awaitable[str]]
+
+
+async def run_batches(
+    items: Iterable[T],
+    change_of: Callable[[T], Change],
+    write_batch: WriteBatch,
+    run_one: RunOne,
+    record: Callable[[T, Change, str], None],
+) -> None:
+    """Carry out one phase (``items``, each holding the change ``change_of`` gives) through
+    ``write_batch``; ``run_one`` takes a change that has no single write, and
+    ``record(item, change, outcome)`` hears "done", "pending" or the error, with the change
+    as it ended (a write a person must make comes back as a manual step)."""
+    position = iter(items)
+    while batch := list(islice(position, BATCH_SIZE)):
+        writes: list[tuple[T, Change, Write]] = []
+        for item in batch:
+            change = change_of(item)
+            write = as_write(change)
+            if write is None:
+                record(item, change, await run_one(change))
+            else:
+                writes.append((item, change, write))
+        if not writes:
+            continue
+        try:
+            outcomes = await write_batch([write for _, _, write in writes])
+        except ProviderError as exc:  # the batch as a whole (e.g. the connection was lost)
+            outcomes = [exc] * len(writes)
+        for (item, change, _), error in zip(writes, outcomes, strict=True):
+            if isinstance(error, NeedsPerson):
+                manual = dataclasses.replace(
+                    change, action=Action.MANUAL, instructions=error.instructions, note=str(error)
+                )
+                record(item, manual, "pending")
+            else:
+                record(item, change, "done" if error is None else str(error))
+
+
+def as_write(change: Change) -> Write | None:
+    if change.blocked or change.action in (Action.MANUAL, Action.REPLACE):
+        return None
+    if change.action is Action.DELETE:
+        return Write("delete", live=change.live)
+    if change.action is Action.CREATE:
+        return Write("create", desired=change.desired)
+    return Write("update", desired=change.desired, live=change.live)
