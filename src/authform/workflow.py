@@ -38,6 +38,7 @@ from authform.manifest.diagnostics import ManifestError
 from authform.output_paths import check_output_file, check_output_folder
 from authform.providers.base import Provider, ProviderError
 from authform.providers.http import RateLimit
+from authform.providers.ids import IndexedIds
 from authform.providers.registry import Connection, build_provider
 from authform.redaction import SECRETS
 from authform.render.progress import ProgressReporter
@@ -406,6 +407,9 @@ async def open_session(
             **database,
         )
     provider = build_provider(connection)
+    remember_ids_in = getattr(provider, "remember_ids_in", None)
+    if remember_ids_in is not None:  # the provider's read-to-write ids live on disk too
+        remember_ids_in(IndexedIds(index.db))
     try:
         yield Session(
             loaded=loaded,

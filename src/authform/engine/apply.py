@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass, field
+from itertools import count
 
 from authform.engine.plan import Action, Change, Plan
 from authform.engine.spool import PickleSpool
@@ -67,24 +68,31 @@ class ApplyResult:
         return bool(self.manual_pending or self.blocked)
 
 
-def _phases(
-    changes: Iterable[tuple[int, Change]], waited_for: Set[str]
-) -> Iterator[Iterator[tuple[int, Change]]]:
+def _phases(changes: Iterable[Change]) -> list[list[Change]]:
+    """The phases of ``changes``, each a list (for a plan small enough to hold)."""
+    return [list(phase) for phase in stream_phases(changes)]
+
+
+def stream_phases(
+    changes: Iterable[Change], waited_for: Set[str] | None = None
+) -> Iterator[Iterator[Change]]:
     """Consecutive changes that may run together, each phase a stream read from the plan as
     workers take them: same kind, same direction, and none waiting for another of the phase
     (a create waits for the delete that frees its email). Only the addresses some change
     waits for (``waited_for``, a rename's worth) are remembered per phase, not the phase."""
+    if waited_for is None:
+        waited_for = addresses_waited_for(changes)
     source = iter(changes)
     upcoming = next(source, None)
 
-    def phase() -> Iterator[tuple[int, Change]]:
+    def phase() -> Iterator[Change]:
         nonlocal upcoming
         assert upcoming is not None
-        first = upcoming[1]
+        first = upcoming
         direction = first.action is Action.DELETE
         in_phase: set[str] = set()
         while upcoming is not None:
-            change = upcoming[1]
+            change = upcoming
             if change is not first and (
                 change.kind is not first.kind
                 or (change.action is Action.DELETE) != direction
@@ -100,7 +108,7 @@ def _phases(
         yield phase()
 
 
-def waited_for(changes: Iterable[Change]) -> set[str]:
+def addresses_waited_for(changes: Iterable[Change]) -> set[str]:
     """Addresses some change of ``changes`` waits for (its ``after``)."""
     known = getattr(changes, "waited_for", None)
     if known is not None:
@@ -159,8 +167,10 @@ async def apply_plan(
             return True
         return False
 
-    for phase in _phases(enumerate(plan.changes), waited_for(plan.changes)):
-        await _run_all((item for item in phase if not held_back(*item)), provider, record)
+    positions = count()
+    for phase in stream_phases(plan.changes, addresses_waited_for(plan.changes)):
+        numbered = ((next(positions), change) for change in phase)
+        await _run_all((item for item in numbered if not held_back(*item)), provider, record)
     return result
 
 

@@ -7,7 +7,7 @@ the changes stream by). Reading it back yields fresh ``Change`` objects each tim
 renderer or apply holds only the change it is looking at.
 
 Records are pickles (every field of ``Change`` and of its resources travels without being
-named here), one after another, with their offsets kept so ``plan.changes[i]`` still works.
+named here), one after another; ``plan.changes[i]`` still works, by reading up to it.
 The file lives in a private temporary folder, removed when the spool is garbage-collected or
 at exit.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
@@ -32,16 +31,13 @@ class PickleSpool(Sequence[Any]):
         self.folder, self._remove = private_folder(self, prefix)
         self.path = self.folder / "items.pickle"
         self._writer: Any = self.path.open("wb")
-        self._offsets = array("q")
-        self._size = 0
+        self._count = 0
 
     def append(self, item: Any) -> None:
         if self._writer is None:
             raise ValueError("the spool is sealed")
-        data = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
-        self._offsets.append(self._size)
-        self._writer.write(data)
-        self._size += len(data)
+        self._writer.write(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+        self._count += 1
 
     def extend(self, items: Iterable[Any]) -> None:
         for item in items:
@@ -54,15 +50,15 @@ class PickleSpool(Sequence[Any]):
         return self
 
     def __len__(self) -> int:
-        return len(self._offsets)
+        return self._count
 
     def __bool__(self) -> bool:
-        return len(self._offsets) > 0
+        return self._count > 0
 
     def __iter__(self) -> Iterator[Any]:
         self.seal()
         with self.path.open("rb") as reader:
-            for _ in range(len(self._offsets)):
+            for _ in range(self._count):
                 yield pickle.load(reader)
 
     @overload
@@ -76,10 +72,11 @@ class PickleSpool(Sequence[Any]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError("spool index out of range")
-        self.seal()
-        with self.path.open("rb") as reader:
-            reader.seek(self._offsets[index])
-            return pickle.load(reader)
+        # A scan, not a seek: offsets would cost 8 bytes an item for what only tests do.
+        for position, item in enumerate(self):
+            if position == index:
+                return item
+        raise IndexError("spool index out of range")
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence) and not isinstance(other, str):
@@ -145,3 +142,40 @@ def count_actions(changes: Sequence[Any] | Iterable[Any]) -> Counter[tuple[str, 
     for change in changes:
         counts[(change.action.value, change.blocked is not None)] += 1
     return counts
+
+
+class ChainedSequence(Sequence[Any]):
+    """Several sequences read one after another, as often as needed (the import's users,
+    organizations and memberships as one desired list, without copying them)."""
+
+    def __init__(self, *parts: Sequence[Any]) -> None:
+        self.parts = parts
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self.parts)
+
+    def __iter__(self) -> Iterator[Any]:
+        for part in self.parts:
+            yield from part
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        for part in self.parts:
+            if index < len(part):
+                return part[index]
+            index -= len(part)
+        raise IndexError("index out of range")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]

@@ -96,7 +96,7 @@ class Provider(Protocol):
         """Exact dashboard steps a person must take for a change the API cannot make."""
         ...
 
-    def id_mapping(self) -> dict[str, dict[str, str]]:
+    def id_mapping(self) -> Mapping[str, Mapping[str, str]]:
         """Natural key → provider id per kind ("users", "organizations"), as known after the
         last read and writes: the mapping file downstream apps need after an import."""
         ...
