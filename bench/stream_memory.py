@@ -23,10 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import yaml
-from emulator_process import emulator_process
+from emulator_process import free_port
 
 from authform.emulators.workos import WORKOS_SCHEMA
 from authform.sources.synthetic import (
@@ -38,6 +41,45 @@ from authform.sources.synthetic import (
 
 API_KEY = "sk_test_stream"
 PHASE = re.compile(r"^authform timing: (.+?) ([0-9.]+) s$")
+
+
+@contextmanager
+def emulator_process(folder: Path, api_key: str) -> Iterator[str]:
+    """The WorkOS emulator in its own process, without rate limits (this measures authform's
+    memory and time, not the limiter's pacing), state in ``folder``."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "authform.cli",
+            "emulator",
+            "workos",
+            "--port",
+            str(port),
+            "--db",
+            str(folder / "emulator.sqlite3"),
+            "--api-key",
+            api_key,
+            "--no-rate-limit",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the WorkOS emulator did not start")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def manifest(folder: Path, url: str) -> Path:
@@ -138,8 +180,10 @@ def fill_tenant(db: Path, users: int, organizations: int, per_user: int) -> None
     con.close()
 
 
-def run(command: list[str], cwd: Path) -> dict[str, float]:
+def run(command: list[str], cwd: Path, source: str | None = None) -> dict[str, float]:
     env = {**os.environ, "AUTHFORM_TIMINGS": "1", "CI": "1"}
+    if source:  # another checkout's src/ (e.g. main's, for a baseline on the same machine)
+        env["PYTHONPATH"] = source
     started = time.perf_counter()
     done = subprocess.run(
         ["/usr/bin/time", "-v", sys.executable, "-m", "authform.cli", *command],
@@ -175,8 +219,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--apply-max", type=int, default=100_000)
-    parser.add_argument("--only", default="plan-empty,verify-empty,plan-full,verify-full,apply")
+    parser.add_argument(
+        "--only", default="plan-empty,verify-empty,plan-full,verify-full,apply,apply-saved"
+    )
+    parser.add_argument(
+        "--baseline-src",
+        help="also run each command from this src/ folder (e.g. `git archive main src`), "
+        "labelled 'base', for a comparison under the same machine load",
+    )
     args = parser.parse_args()
+    sources = [("", None)] + ([("base ", args.baseline_src)] if args.baseline_src else [])
     wanted = set(args.only.split(","))
     results: dict[str, dict[int, dict[str, float]]] = {}
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -194,17 +246,26 @@ def main() -> None:
                 with emulator_process(tenant, API_KEY) as url:
                     path = manifest(folder, url)
                     for command in ("plan", "verify"):
-                        label = f"{command}-{state}"
-                        if label in wanted:
-                            figures = run([command, str(path)], folder)
-                            results.setdefault(label, {})[size] = figures
-                            show(label, size, figures)
+                        for prefix, source in sources:
+                            label = f"{prefix}{command}-{state}"
+                            if f"{command}-{state}" in wanted:
+                                figures = run([command, str(path)], folder, source)
+                                results.setdefault(label, {})[size] = figures
+                                show(label, size, figures)
                     if state == "empty" and "apply" in wanted and size <= args.apply_max:
-                        figures = run(["plan", str(path), "--out", "plan.json"], folder)
-                        show("plan --out", size, figures)
                         figures = run(["apply", "--auto-approve", str(path)], folder)
                         results.setdefault("apply", {})[size] = figures
                         show("apply", size, figures)
+            if "apply-saved" in wanted and size <= args.apply_max:
+                tenant = folder / "tenant-saved"
+                tenant.mkdir()
+                with emulator_process(tenant, API_KEY) as url:
+                    path = manifest(folder, url)
+                    figures = run(["plan", str(path), "--out", str(folder / "plan.json")], folder)
+                    show("plan --out", size, figures)
+                    figures = run(["apply", "--auto-approve", str(folder / "plan.json")], folder)
+                    results.setdefault("apply-saved", {})[size] = figures
+                    show("apply-saved", size, figures)
     for label, by_size in results.items():
         sizes = sorted(by_size)
         for small, large in zip(sizes, sizes[1:], strict=False):

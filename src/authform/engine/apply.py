@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from authform.engine.plan import Action, Change, Plan
-from authform.engine.spool import PickleSpool
+from authform.engine.spool import PickleSpool, change_spool, outcome_spool
 from authform.providers.base import Provider, ProviderError
 from authform.resources import dependencies
 
@@ -28,7 +28,7 @@ OutcomeCallback = Callable[[Change, str], None]
 
 
 def _spool() -> PickleSpool:
-    return PickleSpool("authform-apply-")
+    return change_spool("authform-apply-")
 
 
 @dataclass
@@ -37,7 +37,7 @@ class ApplyResult:
     million changes; holding each applied one would grow with it) and reads like a list."""
 
     applied: PickleSpool = field(default_factory=_spool)
-    failed: PickleSpool = field(default_factory=_spool)  # (change, error) pairs
+    failed: PickleSpool = field(default_factory=outcome_spool)  # (change, error) pairs
     not_attempted: PickleSpool = field(default_factory=_spool)
     manual_pending: PickleSpool = field(default_factory=_spool)
     blocked: PickleSpool = field(default_factory=_spool)

@@ -9,9 +9,10 @@ private temporary folder, and the diff is a keyed join read back in order.
 Design:
 
 - One row per item, keyed by ``(kind, key)``: the canonical JSON of its spec (sorted keys,
-  compact) and the whole ``Resource`` pickled, so every field of the dataclass (``origin``,
-  ``observed``, ``create_only``, and any added later) travels through without this module
-  naming it. Pickles are read back only from this process's own private folder.
+  compact) and the whole ``Resource`` pickled (``engine.codec``), so every field of the
+  dataclass (``origin``, ``observed``, ``create_only``, and any added later) travels through
+  without this module naming it. Pickles are read back only from this process's own private
+  folder.
 - The desired side keeps every row (a duplicate key diffs twice, as it always did); the live
   side keeps the last row per key (what a lookup by key found before).
 - Equal canonical JSON means equal specs, so the join hands Python only the pairs whose JSON
@@ -30,16 +31,13 @@ with mode 0700 by ``tempfile.mkdtemp`` and removed when the command ends.
 from __future__ import annotations
 
 import json
-import pickle
-import shutil
 import sqlite3
-import tempfile
-import weakref
 from collections.abc import AsyncIterable, Iterable, Iterator
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
+from authform.engine.codec import dump_resource, load_resource
+from authform.engine.tempspace import private_folder
 from authform.resources import Kind, Resource
 
 BATCH = 5_000
@@ -61,22 +59,6 @@ CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
 def canonical_json(spec: Any) -> str:
     """The spec as compact JSON with sorted keys: equal strings mean equal specs."""
     return json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def dump_resource(resource: Resource) -> bytes:
-    return pickle.dumps(resource, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def load_resource(blob: bytes) -> Resource:
-    resource: Resource = pickle.loads(blob)
-    return resource
-
-
-def private_folder(owner: object, prefix: str) -> tuple[Path, weakref.finalize]:
-    """A fresh 0700 temporary folder, removed with ``owner`` (or by calling the finalizer
-    returned, or at exit, whichever comes first)."""
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
-    return folder, weakref.finalize(owner, shutil.rmtree, str(folder), ignore_errors=True)
 
 
 class StateIndex:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from authform.engine.plan import Action, Change
-from authform.engine.spool import PickleSpool
+from authform.engine.spool import PickleSpool, change_spool
 from authform.resources import Kind, dependencies
 
 
@@ -69,7 +69,7 @@ def order_kinds(kinds: Iterable[tuple[Kind, Iterable[Change], bool]]) -> Iterato
 
     def ordered() -> Iterator[Change]:
         for kind, changes, may_wait in kinds:
-            deletes = PickleSpool()
+            deletes = change_spool()
             if kind in UNIQUE_VALUES and may_wait:
                 yield from _with_unique_waits(changes, deletes)
             else:
@@ -91,7 +91,7 @@ def _with_unique_waits(changes: Iterable[Change], late: PickleSpool) -> Iterator
     """One kind whose changes may claim a value another frees: a change that claims a value
     waits for the change that frees it (that delete moves ahead of the kind's others), or is
     held when the value will not be freed. Deletes no one waits for go to ``late``."""
-    head, deletes = PickleSpool(), PickleSpool()
+    head, deletes = change_spool(), change_spool()
     freed_by: dict[str, Change] = {}
     for change in changes:
         for value in _frees(change):
@@ -101,7 +101,7 @@ def _with_unique_waits(changes: Iterable[Change], late: PickleSpool) -> Iterator
             )
         (deletes if change.action is Action.DELETE else head).append(change)
     waiting: list[Change] = []
-    rest = PickleSpool()
+    rest = change_spool()
     for change in head:
         change = _wait_for_unique_values(change, freed_by)
         if change.after:

@@ -14,20 +14,30 @@ at exit.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import pickle
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
-from authform.engine.index import private_folder
+from authform.engine.tempspace import private_folder
 
 
 class PickleSpool(Sequence[Any]):
     """Objects appended to a private file, then read back in order as often as needed."""
 
-    def __init__(self, prefix: str = "authform-spool-") -> None:
+    def __init__(
+        self,
+        prefix: str = "authform-spool-",
+        encode: Callable[[Any], Any] | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> None:
+        # ``encode``/``decode`` turn an item into what is pickled and back (plain tuples
+        # pickle several times faster than slotted dataclasses).
+        self._encode = encode
+        self._decode = decode
         self.folder, self._remove = private_folder(self, prefix)
         self.path = self.folder / "items.pickle"
         self._writer: Any = self.path.open("wb")
@@ -36,7 +46,8 @@ class PickleSpool(Sequence[Any]):
     def append(self, item: Any) -> None:
         if self._writer is None:
             raise ValueError("the spool is sealed")
-        self._writer.write(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
+        state = item if self._encode is None else self._encode(item)
+        self._writer.write(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
         self._count += 1
 
     def extend(self, items: Iterable[Any]) -> None:
@@ -57,9 +68,11 @@ class PickleSpool(Sequence[Any]):
 
     def __iter__(self) -> Iterator[Any]:
         self.seal()
+        decode = self._decode
         with self.path.open("rb") as reader:
             for _ in range(self._count):
-                yield pickle.load(reader)
+                state = pickle.load(reader)
+                yield state if decode is None else decode(state)
 
     @overload
     def __getitem__(self, index: int) -> Any: ...
@@ -90,12 +103,47 @@ class PickleSpool(Sequence[Any]):
         self._remove()
 
 
+def change_spool(prefix: str = "authform-changes-") -> PickleSpool:
+    """A spool of ``Change`` objects, written through ``engine.codec``."""
+    from authform.engine.codec import change_from, change_state
+
+    return PickleSpool(prefix, change_state, change_from)
+
+
+def resource_spool(prefix: str = "authform-resources-") -> PickleSpool:
+    """A spool of ``Resource`` objects, written through ``engine.codec``."""
+    from authform.engine.codec import resource_from, resource_state
+
+    return PickleSpool(prefix, resource_state, resource_from)
+
+
+def dataclass_spool(cls: Any, prefix: str) -> PickleSpool:
+    """A spool of instances of a flat dataclass ``cls``, written as tuples of its fields."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    return PickleSpool(
+        prefix, lambda item: tuple(getattr(item, name) for name in names), lambda s: cls(*s)
+    )
+
+
+def outcome_spool(prefix: str = "authform-apply-") -> PickleSpool:
+    """A spool of (``Change``, error message) pairs."""
+    from authform.engine.codec import change_from, change_state
+
+    return PickleSpool(
+        prefix,
+        lambda pair: (change_state(pair[0]), pair[1]),
+        lambda state: (change_from(state[0]), state[1]),
+    )
+
+
 class ChangeSpool(PickleSpool):
     """A plan's changes (``Change``), with the counts summaries and the safety thresholds
     need, kept as the changes are written so nothing reads the file again for them."""
 
     def __init__(self) -> None:
-        super().__init__("authform-plan-")
+        from authform.engine.codec import change_from, change_state
+
+        super().__init__("authform-plan-", change_state, change_from)
         # (action, blocked?) -> count, and (kind, counts_as) -> count.
         self.by_action: Counter[tuple[str, bool]] = Counter()
         self.by_threshold: Counter[tuple[Any, str]] = Counter()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from authform.engine.spool import PickleSpool
+from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped
 from authform.importing.scratch import DiskMap, ImportScratch
 from authform.provenance import record_origin
@@ -58,8 +58,10 @@ class MembershipImport:
     """Memberships to import and everything reported about them, in source order (spooled
     to disk: an import has about two for every user)."""
 
-    resources: PickleSpool = field(default_factory=lambda: PickleSpool("authform-members-"))
-    skipped: PickleSpool = field(default_factory=lambda: PickleSpool("authform-skips-"))
+    resources: PickleSpool = field(default_factory=lambda: resource_spool("authform-members-"))
+    skipped: PickleSpool = field(
+        default_factory=lambda: dataclass_spool(Skipped, "authform-skips-")
+    )
     # Target role slug → its first use, so a role the target lacks is reported at its source.
     role_uses: dict[str, RoleUse] = field(default_factory=dict)
 
@@ -114,7 +116,6 @@ def _judge(
     problem = _membership_problem(record, key, users, organizations, role_map, roles_by_key)
     if problem is not None:
         return problem
-    roles_by_key.setdefault(key, record.role)
     return Resource(
         kind=Kind.MEMBERSHIP,
         key=key,
@@ -160,7 +161,8 @@ def _membership_problem(
             SkipCode.UNMAPPED_ROLE,
             f"role {record.role!r} has no target role: add it to users.role_map in the manifest",
         )
-    earlier = roles_by_key.get(key)
+    # Last, as it claims the key for this membership when it is the first.
+    earlier = roles_by_key.claim(key, record.role)
     if earlier is not None:
         return skip(
             SkipCode.DUPLICATE_MEMBERSHIP,

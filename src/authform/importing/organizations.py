@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from authform.engine.spool import PickleSpool
+from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
 from authform.importing.metadata import flatten_metadata
-from authform.importing.report import ImportCounts, SkipCode, skipped
+from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource
 from authform.sources.records import MalformedRecord, OrganizationRecord, SourceOrganization
@@ -29,8 +29,10 @@ class OrganizationImport:
     """Organizations to import and everything reported about them, in source order."""
 
     # Spooled to disk; the id sets stay in memory (organizations are a twentieth of users).
-    resources: PickleSpool = field(default_factory=lambda: PickleSpool("authform-orgs-"))
-    skipped: PickleSpool = field(default_factory=lambda: PickleSpool("authform-skips-"))
+    resources: PickleSpool = field(default_factory=lambda: resource_spool("authform-orgs-"))
+    skipped: PickleSpool = field(
+        default_factory=lambda: dataclass_spool(Skipped, "authform-skips-")
+    )
     imported_ids: set[str] = field(default_factory=set)
     skipped_ids: dict[str, str] = field(default_factory=dict)  # id -> code of its skip
     keys: dict[str, str] = field(default_factory=dict)  # source id -> resource key

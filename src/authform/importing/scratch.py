@@ -110,6 +110,15 @@ class DiskMap:
     def __contains__(self, key: object) -> bool:
         return self.get(str(key)) is not None
 
+    def claim(self, key: str, value: str) -> str | None:
+        """Set ``key`` to ``value`` if it is not set yet and return None; else return the
+        value set first (one statement in the common case)."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO entries (name, key, value) VALUES (?, ?, ?)",
+            (self.name, key, value),
+        )
+        return None if cursor.rowcount == 1 else self.get(key)
+
     def setdefault(self, key: str, value: str) -> None:
         """Set ``key`` unless it is set already (the first value wins)."""
         self.db.execute(

@@ -10,10 +10,13 @@ reported and neither imported, because only a person can tell which account is t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from authform.engine.spool import PickleSpool
+from authform.engine.codec import resource_from, resource_state
+from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
 from authform.importing.emails import EmailPolicy, choose_email, email_problem
 from authform.importing.passwords import classify_password
 from authform.importing.report import ImportCounts, ReenrollNotice, SkipCode, Skipped, skipped
@@ -63,7 +66,7 @@ def import_users(
     conflicts and collects the result. ``scratch`` holds the export-wide facts (a fresh one
     when not given; it must outlive the result, whose id sets live in it)."""
     scratch = scratch or ImportScratch()
-    candidates = PickleSpool("authform-users-")
+    candidates = PickleSpool("authform-candidates-", _candidate_state, _candidate_from)
     seen_ids = scratch.set("user ids seen")
     emails: list[tuple[str, int, str]] = []
     for ordinal, record in enumerate(records):
@@ -87,9 +90,9 @@ def import_users(
         for ordinal, _ in holders:
             conflicts[ordinal] = (email, holders)
     result = UserImport(
-        PickleSpool("authform-users-"),
-        PickleSpool("authform-skips-"),
-        PickleSpool("authform-reenroll-"),
+        resource_spool("authform-users-"),
+        dataclass_spool(Skipped, "authform-skips-"),
+        dataclass_spool(ReenrollNotice, "authform-reenroll-"),
         scratch.set("users imported"),
         scratch.map("users skipped"),
     )
@@ -99,6 +102,27 @@ def import_users(
         _collect(candidate, result, counts)
     candidates.close()
     return result
+
+
+def _candidate_state(candidate: _Candidate) -> tuple[Any, ...]:
+    return (
+        candidate.source_id,
+        candidate.origin,
+        resource_state(candidate.resource),
+        [dataclasses.astuple(note) for note in candidate.notes],
+        None if candidate.reenroll is None else dataclasses.astuple(candidate.reenroll),
+    )
+
+
+def _candidate_from(state: tuple[Any, ...]) -> _Candidate:
+    source_id, origin, resource, notes, reenroll = state
+    return _Candidate(
+        source_id,
+        origin,
+        resource_from(resource),
+        [Skipped(*note) for note in notes],
+        None if reenroll is None else ReenrollNotice(*reenroll),
+    )
 
 
 # How many chosen emails are written to the scratch database at once.
