@@ -44,8 +44,8 @@ class PickleSpool(Sequence[Any]):
         self._count = 0
 
     def append(self, item: Any) -> None:
-        if self._writer is None:
-            raise ValueError("the spool is sealed")
+        if self._writer is None:  # read once already: reopen it to append
+            self._writer = self.path.open("ab")
         state = item if self._encode is None else self._encode(item)
         self._writer.write(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
         self._count += 1
@@ -53,6 +53,10 @@ class PickleSpool(Sequence[Any]):
     def extend(self, items: Iterable[Any]) -> None:
         for item in items:
             self.append(item)
+
+    def __iadd__(self, items: Iterable[Any]) -> PickleSpool:
+        self.extend(items)
+        return self
 
     def seal(self) -> PickleSpool:
         if self._writer is not None:

@@ -6,6 +6,7 @@ checked by the provider's probe, which is part of its read; password canaries mu
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,7 +29,10 @@ class Check:
 
 @dataclass
 class VerifyReport:
+    # A list, or a spool on disk (``Session.verify``: a million users are a million checks).
     checks: list[Check] = field(default_factory=list)
+    # Passing resource checks per kind, when counted as they were made.
+    passed: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
