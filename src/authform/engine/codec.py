@@ -4,7 +4,8 @@ Pickle, but of plain tuples: pickling the frozen slotted dataclasses themselves 
 Python-level ``__getstate__`` for every object, several times slower than a tuple of their
 values, and a plan writes millions of them. The tuples are built from the dataclasses' own
 field lists, so every field (``origin``, ``observed``, ``create_only``, and any added later)
-travels without this module naming it; enums are written as their values.
+travels without this module naming it; enums are written as their values (``_value_``, a
+plain attribute, rather than the slower ``value`` property).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ assert _CHANGE_FIELDS[:6] == ("action", "kind", "key", "desired", "live", "field
 def resource_state(resource: Resource | None) -> tuple[Any, ...] | None:
     if resource is None:
         return None
-    return (resource.kind.value, *[getattr(resource, name) for name in _RESOURCE_REST])
+    return (resource.kind._value_, *[getattr(resource, name) for name in _RESOURCE_REST])
 
 
 def resource_from(state: tuple[Any, ...] | None) -> Resource | None:
@@ -50,8 +51,8 @@ def load_resource(blob: bytes) -> Resource:
 
 def change_state(change: Change) -> tuple[Any, ...]:
     return (
-        change.action.value,
-        change.kind.value,
+        change.action._value_,
+        change.kind._value_,
         change.key,
         resource_state(change.desired),
         resource_state(change.live),

@@ -41,6 +41,8 @@ from authform.engine.tempspace import private_folder
 from authform.resources import Kind, Resource
 
 BATCH = 5_000
+# Kind → its position (``Kind.order``), looked up once per row rather than computed.
+_ORDER = {kind: kind.order for kind in Kind}
 
 _SCHEMA = """
 CREATE TABLE desired (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
@@ -95,7 +97,7 @@ class StateIndex:
         first = self.next_seq()
         self._insert(
             "INSERT INTO desired (kind, key, spec, item) VALUES (?, ?, ?, ?)",
-            ((r.kind.order, r.key, canonical_json(r.spec), dump_resource(r)) for r in resources),
+            ((_ORDER[r.kind], r.key, canonical_json(r.spec), dump_resource(r)) for r in resources),
         )
         return first, self.next_seq()
 
@@ -302,7 +304,7 @@ _LIVE_INSERT = (
 
 def _live_row(resource: Resource) -> tuple[Any, ...]:
     return (
-        resource.kind.order,
+        _ORDER[resource.kind],
         resource.key,
         canonical_json(resource.spec),
         resource.provider_id,
