@@ -20,9 +20,10 @@ Design:
   SQLite. Pairs that reach Python are still judged by the planner's own equality rule.
 - ``ids`` holds natural key → provider id per kind for the providers that need them between
   read and write (see ``authform.providers.ids``), indexed both ways.
-- Speed over durability: no journal, no sync, one exclusive connection, big transactions
-  through ``executemany``. The folder is removed by ``close()`` (and at exit, whatever happens):
-  the index is a cache of one command, never state.
+- Speed over durability: no journal, no sync, one exclusive connection, one transaction for
+  the index's life (never committed), rows written in batches through ``executemany``. The
+  folder is removed by ``close()`` (and at exit, whatever happens): the index is a cache of
+  one command, never state.
 
 Password digests travel in ``create_only`` and so are in the pickles: the folder is created
 with mode 0700 by ``tempfile.mkdtemp`` and removed when the command ends.
@@ -80,6 +81,10 @@ class StateIndex:
         ):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(_SCHEMA)
+        # One transaction for the index's whole life: each write (a batch of rows, a provider
+        # id) is then a B-tree update in the page cache, not a commit; nothing here must
+        # survive the command.
+        self.db.execute("BEGIN")
 
     def close(self) -> None:
         self.db.close()
@@ -129,9 +134,7 @@ class StateIndex:
             batch = list(islice(iterator, BATCH))
             if not batch:
                 return count
-            self.db.execute("BEGIN")
             self.db.executemany(statement, batch)
-            self.db.execute("COMMIT")
             count += len(batch)
 
     # ---- reading ------------------------------------------------------------------------

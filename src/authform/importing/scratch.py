@@ -27,9 +27,17 @@ class ImportScratch:
         self.db = sqlite3.connect(
             self.folder / "scratch.sqlite3", isolation_level=None, check_same_thread=False
         )
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE"):
+        for pragma in (
+            "journal_mode = OFF",
+            "synchronous = OFF",
+            "locking_mode = EXCLUSIVE",
+            "cache_size = -16000",
+        ):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(_SCHEMA)
+        # One transaction for the scratch's whole life: a statement per record is then a
+        # B-tree update in the page cache, not a commit (nothing here needs to survive).
+        self.db.execute("BEGIN")
 
     def close(self) -> None:
         self.db.close()
@@ -45,9 +53,7 @@ class ImportScratch:
 
     def add_emails(self, rows: Iterable[tuple[str, int, str]]) -> None:
         """(email, ordinal of the record, its source id), a batch at a time."""
-        self.db.execute("BEGIN")
         self.db.executemany("INSERT INTO emails VALUES (?, ?, ?)", rows)
-        self.db.execute("COMMIT")
 
     def shared_emails(self) -> Iterator[tuple[str, list[tuple[int, str]]]]:
         """Each email chosen by more than one record, with those records (ordinal, source

@@ -109,9 +109,14 @@ def _candidate_state(candidate: _Candidate) -> tuple[Any, ...]:
         candidate.source_id,
         candidate.origin,
         resource_state(candidate.resource),
-        [dataclasses.astuple(note) for note in candidate.notes],
-        None if candidate.reenroll is None else dataclasses.astuple(candidate.reenroll),
+        [_fields_of(note) for note in candidate.notes],
+        None if candidate.reenroll is None else _fields_of(candidate.reenroll),
     )
+
+
+def _fields_of(item: Skipped | ReenrollNotice) -> tuple[Any, ...]:
+    """A flat dataclass's field values (``dataclasses.astuple`` deep-copies: slower)."""
+    return tuple(getattr(item, f.name) for f in dataclasses.fields(item))
 
 
 def _candidate_from(state: tuple[Any, ...]) -> _Candidate:
