@@ -300,7 +300,7 @@ class Session:
 
 
 def desired_state(
-    loaded: LoadedManifest, import_set: ImportSet | None, index: StateIndex
+    loaded: LoadedManifest, import_set: ImportSet | None, index: StateIndex | None = None
 ) -> tuple[IndexedResources, set[Kind]]:
     """The manifest's own resources (each with the position it is declared at) plus what its
     user source brings, written to ``index``.
@@ -310,6 +310,7 @@ def desired_state(
     """
     desired = desired_resources(loaded.manifest, loaded.source_map)
     managed = managed_kinds(loaded.manifest)
+    index = StateIndex() if index is None else index  # kept alive by the view returned
     index.add_desired(desired)
     if import_set is None:
         return IndexedResources(index), managed
