@@ -14,7 +14,7 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from authform.engine.apply import ApplyResult, apply_plan
+from authform.engine.apply import ApplyResult, apply_plan, writes
 from authform.engine.plan import Plan
 from authform.output_paths import OutputPathError, write_failure
 from authform.providers.base import ProviderError
@@ -91,7 +91,7 @@ async def run_apply(session: Session, plan: Plan, progress: ProgressReporter) ->
 
     The journal is started before the first write (a folder it cannot be written to stops
     the apply there) and gets each outcome as the engine reports it."""
-    outcome = ApplyOutcome(ApplyResult(), total=sum(1 for c in plan.changes if c.is_write))
+    outcome = ApplyOutcome(ApplyResult(), total=writes(plan))
     journal = JournalWriter.start(session, plan) if outcome.total else None
     outcome.journal = journal.path if journal else None
     progress.begin()

@@ -28,7 +28,6 @@ from authform.addresses import AddressPattern
 from authform.applying import run_apply
 from authform.engine.plan import Plan
 from authform.engine.selection import Selection, SelectionError, ignore_for_drift
-from authform.engine.verify import verify_state
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
 from authform.manifest.loader import find_manifest_files
 from authform.output_paths import (
@@ -715,12 +714,7 @@ def verify(
         async with open_session(path, emulate=emulate, environment=environment) as session:
             async with session.waiting("verifying against the live state"):
                 with phase("verify"):
-                    report = await verify_state(
-                        session.desired,
-                        session.managed,
-                        session.provider,
-                        password_logins=session.password_logins(),
-                    )
+                    report = await session.verify()
             report.checks += session.import_count_checks(report)
         if junit is not None:
             provider = session.provider.capabilities.name

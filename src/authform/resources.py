@@ -8,7 +8,7 @@ lists sorted, server-filled fields dropped), so equal specs mean "nothing to do"
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -80,6 +80,16 @@ class Resource:
     def address(self) -> str:
         """Stable, human-readable address used in plans, e.g. ``role.admin``."""
         return f"{self.kind.value}.{self.key}"
+
+
+def of_kind(resources: Iterable[Resource], kind: Kind) -> Iterator[Resource]:
+    """The resources of one kind. A collection that can select a kind itself (the on-disk
+    index's ``IndexedResources``) does, instead of being read whole."""
+    select = getattr(resources, "of_kind", None)
+    if select is not None:
+        chosen: Iterator[Resource] = select(kind)
+        return chosen
+    return (r for r in resources if r.kind is kind)
 
 
 def membership_key(user_key: str, org_key: str) -> str:

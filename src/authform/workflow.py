@@ -10,16 +10,23 @@ import itertools
 import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import (
+    AbstractAsyncContextManager,
+    asynccontextmanager,
+    nullcontext,
+)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from authform.emulated_tenant import emulator_state_file, start_embedded_emulator
 from authform.emulators.dashboard import DashboardStep, EmulatedDashboard
-from authform.engine.plan import Change, Plan, Policy, plan_changes
+from authform.engine.index import IndexedResources, StateIndex
+from authform.engine.plan import Change, Plan, Policy
+from authform.engine.planner import plan_index
 from authform.engine.selection import Selection, select_plan
-from authform.engine.verify import Check, PasswordLogin, VerifyReport
+from authform.engine.spool import dataclass_spool
+from authform.engine.verify import Check, PasswordLogin, VerifyReport, compare_index
 from authform.importing.build import ImportSet
 from authform.importing.canaries import canary_digest_refusals
 from authform.importing.reports import write_mapping, write_reenroll, write_skipped
@@ -31,10 +38,11 @@ from authform.output_paths import check_output_file, check_output_folder
 from authform.phase_times import phase
 from authform.providers.base import Provider, ProviderError
 from authform.providers.http import RateLimit
+from authform.providers.ids import IndexedIds
 from authform.providers.registry import Connection, build_provider
 from authform.redaction import SECRETS
 from authform.render.progress import ProgressReporter
-from authform.resources import Kind, Resource
+from authform.resources import Kind
 from authform.sources import SourceError
 
 DEFAULT_REPORTS_DIR = Path("authform-reports")
@@ -44,7 +52,8 @@ DEFAULT_REPORTS_DIR = Path("authform-reports")
 class Session:
     loaded: LoadedManifest
     provider: Provider
-    desired: list[Resource]
+    # The desired state, kept in ``index`` (on disk) and read back kind by kind.
+    desired: IndexedResources
     managed: set[Kind]
     environment: str | None
     # Under --emulate: the emulated tenant's dashboard, for `authform emulator dashboard`.
@@ -56,6 +65,7 @@ class Session:
     # to (under --emulate, the manifest's own emulated tenant), and undo checks it.
     emulate: bool = False
     manifest_path: Path | None = None
+    index: StateIndex | None = None
 
     @property
     def reports_dir(self) -> Path:
@@ -118,28 +128,35 @@ class Session:
             kinds.add(Kind.ROLE)
         return kinds
 
-    async def read_live(self) -> list[Resource]:
-        async with self.waiting(f"reading the live state from {self.provider.capabilities.name}"):
+    async def read_live(self, kinds: set[Kind] | None = None) -> int:
+        """Read the live state of ``kinds`` (by default ``read_kinds``) into the index, as the
+        provider yields it when it can stream (``read_stream``), else as one list."""
+        assert self.index is not None
+        self.index.clear_live()
+        kinds = self.read_kinds if kinds is None else kinds
+        name = self.provider.capabilities.name
+        async with self.waiting(f"reading the live state from {name}"):
             with phase("read live"):
-                return await self.provider.read(self.read_kinds, self.desired)
+                stream = getattr(self.provider, "read_stream", None)
+                if stream is not None:
+                    return await self.index.add_live_stream(stream(kinds, self.desired))
+                # ``desired`` is iterated, never indexed, by every provider's read.
+                live = await self.provider.read(kinds, self.desired)  # type: ignore[arg-type]
+                return self.index.add_live(live)
 
     async def plan(self, *, force: bool = False, selection: Selection | None = None) -> Plan:
         """The plan, narrowed to ``selection`` (``--target``/``--exclude``) when given."""
-        live = await self.read_live()
+        await self.read_live()
+        assert self.index is not None
         with phase("diff"):
-            plan = plan_changes(
-                self.desired,
-                live,
-                managed=self.managed,
-                capabilities=self.provider.capabilities,
-                policy=self.policy,
-                manual_instructions=self.provider.manual_instructions,
-                environment=self.environment,
-                force=force,
-                read=self.read_kinds,
-            )
+            plan = self._plan_index(force)
         if selection:
-            plan = select_plan(plan, selection, itertools.chain(self.desired, live), self.policy)
+            plan = select_plan(
+                plan,
+                selection,
+                itertools.chain(self.desired, self.index.live()),
+                self.policy,
+            )
         if plan.missing_roles:
             raise ManifestError(
                 missing_role_diagnostics(
@@ -152,8 +169,42 @@ class Session:
         if self.import_set is not None:
             plan.notes += summarize_import(self.import_set, self.import_label)
             plan.refusals += canary_digest_refusals(self.desired, self._canaries_set_here())
-        plan.notes += self.provider.plan_caveats(self.desired)
+        plan.notes += self.provider.plan_caveats(self.desired)  # type: ignore[arg-type]
         return plan
+
+    def _plan_index(self, force: bool) -> Plan:
+        assert self.index is not None
+        return plan_index(
+            self.index,
+            managed=self.managed,
+            capabilities=self.provider.capabilities,
+            policy=self.policy,
+            manual_instructions=self.provider.manual_instructions,
+            environment=self.environment,
+            force=force,
+            read=self.read_kinds,
+        )
+
+    async def verify(self) -> VerifyReport:
+        """Read back every managed kind and check each desired item is there and equal (a
+        keyed join in the index), then sign the canaries in."""
+        assert self.index is not None
+        logins = self.password_logins()  # an unset canary variable stops before any read
+        await self.read_live(set(self.managed))
+        with phase("compare"):
+            checks = dataclass_spool(Check, "authform-checks-")
+            report = VerifyReport(checks)  # type: ignore[arg-type]
+            report.passed.update({kind.value: 0 for kind in self.managed})
+            for check in compare_index(self.index, self.managed):
+                checks.append(check)
+                if check.ok:
+                    report.passed[check.name.split(".", 1)[0]] += 1
+        for login in logins:
+            outcome = await self.provider.authenticate(login.email, login.password)
+            report.checks.append(
+                Check(f"password login {login.email}", outcome.ok, outcome.detail, kind="login")
+            )
+        return report
 
     def _canaries_set_here(self) -> list[tuple[str, str]]:
         """The canary logins whose password variable is set in this run (plan may run
@@ -186,7 +237,11 @@ class Session:
         checks = []
         for label, kind, total, skipped in rows:
             expected = total - skipped
-            present = sum(1 for c in report.checks if c.ok and c.name.startswith(f"{kind.value}."))
+            present = report.passed.get(kind.value)
+            if present is None:
+                present = sum(
+                    1 for c in report.checks if c.ok and c.name.startswith(f"{kind.value}.")
+                )
             checks.append(
                 Check(
                     f"import {label}",
@@ -230,18 +285,20 @@ class Session:
 
 
 def desired_state(
-    loaded: LoadedManifest, import_set: ImportSet | None
-) -> tuple[list[Resource], set[Kind]]:
+    loaded: LoadedManifest, import_set: ImportSet | None, index: StateIndex | None = None
+) -> tuple[IndexedResources, set[Kind]]:
     """The manifest's own resources (each with the position it is declared at) plus what its
-    user source brings.
+    user source brings, written to ``index``.
 
     An organization key defined both in the manifest and by the source is an error: which
     of the two names and metadata should win is not authform's guess to make.
     """
     desired = desired_resources(loaded.manifest, loaded.source_map)
     managed = managed_kinds(loaded.manifest)
+    index = StateIndex() if index is None else index  # kept alive by the view returned
+    index.add_desired(desired)
     if import_set is None:
-        return desired, managed
+        return IndexedResources(index), managed
     declared = {r.key for r in desired if r.kind is Kind.ORGANIZATION}
     clashes = sorted(declared & {r.key for r in import_set.organizations})
     if clashes:
@@ -252,7 +309,8 @@ def desired_state(
         )
     if import_set.organizations:
         managed.add(Kind.ORGANIZATION)
-    return desired + import_set.resources, managed
+    index.add_desired(import_set.resources)
+    return IndexedResources(index), managed
 
 
 def _secret(value: Any) -> str | None:
@@ -290,7 +348,13 @@ async def open_session(
             raise ProviderError(f"user source: {exc}") from None
         source = manifest.users.source
         import_label = f"{source.kind} {getattr(source, 'path', '') or ''}".strip()
-    desired, managed = desired_state(loaded, import_set)
+    index = StateIndex()
+    try:
+        with phase("index desired"):
+            desired, managed = desired_state(loaded, import_set, index)
+    except BaseException:
+        index.close()
+        raise
     emulator = None
     dashboard: EmulatedDashboard | None = None
     tuning: dict[str, Any] = {
@@ -342,6 +406,9 @@ async def open_session(
             **database,
         )
     provider = build_provider(connection)
+    remember_ids_in = getattr(provider, "remember_ids_in", None)
+    if remember_ids_in is not None:  # the provider's read-to-write ids live on disk too
+        remember_ids_in(IndexedIds(index.db))
     try:
         yield Session(
             loaded=loaded,
@@ -355,6 +422,7 @@ async def open_session(
             progress=progress,
             emulate=emulate,
             manifest_path=Path(manifest_path),
+            index=index,
         )
     except ProviderError as exc:
         if exc.status != 401 or emulate:
@@ -366,6 +434,7 @@ async def open_session(
             request_id=exc.request_id,
         ) from None
     finally:
+        index.close()
         await provider.aclose()
         if emulator is not None:
             await asyncio.to_thread(emulator.stop)

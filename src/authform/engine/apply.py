@@ -11,11 +11,13 @@ half-applied silently.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass, field
+from itertools import count
 
 from authform.engine.batches import run_batches
 from authform.engine.plan import Action, Change, Plan
+from authform.engine.spool import PickleSpool, change_spool, outcome_spool
 from authform.providers.base import Provider, ProviderError
 from authform.resources import dependencies
 
@@ -26,61 +28,93 @@ ProgressCallback = Callable[[int, int], None]
 OutcomeCallback = Callable[[Change, str], None]
 
 
+def _spool() -> PickleSpool:
+    return change_spool("authform-apply-")
+
+
 @dataclass
 class ApplyResult:
-    applied: list[Change] = field(default_factory=list)
-    failed: list[tuple[Change, str]] = field(default_factory=list)
-    not_attempted: list[Change] = field(default_factory=list)
-    manual_pending: list[Change] = field(default_factory=list)
-    blocked: list[Change] = field(default_factory=list)
+    """What became of each change. Each list is spooled to disk (an import applies a
+    million changes; holding each applied one would grow with it) and reads like a list."""
+
+    applied: PickleSpool = field(default_factory=_spool)
+    failed: PickleSpool = field(default_factory=outcome_spool)  # (change, error) pairs
+    not_attempted: PickleSpool = field(default_factory=_spool)
+    manual_pending: PickleSpool = field(default_factory=_spool)
+    blocked: PickleSpool = field(default_factory=_spool)
     # Changes apply never reached because it stopped early (interrupted, or a failure that
     # is not one change's): see ``mark_not_reached``.
-    not_reached: list[Change] = field(default_factory=list)
+    not_reached: PickleSpool = field(default_factory=_spool)
+    # One byte per change of the plan, by position: 1 once its outcome is recorded.
+    settled: bytearray = field(default_factory=bytearray)
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.not_attempted and not self.not_reached
 
-    def mark_not_reached(self, changes: Sequence[Change]) -> None:
-        """After an apply that stopped early: every change of ``changes`` with no outcome yet
-        is one it never reached (or whose answer it never saw)."""
-        settled = {
-            id(c)
-            for group in (
-                self.applied,
-                self.not_attempted,
-                self.manual_pending,
-                self.blocked,
-                self.not_reached,
-            )
-            for c in group
-        } | {id(c) for c, _ in self.failed}
-        self.not_reached += [c for c in changes if id(c) not in settled]
+    def settle(self, position: int) -> None:
+        if position >= len(self.settled):
+            self.settled.extend(bytes(position + 1 - len(self.settled)))
+        self.settled[position] = 1
+
+    def mark_not_reached(self, changes: Iterable[Change]) -> None:
+        """After an apply that stopped early: every change of ``changes`` (the plan's, in
+        order) with no outcome yet is one it never reached (or whose answer it never saw)."""
+        for position, change in enumerate(changes):
+            if position >= len(self.settled) or not self.settled[position]:
+                self.not_reached.append(change)
 
     @property
     def pending(self) -> bool:
         return bool(self.manual_pending or self.blocked)
 
 
-def _phases(changes: Sequence[Change]) -> list[list[Change]]:
-    """Group consecutive changes that may run together: same kind, same direction, and none
-    waiting for another of the group (a create waits for the delete that frees its email)."""
-    phases: list[list[Change]] = []
-    in_phase: set[str] = set()
-    for change in changes:
-        direction = change.action is Action.DELETE
-        if (
-            phases
-            and phases[-1][0].kind is change.kind
-            and (phases[-1][0].action is Action.DELETE) == direction
-            and not in_phase.intersection(change.after)
-        ):
-            phases[-1].append(change)
-        else:
-            phases.append([change])
-            in_phase = set()
-        in_phase.add(change.address)
-    return phases
+def _phases(changes: Iterable[Change]) -> list[list[Change]]:
+    """The phases of ``changes``, each a list (for a plan small enough to hold)."""
+    return [list(phase) for phase in stream_phases(changes)]
+
+
+def stream_phases(
+    changes: Iterable[Change], waited_for: Set[str] | None = None
+) -> Iterator[Iterator[Change]]:
+    """Consecutive changes that may run together, each phase a stream read from the plan as
+    workers take them: same kind, same direction, and none waiting for another of the phase
+    (a create waits for the delete that frees its email). Only the addresses some change
+    waits for (``waited_for``, a rename's worth) are remembered per phase, not the phase."""
+    if waited_for is None:
+        waited_for = addresses_waited_for(changes)
+    source = iter(changes)
+    upcoming = next(source, None)
+
+    def phase() -> Iterator[Change]:
+        nonlocal upcoming
+        assert upcoming is not None
+        first = upcoming
+        direction = first.action is Action.DELETE
+        in_phase: set[str] = set()
+        while upcoming is not None:
+            change = upcoming
+            if change is not first and (
+                change.kind is not first.kind
+                or (change.action is Action.DELETE) != direction
+                or in_phase.intersection(change.after)
+            ):
+                return
+            if change.address in waited_for:
+                in_phase.add(change.address)
+            current, upcoming = upcoming, next(source, None)
+            yield current
+
+    while upcoming is not None:
+        yield phase()
+
+
+def addresses_waited_for(changes: Iterable[Change]) -> set[str]:
+    """Addresses some change of ``changes`` waits for (its ``after``)."""
+    known = getattr(changes, "waited_for", None)
+    if known is not None:
+        return set(known)
+    return {address for change in changes for address in change.after}
 
 
 async def apply_plan(
@@ -93,16 +127,18 @@ async def apply_plan(
 ) -> ApplyResult:
     """Apply ``plan``. Each outcome is recorded in ``result`` (and reported to
     ``on_progress``) the moment its change completes, so a caller whose apply is interrupted
-    or fails midway still holds exactly what was done."""
+    or fails midway still holds exactly what was done. The plan is read as a stream: only
+    the changes in flight are in memory."""
     if plan.refused:
         raise ProviderError("plan refused: " + "; ".join(plan.refusals))
     result = ApplyResult() if result is None else result
-    total = sum(1 for c in plan.changes if c.is_write)
+    total = writes(plan)
     done = 0
     broken: set[str] = set()  # addresses whose write failed or was held back
 
-    def record(change: Change, outcome: str) -> None:
+    def record(position: int, change: Change, outcome: str) -> None:
         nonlocal done
+        result.settle(position)
         if change.blocked:
             result.blocked.append(change)
         elif change.action is Action.MANUAL:
@@ -119,19 +155,31 @@ async def apply_plan(
             if on_progress:
                 on_progress(done, total)
 
-    for phase in _phases(plan.changes):
-        runnable = []
-        for change in phase:
-            needs = [*change.after, *(dependencies(change.desired) if change.desired else [])]
-            if change.is_write and any(dep in broken for dep in needs):
-                result.not_attempted.append(change)
-                broken.add(change.address)
-                if on_outcome:
-                    on_outcome(change, "not attempted")
-            else:
-                runnable.append(change)
-        await _run_all(runnable, provider, record)
+    def held_back(position: int, change: Change) -> bool:
+        """A change whose dependency failed or was held back is not attempted. What it
+        depends on is of another kind or waited for, so of an earlier phase, all settled."""
+        needs = [*change.after, *(dependencies(change.desired) if change.desired else [])]
+        if change.is_write and any(dep in broken for dep in needs):
+            result.settle(position)
+            result.not_attempted.append(change)
+            broken.add(change.address)
+            if on_outcome:
+                on_outcome(change, "not attempted")
+            return True
+        return False
+
+    positions = count()
+    for phase in stream_phases(plan.changes, addresses_waited_for(plan.changes)):
+        numbered = ((next(positions), change) for change in phase)
+        await _run_all((item for item in numbered if not held_back(*item)), provider, record)
     return result
+
+
+def writes(plan: Plan) -> int:
+    """How many changes of ``plan`` apply carries out through the API."""
+    return sum(
+        plan.count(action, blocked=False) for action in Action if action is not Action.MANUAL
+    )
 
 
 # Enough workers to keep any provider's connection pool busy; the HTTP client bounds what is
@@ -142,30 +190,30 @@ WORKERS = 64
 
 
 async def _run_all(
-    changes: Sequence[Change],
+    changes: Iterable[tuple[int, Change]],
     provider: Provider,
-    record: Callable[[Change, str], None],
+    record: Callable[[int, Change, str], None],
 ) -> None:
     write_batch = getattr(provider, "write_batch", None)  # the optional BatchWriter
     if write_batch is not None:
         await run_batches(
             changes,
-            lambda change: change,
+            lambda item: item[1],
             write_batch,
             lambda change: _run(change, provider),
-            lambda _, change, outcome: record(change, outcome),
+            lambda item, change, outcome: record(item[0], change, outcome),
         )
         return
     position = iter(changes)
 
     async def worker() -> None:
-        for change in position:
-            record(change, await _run(change, provider))
+        for index, change in position:
+            record(index, change, await _run(change, provider))
 
     # A task group, so that an unexpected exception in one worker stops the others before
     # it propagates: no worker may go on writing after apply has reported its outcome.
     async with asyncio.TaskGroup() as group:
-        for _ in range(min(WORKERS, len(changes))):
+        for _ in range(WORKERS):
             group.create_task(worker())
 
 

@@ -19,10 +19,11 @@ whose create is held back) is held back with it, at plan time, so apply never fa
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from authform.engine.plan import Action, Change
+from authform.engine.spool import PickleSpool, change_spool
 from authform.resources import Kind, dependencies
 
 
@@ -44,19 +45,82 @@ UNIQUE_VALUES: dict[Kind, tuple[str, Callable[[Mapping[str, Any]], set[str]]]] =
 
 
 def order_changes(changes: Sequence[Change]) -> list[Change]:
-    """The changes in the order apply runs them, with waits and holds filled in."""
-    held = _wait_for_unique_values(changes)
-    levels = _levels(held)
-    early = {address for change in held for address in change.after}
+    """The changes in the order apply runs them, with waits and holds filled in (for a list
+    of changes; the planner streams ``order_kinds`` itself)."""
+    by_kind: dict[Kind, list[Change]] = {}
+    for change in changes:
+        by_kind.setdefault(change.kind, []).append(change)
+    kinds = sorted(by_kind, key=lambda k: k.order)
+    for changes_of_kind in by_kind.values():
+        changes_of_kind.sort(key=lambda c: (c.action is Action.DELETE, c.key))
+    return list(order_kinds((kind, by_kind[kind], True) for kind in kinds))
 
-    def position(change: Change) -> tuple[int, int, int, str]:
-        if change.action is Action.DELETE and change.address not in early:
-            return (1, -change.kind.order, 0, change.key)
-        if change.action is Action.DELETE:
-            return (0, change.kind.order, -1, change.key)
-        return (0, change.kind.order, levels.get(change.address, 0), change.key)
 
-    return _hold_dependents(sorted(held, key=position))
+def order_kinds(kinds: Iterable[tuple[Kind, Iterable[Change], bool]]) -> Iterator[Change]:
+    """Each kind's changes (in dependency order of kinds; within one, desired-driven changes
+    in key order, then deletes in key order) in the order apply runs them, with waits and
+    holds filled in. ``may_wait`` says whether any change of the kind can free a unique value
+    (the index knows it before the diff); when none can, the kind streams in one pass.
+
+    Held in memory: the values being freed and the changes that wait for them (a rename's
+    worth, not the kind's); everything else goes through spools on disk.
+    """
+    late: list[PickleSpool] = []
+
+    def ordered() -> Iterator[Change]:
+        for kind, changes, may_wait in kinds:
+            deletes = change_spool()
+            if kind in UNIQUE_VALUES and may_wait:
+                yield from _with_unique_waits(changes, deletes)
+            else:
+                for change in changes:
+                    if change.action is Action.DELETE:
+                        deletes.append(change)
+                    else:
+                        yield change
+            late.append(deletes)
+        # Deletes run after every create and update, bottom kind first.
+        for deletes in reversed(late):
+            yield from deletes
+            deletes.close()
+
+    return _hold_dependents(ordered())
+
+
+def _with_unique_waits(changes: Iterable[Change], late: PickleSpool) -> Iterator[Change]:
+    """One kind whose changes may claim a value another frees: a change that claims a value
+    waits for the change that frees it (that delete moves ahead of the kind's others), or is
+    held when the value will not be freed. Deletes no one waits for go to ``late``."""
+    head, deletes = change_spool(), change_spool()
+    freed_by: dict[str, Change] = {}
+    for change in changes:
+        for value in _frees(change):
+            # What a claim needs of its holder: address, action, block; not its resources.
+            freed_by[value] = dataclasses.replace(
+                change, desired=None, live=None, fields=(), instructions=()
+            )
+        (deletes if change.action is Action.DELETE else head).append(change)
+    waiting: list[Change] = []
+    rest = change_spool()
+    for change in head:
+        change = _wait_for_unique_values(change, freed_by)
+        if change.after:
+            waiting.append(change)
+        else:
+            rest.append(change)
+    head.close()
+    early = {address for change in waiting for address in change.after}
+    for change in deletes:
+        if change.address in early:
+            yield change
+    yield from rest
+    rest.close()
+    levels = _levels(waiting)
+    yield from sorted(waiting, key=lambda c: (levels.get(c.address, 0), c.key))
+    for change in deletes:
+        if change.address not in early:
+            late.append(change)
+    deletes.close()
 
 
 def _values(change: Change, side: str) -> set[str]:
@@ -83,37 +147,31 @@ def _claims(change: Change) -> set[str]:
     return _values(change, "desired") - _values(change, "live")
 
 
-def _wait_for_unique_values(changes: Sequence[Change]) -> list[Change]:
-    freed_by: dict[tuple[Kind, str], Change] = {}
-    for change in changes:
-        for value in _frees(change):
-            freed_by[(change.kind, value)] = change
-    result = []
-    for change in changes:
-        holders = sorted(
-            (
-                (value, freed_by[(change.kind, value)])
-                for value in _claims(change)
-                if (change.kind, value) in freed_by
-                and freed_by[(change.kind, value)].key != change.key
-            ),
-            key=lambda pair: pair[0],
+def _wait_for_unique_values(change: Change, freed_by: Mapping[str, Change]) -> Change:
+    """``change``, waiting for the changes that free the unique values it claims, or held
+    when one of them will not be carried out."""
+    holders = sorted(
+        (
+            (value, freed_by[value])
+            for value in _claims(change)
+            if value in freed_by and freed_by[value].key != change.key
+        ),
+        key=lambda pair: pair[0],
+    )
+    stuck = [(value, holder) for value, holder in holders if not holder.is_write]
+    if stuck:
+        value, holder = stuck[0]
+        field_name = UNIQUE_VALUES[change.kind][0]
+        return dataclasses.replace(
+            change,
+            blocked=f"its {field_name} {value} is still held by {holder.address}, "
+            f"{_why_kept(holder)}",
         )
-        stuck = [(value, holder) for value, holder in holders if not holder.is_write]
-        if stuck:
-            value, holder = stuck[0]
-            field_name = UNIQUE_VALUES[change.kind][0]
-            change = dataclasses.replace(
-                change,
-                blocked=f"its {field_name} {value} is still held by {holder.address}, "
-                f"{_why_kept(holder)}",
-            )
-        elif holders:
-            change = dataclasses.replace(
-                change, after=tuple(sorted({holder.address for _, holder in holders}))
-            )
-        result.append(change)
-    return result
+    if holders:
+        return dataclasses.replace(
+            change, after=tuple(sorted({holder.address for _, holder in holders}))
+        )
+    return change
 
 
 def _why_kept(holder: Change) -> str:
@@ -144,15 +202,11 @@ def _levels(changes: Sequence[Change]) -> dict[str, int]:
     return levels
 
 
-def _hold_dependents(changes: Sequence[Change]) -> list[Change]:
+def _hold_dependents(changes: Iterable[Change]) -> Iterator[Change]:
     """Hold back, at plan time, every change whose desired item needs one that will not be
-    created (its create is blocked): apply would only fail on it."""
-    missing: dict[str, str] = {
-        change.address: change.blocked
-        for change in changes
-        if change.blocked and change.action is Action.CREATE
-    }
-    result = []
+    created (its create is blocked): apply would only fail on it. What a change needs comes
+    before it in this order (kinds run in dependency order), so one pass sees every hold."""
+    missing: dict[str, str] = {}
     for change in changes:
         if change.blocked is None and change.desired is not None:
             needed = [d for d in dependencies(change.desired) if d in missing]
@@ -160,7 +214,6 @@ def _hold_dependents(changes: Sequence[Change]) -> list[Change]:
                 change = dataclasses.replace(
                     change, blocked=f"it needs {needed[0]}, which is not applied"
                 )
-                if change.action is Action.CREATE:
-                    missing[change.address] = change.blocked or ""
-        result.append(change)
-    return result
+        if change.blocked and change.action is Action.CREATE:
+            missing[change.address] = change.blocked
+        yield change

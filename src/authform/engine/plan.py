@@ -7,15 +7,14 @@ Nothing here does I/O: the plan is a pure function of (desired, live, capabiliti
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from authform.engine.field_diff import FieldChange, field_changes
-from authform.engine.safety import threshold_refusals
+from authform.engine.spool import count_actions, streamed_digest
 from authform.providers.base import KindSupport, ProviderCapabilities
 from authform.resources import Kind, Resource
 
@@ -87,7 +86,9 @@ class Policy:
 class Plan:
     provider: str
     managed: list[Kind]
-    changes: list[Change]
+    # A list, or the spooled sequence the planner writes (``authform.engine.spool``): iterate
+    # it (more than once if need be); use ``count`` for totals.
+    changes: Sequence[Change]
     live_fingerprint: str
     environment: str | None = None
     refusals: list[str] = field(default_factory=list)
@@ -108,24 +109,20 @@ class Plan:
         return bool(self.missing_roles) or (bool(self.refusals) and not self.forced)
 
     def count(self, action: Action, *, blocked: bool | None = None) -> int:
+        counts = getattr(self.changes, "by_action", None)
+        if counts is None:
+            counts = count_actions(self.changes)
         return sum(
-            1
-            for c in self.changes
-            if c.action is action and (blocked is None or (c.blocked is not None) == blocked)
+            n
+            for (name, is_blocked), n in counts.items()
+            if name == action.value and (blocked is None or is_blocked == blocked)
         )
 
     def digest(self) -> str:
-        """Identity of what this plan would do: equal digests mean the same changes."""
-        payload = [
-            {
-                "action": c.action.value,
-                "address": c.address,
-                "fields": [[f.path, _stable(f.old), _stable(f.new)] for f in c.fields],
-                "blocked": c.blocked,
-            }
-            for c in self.changes
-        ]
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        """Identity of what this plan would do: equal digests mean the same changes
+        (sha256 of the JSON list of each change's action, address, fields and block,
+        computed as the changes stream by)."""
+        return streamed_digest(self.changes)
 
 
 DELETE_NOT_ALLOWED = "deletes are not allowed (set policy.allow_delete: true to delete)"
@@ -144,24 +141,9 @@ NEVER_REPLACED: frozenset[Kind] = frozenset({Kind.USER})
 ADOPTION_FIELD: dict[Kind, str] = {Kind.ORGANIZATION: "name", Kind.USER: "email"}
 
 
-def fingerprint(live: Iterable[Resource]) -> str:
-    """Hash of the live state a plan was computed from, to detect changes before applying."""
-    # One encoding per item, equal to encoding its ``_stable`` form (tuples are arrays either
-    # way, and ``default=str`` handles the rest alike) at a third of the cost.
-    rows = sorted(
-        json.dumps([r.kind.value, r.key, r.provider_id, r.spec], sort_keys=True, default=str)
-        for r in live
-    )
-    digest = hashlib.sha256()
-    for row in rows:
-        digest.update(row.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
 def plan_changes(
-    desired: Sequence[Resource],
-    live: Sequence[Resource],
+    desired: Iterable[Resource],
+    live: Iterable[Resource],
     *,
     managed: Iterable[Kind],
     capabilities: ProviderCapabilities,
@@ -176,67 +158,46 @@ def plan_changes(
     ``manual_instructions(desired, live)`` is the provider's source of dashboard steps.
     ``read`` names the kinds ``live`` holds in full (by default the managed ones); a kind
     read but not managed (roles, when only memberships are) is consulted, never changed.
+
+    Both sides go through the same on-disk index the commands use (``authform.engine.index``),
+    so this in-memory entry point and a million-user plan share every rule.
     """
-    managed_kinds = sorted(set(managed), key=lambda k: k.order)
-    changes: list[Change] = []
-    desired_counts: dict[Kind, int] = {}
-    live_counts: dict[Kind, int] = {}
-    for kind in managed_kinds:
-        want = [r for r in desired if r.kind is kind]
-        have = [r for r in live if r.kind is kind]
-        desired_counts[kind] = len(want)
-        live_counts[kind] = len(have)
-        changes += _plan_kind(kind, want, have, capabilities, policy, manual_instructions)
+    from authform.engine.index import StateIndex
+    from authform.engine.planner import plan_index
 
-    # Imported here: these modules build on this one's Change and Action.
-    from authform.engine.ordering import order_changes
-    from authform.engine.references import missing_membership_roles
-
-    changes = order_changes(changes)
-    read_kinds = set(managed_kinds if read is None else read)
-    missing_roles = (
-        missing_membership_roles(desired, live, changes)
-        if Kind.MEMBERSHIP in managed_kinds and Kind.ROLE in read_kinds
-        else []
-    )
-    plan = Plan(
-        provider=capabilities.name,
-        managed=managed_kinds,
-        changes=changes,
-        live_fingerprint=fingerprint(live),
-        environment=environment,
-        desired_counts=desired_counts,
-        live_counts=live_counts,
-        forced=force,
-        missing_roles=missing_roles,
-    )
-    plan.refusals = [
-        f"{len(m.memberships)} membership(s) name role {m.role!r}, which neither exists in "
-        f"{capabilities.name} nor is planned (first: membership.{m.memberships[0]})"
-        for m in missing_roles
-    ] + threshold_refusals(
-        changes,
-        live_counts,
-        max_delete_percent=policy.max_delete_percent,
-        max_update_percent=policy.max_update_percent,
-        threshold_min_existing=policy.threshold_min_existing,
-    )
-    return plan
+    index = StateIndex()
+    try:
+        index.add_desired(desired)
+        index.add_live(live)
+        return plan_index(
+            index,
+            managed=managed,
+            capabilities=capabilities,
+            policy=policy,
+            manual_instructions=manual_instructions,
+            environment=environment,
+            force=force,
+            read=read,
+        )
+    finally:
+        index.close()
 
 
-def _plan_kind(
+def diff_kind(
     kind: Kind,
-    want: Sequence[Resource],
-    have: Sequence[Resource],
+    pairs: Iterable[tuple[Resource, Resource | None]],
+    live_only: Callable[[], Iterable[Resource]],
+    unkeyed: Sequence[Resource],
     capabilities: ProviderCapabilities,
     policy: Policy,
     manual_instructions: Any,
-) -> list[Change]:
+) -> Iterator[Change]:
+    """The changes of one kind, as they are decided: first for each desired item (``pairs``:
+    each with its live twin of the same key, or None), then a delete for each live item no
+    desired item keys or adopts (``live_only``, called once the desired ones are done).
+    ``unkeyed`` are the live items without authform's key, which a desired item may adopt."""
     support = capabilities.supports(kind)
-    live_by_key = {r.key: r for r in have}
-    unkeyed = [r for r in have if r.observed.get("unkeyed")]
     adopted: set[str] = set()
-    changes: list[Change] = []
 
     def manual(desired: Resource | None, live_item: Resource | None, action_note: str) -> Change:
         return Change(
@@ -252,8 +213,7 @@ def _plan_kind(
             note=action_note,
         )
 
-    for item in want:
-        current = live_by_key.get(item.key)
+    for item, current in pairs:
         if current is None:
             candidate = _adoption_candidate(kind, item, unkeyed, adopted)
             if candidate is not None:
@@ -261,87 +221,73 @@ def _plan_kind(
                 fields = (FieldChange("(key)", None, item.key),) + field_changes(
                     candidate.spec, item.spec
                 )
-                changes.append(
-                    Change(
-                        Action.UPDATE,
-                        kind,
-                        item.key,
-                        desired=item,
-                        live=candidate,
-                        fields=fields,
-                        note=f"adopts existing {candidate.provider_id}, which has no key yet",
-                    )
+                yield Change(
+                    Action.UPDATE,
+                    kind,
+                    item.key,
+                    desired=item,
+                    live=candidate,
+                    fields=fields,
+                    note=f"adopts existing {candidate.provider_id}, which has no key yet",
                 )
                 continue
             if support is None or support.manual or not support.create:
-                changes.append(manual(item, None, "the API cannot create this"))
+                yield manual(item, None, "the API cannot create this")
             else:
-                changes.append(
-                    Change(
-                        Action.CREATE,
-                        kind,
-                        item.key,
-                        desired=item,
-                        fields=field_changes({}, item.spec),
-                    )
+                yield Change(
+                    Action.CREATE,
+                    kind,
+                    item.key,
+                    desired=item,
+                    fields=field_changes({}, item.spec),
                 )
             continue
         if _same(current.spec, item.spec):
             continue
         fields = field_changes(current.spec, item.spec)
         if support is None or support.manual:
-            changes.append(manual(item, current, "the API cannot change this"))
+            yield manual(item, current, "the API cannot change this")
         elif not support.update or _immutable(fields, support):
             what = ", ".join(_immutable(fields, support)) or "this"
             if kind in NEVER_REPLACED:
-                changes.append(
-                    manual(
-                        item,
-                        current,
-                        f"the API cannot change {what} in place, and authform never deletes "
-                        f"and recreates a {kind.value} (it would lose its id and all that "
-                        "hangs on it)",
-                    )
+                yield manual(
+                    item,
+                    current,
+                    f"the API cannot change {what} in place, and authform never deletes "
+                    f"and recreates a {kind.value} (it would lose its id and all that "
+                    "hangs on it)",
                 )
             elif support.delete and support.create:
-                changes.append(
-                    Change(
-                        Action.REPLACE,
-                        kind,
-                        item.key,
-                        desired=item,
-                        live=current,
-                        fields=fields,
-                        note=f"the API cannot change {what} in place: deleted, then created",
-                        blocked=None if policy.allow_delete else REPLACE_NOT_ALLOWED,
-                    )
+                yield Change(
+                    Action.REPLACE,
+                    kind,
+                    item.key,
+                    desired=item,
+                    live=current,
+                    fields=fields,
+                    note=f"the API cannot change {what} in place: deleted, then created",
+                    blocked=None if policy.allow_delete else REPLACE_NOT_ALLOWED,
                 )
             else:
-                changes.append(manual(item, current, "the API cannot update this in place"))
+                yield manual(item, current, "the API cannot update this in place")
         else:
-            changes.append(
-                Change(Action.UPDATE, kind, item.key, desired=item, live=current, fields=fields)
-            )
+            yield Change(Action.UPDATE, kind, item.key, desired=item, live=current, fields=fields)
 
-    wanted_keys = {r.key for r in want}
-    for current in have:
-        if current.key in wanted_keys or current.key in adopted:
+    for current in live_only():
+        if current.key in adopted:
             continue
         cannot_delete = support is None or support.manual or not support.delete
         if policy.allow_delete and cannot_delete:
-            changes.append(manual(None, current, "the API cannot delete this"))
+            yield manual(None, current, "the API cannot delete this")
             continue
-        changes.append(
-            Change(
-                Action.DELETE,
-                kind,
-                current.key,
-                live=current,
-                fields=field_changes(current.spec, {}),
-                blocked=None if policy.allow_delete else DELETE_NOT_ALLOWED,
-            )
+        yield Change(
+            Action.DELETE,
+            kind,
+            current.key,
+            live=current,
+            fields=field_changes(current.spec, {}),
+            blocked=None if policy.allow_delete else DELETE_NOT_ALLOWED,
         )
-    return changes
 
 
 def _immutable(fields: Sequence[FieldChange], support: KindSupport) -> list[str]:

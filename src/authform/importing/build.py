@@ -9,14 +9,16 @@ pre-flight report a team reviews before any write.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from authform.engine.spool import ChainedSequence
 from authform.importing.emails import EMAIL_POLICIES, EmailPolicy
 from authform.importing.memberships import KnownIds, RoleUse, import_memberships
 from authform.importing.organizations import import_organizations
 from authform.importing.report import ImportCounts, ReenrollNotice, Skipped
 from authform.importing.roles import effective_role_map
+from authform.importing.scratch import ImportScratch
 from authform.importing.users import import_users
 from authform.resources import Resource
 from authform.sources.records import MembershipRecord, OrganizationRecord, UserRecord
@@ -27,21 +29,23 @@ from authform.sources.screening import screened
 class ImportSet:
     """Desired users, organizations and memberships, with every skip and caveat in source order.
 
-    ``skipped`` lists users, then organizations, then memberships, each in source order.
+    ``skipped`` lists users, then organizations, then memberships, each in source order. Built
+    by ``build_import_set``, every list is a sequence spooled to disk (read as often as
+    needed, held nowhere whole).
     """
 
-    users: list[Resource] = field(default_factory=list)
-    organizations: list[Resource] = field(default_factory=list)
-    memberships: list[Resource] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    reenroll: list[ReenrollNotice] = field(default_factory=list)
+    users: Sequence[Resource] = field(default_factory=list)
+    organizations: Sequence[Resource] = field(default_factory=list)
+    memberships: Sequence[Resource] = field(default_factory=list)
+    skipped: Sequence[Skipped] = field(default_factory=list)
+    reenroll: Sequence[ReenrollNotice] = field(default_factory=list)
     counts: ImportCounts = field(default_factory=ImportCounts)
     role_uses: dict[str, RoleUse] = field(default_factory=dict)
 
     @property
-    def resources(self) -> list[Resource]:
+    def resources(self) -> Sequence[Resource]:
         """All desired resources, in dependency order (organizations, users, memberships)."""
-        return [*self.organizations, *self.users, *self.memberships]
+        return ChainedSequence(self.organizations, self.users, self.memberships)
 
 
 def build_import_set(
@@ -66,10 +70,29 @@ def build_import_set(
             f"unknown email policy {email_policy!r}; expected one of {', '.join(EMAIL_POLICIES)}"
         )
     counts = ImportCounts()
+    scratch = ImportScratch()
+    try:
+        return _build(
+            scratch, users, organizations, memberships, email_policy, role_map, target, counts
+        )
+    finally:
+        scratch.close()
+
+
+def _build(
+    scratch: ImportScratch,
+    users: Iterable[UserRecord],
+    organizations: Iterable[OrganizationRecord],
+    memberships: Iterable[MembershipRecord],
+    email_policy: EmailPolicy,
+    role_map: Mapping[str, str] | None,
+    target: str,
+    counts: ImportCounts,
+) -> ImportSet:
     # Every record is screened first (Clerk id shapes, the manifest's character rule): a
     # hostile value is a reported skip here, so nothing downstream can send or print it.
     user_import = import_users(
-        screened(users), email_policy=email_policy, counts=counts, target=target
+        screened(users), email_policy=email_policy, counts=counts, target=target, scratch=scratch
     )
     org_import = import_organizations(screened(organizations), counts=counts, target=target)
     membership_import = import_memberships(
@@ -78,8 +101,9 @@ def build_import_set(
         organizations=KnownIds(org_import.imported_ids, org_import.skipped_ids, org_import.keys),
         role_map=effective_role_map(role_map, target),
         counts=counts,
+        scratch=scratch,
     )
-    skipped = [*user_import.skipped, *org_import.skipped, *membership_import.skipped]
+    skipped = ChainedSequence(user_import.skipped, org_import.skipped, membership_import.skipped)
     counts.count_skips(skipped)
     return ImportSet(
         users=user_import.resources,

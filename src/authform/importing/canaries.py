@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import bcrypt
 
 from authform.importing.passwords import bcrypt_problem
-from authform.resources import Kind, Resource
+from authform.resources import Kind, Resource, of_kind
 
 
 def canary_digest_refusals(
@@ -28,8 +28,8 @@ def canary_digest_refusals(
     wanted = {email.strip().lower() for email, _ in logins}
     users = {
         str(user.spec.get("email", "")).lower(): user
-        for user in desired
-        if user.kind is Kind.USER and str(user.spec.get("email", "")).lower() in wanted
+        for user in of_kind(desired, Kind.USER)
+        if str(user.spec.get("email", "")).lower() in wanted
     }
     refusals = []
     for email, password in logins:

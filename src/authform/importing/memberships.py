@@ -11,23 +11,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
+from authform.importing.scratch import DiskMap, ImportScratch
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource, membership_key
 from authform.sources.records import MalformedRecord, MembershipRecord, SourceMembership
 
 
+class _Lookup(Protocol):
+    def __contains__(self, value: object) -> bool: ...
+
+
+class _CodeLookup(_Lookup, Protocol):
+    def __getitem__(self, key: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class KnownIds:
-    """Which source ids are imported, and which were seen but skipped (with the skip's code).
+    """Which source ids are imported, and which were seen but skipped (with the skip's code):
+    sets and mappings in memory, or on disk in the import's scratch database (users).
 
     ``keys`` maps a source id to the resource key it imports under, where the two differ (a
     Clerk target keys organizations by slug); an id it does not name is its own key.
     """
 
-    imported: set[str]
-    skipped: Mapping[str, str]
+    imported: _Lookup
+    skipped: _CodeLookup
     keys: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -43,10 +55,13 @@ class RoleUse:
 
 @dataclass
 class MembershipImport:
-    """Memberships to import and everything reported about them, in source order."""
+    """Memberships to import and everything reported about them, in source order (spooled
+    to disk: an import has about two for every user)."""
 
-    resources: list[Resource] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
+    resources: PickleSpool = field(default_factory=lambda: resource_spool("authform-members-"))
+    skipped: PickleSpool = field(
+        default_factory=lambda: dataclass_spool(Skipped, "authform-skips-")
+    )
     # Target role slug → its first use, so a role the target lacks is reported at its source.
     role_uses: dict[str, RoleUse] = field(default_factory=dict)
 
@@ -58,10 +73,13 @@ def import_memberships(
     organizations: KnownIds,
     role_map: Mapping[str, str],
     counts: ImportCounts,
+    scratch: ImportScratch | None = None,
 ) -> MembershipImport:
-    """Apply the membership rules to every record and fill the membership figures."""
+    """Apply the membership rules to every record and fill the membership figures; the keys
+    seen so far (to report a repeat) are kept in ``scratch`` (a fresh one when not given)."""
     result = MembershipImport()
-    rules = _Rules(users, organizations, role_map)
+    seen = (scratch or ImportScratch()).map("membership roles")
+    rules = _Rules(users, organizations, role_map, seen)
     for record in records:
         counts.memberships_total += 1
         outcome = rules.judge(record)
@@ -81,12 +99,13 @@ def import_memberships(
 @dataclass
 class _Rules:
     """The membership rules of one import, and the memberships judged so far (a user's first
-    membership in an organization wins; the role it had is kept for the message)."""
+    membership in an organization wins; the role it had is kept for the message), on disk:
+    an import has about two memberships for every user."""
 
     users: KnownIds
     organizations: KnownIds
     role_map: Mapping[str, str]
-    roles_by_key: dict[str, str] = field(default_factory=dict)
+    roles_by_key: DiskMap
 
     def judge(self, record: MembershipRecord) -> Resource | Skipped:
         """The membership resource for ``record``, or why there is none."""
@@ -97,7 +116,6 @@ class _Rules:
         problem = self.problem(record, key)
         if problem is not None:
             return problem
-        self.roles_by_key[key] = record.role
         return Resource(
             kind=Kind.MEMBERSHIP,
             key=key,
@@ -140,10 +158,12 @@ class _Rules:
                 f"role {record.role!r} has no target role: add it to users.role_map in the "
                 "manifest",
             )
-        if key in self.roles_by_key:
+        # Last, as it claims the key for this membership when it is the first.
+        earlier = self.roles_by_key.claim(key, record.role)
+        if earlier is not None:
             return skip(
                 SkipCode.DUPLICATE_MEMBERSHIP,
-                f"user {user} is already a member of {org} (role {self.roles_by_key[key]!r}) "
-                "earlier in the export; only the first membership is used",
+                f"user {user} is already a member of {org} (role {earlier!r}) earlier in "
+                "the export; only the first membership is used",
             )
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
 from authform.importing.metadata import flatten_metadata
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
 from authform.provenance import record_origin
@@ -27,8 +28,11 @@ from authform.sources.records import MalformedRecord, OrganizationRecord, Source
 class OrganizationImport:
     """Organizations to import and everything reported about them, in source order."""
 
-    resources: list[Resource] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
+    # Spooled to disk; the id sets stay in memory (organizations are a twentieth of users).
+    resources: PickleSpool = field(default_factory=lambda: resource_spool("authform-orgs-"))
+    skipped: PickleSpool = field(
+        default_factory=lambda: dataclass_spool(Skipped, "authform-skips-")
+    )
     imported_ids: set[str] = field(default_factory=set)
     skipped_ids: dict[str, str] = field(default_factory=dict)  # id -> code of its skip
     keys: dict[str, str] = field(default_factory=dict)  # source id -> resource key
@@ -83,7 +87,8 @@ def import_organizations(
             result.resources.append(resource)
             result.imported_ids.add(record.id)
             result.keys[record.id] = resource.key
-            owner_of_key[resource.key] = record.id
+            if slug_keyed:
+                owner_of_key[resource.key] = record.id
             result.skipped_ids.pop(record.id, None)
             counts.orgs += 1
     return result

@@ -9,6 +9,7 @@ shape), never from the value.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -94,7 +95,7 @@ class ImportCounts:
     memberships_skipped: int = 0
     skipped_by_code: dict[str, int] = field(default_factory=dict)
 
-    def count_skips(self, skipped: list[Skipped]) -> None:
+    def count_skips(self, skipped: Iterable[Skipped]) -> None:
         self.skipped_by_code = dict(Counter(str(s.code) for s in skipped))
 
 

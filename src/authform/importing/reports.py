@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
 
@@ -23,10 +23,32 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_mapping(path: Path, mapping: Mapping[str, Mapping[str, str]], provider: str) -> None:
-    """Source id → provider id, per kind, as JSON (sorted, so diffs between runs are small)."""
+    """Source id → provider id, per kind, as JSON (sorted, so diffs between runs are small).
+
+    Written entry by entry (a million users' ids are read from the on-disk index as they are
+    written), in exactly the layout of ``json.dumps(document, indent=2)``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"provider": provider, **{k: dict(sorted(v.items())) for k, v in mapping.items()}}
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("{\n" + f'  "provider": {json.dumps(provider)}')
+        for kind, ids in mapping.items():
+            handle.write(f",\n  {json.dumps(kind)}: ")
+            entries = _sorted_items(ids)
+            first = next(entries, None)
+            if first is None:
+                handle.write("{}")
+                continue
+            handle.write("{\n" + f"    {json.dumps(first[0])}: {json.dumps(first[1])}")
+            for key, value in entries:
+                handle.write(f",\n    {json.dumps(key)}: {json.dumps(value)}")
+            handle.write("\n  }")
+        handle.write("\n}\n")
+
+
+def _sorted_items(ids: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """A plain dict is sorted here; a mapping kept on disk iterates in key order itself."""
+    if isinstance(ids, dict):
+        return iter(sorted(ids.items()))
+    return iter(ids.items())
 
 
 def write_skipped(

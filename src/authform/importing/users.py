@@ -10,9 +10,13 @@ reported and neither imported, because only a person can tell which account is t
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from authform.engine.codec import resource_from, resource_state
+from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
 from authform.importing.emails import EmailPolicy, choose_email, email_problem
 from authform.importing.passwords import classify_password
 from authform.importing.report import (
@@ -23,6 +27,7 @@ from authform.importing.report import (
     skipped,
     skipped_malformed,
 )
+from authform.importing.scratch import DiskMap, DiskSet, ImportScratch
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource
 from authform.sources.records import MalformedRecord, SourceUser, UserRecord
@@ -30,13 +35,15 @@ from authform.sources.records import MalformedRecord, SourceUser, UserRecord
 
 @dataclass
 class UserImport:
-    """Users to import and everything reported about them, in source order."""
+    """Users to import and everything reported about them, in source order. The lists are
+    spooled to disk and the id sets kept in the import's scratch database: a million users'
+    worth of either is more memory than the whole plan may take."""
 
-    resources: list[Resource] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    reenroll: list[ReenrollNotice] = field(default_factory=list)
-    imported_ids: set[str] = field(default_factory=set)
-    skipped_ids: dict[str, str] = field(default_factory=dict)  # id -> code of its skip
+    resources: PickleSpool
+    skipped: PickleSpool
+    reenroll: PickleSpool
+    imported_ids: DiskSet
+    skipped_ids: DiskMap  # id -> code of its skip
 
 
 @dataclass(slots=True)
@@ -56,33 +63,82 @@ def import_users(
     email_policy: EmailPolicy,
     counts: ImportCounts,
     target: str = "workos",
+    scratch: ImportScratch | None = None,
 ) -> UserImport:
     """Apply the user rules to every record and fill the user figures of ``counts``;
-    ``target`` decides which password hashers import."""
-    candidates: list[_Candidate] = []
-    seen_ids: set[str] = set()
-    first_with_email: dict[str, int] = {}
-    conflicts: dict[str, list[int]] = {}
-    for record in records:
+    ``target`` decides which password hashers import.
+
+    Two passes over a spool of candidates: the first applies the per-user rules and notes
+    each chosen email, the second, once the emails every user chose are known, settles the
+    conflicts and collects the result. ``scratch`` holds the export-wide facts (a fresh one
+    when not given; it must outlive the result, whose id sets live in it)."""
+    scratch = scratch or ImportScratch()
+    candidates = PickleSpool("authform-candidates-", _candidate_state, _candidate_from)
+    seen_ids = scratch.set("user ids seen")
+    emails: list[tuple[str, int, str]] = []
+    for ordinal, record in enumerate(records):
         counts.users_total += 1
         if isinstance(record, MalformedRecord):
             candidates.append(_malformed(record))
             continue
-        if record.id in seen_ids:
+        if not seen_ids.add(record.id):
             candidates.append(_duplicate(record))
             continue
-        seen_ids.add(record.id)
         candidate = _convert(record, email_policy, counts, target)
         if candidate.resource is not None:
-            email = candidate.resource.spec["email"]
-            first = first_with_email.setdefault(email, len(candidates))
-            if first != len(candidates):
-                conflicts.setdefault(email, [first]).append(len(candidates))
+            emails.append((candidate.resource.spec["email"], ordinal, candidate.source_id))
+            if len(emails) >= EMAIL_BATCH:
+                scratch.add_emails(emails)
+                emails = []
         candidates.append(candidate)
-    for email, indices in conflicts.items():
-        for index in indices:
-            candidates[index] = _conflict(candidates, index, indices, email)
-    return _collect(candidates, counts)
+    scratch.add_emails(emails)
+    conflicts: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+    for email, holders in scratch.shared_emails():
+        for ordinal, _ in holders:
+            conflicts[ordinal] = (email, holders)
+    result = UserImport(
+        resource_spool("authform-users-"),
+        dataclass_spool(Skipped, "authform-skips-"),
+        dataclass_spool(ReenrollNotice, "authform-reenroll-"),
+        scratch.set("users imported"),
+        scratch.map("users skipped"),
+    )
+    for ordinal, candidate in enumerate(candidates):
+        if ordinal in conflicts:
+            candidate = _conflict(candidate, ordinal, *conflicts[ordinal])
+        _collect(candidate, result, counts)
+    candidates.close()
+    return result
+
+
+def _candidate_state(candidate: _Candidate) -> tuple[Any, ...]:
+    return (
+        candidate.source_id,
+        candidate.origin,
+        resource_state(candidate.resource),
+        [_fields_of(note) for note in candidate.notes],
+        None if candidate.reenroll is None else _fields_of(candidate.reenroll),
+    )
+
+
+def _fields_of(item: Skipped | ReenrollNotice) -> tuple[Any, ...]:
+    """A flat dataclass's field values (``dataclasses.astuple`` deep-copies: slower)."""
+    return tuple(getattr(item, f.name) for f in dataclasses.fields(item))
+
+
+def _candidate_from(state: tuple[Any, ...]) -> _Candidate:
+    source_id, origin, resource, notes, reenroll = state
+    return _Candidate(
+        source_id,
+        origin,
+        resource_from(resource),
+        [Skipped(*note) for note in notes],
+        None if reenroll is None else ReenrollNotice(*reenroll),
+    )
+
+
+# How many chosen emails are written to the scratch database at once.
+EMAIL_BATCH = 10_000
 
 
 def _convert(
@@ -184,10 +240,9 @@ def _reenroll_notice(user: SourceUser, email: str) -> ReenrollNotice | None:
 
 
 def _conflict(
-    candidates: list[_Candidate], index: int, indices: list[int], email: str
+    me: _Candidate, ordinal: int, email: str, holders: list[tuple[int, str]]
 ) -> _Candidate:
-    me = candidates[index]
-    others = ", ".join(candidates[i].source_id for i in indices if i != index)
+    others = ", ".join(source_id for other, source_id in holders if other != ordinal)
     reason = (
         f"email {email} is also the chosen address of {others} (addresses are compared "
         "ignoring case); neither is imported until the source tells them apart"
@@ -199,26 +254,23 @@ def _conflict(
     )
 
 
-def _collect(candidates: list[_Candidate], counts: ImportCounts) -> UserImport:
-    result = UserImport()
-    for candidate in candidates:
-        result.skipped.extend(candidate.notes)
-        if candidate.resource is None:
-            if candidate.source_id:
-                result.skipped_ids.setdefault(candidate.source_id, candidate.notes[0].code)
-            counts.users_skipped += 1
-            continue
-        result.resources.append(candidate.resource)
-        result.imported_ids.add(candidate.source_id)
-        counts.users_imported += 1
-        if candidate.resource.create_only:
-            counts.users_with_password += 1
-        else:
-            counts.users_without_password += 1
-        if candidate.reenroll is not None:
-            result.reenroll.append(candidate.reenroll)
-            counts.users_to_reenroll += 1
-    return result
+def _collect(candidate: _Candidate, result: UserImport, counts: ImportCounts) -> None:
+    result.skipped.extend(candidate.notes)
+    if candidate.resource is None:
+        if candidate.source_id:
+            result.skipped_ids.setdefault(candidate.source_id, candidate.notes[0].code)
+        counts.users_skipped += 1
+        return
+    result.resources.append(candidate.resource)
+    result.imported_ids.add(candidate.source_id)
+    counts.users_imported += 1
+    if candidate.resource.create_only:
+        counts.users_with_password += 1
+    else:
+        counts.users_without_password += 1
+    if candidate.reenroll is not None:
+        result.reenroll.append(candidate.reenroll)
+        counts.users_to_reenroll += 1
 
 
 def _skip(user: SourceUser, code: SkipCode, reason: str) -> _Candidate:

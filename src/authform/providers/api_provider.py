@@ -25,7 +25,8 @@ from urllib.parse import quote
 
 from authform.providers.base import ProviderCapabilities, ProviderError
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.resources import Kind, Resource, is_unkeyed
+from authform.providers.ids import MemoryIds, ProviderIds
+from authform.resources import Kind, Resource
 
 Create = Callable[[Resource], Awaitable[Resource]]
 Update = Callable[[Resource, Resource], Awaitable[None]]
@@ -114,7 +115,9 @@ class ApiProvider:
     manual_steps: Mapping[Kind, ManualSteps]
 
     def __init__(self) -> None:
-        self.ids: dict[Kind, dict[str, str]] = {Kind.USER: {}, Kind.ORGANIZATION: {}}
+        # See ``authform.providers.ids``: a provider that streams its reads swaps in the
+        # command's on-disk store through ``remember_ids_in``.
+        self.ids: ProviderIds = MemoryIds()
         self.manual_steps = {}
 
     # ---- the Provider protocol's writes, through the table --------------------------------
@@ -189,11 +192,11 @@ class ApiProvider:
 
         return delete
 
-    def id_mapping(self) -> dict[str, dict[str, str]]:
+    def id_mapping(self) -> Mapping[str, Mapping[str, str]]:
         """Source key → provider id for users and organizations (the import's mapping
         file); items the source never keyed are not the import's."""
         return {
-            name: {k: v for k, v in sorted(self.ids[kind].items()) if not is_unkeyed(k)}
+            name: self.ids.keyed(kind)
             for name, kind in (("users", Kind.USER), ("organizations", Kind.ORGANIZATION))
         }
 

@@ -89,6 +89,19 @@ class ProviderError(Exception):
 
 
 class Provider(Protocol):
+    """What the engine asks of a provider.
+
+    Two optional parts serve tenants of a million users (see ``authform.engine.index``):
+
+    - ``read_stream(kinds, desired) -> AsyncIterator[Resource]``: the live state yielded as it
+      is read (a page at a time), which the commands write straight to their on-disk index;
+      without it, ``read``'s list is indexed whole.
+    - ``remember_ids_in(store: ProviderIds)``: a provider that carries ids from its read to its
+      writes keeps them in ``self.ids`` and nowhere else, and the commands hand it a store
+      kept on disk (``authform.providers.ids``). ``desired`` may be an ``IndexedResources``:
+      iterate it (``resources.of_kind`` reads one kind), never index it.
+    """
+
     capabilities: ProviderCapabilities
 
     async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
@@ -108,7 +121,7 @@ class Provider(Protocol):
         """Exact dashboard steps a person must take for a change the API cannot make."""
         ...
 
-    def id_mapping(self) -> dict[str, dict[str, str]]:
+    def id_mapping(self) -> Mapping[str, Mapping[str, str]]:
         """Natural key → provider id per kind ("users", "organizations"), as known after the
         last read and writes: the mapping file downstream apps need after an import."""
         ...

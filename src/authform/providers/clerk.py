@@ -135,9 +135,9 @@ class ClerkProvider(ApiProvider):
             max_concurrency=max_concurrency,
             transport=transport,
         )
-        # Natural key → Clerk id, filled by reads and creates, so a role can name permissions
-        # and a membership its user and organization created earlier in the same apply.
-        self.ids.update({Kind.PERMISSION: {}, Kind.ROLE: {}})
+        # ``self.ids`` (the base's): natural key → Clerk id, filled by reads and creates, so a
+        # role can name permissions and a membership its user and organization created earlier
+        # in the same apply.
         self._system_permissions: set[str] = set()
         self._unkeyed_emails: dict[str, str] = {}
         self._origins_lock = asyncio.Lock()

@@ -12,7 +12,7 @@ then handle it like any other API failure (that change fails; the others go on).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from authform.providers.base import ProbeResult, Provider, ProviderError, Write
@@ -54,6 +54,24 @@ class GuardedProvider:
     async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
         return await self._guard("reading the live state", self.inner.read(kinds, desired))
 
+    async def read_stream(
+        self, kinds: Iterable[Kind], desired: Iterable[Resource]
+    ) -> AsyncIterator[Resource]:
+        """The inner provider's ``read_stream`` (or its ``read``), guarded like ``read``."""
+        LAST_EXCHANGE.set(None)
+        try:
+            stream = getattr(self.inner, "read_stream", None)
+            if stream is None:
+                for resource in await self.inner.read(kinds, desired):  # type: ignore[arg-type]
+                    yield resource
+                return
+            async for resource in stream(kinds, desired):
+                yield resource
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise unexpected_answer(exc, "reading the live state") from None
+
     async def create(self, desired: Resource) -> Resource:
         return await self._guard(f"creating {_name(desired)}", self.inner.create(desired))
 
@@ -91,7 +109,7 @@ class GuardedProvider:
     def manual_instructions(self, desired: Resource | None, live: Resource | None) -> list[str]:
         return self.inner.manual_instructions(desired, live)
 
-    def id_mapping(self) -> dict[str, dict[str, str]]:
+    def id_mapping(self) -> Mapping[str, Mapping[str, str]]:
         return self.inner.id_mapping()
 
     def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:

@@ -7,7 +7,7 @@ API facts (paths, shapes, limits) are in shared/reference/provider-apis.md §A; 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -21,8 +21,16 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
+from authform.providers.ids import ProviderIds
 from authform.providers.social_probe import SocialLoginProbe
-from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
+from authform.resources import (
+    Kind,
+    Resource,
+    membership_key,
+    normalize_spec,
+    of_kind,
+    unkeyed_key,
+)
 from authform.social import SOCIAL_PROVIDERS
 
 DEFAULT_BASE_URL = "https://api.workos.com"
@@ -50,6 +58,9 @@ MEMBERSHIPS = "/user_management/organization_memberships"
 # Answers to a create that may mean "it exists already" (WorkOS answers 409 for slugs, 400
 # or 422 for a used external_id or email); the item is then looked up by its key.
 CONFLICT_STATUSES = frozenset({400, 409, 422})
+# Organizations whose memberships are read at once: enough to keep the connections busy,
+# few enough that one batch's memberships are all that is held.
+MEMBERSHIP_READ_BATCH = 32
 
 
 def describe_workos_error(response: httpx.Response) -> tuple[str | None, str]:
@@ -165,43 +176,60 @@ class WorkOSProvider(ApiProvider):
     # ---- reading ---------------------------------------------------------------------------
 
     async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        return [resource async for resource in self.read_stream(kinds, desired)]
+
+    async def read_stream(
+        self, kinds: Iterable[Kind], desired: Iterable[Resource]
+    ) -> AsyncIterator[Resource]:
+        """The live resources of ``kinds``, yielded a page at a time (users and memberships
+        are never held whole); the ids writes need are remembered in ``self.ids``."""
         wanted = set(kinds)
-        live: list[Resource] = []
         if Kind.PERMISSION in wanted:
-            live += await self._read_permissions()
+            for resource in await self._read_permissions():
+                yield resource
         if Kind.ROLE in wanted:
-            live += await self._read_roles()
-        if Kind.ORGANIZATION in wanted:
-            live += await self._read_organizations()
+            for resource in await self._read_roles():
+                yield resource
+        if Kind.ORGANIZATION in wanted or Kind.MEMBERSHIP in wanted:
+            async for resource in self._read_organizations():
+                if Kind.ORGANIZATION in wanted:  # else read only to fill the id index
+                    yield resource
         redirect_uris: list[Resource] = []
         if Kind.REDIRECT_URI in wanted or Kind.SOCIAL_CONNECTION in wanted:
             redirect_uris = await self._read_redirect_uris()
         if Kind.REDIRECT_URI in wanted:
-            live += redirect_uris
+            for resource in redirect_uris:
+                yield resource
         if Kind.CORS_ORIGIN in wanted:
-            live += await self._read_cors_origins()
+            for resource in await self._read_cors_origins():
+                yield resource
         if Kind.SOCIAL_CONNECTION in wanted:
-            social = [r for r in desired if r.kind is Kind.SOCIAL_CONNECTION]
-            live += await self._probe_social_connections(social, redirect_uris)
+            social = list(of_kind(desired, Kind.SOCIAL_CONNECTION))
+            for resource in await self._probe_social_connections(social, redirect_uris):
+                yield resource
         if Kind.USER in wanted or Kind.MEMBERSHIP in wanted:
-            users = await self._read_users()
-            if Kind.USER in wanted:
-                live += users
+            async for resource in self._read_users():
+                if Kind.USER in wanted:
+                    yield resource
         if Kind.MEMBERSHIP in wanted:
-            if Kind.ORGANIZATION not in wanted:
-                await self._read_organizations()  # fills the id index
-            org_keys = {r.spec["organization"] for r in desired if r.kind is Kind.MEMBERSHIP}
-            org_keys |= {r.key for r in desired if r.kind is Kind.ORGANIZATION}
-            live += await self._read_memberships(org_keys, desired)
-        return live
+            org_keys = {str(r.spec["organization"]) for r in of_kind(desired, Kind.MEMBERSHIP)}
+            org_keys |= {r.key for r in of_kind(desired, Kind.ORGANIZATION)}
+            async for resource in self._read_memberships(org_keys, desired):
+                yield resource
+
+    def remember_ids_in(self, store: ProviderIds) -> None:
+        """Keep the ids read and written in ``store`` (see ``authform.providers.ids``)."""
+        self.ids = store
 
     async def _list(self, path: str) -> list[dict[str, Any]]:
-        return [
-            item
-            async for item in self.http.paginate_cursor(
-                path, next_cursor=lambda page: (page.get("list_metadata") or {}).get("after")
-            )
-        ]
+        return [item async for item in self._stream(path)]
+
+    def _stream(self, path: str, params: Mapping[str, Any] | None = None) -> AsyncIterator[Any]:
+        return self.http.paginate_cursor(
+            path,
+            params,
+            next_cursor=lambda page: (page.get("list_metadata") or {}).get("after"),
+        )
 
     async def _read_permissions(self) -> list[Resource]:
         return [
@@ -223,96 +251,101 @@ class WorkOSProvider(ApiProvider):
             if r.get("type", "EnvironmentRole") == "EnvironmentRole"
         ]
 
-    async def _read_organizations(self) -> list[Resource]:
-        live = []
-        for org in await self._list("/organizations"):
+    async def _read_organizations(self) -> AsyncIterator[Resource]:
+        async for org in self._stream("/organizations"):
             spec = _organization_spec(org)
             external_id = org.get("external_id")
             if external_id:
                 self.ids[Kind.ORGANIZATION][external_id] = org["id"]
-            live.append(
-                Resource(
-                    Kind.ORGANIZATION,
-                    external_id if external_id else unkeyed_key(org["id"]),
-                    spec,
-                    provider_id=org["id"],
-                    observed={"unkeyed": not external_id},
-                )
+            yield Resource(
+                Kind.ORGANIZATION,
+                external_id if external_id else unkeyed_key(org["id"]),
+                spec,
+                provider_id=org["id"],
+                observed={"unkeyed": not external_id},
             )
-        return live
 
-    async def _read_users(self) -> list[Resource]:
-        live = []
-        for user in await self._list("/user_management/users"):
+    async def _read_users(self) -> AsyncIterator[Resource]:
+        async for user in self._stream("/user_management/users"):
             external_id = user.get("external_id")
             key = external_id if external_id else unkeyed_key(user["id"])
             self.ids[Kind.USER][key] = user["id"]
             if not external_id:
                 self._unkeyed_emails[key] = user["email"]
-            live.append(
-                Resource(
-                    Kind.USER,
-                    key,
-                    _user_spec(user),
-                    provider_id=user["id"],
-                    observed={"unkeyed": not external_id},
-                )
+            yield Resource(
+                Kind.USER,
+                key,
+                _user_spec(user),
+                provider_id=user["id"],
+                observed={"unkeyed": not external_id},
             )
-        return live
 
-    def _adoptable_user_keys(self, desired: Sequence[Resource]) -> dict[str, str]:
+    def _adoptable_user_keys(self, desired: Iterable[Resource]) -> dict[str, str]:
         """WorkOS id → desired key for live users without an external_id that the plan will
         adopt (the engine's rule: exactly one desired user with that email), so their
         memberships compare under the key they are about to get instead of looking like a
-        delete plus a create of the same membership."""
+        delete plus a create of the same membership. Only the unkeyed users' emails are
+        held (users made by hand), not every desired user's."""
+        if not self._unkeyed_emails:
+            return {}
+        unkeyed_emails = set(self._unkeyed_emails.values())
         by_email: dict[str, list[str]] = {}
-        for item in desired:
-            if item.kind is Kind.USER:
+        for item in of_kind(desired, Kind.USER):
+            if item.spec["email"] in unkeyed_emails:
                 by_email.setdefault(item.spec["email"], []).append(item.key)
         adoptable = {}
-        for key, provider_id in self.ids[Kind.USER].items():
-            email = self._unkeyed_emails.get(key)
-            if email is not None and len(by_email.get(email, [])) == 1:
+        for key, email in self._unkeyed_emails.items():
+            provider_id = self.ids[Kind.USER].get(key)
+            if provider_id is not None and len(by_email.get(email, [])) == 1:
                 adoptable[provider_id] = by_email[email][0]
         return adoptable
 
     async def _read_memberships(
-        self, org_keys: set[str], desired: Sequence[Resource]
-    ) -> list[Resource]:
+        self, org_keys: set[str], desired: Iterable[Resource]
+    ) -> AsyncIterator[Resource]:
         """Memberships of the organizations the manifest and its source name.
 
         WorkOS lists memberships per user or per organization only; per organization is far
-        fewer requests for an import (hundreds of organizations, thousands of users). The
-        organizations are read concurrently; the shared client keeps within the rate limit.
+        fewer requests for an import (hundreds of organizations, thousands of users). A batch
+        of organizations is read concurrently (the shared client keeps within the rate
+        limit), and each batch is yielded before the next is read.
         """
-        user_keys = {provider_id: key for key, provider_id in self.ids[Kind.USER].items()}
-        user_keys.update(self._adoptable_user_keys(desired))
+        adoptable = self._adoptable_user_keys(desired)
         org_ids = {
-            key: self.ids[Kind.ORGANIZATION][key]
+            key: org_id
             for key in sorted(org_keys)
-            if key in self.ids[Kind.ORGANIZATION]
+            if (org_id := self.ids[Kind.ORGANIZATION].get(key)) is not None
         }
+
+        def user_key(user_id: str) -> str:
+            if user_id in adoptable:
+                return adoptable[user_id]
+            return self.ids.key_for(Kind.USER, user_id) or unkeyed_key(user_id)
 
         async def one_org(org_key: str, org_id: str) -> list[Resource]:
             items = []
-            async for m in self.http.paginate_cursor(
+            async for m in self._stream(
                 "/user_management/organization_memberships",
                 {"organization_id": org_id, "statuses": "active,pending"},
-                next_cursor=lambda page: (page.get("list_metadata") or {}).get("after"),
             ):
-                user_key = user_keys.get(m["user_id"], unkeyed_key(m["user_id"]))
+                key = user_key(m["user_id"])
                 items.append(
                     Resource(
                         Kind.MEMBERSHIP,
-                        membership_key(user_key, org_key),
-                        {"user": user_key, "organization": org_key, "role": _role_slug(m)},
+                        membership_key(key, org_key),
+                        {"user": key, "organization": org_key, "role": _role_slug(m)},
                         provider_id=m["id"],
                     )
                 )
             return items
 
-        pages = await asyncio.gather(*(one_org(k, i) for k, i in org_ids.items()))
-        return [m for page in pages for m in page]
+        pending = list(org_ids.items())
+        for start in range(0, len(pending), MEMBERSHIP_READ_BATCH):
+            batch = pending[start : start + MEMBERSHIP_READ_BATCH]
+            pages = await asyncio.gather(*(one_org(k, i) for k, i in batch))
+            for page in pages:
+                for resource in page:
+                    yield resource
 
     async def _read_redirect_uris(self) -> list[Resource]:
         return [

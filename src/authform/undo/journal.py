@@ -10,7 +10,7 @@ state). The file is created exclusively under a name that sorts by time and neve
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -103,7 +103,7 @@ class JournalWriter:
         self._write({"type": "outcome", "address": change.address, "outcome": outcome})
         self._flush()
 
-    def not_reached(self, changes: list[Change]) -> None:
+    def not_reached(self, changes: Iterable[Change]) -> None:
         for change in changes:
             if change.is_write:
                 self.record(change, NOT_REACHED)

@@ -1,0 +1,323 @@
+"""The on-disk index that lets plan, apply and verify hold neither side of a diff in memory.
+
+Why: a Clerk tenant of a million users has about three million desired items (users,
+organizations, memberships) and, once imported, as many live ones. Held as Python objects the
+two sides and the diff between them took about 12.5 KB per user (13 GB at a million), more
+than a CI runner has. So both sides are written, as they stream in, into a SQLite database in a
+private temporary folder, and the diff is a keyed join read back in order.
+
+Design:
+
+- One row per item, keyed by ``(kind, key)``: the canonical JSON of its spec (sorted keys,
+  compact) and the whole ``Resource`` pickled (``engine.codec``), so every field of the
+  dataclass (``origin``, ``observed``, ``create_only``, and any added later) travels through
+  without this module naming it. Pickles are read back only from this process's own private
+  folder.
+- The desired side keeps every row (a duplicate key diffs twice, as it always did); the live
+  side keeps the last row per key (what a lookup by key found before).
+- Equal canonical JSON means equal specs, so the join hands Python only the pairs whose JSON
+  differs (and the missing ones): a million equal users cost one string comparison each, in
+  SQLite. Pairs that reach Python are still judged by the planner's own equality rule.
+- ``ids`` holds natural key → provider id per kind for the providers that need them between
+  read and write (see ``authform.providers.ids``), indexed both ways.
+- Speed over durability: no journal, no sync, one exclusive connection, one transaction for
+  the index's life (never committed), rows written in batches through ``executemany``. The
+  folder is removed by ``close()`` (and at exit, whatever happens): the index is a cache of
+  one command, never state.
+
+Password digests travel in ``create_only`` and so are in the pickles: the folder is created
+with mode 0700 by ``tempfile.mkdtemp`` and removed when the command ends.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterable, Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from authform.engine.codec import dump_resource, load_resource
+from authform.engine.tempspace import private_folder
+from authform.resources import Kind, Resource
+
+BATCH = 5_000
+# Kind → its position (``Kind.order``), looked up once per row rather than computed.
+_ORDER = {kind: kind.order for kind in Kind}
+
+_SCHEMA = """
+CREATE TABLE desired (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
+                      spec TEXT NOT NULL, item BLOB NOT NULL);
+CREATE INDEX desired_by_key ON desired (kind, key);
+CREATE TABLE live (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
+                   spec TEXT NOT NULL, provider_id TEXT, unkeyed INTEGER NOT NULL,
+                   probe TEXT, item BLOB NOT NULL);
+CREATE UNIQUE INDEX live_by_key ON live (kind, key);
+CREATE TABLE ids (kind INTEGER NOT NULL, key TEXT NOT NULL, provider_id TEXT NOT NULL,
+                  PRIMARY KEY (kind, key)) WITHOUT ROWID;
+CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
+"""
+
+
+def canonical_json(spec: Any) -> str:
+    """The spec as compact JSON with sorted keys: equal strings mean equal specs."""
+    return json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+
+
+class StateIndex:
+    """Desired and live resources of one command, on disk, joined by key."""
+
+    def __init__(self) -> None:
+        self.folder, self._remove = private_folder(self, "authform-index-")
+        self.db = sqlite3.connect(
+            self.folder / "index.sqlite3", isolation_level=None, check_same_thread=False
+        )
+        for pragma in (
+            "journal_mode = OFF",
+            "synchronous = OFF",
+            "locking_mode = EXCLUSIVE",
+            "temp_store = FILE",
+            "cache_size = -16000",
+        ):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(_SCHEMA)
+        # One transaction for the index's whole life: each write (a batch of rows, a provider
+        # id) is then a B-tree update in the page cache, not a commit; nothing here must
+        # survive the command.
+        self.db.execute("BEGIN")
+
+    def close(self) -> None:
+        self.db.close()
+        self._remove()
+
+    @property
+    def closed(self) -> bool:
+        return not self._remove.alive
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def add_desired(self, resources: Iterable[Resource]) -> tuple[int, int]:
+        """Append desired resources (in the order given, which iteration keeps); returns the
+        rows they took, ``[first, end)``, for ``desired(seq=...)``."""
+        first = self.next_seq()
+        self._insert(
+            "INSERT INTO desired (kind, key, spec, item) VALUES (?, ?, ?, ?)",
+            ((_ORDER[r.kind], r.key, canonical_json(r.spec), dump_resource(r)) for r in resources),
+        )
+        return first, self.next_seq()
+
+    def next_seq(self) -> int:
+        return int(self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM desired").fetchone()[0])
+
+    def clear_live(self) -> None:
+        """Forget the live side (before reading it again)."""
+        self.db.execute("DELETE FROM live")
+
+    def add_live(self, resources: Iterable[Resource]) -> int:
+        return self._insert(_LIVE_INSERT, (_live_row(r) for r in resources))
+
+    async def add_live_stream(self, resources: AsyncIterable[Resource]) -> int:
+        """Write live resources as a provider yields them, a batch at a time."""
+        count = 0
+        batch: list[tuple[Any, ...]] = []
+        async for resource in resources:
+            batch.append(_live_row(resource))
+            if len(batch) >= BATCH:
+                count += self._insert(_LIVE_INSERT, batch)
+                batch = []
+        return count + self._insert(_LIVE_INSERT, batch)
+
+    def _insert(self, statement: str, rows: Iterable[tuple[Any, ...]]) -> int:
+        count = 0
+        iterator = iter(rows)
+        while True:
+            batch = list(islice(iterator, BATCH))
+            if not batch:
+                return count
+            self.db.executemany(statement, batch)
+            count += len(batch)
+
+    # ---- reading ------------------------------------------------------------------------
+
+    def desired(
+        self, kind: Kind | None = None, *, seq: tuple[int, int] | None = None
+    ) -> Iterator[Resource]:
+        """Desired resources (of ``kind``, or added as rows ``seq`` = [first, end)), in the
+        order they were added."""
+        if seq is not None:
+            rows = self.db.execute(
+                "SELECT item FROM desired WHERE seq >= ? AND seq < ? ORDER BY seq", seq
+            )
+        elif kind is None:
+            rows = self.db.execute("SELECT item FROM desired ORDER BY seq")
+        else:
+            rows = self.db.execute(
+                "SELECT item FROM desired WHERE kind = ? ORDER BY seq", (kind.order,)
+            )
+        for (blob,) in rows:
+            yield load_resource(blob)
+
+    def live(self, kind: Kind | None = None) -> Iterator[Resource]:
+        if kind is None:
+            rows = self.db.execute("SELECT item FROM live ORDER BY kind, key")
+        else:
+            rows = self.db.execute(
+                "SELECT item FROM live WHERE kind = ? ORDER BY key", (kind.order,)
+            )
+        for (blob,) in rows:
+            yield load_resource(blob)
+
+    def count(self, side: str, kind: Kind | None = None) -> int:
+        table = _table(side)
+        if kind is None:
+            return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return int(
+            self.db.execute(
+                f"SELECT count(*) FROM {table} WHERE kind = ?", (kind.order,)
+            ).fetchone()[0]
+        )
+
+    def kinds(self, side: str) -> set[Kind]:
+        table = _table(side)
+        orders = {row[0] for row in self.db.execute(f"SELECT DISTINCT kind FROM {table}")}
+        return {kind for kind in Kind if kind.order in orders}
+
+    def desired_values(self, kind: Kind, field: str) -> set[str]:
+        """The distinct values of one top-level spec field among desired items of ``kind``."""
+        rows = self.db.execute(
+            "SELECT DISTINCT json_extract(spec, ?) FROM desired WHERE kind = ?",
+            (f'$."{field}"', kind.order),
+        )
+        return {str(value) for (value,) in rows if value is not None}
+
+    def pairs(self, kind: Kind) -> Iterator[tuple[Resource, Resource | None]]:
+        """Each desired item of ``kind`` whose live twin is missing or differs, with that
+        twin, in key order. Pairs whose canonical specs are equal never leave SQLite."""
+        rows = self.db.execute(
+            "SELECT d.item, l.item FROM desired d LEFT JOIN live l "
+            "ON l.kind = d.kind AND l.key = d.key "
+            "WHERE d.kind = ? AND (l.spec IS NULL OR l.spec != d.spec) ORDER BY d.key, d.seq",
+            (kind.order,),
+        )
+        for desired, live in rows:
+            yield load_resource(desired), None if live is None else load_resource(live)
+
+    def verify_pairs(
+        self, kinds: Iterable[Kind]
+    ) -> Iterator[tuple[Resource, Resource | None, bool, str | None]]:
+        """Every desired item of ``kinds`` in desired order, with its live twin (None when
+        missing), whether their canonical specs are equal, and the twin's probe detail.
+        Only items whose twin is missing or differs are read back whole."""
+        orders = sorted({kind.order for kind in kinds})
+        marks = ",".join("?" * len(orders))
+        rows = self.db.execute(
+            "SELECT d.kind, d.key, d.item, l.seq IS NOT NULL, l.spec = d.spec, l.probe, "
+            "CASE WHEN l.spec != d.spec THEN l.item END "
+            "FROM desired d LEFT JOIN live l ON l.kind = d.kind AND l.key = d.key "
+            f"WHERE d.kind IN ({marks}) ORDER BY d.seq",
+            orders,
+        )
+        for _kind, _key, desired, found, equal, probe, live in rows:
+            item = load_resource(desired)
+            if not found:
+                yield item, None, False, None
+            elif equal:
+                yield item, item, True, probe
+            else:
+                yield item, load_resource(live), False, probe
+
+    def live_only(self, kind: Kind) -> Iterator[Resource]:
+        """Live items of ``kind`` no desired item has the key of, in key order."""
+        rows = self.db.execute(
+            "SELECT l.item FROM live l WHERE l.kind = ? AND NOT EXISTS "
+            "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key) ORDER BY l.key",
+            (kind.order,),
+        )
+        for (blob,) in rows:
+            yield load_resource(blob)
+
+    def unkeyed(self, kind: Kind) -> list[Resource]:
+        """Live items of ``kind`` that lack authform's key (adoption candidates): made by
+        hand, so few, and held in memory."""
+        rows = self.db.execute(
+            "SELECT item FROM live WHERE kind = ? AND unkeyed = 1 ORDER BY key", (kind.order,)
+        )
+        return [load_resource(blob) for (blob,) in rows]
+
+    def may_free(self, kind: Kind) -> bool:
+        """Whether any live item of ``kind`` can lose a value by this plan: one that no desired
+        item keys, or one whose desired twin differs. When none can, no change of the kind
+        waits for another, and the planner streams it in one pass."""
+        row = self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM live l WHERE l.kind = ?1 AND NOT EXISTS "
+            "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key)) "
+            "OR EXISTS (SELECT 1 FROM desired d JOIN live l ON l.kind = d.kind AND "
+            "l.key = d.key WHERE d.kind = ?1 AND l.spec != d.spec)",
+            (kind.order,),
+        ).fetchone()
+        return bool(row[0])
+
+    def live_fingerprint(self, kinds: Iterable[Kind] | None = None) -> str:
+        """Hash of the live state read (every item's kind, key, provider id and spec), in key
+        order, so the same state gives the same hash whatever order it was read in."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for kind, key, provider_id, spec in self.db.execute(
+            "SELECT kind, key, provider_id, spec FROM live ORDER BY kind, key"
+        ):
+            if kinds is not None and kind not in {k.order for k in kinds}:
+                continue
+            digest.update(json.dumps([kind, key, provider_id]).encode())
+            digest.update(spec.encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+
+class IndexedResources:
+    """Resources kept in the index, as a collection that can be iterated more than once
+    (``of_kind`` reads one kind without going over the others)."""
+
+    def __init__(self, index: StateIndex, seq: tuple[int, int] | None = None) -> None:
+        self.index = index
+        self.seq = seq
+
+    def __iter__(self) -> Iterator[Resource]:
+        return self.index.desired(seq=self.seq)
+
+    def __len__(self) -> int:
+        if self.seq is None:
+            return self.index.count("desired")
+        return self.seq[1] - self.seq[0]
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def of_kind(self, kind: Kind) -> Iterator[Resource]:
+        if self.seq is None:
+            return self.index.desired(kind)
+        return (r for r in self.index.desired(seq=self.seq) if r.kind is kind)
+
+
+_LIVE_INSERT = (
+    "INSERT OR REPLACE INTO live (kind, key, spec, provider_id, unkeyed, probe, item) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _live_row(resource: Resource) -> tuple[Any, ...]:
+    return (
+        _ORDER[resource.kind],
+        resource.key,
+        canonical_json(resource.spec),
+        resource.provider_id,
+        1 if resource.observed.get("unkeyed") else 0,
+        str(resource.observed["probe"]) if resource.observed.get("probe") else None,
+        dump_resource(resource),
+    )
+
+
+def _table(side: str) -> str:
+    if side not in ("desired", "live"):
+        raise ValueError(f"no side {side!r}")
+    return side

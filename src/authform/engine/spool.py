@@ -1,0 +1,233 @@
+"""A plan's change list spooled to a file: written once in order, read as often as needed.
+
+A million-user import plans about three million changes; as Python objects they are
+gigabytes, so the planner appends each change to a file as it is decided and keeps only what
+the plan's summary needs in memory (counts per action and per kind, the digest computed as
+the changes stream by). Reading it back yields fresh ``Change`` objects each time, so a
+renderer or apply holds only the change it is looking at.
+
+Records are pickles (every field of ``Change`` and of its resources travels without being
+named here), one after another; ``plan.changes[i]`` still works, by reading up to it.
+The file lives in a private temporary folder, removed when the spool is garbage-collected or
+at exit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import pickle
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, overload
+
+from authform.engine.tempspace import private_folder
+
+
+class PickleSpool(Sequence[Any]):
+    """Objects appended to a private file, then read back in order as often as needed."""
+
+    def __init__(
+        self,
+        prefix: str = "authform-spool-",
+        encode: Callable[[Any], Any] | None = None,
+        decode: Callable[[Any], Any] | None = None,
+    ) -> None:
+        # ``encode``/``decode`` turn an item into what is pickled and back (plain tuples
+        # pickle several times faster than slotted dataclasses).
+        self._encode = encode
+        self._decode = decode
+        self.folder, self._remove = private_folder(self, prefix)
+        self.path = self.folder / "items.pickle"
+        self._writer: Any = self.path.open("wb")
+        self._count = 0
+
+    def append(self, item: Any) -> None:
+        if self._writer is None:  # read once already: reopen it to append
+            self._writer = self.path.open("ab")
+        state = item if self._encode is None else self._encode(item)
+        self._writer.write(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        self._count += 1
+
+    def extend(self, items: Iterable[Any]) -> None:
+        for item in items:
+            self.append(item)
+
+    def __iadd__(self, items: Iterable[Any]) -> PickleSpool:
+        self.extend(items)
+        return self
+
+    def seal(self) -> PickleSpool:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        return self
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __iter__(self) -> Iterator[Any]:
+        self.seal()
+        decode = self._decode
+        with self.path.open("rb") as reader:
+            for _ in range(self._count):
+                state = pickle.load(reader)
+                yield state if decode is None else decode(state)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("spool index out of range")
+        # A scan, not a seek: offsets would cost 8 bytes an item for what only tests do.
+        for position, item in enumerate(self):
+            if position == index:
+                return item
+        raise IndexError("spool index out of range")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def close(self) -> None:
+        self.seal()
+        self._remove()
+
+
+def change_spool(prefix: str = "authform-changes-") -> PickleSpool:
+    """A spool of ``Change`` objects, written through ``engine.codec``."""
+    from authform.engine.codec import change_from, change_state
+
+    return PickleSpool(prefix, change_state, change_from)
+
+
+def resource_spool(prefix: str = "authform-resources-") -> PickleSpool:
+    """A spool of ``Resource`` objects, written through ``engine.codec``."""
+    from authform.engine.codec import resource_from, resource_state
+
+    return PickleSpool(prefix, resource_state, resource_from)
+
+
+def dataclass_spool(cls: Any, prefix: str) -> PickleSpool:
+    """A spool of instances of a flat dataclass ``cls``, written as tuples of its fields."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    return PickleSpool(
+        prefix, lambda item: tuple(getattr(item, name) for name in names), lambda s: cls(*s)
+    )
+
+
+def outcome_spool(prefix: str = "authform-apply-") -> PickleSpool:
+    """A spool of (``Change``, error message) pairs."""
+    from authform.engine.codec import change_from, change_state
+
+    return PickleSpool(
+        prefix,
+        lambda pair: (change_state(pair[0]), pair[1]),
+        lambda state: (change_from(state[0]), state[1]),
+    )
+
+
+class ChangeSpool(PickleSpool):
+    """A plan's changes (``Change``), with the counts summaries and the safety thresholds
+    need, kept as the changes are written so nothing reads the file again for them."""
+
+    def __init__(self) -> None:
+        from authform.engine.codec import change_from, change_state
+
+        super().__init__("authform-plan-", change_state, change_from)
+        # (action, blocked?) -> count, and (kind, counts_as) -> count.
+        self.by_action: Counter[tuple[str, bool]] = Counter()
+        self.by_threshold: Counter[tuple[Any, str]] = Counter()
+        # Addresses some change waits for (``Change.after``): apply keeps only these per phase.
+        self.waited_for: set[str] = set()
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self.waited_for.update(item.after)
+        self.by_action[(item.action.value, item.blocked is not None)] += 1
+        label = item.counts_as
+        if label is not None:
+            self.by_threshold[(item.kind, label)] += 1
+
+
+def digest_entry(change: Any) -> dict[str, Any]:
+    """What a change contributes to the plan digest (``Plan.digest``)."""
+    return {
+        "action": change.action.value,
+        "address": change.address,
+        "fields": [[f.path, _stable(f.old), _stable(f.new)] for f in change.fields],
+        "blocked": change.blocked,
+    }
+
+
+def streamed_digest(changes: Iterable[Any]) -> str:
+    """The digest of any change sequence, equal to the one a spool computes as it is written:
+    sha256 of the JSON list of ``digest_entry``, written one entry at a time."""
+    digest = hashlib.sha256(b"[")
+    for index, change in enumerate(changes):
+        if index:
+            digest.update(b", ")
+        digest.update(json.dumps(digest_entry(change), sort_keys=True).encode())
+    digest.update(b"]")
+    return digest.hexdigest()
+
+
+def _stable(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def count_actions(changes: Sequence[Any] | Iterable[Any]) -> Counter[tuple[str, bool]]:
+    counts: Counter[tuple[str, bool]] = Counter()
+    for change in changes:
+        counts[(change.action.value, change.blocked is not None)] += 1
+    return counts
+
+
+class ChainedSequence(Sequence[Any]):
+    """Several sequences read one after another, as often as needed (the import's users,
+    organizations and memberships as one desired list, without copying them)."""
+
+    def __init__(self, *parts: Sequence[Any]) -> None:
+        self.parts = parts
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self.parts)
+
+    def __iter__(self) -> Iterator[Any]:
+        for part in self.parts:
+            yield from part
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        for part in self.parts:
+            if index < len(part):
+                return part[index]
+            index -= len(part)
+        raise IndexError("index out of range")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]

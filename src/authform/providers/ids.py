@@ -1,0 +1,123 @@
+"""The state a provider carries from ``read()`` to its writes: natural key → provider id.
+
+Some APIs name related items by their own ids only (a WorkOS membership is created with the
+user's and the organization's WorkOS ids), so a provider remembers, per kind, the id of each
+item it read or created, and its writes look them up. That is part of the provider contract:
+
+- the provider keeps these in ``self.ids``, a ``ProviderIds``, and nowhere else;
+- ``remember_ids_in(store)`` hands it the store to use: the commands give it one backed by
+  the on-disk index (``IndexedIds``), so a million users' ids are not a million-entry dict;
+  a provider used on its own (tests, embedding) starts with ``MemoryIds``;
+- ``id_mapping()`` (the import's mapping file) reads them back, in key order, as a stream.
+
+The engine never reads these: live resources carry their own ``provider_id``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Protocol
+
+from authform.resources import Kind, is_unkeyed
+
+
+class ProviderIds(Protocol):
+    """Per kind, natural key → provider id, and back."""
+
+    def __getitem__(self, kind: Kind) -> MutableMapping[str, str]: ...
+
+    def key_for(self, kind: Kind, provider_id: str) -> str | None:
+        """The key remembered for ``provider_id`` (None when unknown)."""
+        ...
+
+    def keyed(self, kind: Kind) -> Mapping[str, str]:
+        """The ids of items that have authform's key, iterated in key order."""
+        ...
+
+
+class MemoryIds:
+    """``ProviderIds`` in dicts: for a provider used on its own, or a small tenant."""
+
+    def __init__(self) -> None:
+        self._ids: dict[Kind, dict[str, str]] = {}
+
+    def __getitem__(self, kind: Kind) -> MutableMapping[str, str]:
+        return self._ids.setdefault(kind, {})
+
+    def key_for(self, kind: Kind, provider_id: str) -> str | None:
+        for key, value in self[kind].items():
+            if value == provider_id:
+                return key
+        return None
+
+    def keyed(self, kind: Kind) -> Mapping[str, str]:
+        return {k: v for k, v in sorted(self[kind].items()) if not is_unkeyed(k)}
+
+
+class IndexedIds:
+    """``ProviderIds`` in the ``ids`` table of the command's on-disk index."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __getitem__(self, kind: Kind) -> MutableMapping[str, str]:
+        return _KindIds(self.db, kind)
+
+    def key_for(self, kind: Kind, provider_id: str) -> str | None:
+        row = self.db.execute(
+            "SELECT key FROM ids WHERE kind = ? AND provider_id = ? LIMIT 1",
+            (kind.order, provider_id),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def keyed(self, kind: Kind) -> Mapping[str, str]:
+        return _KindIds(self.db, kind, keyed_only=True)
+
+
+class _KindIds(MutableMapping[str, str]):
+    """One kind's ids, read and written through SQLite, iterated in key order."""
+
+    def __init__(self, db: sqlite3.Connection, kind: Kind, *, keyed_only: bool = False) -> None:
+        self.db = db
+        self.kind = kind.order
+        self.keyed_only = keyed_only
+
+    def __getitem__(self, key: str) -> str:
+        row = self.db.execute(
+            "SELECT provider_id FROM ids WHERE kind = ? AND key = ?", (self.kind, key)
+        ).fetchone()
+        if row is None or (self.keyed_only and is_unkeyed(key)):
+            raise KeyError(key)
+        return str(row[0])
+
+    def __setitem__(self, key: str, provider_id: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO ids (kind, key, provider_id) VALUES (?, ?, ?)",
+            (self.kind, key, provider_id),
+        )
+
+    def __delitem__(self, key: str) -> None:
+        self.db.execute("DELETE FROM ids WHERE kind = ? AND key = ?", (self.kind, key))
+
+    def __iter__(self) -> Iterator[str]:
+        for key, _ in self.items():
+            yield key
+
+    def items(self) -> Iterator[tuple[str, str]]:  # type: ignore[override]
+        rows = self.db.execute(
+            "SELECT key, provider_id FROM ids WHERE kind = ? ORDER BY key", (self.kind,)
+        )
+        for key, provider_id in rows:
+            if not (self.keyed_only and is_unkeyed(key)):
+                yield key, provider_id
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.items())
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self[str(key)]
+        except KeyError:
+            return False
+        return True
