@@ -32,13 +32,12 @@ with mode 0700 by ``tempfile.mkdtemp`` and removed when the command ends.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
 from authform.engine.codec import dump_resource, load_resource
-from authform.engine.tempspace import private_folder
+from authform.engine.tempspace import scratch_database
 from authform.resources import Kind, Resource
 
 BATCH = 5_000
@@ -68,23 +67,7 @@ class StateIndex:
     """Desired and live resources of one command, on disk, joined by key."""
 
     def __init__(self) -> None:
-        self.folder, self._remove = private_folder(self, "authform-index-")
-        self.db = sqlite3.connect(
-            self.folder / "index.sqlite3", isolation_level=None, check_same_thread=False
-        )
-        for pragma in (
-            "journal_mode = OFF",
-            "synchronous = OFF",
-            "locking_mode = EXCLUSIVE",
-            "temp_store = FILE",
-            "cache_size = -16000",
-        ):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript(_SCHEMA)
-        # One transaction for the index's whole life: each write (a batch of rows, a provider
-        # id) is then a B-tree update in the page cache, not a commit; nothing here must
-        # survive the command.
-        self.db.execute("BEGIN")
+        self.folder, self._remove, self.db = scratch_database(self, "authform-index-", _SCHEMA)
 
     def close(self) -> None:
         self.db.close()

@@ -9,10 +9,9 @@ private temporary folder, removed with the import's scratch (``close``, or at ex
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 
-from authform.engine.index import private_folder
+from authform.engine.tempspace import scratch_database
 
 _SCHEMA = """
 CREATE TABLE entries (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT,
@@ -23,21 +22,7 @@ CREATE TABLE emails (email TEXT NOT NULL, ordinal INTEGER NOT NULL, source_id TE
 
 class ImportScratch:
     def __init__(self) -> None:
-        self.folder, self._remove = private_folder(self, "authform-import-")
-        self.db = sqlite3.connect(
-            self.folder / "scratch.sqlite3", isolation_level=None, check_same_thread=False
-        )
-        for pragma in (
-            "journal_mode = OFF",
-            "synchronous = OFF",
-            "locking_mode = EXCLUSIVE",
-            "cache_size = -16000",
-        ):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript(_SCHEMA)
-        # One transaction for the scratch's whole life: a statement per record is then a
-        # B-tree update in the page cache, not a commit (nothing here needs to survive).
-        self.db.execute("BEGIN")
+        self.folder, self._remove, self.db = scratch_database(self, "authform-import-", _SCHEMA)
 
     def close(self) -> None:
         self.db.close()
