@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from .family import Family, Operation, clerk_id, not_found, param_invalid
+from .collection import Collection
+from .family import Operation, clerk_id, not_found, param_invalid
 from .forms import FLAG, Rule, names, read_form
-from .listing import Filters, like, offset_page, placeholders, query_values
+from .listing import Filters, like, query_values
 from .organizations import Organizations
-from .schema import insert, next_ms, update
+from .schema import insert, next_ms, stamps
 from .user_records import DEFAULT_IMAGE_URL
 
 ENROLLMENT_MODES: Final = names(
@@ -37,7 +38,6 @@ DOMAIN_NAME: Final = Rule(
 )
 UPDATE_DOMAIN: Final = {"enrollment_mode": ENROLLMENT_MODE, "verified": FLAG}
 CREATE_DOMAIN: Final = {"name": DOMAIN_NAME, **UPDATE_DOMAIN}
-ORDER_FIELDS: Final = {"created_at": "t.created_at", "name": "t.name"}
 
 
 def domain_json(row: sqlite3.Row, organization: sqlite3.Row) -> dict[str, Any]:
@@ -68,50 +68,39 @@ def domain_json(row: sqlite3.Row, organization: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-class Domains(Family):
+class Domains(Collection):
+    table, noun, object = "clerk_organization_domains", "organization domain", "organization_domain"
+    path, item = "/organizations/{organization_id}/domains", "domain_id"
+    verbs, search = ("list", "create", "update", "delete"), ""
+    create_rules, update_rules = CREATE_DOMAIN, UPDATE_DOMAIN
+    order = {"created_at": "t.created_at", "name": "t.name"}
+
     def __init__(self, organizations: Organizations) -> None:
         super().__init__(organizations.store)
         self.organizations = organizations
 
     def operations(self) -> Sequence[Operation]:
-        domains = "/organizations/{organization_id}/domains"
-        return (
-            ("GET", domains, self.list_of_organization),
-            ("POST", domains, self.create),
-            ("PATCH", f"{domains}/{{domain_id}}", self.update),
-            ("DELETE", f"{domains}/{{domain_id}}", self.delete),
-            ("GET", "/organization_domains", self.list),
-        )
+        return (*super().operations(), ("GET", "/organization_domains", self.list_all))
 
-    def _row(self, request: Request) -> tuple[sqlite3.Row, sqlite3.Row]:
-        """The organization and the domain a request names."""
-        organization = self.organizations.row(request.path_params["organization_id"])
+    def row(self, request: Request) -> sqlite3.Row:
+        """The domain a request names, of the organization it names."""
+        organization = self.organizations.row(request)
         row = self.store.one(
             "SELECT * FROM clerk_organization_domains WHERE id = ? AND organization_id = ?",
             [request.path_params["domain_id"], organization["id"]],
         )
         if row is None:
             raise not_found("organization domain", request.path_params["domain_id"])
-        return organization, row
+        return row
 
-    def domains_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
-        org_ids = sorted({row["organization_id"] for row in rows})
-        organizations = {
-            org["id"]: org
-            for org in self.store.all(
-                f"SELECT * FROM clerk_organizations WHERE id IN ({placeholders(org_ids)})",
-                org_ids,
-            )
-        }
+    def answers(
+        self, rows: Sequence[sqlite3.Row], request: Request | None = None
+    ) -> list[dict[str, Any]]:
+        organizations = self.organizations.by_id({row["organization_id"] for row in rows})
         return [domain_json(row, organizations[row["organization_id"]]) for row in rows]
 
-    def _one(self, domain_id: str) -> dict[str, Any]:
-        row = self.store.one("SELECT * FROM clerk_organization_domains WHERE id = ?", [domain_id])
-        assert row is not None
-        return self.domains_json([row])[0]
-
     async def create(self, request: Request) -> Response:
-        organization = self.organizations.row(request.path_params["organization_id"])
+        organization = self.organizations.row(request)
         form = await read_form(request, CREATE_DOMAIN)
         name = (form["name"] or "").strip().lower()
         if name in COMMON_EMAIL_DOMAINS:
@@ -121,9 +110,7 @@ class Domains(Family):
                 "is a common email provider",
                 "This is a common email provider domain; it cannot be an organization domain.",
             )
-        elif name and self.store.one(
-            "SELECT 1 FROM clerk_organization_domains WHERE name = ?", [name]
-        ):
+        elif name and self.store.find(self.table, "name", name):
             text = "That domain is taken by an organization. Please try another."
             form.fail("form_identifier_exists", "name", text, text)
         form.check()
@@ -134,13 +121,16 @@ class Domains(Family):
             "name": name,
             "enrollment_mode": form["enrollment_mode"] or "manual_invitation",
             "verified": form["verified"] is not False,  # "Defaults to true"
-            "created_at": now,
-            "updated_at": now,
+            **stamps(now),
         }
-        insert(self.store, "clerk_organization_domains", row)
-        return JSONResponse(self._one(domain_id))
+        insert(self.store, self.table, row)
+        return self.respond(domain_id)
 
-    def _filters(self, request: Request, filters: Filters) -> Filters:
+    def filters(self, request: Request) -> Filters:
+        """The filters both lists take; the organization's list only its own domains."""
+        filters = Filters()
+        if "organization_id" in request.path_params:
+            filters.add("t.organization_id = ?", self.organizations.row(request)["id"])
         verified = request.query_params.get("verified")
         if verified:
             if verified not in ("true", "false"):
@@ -159,21 +149,9 @@ class Domains(Family):
         )
         return filters
 
-    async def _page(self, request: Request, filters: Filters) -> Response:
-        source = "clerk_organization_domains AS t"
-        rows, total = offset_page(
-            self.store, request, source, ORDER_FIELDS, self._filters(request, filters)
-        )
-        return JSONResponse({"data": self.domains_json(rows), "total_count": total})
-
-    async def list_of_organization(self, request: Request) -> Response:
-        organization = self.organizations.row(request.path_params["organization_id"])
-        filters = Filters()
-        filters.add("t.organization_id = ?", organization["id"])
-        return await self._page(request, filters)
-
-    async def list(self, request: Request) -> Response:
-        filters = Filters()
+    async def list_all(self, request: Request) -> Response:
+        """``/v1/organization_domains``: every organization's, with filters of its own."""
+        filters = self.filters(request)
         organization_id = request.query_params.get("organization_id")
         if organization_id:
             filters.add("t.organization_id = ?", organization_id)
@@ -187,16 +165,4 @@ class Domains(Family):
                 filters.add("t.name LIKE ? ESCAPE '\\'", like(query))
         names = [name.lower() for name in query_values(request, "domains")]
         filters.add_in("t.name", names)
-        return await self._page(request, filters)
-
-    async def update(self, request: Request) -> Response:
-        _, row = self._row(request)
-        form = await read_form(request, UPDATE_DOMAIN)
-        form.check()
-        update(self.store, "clerk_organization_domains", row["id"], form.given(*UPDATE_DOMAIN))
-        return JSONResponse(self._one(row["id"]))
-
-    async def delete(self, request: Request) -> Response:
-        _, row = self._row(request)
-        self.store.execute("DELETE FROM clerk_organization_domains WHERE id = ?", [row["id"]])
-        return JSONResponse({"object": "organization_domain", "id": row["id"], "deleted": True})
+        return await self.page(request, filters)

@@ -4,7 +4,6 @@ allowed origins (``/v1/instance``) and its domain (``/v1/domains``)."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -16,10 +15,11 @@ from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
 
 from ..base import SocialConnections
 from ..store import SqliteStore, from_json, to_json
-from .family import Family, Operation, clerk_id, not_found
-from .forms import FLAG, TEXT, Rule, read_form
+from .collection import Collection, Unique
+from .family import Family, Operation, clerk_id
+from .forms import FLAG, TEXT, Form, Rule, read_form
 from .listing import Filters, offset_page, query_bool
-from .schema import insert, next_ms
+from .schema import insert, next_ms, stamps
 
 # The path under which the emulator serves the slice of Clerk's Frontend API authform reads;
 # GET /v1/domains names it as the instance's frontend_api_url.
@@ -47,10 +47,6 @@ UPDATE_INSTANCE: Final = {
 }
 
 
-def redirect_url_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {"object": "redirect_url", **{key: row[key] for key in row.keys()}}  # noqa: SIM118
-
-
 def instance_settings(store: SqliteStore) -> tuple[str, dict[str, Any]]:
     """The instance id and its settings (created on first use)."""
     row = store.one("SELECT * FROM clerk_instance")
@@ -61,59 +57,35 @@ def instance_settings(store: SqliteStore) -> tuple[str, dict[str, Any]]:
     return instance_id, settings
 
 
-class RedirectUrls(Family):
-    def operations(self) -> Sequence[Operation]:
-        return (
-            ("GET", "/redirect_urls", self.list),
-            ("POST", "/redirect_urls", self.create),
-            ("GET", "/redirect_urls/{redirect_url_id}", self.get),
-            ("DELETE", "/redirect_urls/{redirect_url_id}", self.delete),
-        )
-
-    def row(self, redirect_url_id: str) -> sqlite3.Row:
-        row = self.store.one("SELECT * FROM clerk_redirect_urls WHERE id = ?", [redirect_url_id])
-        if row is None:
-            raise not_found("redirect url", redirect_url_id)
-        return row
+class RedirectUrls(Collection):
+    table, noun, object, path = (
+        "clerk_redirect_urls",
+        "redirect url",
+        "redirect_url",
+        "/redirect_urls",
+    )
+    verbs, item, open_body = ("list", "create", "get", "delete"), "redirect_url_id", True
+    create_rules = {"url": REDIRECT_URL}
+    unique = (Unique("url", "That redirect URL already exists.", "duplicate_record"),)
 
     async def list(self, request: Request) -> Response:
         """ListRedirectURLs answers a bare array; ``limit``/``offset`` apply only when
         ``paginated`` is true (the default lists them all)."""
         if query_bool(request, "paginated"):
-            order = {"created_at": "t.created_at"}
+            order, source = {"created_at": "t.created_at"}, "clerk_redirect_urls AS t"
+            filters = Filters()
             rows, _ = offset_page(
-                self.store,
-                request,
-                "clerk_redirect_urls AS t",
-                order,
-                Filters(),
-                default_order="+created_at",
+                self.store, request, source, order, filters, default_order="+created_at"
             )
         else:
             rows = self.store.all("SELECT * FROM clerk_redirect_urls ORDER BY created_at, rowid")
-        return JSONResponse([redirect_url_json(row) for row in rows])
+        return JSONResponse(self.answers(rows))
 
-    async def create(self, request: Request) -> Response:
-        form = await read_form(request, {"url": REDIRECT_URL}, open=True)
-        url = form["url"]
-        if url is not None and self.store.one(
-            "SELECT 1 FROM clerk_redirect_urls WHERE url = ?", [url]
-        ):
-            text = "That redirect URL already exists."
-            form.fail("duplicate_record", "url", text, text)
-        form.check()
+    def created(self, form: Form) -> str:
         redirect_url_id, now = clerk_id("ru_"), next_ms(self.store)
-        values = {"id": redirect_url_id, "url": url, "created_at": now, "updated_at": now}
+        values = {"id": redirect_url_id, "url": form["url"], **stamps(now)}
         insert(self.store, "clerk_redirect_urls", values)
-        return JSONResponse(redirect_url_json(self.row(redirect_url_id)))
-
-    async def get(self, request: Request) -> Response:
-        return JSONResponse(redirect_url_json(self.row(request.path_params["redirect_url_id"])))
-
-    async def delete(self, request: Request) -> Response:
-        row = self.row(request.path_params["redirect_url_id"])
-        self.store.execute("DELETE FROM clerk_redirect_urls WHERE id = ?", [row["id"]])
-        return JSONResponse({"object": "redirect_url", "id": row["id"], "deleted": True})
+        return redirect_url_id
 
 
 class Instance(Family):

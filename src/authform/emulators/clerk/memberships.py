@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..store import from_json, to_json
-from .family import Family, Operation, api_error, clerk_id, now_ms
+from .family import Family, Operation, api_error, clerk_id
 from .forms import OBJECT, REQUIRED, Form, names, read_form
 from .listing import (
     USER_ORDER_FIELDS,
@@ -20,7 +20,7 @@ from .listing import (
     placeholders,
     query_values,
 )
-from .organizations import Organizations, members_counts, organization_json
+from .organizations import NOT_STATED, Organizations, Stated, members_counts, organization_json
 from .schema import insert, update
 from .user_records import public_user_data
 
@@ -101,7 +101,7 @@ class Memberships(Family):
 
     def _row(self, request: Request) -> sqlite3.Row:
         """The membership a request names by organization and user."""
-        organization = self.organizations.row(request.path_params["organization_id"])
+        organization = self.organizations.row(request)
         organization_id, user_id = organization["id"], request.path_params["user_id"]
         row = self.store.one(
             "SELECT * FROM clerk_memberships WHERE organization_id = ? AND user_id = ?",
@@ -119,15 +119,13 @@ class Memberships(Family):
         self,
         organization_id: str,
         form: Form,
+        stated: Stated = NOT_STATED,
         *,
-        membership_id: str | None = None,
-        created_at: int | None = None,
-        updated_at: int | None = None,
         user_must_exist: bool = True,
     ) -> dict[str, Any]:
         """Create from a CreateOrganizationMembership body; a seed also states the id and
         timestamps, and may keep a membership whose user is gone (``user_must_exist``)."""
-        organization = self.organizations.row(organization_id)
+        organization = self.organizations.find(organization_id)
         self.roles.check_role(form, form["role"])
         form.check()
         user_id = form["user_id"]
@@ -150,17 +148,14 @@ class Memberships(Family):
                 "membership quota exceeded",
                 "The organization has reached its maximum number of memberships.",
             )
-        now = now_ms()
-        created = created_at if created_at is not None else now
-        membership_id = membership_id or clerk_id("orgmem_")
+        membership_id = stated.id or clerk_id("orgmem_")
         row = {
             "id": membership_id,
             "organization_id": organization["id"],
             "user_id": user_id,
             "role": form["role"],
             **{key: to_json(form[key] or {}) for key in ("public_metadata", "private_metadata")},
-            "created_at": created,
-            "updated_at": updated_at if updated_at is not None else max(created, now),
+            **stated.times(),
         }
         insert(self.store, "clerk_memberships", row)
         return self._one(membership_id)
@@ -174,7 +169,7 @@ class Memberships(Family):
         return JSONResponse({"data": self.memberships_json(rows), "total_count": total})
 
     async def list_of_organization(self, request: Request) -> Response:
-        organization = self.organizations.row(request.path_params["organization_id"])
+        organization = self.organizations.row(request)
         filters = Filters()
         filters.add("m.organization_id = ?", organization["id"])
         filters.add_in("m.role", query_values(request, "role"))

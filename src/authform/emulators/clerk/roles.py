@@ -1,8 +1,6 @@
 """Organization permissions and roles (``/v1/organization_permissions``,
-``/v1/organization_roles``), with Clerk's system permissions and default roles.
-
-Both are keyed tables with the same five operations; ``KeyedTable`` serves them once and
-each subclass says what differs (its bodies, its answer, what a write also does)."""
+``/v1/organization_roles``), with Clerk's system permissions and default roles: two
+collections with a unique ``key``."""
 
 from __future__ import annotations
 
@@ -10,16 +8,16 @@ import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..store import SqliteStore
-from .family import Family, Operation, api_error, clerk_id
-from .forms import FLAG, REQUIRED, TEXT, TEXTS, Form, Rule, Rules, read_form, required
-from .listing import Filters, like, offset_page
-from .schema import find, insert, next_ms, stamps, update
+from .collection import Collection, Unique
+from .family import Operation, api_error, clerk_id
+from .forms import FLAG, REQUIRED, TEXT, TEXTS, Form, Rule, required
+from .schema import insert, next_ms, stamps
 
 # Clerk's default organization roles and their system permissions
 # (https://clerk.com/docs/organizations/roles-permissions). Instances that enabled
@@ -67,112 +65,17 @@ class RoleSummary:
     permissions: list[str]
 
 
-def permission_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {"object": "permission", **{k: row[k] for k in row.keys()}}  # noqa: SIM118
+KEYED_ORDER: Final = {"created_at": "t.created_at", "name": "lower(t.name)", "key": "t.key"}
+KEY_TAKEN: Final = (Unique("key", "That key is taken. Please try another."),)
 
 
-class KeyedTable(Family):
-    """A table of items with a unique ``key``, a ``name`` and a ``description``."""
-
-    table: ClassVar[str]
-    noun: ClassVar[str]  # as 404s name it
-    path: ClassVar[str]
-    create_rules: ClassVar[Rules]
-    update_rules: ClassVar[Rules]
-    open_body: ClassVar[bool] = False  # the document's schema allows other fields
-
-    def answer(self, row: sqlite3.Row) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def operations(self) -> Sequence[Operation]:
-        item = f"{self.path}/{{item_id}}"
-        return (
-            ("GET", self.path, self.list),
-            ("POST", self.path, self.create),
-            ("GET", item, self.get),
-            ("PATCH", item, self.update),
-            ("DELETE", item, self.delete),
-        )
-
-    def row(self, item_id: str) -> sqlite3.Row:
-        return find(self.store, self.table, self.noun, item_id)
-
-    def respond(self, item_id: str) -> Response:
-        return JSONResponse(self.answer(self.row(item_id)))
-
-    async def list(self, request: Request) -> Response:
-        """``query``: "exact match for ID and partial match for name and key"."""
-        filters = Filters()
-        query = request.query_params.get("query")
-        if query:
-            condition = "(t.id = ? OR lower(t.name) LIKE ? ESCAPE '\\' OR t.key LIKE ? ESCAPE '\\')"
-            filters.add(condition, query, like(query), like(query))
-        order = {"created_at": "t.created_at", "name": "lower(t.name)", "key": "t.key"}
-        rows, total = offset_page(self.store, request, f"{self.table} AS t", order, filters)
-        return JSONResponse({"data": [self.answer(r) for r in rows], "total_count": total})
-
-    async def get(self, request: Request) -> Response:
-        return self.respond(request.path_params["item_id"])
-
-    async def _read(self, request: Request, rules: Rules, own_id: str | None) -> Form:
-        """A create or update body, refused with every problem: a blank name, a taken key."""
-        form = await read_form(request, rules, open=self.open_body)
-        if form.sent("name") and form["name"] is not None and not form["name"].strip():
-            form.missing("name")
-        if form["key"] is not None and self.store.one(
-            f"SELECT 1 FROM {self.table} WHERE key = ? AND id IS NOT ?",  # noqa: S608
-            [form["key"], own_id],
-        ):
-            text = "That key is taken. Please try another."
-            form.fail("form_identifier_exists", "key", text, text)
-        self.check_body(form)
-        form.check()
-        return form
-
-    async def create(self, request: Request) -> Response:
-        form = await self._read(request, self.create_rules, None)
-        return self.respond(self.created(form))
-
-    def created(self, form: Form) -> str:
-        raise NotImplementedError
-
-    async def update(self, request: Request) -> Response:
-        row = self.row(request.path_params["item_id"])
-        self.check_change(row, "updated")
-        form = await self._read(request, self.update_rules, row["id"])
-        with self.store.transaction() as conn:
-            update(conn, self.table, row["id"], form.given("name", "key", "description"))
-            self.updated(conn, row, form)
-        return self.respond(row["id"])
-
-    def updated(self, conn: sqlite3.Connection, row: sqlite3.Row, form: Form) -> None:
-        """What an update also changes beyond the row."""
-
-    def check_body(self, form: Form) -> None:
-        """What this table's rules cannot say about a body (problems go to ``form``)."""
-
-    def check_change(self, row: sqlite3.Row, action: str) -> None:
-        """Refuse to update or delete ``row`` (raise), when it cannot be."""
-
-    async def delete(self, request: Request) -> Response:
-        row = self.row(request.path_params["item_id"])
-        self.check_change(row, "deleted")
-        # Roles lose a deleted permission with it (ON DELETE CASCADE on role permissions).
-        self.store.execute(f"DELETE FROM {self.table} WHERE id = ?", [row["id"]])  # noqa: S608
-        return JSONResponse(
-            {"object": self.answer(row)["object"], "id": row["id"], "deleted": True}
-        )
-
-
-class Permissions(KeyedTable):
-    table, noun, path = "clerk_permissions", "permission", "/organization_permissions"
+class Permissions(Collection):
+    table, noun, object = "clerk_permissions", "permission", "permission"
+    path, order, unique = "/organization_permissions", KEYED_ORDER, KEY_TAKEN
     # The document's bodies are open here (no additionalProperties: false).
     update_rules = {"name": TEXT, "key": PERMISSION_KEY, "description": TEXT}
     create_rules = {**update_rules, "name": REQUIRED, "key": required(PERMISSION_KEY)}
     open_body = True
-
-    def answer(self, row: sqlite3.Row) -> dict[str, Any]:
-        return permission_json(row)
 
     def add(self, key: str, name: str, description: str = "", *, kind: str = "user") -> str:
         """The id of permission ``key``, created (as ``kind``: system or user) if missing."""
@@ -197,8 +100,9 @@ class Permissions(KeyedTable):
             raise api_error(403, "authorization_invalid", text, text)
 
 
-class Roles(KeyedTable):
-    table, noun, path = "clerk_org_roles", "organization role", "/organization_roles"
+class Roles(Collection):
+    table, noun, object = "clerk_org_roles", "organization role", "role"
+    path, order, unique = "/organization_roles", KEYED_ORDER, KEY_TAKEN
     update_rules = {"name": TEXT, "key": ROLE_KEY, "description": TEXT, "permissions": TEXTS}
     # Role sets are not emulated: every role is assignable in every organization, as in an
     # instance whose organizations all use the initial role set.
@@ -283,14 +187,14 @@ class Roles(KeyedTable):
             "object": "role",
             **{key: row[key] for key in ("id", "name", "key", "description")},
             "is_creator_eligible": any(p["key"] == CREATOR_PERMISSION for p in permissions),
-            "permissions": [permission_json(p) for p in permissions],
+            "permissions": self.permissions.answers(permissions),
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
         }
 
     def _permission_ids(self, form: Form) -> list[str] | None:
         for permission_id in form["permissions"] or []:
-            self.permissions.row(permission_id)  # 404 names the unknown id
+            self.permissions.find(permission_id)  # 404 names the unknown id
         return None if form["permissions"] is None else list(dict.fromkeys(form["permissions"]))
 
     def _grant(
@@ -336,8 +240,8 @@ class Roles(KeyedTable):
             raise api_error(422, "organization_role_assigned_to_members", "role in use", text)
 
     async def _pair(self, request: Request) -> tuple[sqlite3.Row, sqlite3.Row]:
-        role = self.row(request.path_params["role_id"])
-        return role, self.permissions.row(request.path_params["permission_id"])
+        role = self.find(request.path_params["role_id"])
+        return role, self.permissions.find(request.path_params["permission_id"])
 
     async def assign(self, request: Request) -> Response:
         role, permission = await self._pair(request)

@@ -45,7 +45,7 @@ from ..store import SqliteStore
 from .family import clerk_id, now_ms, parse_rfc3339_ms
 from .forms import Form, names
 from .memberships import CREATE_MEMBERSHIP, Memberships
-from .organizations import CREATE_ORGANIZATION, Organizations
+from .organizations import CREATE_ORGANIZATION, Organizations, Stated
 from .passwords import hash_password
 from .roles import DEFAULT_ROLES, Roles
 from .user_records import METADATA, NewIdentification, NewUser
@@ -103,6 +103,10 @@ def _time(item: Mapping[str, Any], key: str) -> int | None:
             f"seed {key} must be Unix milliseconds or an RFC 3339 date-time: {value!r}"
         )
     return parsed
+
+
+def _stated(item: Mapping[str, Any], item_id: str | None) -> Stated:
+    return Stated(item_id, _time(item, "created_at"), _time(item, "updated_at"))
 
 
 def seed_role(backend: SeedTarget, item: Any) -> None:
@@ -217,22 +221,19 @@ def seed_organization(backend: SeedTarget, item: Any) -> None:
     # is; admin_delete_enabled only an update can set, and a seed states it directly.
     body = {key: value for key, value in item.items() if key not in SEED_READ_ONLY_FIELDS}
     admin_delete = body.pop("admin_delete_enabled", None)
-    organization = backend.organizations.create_organization(
-        Form(body, CREATE_ORGANIZATION),
-        organization_id=org_id,
-        created_at=_time(item, "created_at"),
-        updated_at=_time(item, "updated_at"),
-    )
+    form = Form(body, CREATE_ORGANIZATION)
+    backend.organizations.check(form, None)
+    organization_id = backend.organizations.created(form, _stated(item, org_id))
     if admin_delete is not None:
         backend.store.execute(
             "UPDATE clerk_organizations SET admin_delete_enabled = ? WHERE id = ?",
-            [bool(admin_delete), organization["id"]],
+            [bool(admin_delete), organization_id],
         )
 
 
 def seed_membership(backend: SeedTarget, item: Any) -> None:
     item = _mapping(item, "memberships")
-    organization = backend.organizations.row(item.get("organization") or "")
+    organization = backend.organizations.find(item.get("organization") or "")
     user_id, store = _text(item, "user_id"), backend.store
     if store.one(
         "SELECT 1 FROM clerk_memberships WHERE organization_id = ? AND user_id = ?",
@@ -250,9 +251,7 @@ def seed_membership(backend: SeedTarget, item: Any) -> None:
     backend.memberships.create_membership(
         organization["id"],
         Form(body, CREATE_MEMBERSHIP),
-        membership_id=item.get("id"),
-        created_at=_time(item, "created_at"),
-        updated_at=_time(item, "updated_at"),
+        _stated(item, item.get("id")),
         user_must_exist=not dangling,
     )
 
