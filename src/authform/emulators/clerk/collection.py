@@ -148,8 +148,13 @@ class Collection(Family):
     async def delete(self, request: Request) -> Response:
         row = self.row(request)
         self.check_change(row, "deleted")
-        self.store.execute(f"DELETE FROM {self.table} WHERE id = ?", [row["id"]])  # noqa: S608
+        with self.store.transaction() as conn:
+            self.deleting(conn, row)
+            conn.execute(f"DELETE FROM {self.table} WHERE id = ?", [row["id"]])  # noqa: S608
         return JSONResponse(self.deleted(row))
+
+    def deleting(self, conn: sqlite3.Connection, row: sqlite3.Row) -> None:
+        """What a delete also removes that no foreign key cascades to."""
 
     def deleted(self, row: sqlite3.Row) -> dict[str, Any]:
         return {"object": self.object, "id": row["id"], "deleted": True}

@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -54,6 +55,26 @@ def clerk_id(prefix: str) -> str:
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class Stated:
+    """What a seed states about an object that the API hands out itself."""
+
+    id: str | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+
+    def times(self, created_at: int | None = None) -> dict[str, int]:
+        """The object's timestamps: stated, else ``created_at`` (else now), and an update
+        time no earlier than its creation."""
+        now = now_ms()
+        created = next(time for time in (self.created_at, created_at, now) if time is not None)
+        updated = self.updated_at if self.updated_at is not None else max(created, now)
+        return {"created_at": created, "updated_at": updated}
+
+
+NOT_STATED: Final = Stated()
 
 
 def parse_rfc3339_ms(text: str) -> int | None:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..store import from_json, to_json
-from .family import Family, Operation, api_error, clerk_id
+from .family import NOT_STATED, Family, Operation, Stated, api_error, clerk_id
 from .forms import OBJECT, REQUIRED, Form, names, read_form
 from .listing import (
     USER_ORDER_FIELDS,
@@ -20,7 +20,7 @@ from .listing import (
     placeholders,
     query_values,
 )
-from .organizations import NOT_STATED, Organizations, Stated, members_counts, organization_json
+from .organizations import Organizations, members_counts, organization_json
 from .schema import insert, update
 from .user_records import public_user_data
 
@@ -130,7 +130,7 @@ class Memberships(Family):
         form.check()
         user_id = form["user_id"]
         if user_must_exist:
-            self.users.user_row(user_id)
+            self.users.find(user_id)
         if self.store.one(
             "SELECT 1 FROM clerk_memberships WHERE organization_id = ? AND user_id = ?",
             [organization["id"], user_id],
@@ -181,7 +181,7 @@ class Memberships(Family):
         return await self._page(request, Filters())
 
     async def list_of_user(self, request: Request) -> Response:
-        user = self.users.user_row(request.path_params["user_id"])
+        user = self.users.find(request.path_params["user_id"])
         filters = Filters()
         filters.add("m.user_id = ?", user["id"])
         return await self._page(request, filters)

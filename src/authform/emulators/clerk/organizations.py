@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -13,7 +12,7 @@ from starlette.responses import Response
 
 from ..store import SqliteStore, from_json, to_json
 from .collection import Collection, Unique
-from .family import Operation, clerk_id, not_found, now_ms
+from .family import NOT_STATED, Operation, Stated, clerk_id, not_found, now_ms
 from .forms import COUNT, FLAG, OBJECT, TEXT, TIME, Form, Rule, names, read_form, required
 from .listing import Filters, placeholders, query_bool, query_values
 from .roles import Roles
@@ -102,26 +101,6 @@ def deep_merge(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[s
     return merged
 
 
-@dataclass(frozen=True)
-class Stated:
-    """What a seed states about an object that the API hands out itself."""
-
-    id: str | None = None
-    created_at: int | None = None
-    updated_at: int | None = None
-
-    def times(self, created_at: int | None = None) -> dict[str, int]:
-        """The object's timestamps: stated, else ``created_at`` (else now), and an update
-        time no earlier than its creation."""
-        now = now_ms()
-        created = next(time for time in (self.created_at, created_at, now) if time is not None)
-        updated = self.updated_at if self.updated_at is not None else max(created, now)
-        return {"created_at": created, "updated_at": updated}
-
-
-NOT_STATED: Final = Stated()
-
-
 class Organizations(Collection):
     table, noun, object, path = (
         "clerk_organizations",
@@ -182,7 +161,7 @@ class Organizations(Collection):
         """Store a checked CreateOrganization body (and what a seed states)."""
         created_by = form["created_by"]
         if created_by is not None:
-            self.users.user_row(created_by)
+            self.users.find(created_by)
         organization_id = stated.id or clerk_id("org_")
         with self.store.transaction() as conn:
             row = {

@@ -63,14 +63,12 @@ class SeedTarget(Protocol):
 
 
 # A seed user's fields, and those a NewUser takes as they are.
-SEED_USER_AS_IS: Final = names(
-    "external_id first_name last_name locale backup_codes primary_email_address "
-    "primary_phone_number"
-)
+SEED_USER_AS_IS: Final = names("external_id first_name last_name locale backup_codes")
 SEED_USER_TIMES: Final = ("created_at", "updated_at", "last_sign_in_at", "last_active_at")
 SEED_USER_FIELDS: Final = frozenset(
     [*SEED_USER_AS_IS, *SEED_USER_TIMES, *METADATA]
     + list(names("id username email_addresses phone_numbers password password_digest"))
+    + list(names("primary_email_address primary_phone_number"))
     + list(names("password_hasher totp_secret external_accounts banned locked"))
 )
 # Answer fields a saved GET /v1/organizations page holds that a create does not take.
@@ -140,28 +138,20 @@ def seed_user(item: Mapping[str, Any]) -> NewUser:
     digest, hasher = item.get("password_digest") or None, item.get("password_hasher") or None
     if item.get("password"):
         digest, hasher = hash_password(str(item["password"])), "bcrypt"
-    fields: dict[str, Any] = {key: item.get(key) for key in SEED_USER_AS_IS}
-    fields.update({key: _time(item, key) for key in SEED_USER_TIMES})
-    fields.update({key: dict(item.get(key) or {}) for key in METADATA})
-    accounts = [
-        _external_account(account, emails, item, fields["created_at"] or now_ms())
+    columns: dict[str, Any] = {key: item.get(key) for key in SEED_USER_AS_IS}
+    columns.update({key: _time(item, key) for key in SEED_USER_TIMES})
+    columns.update({key: dict(item.get(key) or {}) for key in METADATA})
+    columns.update({key: item.get(key) or None for key in ("username", "totp_secret")})
+    columns.update({key: bool(item.get(key)) for key in ("banned", "locked")})
+    columns.update(id=user_id, password_digest=digest)
+    columns["password_hasher"] = (hasher or "bcrypt") if digest else None
+    columns["external_accounts"] = [
+        _external_account(account, emails, item, columns["created_at"] or now_ms())
         for account in item.get("external_accounts") or []
     ]
-    return NewUser(
-        id=user_id,
-        emails=emails,
-        phones=identifications("phone_numbers", "phone_number"),
-        primary_email=fields.pop("primary_email_address"),
-        primary_phone=fields.pop("primary_phone_number"),
-        username=item.get("username") or None,
-        password_digest=digest,
-        password_hasher=(hasher or "bcrypt") if digest else None,
-        totp_secret=item.get("totp_secret") or None,
-        external_accounts=accounts,
-        banned=bool(item.get("banned")),
-        locked=bool(item.get("locked")),
-        **fields,
-    )
+    phones = identifications("phone_numbers", "phone_number")
+    primaries = (item.get("primary_email_address"), item.get("primary_phone_number"))
+    return NewUser(columns, emails, phones, *primaries)
 
 
 def _external_account(
@@ -206,7 +196,7 @@ def _external_account(
 
 def seed_users(backend: SeedTarget, item: Any) -> None:
     user = seed_user(_mapping(item, "users"))
-    if backend.store.one("SELECT 1 FROM clerk_users WHERE id = ?", [user.id]) is None:
+    if backend.store.find("clerk_users", "id", user.columns["id"]) is None:
         backend.users.insert_user(user, check_identifiers=False)
 
 

@@ -56,16 +56,12 @@ CREATE_USER: Final = {
     "create_organizations_limit": COUNT,
     **dict.fromkeys(("legal_accepted_at", "created_at"), TIME),
 }
-# NewUser fields stored as they are, in clerk_users columns of the same name.
-USER_COLUMNS: Final = names(
-    "id external_id username first_name last_name locale password_digest totp_secret banned "
-    "locked delete_self_enabled create_organization_enabled create_organizations_limit "
-    "bypass_client_trust legal_accepted_at last_sign_in_at last_active_at"
-)
-# CreateUser fields that become NewUser fields of the same name as they are.
+# CreateUser fields stored as they are, in clerk_users columns of the same name (a field not
+# sent takes the column's default: the document's defaults, e.g. delete_self_enabled true).
 CREATE_USER_AS_IS: Final = names(
     "external_id username first_name last_name locale password_digest password_hasher totp_secret "
-    "create_organizations_limit legal_accepted_at created_at"
+    "create_organizations_limit legal_accepted_at created_at backup_codes banned locked "
+    "bypass_client_trust delete_self_enabled create_organization_enabled"
 )
 
 
@@ -83,37 +79,14 @@ class NewIdentification:
 
 @dataclass
 class NewUser:
-    """Everything a user row holds, from an API body or a seed item."""
+    """A user to store, from an API body or a seed item: its clerk_users columns (those not
+    given take the table's defaults; JSON ones as values) and its identifications."""
 
-    id: str
-    emails: list[NewIdentification]
-    phones: list[NewIdentification]
+    columns: dict[str, Any]
+    emails: list[NewIdentification] = field(default_factory=list)
+    phones: list[NewIdentification] = field(default_factory=list)
     primary_email: str | None = None
     primary_phone: str | None = None
-    external_id: str | None = None
-    username: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    locale: str | None = None
-    password_digest: str | None = None
-    password_hasher: str | None = None
-    totp_secret: str | None = None
-    backup_codes: list[str] | None = None
-    public_metadata: dict[str, Any] = field(default_factory=dict)
-    private_metadata: dict[str, Any] = field(default_factory=dict)
-    unsafe_metadata: dict[str, Any] = field(default_factory=dict)
-    external_accounts: list[dict[str, Any]] = field(default_factory=list)
-    banned: bool = False
-    locked: bool = False
-    delete_self_enabled: bool = True
-    create_organization_enabled: bool = True
-    create_organizations_limit: int | None = None
-    bypass_client_trust: bool = False
-    legal_accepted_at: int | None = None
-    last_sign_in_at: int | None = None
-    last_active_at: int | None = None
-    created_at: int | None = None
-    updated_at: int | None = None
 
 
 def _statuses(form: Form, kind: str, count: int) -> list[str]:
@@ -149,22 +122,10 @@ def parse_create_user(form: Form) -> NewUser:
     check_password_fields(form)
     form.check()
     emails, phones = identifiers["email_address"], identifiers["phone_number"]
-    fields: dict[str, Any] = {name: form[name] or {} for name in METADATA}
-    for name in ("banned", "locked", "bypass_client_trust"):
-        fields[name] = bool(form[name])
-    for name in ("delete_self_enabled", "create_organization_enabled"):
-        fields[name] = form[name] is not False
-    return NewUser(
-        id=clerk_id("user_"),
-        emails=emails,
-        phones=phones,
-        # "The first email address will be set as the user's primary email address."
-        primary_email=emails[0].value if emails else None,
-        primary_phone=phones[0].value if phones else None,
-        backup_codes=form["backup_codes"],
-        **fields,
-        **form.given(*CREATE_USER_AS_IS),
-    )
+    # "The first email address will be set as the user's primary email address."
+    first_email, first_phone = (items[0].value if items else None for items in (emails, phones))
+    columns = {"id": clerk_id("user_"), **form.given(*CREATE_USER_AS_IS, *METADATA)}
+    return NewUser(columns, emails, phones, first_email, first_phone)
 
 
 # --------------------------------------------------------------------------- answers

@@ -13,9 +13,10 @@ from starlette.responses import JSONResponse, Response
 
 from ..base import ApiError
 from ..store import to_json
+from .collection import Collection
 from .family import (
-    Family,
     Operation,
+    Stated,
     api_error,
     errors_body,
     now_ms,
@@ -36,13 +37,12 @@ from .listing import (
     query_values,
 )
 from .passwords import PASSWORD_FIELDS, check_password_fields, digest_matches, hash_password
-from .schema import find, insert, stamps, update
+from .schema import insert, stamps, update
 from .user_records import (
     CREATE_USER,
     EMAIL_ADDRESS,
     METADATA,
     TOTP_SECRET,
-    USER_COLUMNS,
     NewIdentification,
     NewUser,
     identification_json,
@@ -99,6 +99,10 @@ ORDER_FIELDS: Final = {
 }
 
 
+# clerk_users columns a NewUser may hold as values, stored as JSON.
+JSON_COLUMNS: Final = (*METADATA, "backup_codes", "external_accounts")
+
+
 def add_identification(
     conn: sqlite3.Connection, user_id: str, item: NewIdentification, position: int, now: int
 ) -> None:
@@ -106,24 +110,29 @@ def add_identification(
     insert(conn, "clerk_identifications", {**values, "position": position, **stamps(now)})
 
 
-class Users(Family):
+def primary(items: Sequence[NewIdentification], wanted: str | None) -> str | None:
+    """The id of the primary identification: the one wanted, else the first verified."""
+    chosen = [item for item in items if item.value == wanted]
+    chosen = chosen or [item for item in items if item.status == "verified"] or [*items]
+    return chosen[0].id if chosen else None
+
+
+class Users(Collection):
+    table, noun, object, path, item = "clerk_users", "user", "user", "/users", "user_id"
+    verbs = ("list", "create", "get", "update", "delete")
+
     def operations(self) -> Sequence[Operation]:
         user = "/users/{user_id}"
         return (
-            ("GET", "/users", self.list),
-            ("POST", "/users", self.create),
             ("GET", "/users/count", self.count),
-            ("GET", user, self.get),
-            ("PATCH", user, self.update),
-            ("DELETE", user, self.delete),
+            *super().operations(),
             ("PUT", f"{user}/email_address", self.replace_email_address),
             ("POST", f"{user}/verify_password", self.verify_password),
         )
 
-    def user_row(self, user_id: str) -> sqlite3.Row:
-        return find(self.store, "clerk_users", "user", user_id)
-
-    def users_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+    def answers(
+        self, rows: Sequence[sqlite3.Row], request: Request | None = None
+    ) -> list[dict[str, Any]]:
         ids = [row["id"] for row in rows]
         by_user: dict[str, list[sqlite3.Row]] = {user_id: [] for user_id in ids}
         for identification in self.store.all(
@@ -133,9 +142,6 @@ class Users(Family):
         ):
             by_user[identification["user_id"]].append(identification)
         return [user_json(row, by_user[row["id"]]) for row in rows]
-
-    def user_json(self, user_id: str) -> dict[str, Any]:
-        return self.users_json([self.user_row(user_id)])[0]
 
     def _check_free(
         self,
@@ -166,45 +172,40 @@ class Users(Family):
         if errors:
             raise ApiError(422, errors_body(*errors))
 
-    def insert_user(self, user: NewUser, *, check_identifiers: bool = True) -> dict[str, Any]:
-        """Store ``user``. The seed skips the case-insensitive identifier check: it describes
-        a state, and exports of long-lived instances hold addresses differing only in case."""
+    def insert_user(self, user: NewUser, *, check_identifiers: bool = True) -> str:
+        """Store ``user``; its id. The seed skips the case-insensitive identifier check: it
+        describes a state, and exports of long-lived instances hold addresses differing
+        only in case."""
+        columns = user.columns
         if check_identifiers:
-            values = {"username": user.username, "external_id": user.external_id}
-            self._check_free([*user.emails, *user.phones], values)
-        now = now_ms()
-        created_at = user.created_at if user.created_at is not None else now
-        updated_at = user.updated_at if user.updated_at is not None else max(created_at, now)
-
-        def primary(items: Sequence[NewIdentification], wanted: str | None) -> str | None:
-            chosen = [item for item in items if item.value == wanted]
-            chosen = chosen or [item for item in items if item.status == "verified"] or [*items]
-            return chosen[0].id if chosen else None
-
+            self._check_free([*user.emails, *user.phones], columns)
+        times = Stated(None, columns.get("created_at"), columns.get("updated_at")).times()
+        created_at = times["created_at"]
         second_factor = (
-            user.totp_secret is not None
-            or user.backup_codes is not None
+            columns.get("totp_secret") is not None
+            or columns.get("backup_codes") is not None
             or any(phone.reserved_for_second_factor for phone in user.phones)
         )
-        has_password = user.password_digest is not None
+        has_password = columns.get("password_digest") is not None
         row = {
-            **{column: getattr(user, column) for column in USER_COLUMNS},
-            **{column: to_json(getattr(user, column)) for column in METADATA},
+            **columns,
+            **{
+                name: to_json(columns[name])
+                for name in JSON_COLUMNS
+                if columns.get(name) is not None
+            },
             "primary_email_address_id": primary(user.emails, user.primary_email),
             "primary_phone_number_id": primary(user.phones, user.primary_phone),
-            "password_hasher": user.password_hasher if has_password else None,
+            "password_hasher": columns.get("password_hasher") if has_password else None,
             "password_last_updated_at": created_at if has_password else None,
-            "backup_codes": None if user.backup_codes is None else to_json(user.backup_codes),
             "mfa_enabled_at": created_at if second_factor else None,
-            "external_accounts": to_json(user.external_accounts),
-            "created_at": created_at,
-            "updated_at": updated_at,
+            **times,
         }
         with self.store.transaction() as conn:
             insert(conn, "clerk_users", row)
             for position, item in enumerate([*user.emails, *user.phones]):
-                add_identification(conn, user.id, item, position, created_at)
-        return self.user_json(user.id)
+                add_identification(conn, columns["id"], item, position, created_at)
+        return str(columns["id"])
 
     async def list(self, request: Request) -> Response:
         query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
@@ -225,7 +226,7 @@ class Users(Family):
             count=False,
         )
         # A bare array, not {data, total_count}: totals come from /v1/users/count.
-        return JSONResponse(self.users_json(rows))
+        return JSONResponse(self.answers(rows))
 
     def _after(self, filters: Filters, starting_after: str, order: Order, offset: int) -> None:
         """The ``starting_after`` cursor. The document: it needs a created_at ordering (the
@@ -280,24 +281,18 @@ class Users(Family):
         form = await read_form(request, CREATE_USER)
         user = parse_create_user(form)
         if form["password"] is not None:  # bcrypt takes ~50 ms: off the event loop
-            user.password_digest = await run_in_threadpool(hash_password, form["password"])
-            user.password_hasher = "bcrypt"
-        return JSONResponse(self.insert_user(user))  # CreateUser documents 200, not 201
+            digest = await run_in_threadpool(hash_password, form["password"])
+            user.columns.update(password_digest=digest, password_hasher="bcrypt")
+        return self.respond(self.insert_user(user))  # CreateUser documents 200, not 201
 
-    async def get(self, request: Request) -> Response:
-        return JSONResponse(self.user_json(request.path_params["user_id"]))
-
-    async def delete(self, request: Request) -> Response:
-        user_id = self.user_row(request.path_params["user_id"])["id"]
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM clerk_memberships WHERE user_id = ?", [user_id])
-            conn.execute("DELETE FROM clerk_users WHERE id = ?", [user_id])
-        return JSONResponse({"object": "user", "id": user_id, "deleted": True})
+    def deleting(self, conn: sqlite3.Connection, row: sqlite3.Row) -> None:
+        # No foreign key holds memberships to their user (see schema.py).
+        conn.execute("DELETE FROM clerk_memberships WHERE user_id = ?", [row["id"]])
 
     async def update(self, request: Request) -> Response:
         """UpdateUser: the fields the emulator stores are changed; a field sent as ``null``
         clears a nullable one. Identifiers stay unique (``form_identifier_exists``)."""
-        row = self.user_row(request.path_params["user_id"])
+        row = self.row(request)
         form = await read_form(request, UPDATE_USER)
         changes = form.given(*NULLABLE_USER_FIELDS, nullable=True)
         changes.update(form.given(*UPDATED_AS_IS))
@@ -327,11 +322,11 @@ class Users(Family):
             mfa_enabled_at = row["mfa_enabled_at"] or now
             changes.update(totp_secret=form["totp_secret"], mfa_enabled_at=mfa_enabled_at)
         update(self.store, "clerk_users", row["id"], {**changes, "updated_at": now})
-        return JSONResponse(self.user_json(row["id"]))
+        return self.respond(row["id"])
 
     async def replace_email_address(self, request: Request) -> Response:
         """ReplaceUserEmailAddress: one new primary address replaces all of the user's."""
-        row = self.user_row(request.path_params["user_id"])
+        row = self.row(request)
         form = await read_form(request, REPLACE_EMAIL_ADDRESS)
         form.check()
         address = form["email_address"].strip()
@@ -373,7 +368,7 @@ class Users(Family):
     async def verify_password(self, request: Request) -> Response:
         """VerifyPassword: 200 ``{verified: true}``; 400 without a password; 422 when wrong.
         The emulator checks the digests it can compute (see ``digest_matches``)."""
-        row = self.user_row(request.path_params["user_id"])
+        row = self.row(request)
         form = await read_form(request, {"password": REQUIRED})
         form.check()
         if row["password_digest"] is None:
