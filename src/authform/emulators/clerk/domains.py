@@ -15,7 +15,7 @@ from .family import Operation, clerk_id, not_found, param_invalid
 from .forms import FLAG, Rule, names, read_form
 from .listing import Filters, like, query_values
 from .organizations import Organizations
-from .schema import insert, next_ms, stamps
+from .schema import next_ms, stamps
 from .user_records import DEFAULT_IMAGE_URL
 
 ENROLLMENT_MODES: Final = names(
@@ -123,7 +123,7 @@ class Domains(Collection):
             "verified": form["verified"] is not False,  # "Defaults to true"
             **stamps(now),
         }
-        insert(self.store, self.table, row)
+        self.store.insert(self.table, row)
         return self.respond(domain_id)
 
     def filters(self, request: Request) -> Filters:

@@ -19,7 +19,7 @@ from .collection import Collection, Unique
 from .family import Family, Operation, clerk_id
 from .forms import FLAG, TEXT, Form, Rule, read_form
 from .listing import Filters, offset_page, query_bool
-from .schema import insert, next_ms, stamps
+from .schema import next_ms, stamps
 
 # The path under which the emulator serves the slice of Clerk's Frontend API authform reads;
 # GET /v1/domains names it as the instance's frontend_api_url.
@@ -53,7 +53,7 @@ def instance_settings(store: SqliteStore) -> tuple[str, dict[str, Any]]:
     if row is not None:
         return str(row["id"]), dict(from_json(row["settings"], {}))
     instance_id, settings = clerk_id("ins_"), {"allowed_origins": None}
-    insert(store, "clerk_instance", {"id": instance_id, "settings": to_json(settings)})
+    store.insert("clerk_instance", {"id": instance_id, "settings": to_json(settings)})
     return instance_id, settings
 
 
@@ -84,7 +84,7 @@ class RedirectUrls(Collection):
     def created(self, form: Form) -> str:
         redirect_url_id, now = clerk_id("ru_"), next_ms(self.store)
         values = {"id": redirect_url_id, "url": form["url"], **stamps(now)}
-        insert(self.store, "clerk_redirect_urls", values)
+        self.store.insert("clerk_redirect_urls", values)
         return redirect_url_id
 
 

@@ -21,7 +21,7 @@ from .listing import (
     query_values,
 )
 from .organizations import Organizations, members_counts, organization_json
-from .schema import insert, update
+from .schema import update
 from .user_records import public_user_data
 
 CREATE_MEMBERSHIP: Final = {
@@ -157,7 +157,7 @@ class Memberships(Family):
             **{key: to_json(form[key] or {}) for key in ("public_metadata", "private_metadata")},
             **stated.times(),
         }
-        insert(self.store, "clerk_memberships", row)
+        self.store.insert("clerk_memberships", row)
         return self._one(membership_id)
 
     async def _page(self, request: Request, filters: Filters) -> Response:

@@ -16,7 +16,7 @@ from .family import NOT_STATED, Operation, Stated, clerk_id, not_found, now_ms
 from .forms import COUNT, FLAG, OBJECT, TEXT, TIME, Form, Rule, names, read_form, required
 from .listing import Filters, placeholders, query_bool, query_values
 from .roles import Roles
-from .schema import insert, stamps, update
+from .schema import stamps, update
 from .user_records import DEFAULT_IMAGE_URL
 from .users import Users
 
@@ -174,14 +174,14 @@ class Organizations(Collection):
                 "role_set_key": form["role_set_key"],
                 **stated.times(form["created_at"]),
             }
-            insert(conn, "clerk_organizations", row)
+            self.store.insert("clerk_organizations", row, conn)
             if created_by is not None:
                 # "The ID of the User who will become the administrator for the new
                 # organization": the creator gets a membership with the admin role.
                 membership = {"id": clerk_id("orgmem_"), "organization_id": organization_id}
                 role = self.roles.creator_role()
                 values = {**membership, "user_id": created_by, "role": role}
-                insert(conn, "clerk_memberships", {**values, **stamps(now_ms())})
+                self.store.insert("clerk_memberships", {**values, **stamps(now_ms())}, conn)
         return organization_id
 
     def filters(self, request: Request) -> Filters:

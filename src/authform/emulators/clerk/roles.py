@@ -17,7 +17,7 @@ from ..store import SqliteStore
 from .collection import Collection, Unique
 from .family import Operation, api_error, clerk_id
 from .forms import FLAG, REQUIRED, TEXT, TEXTS, Form, Rule, required
-from .schema import insert, next_ms, stamps
+from .schema import next_ms, stamps
 
 # Clerk's default organization roles and their system permissions
 # (https://clerk.com/docs/organizations/roles-permissions). Instances that enabled
@@ -84,7 +84,7 @@ class Permissions(Collection):
             return str(row["id"])
         permission_id, now = clerk_id("perm_"), next_ms(self.store)
         values = {"id": permission_id, "key": key, "name": name, "description": description}
-        insert(self.store, "clerk_permissions", {**values, "type": kind, **stamps(now)})
+        self.store.insert("clerk_permissions", {**values, "type": kind, **stamps(now)})
         return permission_id
 
     def created(self, form: Form) -> str:
@@ -144,7 +144,7 @@ class Roles(Collection):
         role_id = clerk_id("role_")
         with self.store.transaction() as conn:
             values = {"id": role_id, "key": key, "name": name, "description": description}
-            insert(conn, "clerk_org_roles", {**values, **stamps(next_ms(self.store))})
+            self.store.insert("clerk_org_roles", {**values, **stamps(next_ms(self.store))}, conn)
             for permission in permissions:
                 system = permission.startswith(SYSTEM_PERMISSION_PREFIX)
                 named = SYSTEM_PERMISSION_NAMES.get(permission, permission)

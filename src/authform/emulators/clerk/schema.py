@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ..store import SqliteStore
-from .family import not_found, now_ms
+from .family import now_ms
 
 CLERK_SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS clerk_permissions (
@@ -117,23 +117,8 @@ _STEPPED_TABLES: Final = (
 )
 
 
-def find(store: SqliteStore, table: str, noun: str, row_id: str) -> sqlite3.Row:
-    """Row ``row_id`` of ``table``, or Clerk's 404 naming the ``noun`` and the id."""
-    row = store.one(f"SELECT * FROM {table} WHERE id = ?", [row_id])  # noqa: S608
-    if row is None:
-        raise not_found(noun, row_id)
-    return row
-
-
 def stamps(now: int) -> dict[str, int]:
     return {"created_at": now, "updated_at": now}
-
-
-def insert(db: SqliteStore | sqlite3.Connection, table: str, values: Mapping[str, Any]) -> None:
-    """One row of ``table`` from a column → value mapping."""
-    columns = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))  # noqa: S608
 
 
 def update(

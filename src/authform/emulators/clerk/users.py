@@ -37,7 +37,7 @@ from .listing import (
     query_values,
 )
 from .passwords import PASSWORD_FIELDS, check_password_fields, digest_matches, hash_password
-from .schema import insert, stamps, update
+from .schema import stamps, update
 from .user_records import (
     CREATE_USER,
     EMAIL_ADDRESS,
@@ -103,11 +103,11 @@ ORDER_FIELDS: Final = {
 JSON_COLUMNS: Final = (*METADATA, "backup_codes", "external_accounts")
 
 
-def add_identification(
-    conn: sqlite3.Connection, user_id: str, item: NewIdentification, position: int, now: int
-) -> None:
+def identification_row(
+    user_id: str, item: NewIdentification, position: int, now: int
+) -> dict[str, Any]:
     values = {**vars(item), "linked_to": to_json(item.linked_to), "user_id": user_id}
-    insert(conn, "clerk_identifications", {**values, "position": position, **stamps(now)})
+    return {**values, "position": position, **stamps(now)}
 
 
 def primary(items: Sequence[NewIdentification], wanted: str | None) -> str | None:
@@ -202,9 +202,10 @@ class Users(Collection):
             **times,
         }
         with self.store.transaction() as conn:
-            insert(conn, "clerk_users", row)
+            self.store.insert("clerk_users", row, conn)
             for position, item in enumerate([*user.emails, *user.phones]):
-                add_identification(conn, columns["id"], item, position, created_at)
+                values = identification_row(columns["id"], item, position, created_at)
+                self.store.insert("clerk_identifications", values, conn)
         return str(columns["id"])
 
     async def list(self, request: Request) -> Response:
@@ -356,7 +357,8 @@ class Users(Collection):
                 "DELETE FROM clerk_identifications WHERE user_id = ? AND kind = 'email_address'",
                 [row["id"]],
             )
-            add_identification(conn, row["id"], identification, -1, now)
+            values = identification_row(row["id"], identification, -1, now)
+            self.store.insert("clerk_identifications", values, conn)
             changes = {"primary_email_address_id": identification.id, "updated_at": now}
             update(conn, "clerk_users", row["id"], changes)
         stored = self.store.one(
