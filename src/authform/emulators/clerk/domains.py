@@ -16,7 +16,7 @@ from .forms import FLAG, Rule, names, read_form
 from .listing import Filters, like, query_values
 from .organizations import Organizations
 from .schema import next_ms, stamps
-from .user_records import DEFAULT_IMAGE_URL
+from .users import DEFAULT_IMAGE_URL
 
 ENROLLMENT_MODES: Final = names(
     "manual_invitation automatic_invitation automatic_suggestion enterprise_sso"

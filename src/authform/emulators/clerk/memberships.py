@@ -22,7 +22,7 @@ from .listing import (
 )
 from .organizations import Organizations, members_counts, organization_json
 from .schema import update
-from .user_records import public_user_data
+from .users import public_user_data
 
 CREATE_MEMBERSHIP: Final = {
     "user_id": REQUIRED,

@@ -17,8 +17,7 @@ from .forms import COUNT, FLAG, OBJECT, TEXT, TIME, Form, Rule, names, read_form
 from .listing import Filters, placeholders, query_bool, query_values
 from .roles import Roles
 from .schema import stamps, update
-from .user_records import DEFAULT_IMAGE_URL
-from .users import Users
+from .users import DEFAULT_IMAGE_URL, Users
 
 NAME: Final = Rule(
     max_length=256,

@@ -48,8 +48,7 @@ from .memberships import CREATE_MEMBERSHIP, Memberships
 from .organizations import CREATE_ORGANIZATION, Organizations, Stated
 from .passwords import hash_password
 from .roles import DEFAULT_ROLES, Roles
-from .user_records import METADATA, NewIdentification, NewUser
-from .users import Users
+from .users import METADATA, NewIdentification, NewUser, Users
 
 
 class SeedTarget(Protocol):
