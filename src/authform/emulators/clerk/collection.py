@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from .family import Family, Operation, not_found
 from .forms import Form, Rules, read_form
-from .listing import Filters, like, offset_page
+from .listing import MAX_PAGE_SIZE, Filters, like, parse_order, query_int
 from .schema import update
 
 VERBS = {"list": "GET", "create": "POST", "get": "GET", "update": "PATCH", "delete": "DELETE"}
@@ -46,7 +46,12 @@ class Collection(Family):
     search: ClassVar[str] = (
         "(t.id = ? OR lower(t.name) LIKE ? ESCAPE '\\' OR t.key LIKE ? ESCAPE '\\')"
     )
-    tiebreak: ClassVar[str] = "rowid"
+    # Lists: their FROM clause (default: the table) whose rows are ``alias``, ties broken by
+    # ``tiebreak``, and the order when the request names none.
+    source: ClassVar[str] = ""
+    alias: ClassVar[str] = "t"
+    tiebreak: ClassVar[str] = "t.rowid"
+    default_order: ClassVar[str] = "-created_at"
 
     def answer(self, row: sqlite3.Row) -> dict[str, Any]:
         return {"object": self.object, **{key: row[key] for key in row.keys()}}  # noqa: SIM118
@@ -88,11 +93,28 @@ class Collection(Family):
         return await self.page(request, self.filters(request))
 
     async def page(self, request: Request, filters: Filters) -> Response:
-        source = f"{self.table} AS t"
-        rows, total = offset_page(
-            self.store, request, source, self.order, filters, tiebreak=self.tiebreak
-        )
+        rows, total = self.rows(request, filters)
         return JSONResponse({"data": self.answers(rows, request), "total_count": total})
+
+    def rows(
+        self, request: Request, filters: Filters, *, count: bool = True
+    ) -> tuple[Sequence[sqlite3.Row], int]:
+        """One ``limit``/``offset`` page of the list in the requested order, and how many
+        rows match (when ``count``)."""
+        limit = query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
+        offset = query_int(request, "offset", default=0, low=0, high=None)
+        order = parse_order(request, self.order, self.default_order)
+        source, where = self.source or f"{self.table} AS t", filters.where()
+        rows = self.store.all(
+            f"SELECT {self.alias}.* FROM {source} {where} "  # noqa: S608
+            f"ORDER BY {self.order[order.field]} {order.direction}, "
+            f"{self.tiebreak} {order.direction} LIMIT ? OFFSET ?",
+            [*filters.args, limit, offset],
+        )
+        if not count:
+            return rows, 0
+        total = self.store.one(f"SELECT COUNT(*) AS n FROM {source} {where}", filters.args)  # noqa: S608
+        return rows, total["n"] if total else 0
 
     async def get(self, request: Request) -> Response:
         return JSONResponse(self.answers([self.row(request)], request)[0])

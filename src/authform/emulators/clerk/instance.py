@@ -18,7 +18,7 @@ from ..store import SqliteStore, from_json, to_json
 from .collection import Collection, Unique
 from .family import Family, Operation, clerk_id
 from .forms import FLAG, TEXT, Form, Rule, read_form
-from .listing import Filters, offset_page, query_bool
+from .listing import Filters, query_bool
 from .schema import next_ms, stamps
 
 # The path under which the emulator serves the slice of Clerk's Frontend API authform reads;
@@ -66,17 +66,14 @@ class RedirectUrls(Collection):
     )
     verbs, item, open_body = ("list", "create", "get", "delete"), "redirect_url_id", True
     create_rules = {"url": REDIRECT_URL}
+    order, default_order = {"created_at": "t.created_at"}, "+created_at"
     unique = (Unique("url", "That redirect URL already exists.", "duplicate_record"),)
 
     async def list(self, request: Request) -> Response:
         """ListRedirectURLs answers a bare array; ``limit``/``offset`` apply only when
         ``paginated`` is true (the default lists them all)."""
         if query_bool(request, "paginated"):
-            order, source = {"created_at": "t.created_at"}, "clerk_redirect_urls AS t"
-            filters = Filters()
-            rows, _ = offset_page(
-                self.store, request, source, order, filters, default_order="+created_at"
-            )
+            rows, _ = self.rows(request, Filters())
         else:
             rows = self.store.all("SELECT * FROM clerk_redirect_urls ORDER BY created_at, rowid")
         return JSONResponse(self.answers(rows))

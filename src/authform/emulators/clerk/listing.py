@@ -1,15 +1,13 @@
-"""Lists: query parameters, SQL filters built from them, ordering and offset pages."""
+"""Lists: query parameters, the SQL filters built from them, and their order."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from starlette.requests import Request
 
-from ..store import SqliteStore
 from .family import param_invalid
 
 MAX_LIST_FILTER_VALUES: Final = 100
@@ -122,37 +120,6 @@ class Filters:
 
     def where(self) -> str:
         return f"WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
-
-
-def offset_page(
-    store: SqliteStore,
-    request: Request,
-    source: str,
-    order_fields: Mapping[str, str],
-    filters: Filters,
-    *,
-    default_order: str = "-created_at",
-    alias: str = "t",
-    tiebreak: str = "rowid",
-    count: bool = True,
-) -> tuple[list[sqlite3.Row], int]:
-    """One ``limit``/``offset`` page of ``source`` (whose rows are ``alias``) in the requested
-    order, ties broken by ``tiebreak``, and the total matching (when ``count``)."""
-    limit = query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
-    offset = query_int(request, "offset", default=0, low=0, high=None)
-    order = parse_order(request, order_fields, default_order)
-    where = filters.where()
-    rows = store.all(
-        f"SELECT {alias}.* FROM {source} {where} "  # noqa: S608
-        f"ORDER BY {order_fields[order.field]} {order.direction}, "
-        f"{alias}.{tiebreak} {order.direction} "
-        "LIMIT ? OFFSET ?",
-        [*filters.args, limit, offset],
-    )
-    if not count:
-        return rows, 0
-    total = store.one(f"SELECT COUNT(*) AS n FROM {source} {where}", filters.args)  # noqa: S608
-    return rows, total["n"] if total else 0
 
 
 _IDENTIFIED: Final = "{uid} IN (SELECT user_id FROM clerk_identifications WHERE "

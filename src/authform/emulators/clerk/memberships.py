@@ -7,21 +7,20 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..store import from_json, to_json
-from .family import NOT_STATED, Family, Operation, Stated, api_error, clerk_id
+from .collection import Collection
+from .family import NOT_STATED, Operation, Stated, api_error, clerk_id
 from .forms import OBJECT, REQUIRED, Form, names, read_form
 from .listing import (
     USER_ORDER_FIELDS,
     Filters,
     filter_users,
-    offset_page,
     placeholders,
     query_values,
 )
 from .organizations import Organizations, members_counts, organization_json
-from .schema import update
 from .users import public_user_data
 
 CREATE_MEMBERSHIP: Final = {
@@ -36,41 +35,47 @@ MEMBER_FILTERS: Final = names(
     "phone_number_query username_query name_query created_at_before created_at_after "
     "last_active_at_before last_active_at_after"
 )
-ORDER_FIELDS: Final = {"created_at": "m.created_at", **USER_ORDER_FIELDS}
+ORDER_FIELDS: Final = {"created_at": "t.created_at", **USER_ORDER_FIELDS}
 
 
-class Memberships(Family):
+class Memberships(Collection):
+    table, noun, object = "clerk_memberships", "organization membership", "organization_membership"
+    path, item = "/organizations/{organization_id}/memberships", "user_id"
+    verbs, search = ("list", "create", "update", "delete"), ""
+    update_rules = {"role": REQUIRED}
+    # No default order is documented; newest first, like every other Clerk list.
+    source = "clerk_memberships AS t LEFT JOIN clerk_users AS u ON u.id = t.user_id"
+    order, tiebreak = ORDER_FIELDS, "t.id"
+
     def __init__(self, organizations: Organizations) -> None:
         super().__init__(organizations.store)
         self.organizations = organizations
         self.users, self.roles = organizations.users, organizations.roles
 
     def operations(self) -> Sequence[Operation]:
-        memberships = "/organizations/{organization_id}/memberships"
         return (
-            ("GET", memberships, self.list_of_organization),
-            ("POST", memberships, self.create),
-            ("PATCH", f"{memberships}/{{user_id}}", self.update),
-            ("DELETE", f"{memberships}/{{user_id}}", self.delete),
+            *super().operations(),
             ("GET", "/organization_memberships", self.list),
-            ("GET", "/users/{user_id}/organization_memberships", self.list_of_user),
+            ("GET", "/users/{user_id}/organization_memberships", self.list),
         )
 
-    def memberships_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
-        def by_id(sql: str, ids: Sequence[str]) -> list[sqlite3.Row]:
-            return self.store.all(sql.format(placeholders(ids)), ids)
-
-        org_ids = sorted({row["organization_id"] for row in rows})
+    def answers(
+        self, rows: Sequence[sqlite3.Row], request: Request | None = None
+    ) -> list[dict[str, Any]]:
+        organizations = self.organizations.by_id({row["organization_id"] for row in rows})
         user_ids = sorted({row["user_id"] for row in rows})
-        organizations = {
-            org["id"]: organization_json(org)
-            for org in by_id("SELECT * FROM clerk_organizations WHERE id IN ({})", org_ids)
+        users = {
+            user["id"]: user
+            for user in self.store.all(
+                f"SELECT * FROM clerk_users WHERE id IN ({placeholders(user_ids)})", user_ids
+            )
         }
-        users = {u["id"]: u for u in by_id("SELECT * FROM clerk_users WHERE id IN ({})", user_ids)}
         identifiers = {
             row["id"]: row["value"]
-            for row in by_id(
-                "SELECT id, value FROM clerk_identifications WHERE user_id IN ({})", user_ids
+            for row in self.store.all(
+                "SELECT id, value FROM clerk_identifications "
+                f"WHERE user_id IN ({placeholders(user_ids)})",
+                user_ids,
             )
         }
         roles = self.roles.summaries()
@@ -87,7 +92,7 @@ class Memberships(Family):
                     "permissions": list(role.permissions) if role else [],
                     "public_metadata": from_json(row["public_metadata"], {}),
                     "private_metadata": from_json(row["private_metadata"], {}),
-                    "organization": organizations[row["organization_id"]],
+                    "organization": organization_json(organizations[row["organization_id"]]),
                     "public_user_data": user,
                     "created_at": row["created_at"],
                     "updated_at": row["updated_at"],
@@ -95,11 +100,7 @@ class Memberships(Family):
             )
         return result
 
-    def _one(self, membership_id: str) -> dict[str, Any]:
-        rows = self.store.all("SELECT * FROM clerk_memberships WHERE id = ?", [membership_id])
-        return self.memberships_json(rows)[0]
-
-    def _row(self, request: Request) -> sqlite3.Row:
+    def row(self, request: Request) -> sqlite3.Row:
         """The membership a request names by organization and user."""
         organization = self.organizations.row(request)
         organization_id, user_id = organization["id"], request.path_params["user_id"]
@@ -115,19 +116,21 @@ class Memberships(Family):
             raise api_error(404, "resource_not_found", "not found", text)
         return row
 
-    def create_membership(
+    def check_body(self, form: Form) -> None:
+        self.roles.check_role(form, form["role"])
+
+    def add(
         self,
         organization_id: str,
         form: Form,
         stated: Stated = NOT_STATED,
         *,
         user_must_exist: bool = True,
-    ) -> dict[str, Any]:
-        """Create from a CreateOrganizationMembership body; a seed also states the id and
+    ) -> str:
+        """Store a CreateOrganizationMembership body; a seed also states the id and
         timestamps, and may keep a membership whose user is gone (``user_must_exist``)."""
         organization = self.organizations.find(organization_id)
-        self.roles.check_role(form, form["role"])
-        form.check()
+        self.check(form, None)
         user_id = form["user_id"]
         if user_must_exist:
             self.users.find(user_id)
@@ -158,50 +161,25 @@ class Memberships(Family):
             **stated.times(),
         }
         self.store.insert("clerk_memberships", row)
-        return self._one(membership_id)
+        return membership_id
 
-    async def _page(self, request: Request, filters: Filters) -> Response:
-        # No default order is documented; newest first, like every other Clerk list.
-        source = "clerk_memberships AS m LEFT JOIN clerk_users AS u ON u.id = m.user_id"
-        rows, total = offset_page(
-            self.store, request, source, ORDER_FIELDS, filters, alias="m", tiebreak="id"
-        )
-        return JSONResponse({"data": self.memberships_json(rows), "total_count": total})
-
-    async def list_of_organization(self, request: Request) -> Response:
-        organization = self.organizations.row(request)
+    def filters(self, request: Request) -> Filters:
+        """An organization's members, filtered by role and by their users' fields; a user's
+        memberships; or the instance's."""
         filters = Filters()
-        filters.add("m.organization_id = ?", organization["id"])
-        filters.add_in("m.role", query_values(request, "role"))
-        return await self._page(
-            request, filter_users(request, filters, MEMBER_FILTERS, uid="m.user_id")
-        )
-
-    async def list(self, request: Request) -> Response:
-        return await self._page(request, Filters())
-
-    async def list_of_user(self, request: Request) -> Response:
-        user = self.users.find(request.path_params["user_id"])
-        filters = Filters()
-        filters.add("m.user_id = ?", user["id"])
-        return await self._page(request, filters)
+        if "organization_id" in request.path_params:
+            filters.add("t.organization_id = ?", self.organizations.row(request)["id"])
+            filters.add_in("t.role", query_values(request, "role"))
+            return filter_users(request, filters, MEMBER_FILTERS, uid="t.user_id")
+        if "user_id" in request.path_params:
+            filters.add("t.user_id = ?", self.users.row(request)["id"])
+        return filters
 
     async def create(self, request: Request) -> Response:
         form = await read_form(request, CREATE_MEMBERSHIP)
-        membership = self.create_membership(request.path_params["organization_id"], form)
-        return JSONResponse(membership)  # documented 200
+        membership_id = self.add(request.path_params["organization_id"], form)
+        return self.respond(membership_id)  # documented 200
 
-    async def update(self, request: Request) -> Response:
-        row = self._row(request)
-        form = await read_form(request, {"role": REQUIRED})
-        self.roles.check_role(form, form["role"])
-        form.check()
-        update(self.store, "clerk_memberships", row["id"], {"role": form["role"]})
-        return JSONResponse(self._one(row["id"]))
-
-    async def delete(self, request: Request) -> Response:
-        row = self._row(request)
+    def deleted(self, row: sqlite3.Row) -> dict[str, Any]:
         # The document answers the removed membership itself, not a DeletedObject.
-        removed = self.memberships_json([row])[0]
-        self.store.execute("DELETE FROM clerk_memberships WHERE id = ?", [row["id"]])
-        return JSONResponse(removed)
+        return self.answers([row])[0]

@@ -107,7 +107,7 @@ class Organizations(Collection):
         "organization",
         "/organizations",
     )
-    item, order, tiebreak = "organization_id", ORDER_FIELDS, "id"
+    item, order, tiebreak = "organization_id", ORDER_FIELDS, "t.id"
     create_rules, update_rules = CREATE_ORGANIZATION, UPDATE_ORGANIZATION
     unique = (Unique("slug", "This organization slug is already taken. Please try another."),)
     # "Exact match for organization ID and partial match for name and slug."

@@ -237,7 +237,7 @@ def seed_membership(backend: SeedTarget, item: Any) -> None:
         )
     body = {"user_id": user_id, "role": _text(item, "role")}
     body.update({key: item[key] for key in ("public_metadata", "private_metadata") if key in item})
-    backend.memberships.create_membership(
+    backend.memberships.add(
         organization["id"],
         Form(body, CREATE_MEMBERSHIP),
         _stated(item, item.get("id")),

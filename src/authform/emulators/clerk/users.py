@@ -35,7 +35,6 @@ from .listing import (
     Filters,
     Order,
     filter_users,
-    offset_page,
     parse_order,
     placeholders,
     query_int,
@@ -345,6 +344,7 @@ def primary(items: Sequence[NewIdentification], wanted: str | None) -> str | Non
 
 class Users(Collection):
     table, noun, object, path, item = "clerk_users", "user", "user", "/users", "user_id"
+    source, alias, tiebreak, order = "clerk_users AS u", "u", "u.id", ORDER_FIELDS
     verbs = ("list", "create", "get", "update", "delete")
 
     def operations(self) -> Sequence[Operation]:
@@ -442,16 +442,7 @@ class Users(Collection):
         starting_after = request.query_params.get("starting_after")
         if starting_after:
             self._after(filters, starting_after, order, offset)
-        rows, _ = offset_page(
-            self.store,
-            request,
-            "clerk_users AS u",
-            ORDER_FIELDS,
-            filters,
-            alias="u",
-            tiebreak="id",
-            count=False,
-        )
+        rows, _ = self.rows(request, filters, count=False)
         # A bare array, not {data, total_count}: totals come from /v1/users/count.
         return JSONResponse(self.answers(rows))
 
