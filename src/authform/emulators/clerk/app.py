@@ -20,7 +20,7 @@ from ..base import (
     RequestLog,
     SocialConnections,
 )
-from ..seeding import apply_seed, load_seed
+from ..seeding import apply_seed, open_backend
 from ..store import SqliteStore
 from .domains import Domains
 from .family import API_PREFIX, clerk_error, errors_body
@@ -177,15 +177,13 @@ def create_clerk_app(
     A production secret key (``sk_live_``) names a production instance, anything else a
     development one, as ``GET /v1/instance`` reports it.
     """
-    store = SqliteStore(db_path)
-    seed_data = load_seed(seed) if isinstance(seed, str | Path) else seed
     environment = "production" if api_key.startswith("sk_live_") else "development"
-    try:
+
+    def build(store: SqliteStore, seed_data: Mapping[str, Any] | None) -> ClerkBackend:
         social = SocialConnections(store)
-        backend = ClerkBackend(store, social, seed=seed_data, environment_type=environment)
-    except BaseException:
-        store.close()
-        raise
+        return ClerkBackend(store, social, seed=seed_data, environment_type=environment)
+
+    backend = open_backend(db_path, seed, build)
     limits = rate_limits or ClerkRateLimits.for_secret_key(api_key)
     app = EmulatorApp(backend, api_key=api_key, rate_limits=limits)
     app.request_log = ClerkRequestLog()

@@ -104,17 +104,19 @@ class Collection(Family):
         limit = query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
         offset = query_int(request, "offset", default=0, low=0, high=None)
         order = parse_order(request, self.order, self.default_order)
-        source, where = self.source or f"{self.table} AS t", filters.where()
         rows = self.store.all(
-            f"SELECT {self.alias}.* FROM {source} {where} "  # noqa: S608
+            f"SELECT {self.alias}.* FROM {self.source or f'{self.table} AS t'} {filters.where()} "  # noqa: S608
             f"ORDER BY {self.order[order.field]} {order.direction}, "
             f"{self.tiebreak} {order.direction} LIMIT ? OFFSET ?",
             [*filters.args, limit, offset],
         )
-        if not count:
-            return rows, 0
-        total = self.store.one(f"SELECT COUNT(*) AS n FROM {source} {where}", filters.args)  # noqa: S608
-        return rows, total["n"] if total else 0
+        return rows, self.total(filters) if count else 0
+
+    def total(self, filters: Filters) -> int:
+        """How many rows the list's ``filters`` match."""
+        sql = f"SELECT COUNT(*) AS n FROM {self.source or f'{self.table} AS t'} {filters.where()}"
+        row = self.store.one(sql, filters.args)
+        return row["n"] if row else 0
 
     async def get(self, request: Request) -> Response:
         return JSONResponse(self.answers([self.row(request)], request)[0])

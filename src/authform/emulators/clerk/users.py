@@ -438,7 +438,7 @@ class Users(Collection):
         query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
         offset = query_int(request, "offset", default=0, low=0, high=None)
         order = parse_order(request, ORDER_FIELDS, "-created_at")
-        filters = self._filters(request)
+        filters = self.filters(request)
         starting_after = request.query_params.get("starting_after")
         if starting_after:
             self._after(filters, starting_after, order, offset)
@@ -467,7 +467,7 @@ class Users(Collection):
         newer = "<" if order.descending else ">"
         filters.add(f"(u.created_at, u.id) {newer} (?, ?)", *cursor)
 
-    def _filters(self, request: Request) -> Filters:
+    def filters(self, request: Request) -> Filters:
         """The filters ``GET /v1/users`` and ``/v1/users/count`` share."""
         filters = filter_users(request, Filters())
         provider = request.query_params.get("provider")
@@ -488,12 +488,8 @@ class Users(Collection):
         return filters
 
     async def count(self, request: Request) -> Response:
-        filters = self._filters(request)
-        row = self.store.one(
-            f"SELECT COUNT(*) AS n FROM clerk_users AS u {filters.where()}",  # noqa: S608
-            filters.args,
-        )
-        return JSONResponse({"object": "total_count", "total_count": row["n"] if row else 0})
+        total = self.total(self.filters(request))
+        return JSONResponse({"object": "total_count", "total_count": total})
 
     async def create(self, request: Request) -> Response:
         form = await read_form(request, CREATE_USER)
