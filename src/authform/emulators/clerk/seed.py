@@ -42,10 +42,10 @@ from typing import Any, Final, Protocol
 
 from ..seeding import SeedSection
 from ..store import SqliteStore
-from .family import clerk_id, now_ms, parse_rfc3339_ms
+from .family import Stated, clerk_id, now_ms, parse_rfc3339_ms
 from .forms import Form, names
 from .memberships import CREATE_MEMBERSHIP, Memberships
-from .organizations import CREATE_ORGANIZATION, Organizations, Stated
+from .organizations import CREATE_ORGANIZATION, Organizations
 from .passwords import hash_password
 from .roles import DEFAULT_ROLES, Roles
 from .users import METADATA, NewIdentification, NewUser, Users
