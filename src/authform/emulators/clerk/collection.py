@@ -6,7 +6,7 @@ overrides a hook only for what data cannot say."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from .family import Family, Operation, not_found
 from .forms import Form, Rules, read_form
-from .listing import MAX_PAGE_SIZE, Filters, like, parse_order, query_int
+from .listing import MAX_PAGE_SIZE, Filters, like, parse_order, placeholders, query_int
 from .schema import update
 
 VERBS = {"list": "GET", "create": "POST", "get": "GET", "update": "PATCH", "delete": "DELETE"}
@@ -73,6 +73,12 @@ class Collection(Family):
         if row is None:
             raise not_found(self.noun, row_id)
         return row
+
+    def by_id(self, ids: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """The rows with these ids, by id: one query for what a page's answers share."""
+        ids = sorted(set(ids))
+        sql = f"SELECT * FROM {self.table} WHERE id IN ({placeholders(ids)})"  # noqa: S608
+        return {row["id"]: row for row in self.store.all(sql, ids)}
 
     def row(self, request: Request) -> sqlite3.Row:
         """The item a request's path names."""

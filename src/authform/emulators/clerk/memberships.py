@@ -63,13 +63,8 @@ class Memberships(Collection):
         self, rows: Sequence[sqlite3.Row], request: Request | None = None
     ) -> list[dict[str, Any]]:
         organizations = self.organizations.by_id({row["organization_id"] for row in rows})
-        user_ids = sorted({row["user_id"] for row in rows})
-        users = {
-            user["id"]: user
-            for user in self.store.all(
-                f"SELECT * FROM clerk_users WHERE id IN ({placeholders(user_ids)})", user_ids
-            )
-        }
+        users = self.users.by_id(row["user_id"] for row in rows)
+        user_ids = list(users)
         identifiers = {
             row["id"]: row["value"]
             for row in self.store.all(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -134,11 +134,6 @@ class Organizations(Collection):
         if row is None:
             raise not_found("organization", id_or_slug)
         return row
-
-    def by_id(self, ids: Iterable[str]) -> dict[str, sqlite3.Row]:
-        ids = sorted(ids)
-        sql = f"SELECT * FROM clerk_organizations WHERE id IN ({placeholders(ids)})"  # noqa: S608
-        return {row["id"]: row for row in self.store.all(sql, ids)}
 
     def answers(
         self, rows: Sequence[sqlite3.Row], request: Request | None = None
