@@ -150,8 +150,9 @@ class Domains(Collection):
         return filters
 
     async def list_all(self, request: Request) -> Response:
-        """``/v1/organization_domains``: every organization's, with filters of its own."""
-        filters = self.filters(request)
+        """``/v1/organization_domains``: every organization's, with filters of its own (read
+        before those both lists take)."""
+        filters = Filters()
         organization_id = request.query_params.get("organization_id")
         if organization_id:
             filters.add("t.organization_id = ?", organization_id)
@@ -165,4 +166,7 @@ class Domains(Collection):
                 filters.add("t.name LIKE ? ESCAPE '\\'", like(query))
         names = [name.lower() for name in query_values(request, "domains")]
         filters.add_in("t.name", names)
+        shared = self.filters(request)
+        filters.conditions.extend(shared.conditions)
+        filters.args.extend(shared.args)
         return await self.page(request, filters)

@@ -166,7 +166,7 @@ class Organizations(Collection):
                 **{column: to_json(form[column] or {}) for column in METADATA},
                 "created_by": created_by,
                 "role_set_key": form["role_set_key"],
-                **stated.times(form["created_at"]),
+                **stated.times(form["created_at"] or None),
             }
             self.store.insert("clerk_organizations", row, conn)
             if created_by is not None:
