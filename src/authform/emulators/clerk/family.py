@@ -1,6 +1,7 @@
 """What every resource family of the emulated Backend API shares: its shape (a table of
-operations, method, path under ``/v1`` and handler, over the shared store: adding a route is
-one line there), Clerk's ids and timestamps, and Clerk's error bodies."""
+operations, method, path under ``/v1`` and handler, over the shared store; most families are
+a ``collection.Collection``, whose standard routes come from its verbs), Clerk's ids and
+timestamps, what a seed states of them (``Stated``), and Clerk's error bodies."""
 
 from __future__ import annotations
 
