@@ -309,8 +309,31 @@ def desired_state(
         )
     if import_set.organizations:
         managed.add(Kind.ORGANIZATION)
-    index.add_desired(import_set.resources)
+    if import_set.index is not index:  # else the import wrote them there as it read them
+        index.add_desired(import_set.resources)
     return IndexedResources(index), managed
+
+
+async def _read_user_source(
+    loaded: LoadedManifest, progress: ProgressReporter, index: StateIndex
+) -> tuple[ImportSet | None, str]:
+    """The manifest's user source read and judged whole (written to ``index``), before
+    connecting: a conflict or unreadable file stops here, before any request. With the
+    label ``plan`` prints it under."""
+    users = loaded.manifest.users
+    if users is None:
+        return None, ""
+    try:
+        # In a worker thread: the live Clerk source drives its own event loop.
+        async with progress.waiting(f"reading the user source ({users.source.kind})"):
+            with phase("parse"):
+                import_set = await asyncio.to_thread(
+                    load_import_set, users, loaded.manifest.target.provider, index
+                )
+    except SourceError as exc:
+        raise ProviderError(f"user source: {exc}") from None
+    source = users.source
+    return import_set, f"{source.kind} {getattr(source, 'path', '') or ''}".strip()
 
 
 def _secret(value: Any) -> str | None:
@@ -331,25 +354,10 @@ async def open_session(
     # Every secret the manifest and environment supplied is redacted from every output.
     SECRETS.add_model(manifest)
     SECRETS.add_environment()
-    import_set = None
-    import_label = ""
     progress = ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
-    if manifest.users is not None:
-        # Read and judge the whole source before connecting: a conflict or unreadable file
-        # stops here, before any request.
-        try:
-            # In a worker thread: the live Clerk source drives its own event loop.
-            async with progress.waiting(f"reading the user source ({manifest.users.source.kind})"):
-                with phase("parse"):
-                    import_set = await asyncio.to_thread(
-                        load_import_set, manifest.users, target.provider
-                    )
-        except SourceError as exc:
-            raise ProviderError(f"user source: {exc}") from None
-        source = manifest.users.source
-        import_label = f"{source.kind} {getattr(source, 'path', '') or ''}".strip()
     index = StateIndex()
     try:
+        import_set, import_label = await _read_user_source(loaded, progress, index)
         with phase("index desired"):
             desired, managed = desired_state(loaded, import_set, index)
     except BaseException:

@@ -32,15 +32,21 @@ with mode 0700 by ``tempfile.mkdtemp`` and removed when the command ends.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterable, Iterable, Iterator
+from collections.abc import AsyncIterable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
 from authform.engine.codec import dump_resource, load_resource
-from authform.engine.tempspace import scratch_database
+from authform.engine.spool import StreamedSequence
+from authform.engine.tempspace import ScratchDatabase
 from authform.resources import Kind, Resource
 
 BATCH = 5_000
+# Desired rows are numbered in sections of this many, so the parts of the desired state can be
+# written in any order (the import writes users before organizations) and still be read back
+# in their section's order (the manifest's resources, organizations, users, memberships).
+SECTION_ROWS = 1 << 40
+ALL_ROWS = 1 << 62
 # Kind → its position (``Kind.order``), looked up once per row rather than computed.
 _ORDER = {kind: kind.order for kind in Kind}
 
@@ -63,34 +69,48 @@ def canonical_json(spec: Any) -> str:
     return json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
 
 
-class StateIndex:
+class StateIndex(ScratchDatabase):
     """Desired and live resources of one command, on disk, joined by key."""
 
     def __init__(self) -> None:
-        self.folder, self._remove, self.db = scratch_database(self, "authform-index-", _SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
-        self._remove()
-
-    @property
-    def closed(self) -> bool:
-        return not self._remove.alive
+        super().__init__("authform-index-", _SCHEMA)
 
     # ---- writing -------------------------------------------------------------------------
 
-    def add_desired(self, resources: Iterable[Resource]) -> tuple[int, int]:
-        """Append desired resources (in the order given, which iteration keeps); returns the
-        rows they took, ``[first, end)``, for ``desired(seq=...)``."""
-        first = self.next_seq()
-        self._insert(
-            "INSERT INTO desired (kind, key, spec, item) VALUES (?, ?, ?, ?)",
-            ((_ORDER[r.kind], r.key, canonical_json(r.spec), dump_resource(r)) for r in resources),
-        )
-        return first, self.next_seq()
+    def add_desired(self, resources: Iterable[Resource], section: int = 0) -> tuple[int, int]:
+        """Append desired resources to ``section`` (in the order given, which iteration
+        keeps); returns the rows they took, ``[first, end)``, for ``desired(seq=...)``."""
+        writer = self.desired_writer(section)
+        writer.extend(resources)
+        return writer.close()
 
-    def next_seq(self) -> int:
-        return int(self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM desired").fetchone()[0])
+    def desired_writer(self, section: int = 0) -> DesiredWriter:
+        """A writer appending to ``section`` of the desired side, a batch at a time."""
+        return DesiredWriter(self, section)
+
+    def next_seq(self, section: int = 0) -> int:
+        """The row the next desired item of ``section`` takes."""
+        base = section * SECTION_ROWS
+        row = self.db.execute(
+            "SELECT coalesce(max(seq), ?) + 1 FROM desired WHERE seq >= ? AND seq < ?",
+            (base, base, base + SECTION_ROWS),
+        ).fetchone()
+        return int(row[0])
+
+    def remove_desired(self, seqs: Iterable[int]) -> None:
+        """Forget the desired rows ``seqs`` (an import's user found in conflict after it
+        was written)."""
+        self.db.executemany("DELETE FROM desired WHERE seq = ?", ((seq,) for seq in seqs))
+
+    def desired_keys_among(self, kind: Kind, keys: Iterable[str], seq: tuple[int, int]) -> set[str]:
+        """Which of ``keys`` a desired item of ``kind`` in rows ``seq`` has: one statement
+        for a whole batch of keys."""
+        rows = self.db.execute(
+            "SELECT d.key FROM desired d WHERE d.kind = ? AND d.key IN "
+            "(SELECT value FROM json_each(?)) AND d.seq >= ? AND d.seq < ?",
+            (kind.order, json.dumps(list(keys)), *seq),
+        )
+        return {key for (key,) in rows}
 
     def clear_live(self) -> None:
         """Forget the live side (before reading it again)."""
@@ -128,36 +148,36 @@ class StateIndex:
         """Desired resources (of ``kind``, or added as rows ``seq`` = [first, end)), in the
         order they were added."""
         if seq is not None:
-            rows = self.db.execute(
-                "SELECT item FROM desired WHERE seq >= ? AND seq < ? ORDER BY seq", seq
-            )
-        elif kind is None:
-            rows = self.db.execute("SELECT item FROM desired ORDER BY seq")
-        else:
-            rows = self.db.execute(
-                "SELECT item FROM desired WHERE kind = ? ORDER BY seq", (kind.order,)
-            )
-        for (blob,) in rows:
-            yield load_resource(blob)
+            return self._items("desired WHERE seq >= ? AND seq < ? ORDER BY seq", seq)
+        if kind is None:
+            return self._items("desired ORDER BY seq")
+        return self._items("desired WHERE kind = ? ORDER BY seq", (kind.order,))
 
     def live(self, kind: Kind | None = None) -> Iterator[Resource]:
         if kind is None:
-            rows = self.db.execute("SELECT item FROM live ORDER BY kind, key")
-        else:
-            rows = self.db.execute(
-                "SELECT item FROM live WHERE kind = ? ORDER BY key", (kind.order,)
-            )
-        for (blob,) in rows:
+            return self._items("live ORDER BY kind, key")
+        return self._items("live WHERE kind = ? ORDER BY key", (kind.order,))
+
+    def _items(self, rows: str, values: Sequence[Any] = ()) -> Iterator[Resource]:
+        """The resources of ``SELECT item FROM <rows>``, read back one at a time."""
+        for (blob,) in self.db.execute(f"SELECT item FROM {rows}", values):
             yield load_resource(blob)
 
-    def count(self, side: str, kind: Kind | None = None) -> int:
+    def count(
+        self, side: str, kind: Kind | None = None, *, seq: tuple[int, int] | None = None
+    ) -> int:
+        """Items of ``side`` (of ``kind``; of desired rows ``seq`` = [first, end))."""
         table = _table(side)
-        if kind is None:
-            return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        where, values = [], []
+        if kind is not None:
+            where.append("kind = ?")
+            values.append(kind.order)
+        if seq is not None:
+            where += ["seq >= ?", "seq < ?"]
+            values += seq
+        condition = f" WHERE {' AND '.join(where)}" if where else ""
         return int(
-            self.db.execute(
-                f"SELECT count(*) FROM {table} WHERE kind = ?", (kind.order,)
-            ).fetchone()[0]
+            self.db.execute(f"SELECT count(*) FROM {table}{condition}", values).fetchone()[0]
         )
 
     def kinds(self, side: str) -> set[Kind]:
@@ -211,21 +231,16 @@ class StateIndex:
 
     def live_only(self, kind: Kind) -> Iterator[Resource]:
         """Live items of ``kind`` no desired item has the key of, in key order."""
-        rows = self.db.execute(
-            "SELECT l.item FROM live l WHERE l.kind = ? AND NOT EXISTS "
+        return self._items(
+            "live l WHERE l.kind = ? AND NOT EXISTS "
             "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key) ORDER BY l.key",
             (kind.order,),
         )
-        for (blob,) in rows:
-            yield load_resource(blob)
 
     def unkeyed(self, kind: Kind) -> list[Resource]:
         """Live items of ``kind`` that lack authform's key (adoption candidates): made by
         hand, so few, and held in memory."""
-        rows = self.db.execute(
-            "SELECT item FROM live WHERE kind = ? AND unkeyed = 1 ORDER BY key", (kind.order,)
-        )
-        return [load_resource(blob) for (blob,) in rows]
+        return list(self._items("live WHERE kind = ? AND unkeyed = 1 ORDER BY key", (kind.order,)))
 
     def may_free(self, kind: Kind) -> bool:
         """Whether any live item of ``kind`` can lose a value by this plan: one that no desired
@@ -257,29 +272,76 @@ class StateIndex:
         return digest.hexdigest()
 
 
-class IndexedResources:
+class IndexedResources(StreamedSequence):
     """Resources kept in the index, as a collection that can be iterated more than once
     (``of_kind`` reads one kind without going over the others)."""
 
     def __init__(self, index: StateIndex, seq: tuple[int, int] | None = None) -> None:
-        self.index = index
+        self.state_index = index
         self.seq = seq
 
     def __iter__(self) -> Iterator[Resource]:
-        return self.index.desired(seq=self.seq)
+        return self.state_index.desired(seq=self.seq)
 
     def __len__(self) -> int:
-        if self.seq is None:
-            return self.index.count("desired")
-        return self.seq[1] - self.seq[0]
+        return self.state_index.count("desired", seq=self.seq)
 
     def __bool__(self) -> bool:
         return len(self) > 0
 
+    def keys_among(self, kind: Kind, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` an item of ``kind`` here has (one statement for a batch)."""
+        return self.state_index.desired_keys_among(kind, keys, self.seq or (0, ALL_ROWS))
+
     def of_kind(self, kind: Kind) -> Iterator[Resource]:
         if self.seq is None:
-            return self.index.desired(kind)
-        return (r for r in self.index.desired(seq=self.seq) if r.kind is kind)
+            return self.state_index.desired(kind)
+        return (r for r in self.state_index.desired(seq=self.seq) if r.kind is kind)
+
+
+class DesiredWriter:
+    """Desired resources appended to one section of the index as they are decided, a batch
+    at a time; ``append`` says which row each took (to remove it again, or look it up)."""
+
+    def __init__(self, index: StateIndex, section: int) -> None:
+        self.index = index
+        self.first = self.next = index.next_seq(section)
+        self._rows: list[tuple[Any, ...]] = []
+
+    def append(self, resource: Resource) -> int:
+        seq = self.next
+        self.next += 1
+        self._rows.append(
+            (
+                seq,
+                _ORDER[resource.kind],
+                resource.key,
+                canonical_json(resource.spec),
+                dump_resource(resource),
+            )
+        )
+        if len(self._rows) >= BATCH:
+            self.flush()
+        return seq
+
+    def extend(self, resources: Iterable[Resource]) -> None:
+        for resource in resources:
+            self.append(resource)
+
+    def flush(self) -> None:
+        self.index.db.executemany(
+            "INSERT INTO desired (seq, kind, key, spec, item) VALUES (?, ?, ?, ?, ?)", self._rows
+        )
+        self._rows = []
+
+    def close(self) -> tuple[int, int]:
+        """Write what is buffered; the rows written, ``[first, end)``."""
+        self.flush()
+        return self.first, self.next
+
+    def view(self) -> IndexedResources:
+        """What was written, read back from the index (after ``close``)."""
+        return IndexedResources(self.index, (self.first, self.next))
 
 
 _LIVE_INSERT = (

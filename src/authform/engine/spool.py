@@ -20,12 +20,41 @@ import json
 import pickle
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any, overload
 
 from authform.engine.tempspace import private_folder
 
 
-class PickleSpool(Sequence[Any]):
+class StreamedSequence(Sequence[Any]):
+    """A sequence read back in order from disk (or from such sequences), never held whole:
+    ``seq[i]`` reads up to item ``i`` (a scan, not a seek: offsets would cost memory for
+    what only tests do), and it equals any sequence with equal items in the same order."""
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            return list(islice(self, start, stop, step)) if step > 0 else list(self)[index]
+        if index < 0:
+            index += len(self)
+        if index >= 0:
+            for item in islice(self, index, index + 1):
+                return item
+        raise IndexError(f"{type(self).__name__} index out of range")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class PickleSpool(StreamedSequence):
     """Objects appended to a private file, then read back in order as often as needed."""
 
     def __init__(
@@ -77,30 +106,6 @@ class PickleSpool(Sequence[Any]):
             for _ in range(self._count):
                 state = pickle.load(reader)
                 yield state if decode is None else decode(state)
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("spool index out of range")
-        # A scan, not a seek: offsets would cost 8 bytes an item for what only tests do.
-        for position, item in enumerate(self):
-            if position == index:
-                return item
-        raise IndexError("spool index out of range")
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def close(self) -> None:
         self.seal()
@@ -196,7 +201,7 @@ def count_actions(changes: Sequence[Any] | Iterable[Any]) -> Counter[tuple[str, 
     return counts
 
 
-class ChainedSequence(Sequence[Any]):
+class ChainedSequence(StreamedSequence):
     """Several sequences read one after another, as often as needed (the import's users,
     organizations and memberships as one desired list, without copying them)."""
 
@@ -209,25 +214,3 @@ class ChainedSequence(Sequence[Any]):
     def __iter__(self) -> Iterator[Any]:
         for part in self.parts:
             yield from part
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return list(self)[index]
-        if index < 0:
-            index += len(self)
-        for part in self.parts:
-            if index < len(part):
-                return part[index]
-            index -= len(part)
-        raise IndexError("index out of range")
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]

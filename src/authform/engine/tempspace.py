@@ -31,16 +31,25 @@ _SCRATCH_PRAGMAS = (
 )
 
 
-def scratch_database(
-    owner: object, prefix: str, schema: str
-) -> tuple[Path, weakref.finalize, sqlite3.Connection]:
-    """A SQLite file with ``schema`` in a private folder removed with ``owner``, open in one
-    transaction for its whole life: each write is then a B-tree update in the page cache,
-    not a commit (nothing in it must survive the command)."""
-    folder, remove = private_folder(owner, prefix)
-    db = sqlite3.connect(folder / "scratch.sqlite3", isolation_level=None, check_same_thread=False)
-    for pragma in _SCRATCH_PRAGMAS:
-        db.execute(f"PRAGMA {pragma}")
-    db.executescript(schema)
-    db.execute("BEGIN")
-    return folder, remove, db
+class ScratchDatabase:
+    """A SQLite file with ``schema`` in a private folder removed with this object (or by
+    ``close``), open in one transaction for its whole life: each write is then a B-tree
+    update in the page cache, not a commit (nothing in it must survive the command)."""
+
+    def __init__(self, prefix: str, schema: str) -> None:
+        self.folder, self._remove = private_folder(self, prefix)
+        self.db = sqlite3.connect(
+            self.folder / "scratch.sqlite3", isolation_level=None, check_same_thread=False
+        )
+        for pragma in _SCRATCH_PRAGMAS:
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(schema)
+        self.db.execute("BEGIN")
+
+    def close(self) -> None:
+        self.db.close()
+        self._remove()
+
+    @property
+    def closed(self) -> bool:
+        return not self._remove.alive

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from authform.engine.index import StateIndex
 from authform.engine.spool import ChainedSequence
 from authform.importing.emails import EMAIL_POLICIES, EmailPolicy
 from authform.importing.memberships import KnownIds, RoleUse, import_memberships
@@ -41,6 +42,8 @@ class ImportSet:
     reenroll: Sequence[ReenrollNotice] = field(default_factory=list)
     counts: ImportCounts = field(default_factory=ImportCounts)
     role_uses: dict[str, RoleUse] = field(default_factory=dict)
+    # The state index the resources were written to (when built by ``build_import_set``).
+    index: StateIndex | None = None
 
     @property
     def resources(self) -> Sequence[Resource]:
@@ -56,6 +59,7 @@ def build_import_set(
     email_policy: EmailPolicy = "primary",
     role_map: Mapping[str, str] | None = None,
     target: str = "workos",
+    index: StateIndex | None = None,
 ) -> ImportSet:
     """Turn source records into the desired state for the import, reporting what is left out.
 
@@ -64,6 +68,9 @@ def build_import_set(
 
     Raises ``ValueError`` for an unknown ``email_policy``; a source file that cannot be read
     raises ``authform.sources.SourceError`` from the iteration.
+
+    The resources are written to ``index`` as they are judged (a fresh index when none is
+    given, kept alive by the result), in sections that read back in dependency order.
     """
     if email_policy not in EMAIL_POLICIES:
         raise ValueError(
@@ -71,15 +78,30 @@ def build_import_set(
         )
     counts = ImportCounts()
     scratch = ImportScratch()
+    index = StateIndex() if index is None else index
     try:
         return _build(
-            scratch, users, organizations, memberships, email_policy, role_map, target, counts
+            index,
+            scratch,
+            users,
+            organizations,
+            memberships,
+            email_policy,
+            role_map,
+            target,
+            counts,
         )
     finally:
         scratch.close()
 
 
+# Sections of the state index the import writes (section 0 is the manifest's own resources):
+# the users are judged first, but read back after the organizations they may belong to.
+ORGANIZATIONS_SECTION, USERS_SECTION, MEMBERSHIPS_SECTION = 1, 2, 3
+
+
 def _build(
+    index: StateIndex,
     scratch: ImportScratch,
     users: Iterable[UserRecord],
     organizations: Iterable[OrganizationRecord],
@@ -92,15 +114,28 @@ def _build(
     # Every record is screened first (Clerk id shapes, the manifest's character rule): a
     # hostile value is a reported skip here, so nothing downstream can send or print it.
     user_import = import_users(
-        screened(users), email_policy=email_policy, counts=counts, target=target, scratch=scratch
+        screened(users),
+        email_policy=email_policy,
+        counts=counts,
+        writer=index.desired_writer(USERS_SECTION),
+        target=target,
+        scratch=scratch,
     )
-    org_import = import_organizations(screened(organizations), counts=counts, target=target)
+    org_import = import_organizations(
+        screened(organizations),
+        counts=counts,
+        writer=index.desired_writer(ORGANIZATIONS_SECTION),
+        target=target,
+    )
     membership_import = import_memberships(
         screened(memberships),
-        users=KnownIds(user_import.imported_ids, user_import.skipped_ids),
-        organizations=KnownIds(org_import.imported_ids, org_import.skipped_ids, org_import.keys),
+        users=KnownIds(user_import.imported_among, user_import.skipped_ids),
+        organizations=KnownIds(
+            org_import.imported_ids.intersection, org_import.skipped_ids, org_import.keys
+        ),
         role_map=effective_role_map(role_map, target),
         counts=counts,
+        writer=index.desired_writer(MEMBERSHIPS_SECTION),
         scratch=scratch,
     )
     skipped = ChainedSequence(user_import.skipped, org_import.skipped, membership_import.skipped)
@@ -113,4 +148,5 @@ def _build(
         reenroll=user_import.reenroll,
         counts=counts,
         role_uses=membership_import.role_uses,
+        index=index,
     )

@@ -9,36 +9,37 @@ organization is one membership: the first listing wins and the second is reporte
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Protocol
 
-from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
+from authform.engine.index import DesiredWriter, IndexedResources
+from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
 from authform.importing.scratch import DiskMap, ImportScratch
+from authform.importing.users import RECORD_BATCH
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource, membership_key
 from authform.sources.records import MalformedRecord, MembershipRecord, SourceMembership
 
 
-class _Lookup(Protocol):
+class _CodeLookup(Protocol):
     def __contains__(self, value: object) -> bool: ...
-
-
-class _CodeLookup(_Lookup, Protocol):
     def __getitem__(self, key: str) -> str: ...
 
 
 @dataclass(frozen=True)
 class KnownIds:
-    """Which source ids are imported, and which were seen but skipped (with the skip's code):
-    sets and mappings in memory, or on disk in the import's scratch database (users).
+    """Which source ids are imported (``imported_among``: which of a batch of ids are; one
+    lookup per batch, since the users' live on disk), and which were seen but skipped (with
+    the skip's code).
 
     ``keys`` maps a source id to the resource key it imports under, where the two differ (a
     Clerk target keys organizations by slug); an id it does not name is its own key.
     """
 
-    imported: _Lookup
+    imported_among: Callable[[Iterable[str]], set[str]]
     skipped: _CodeLookup
     keys: Mapping[str, str] = field(default_factory=dict)
 
@@ -55,15 +56,13 @@ class RoleUse:
 
 @dataclass
 class MembershipImport:
-    """Memberships to import and everything reported about them, in source order (spooled
-    to disk: an import has about two for every user)."""
+    """Memberships to import (written to the state index) and everything reported about
+    them (spooled to disk), in source order: an import has about two for every user."""
 
-    resources: PickleSpool = field(default_factory=lambda: resource_spool("authform-members-"))
-    skipped: PickleSpool = field(
-        default_factory=lambda: dataclass_spool(Skipped, "authform-skips-")
-    )
+    resources: IndexedResources
+    skipped: PickleSpool
     # Target role slug → its first use, so a role the target lacks is reported at its source.
-    role_uses: dict[str, RoleUse] = field(default_factory=dict)
+    role_uses: dict[str, RoleUse]
 
 
 def import_memberships(
@@ -73,27 +72,33 @@ def import_memberships(
     organizations: KnownIds,
     role_map: Mapping[str, str],
     counts: ImportCounts,
+    writer: DesiredWriter,
     scratch: ImportScratch | None = None,
 ) -> MembershipImport:
-    """Apply the membership rules to every record and fill the membership figures; the keys
-    seen so far (to report a repeat) are kept in ``scratch`` (a fresh one when not given)."""
-    result = MembershipImport()
+    """Apply the membership rules to every record, write the memberships to import through
+    ``writer`` and fill the membership figures; the keys seen so far (to report a repeat)
+    are kept in ``scratch`` (a fresh one when not given). Records are judged a batch at a
+    time: each export-wide question is one lookup per batch."""
+    skips: PickleSpool = dataclass_spool(Skipped, "authform-skips-")
+    role_uses: dict[str, RoleUse] = {}
     seen = (scratch or ImportScratch()).map("membership roles")
     rules = _Rules(users, organizations, role_map, seen)
-    for record in records:
-        counts.memberships_total += 1
-        outcome = rules.judge(record)
-        if isinstance(outcome, Skipped):
-            result.skipped.append(outcome)
-            counts.memberships_skipped += 1
-        else:
-            result.resources.append(outcome)
+    position = iter(records)
+    while batch := list(islice(position, RECORD_BATCH)):
+        for record, outcome in zip(batch, rules.judge_all(batch), strict=True):
+            counts.memberships_total += 1
+            if isinstance(outcome, Skipped):
+                skips.append(outcome)
+                counts.memberships_skipped += 1
+                continue
+            writer.append(outcome)
             counts.memberships += 1
             assert not isinstance(record, MalformedRecord)
             role = outcome.spec["role"]
-            use = result.role_uses.setdefault(role, RoleUse(record.role, record.origin))
+            use = role_uses.setdefault(role, RoleUse(record.role, record.origin))
             use.count += 1
-    return result
+    writer.close()
+    return MembershipImport(writer.view(), skips, role_uses)
 
 
 @dataclass
@@ -107,42 +112,70 @@ class _Rules:
     role_map: Mapping[str, str]
     roles_by_key: DiskMap
 
-    def judge(self, record: MembershipRecord) -> Resource | Skipped:
-        """The membership resource for ``record``, or why there is none."""
-        if isinstance(record, MalformedRecord):
-            return skipped_malformed(record)
-        org_key = self.organizations.keys.get(record.organization_id, record.organization_id)
-        key = membership_key(record.user_id, org_key)
-        problem = self.problem(record, key)
-        if problem is not None:
-            return problem
-        return Resource(
-            kind=Kind.MEMBERSHIP,
-            key=key,
-            spec={
-                "user": record.user_id,
-                "organization": org_key,
-                "role": self.role_map[record.role],
-            },
-            origin=record_origin(record.origin),
+    def judge_all(self, records: Sequence[MembershipRecord]) -> list[Resource | Skipped]:
+        """For each of ``records``, in order, its membership resource or why there is none.
+        The first membership of a key wins, also within ``records``."""
+        ids = [r for r in records if not isinstance(r, MalformedRecord)]
+        imported = _Ends(
+            self.users.imported_among({r.user_id for r in ids}),
+            self.organizations.imported_among({r.organization_id for r in ids}),
         )
+        outcomes: list[Resource | Skipped] = []
+        claims: list[tuple[int, SourceMembership, Resource]] = []
+        for record in records:
+            if isinstance(record, MalformedRecord):
+                outcomes.append(skipped_malformed(record))
+                continue
+            org_key = self.organizations.keys.get(record.organization_id, record.organization_id)
+            key = membership_key(record.user_id, org_key)
+            problem = self.problem(record, key, imported)
+            if problem is not None:
+                outcomes.append(problem)
+                continue
+            resource = Resource(
+                kind=Kind.MEMBERSHIP,
+                key=key,
+                spec={
+                    "user": record.user_id,
+                    "organization": org_key,
+                    "role": self.role_map[record.role],
+                },
+                origin=record_origin(record.origin),
+            )
+            claims.append((len(outcomes), record, resource))
+            outcomes.append(resource)
+        # Last, as it claims each key for the first membership that has it.
+        earlier_roles = self.roles_by_key.claim_all([(r.key, m.role) for _, m, r in claims])
+        for (at, record, resource), earlier in zip(claims, earlier_roles, strict=True):
+            if earlier is not None:
+                outcomes[at] = skipped(
+                    "membership",
+                    resource.key,
+                    record.origin,
+                    SkipCode.DUPLICATE_MEMBERSHIP,
+                    f"user {record.user_id} is already a member of {record.organization_id} "
+                    f"(role {earlier!r}) earlier in the export; only the first membership "
+                    "is used",
+                )
+        return outcomes
 
-    def problem(self, record: SourceMembership, key: str) -> Skipped | None:
-        """Why ``record`` (a membership under ``key``) is not imported, or None."""
+    def problem(self, record: SourceMembership, key: str, imported: _Ends) -> Skipped | None:
+        """Why ``record`` (a membership under ``key``) is not imported, short of being a
+        repeat, or None."""
 
         def skip(code: SkipCode, reason: str) -> Skipped:
             return skipped("membership", key, record.origin, code, reason)
 
         users, organizations = self.users, self.organizations
         user, org = record.user_id, record.organization_id
-        if user not in users.imported:
+        if user not in imported.users:
             if user in users.skipped:
                 return skip(
                     SkipCode.USER_SKIPPED,
                     f"its user {user} is not imported ({users.skipped[user]})",
                 )
             return skip(SkipCode.USER_NOT_IN_EXPORT, f"its user {user} is not in the users export")
-        if org not in organizations.imported:
+        if org not in imported.organizations:
             if org in organizations.skipped:
                 return skip(
                     SkipCode.ORGANIZATION_SKIPPED,
@@ -158,12 +191,12 @@ class _Rules:
                 f"role {record.role!r} has no target role: add it to users.role_map in the "
                 "manifest",
             )
-        # Last, as it claims the key for this membership when it is the first.
-        earlier = self.roles_by_key.claim(key, record.role)
-        if earlier is not None:
-            return skip(
-                SkipCode.DUPLICATE_MEMBERSHIP,
-                f"user {user} is already a member of {org} (role {earlier!r}) earlier in "
-                "the export; only the first membership is used",
-            )
         return None
+
+
+@dataclass(frozen=True)
+class _Ends:
+    """The user and organization ids of one batch of memberships that are imported."""
+
+    users: set[str]
+    organizations: set[str]

@@ -13,10 +13,11 @@ imported source id to its key, so memberships name the organization the same way
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
+from authform.engine.index import DesiredWriter
+from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.metadata import flatten_metadata
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
 from authform.provenance import record_origin
@@ -28,8 +29,8 @@ from authform.sources.records import MalformedRecord, OrganizationRecord, Source
 class OrganizationImport:
     """Organizations to import and everything reported about them, in source order."""
 
-    # Spooled to disk; the id sets stay in memory (organizations are a twentieth of users).
-    resources: PickleSpool = field(default_factory=lambda: resource_spool("authform-orgs-"))
+    # In the state index; the id sets stay in memory (organizations are a twentieth of users).
+    resources: Sequence[Resource] = ()
     skipped: PickleSpool = field(
         default_factory=lambda: dataclass_spool(Skipped, "authform-skips-")
     )
@@ -39,9 +40,14 @@ class OrganizationImport:
 
 
 def import_organizations(
-    records: Iterable[OrganizationRecord], *, counts: ImportCounts, target: str = "workos"
+    records: Iterable[OrganizationRecord],
+    *,
+    counts: ImportCounts,
+    writer: DesiredWriter,
+    target: str = "workos",
 ) -> OrganizationImport:
-    """Apply the organization rules to every record and fill the organization figures."""
+    """Apply the organization rules to every record, write the organizations to import
+    through ``writer`` and fill the organization figures."""
     result = OrganizationImport()
     slug_keyed = target == "clerk"
     owner_of_key: dict[str, str] = {}
@@ -84,13 +90,15 @@ def import_organizations(
             counts.orgs_skipped += 1
         else:
             resource = slug_keyed_resource(record) if slug_keyed else organization_resource(record)
-            result.resources.append(resource)
+            writer.append(resource)
             result.imported_ids.add(record.id)
             result.keys[record.id] = resource.key
             if slug_keyed:
                 owner_of_key[resource.key] = record.id
             result.skipped_ids.pop(record.id, None)
             counts.orgs += 1
+    writer.close()
+    result.resources = writer.view()
     return result
 
 

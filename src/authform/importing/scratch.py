@@ -5,13 +5,18 @@ this user id a repeat, is this email also another user's, is a membership's user
 Held as Python sets and dicts these grow with the export (about 100 bytes a user, more than
 the whole plan is allowed at a million users), so they are kept in a SQLite file in a
 private temporary folder, removed with the import's scratch (``close``, or at exit).
+
+Each question is asked for a batch of records at once (``DiskSet.add_all``,
+``DiskMap.claim_all``): one statement per batch rather than one per record, which is what
+made a million-user import spend most of its time in SQLite's call overhead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterable, Iterator, Sequence
 
-from authform.engine.tempspace import scratch_database
+from authform.engine.tempspace import ScratchDatabase
 
 _SCHEMA = """
 CREATE TABLE entries (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT,
@@ -20,13 +25,9 @@ CREATE TABLE emails (email TEXT NOT NULL, ordinal INTEGER NOT NULL, source_id TE
 """
 
 
-class ImportScratch:
+class ImportScratch(ScratchDatabase):
     def __init__(self) -> None:
-        self.folder, self._remove, self.db = scratch_database(self, "authform-import-", _SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
-        self._remove()
+        super().__init__("authform-import-", _SCHEMA)
 
     def set(self, name: str) -> DiskSet:
         return DiskSet(self, name)
@@ -55,42 +56,54 @@ class ImportScratch:
         yield from shared.items()
 
 
-class DiskSet:
-    """A set of strings on disk: ``add`` says whether the value is new."""
+class _Entries:
+    """One named table of keys (and values) in the scratch database."""
 
     def __init__(self, scratch: ImportScratch, name: str) -> None:
         self.scratch = scratch  # kept alive (and its folder with it) while this is used
         self.db = scratch.db
         self.name = name
 
-    def add(self, value: str) -> bool:
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO entries (name, key) VALUES (?, ?)", (self.name, value)
+    def _stored(self, keys: Iterable[str]) -> dict[str, str | None]:
+        """Which of ``keys`` are stored already, with their values: one statement."""
+        rows = self.db.execute(
+            "SELECT key, value FROM entries WHERE name = ? AND key IN "
+            "(SELECT value FROM json_each(?))",
+            (self.name, json.dumps(list(keys))),
         )
-        return cursor.rowcount == 1
+        return dict(rows)
 
-    def __contains__(self, value: object) -> bool:
-        return (
-            self.db.execute(
-                "SELECT 1 FROM entries WHERE name = ? AND key = ?", (self.name, value)
-            ).fetchone()
-            is not None
+    def _store(self, pairs: Iterable[tuple[str, str | None]]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO entries (name, key, value) VALUES (?, ?, ?)",
+            ((self.name, key, value) for key, value in pairs),
         )
 
 
-class DiskMap:
+class DiskSet(_Entries):
+    """A set of strings on disk, added to a batch at a time."""
+
+    def add_all(self, values: Sequence[str]) -> list[bool]:
+        """Add every value; for each, in order, whether it was new (neither added before
+        nor earlier in ``values``)."""
+        known = set(self._stored(values))
+        fresh: list[bool] = []
+        added: list[tuple[str, None]] = []
+        for value in values:
+            is_new = value not in known
+            fresh.append(is_new)
+            if is_new:
+                known.add(value)
+                added.append((value, None))
+        self._store(added)
+        return fresh
+
+
+class DiskMap(_Entries):
     """A mapping of strings to strings on disk, with the few operations the import uses."""
 
-    def __init__(self, scratch: ImportScratch, name: str) -> None:
-        self.scratch = scratch  # kept alive (and its folder with it) while this is used
-        self.db = scratch.db
-        self.name = name
-
     def get(self, key: str, default: str | None = None) -> str | None:
-        row = self.db.execute(
-            "SELECT value FROM entries WHERE name = ? AND key = ?", (self.name, key)
-        ).fetchone()
-        return default if row is None else str(row[0])
+        return self._stored([key]).get(key, default)
 
     def __getitem__(self, key: str) -> str:
         value = self.get(key)
@@ -101,18 +114,21 @@ class DiskMap:
     def __contains__(self, key: object) -> bool:
         return self.get(str(key)) is not None
 
-    def claim(self, key: str, value: str) -> str | None:
-        """Set ``key`` to ``value`` if it is not set yet and return None; else return the
-        value set first (one statement in the common case)."""
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO entries (name, key, value) VALUES (?, ?, ?)",
-            (self.name, key, value),
-        )
-        return None if cursor.rowcount == 1 else self.get(key)
+    def claim_all(self, pairs: Sequence[tuple[str, str]]) -> list[str | None]:
+        """Set each key to its value unless it is set already (before, or earlier in
+        ``pairs``); for each pair, in order, None when it set the key, else the value set
+        first."""
+        first = self._stored(key for key, _ in pairs)
+        earlier: list[str | None] = []
+        claimed: list[tuple[str, str | None]] = []
+        for key, value in pairs:
+            earlier.append(first.get(key))
+            if key not in first:
+                first[key] = value
+                claimed.append((key, value))
+        self._store(claimed)
+        return earlier
 
     def setdefault(self, key: str, value: str) -> None:
         """Set ``key`` unless it is set already (the first value wins)."""
-        self.db.execute(
-            "INSERT OR IGNORE INTO entries (name, key, value) VALUES (?, ?, ?)",
-            (self.name, key, value),
-        )
+        self._store([(key, value)])

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from authform.engine.index import StateIndex
 from authform.importing.build import ImportSet, build_import_set
 from authform.importing.report import SkipCode
 from authform.sources import (
@@ -28,8 +29,11 @@ def _optional(reader: Any, path: Path | None) -> Iterable[Any]:
     return reader(path) if path is not None else ()
 
 
-def load_import_set(users: Any, target: str = "workos") -> ImportSet:
-    """``users`` is the manifest's validated ``Users`` model; ``target`` its provider."""
+def load_import_set(
+    users: Any, target: str = "workos", index: StateIndex | None = None
+) -> ImportSet:
+    """``users`` is the manifest's validated ``Users`` model; ``target`` its provider; the
+    resources are written to ``index`` (see ``build_import_set``)."""
     source = users.source
     if source.kind in USER_FILE_READERS:
         user_records = USER_FILE_READERS[source.kind](source.path)
@@ -52,6 +56,7 @@ def load_import_set(users: Any, target: str = "workos") -> ImportSet:
         email_policy=users.email,
         role_map=users.role_map,
         target=target,
+        index=index,
     )
 
 

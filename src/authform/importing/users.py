@@ -13,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
-from authform.engine.codec import resource_from, resource_state
-from authform.engine.spool import PickleSpool, dataclass_spool, resource_spool
+from authform.engine.index import DesiredWriter, IndexedResources
+from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.emails import EmailPolicy, choose_email, email_problem
 from authform.importing.passwords import classify_password
 from authform.importing.report import (
@@ -27,7 +28,7 @@ from authform.importing.report import (
     skipped,
     skipped_malformed,
 )
-from authform.importing.scratch import DiskMap, DiskSet, ImportScratch
+from authform.importing.scratch import DiskMap, ImportScratch
 from authform.provenance import record_origin
 from authform.resources import Kind, Resource
 from authform.sources.records import MalformedRecord, SourceUser, UserRecord
@@ -35,26 +36,39 @@ from authform.sources.records import MalformedRecord, SourceUser, UserRecord
 
 @dataclass
 class UserImport:
-    """Users to import and everything reported about them, in source order. The lists are
-    spooled to disk and the id sets kept in the import's scratch database: a million users'
-    worth of either is more memory than the whole plan may take."""
+    """Users to import and everything reported about them, in source order. The users are
+    written to the state index as they are judged, the reports spooled to disk and the id
+    sets kept in the import's scratch database: a million users' worth of any of them is
+    more memory than the whole plan may take."""
 
-    resources: PickleSpool
+    resources: IndexedResources
     skipped: PickleSpool
     reenroll: PickleSpool
-    imported_ids: DiskSet
     skipped_ids: DiskMap  # id -> code of its skip
+
+    def imported_among(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` are imported users (one lookup for a whole batch)."""
+        return self.resources.keys_among(Kind.USER, ids)
 
 
 @dataclass(slots=True)
 class _Candidate:
-    """One source user after the per-user rules, before export-wide conflicts are known."""
+    """One source user after the per-user rules, before export-wide conflicts are known.
+    Its resource goes to the index at once (``seq`` is its row there); what is spooled for
+    the second pass is only what reports and counts need."""
 
     source_id: str
     origin: str
     resource: Resource | None = None
     notes: list[Skipped] = field(default_factory=list)
     reenroll: ReenrollNotice | None = None
+    seq: int | None = None
+    with_password: bool = False
+
+
+# How many records are judged together: the export-wide questions (is this id a repeat?)
+# are asked of the scratch database once per batch.
+RECORD_BATCH = 2_000
 
 
 def import_users(
@@ -62,51 +76,63 @@ def import_users(
     *,
     email_policy: EmailPolicy,
     counts: ImportCounts,
+    writer: DesiredWriter,
     target: str = "workos",
     scratch: ImportScratch | None = None,
 ) -> UserImport:
-    """Apply the user rules to every record and fill the user figures of ``counts``;
-    ``target`` decides which password hashers import.
+    """Apply the user rules to every record, write the users to import through ``writer``
+    and fill the user figures of ``counts``; ``target`` decides which password hashers
+    import.
 
-    Two passes over a spool of candidates: the first applies the per-user rules and notes
-    each chosen email, the second, once the emails every user chose are known, settles the
-    conflicts and collects the result. ``scratch`` holds the export-wide facts (a fresh one
-    when not given; it must outlive the result, whose id sets live in it)."""
+    Two passes: the first applies the per-user rules, writes each user and notes its chosen
+    email; the second, over a spool of what the reports need, once the emails every user
+    chose are known, settles the conflicts (removing those users again) and collects the
+    reports. ``scratch`` holds the export-wide facts (a fresh one when not given; it must
+    outlive the result, whose id map lives in it)."""
     scratch = scratch or ImportScratch()
     candidates = PickleSpool("authform-candidates-", _candidate_state, _candidate_from)
     seen_ids = scratch.set("user ids seen")
     emails: list[tuple[str, int, str]] = []
-    for ordinal, record in enumerate(records):
-        counts.users_total += 1
-        if isinstance(record, MalformedRecord):
-            candidates.append(_malformed(record))
-            continue
-        if not seen_ids.add(record.id):
-            candidates.append(_duplicate(record))
-            continue
-        candidate = _convert(record, email_policy, counts, target)
-        if candidate.resource is not None:
-            emails.append((candidate.resource.spec["email"], ordinal, candidate.source_id))
-            if len(emails) >= EMAIL_BATCH:
-                scratch.add_emails(emails)
-                emails = []
-        candidates.append(candidate)
-    scratch.add_emails(emails)
+    ordinals = enumerate(records)
+    while batch := list(islice(ordinals, RECORD_BATCH)):
+        first_time = iter(
+            seen_ids.add_all([r.id for _, r in batch if not isinstance(r, MalformedRecord)])
+        )
+        for ordinal, record in batch:
+            counts.users_total += 1
+            if isinstance(record, MalformedRecord):
+                candidates.append(_malformed(record))
+                continue
+            if not next(first_time):
+                candidates.append(_duplicate(record))
+                continue
+            candidate = _convert(record, email_policy, counts, target)
+            if candidate.resource is not None:
+                candidate.seq = writer.append(candidate.resource)
+                candidate.with_password = bool(candidate.resource.create_only)
+                emails.append((candidate.resource.spec["email"], ordinal, candidate.source_id))
+            candidates.append(candidate)
+        scratch.add_emails(emails)
+        emails = []
+    writer.close()
     conflicts: dict[int, tuple[str, list[tuple[int, str]]]] = {}
     for email, holders in scratch.shared_emails():
         for ordinal, _ in holders:
             conflicts[ordinal] = (email, holders)
     result = UserImport(
-        resource_spool("authform-users-"),
+        writer.view(),
         dataclass_spool(Skipped, "authform-skips-"),
         dataclass_spool(ReenrollNotice, "authform-reenroll-"),
-        scratch.set("users imported"),
         scratch.map("users skipped"),
     )
+    conflicted_rows: list[int] = []
     for ordinal, candidate in enumerate(candidates):
         if ordinal in conflicts:
+            if candidate.seq is not None:
+                conflicted_rows.append(candidate.seq)
             candidate = _conflict(candidate, ordinal, *conflicts[ordinal])
         _collect(candidate, result, counts)
+    writer.index.remove_desired(conflicted_rows)
     candidates.close()
     return result
 
@@ -115,7 +141,8 @@ def _candidate_state(candidate: _Candidate) -> tuple[Any, ...]:
     return (
         candidate.source_id,
         candidate.origin,
-        resource_state(candidate.resource),
+        candidate.seq,
+        candidate.with_password,
         [_fields_of(note) for note in candidate.notes],
         None if candidate.reenroll is None else _fields_of(candidate.reenroll),
     )
@@ -127,18 +154,15 @@ def _fields_of(item: Skipped | ReenrollNotice) -> tuple[Any, ...]:
 
 
 def _candidate_from(state: tuple[Any, ...]) -> _Candidate:
-    source_id, origin, resource, notes, reenroll = state
+    source_id, origin, seq, with_password, notes, reenroll = state
     return _Candidate(
         source_id,
         origin,
-        resource_from(resource),
-        [Skipped(*note) for note in notes],
-        None if reenroll is None else ReenrollNotice(*reenroll),
+        notes=[Skipped(*note) for note in notes],
+        reenroll=None if reenroll is None else ReenrollNotice(*reenroll),
+        seq=seq,
+        with_password=with_password,
     )
-
-
-# How many chosen emails are written to the scratch database at once.
-EMAIL_BATCH = 10_000
 
 
 def _convert(
@@ -256,15 +280,13 @@ def _conflict(
 
 def _collect(candidate: _Candidate, result: UserImport, counts: ImportCounts) -> None:
     result.skipped.extend(candidate.notes)
-    if candidate.resource is None:
+    if candidate.seq is None:
         if candidate.source_id:
             result.skipped_ids.setdefault(candidate.source_id, candidate.notes[0].code)
         counts.users_skipped += 1
         return
-    result.resources.append(candidate.resource)
-    result.imported_ids.add(candidate.source_id)
     counts.users_imported += 1
-    if candidate.resource.create_only:
+    if candidate.with_password:
         counts.users_with_password += 1
     else:
         counts.users_without_password += 1
