@@ -24,7 +24,7 @@ from authform.resources import normalize_spec
 ITEM_KEYS = ("domain", "key", "slug", "email", "provider", "uri", "name", "id")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     path: str
     old: Any
@@ -47,6 +47,10 @@ class _ByKey(dict[str, Any]):
 def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
     """The changes that turn ``old`` into ``new``, sorted by path. A field present on only
     one side is one change of the whole value."""
+    if not old or not new:
+        # A create or a delete (a million of them in a first import): every field set on
+        # the one side is one change, as the general walk below would find.
+        return _one_sided(old, new)
     result: list[FieldChange] = []
     for name in sorted(set(old) | set(new)):
         before, after = old.get(name), new.get(name)
@@ -64,6 +68,12 @@ def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Field
             continue
         result += _nested_changes(name, before, after)
     return tuple(result)
+
+
+def _one_sided(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    if new:
+        return tuple(FieldChange(n, None, new[n]) for n in sorted(new) if new[n] is not None)
+    return tuple(FieldChange(n, old[n], None) for n in sorted(old) if old[n] is not None)
 
 
 def _scalar(value: Any) -> bool:

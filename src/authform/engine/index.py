@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterable, Iterable, Iterator, Sequence
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from authform.engine.codec import dump_resource, load_resource
 from authform.engine.spool import StreamedSequence
@@ -49,6 +49,22 @@ SECTION_ROWS = 1 << 40
 ALL_ROWS = 1 << 62
 # Kind → its position (``Kind.order``), looked up once per row rather than computed.
 _ORDER = {kind: kind.order for kind in Kind}
+
+_KIND_OF_ORDER = {kind.order: kind for kind in Kind}
+
+
+class VerifyPair(NamedTuple):
+    """A desired item and its live twin, as verify needs them: ``found`` (a live item has
+    the key) and ``equal`` (their canonical specs are); the two items themselves only when
+    both exist and differ."""
+
+    address: str
+    found: bool
+    equal: bool
+    probe: str | None
+    desired: Resource | None
+    live: Resource | None
+
 
 _SCHEMA = """
 CREATE TABLE desired (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
@@ -205,29 +221,29 @@ class StateIndex(ScratchDatabase):
         for desired, live in rows:
             yield load_resource(desired), None if live is None else load_resource(live)
 
-    def verify_pairs(
-        self, kinds: Iterable[Kind]
-    ) -> Iterator[tuple[Resource, Resource | None, bool, str | None]]:
-        """Every desired item of ``kinds`` in desired order, with its live twin (None when
-        missing), whether their canonical specs are equal, and the twin's probe detail.
-        Only items whose twin is missing or differs are read back whole."""
+    def verify_pairs(self, kinds: Iterable[Kind]) -> Iterator[VerifyPair]:
+        """Every desired item of ``kinds`` in desired order, as a ``VerifyPair``. Only the
+        pairs whose canonical specs differ are read back whole: an equal pair needs no
+        more than its address and probe detail."""
         orders = sorted({kind.order for kind in kinds})
         marks = ",".join("?" * len(orders))
         rows = self.db.execute(
-            "SELECT d.kind, d.key, d.item, l.seq IS NOT NULL, l.spec = d.spec, l.probe, "
+            "SELECT d.kind, d.key, l.seq IS NOT NULL, l.spec = d.spec, l.probe, "
+            "CASE WHEN l.spec != d.spec THEN d.item END, "
             "CASE WHEN l.spec != d.spec THEN l.item END "
             "FROM desired d LEFT JOIN live l ON l.kind = d.kind AND l.key = d.key "
             f"WHERE d.kind IN ({marks}) ORDER BY d.seq",
             orders,
         )
-        for _kind, _key, desired, found, equal, probe, live in rows:
-            item = load_resource(desired)
-            if not found:
-                yield item, None, False, None
-            elif equal:
-                yield item, item, True, probe
-            else:
-                yield item, load_resource(live), False, probe
+        for kind, key, found, equal, probe, desired, live in rows:
+            yield VerifyPair(
+                f"{_KIND_OF_ORDER[kind].value}.{key}",
+                bool(found),
+                bool(equal),
+                probe,
+                None if desired is None else load_resource(desired),
+                None if live is None else load_resource(live),
+            )
 
     def live_only(self, kind: Kind) -> Iterator[Resource]:
         """Live items of ``kind`` no desired item has the key of, in key order."""
@@ -261,10 +277,11 @@ class StateIndex(ScratchDatabase):
         import hashlib
 
         digest = hashlib.sha256()
+        orders = None if kinds is None else {k.order for k in kinds}
         for kind, key, provider_id, spec in self.db.execute(
             "SELECT kind, key, provider_id, spec FROM live ORDER BY kind, key"
         ):
-            if kinds is not None and kind not in {k.order for k in kinds}:
+            if orders is not None and kind not in orders:
                 continue
             digest.update(json.dumps([kind, key, provider_id]).encode())
             digest.update(spec.encode())

@@ -208,7 +208,9 @@ def _hold_dependents(changes: Iterable[Change]) -> Iterator[Change]:
     before it in this order (kinds run in dependency order), so one pass sees every hold."""
     missing: dict[str, str] = {}
     for change in changes:
-        if change.blocked is None and change.desired is not None:
+        # Nothing is held until a create is (a blocked create is rare): until then no
+        # change's needs are worth working out.
+        if missing and change.blocked is None and change.desired is not None:
             needed = [d for d in dependencies(change.desired) if d in missing]
             if needed:
                 change = dataclasses.replace(

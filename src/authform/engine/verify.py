@@ -71,17 +71,17 @@ def compare_index(index: StateIndex, kinds: Iterable[Kind]) -> Iterator[Check]:
     """``compare_resources`` over the on-disk index, in desired order: a pair whose canonical
     specs are equal passes without leaving SQLite (its live item is read only for a probe
     detail); only missing and differing pairs are read back whole."""
-    for item, current, equal, probe in index.verify_pairs(kinds):
-        if current is None:
-            yield Check(item.address, False, "missing")
+    for pair in index.verify_pairs(kinds):
+        if not pair.found:
+            yield Check(pair.address, False, "missing")
             continue
-        if not equal:
-            differences = field_changes(current.spec, item.spec)
+        if pair.desired is not None and pair.live is not None:
+            differences = field_changes(pair.live.spec, pair.desired.spec)
             if differences:
                 names = ", ".join(f.path for f in differences)
-                yield Check(item.address, False, f"differs in {names}")
+                yield Check(pair.address, False, f"differs in {names}")
                 continue
-        yield Check(item.address, True, str(probe) if probe else "present and equal")
+        yield Check(pair.address, True, str(pair.probe) if pair.probe else "present and equal")
 
 
 async def verify_state(
