@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from authform.engine.field_diff import FieldChange
@@ -25,12 +26,15 @@ _RESOURCE_REST = tuple(f.name for f in fields(Resource))[1:]
 _CHANGE_FIELDS = tuple(f.name for f in fields(Change))
 _CHANGE_REST = _CHANGE_FIELDS[6:]
 assert _CHANGE_FIELDS[:6] == ("action", "kind", "key", "desired", "live", "fields")
+# The rest of each as one tuple, read in C (``attrgetter`` of several names).
+_resource_rest = attrgetter(*_RESOURCE_REST)
+_change_rest = attrgetter(*_CHANGE_REST)
 
 
 def resource_state(resource: Resource | None) -> tuple[Any, ...] | None:
     if resource is None:
         return None
-    return (resource.kind._value_, *[getattr(resource, name) for name in _RESOURCE_REST])
+    return (resource.kind._value_, *_resource_rest(resource))
 
 
 def resource_from(state: tuple[Any, ...] | None) -> Resource | None:
@@ -57,7 +61,7 @@ def change_state(change: Change) -> tuple[Any, ...]:
         resource_state(change.desired),
         resource_state(change.live),
         tuple((f.path, f.old, f.new) for f in change.fields),
-        *[getattr(change, name) for name in _CHANGE_REST],
+        *_change_rest(change),
     )
 
 

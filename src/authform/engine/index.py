@@ -80,9 +80,13 @@ CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
 """
 
 
+# One encoder for every row: ``json.dumps`` with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical_json(spec: Any) -> str:
     """The spec as compact JSON with sorted keys: equal strings mean equal specs."""
-    return json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(spec)
 
 
 class StateIndex(ScratchDatabase):

@@ -6,7 +6,8 @@ the plan's summary needs in memory (counts per action and per kind, the digest c
 the changes stream by). Reading it back yields fresh ``Change`` objects each time, so a
 renderer or apply holds only the change it is looking at.
 
-Records are pickles (every field of ``Change`` and of its resources travels without being
+Records are pickled in blocks of ``SPOOL_BLOCK`` (every field of ``Change`` and of its
+resources travels without being
 named here), one after another; ``plan.changes[i]`` still works, by reading up to it.
 The file lives in a private temporary folder, removed when the spool is garbage-collected or
 at exit.
@@ -24,6 +25,9 @@ from itertools import islice
 from typing import Any, overload
 
 from authform.engine.tempspace import private_folder
+
+# How many items a spool pickles at once (a block of changes is a few hundred kilobytes).
+SPOOL_BLOCK = 512
 
 
 class StreamedSequence(Sequence[Any]):
@@ -71,13 +75,23 @@ class PickleSpool(StreamedSequence):
         self.path = self.folder / "items.pickle"
         self._writer: Any = self.path.open("wb")
         self._count = 0
+        # Items are pickled a block at a time: one call per block rather than per item, and
+        # the values items repeat (kinds, actions, field names) stored once per block.
+        self._block: list[Any] = []
 
     def append(self, item: Any) -> None:
+        self._block.append(item if self._encode is None else self._encode(item))
+        self._count += 1
+        if len(self._block) >= SPOOL_BLOCK:
+            self._write_block()
+
+    def _write_block(self) -> None:
+        if not self._block:
+            return
         if self._writer is None:  # read once already: reopen it to append
             self._writer = self.path.open("ab")
-        state = item if self._encode is None else self._encode(item)
-        self._writer.write(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
-        self._count += 1
+        self._writer.write(pickle.dumps(self._block, protocol=pickle.HIGHEST_PROTOCOL))
+        self._block = []
 
     def extend(self, items: Iterable[Any]) -> None:
         for item in items:
@@ -88,6 +102,7 @@ class PickleSpool(StreamedSequence):
         return self
 
     def seal(self) -> PickleSpool:
+        self._write_block()
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -102,10 +117,13 @@ class PickleSpool(StreamedSequence):
     def __iter__(self) -> Iterator[Any]:
         self.seal()
         decode = self._decode
+        remaining = self._count
         with self.path.open("rb") as reader:
-            for _ in range(self._count):
-                state = pickle.load(reader)
-                yield state if decode is None else decode(state)
+            while remaining > 0:
+                block = pickle.load(reader)
+                for state in block[:remaining]:
+                    yield state if decode is None else decode(state)
+                remaining -= len(block)
 
     def close(self) -> None:
         self.seal()
