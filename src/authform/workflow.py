@@ -22,7 +22,7 @@ from typing import Any
 from authform.emulated_tenant import emulator_state_file, start_embedded_emulator
 from authform.emulators.dashboard import DashboardStep, EmulatedDashboard
 from authform.engine.index import IndexedResources, StateIndex
-from authform.engine.plan import Change, Plan, Policy
+from authform.engine.plan import Change, Plan, PlanOptions, Policy
 from authform.engine.planner import plan_index
 from authform.engine.selection import Selection, select_plan
 from authform.engine.spool import dataclass_spool
@@ -174,15 +174,24 @@ class Session:
 
     def _plan_index(self, force: bool) -> Plan:
         assert self.index is not None
-        return plan_index(
-            self.index,
-            managed=self.managed,
+        return plan_index(self.index, self.plan_options(force=force, read=self.read_kinds))
+
+    def plan_options(
+        self,
+        *,
+        force: bool = False,
+        managed: set[Kind] | None = None,
+        read: set[Kind] | None = None,
+    ) -> PlanOptions:
+        """The options this session plans with (its managed kinds unless told others)."""
+        return PlanOptions(
+            managed=self.managed if managed is None else managed,
             capabilities=self.provider.capabilities,
             policy=self.policy,
             manual_instructions=self.provider.manual_instructions,
             environment=self.environment,
             force=force,
-            read=self.read_kinds,
+            read=read,
         )
 
     async def verify(self) -> VerifyReport:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from authform.engine.index import StateIndex
-from authform.engine.plan import Action, Change, Policy, plan_changes
+from authform.engine.plan import Action, Change, PlanOptions, Policy, plan_changes
 from authform.engine.planner import plan_index
 from authform.engine.spool import ChangeSpool
 from authform.providers.base import KindSupport, ProviderCapabilities
@@ -243,11 +243,13 @@ def test_a_plan_of_an_index_reads_only_what_it_manages():
         index.add_live([role("member", pid="r1")])
         plan = plan_index(
             index,
-            managed={Kind.MEMBERSHIP},
-            capabilities=CAPS,
-            policy=Policy(),
-            manual_instructions=instructions,
-            read={Kind.MEMBERSHIP, Kind.ROLE},
+            PlanOptions(
+                managed={Kind.MEMBERSHIP},
+                capabilities=CAPS,
+                policy=Policy(),
+                manual_instructions=instructions,
+                read={Kind.MEMBERSHIP, Kind.ROLE},
+            ),
         )
         assert [(m.role, m.memberships) for m in plan.missing_roles] == [("ghost", ("u1@o1",))]
         assert plan.refused

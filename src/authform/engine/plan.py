@@ -141,23 +141,32 @@ NEVER_REPLACED: frozenset[Kind] = frozenset({Kind.USER})
 ADOPTION_FIELD: dict[Kind, str] = {Kind.ORGANIZATION: "name", Kind.USER: "email"}
 
 
+@dataclass(frozen=True)
+class PlanOptions:
+    """What a plan is computed with, beside its two sides.
+
+    ``manual_instructions(desired, live)`` is the provider's source of dashboard steps.
+    ``read`` names the kinds the live side holds in full (by default the managed ones); a
+    kind read but not managed (roles, when only memberships are) is consulted, never changed.
+    """
+
+    managed: Iterable[Kind]
+    capabilities: ProviderCapabilities
+    policy: Policy
+    manual_instructions: Any
+    environment: str | None = None
+    force: bool = False
+    read: Iterable[Kind] | None = None
+
+
 def plan_changes(
     desired: Iterable[Resource],
     live: Iterable[Resource],
-    *,
-    managed: Iterable[Kind],
-    capabilities: ProviderCapabilities,
-    policy: Policy,
-    manual_instructions: Any,
-    environment: str | None = None,
-    force: bool = False,
-    read: Iterable[Kind] | None = None,
+    options: PlanOptions | None = None,
+    **settings: Any,
 ) -> Plan:
-    """Compute the plan for the managed kinds, in dependency order, with safety checks.
-
-    ``manual_instructions(desired, live)`` is the provider's source of dashboard steps.
-    ``read`` names the kinds ``live`` holds in full (by default the managed ones); a kind
-    read but not managed (roles, when only memberships are) is consulted, never changed.
+    """Compute the plan for the managed kinds, in dependency order, with safety checks:
+    with ``options``, or the ``PlanOptions`` fields given as keywords.
 
     Both sides go through the same on-disk index the commands use (``authform.engine.index``),
     so this in-memory entry point and a million-user plan share every rule.
@@ -169,16 +178,7 @@ def plan_changes(
     try:
         index.add_desired(desired)
         index.add_live(live)
-        return plan_index(
-            index,
-            managed=managed,
-            capabilities=capabilities,
-            policy=policy,
-            manual_instructions=manual_instructions,
-            environment=environment,
-            force=force,
-            read=read,
-        )
+        return plan_index(index, options or PlanOptions(**settings))
     finally:
         index.close()
 

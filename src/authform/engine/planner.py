@@ -10,31 +10,21 @@ thresholds) and the role changes the missing-role check reads. The result is the
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from authform.engine.index import StateIndex
 from authform.engine.ordering import UNIQUE_VALUES, order_kinds
-from authform.engine.plan import ADOPTION_FIELD, Change, Plan, Policy, diff_kind
+from authform.engine.plan import ADOPTION_FIELD, Change, Plan, PlanOptions, diff_kind
 from authform.engine.references import missing_roles_in_index
 from authform.engine.safety import threshold_refusals_from_counts
 from authform.engine.spool import ChangeSpool
-from authform.providers.base import ProviderCapabilities
 from authform.resources import Kind
 
 
-def plan_index(
-    index: StateIndex,
-    *,
-    managed: Iterable[Kind],
-    capabilities: ProviderCapabilities,
-    policy: Policy,
-    manual_instructions: Any,
-    environment: str | None = None,
-    force: bool = False,
-    read: Iterable[Kind] | None = None,
-) -> Plan:
+def plan_index(index: StateIndex, options: PlanOptions) -> Plan:
     """The plan for the managed kinds of ``index`` (see ``plan.plan_changes``)."""
-    managed_kinds = sorted(set(managed), key=lambda k: k.order)
+    capabilities, policy = options.capabilities, options.policy
+    manual_instructions, read = options.manual_instructions, options.read
+    managed_kinds = sorted(set(options.managed), key=lambda k: k.order)
 
     def kinds() -> Iterator[tuple[Kind, Iterable[Change], bool]]:
         for kind in managed_kinds:
@@ -70,10 +60,10 @@ def plan_index(
         managed=managed_kinds,
         changes=spool,
         live_fingerprint=index.live_fingerprint(),
-        environment=environment,
+        environment=options.environment,
         desired_counts={kind: index.count("desired", kind) for kind in managed_kinds},
         live_counts=live_counts,
-        forced=force,
+        forced=options.force,
         missing_roles=missing_roles,
     )
     plan.refusals = [

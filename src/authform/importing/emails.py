@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from authform.sources.records import SourceUser
+from authform.sources.records import SourceEmail, SourceUser
 
 EmailPolicy = Literal["primary", "first", "skip-multi"]
 EMAIL_POLICIES: tuple[str, ...] = get_args(EmailPolicy)
@@ -27,12 +27,13 @@ _PLAIN_ADDRESS = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Address:
-    """A normalized address and whether the source shows it verified."""
+class Address(SourceEmail):
+    """A source email once normalized (trimmed, lower case), verified if any listing of it
+    says so."""
 
-    email: str
-    verified: bool
+    @property
+    def email(self) -> str:
+        return self.address
 
 
 @dataclass(frozen=True)

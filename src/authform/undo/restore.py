@@ -70,15 +70,7 @@ async def undo_plan(session: Session, journal: Journal, *, force: bool = False) 
     origins = {e.address: {"file": display_path(str(journal.path)), "row": e.line} for e in entries}
     desired = _restored_state(live, judged.restore, kinds, origins)
     plan = plan_changes(
-        desired,
-        live,
-        managed=kinds,
-        capabilities=session.provider.capabilities,
-        policy=session.policy,
-        manual_instructions=session.provider.manual_instructions,
-        environment=session.environment,
-        force=force,
-        read=read,
+        desired, live, session.plan_options(force=force, managed=set(kinds), read=read)
     )
     plan.notes += _notes(journal, judged)
     return plan
