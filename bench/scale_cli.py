@@ -154,7 +154,8 @@ def run_cli(size: int, target: str, label: str, args: list[str], logs: Path) -> 
     run.load = os.getloadavg()[0]
     print(
         f"  {label:<24} exit {run.exit_code}  peak RSS {run.peak_rss_mb:7.0f} MB  "
-        f"wall {wall:8.1f} s  load {run.load:4.1f}  "
+        f"wall {wall:8.1f} s  cpu {usage.ru_utime + usage.ru_stime:7.1f} s  "
+        f"load {run.load:4.1f}  "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()),
         flush=True,
     )
