@@ -18,6 +18,10 @@ Design:
 - Equal canonical JSON means equal specs, so the join hands Python only the pairs whose JSON
   differs (and the missing ones): a million equal users cost one string comparison each, in
   SQLite. Pairs that reach Python are still judged by the planner's own equality rule.
+- The import writes each resource here as it judges it (``desired_writer``), into numbered
+  sections so that reading back keeps the desired order whatever order the parts were
+  written in; the desired side is indexed by key only at its first lookup by key, so a
+  bulk insert does not keep a B-tree up row by row.
 - ``ids`` holds natural key → provider id per kind for the providers that need them between
   read and write (see ``authform.providers.ids``), indexed both ways.
 - Speed over durability: no journal, no sync, one exclusive connection, one transaction for
@@ -69,7 +73,6 @@ class VerifyPair(NamedTuple):
 _SCHEMA = """
 CREATE TABLE desired (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
                       spec TEXT NOT NULL, item BLOB NOT NULL);
-CREATE INDEX desired_by_key ON desired (kind, key);
 CREATE TABLE live (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
                    spec TEXT NOT NULL, provider_id TEXT, unkeyed INTEGER NOT NULL,
                    probe TEXT, item BLOB NOT NULL);
@@ -94,6 +97,15 @@ class StateIndex(ScratchDatabase):
 
     def __init__(self) -> None:
         super().__init__("authform-index-", _SCHEMA)
+        self._desired_keyed = False
+
+    def _key_desired(self) -> None:
+        """Index the desired side by key before its first lookup by key: built once over
+        the rows written so far (one sort), not kept up row by row through the import's
+        bulk insert; rows added later are indexed as they come."""
+        if not self._desired_keyed:
+            self.db.execute("CREATE INDEX desired_by_key ON desired (kind, key)")
+            self._desired_keyed = True
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -125,6 +137,7 @@ class StateIndex(ScratchDatabase):
     def desired_keys_among(self, kind: Kind, keys: Iterable[str], seq: tuple[int, int]) -> set[str]:
         """Which of ``keys`` a desired item of ``kind`` in rows ``seq`` has: one statement
         for a whole batch of keys."""
+        self._key_desired()
         rows = self.db.execute(
             "SELECT d.key FROM desired d WHERE d.kind = ? AND d.key IN "
             "(SELECT value FROM json_each(?)) AND d.seq >= ? AND d.seq < ?",
@@ -216,6 +229,7 @@ class StateIndex(ScratchDatabase):
     def pairs(self, kind: Kind) -> Iterator[tuple[Resource, Resource | None]]:
         """Each desired item of ``kind`` whose live twin is missing or differs, with that
         twin, in key order. Pairs whose canonical specs are equal never leave SQLite."""
+        self._key_desired()
         rows = self.db.execute(
             "SELECT d.item, l.item FROM desired d LEFT JOIN live l "
             "ON l.kind = d.kind AND l.key = d.key "
@@ -229,6 +243,7 @@ class StateIndex(ScratchDatabase):
         """Every desired item of ``kinds`` in desired order, as a ``VerifyPair``. Only the
         pairs whose canonical specs differ are read back whole: an equal pair needs no
         more than its address and probe detail."""
+        self._key_desired()
         orders = sorted({kind.order for kind in kinds})
         marks = ",".join("?" * len(orders))
         rows = self.db.execute(
@@ -251,6 +266,7 @@ class StateIndex(ScratchDatabase):
 
     def live_only(self, kind: Kind) -> Iterator[Resource]:
         """Live items of ``kind`` no desired item has the key of, in key order."""
+        self._key_desired()
         return self._items(
             "live l WHERE l.kind = ? AND NOT EXISTS "
             "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key) ORDER BY l.key",
@@ -266,6 +282,7 @@ class StateIndex(ScratchDatabase):
         """Whether any live item of ``kind`` can lose a value by this plan: one that no desired
         item keys, or one whose desired twin differs. When none can, no change of the kind
         waits for another, and the planner streams it in one pass."""
+        self._key_desired()
         row = self.db.execute(
             "SELECT EXISTS (SELECT 1 FROM live l WHERE l.kind = ?1 AND NOT EXISTS "
             "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key)) "
