@@ -1,5 +1,5 @@
 """What every provider emulator shares: API-key auth, rate limiting, fault injection, a
-request log, ``GET /health`` and the ``/_emulate`` admin routes.
+request log and the ``/_emulate`` admin routes (``GET /_emulate/health`` among them).
 
 A provider emulator is an ``EmulatorBackend`` (its routes, its error-body shape, which rate
 limit buckets a request draws from) wrapped in an ``EmulatorApp``. The app is a Starlette
@@ -7,8 +7,9 @@ subclass rather than a middleware so that it sees uvicorn's own ``send`` callabl
 the only handle on the socket, and a fault hook with ``drop_connection`` needs to close it
 without writing a response, the way a load balancer or a crashed server would.
 
-Conventions are borrowed from WorkOS's own emulator (github ``workos/emulate``): ``/health``,
-a YAML seed file, and ``/_emulate/hooks`` for injecting errors.
+Conventions are borrowed from WorkOS's own emulator (github ``workos/emulate``): a health
+route, a YAML seed file, and ``/_emulate/hooks`` for injecting errors. The health route lives
+under ``/_emulate/`` because no provider's API has one: every other path is the provider's.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ __all__ = [
 logger = logging.getLogger("authform.emulators")
 T = TypeVar("T")
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# The readiness probe ``start_emulator`` waits on; it needs no key (nothing is known yet).
+HEALTH_ROUTE = ("GET", "/_emulate/health")
 
 
 def parse_body(raw: bytes, content_type: str) -> Any:
@@ -124,7 +127,9 @@ class EmulatorApp(Starlette):
         self.hooks = FaultHooks()
         self.request_log = RequestLog()
         admin, hooks, social = "/_emulate", "/_emulate/hooks", "/_emulate/social_connections"
+        self.public_routes = backend.public_routes | {HEALTH_ROUTE}
         endpoints = [
+            Endpoint(*HEALTH_ROUTE, lambda c: {"status": "ok"}),
             Endpoint(
                 "GET", f"{admin}/requests", lambda c: self._listed(self.request_log.entries())
             ),
@@ -174,10 +179,6 @@ class EmulatorApp(Starlette):
 
         method: str = scope["method"]
         path: str = scope["path"]
-        if path == "/health":
-            await self._send_json(send_with_request_id, 200, {"status": "ok"})
-            return
-
         raw_body, too_large = await _read_body(receive)
         replay = _replaying_receive(raw_body, receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -214,7 +215,7 @@ class EmulatorApp(Starlette):
                         )
                         await self._send_json(send_with_request_id, hook.status, fault_body)
                         return
-            if (method, path) not in self.backend.public_routes and not self._authorized(headers):
+            if (method, path) not in self.public_routes and not self._authorized(headers):
                 await self._send_error(send_with_request_id, 401, "Unauthorized", "unauthorized")
                 return
             if not is_admin and self.rate_limits.enabled:

@@ -199,7 +199,7 @@ def start_emulator(
     rate_limits: LimitTable | None = None,
     seed: Path | None = None,
 ) -> RunningEmulator:
-    """Serve ``provider``'s emulator on 127.0.0.1 in a daemon thread; returns once ``/health``
+    """Serve ``provider``'s emulator on 127.0.0.1 in a daemon thread; returns once ``/_emulate/health``
     answers. ``port=0`` picks a free port."""
     app = create_app(
         provider,
@@ -238,7 +238,7 @@ def start_emulator(
     with loopback_client(timeout=2) as probe:
         while True:
             try:
-                if probe.get(f"{url}/health").status_code == 200:
+                if probe.get(f"{url}/_emulate/health").status_code == 200:
                     return running  # uvicorn owns the socket now and closes it on shutdown
             except httpx.TransportError:
                 pass
