@@ -19,12 +19,13 @@ from typing import Any, TypeVar, cast
 import yaml
 
 from .errors import ApiError
-from .social_connections import check_social_provider
+from .social_connections import SocialConnections, check_social_provider
 from .store import SqliteStore
 
 T = TypeVar("T")
 
 __all__ = [
+    "Seed",
     "SeedSection",
     "apply_seed",
     "find_organization",
@@ -94,16 +95,17 @@ def apply_seed(backend: Any, seed: Mapping[str, Any], sections: Sequence[SeedSec
                 raise ValueError(f"seed {section.name} item {number}: {exc}") from None
 
 
-def open_backend(
-    db_path: str | Path,
-    seed: Path | str | Mapping[str, Any] | None,
-    build: Callable[[SqliteStore, Mapping[str, Any] | None], T],
-) -> T:
-    """``build(store, seed)`` over a store at ``db_path``, the seed read from its file if a
-    path is given; the store is closed again when the seed (or anything else) fails."""
+# A seed as a caller gives it: a file's path, the data itself, or none.
+Seed = Path | str | Mapping[str, Any] | None
+
+
+def open_backend(backend: Callable[..., T], db_path: str | Path, seed: Seed, **options: Any) -> T:
+    """``backend(store, social, seed=…, **options)`` over a store at ``db_path``, the seed
+    read from its file if a path is given; the store is closed when building fails."""
     store = SqliteStore(db_path)
     try:
-        return build(store, load_seed(seed) if isinstance(seed, str | Path) else seed)
+        data = load_seed(seed) if isinstance(seed, str | Path) else seed
+        return backend(store, SocialConnections(store), seed=data, **options)
     except BaseException:
         store.close()
         raise

@@ -13,15 +13,13 @@ import contextvars
 import hmac
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from ..base import EmulatorApp, SocialConnections
-from ..seeding import open_backend
+from ..base import EmulatorApp, LimitTable
+from ..seeding import Seed, open_backend
 from .core import ScalekitRateLimits
 from .oauth import OAuth
-from .schema import DEFAULT_TOKEN_TTL
 from .seed import SEED_SECTIONS
 
 
@@ -59,27 +57,12 @@ class ScalekitEmulatorApp(EmulatorApp):
 
 
 def create_scalekit_app(
-    db_path: str | Path = ":memory:",
-    api_key: str = "sk_test_emulator",
-    client_id: str = "client_emulator",
-    rate_limits: ScalekitRateLimits | None = None,
-    *,
-    seed: Path | str | Mapping[str, Any] | None = None,
-    token_ttl: int = DEFAULT_TOKEN_TTL,
+    db_path: str | Path, api_key: str, client_id: str, rate_limits: LimitTable | None, seed: Seed
 ) -> EmulatorApp:
-    """The Scalekit emulator as an ASGI app. ``api_key`` is the environment's client secret
+    """The Scalekit emulator as an ASGI app; ``api_key`` is the environment's client secret
     and ``client_id`` its client id: together they buy access tokens at ``/oauth/token``."""
     backend = open_backend(
-        db_path,
-        seed,
-        lambda store, data: ScalekitBackend(
-            store,
-            SocialConnections(store),
-            client_secret=api_key,
-            client_id=client_id,
-            token_ttl=token_ttl,
-            seed=data,
-        ),
+        ScalekitBackend, db_path, seed, client_secret=api_key, client_id=client_id
     )
     return ScalekitEmulatorApp(
         backend, api_key=api_key, rate_limits=rate_limits or ScalekitRateLimits()

@@ -30,10 +30,6 @@ class ScalekitRateLimits(LimitTable):
 
     general: Limit | None = Limit(1200, 60)
 
-    @classmethod
-    def disabled(cls) -> ScalekitRateLimits:
-        return cls(enabled=False)
-
 
 # table -> (the noun a NOT_FOUND names, the column a path identifies a row by)
 LOOKUPS: dict[str, tuple[str, str]] = {

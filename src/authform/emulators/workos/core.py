@@ -33,10 +33,6 @@ class RateLimits(LimitTable):
     user_management_writes: Limit | None = Limit(500, 10)
     authenticate_per_email: Limit | None = Limit(10, 60)
 
-    @classmethod
-    def disabled(cls) -> RateLimits:
-        return cls(enabled=False)
-
 
 # table -> (the name WorkOS's 404 gives its objects, the column a path identifies them by)
 LOOKUPS: dict[str, tuple[str, str]] = {
