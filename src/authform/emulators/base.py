@@ -19,10 +19,11 @@ import hmac
 import json
 import logging
 import math
+import sqlite3
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import parse_qsl
 
@@ -38,6 +39,7 @@ from .faults import FaultHook, FaultHooks
 from .limits import Limit, LimitTable, RateLimiter
 from .requestlog import REDACTED, SECRET_FIELDS, RequestLog, redact
 from .routing import Call, Endpoint, build_routes, json_object
+from .seeding import SeedSection, apply_seed
 from .social_connections import SocialConnections, check_social_provider
 from .store import SqliteStore, now_iso
 
@@ -53,6 +55,7 @@ __all__ = [
     "LimitTable",
     "RequestLog",
     "SocialConnections",
+    "TableBackend",
     "check_social_provider",
     "parse_body",
     "redact",
@@ -108,6 +111,66 @@ class EmulatorBackend(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Forget all provider state and re-apply the seed, if one was given."""
+
+
+class TableBackend(EmulatorBackend):
+    """A backend over SQLite tables, declared as data: its ``schema``, the ``tables`` a reset
+    wipes (children first), the ``seed_sections`` of its seed, and ``lookups``: table -> (the
+    noun its not-found answer names, the column a path names a row by). Resource families
+    stack as subclasses in dependency order, each adding its rows to ``endpoints()``."""
+
+    schema: ClassVar[str]
+    tables: ClassVar[Sequence[str]]
+    lookups: ClassVar[Mapping[str, tuple[str, str]]]
+    seed_sections: ClassVar[Sequence[SeedSection]] = ()  # named by the assembled backend
+
+    def __init__(
+        self, store: SqliteStore, social: SocialConnections, *, seed: Mapping[str, Any] | None
+    ) -> None:
+        super().__init__(store, social)
+        self.seed = seed
+        store.apply_schema(self.schema)
+        self.start()
+
+    @staticmethod
+    @abstractmethod
+    def not_found(noun: str, key: str, /) -> ApiError: ...
+
+    @staticmethod
+    @abstractmethod
+    def json_body(raw: bytes, /) -> dict[str, Any]:
+        """The request body as a JSON object, or the provider's refusal."""
+
+    def endpoints(self) -> list[Endpoint]:
+        """This family's routes; each family adds its own rows and calls ``super()``."""
+        return []
+
+    def routes(self) -> list[BaseRoute]:
+        return build_routes(self.endpoints(), self.json_body)
+
+    def start(self) -> None:
+        """Apply the seed (each item skips what a kept database already holds)."""
+        if self.seed:
+            apply_seed(self, self.seed, self.seed_sections)
+
+    def reset(self) -> None:
+        self.store.wipe(self.tables)
+        self.start()
+
+    def row(self, table: str, key: str, column: str | None = None) -> sqlite3.Row:
+        """The row of ``table`` a path names (by its usual column unless ``column`` says
+        otherwise, e.g. ``external_id``), or the provider's not-found answer."""
+        noun, usual = self.lookups[table]
+        row = self.store.find(table, column or usual, key)
+        if row is None:
+            raise self.not_found(noun, key)
+        return row
+
+    def delete(self, table: str, key: str) -> None:
+        """Delete the row a path names (not found if there is none)."""
+        column = self.lookups[table][1]
+        value = self.row(table, key)[column]
+        self.store.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])  # noqa: S608
 
 
 class EmulatorApp(Starlette):

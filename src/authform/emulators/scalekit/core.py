@@ -3,16 +3,11 @@ error and rate-limit shapes, and row lookups that answer NOT_FOUND."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from starlette.routing import BaseRoute
-
-from ..base import EmulatorBackend, Limit, LimitTable, SocialConnections
-from ..routing import Endpoint, build_routes
-from ..seeding import SeedSection, apply_seed
+from ..base import Limit, LimitTable, SocialConnections, TableBackend
 from ..store import SqliteStore, now_iso
 from .errors import GRPC, STATUS_TO_GRPC, grpc_error, not_found, status_body
 from .fields import json_body
@@ -41,13 +36,12 @@ LOOKUPS: dict[str, tuple[str, str]] = {
 }
 
 
-class ScalekitCore(EmulatorBackend):
+class ScalekitCore(TableBackend):
     """The state and conventions each resource family (a class over this one) builds on."""
 
     provider: ClassVar[str] = "scalekit"
-
-    # The seed's sections, named by the assembled backend (they call every family).
-    seed_sections: ClassVar[Sequence[SeedSection]] = ()
+    schema, tables, lookups = SCHEMA, TABLES, LOOKUPS
+    not_found, json_body = staticmethod(not_found), staticmethod(json_body)
 
     def __init__(
         self,
@@ -59,30 +53,22 @@ class ScalekitCore(EmulatorBackend):
         token_ttl: int = DEFAULT_TOKEN_TTL,
         seed: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(store, social)
         self.client_secret = client_secret
         self.client_id = client_id
         self.tokens = TokenStore(token_ttl)
         self.token_ttl = token_ttl
-        self.seed = seed
-        store.apply_schema(SCHEMA)
-        self._start()
-
-    def routes(self) -> list[BaseRoute]:
-        return build_routes(self.endpoints(), json_body)
+        super().__init__(store, social, seed=seed)
 
     def reset(self) -> None:
         """Back to the seeded state; issued tokens are revoked and their lifetime restored."""
-        self.store.wipe(TABLES)
         self.tokens.revoke_all()
         self.tokens.ttl = self.token_ttl
-        self._start()
+        super().reset()
 
-    def _start(self) -> None:
+    def start(self) -> None:
         """Scalekit's own permissions, then the seed (both skip what a kept state holds)."""
         self.insert_builtins()
-        if self.seed:
-            apply_seed(self, self.seed, self.seed_sections)
+        super().start()
 
     def insert_builtins(self) -> None:
         """Scalekit's own permissions, present in every environment."""
@@ -93,10 +79,6 @@ class ScalekitCore(EmulatorBackend):
                 "update_time) VALUES (?, ?, ?, 1, ?, ?)",
                 [new_id("perm_"), name, description, now, now],
             )
-
-    def endpoints(self) -> list[Endpoint]:
-        """This family's routes; each family adds its own and calls ``super()``."""
-        return []
 
     # ----------------------------------------------------------------- EmulatorBackend
 
@@ -114,19 +96,9 @@ class ScalekitCore(EmulatorBackend):
 
     # ----------------------------------------------------------------- shared helpers
 
-    def row(self, table: str, key: str) -> sqlite3.Row:
-        """The row of ``table`` a path names, or NOT_FOUND naming it."""
-        noun, column = LOOKUPS[table]
-        row = self.store.find(table, column, key)
-        if row is None:
-            raise not_found(noun, key)
-        return row
-
-    def delete(self, table: str, key: str) -> dict[str, Any]:
-        """Delete the row a path names (NOT_FOUND if there is none); Scalekit answers ``{}``."""
-        column = LOOKUPS[table][1]
-        value = self.row(table, key)[column]
-        self.store.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])  # noqa: S608
+    def delete(self, table: str, key: str) -> dict[str, Any]:  # type: ignore[override]
+        """Delete the row a path names; Scalekit answers ``{}``."""
+        super().delete(table, key)
         return {}
 
     def check_external_id_free(self, table: str, external_id: str, own_id: str | None) -> None:

@@ -8,11 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from starlette.routing import BaseRoute
-
-from ..base import EmulatorBackend, Limit, LimitTable, SocialConnections
-from ..routing import Call, Endpoint, build_routes
-from ..seeding import SeedSection, apply_seed
+from ..base import Limit, LimitTable, SocialConnections, TableBackend
+from ..routing import Call
 from ..store import SqliteStore
 from .errors import error_body, not_found
 from .fields import ListParams, json_body, parse_list_params
@@ -47,15 +44,14 @@ LOOKUPS: dict[str, tuple[str, str]] = {
 }
 
 
-class WorkOSCore(EmulatorBackend):
+class WorkOSCore(TableBackend):
     """The state and conventions each resource family builds on. The families stack as
     subclasses in dependency order (see ``backend.py``), so one may call what an earlier one
     defines (memberships look up users), never a later one."""
 
     provider: ClassVar[str] = "workos"
-
-    # The seed's sections, named by the assembled backend (they call every family).
-    seed_sections: ClassVar[Sequence[SeedSection]] = ()
+    schema, tables, lookups = SCHEMA, TABLES, LOOKUPS
+    not_found, json_body = staticmethod(not_found), staticmethod(json_body)
 
     def __init__(
         self,
@@ -66,25 +62,9 @@ class WorkOSCore(EmulatorBackend):
         client_id: str,
         seed: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(store, social)
         self.api_key = api_key
         self.client_id = client_id
-        self.seed = seed
-        store.apply_schema(SCHEMA)
-        if seed:
-            apply_seed(self, seed, self.seed_sections)
-
-    def routes(self) -> list[BaseRoute]:
-        return build_routes(self.endpoints(), json_body)
-
-    def reset(self) -> None:
-        self.store.wipe(TABLES)
-        if self.seed:
-            apply_seed(self, self.seed, self.seed_sections)
-
-    def endpoints(self) -> list[Endpoint]:
-        """This family's routes; each family adds its own rows and calls ``super()``."""
-        return []
+        super().__init__(store, social, seed=seed)
 
     # ----------------------------------------------------------------- EmulatorBackend
 
@@ -113,21 +93,6 @@ class WorkOSCore(EmulatorBackend):
         return claims
 
     # ----------------------------------------------------------------- shared helpers
-
-    def row(self, table: str, key: str, column: str | None = None) -> sqlite3.Row:
-        """The row of ``table`` a path names (by its usual column unless ``column`` says
-        otherwise, e.g. ``external_id``), or WorkOS's 404 for it."""
-        kind, usual = LOOKUPS[table]
-        row = self.store.find(table, column or usual, key)
-        if row is None:
-            raise not_found(kind, key)
-        return row
-
-    def delete(self, table: str, key: str) -> None:
-        """Delete the row a path names (404 if there is none)."""
-        column = LOOKUPS[table][1]
-        value = self.row(table, key)[column]
-        self.store.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])  # noqa: S608
 
     def page(
         self, table: str, params: ListParams, where: str = "", args: Sequence[Any] = ()
