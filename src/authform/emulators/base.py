@@ -125,10 +125,18 @@ class TableBackend(EmulatorBackend):
     seed_sections: ClassVar[Sequence[SeedSection]] = ()  # named by the assembled backend
 
     def __init__(
-        self, store: SqliteStore, social: SocialConnections, *, seed: Mapping[str, Any] | None
+        self,
+        store: SqliteStore,
+        social: SocialConnections,
+        *,
+        api_key: str,
+        client_id: str,
+        seed: Mapping[str, Any] | None = None,
     ) -> None:
+        """``api_key`` doubles as the environment's OAuth client secret (WorkOS's
+        authenticate, Scalekit's token exchange), ``client_id`` names its OAuth client."""
         super().__init__(store, social)
-        self.seed = seed
+        self.api_key, self.client_id, self.seed = api_key, client_id, seed
         store.apply_schema(self.schema)
         self.start()
 

@@ -61,9 +61,7 @@ def create_scalekit_app(
 ) -> EmulatorApp:
     """The Scalekit emulator as an ASGI app; ``api_key`` is the environment's client secret
     and ``client_id`` its client id: together they buy access tokens at ``/oauth/token``."""
-    backend = open_backend(
-        ScalekitBackend, db_path, seed, client_secret=api_key, client_id=client_id
-    )
+    backend = open_backend(ScalekitBackend, db_path, seed, api_key=api_key, client_id=client_id)
     return ScalekitEmulatorApp(
         backend, api_key=api_key, rate_limits=rate_limits or ScalekitRateLimits()
     )

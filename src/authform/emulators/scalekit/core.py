@@ -3,12 +3,11 @@ error and rate-limit shapes, and row lookups that answer NOT_FOUND."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..base import Limit, LimitTable, SocialConnections, TableBackend
-from ..store import SqliteStore, now_iso
+from ..base import Limit, LimitTable, TableBackend
+from ..store import now_iso
 from .errors import GRPC, STATUS_TO_GRPC, grpc_error, not_found, status_body
 from .fields import json_body
 from .schema import BUILTIN_PERMISSIONS, DEFAULT_TOKEN_TTL, SCHEMA, TABLES
@@ -43,26 +42,14 @@ class ScalekitCore(TableBackend):
     schema, tables, lookups = SCHEMA, TABLES, LOOKUPS
     not_found, json_body = staticmethod(not_found), staticmethod(json_body)
 
-    def __init__(
-        self,
-        store: SqliteStore,
-        social: SocialConnections,
-        *,
-        client_secret: str,
-        client_id: str,
-        token_ttl: int = DEFAULT_TOKEN_TTL,
-        seed: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.client_secret = client_secret
-        self.client_id = client_id
-        self.tokens = TokenStore(token_ttl)
-        self.token_ttl = token_ttl
-        super().__init__(store, social, seed=seed)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.tokens = TokenStore(DEFAULT_TOKEN_TTL)
+        super().__init__(*args, **kwargs)
 
     def reset(self) -> None:
         """Back to the seeded state; issued tokens are revoked and their lifetime restored."""
         self.tokens.revoke_all()
-        self.tokens.ttl = self.token_ttl
+        self.tokens.ttl = DEFAULT_TOKEN_TTL
         super().reset()
 
     def start(self) -> None:

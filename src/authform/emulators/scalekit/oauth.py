@@ -83,7 +83,7 @@ class OAuth(Memberships):
             not isinstance(client_id, str)
             or not isinstance(client_secret, str)
             or not hmac.compare_digest(client_id.encode(), self.client_id.encode())
-            or not hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
+            or not hmac.compare_digest(client_secret.encode(), self.api_key.encode())
         ):
             raise oauth_error(401, "invalid_client", "invalid client credentials")
         token, ttl = self.tokens.issue(client_id)

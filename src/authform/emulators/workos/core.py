@@ -8,9 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..base import Limit, LimitTable, SocialConnections, TableBackend
+from ..base import Limit, LimitTable, TableBackend
 from ..routing import Call
-from ..store import SqliteStore
 from .errors import error_body, not_found
 from .fields import ListParams, json_body, parse_list_params
 from .schema import SCHEMA, TABLES
@@ -52,19 +51,6 @@ class WorkOSCore(TableBackend):
     provider: ClassVar[str] = "workos"
     schema, tables, lookups = SCHEMA, TABLES, LOOKUPS
     not_found, json_body = staticmethod(not_found), staticmethod(json_body)
-
-    def __init__(
-        self,
-        store: SqliteStore,
-        social: SocialConnections,
-        *,
-        api_key: str,
-        client_id: str,
-        seed: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.api_key = api_key
-        self.client_id = client_id
-        super().__init__(store, social, seed=seed)
 
     # ----------------------------------------------------------------- EmulatorBackend
 
