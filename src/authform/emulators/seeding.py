@@ -28,6 +28,7 @@ __all__ = [
     "Seed",
     "SeedSection",
     "apply_seed",
+    "create_once",
     "find_organization",
     "load_seed",
     "open_backend",
@@ -116,6 +117,20 @@ def required(item: Any, key: str) -> Any:
     if not isinstance(item, dict) or item.get(key) is None:
         raise ValueError(f"seed item {item!r} needs {key!r}")
     return item[key]
+
+
+def create_once(
+    table: str, key: str, operation: str, *, scalar: bool = False
+) -> Callable[[Any, Any], None]:
+    """A seed item created through ``backend.<operation>(body)`` unless ``table`` already
+    holds its ``key``; a ``scalar`` item (a bare URI) is the body ``{key: item}``."""
+
+    def apply_item(backend: Any, item: Any) -> None:
+        body = {key: item} if scalar else item
+        if not backend.store.find(table, key, item if scalar else required(item, key)):
+            getattr(backend, operation)(body)
+
+    return apply_item
 
 
 def find_organization(store: SqliteStore, reference: str, name_column: str) -> str | None:
