@@ -38,7 +38,7 @@ from .errors import ApiError
 from .faults import FaultHook, FaultHooks
 from .limits import Limit, LimitTable, RateLimiter
 from .requestlog import REDACTED, SECRET_FIELDS, RequestLog, redact
-from .routing import Call, Endpoint, build_routes, json_object
+from .routing import Call, Endpoint, build_routes, json_parser
 from .seeding import SeedSection, apply_seed
 from .social_connections import SocialConnections, check_social_provider
 from .store import SqliteStore, now_iso
@@ -114,14 +114,13 @@ class EmulatorBackend(ABC):
 
 
 class TableBackend(EmulatorBackend):
-    """A backend over SQLite tables, declared as data: its ``schema``, the ``tables`` a reset
-    wipes (children first), the ``seed_sections`` of its seed, and ``lookups``: table -> (the
-    noun its not-found answer names, the column a path names a row by). Resource families
-    stack as subclasses in dependency order, each adding its rows to ``endpoints()``."""
+    """A backend over SQLite tables, declared as data: its ``schema``, its ``tables`` (table
+    -> the noun its not-found answer names and the column a path names a row by, children
+    first: the order a reset wipes them in) and the ``seed_sections`` of its seed. Resource
+    families stack as subclasses in dependency order, each adding rows to ``endpoints()``."""
 
     schema: ClassVar[str]
-    tables: ClassVar[Sequence[str]]
-    lookups: ClassVar[Mapping[str, tuple[str, str]]]
+    tables: ClassVar[Mapping[str, tuple[str, str] | None]]
     seed_sections: ClassVar[Sequence[SeedSection]] = ()  # named by the assembled backend
 
     def __init__(
@@ -162,13 +161,13 @@ class TableBackend(EmulatorBackend):
             apply_seed(self, self.seed, self.seed_sections)
 
     def reset(self) -> None:
-        self.store.wipe(self.tables)
+        self.store.wipe(list(self.tables))
         self.start()
 
     def row(self, table: str, key: str, column: str | None = None) -> sqlite3.Row:
         """The row of ``table`` a path names (by its usual column unless ``column`` says
         otherwise, e.g. ``external_id``), or the provider's not-found answer."""
-        noun, usual = self.lookups[table]
+        noun, usual = self.tables[table] or ("row", "id")
         row = self.store.find(table, column or usual, key)
         if row is None:
             raise self.not_found(noun, key)
@@ -176,9 +175,8 @@ class TableBackend(EmulatorBackend):
 
     def delete(self, table: str, key: str) -> None:
         """Delete the row a path names (not found if there is none)."""
-        column = self.lookups[table][1]
-        value = self.row(table, key)[column]
-        self.store.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])  # noqa: S608
+        row_id = self.row(table, key)["id"]
+        self.store.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])  # noqa: S608
 
 
 class EmulatorApp(Starlette):
@@ -216,7 +214,10 @@ class EmulatorApp(Starlette):
             Endpoint("PUT", f"{admin}/rate_limits", self._set_rate_limits),
             Endpoint("POST", f"{admin}/reset", self._reset, 204),
         ]
-        admin_routes = build_routes(endpoints, self._admin_body)
+        admin_body = json_parser(
+            self._bad_admin_request, "Body must be JSON.", "Body must be a JSON object."
+        )
+        admin_routes = build_routes(endpoints, admin_body)
         super().__init__(
             routes=[*admin_routes, *backend.routes()],
             exception_handlers={
@@ -391,11 +392,6 @@ class EmulatorApp(Starlette):
 
     def _bad_admin_request(self, message: str) -> ApiError:
         return ApiError(422, self.backend.error_body(422, message, "invalid_request_parameters"))
-
-    def _admin_body(self, raw: bytes) -> dict[str, Any]:
-        messages = ("Body must be JSON.", "Body must be a JSON object.")
-        data: dict[str, Any] = json_object(raw, self._bad_admin_request, messages)
-        return data
 
     def _admin_check(self, check: Callable[[], T]) -> T:
         """``check()``, its ``ValueError`` answered as the admin routes' 422."""

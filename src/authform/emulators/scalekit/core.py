@@ -25,21 +25,11 @@ class ScalekitRateLimits(LimitTable):
     general: Limit | None = Limit(1200, 60)
 
 
-# table -> (the noun a NOT_FOUND names, the column a path identifies a row by)
-LOOKUPS: dict[str, tuple[str, str]] = {
-    "organizations": ("organization", "id"),
-    "domains": ("domain", "id"),
-    "users": ("user", "id"),
-    "roles": ("role", "name"),
-    "permissions": ("permission", "name"),
-}
-
-
 class ScalekitCore(TableBackend):
     """The state and conventions each resource family (a class over this one) builds on."""
 
     provider: ClassVar[str] = "scalekit"
-    schema, tables, lookups = SCHEMA, TABLES, LOOKUPS
+    schema, tables = SCHEMA, TABLES
     not_found, json_body = staticmethod(not_found), staticmethod(json_body)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

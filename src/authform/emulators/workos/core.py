@@ -30,26 +30,13 @@ class RateLimits(LimitTable):
     authenticate_per_email: Limit | None = Limit(10, 60)
 
 
-# table -> (the name WorkOS's 404 gives its objects, the column a path identifies them by)
-LOOKUPS: dict[str, tuple[str, str]] = {
-    "organizations": ("Organization", "id"),
-    "organization_domains": ("Organization domain", "id"),
-    "users": ("User", "id"),
-    "organization_memberships": ("Organization membership", "id"),
-    "roles": ("Role", "slug"),
-    "permissions": ("Permission", "slug"),
-    "redirect_uris": ("Redirect URI", "id"),
-    "cors_origins": ("CORS origin", "origin"),
-}
-
-
 class WorkOSCore(TableBackend):
     """The state and conventions each resource family builds on. The families stack as
     subclasses in dependency order (see ``backend.py``), so one may call what an earlier one
     defines (memberships look up users), never a later one."""
 
     provider: ClassVar[str] = "workos"
-    schema, tables, lookups = SCHEMA, TABLES, LOOKUPS
+    schema, tables = SCHEMA, TABLES
     not_found, json_body = staticmethod(not_found), staticmethod(json_body)
 
     # ----------------------------------------------------------------- EmulatorBackend
