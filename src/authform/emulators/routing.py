@@ -57,10 +57,14 @@ class Call:
 
 
 class Endpoint(NamedTuple):
+    """A route: ``handler``'s answer is sent with ``status``, inside ``{wrap: answer}`` when
+    the provider wraps its objects (Scalekit's ``{"user": {...}}``)."""
+
     method: str
     path: str
     handler: Callable[[Call], Any]
     status: int = 200
+    wrap: str | None = None
 
 
 def build_routes(endpoints: Iterable[Endpoint], parse_json: JsonParser) -> list[BaseRoute]:
@@ -77,6 +81,8 @@ def _route(endpoint: Endpoint, parse_json: JsonParser) -> Route:
             return result
         if result is None:
             return Response(status_code=endpoint.status)
+        if endpoint.wrap is not None:
+            result = {endpoint.wrap: result}
         return JSONResponse(result, status_code=endpoint.status)
 
     return Route(endpoint.path, serve, methods=[endpoint.method])
