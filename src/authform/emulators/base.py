@@ -272,9 +272,8 @@ class EmulatorApp(Starlette):
                         _drop_connection(send)
                         return
                     if hook.status is not None and hook.raw_body is not None:
-                        await self._send_raw(
-                            send_with_request_id, hook.status, hook.raw_body, hook.content_type
-                        )
+                        raw, content_type = hook.raw_body.encode(), hook.content_type
+                        await _send_answer(send_with_request_id, hook.status, raw, content_type)
                         return
                     lose_answer = hook.lose_answer
                     if hook.status is not None:
@@ -346,29 +345,9 @@ class EmulatorApp(Starlette):
         return None if refused is None else (bucket_of[refused[0]], refused[1])
 
     async def _send_json(
-        self,
-        send: Send,
-        status: int,
-        body: Any,
-        headers: Mapping[str, str] | None = None,
+        self, send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None
     ) -> None:
-        payload = json.dumps(body).encode()
-        raw_headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(payload)).encode()),
-            *((k.encode(), v.encode()) for k, v in (headers or {}).items()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": payload})
-
-    async def _send_raw(self, send: Send, status: int, text: str, content_type: str) -> None:
-        payload = text.encode()
-        raw_headers = [
-            (b"content-type", content_type.encode()),
-            (b"content-length", str(len(payload)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": payload})
+        await _send_answer(send, status, json.dumps(body).encode(), "application/json", headers)
 
     async def _send_error(
         self, send: Send, status: int, message: str, code: str | None = None
@@ -437,6 +416,22 @@ class EmulatorApp(Starlette):
         self.rate_limits = self.initial_rate_limits
         self.limiter.reset()
         self.request_log.clear()
+
+
+async def _send_answer(
+    send: Send,
+    status: int,
+    payload: bytes,
+    content_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    raw_headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(payload)).encode()),
+        *((k.encode(), v.encode()) for k, v in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:
