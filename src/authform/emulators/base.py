@@ -112,6 +112,11 @@ class EmulatorBackend(ABC):
     def reset(self) -> None:
         """Forget all provider state and re-apply the seed, if one was given."""
 
+    def accepts_token(self, token: str, api_key: str) -> bool:
+        """Whether a bearer token may call the API: the API key itself, unless the provider
+        trades it for tokens (Scalekit)."""
+        return hmac.compare_digest(token.encode(), api_key.encode())
+
 
 class TableBackend(EmulatorBackend):
     """A backend over SQLite tables, declared as data: its ``schema``, its ``tables`` (table
@@ -286,7 +291,7 @@ class EmulatorApp(Starlette):
                         )
                         await self._send_json(send_with_request_id, hook.status, fault_body)
                         return
-            if (method, path) not in self.public_routes and not self._authorized(headers):
+            if (method, path) not in self.public_routes and not self._authorized(headers, is_admin):
                 await self._send_error(send_with_request_id, 401, "Unauthorized", "unauthorized")
                 return
             if not is_admin and self.rate_limits.enabled:
@@ -326,11 +331,14 @@ class EmulatorApp(Starlette):
                     }
                 )
 
-    def _authorized(self, headers: Mapping[str, str]) -> bool:
+    def _authorized(self, headers: Mapping[str, str], is_admin: bool) -> bool:
+        """A bearer token: the API key on admin routes, what the backend accepts on its API."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), self.api_key.encode()
-        )
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        if is_admin:
+            return hmac.compare_digest(token.strip().encode(), self.api_key.encode())
+        return self.backend.accepts_token(token.strip(), self.api_key)
 
     def _admit(self, method: str, path: str, body: Any) -> tuple[str, float] | None:
         claims: list[tuple[str, Limit]] = []
