@@ -23,7 +23,7 @@ def free_port() -> int:
 @contextmanager
 def emulator_process(folder: Path, api_key: str, provider: str = "workos") -> Iterator[str]:
     """Serve ``provider``'s emulator on a free loopback port with its state in ``folder``;
-    yields its URL once ``/health`` answers, and stops it on exit."""
+    yields its URL once ``/_emulate/health`` answers, and stops it on exit."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -46,7 +46,7 @@ def emulator_process(folder: Path, api_key: str, provider: str = "workos") -> It
     try:
         for _ in range(200):
             try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/_emulate/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.05)

@@ -82,7 +82,7 @@ def test_wrong_or_missing_secret_key_is_401_with_clerks_body_and_writes_nothing(
 
 def test_health_and_request_ids(clerk_emulator: RunningEmulator) -> None:
     with loopback_client() as client:
-        health = client.get(f"{clerk_emulator.url}/health")
+        health = client.get(f"{clerk_emulator.url}/_emulate/health")
     assert health.json() == {"status": "ok"} and health.headers["x-request-id"]
 
 
@@ -685,7 +685,7 @@ def test_rate_limit_answers_429_with_integer_retry_after(
     )
     assert codes(limited) == [("too_many_requests", None)]
     with loopback_client() as client:  # admin routes are never limited
-        health = client.get(f"{clerk_emulator.url}/health")
+        health = client.get(f"{clerk_emulator.url}/_emulate/health")
     assert health.status_code == 200
     clerk_emulator.set_rate_limits(enabled=False)
     assert api.get("/users").status_code == 200

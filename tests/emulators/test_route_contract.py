@@ -9,8 +9,8 @@ compared as templates: parameter names are not part of a route's identity (``{id
 ``{user_id}`` are the same segment), and each operation's base path comes from the servers
 that apply to it (the operation's, its path item's, else the document's: Clerk's ``/v1``).
 
-Not enumerated: ``GET /health``, which ``EmulatorApp`` answers before routing (the readiness
-probe ``start_emulator`` waits on); it is not a route of any provider's API.
+Nothing is answered outside the walk: the readiness probe ``start_emulator`` waits on is
+``GET /_emulate/health``, an admin route like the others (no provider's API has one).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 import pytest
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.testclient import TestClient
 
 from authform.emulators.server import create_app
 
@@ -154,6 +155,20 @@ def test_every_emulator_route_is_documented_or_under_emulate(
     # The walk really saw the provider's API, not only the shared admin routes.
     api_routes = [path for _, path in served_routes(routes) if not path.startswith(ADMIN_PREFIX)]
     assert len(api_routes) > 20
+
+
+def test_the_health_route_is_walked_and_nothing_answers_beside_the_routes(
+    emulator_routes: tuple[str, list[BaseRoute]],
+) -> None:
+    """The readiness probe is one of the walked routes; the old ``/health``, once answered
+    before routing (and so never walked), is a 404 like any path no route serves."""
+    provider, routes = emulator_routes
+    assert ("GET", "/_emulate/health") in served_routes(routes)
+    with TestClient(create_app(provider)) as client:
+        assert client.get("/_emulate/health").json() == {"status": "ok"}
+        old = client.get("/health", headers={"Authorization": "Bearer sk_test_emulator"})
+    # Scalekit's API takes access tokens, not the key: refused before routing.
+    assert old.status_code == (401 if provider == "scalekit" else 404)
 
 
 def test_every_allowed_route_is_still_served_and_still_undocumented(

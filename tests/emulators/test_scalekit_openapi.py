@@ -60,7 +60,7 @@ annotations_pb2 = pytest.importorskip("google.api.annotations_pb2")
 message_factory = pytest.importorskip("google.protobuf.message_factory")
 
 SPEC_SERVER = "https://$SCALEKIT_ENVIRONMENT_URL"  # the document's server
-OUTSIDE_THE_DOCUMENT = ("/oauth/", "/_emulate/", "/health")
+OUTSIDE_THE_DOCUMENT = ("/oauth/", "/_emulate/")
 
 
 @pytest.fixture(scope="module")

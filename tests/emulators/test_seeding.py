@@ -12,6 +12,7 @@ import pytest
 
 from authform.emulators.base import ApiError
 from authform.emulators.seeding import SeedSection, apply_seed, load_seed
+from authform.emulators.server import create_app
 
 
 class RecordingBackend:
@@ -84,6 +85,20 @@ def test_an_api_refusal_names_the_section_item_and_body() -> None:
     )
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
     assert backend.created == [("widgets", "ok")]
+
+
+def test_a_refusal_reads_the_same_on_every_run_without_the_trace_id() -> None:
+    """Clerk puts a random ``clerk_trace_id`` on every error body; a seed message that a
+    person reads says where and what, and is the same each time the seed fails."""
+    seed = {"organizations": [{"name": "Acme", "slug": "Bad Slug!"}]}
+    messages = []
+    for _ in range(2):
+        with pytest.raises(ValueError) as caught:
+            create_app("clerk", seed=seed)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("seed organizations item 1: ") and "slug" in messages[0]
+    assert "trace" not in messages[0]
 
 
 def test_a_database_constraint_names_the_section_and_item() -> None:

@@ -43,7 +43,7 @@ def test_health_needs_no_key_and_every_response_has_a_request_id(
     workos_emulator: RunningEmulator,
 ) -> None:
     with loopback_client() as client:
-        health = client.get(f"{workos_emulator.url}/health")
+        health = client.get(f"{workos_emulator.url}/_emulate/health")
         missing = client.get(f"{workos_emulator.url}/organizations")
     assert health.json() == {"status": "ok"}
     assert health.headers["x-request-id"] and missing.headers["x-request-id"]

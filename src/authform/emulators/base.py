@@ -1,5 +1,5 @@
 """What every provider emulator shares: API-key auth, rate limiting, fault injection, a
-request log, ``GET /health`` and the ``/_emulate`` admin routes.
+request log and the ``/_emulate`` admin routes (``GET /_emulate/health`` among them).
 
 A provider emulator is an ``EmulatorBackend`` (its routes, its error-body shape, which rate
 limit buckets a request draws from) wrapped in an ``EmulatorApp``. The app is a Starlette
@@ -7,8 +7,9 @@ subclass rather than a middleware so that it sees uvicorn's own ``send`` callabl
 the only handle on the socket, and a fault hook with ``drop_connection`` needs to close it
 without writing a response, the way a load balancer or a crashed server would.
 
-Conventions are borrowed from WorkOS's own emulator (github ``workos/emulate``): ``/health``,
-a YAML seed file, and ``/_emulate/hooks`` for injecting errors.
+Conventions are borrowed from WorkOS's own emulator (github ``workos/emulate``): a health
+route, a YAML seed file, and ``/_emulate/hooks`` for injecting errors. The health route lives
+under ``/_emulate/`` because no provider's API has one: every other path is the provider's.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import hmac
 import json
 import logging
 import math
+import sqlite3
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 from urllib.parse import parse_qsl
 
@@ -36,7 +38,8 @@ from .errors import ApiError
 from .faults import FaultHook, FaultHooks
 from .limits import Limit, LimitTable, RateLimiter
 from .requestlog import REDACTED, SECRET_FIELDS, RequestLog, redact
-from .routing import Call, Endpoint, build_routes, json_object
+from .routing import Call, Endpoint, build_routes, json_parser
+from .seeding import SeedSection, apply_seed
 from .social_connections import SocialConnections, check_social_provider
 from .store import SqliteStore, now_iso
 
@@ -52,6 +55,7 @@ __all__ = [
     "LimitTable",
     "RequestLog",
     "SocialConnections",
+    "TableBackend",
     "check_social_provider",
     "parse_body",
     "redact",
@@ -60,6 +64,8 @@ __all__ = [
 logger = logging.getLogger("authform.emulators")
 T = TypeVar("T")
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# The readiness probe ``start_emulator`` waits on; it needs no key (nothing is known yet).
+HEALTH_ROUTE = ("GET", "/_emulate/health")
 
 
 def parse_body(raw: bytes, content_type: str) -> Any:
@@ -106,6 +112,77 @@ class EmulatorBackend(ABC):
     def reset(self) -> None:
         """Forget all provider state and re-apply the seed, if one was given."""
 
+    def accepts_token(self, token: str, api_key: str) -> bool:
+        """Whether a bearer token may call the API: the API key itself, unless the provider
+        trades it for tokens (Scalekit)."""
+        return hmac.compare_digest(token.encode(), api_key.encode())
+
+
+class TableBackend(EmulatorBackend):
+    """A backend over SQLite tables, declared as data: its ``schema``, its ``tables`` (table
+    -> the noun its not-found answer names and the column a path names a row by, children
+    first: the order a reset wipes them in) and the ``seed_sections`` of its seed. Resource
+    families stack as subclasses in dependency order, each adding rows to ``endpoints()``."""
+
+    schema: ClassVar[str]
+    tables: ClassVar[Mapping[str, tuple[str, str] | None]]
+    seed_sections: ClassVar[Sequence[SeedSection]] = ()  # named by the assembled backend
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        social: SocialConnections,
+        *,
+        api_key: str,
+        client_id: str,
+        seed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``api_key`` doubles as the environment's OAuth client secret (WorkOS's
+        authenticate, Scalekit's token exchange), ``client_id`` names its OAuth client."""
+        super().__init__(store, social)
+        self.api_key, self.client_id, self.seed = api_key, client_id, seed
+        store.apply_schema(self.schema)
+        self.start()
+
+    @staticmethod
+    @abstractmethod
+    def not_found(noun: str, key: str, /) -> ApiError: ...
+
+    @staticmethod
+    @abstractmethod
+    def json_body(raw: bytes, /) -> dict[str, Any]:
+        """The request body as a JSON object, or the provider's refusal."""
+
+    def endpoints(self) -> list[Endpoint]:
+        """This family's routes; each family adds its own rows and calls ``super()``."""
+        return []
+
+    def routes(self) -> list[BaseRoute]:
+        return build_routes(self.endpoints(), self.json_body)
+
+    def start(self) -> None:
+        """Apply the seed (each item skips what a kept database already holds)."""
+        if self.seed:
+            apply_seed(self, self.seed, self.seed_sections)
+
+    def reset(self) -> None:
+        self.store.wipe(list(self.tables))
+        self.start()
+
+    def row(self, table: str, key: str, column: str | None = None) -> sqlite3.Row:
+        """The row of ``table`` a path names (by its usual column unless ``column`` says
+        otherwise, e.g. ``external_id``), or the provider's not-found answer."""
+        noun, usual = self.tables[table] or ("row", "id")
+        row = self.store.find(table, column or usual, key)
+        if row is None:
+            raise self.not_found(noun, key)
+        return row
+
+    def delete(self, table: str, key: str) -> None:
+        """Delete the row a path names (not found if there is none)."""
+        row_id = self.row(table, key)["id"]
+        self.store.execute(f"DELETE FROM {table} WHERE id = ?", [row_id])  # noqa: S608
+
 
 class EmulatorApp(Starlette):
     """A provider backend behind auth, faults, rate limits, the request log and admin routes."""
@@ -124,7 +201,9 @@ class EmulatorApp(Starlette):
         self.hooks = FaultHooks()
         self.request_log = RequestLog()
         admin, hooks, social = "/_emulate", "/_emulate/hooks", "/_emulate/social_connections"
+        self.public_routes = backend.public_routes | {HEALTH_ROUTE}
         endpoints = [
+            Endpoint(*HEALTH_ROUTE, lambda c: {"status": "ok"}),
             Endpoint(
                 "GET", f"{admin}/requests", lambda c: self._listed(self.request_log.entries())
             ),
@@ -140,7 +219,10 @@ class EmulatorApp(Starlette):
             Endpoint("PUT", f"{admin}/rate_limits", self._set_rate_limits),
             Endpoint("POST", f"{admin}/reset", self._reset, 204),
         ]
-        admin_routes = build_routes(endpoints, self._admin_body)
+        admin_body = json_parser(
+            self._bad_admin_request, "Body must be JSON.", "Body must be a JSON object."
+        )
+        admin_routes = build_routes(endpoints, admin_body)
         super().__init__(
             routes=[*admin_routes, *backend.routes()],
             exception_handlers={
@@ -174,10 +256,6 @@ class EmulatorApp(Starlette):
 
         method: str = scope["method"]
         path: str = scope["path"]
-        if path == "/health":
-            await self._send_json(send_with_request_id, 200, {"status": "ok"})
-            return
-
         raw_body, too_large = await _read_body(receive)
         replay = _replaying_receive(raw_body, receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -199,9 +277,8 @@ class EmulatorApp(Starlette):
                         _drop_connection(send)
                         return
                     if hook.status is not None and hook.raw_body is not None:
-                        await self._send_raw(
-                            send_with_request_id, hook.status, hook.raw_body, hook.content_type
-                        )
+                        raw, content_type = hook.raw_body.encode(), hook.content_type
+                        await _send_answer(send_with_request_id, hook.status, raw, content_type)
                         return
                     lose_answer = hook.lose_answer
                     if hook.status is not None:
@@ -214,7 +291,7 @@ class EmulatorApp(Starlette):
                         )
                         await self._send_json(send_with_request_id, hook.status, fault_body)
                         return
-            if (method, path) not in self.backend.public_routes and not self._authorized(headers):
+            if (method, path) not in self.public_routes and not self._authorized(headers, is_admin):
                 await self._send_error(send_with_request_id, 401, "Unauthorized", "unauthorized")
                 return
             if not is_admin and self.rate_limits.enabled:
@@ -254,11 +331,14 @@ class EmulatorApp(Starlette):
                     }
                 )
 
-    def _authorized(self, headers: Mapping[str, str]) -> bool:
+    def _authorized(self, headers: Mapping[str, str], is_admin: bool) -> bool:
+        """A bearer token: the API key on admin routes, what the backend accepts on its API."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), self.api_key.encode()
-        )
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        if is_admin:
+            return hmac.compare_digest(token.strip().encode(), self.api_key.encode())
+        return self.backend.accepts_token(token.strip(), self.api_key)
 
     def _admit(self, method: str, path: str, body: Any) -> tuple[str, float] | None:
         claims: list[tuple[str, Limit]] = []
@@ -273,29 +353,9 @@ class EmulatorApp(Starlette):
         return None if refused is None else (bucket_of[refused[0]], refused[1])
 
     async def _send_json(
-        self,
-        send: Send,
-        status: int,
-        body: Any,
-        headers: Mapping[str, str] | None = None,
+        self, send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None
     ) -> None:
-        payload = json.dumps(body).encode()
-        raw_headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(payload)).encode()),
-            *((k.encode(), v.encode()) for k, v in (headers or {}).items()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": payload})
-
-    async def _send_raw(self, send: Send, status: int, text: str, content_type: str) -> None:
-        payload = text.encode()
-        raw_headers = [
-            (b"content-type", content_type.encode()),
-            (b"content-length", str(len(payload)).encode()),
-        ]
-        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": payload})
+        await _send_answer(send, status, json.dumps(body).encode(), "application/json", headers)
 
     async def _send_error(
         self, send: Send, status: int, message: str, code: str | None = None
@@ -319,11 +379,6 @@ class EmulatorApp(Starlette):
 
     def _bad_admin_request(self, message: str) -> ApiError:
         return ApiError(422, self.backend.error_body(422, message, "invalid_request_parameters"))
-
-    def _admin_body(self, raw: bytes) -> dict[str, Any]:
-        messages = ("Body must be JSON.", "Body must be a JSON object.")
-        data: dict[str, Any] = json_object(raw, self._bad_admin_request, messages)
-        return data
 
     def _admin_check(self, check: Callable[[], T]) -> T:
         """``check()``, its ``ValueError`` answered as the admin routes' 422."""
@@ -369,6 +424,22 @@ class EmulatorApp(Starlette):
         self.rate_limits = self.initial_rate_limits
         self.limiter.reset()
         self.request_log.clear()
+
+
+async def _send_answer(
+    send: Send,
+    status: int,
+    payload: bytes,
+    content_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    raw_headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(payload)).encode()),
+        *((k.encode(), v.encode()) for k, v in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, bool]:

@@ -45,6 +45,10 @@ class LimitTable:
 
     enabled: bool = True
 
+    @classmethod
+    def disabled(cls) -> Self:
+        return cls(enabled=False)
+
     def limit_for(self, bucket: str) -> Limit | None:
         value = getattr(self, bucket, None)
         return value if isinstance(value, Limit) and self.enabled else None

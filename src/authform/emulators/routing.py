@@ -57,10 +57,14 @@ class Call:
 
 
 class Endpoint(NamedTuple):
+    """A route: ``handler``'s answer is sent with ``status``, inside ``{wrap: answer}`` when
+    the provider wraps its objects (Scalekit's ``{"user": {...}}``)."""
+
     method: str
     path: str
     handler: Callable[[Call], Any]
     status: int = 200
+    wrap: str | None = None
 
 
 def build_routes(endpoints: Iterable[Endpoint], parse_json: JsonParser) -> list[BaseRoute]:
@@ -77,23 +81,30 @@ def _route(endpoint: Endpoint, parse_json: JsonParser) -> Route:
             return result
         if result is None:
             return Response(status_code=endpoint.status)
+        if endpoint.wrap is not None:
+            result = {endpoint.wrap: result}
         return JSONResponse(result, status_code=endpoint.status)
 
     return Route(endpoint.path, serve, methods=[endpoint.method])
 
 
-def json_object(raw: bytes, refuse: Callable[[str], ApiError], messages: tuple[str, str]) -> Any:
-    """The body as a JSON object (empty body: ``{}``); ``refuse(messages[0])`` when it is
-    not JSON, ``refuse(messages[1])`` when it is JSON but not an object."""
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise refuse(messages[0]) from None
-    if not isinstance(data, dict):
-        raise refuse(messages[1])
-    return data
+def json_parser(refuse: Callable[[str], ApiError], not_json: str, not_object: str) -> JsonParser:
+    """A body parser giving the body as a JSON object (an empty body: ``{}``); it raises
+    ``refuse(not_json)`` when the body is not JSON, ``refuse(not_object)`` when it is JSON
+    but not an object."""
+
+    def parse(raw: bytes) -> dict[str, Any]:
+        if not raw.strip():
+            return {}
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise refuse(not_json) from None
+        if not isinstance(data, dict):
+            raise refuse(not_object)
+        return data
+
+    return parse
 
 
 # --------------------------------------------------------------------------- answer shapes

@@ -34,27 +34,18 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # provider -> (its rate-limit table, its app from db path, API key, client id, limits, seed)
 EMULATORS: dict[str, tuple[type[LimitTable], Callable[..., EmulatorApp]]] = {
-    "workos": (
-        RateLimits,
-        lambda db, key, client, limits, seed: create_workos_app(db, key, client, limits, seed=seed),
-    ),
+    "workos": (RateLimits, create_workos_app),
     "clerk": (
         ClerkRateLimits,
         lambda db, key, client, limits, seed: create_clerk_app(db, key, limits, seed=seed),
     ),
     # The API key is the environment's client secret, traded for tokens at /oauth/token.
-    "scalekit": (
-        ScalekitRateLimits,
-        lambda db, key, client, limits, seed: create_scalekit_app(
-            db, key, client, limits, seed=seed
-        ),
-    ),
+    "scalekit": (ScalekitRateLimits, create_scalekit_app),
 }
 
 
 def create_app(
     provider: str = "workos",
-    *,
     db_path: str | Path = ":memory:",
     api_key: str = "sk_test_emulator",
     client_id: str = "client_emulator",
@@ -199,28 +190,9 @@ def start_emulator(
     rate_limits: LimitTable | None = None,
     seed: Path | None = None,
 ) -> RunningEmulator:
-    """Serve ``provider``'s emulator on 127.0.0.1 in a daemon thread; returns once ``/health``
-    answers. ``port=0`` picks a free port."""
-    app = create_app(
-        provider,
-        db_path=db_path,
-        api_key=api_key,
-        client_id=client_id,
-        rate_limits=rate_limits,
-        seed=seed,
-    )
-    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when
-    # the listening socket says TCP explicitly, and without it every response waits ~40 ms
-    # for a delayed ACK (uvicorn writes headers and body separately).
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((LOOPBACK, port))
-    except OSError:
-        sock.close()
-        app.close()
-        raise
-    sock.listen(128)  # connections queue until uvicorn accepts them: no refused first probe
+    """Serve ``provider``'s emulator on 127.0.0.1 in a daemon thread; returns once
+    ``/_emulate/health`` answers. ``port=0`` picks a free port."""
+    sock, app = _listen(LOOPBACK, port, provider, db_path, api_key, client_id, rate_limits, seed)
     bound_port = sock.getsockname()[1]
     server = _PromptServer(_uvicorn_config(app, LOOPBACK, bound_port, "warning"))
     thread = threading.Thread(
@@ -238,7 +210,7 @@ def start_emulator(
     with loopback_client(timeout=2) as probe:
         while True:
             try:
-                if probe.get(f"{url}/health").status_code == 200:
+                if probe.get(f"{url}/_emulate/health").status_code == 200:
                     return running  # uvicorn owns the socket now and closes it on shutdown
             except httpx.TransportError:
                 pass
@@ -265,17 +237,7 @@ def serve(
     ``host`` defaults to loopback; anything else exposes an API that accepts a known test
     key, so the caller should only allow it on explicit request.
     """
-    # Bind before building the app: a port in use is an OSError the caller can report
-    # (uvicorn would log it and exit on its own terms).
-    sock = _bound_socket(host, port)
-    app = create_app(
-        provider,
-        db_path=db_path,
-        api_key=api_key,
-        client_id=client_id,
-        rate_limits=rate_limits,
-        seed=seed,
-    )
+    sock, app = _listen(host, port, provider, db_path, api_key, client_id, rate_limits, seed)
     try:
         uvicorn.Server(_uvicorn_config(app, host, sock.getsockname()[1], log_level)).run(
             sockets=[sock]
@@ -287,14 +249,22 @@ def serve(
         sock.close()
 
 
-def _bound_socket(host: str, port: int) -> socket.socket:
+def _listen(
+    host: str, port: int, provider: str, *app_options: Any
+) -> tuple[socket.socket, EmulatorApp]:
+    """A listening socket, then the app (``create_app``'s positional options). Binding
+    first makes a port in use an OSError the caller can report (uvicorn would log it and
+    exit on its own terms); the socket is closed again when the app cannot be built."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when
+    # the listening socket says TCP explicitly, and without it every response waits ~40 ms
+    # for a delayed ACK (uvicorn writes headers and body separately).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(128)
-    except OSError:
+        sock.listen(128)  # connections queue until uvicorn accepts them: no refused probe
+        return sock, create_app(provider, *app_options)
+    except BaseException:
         sock.close()
         raise
-    return sock

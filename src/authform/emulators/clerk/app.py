@@ -178,12 +178,7 @@ def create_clerk_app(
     development one, as ``GET /v1/instance`` reports it.
     """
     environment = "production" if api_key.startswith("sk_live_") else "development"
-
-    def build(store: SqliteStore, seed_data: Mapping[str, Any] | None) -> ClerkBackend:
-        social = SocialConnections(store)
-        return ClerkBackend(store, social, seed=seed_data, environment_type=environment)
-
-    backend = open_backend(db_path, seed, build)
+    backend = open_backend(ClerkBackend, db_path, seed, environment_type=environment)
     limits = rate_limits or ClerkRateLimits.for_secret_key(api_key)
     app = EmulatorApp(backend, api_key=api_key, rate_limits=limits)
     app.request_log = ClerkRequestLog()

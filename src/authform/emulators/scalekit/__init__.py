@@ -21,12 +21,11 @@ secret as bearer; the API takes only access tokens from ``POST /oauth/token``.
 from typing import Any
 
 from ..dashboard import DashboardStep
-from .backend import ScalekitBackend, ScalekitEmulatorApp, create_scalekit_app
+from .backend import ScalekitBackend, create_scalekit_app
 from .core import ScalekitRateLimits
 
 __all__ = [
     "ScalekitBackend",
-    "ScalekitEmulatorApp",
     "ScalekitRateLimits",
     "create_scalekit_app",
     "set_dashboard_redirect_uri",

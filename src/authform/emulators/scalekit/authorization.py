@@ -58,12 +58,10 @@ class Authorization(Organizations):
         return [
             *super().endpoints(),
             Endpoint("GET", ROLES, self._list_roles),
-            Endpoint("POST", ROLES, lambda c: {"role": self.create_role(c.json)}, 201),
-            Endpoint("GET", role, self._get_role),
+            Endpoint("POST", ROLES, lambda c: self.create_role(c.json), 201, "role"),
+            Endpoint("GET", role, self._get_role, wrap="role"),
             Endpoint(
-                "PUT",
-                role,
-                lambda c: {"role": self.update_role(c.path["role_name"], c.json)},
+                "PUT", role, lambda c: self.update_role(c.path["role_name"], c.json), wrap="role"
             ),
             Endpoint("DELETE", role, self._delete_role),
             Endpoint("GET", f"{role}/permissions", self._list_role_permissions),
@@ -71,18 +69,15 @@ class Authorization(Organizations):
             Endpoint("DELETE", f"{role}/permissions/{{permission_name}}", self._revoke),
             Endpoint("GET", PERMISSIONS, self._list_permissions),
             Endpoint(
-                "POST", PERMISSIONS, lambda c: {"permission": self.create_permission(c.json)}, 201
+                "POST", PERMISSIONS, lambda c: self.create_permission(c.json), 201, "permission"
             ),
             Endpoint(
                 "GET",
                 perm,
-                lambda c: {
-                    "permission": permission_json(
-                        self.row("permissions", c.path["permission_name"])
-                    )
-                },
+                lambda c: self._permission(c.path["permission_name"]),
+                wrap="permission",
             ),
-            Endpoint("PUT", perm, self._update_permission),
+            Endpoint("PUT", perm, self._update_permission, wrap="permission"),
             Endpoint("DELETE", perm, self._delete_permission),
         ]
 
@@ -210,8 +205,7 @@ class Authorization(Organizations):
         return {"roles": [self.role_json(row, call.query.get("include")) for row in rows]}
 
     def _get_role(self, call: Call) -> dict[str, Any]:
-        row = self.row("roles", call.path["role_name"])
-        return {"role": self.role_json(row, call.query.get("include"))}
+        return self.role_json(self.row("roles", call.path["role_name"]), call.query.get("include"))
 
     def _delete_role(self, call: Call) -> dict[str, Any]:
         name = self.row("roles", call.path["role_name"])["name"]
@@ -282,7 +276,7 @@ class Authorization(Organizations):
         )  # fmt: skip
 
     def _permission(self, name: str) -> dict[str, Any]:
-        return {"permission": permission_json(self.row("permissions", name))}
+        return permission_json(self.row("permissions", name))
 
     def _update_permission(self, call: Call) -> dict[str, Any]:
         name = call.path["permission_name"]

@@ -1,5 +1,5 @@
-"""The Scalekit emulator assembled: every resource family, the seed, and the ASGI app with
-Scalekit's two-step auth.
+"""The Scalekit emulator assembled: every resource family, the seed, Scalekit's two-step auth
+and the ASGI app.
 
 The families stack in dependency order (organizations, authorization, users, memberships,
 OAuth and dashboard state), each a small class adding its routes and operations over the
@@ -9,78 +9,30 @@ dict, so the seed goes through the same validation as HTTP clients.
 
 from __future__ import annotations
 
-import contextvars
-import hmac
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from starlette.types import Receive, Scope, Send
-
-from ..base import EmulatorApp, SocialConnections
-from ..seeding import open_backend
+from ..base import EmulatorApp, LimitTable
+from ..seeding import Seed, open_backend
 from .core import ScalekitRateLimits
 from .oauth import OAuth
-from .schema import DEFAULT_TOKEN_TTL
 from .seed import SEED_SECTIONS
 
 
 class ScalekitBackend(OAuth):
-    """Scalekit's API over SQLite."""
+    """Scalekit's API over SQLite, with its two-step auth: the API takes access tokens issued
+    by ``POST /oauth/token``; the client secret itself is accepted only on ``/_emulate``
+    admin routes (the test harness's and ``--emulate``'s dashboard), never on the API."""
 
     seed_sections = SEED_SECTIONS
 
-
-_PATH: contextvars.ContextVar[str] = contextvars.ContextVar("scalekit_emulator_path", default="")
-
-
-class ScalekitEmulatorApp(EmulatorApp):
-    """The shared app with Scalekit's two-step auth: the API takes access tokens issued by
-    ``POST /oauth/token``; the client secret itself is accepted only on ``/_emulate`` admin
-    routes (the test harness's and ``--emulate``'s dashboard), never on the API."""
-
-    backend: ScalekitBackend
-
-    async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        reset = _PATH.set(scope["path"])
-        try:
-            await super()._serve_http(scope, receive, send)
-        finally:
-            _PATH.reset(reset)
-
-    def _authorized(self, headers: Mapping[str, str]) -> bool:
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return False
-        path = _PATH.get()
-        if path == "/_emulate" or path.startswith("/_emulate/"):
-            return hmac.compare_digest(token.strip().encode(), self.api_key.encode())
-        return self.backend.tokens.valid(token.strip())
+    def accepts_token(self, token: str, api_key: str) -> bool:
+        return self.tokens.valid(token)
 
 
 def create_scalekit_app(
-    db_path: str | Path = ":memory:",
-    api_key: str = "sk_test_emulator",
-    client_id: str = "client_emulator",
-    rate_limits: ScalekitRateLimits | None = None,
-    *,
-    seed: Path | str | Mapping[str, Any] | None = None,
-    token_ttl: int = DEFAULT_TOKEN_TTL,
+    db_path: str | Path, api_key: str, client_id: str, rate_limits: LimitTable | None, seed: Seed
 ) -> EmulatorApp:
-    """The Scalekit emulator as an ASGI app. ``api_key`` is the environment's client secret
+    """The Scalekit emulator as an ASGI app; ``api_key`` is the environment's client secret
     and ``client_id`` its client id: together they buy access tokens at ``/oauth/token``."""
-    backend = open_backend(
-        db_path,
-        seed,
-        lambda store, data: ScalekitBackend(
-            store,
-            SocialConnections(store),
-            client_secret=api_key,
-            client_id=client_id,
-            token_ttl=token_ttl,
-            seed=data,
-        ),
-    )
-    return ScalekitEmulatorApp(
-        backend, api_key=api_key, rate_limits=rate_limits or ScalekitRateLimits()
-    )
+    backend = open_backend(ScalekitBackend, db_path, seed, api_key=api_key, client_id=client_id)
+    return EmulatorApp(backend, api_key=api_key, rate_limits=rate_limits or ScalekitRateLimits())

@@ -3,17 +3,11 @@ error and rate-limit shapes, and row lookups that answer NOT_FOUND."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from starlette.routing import BaseRoute
-
-from ..base import EmulatorBackend, Limit, LimitTable, SocialConnections
-from ..routing import Endpoint, build_routes
-from ..seeding import SeedSection, apply_seed
-from ..store import SqliteStore, now_iso
+from ..base import Limit, LimitTable, TableBackend
+from ..store import now_iso
 from .errors import GRPC, STATUS_TO_GRPC, grpc_error, not_found, status_body
 from .fields import json_body
 from .schema import BUILTIN_PERMISSIONS, DEFAULT_TOKEN_TTL, SCHEMA, TABLES
@@ -30,63 +24,28 @@ class ScalekitRateLimits(LimitTable):
 
     general: Limit | None = Limit(1200, 60)
 
-    @classmethod
-    def disabled(cls) -> ScalekitRateLimits:
-        return cls(enabled=False)
 
-
-# table -> (the noun a NOT_FOUND names, the column a path identifies a row by)
-LOOKUPS: dict[str, tuple[str, str]] = {
-    "organizations": ("organization", "id"),
-    "domains": ("domain", "id"),
-    "users": ("user", "id"),
-    "roles": ("role", "name"),
-    "permissions": ("permission", "name"),
-}
-
-
-class ScalekitCore(EmulatorBackend):
+class ScalekitCore(TableBackend):
     """The state and conventions each resource family (a class over this one) builds on."""
 
     provider: ClassVar[str] = "scalekit"
+    schema, tables = SCHEMA, TABLES
+    not_found, json_body = staticmethod(not_found), staticmethod(json_body)
 
-    # The seed's sections, named by the assembled backend (they call every family).
-    seed_sections: ClassVar[Sequence[SeedSection]] = ()
-
-    def __init__(
-        self,
-        store: SqliteStore,
-        social: SocialConnections,
-        *,
-        client_secret: str,
-        client_id: str,
-        token_ttl: int = DEFAULT_TOKEN_TTL,
-        seed: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(store, social)
-        self.client_secret = client_secret
-        self.client_id = client_id
-        self.tokens = TokenStore(token_ttl)
-        self.token_ttl = token_ttl
-        self.seed = seed
-        store.apply_schema(SCHEMA)
-        self._start()
-
-    def routes(self) -> list[BaseRoute]:
-        return build_routes(self.endpoints(), json_body)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.tokens = TokenStore(DEFAULT_TOKEN_TTL)
+        super().__init__(*args, **kwargs)
 
     def reset(self) -> None:
         """Back to the seeded state; issued tokens are revoked and their lifetime restored."""
-        self.store.wipe(TABLES)
         self.tokens.revoke_all()
-        self.tokens.ttl = self.token_ttl
-        self._start()
+        self.tokens.ttl = DEFAULT_TOKEN_TTL
+        super().reset()
 
-    def _start(self) -> None:
+    def start(self) -> None:
         """Scalekit's own permissions, then the seed (both skip what a kept state holds)."""
         self.insert_builtins()
-        if self.seed:
-            apply_seed(self, self.seed, self.seed_sections)
+        super().start()
 
     def insert_builtins(self) -> None:
         """Scalekit's own permissions, present in every environment."""
@@ -97,10 +56,6 @@ class ScalekitCore(EmulatorBackend):
                 "update_time) VALUES (?, ?, ?, 1, ?, ?)",
                 [new_id("perm_"), name, description, now, now],
             )
-
-    def endpoints(self) -> list[Endpoint]:
-        """This family's routes; each family adds its own and calls ``super()``."""
-        return []
 
     # ----------------------------------------------------------------- EmulatorBackend
 
@@ -118,19 +73,9 @@ class ScalekitCore(EmulatorBackend):
 
     # ----------------------------------------------------------------- shared helpers
 
-    def row(self, table: str, key: str) -> sqlite3.Row:
-        """The row of ``table`` a path names, or NOT_FOUND naming it."""
-        noun, column = LOOKUPS[table]
-        row = self.store.find(table, column, key)
-        if row is None:
-            raise not_found(noun, key)
-        return row
-
-    def delete(self, table: str, key: str) -> dict[str, Any]:
-        """Delete the row a path names (NOT_FOUND if there is none); Scalekit answers ``{}``."""
-        column = LOOKUPS[table][1]
-        value = self.row(table, key)[column]
-        self.store.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])  # noqa: S608
+    def delete(self, table: str, key: str) -> dict[str, Any]:  # type: ignore[override]
+        """Delete the row a path names; Scalekit answers ``{}``."""
+        super().delete(table, key)
         return {}
 
     def check_external_id_free(self, table: str, external_id: str, own_id: str | None) -> None:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from starlette.datastructures import QueryParams
 
-from ..routing import json_object
+from ..routing import json_parser
 from .errors import invalid
 
 
@@ -126,10 +126,9 @@ def checked(data: Mapping[str, Any], rules: Sequence[Rule]) -> dict[str, Any]:
     return values
 
 
-def json_body(raw: bytes) -> dict[str, Any]:
-    messages = ("request body is not valid JSON", "request body must be a JSON object")
-    data: dict[str, Any] = json_object(raw, invalid, messages)
-    return data
+json_body = json_parser(
+    invalid, "request body is not valid JSON", "request body must be a JSON object"
+)
 
 
 def bool_param(query: QueryParams, name: str, default: bool) -> bool:

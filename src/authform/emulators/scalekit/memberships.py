@@ -25,8 +25,8 @@ class Memberships(Users):
                 endpoint
                 for member in (f"{MEMBERS}:external/{{external_id}}", f"{MEMBERS}/{{id}}")
                 for endpoint in (
-                    Endpoint("POST", member, self._create_membership, 201),
-                    Endpoint("PATCH", member, self._update_membership),
+                    Endpoint("POST", member, self._create_membership, 201, "user"),
+                    Endpoint("PATCH", member, self._update_membership, wrap="user"),
                     Endpoint("DELETE", member, self._delete_membership),
                 )
             ),
@@ -68,13 +68,12 @@ class Memberships(Users):
     def _create_membership(self, call: Call) -> dict[str, Any]:
         body = call.json
         organization_id = self.row("organizations", call.path["organization_id"])["id"]
-        user = self.create_membership(
+        return self.create_membership(
             organization_id,
             self.user_row(call)["id"],
             body,
             send_invitation=bool_param(call.query, "send_invitation_email", True),
         )
-        return {"user": user}
 
     def _update_membership(self, call: Call) -> dict[str, Any]:
         body = call.json
@@ -90,7 +89,7 @@ class Memberships(Users):
             changes["metadata"] = to_json(metadata)
         where = "organization_id = ? AND user_id = ?"
         self.store.update("memberships", changes, where, [organization_id, user_id])
-        return {"user": self.user_json(user_id)}
+        return self.user_json(user_id)
 
     def _delete_membership(self, call: Call) -> dict[str, Any]:
         organization_id, user_id = self._member(call)

@@ -42,24 +42,12 @@ class OAuth(Memberships):
             Endpoint("POST", "/oauth/token", self._token),
             Endpoint("GET", "/oauth/authorize", self._authorize),
             *super().endpoints(),
-            Endpoint(
-                "GET",
-                redirects,
-                lambda c: self._rows(
-                    "SELECT * FROM dashboard_redirect_uris ORDER BY created_at, uri"
-                ),
-            ),
+            Endpoint("GET", redirects, lambda c: self._rows(REDIRECT_URIS)),
             Endpoint("POST", redirects, self._add_redirect_uri, 201),
             Endpoint("DELETE", redirects, self._delete_redirect_uri, 204),
             Endpoint("DELETE", tokens, lambda c: {"revoked": self.tokens.revoke_all()}),
             Endpoint("PUT", tokens, self._token_settings),
-            Endpoint(
-                "GET",
-                "/_emulate/emails",
-                lambda c: self._rows(
-                    "SELECT kind, email, organization_id, sent_at FROM outbox ORDER BY id"
-                ),
-            ),
+            Endpoint("GET", "/_emulate/emails", lambda c: self._rows(OUTBOX)),
         ]
 
     def _rows(self, sql: str) -> dict[str, Any]:
@@ -83,7 +71,7 @@ class OAuth(Memberships):
             not isinstance(client_id, str)
             or not isinstance(client_secret, str)
             or not hmac.compare_digest(client_id.encode(), self.client_id.encode())
-            or not hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
+            or not hmac.compare_digest(client_secret.encode(), self.api_key.encode())
         ):
             raise oauth_error(401, "invalid_client", "invalid client credentials")
         token, ttl = self.tokens.issue(client_id)

@@ -48,29 +48,32 @@ ORGANIZATION_RULES = (
 class Organizations(ScalekitCore):
     def endpoints(self) -> list[Endpoint]:
         one, domains = f"{ORGS}/{{id}}", f"{ORGS}/{{organization_id}}/domains"
+        org, domain = "organization", "domain"
         return [
             *super().endpoints(),
             Endpoint("GET", ORGS, self._list_organizations),
-            Endpoint("POST", ORGS, lambda c: self._answer(self.create_organization(c.json)), 201),
-            Endpoint("GET", f"{ORGS}:external/{{external_id}}", self._by_external_id),
-            Endpoint("GET", one, lambda c: self._answer(self.row(TABLE, c.path["id"]))),
+            Endpoint("POST", ORGS, lambda c: self.create_organization(c.json), 201, org),
+            Endpoint("GET", f"{ORGS}:external/{{external_id}}", self._by_external_id, wrap=org),
             Endpoint(
-                "PATCH", one, lambda c: self._answer(self.update_organization(c.path["id"], c.json))
+                "GET", one, lambda c: organization_json(self.row(TABLE, c.path["id"])), wrap=org
+            ),
+            Endpoint(
+                "PATCH", one, lambda c: self.update_organization(c.path["id"], c.json), wrap=org
             ),
             Endpoint("DELETE", one, lambda c: self.delete(TABLE, c.path["id"])),
             Endpoint("GET", domains, self._list_domains),
-            Endpoint("POST", domains, self._create_domain),  # the document says 200
+            # The document says 200 for a create here.
             Endpoint(
-                "GET", f"{domains}/{{id}}", lambda c: {"domain": domain_json(self._domain_row(c))}
+                "POST",
+                domains,
+                lambda c: self.create_domain(c.path["organization_id"], c.json),
+                wrap=domain,
+            ),
+            Endpoint(
+                "GET", f"{domains}/{{id}}", lambda c: domain_json(self._domain_row(c)), wrap=domain
             ),
             Endpoint("DELETE", f"{domains}/{{id}}", self._delete_domain),
         ]
-
-    @staticmethod
-    def _answer(organization: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
-        if isinstance(organization, sqlite3.Row):
-            organization = organization_json(organization)
-        return {"organization": organization}
 
     def _organization_fields(self, data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         rules = ORGANIZATION_RULES if creating or "display_name" in data else ORGANIZATION_RULES[1:]
@@ -119,7 +122,7 @@ class Organizations(ScalekitCore):
         row = self.store.find(TABLE, "external_id", call.path["external_id"])
         if row is None:
             raise not_found("organization with external_id", call.path["external_id"])
-        return self._answer(row)
+        return organization_json(row)
 
     # ----------------------------------------------------------------- domains
 
@@ -195,9 +198,6 @@ class Organizations(ScalekitCore):
             "page_number": number,
             "page_size": len(rows),
         }
-
-    def _create_domain(self, call: Call) -> dict[str, Any]:
-        return {"domain": self.create_domain(call.path["organization_id"], call.json)}
 
     def _delete_domain(self, call: Call) -> dict[str, Any]:
         self.store.execute("DELETE FROM domains WHERE id = ?", [self._domain_row(call)["id"]])

@@ -56,18 +56,19 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 """
 
-# Children before parents, so a wipe never trips a foreign key.
-TABLES: Final = (
-    "memberships",
-    "domains",
-    "role_permissions",
-    "users",
-    "organizations",
-    "roles",
-    "permissions",
-    "dashboard_redirect_uris",
-    "outbox",
-)
+# table -> (the noun a NOT_FOUND names, the column a path names a row by; None: no path
+# names its rows), children before parents: the order a reset wipes them in.
+TABLES: Final = {
+    "memberships": None,
+    "domains": ("domain", "id"),
+    "role_permissions": None,
+    "users": ("user", "id"),
+    "organizations": ("organization", "id"),
+    "roles": ("role", "name"),
+    "permissions": ("permission", "name"),
+    "dashboard_redirect_uris": None,
+    "outbox": None,
+}
 
 # Scalekit's own permissions exist in every environment (organization-domains guide); they
 # are listed with is_scalekit_permission and cannot be changed.

@@ -17,28 +17,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..seeding import SeedSection, find_organization, required, seed_social_connection
+from ..seeding import SeedSection, create_once, find_organization, required, seed_social_connection
 from .oauth import OAuth
 
 
-def _organization_by_reference(backend: Any, reference: str) -> str | None:
-    return find_organization(backend.store, reference, "display_name")
-
-
-def _permission(backend: OAuth, item: Any) -> None:
-    if not backend.store.find("permissions", "name", required(item, "name")):
-        backend.create_permission(item)
-
-
-def _role(backend: OAuth, item: Any) -> None:
-    if not backend.store.find("roles", "name", required(item, "name")):
-        backend.create_role(item)
-
-
 def _organization(backend: OAuth, item: Any) -> None:
-    if _organization_by_reference(
-        backend, item.get("external_id") or required(item, "display_name")
-    ):
+    reference = item.get("external_id") or required(item, "display_name")
+    if find_organization(backend.store, reference, "display_name"):
         return
     body = {key: value for key, value in item.items() if key != "domains"}
     organization_id = backend.create_organization(body)["id"]
@@ -57,9 +42,8 @@ def _user(backend: OAuth, item: Any) -> None:
         return
     user_id = None
     for membership in memberships:
-        organization_id = _organization_by_reference(
-            backend, str(required(membership, "organization"))
-        )
+        reference = str(required(membership, "organization"))
+        organization_id = find_organization(backend.store, reference, "display_name")
         if organization_id is None:
             raise ValueError(f"seed user {email}: no organization {membership['organization']}")
         roles = [{"name": membership["role"]}] if membership.get("role") else []
@@ -74,15 +58,11 @@ def _user(backend: OAuth, item: Any) -> None:
             )
 
 
-def _redirect_uri(backend: OAuth, uri: Any) -> None:
-    backend.add_redirect_uri(uri)
-
-
 SEED_SECTIONS: Final = (
-    SeedSection("permissions", _permission),
-    SeedSection("roles", _role),
+    SeedSection("permissions", create_once("permissions", "name", "create_permission")),
+    SeedSection("roles", create_once("roles", "name", "create_role")),
     SeedSection("organizations", _organization),
     SeedSection("users", _user),
-    SeedSection("redirect_uris", _redirect_uri),
+    SeedSection("redirect_uris", lambda backend, uri: backend.add_redirect_uri(uri)),
     SeedSection("social_connections", seed_social_connection, container=dict),
 )

@@ -70,16 +70,16 @@ class Users(Authorization):
         return [
             *super().endpoints(),
             Endpoint("GET", org_users, self._list_organization_users),
-            Endpoint("POST", org_users, self._create_user_and_membership, 201),
+            Endpoint("POST", org_users, self._create_user_and_membership, 201, "user"),
             Endpoint("GET", USERS, self._list_users),
             *(
                 endpoint
                 for user in (f"{USERS}:external/{{external_id}}", f"{USERS}/{{id}}")
                 for endpoint in (
                     Endpoint(
-                        "GET", user, lambda c: {"user": self.users_json([self.user_row(c)]).pop()}
+                        "GET", user, lambda c: self.user_json(self.user_row(c)["id"]), wrap="user"
                     ),
-                    Endpoint("PATCH", user, self._update_user),
+                    Endpoint("PATCH", user, self._update_user, wrap="user"),
                     Endpoint("DELETE", user, self._delete_user),
                 )
             ),
@@ -283,17 +283,16 @@ class Users(Authorization):
         )  # fmt: skip
 
     def _create_user_and_membership(self, call: Call) -> dict[str, Any]:
-        body = call.json
+        body = call.json  # a malformed body is refused first
         send_invitation = bool_param(call.query, "send_invitation_email", True)
         organization_id = call.path["organization_id"]
-        user = self.create_user_and_membership(
+        return self.create_user_and_membership(
             organization_id, body, send_invitation=send_invitation
         )
-        return {"user": user}
 
     def _update_user(self, call: Call) -> dict[str, Any]:
         body = call.json
-        return {"user": self.update_user(self.user_row(call)["id"], body)}
+        return self.update_user(self.user_row(call)["id"], body)
 
     def _delete_user(self, call: Call) -> dict[str, Any]:
         self.store.execute("DELETE FROM users WHERE id = ?", [self.user_row(call)["id"]])

@@ -8,12 +8,10 @@ dict, so the seed goes through the same validation as HTTP clients.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from ..base import EmulatorApp, SocialConnections
-from ..seeding import open_backend
+from ..base import EmulatorApp, LimitTable
+from ..seeding import Seed, open_backend
 from .core import RateLimits
 from .redirects import Redirects
 from .seed import SEED_SECTIONS
@@ -26,19 +24,8 @@ class WorkOSBackend(Redirects):
 
 
 def create_workos_app(
-    db_path: str | Path = ":memory:",
-    api_key: str = "sk_test_emulator",
-    client_id: str = "client_emulator",
-    rate_limits: RateLimits | None = None,
-    *,
-    seed: Path | str | Mapping[str, Any] | None = None,
+    db_path: str | Path, api_key: str, client_id: str, rate_limits: LimitTable | None, seed: Seed
 ) -> EmulatorApp:
-    """The WorkOS emulator as an ASGI app (an ``EmulatorApp``, i.e. a Starlette app)."""
-    backend = open_backend(
-        db_path,
-        seed,
-        lambda store, data: WorkOSBackend(
-            store, SocialConnections(store), api_key=api_key, client_id=client_id, seed=data
-        ),
-    )
+    """The WorkOS emulator as an ASGI app; callers build it with ``create_app("workos")``."""
+    backend = open_backend(WorkOSBackend, db_path, seed, api_key=api_key, client_id=client_id)
     return EmulatorApp(backend, api_key=api_key, rate_limits=rate_limits or RateLimits())

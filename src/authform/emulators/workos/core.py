@@ -8,12 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from starlette.routing import BaseRoute
-
-from ..base import EmulatorBackend, Limit, LimitTable, SocialConnections
-from ..routing import Call, Endpoint, build_routes
-from ..seeding import SeedSection, apply_seed
-from ..store import SqliteStore
+from ..base import Limit, LimitTable, TableBackend
+from ..routing import Call
 from .errors import error_body, not_found
 from .fields import ListParams, json_body, parse_list_params
 from .schema import SCHEMA, TABLES
@@ -33,62 +29,15 @@ class RateLimits(LimitTable):
     user_management_writes: Limit | None = Limit(500, 10)
     authenticate_per_email: Limit | None = Limit(10, 60)
 
-    @classmethod
-    def disabled(cls) -> RateLimits:
-        return cls(enabled=False)
 
-
-# table -> (the name WorkOS's 404 gives its objects, the column a path identifies them by)
-LOOKUPS: dict[str, tuple[str, str]] = {
-    "organizations": ("Organization", "id"),
-    "organization_domains": ("Organization domain", "id"),
-    "users": ("User", "id"),
-    "organization_memberships": ("Organization membership", "id"),
-    "roles": ("Role", "slug"),
-    "permissions": ("Permission", "slug"),
-    "redirect_uris": ("Redirect URI", "id"),
-    "cors_origins": ("CORS origin", "origin"),
-}
-
-
-class WorkOSCore(EmulatorBackend):
+class WorkOSCore(TableBackend):
     """The state and conventions each resource family builds on. The families stack as
     subclasses in dependency order (see ``backend.py``), so one may call what an earlier one
     defines (memberships look up users), never a later one."""
 
     provider: ClassVar[str] = "workos"
-
-    # The seed's sections, named by the assembled backend (they call every family).
-    seed_sections: ClassVar[Sequence[SeedSection]] = ()
-
-    def __init__(
-        self,
-        store: SqliteStore,
-        social: SocialConnections,
-        *,
-        api_key: str,
-        client_id: str,
-        seed: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(store, social)
-        self.api_key = api_key
-        self.client_id = client_id
-        self.seed = seed
-        store.apply_schema(SCHEMA)
-        if seed:
-            apply_seed(self, seed, self.seed_sections)
-
-    def routes(self) -> list[BaseRoute]:
-        return build_routes(self.endpoints(), json_body)
-
-    def reset(self) -> None:
-        self.store.wipe(TABLES)
-        if self.seed:
-            apply_seed(self, self.seed, self.seed_sections)
-
-    def endpoints(self) -> list[Endpoint]:
-        """This family's routes; each family adds its own rows and calls ``super()``."""
-        return []
+    schema, tables = SCHEMA, TABLES
+    not_found, json_body = staticmethod(not_found), staticmethod(json_body)
 
     # ----------------------------------------------------------------- EmulatorBackend
 
@@ -117,21 +66,6 @@ class WorkOSCore(EmulatorBackend):
         return claims
 
     # ----------------------------------------------------------------- shared helpers
-
-    def row(self, table: str, key: str, column: str | None = None) -> sqlite3.Row:
-        """The row of ``table`` a path names (by its usual column unless ``column`` says
-        otherwise, e.g. ``external_id``), or WorkOS's 404 for it."""
-        kind, usual = LOOKUPS[table]
-        row = self.store.find(table, column or usual, key)
-        if row is None:
-            raise not_found(kind, key)
-        return row
-
-    def delete(self, table: str, key: str) -> None:
-        """Delete the row a path names (404 if there is none)."""
-        column = LOOKUPS[table][1]
-        value = self.row(table, key)[column]
-        self.store.execute(f"DELETE FROM {table} WHERE {column} = ?", [value])  # noqa: S608
 
     def page(
         self, table: str, params: ListParams, where: str = "", args: Sequence[Any] = ()

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from starlette.datastructures import QueryParams
 
-from ..routing import json_object
+from ..routing import json_parser
 from ..store import ListOrder
 from .errors import bad_request, unprocessable
 from .schema import EXTERNAL_ID_PATTERN
@@ -121,11 +121,9 @@ def read_fields(data: Mapping[str, Any], rules: Sequence[Rule]) -> dict[str, Any
     return values
 
 
-def json_body(raw: bytes) -> dict[str, Any]:
-    """The request body as a JSON object; an empty body is an empty object."""
-    messages = ("Request body must be valid JSON.", "Request body must be a JSON object.")
-    data: dict[str, Any] = json_object(raw, unprocessable, messages)
-    return data
+json_body = json_parser(
+    unprocessable, "Request body must be valid JSON.", "Request body must be a JSON object."
+)
 
 
 def parse_metadata(data: Mapping[str, Any]) -> dict[str, str] | None:

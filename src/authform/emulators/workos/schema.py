@@ -58,17 +58,18 @@ CREATE TABLE IF NOT EXISTS cors_origins (
 );
 """
 
-# Children before parents, so a wipe never trips a foreign key.
-TABLES: Final = (
-    "organization_memberships",
-    "organization_domains",
-    "users",
-    "organizations",
-    "roles",
-    "permissions",
-    "redirect_uris",
-    "cors_origins",
-)
+# table -> (the name WorkOS's 404 gives its rows, the column a path names a row by), children
+# before parents: the order a reset wipes them in, so no foreign key trips.
+TABLES: Final = {
+    "organization_memberships": ("Organization membership", "id"),
+    "organization_domains": ("Organization domain", "id"),
+    "users": ("User", "id"),
+    "organizations": ("Organization", "id"),
+    "roles": ("Role", "slug"),
+    "permissions": ("Permission", "slug"),
+    "redirect_uris": ("Redirect URI", "id"),
+    "cors_origins": ("CORS origin", "origin"),
+}
 
 # Surrounding whitespace is allowed: WorkOS trims it (and lowercases) before storing.
 EMAIL_PATTERN: Final = r"\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*"

@@ -21,17 +21,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..seeding import SeedSection, find_organization, required, seed_social_connection
+from ..seeding import SeedSection, create_once, find_organization, required, seed_social_connection
 from .redirects import Redirects
-
-
-def _organization_by_reference(backend: Any, reference: str) -> str | None:
-    return find_organization(backend.store, reference, "name")
-
-
-def _permission(backend: Redirects, item: Any) -> None:
-    if not backend.store.find("permissions", "slug", required(item, "slug")):
-        backend.create_permission(item)
 
 
 def _role(backend: Redirects, item: Any) -> None:
@@ -45,7 +36,8 @@ def _role(backend: Redirects, item: Any) -> None:
 
 
 def _organization(backend: Redirects, item: Any) -> None:
-    if _organization_by_reference(backend, item.get("external_id") or required(item, "name")):
+    reference = item.get("external_id") or required(item, "name")
+    if find_organization(backend.store, reference, "name"):
         return
     body = dict(item)
     if body.get("domains") and isinstance(body["domains"][0], dict):
@@ -61,9 +53,8 @@ def _user(backend: Redirects, item: Any) -> None:
     row = backend.store.find("users", "email", email)
     user_id = row["id"] if row else backend.create_user(body)["id"]
     for membership in item.get("memberships") or []:
-        organization = _organization_by_reference(
-            backend, str(required(membership, "organization"))
-        )
+        reference = str(required(membership, "organization"))
+        organization = find_organization(backend.store, reference, "name")
         if organization is None:
             raise ValueError(f"seed user {email}: no organization {membership['organization']!r}")
         if backend.store.one(
@@ -79,22 +70,16 @@ def _user(backend: Redirects, item: Any) -> None:
         backend.create_membership(request)
 
 
-def _redirect_uri(backend: Redirects, uri: Any) -> None:
-    if not backend.store.find("redirect_uris", "uri", uri):
-        backend.create_redirect_uri({"uri": uri})
-
-
-def _cors_origin(backend: Redirects, origin: Any) -> None:
-    if not backend.store.find("cors_origins", "origin", origin):
-        backend.create_cors_origin({"origin": origin})
-
-
 SEED_SECTIONS: Final = (
-    SeedSection("permissions", _permission),
+    SeedSection("permissions", create_once("permissions", "slug", "create_permission")),
     SeedSection("roles", _role),
     SeedSection("organizations", _organization),
     SeedSection("users", _user),
-    SeedSection("redirect_uris", _redirect_uri),
-    SeedSection("cors_origins", _cors_origin),
+    SeedSection(
+        "redirect_uris", create_once("redirect_uris", "uri", "create_redirect_uri", scalar=True)
+    ),
+    SeedSection(
+        "cors_origins", create_once("cors_origins", "origin", "create_cors_origin", scalar=True)
+    ),
     SeedSection("social_connections", seed_social_connection, container=dict),
 )
