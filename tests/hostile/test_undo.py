@@ -5,6 +5,7 @@ for, a live state that moved on since. Each is refused with exit 1, a message na
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,6 +65,25 @@ def test_a_saved_undo_plan_is_refused_when_the_live_state_moves_before_apply(cli
         r"cannot apply undo\.json: the live state changed since this plan was made",
         emulator=cli.emulator,
     )
+
+
+def test_a_refused_saved_undo_plan_says_to_make_it_again_with_undo(cli):
+    """An undo plan is made by `authform undo`, not `authform plan`: a refusal that says how
+    to make the plan again names the command that made it, with its journal and manifest."""
+    journal = apply_then_damage(cli)
+    assert cli.run("undo", str(journal), str(cli.folder), "--out", "undo.json").exit_code == 2
+    remake = re.escape(f"`authform undo {journal} {cli.folder}")
+    rename_by_hand(cli, "globex", "Globex (renamed by hand)")
+    cli.emulator.clear_log()
+    moved = cli.run("apply", "undo.json", "--auto-approve")
+    assert_refused(
+        moved, rf"make the plan again with {remake} --out undo\.json`", emulator=cli.emulator
+    )
+    forced = cli.run("apply", "undo.json", "--auto-approve", "--force")
+    assert_refused(
+        forced, rf"make it again with {remake} --force --out undo\.json`", emulator=cli.emulator
+    )
+    assert "authform plan" not in moved.output + forced.output
 
 
 def _spec_edited(entry: dict) -> None:
