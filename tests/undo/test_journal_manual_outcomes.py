@@ -1,0 +1,50 @@
+"""A write the provider hands to a person (a KavachOS organization with no member to own
+it) gets its outcome line in the apply journal like every other write: the journal says
+what became of each change, and undo knows nothing was written for it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from authform.cli import app
+
+from .conftest import journals
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
+KAVACHOS_TARGET = """version: 1
+target: {provider: kavachos, database_url: "${env:DATABASE_URL}"}
+"""
+
+
+def _run(*args: str):  # noqa: ANN202
+    return CliRunner().invoke(app, list(args), env={"NO_COLOR": "1"})
+
+
+def test_organizations_left_to_a_person_have_their_outcome_in_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "portable"
+    shutil.copytree(EXAMPLES / "portable", folder)
+    (folder / "target.yaml").write_text(KAVACHOS_TARGET, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    apply = _run("apply", "--emulate", "--auto-approve", str(folder))
+    assert apply.exit_code == 2, apply.output  # the organizations are pending manual steps
+    [journal] = journals()
+    lines = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines()]
+    changes = {e["address"] for e in lines if e["type"] == "change"}
+    outcomes = {e["address"]: e["outcome"] for e in lines if e["type"] == "outcome"}
+    assert {"organization.acme", "organization.globex"} <= changes
+    assert changes == set(outcomes), f"changes without an outcome: {changes - set(outcomes)}"
+    assert outcomes["organization.acme"] == outcomes["organization.globex"] == "left to a person"
+    assert lines[-1]["counts"]["left to a person"] == 2
+
+    undo = _run("undo", str(journal), str(folder), "--emulate")
+    assert "Traceback" not in undo.output
+    assert "left to a person: nothing to undo (organization.acme, organization.globex)" in (
+        " ".join(undo.output.split())
+    ), undo.output
