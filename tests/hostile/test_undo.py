@@ -146,6 +146,29 @@ def test_a_journal_read_with_another_api_key_is_refused_before_any_request(cli):
     assert cli.emulator.requests_log() == []
 
 
+def test_a_journal_under_a_rotated_api_key_says_so_and_what_to_do(cli):
+    """The journal is sealed with the API key the apply used: after a rotation, undo says
+    that is what happened (not a vague "tampered"), when, and how to undo all the same."""
+    journal = apply_then_damage(cli)
+    started = json.loads(journal.read_text(encoding="utf-8").splitlines()[0])["started_at"]
+    cli.emulator.clear_log()
+    rotated = cli.run(
+        "undo", str(journal), str(cli.folder), env={"WORKOS_API_KEY": "sk_test_rotated"}
+    )
+    assert_refused(
+        rotated,
+        rf"sealed with the API key the apply of {re.escape(started)} used, and target\.api_key "
+        r"is another key now: the key was rotated since that apply \(or the journal's header "
+        r"was edited\)",
+        emulator=cli.emulator,
+    )
+    text = " ".join(rotated.output.split())
+    assert "run undo again with target.api_key set to the key that apply used" in text
+    assert "once that key is revoked, this journal can no longer be verified" in text
+    assert "sk_test_rotated" not in rotated.output
+    assert cli.emulator.requests_log() == []
+
+
 def test_undo_holds_the_thresholds_of_any_plan(cli):
     """An apply that created 7 organizations beside 5: undoing it deletes 7 of 12."""
     orgs = [f"  - {{key: org{i:02}, name: Org {i}}}" for i in range(12)]
