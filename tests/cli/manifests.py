@@ -24,12 +24,9 @@ roles:
   - {slug: member, name: Member}
 """
 
-# The Clerk fixture export (users, organizations, memberships) imported into WorkOS; the
+# The Clerk fixture export (users, organizations, memberships) as a ``users.source``; the
 # ``users`` mapping is left open for a test's own keys (two-space indented lines).
-CLERK_CSV_IMPORT = (
-    WORKOS_TARGET
-    + IMPORT_ROLES
-    + f"""\
+CLERK_FIXTURE_USERS = f"""\
 users:
   source:
     kind: clerk-csv
@@ -37,4 +34,6 @@ users:
     organizations: {FIXTURES / "organizations.json"}
     memberships: {FIXTURES / "memberships.json"}
 """
-)
+
+# That export imported into WorkOS.
+CLERK_CSV_IMPORT = WORKOS_TARGET + IMPORT_ROLES + CLERK_FIXTURE_USERS

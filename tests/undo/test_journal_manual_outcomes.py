@@ -5,20 +5,15 @@ what became of each change, and undo knows nothing was written for it."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from kavachos.portable import portable_on_kavachos
 from typer.testing import CliRunner
 
 from authform.cli import app
 
 from .conftest import journals
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
-KAVACHOS_TARGET = """version: 1
-target: {provider: kavachos, database_url: "${env:DATABASE_URL}"}
-"""
 
 
 def _run(*args: str):  # noqa: ANN202
@@ -28,9 +23,7 @@ def _run(*args: str):  # noqa: ANN202
 def test_organizations_left_to_a_person_have_their_outcome_in_the_journal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "portable"
-    shutil.copytree(EXAMPLES / "portable", folder)
-    (folder / "target.yaml").write_text(KAVACHOS_TARGET, encoding="utf-8")
+    folder = portable_on_kavachos(tmp_path)
     monkeypatch.chdir(tmp_path)
     apply = _run("apply", "--emulate", "--auto-approve", str(folder))
     assert apply.exit_code == 2, apply.output  # the organizations are pending manual steps
