@@ -15,9 +15,8 @@ from authform.emulators import RunningEmulator
 from .manifests import WORKOS_TARGET
 from .targets import PROVIDERS, Target
 
-BASE_MANIFEST = (
-    WORKOS_TARGET
-    + """\
+# What the base manifest configures, but for what only a person can set up on WorkOS.
+BASE_CONFIGURATION = """\
 permissions:
   - {slug: "billing:manage", name: Manage billing}
   - {slug: "reports:read", name: Read reports, description: See the dashboards}
@@ -32,6 +31,12 @@ organizations:
   - key: globex
     name: Globex
 redirect_uris: [https://app.example.com/callback]
+"""
+
+BASE_MANIFEST = (
+    WORKOS_TARGET
+    + BASE_CONFIGURATION
+    + """\
 cors_origins: [https://app.example.com]
 social_connections:
   - {provider: google, client_id: 1234.apps.googleusercontent.com}
