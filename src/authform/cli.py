@@ -231,8 +231,8 @@ AnnotationsOpt = Annotated[
 
 
 def _address_option(flag: str, meaning: str) -> Any:
-    """A repeatable ``--target``/``--exclude`` option: both take the same address patterns,
-    so their help says so once."""
+    """An option naming items by address pattern (``--target``, ``--exclude``): both are
+    declared alike, only their flag and meaning differ."""
     return typer.Option(flag, metavar="ADDRESS", help=meaning, show_default=False)
 
 
