@@ -228,25 +228,29 @@ AnnotationsOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _address_option(flag: str, meaning: str) -> Any:
+    """An option naming items by address pattern (``--target``, ``--exclude``): both are
+    declared alike, only their flag and meaning differ."""
+    return typer.Option(flag, metavar="ADDRESS", help=meaning, show_default=False)
+
+
 TargetOpt = Annotated[
     list[str] | None,
-    typer.Option(
+    _address_option(
         "--target",
-        metavar="ADDRESS",
-        help="Plan only this item (kind.key, as plans print it; * in the key for many, e.g. "
+        "Plan only this item (kind.key, as plans print it; * in the key for many, e.g. "
         "user.* or organization.acme). Repeatable. What it needs (a membership's user, "
         "organization and role; a role's permissions) is pulled in.",
-        show_default=False,
     ),
 ]
 ExcludeOpt = Annotated[
     list[str] | None,
-    typer.Option(
+    _address_option(
         "--exclude",
-        metavar="ADDRESS",
-        help="Leave this item out (same patterns as --target). Repeatable. Refused when a "
+        "Leave this item out (same patterns as --target). Repeatable. Refused when a "
         "planned item needs it.",
-        show_default=False,
     ),
 ]
 EnvironmentOpt = Annotated[

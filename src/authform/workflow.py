@@ -444,12 +444,7 @@ async def open_session(
     except ProviderError as exc:
         if exc.status != 401 or emulate:
             raise
-        raise ProviderError(
-            f"{exc}{unauthorized_hint(loaded)}",
-            status=exc.status,
-            code=exc.code,
-            request_id=exc.request_id,
-        ) from None
+        raise exc.reworded(f"{exc}{unauthorized_hint(loaded)}") from None
     finally:
         index.close()
         await provider.aclose()

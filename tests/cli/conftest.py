@@ -12,15 +12,11 @@ from typer.testing import CliRunner
 from authform.cli import app
 from authform.emulators import RunningEmulator
 
+from .manifests import WORKOS_TARGET
 from .targets import PROVIDERS, Target
 
-BASE_MANIFEST = """
-version: 1
-target:
-  provider: workos
-  api_key: "${env:WORKOS_API_KEY}"
-  client_id: "${env:WORKOS_CLIENT_ID}"
-  base_url: "${env:WORKOS_BASE_URL}"
+# What the base manifest configures, but for what only a person can set up on WorkOS.
+BASE_CONFIGURATION = """\
 permissions:
   - {slug: "billing:manage", name: Manage billing}
   - {slug: "reports:read", name: Read reports, description: See the dashboards}
@@ -35,10 +31,17 @@ organizations:
   - key: globex
     name: Globex
 redirect_uris: [https://app.example.com/callback]
+"""
+
+BASE_MANIFEST = (
+    WORKOS_TARGET
+    + BASE_CONFIGURATION
+    + """\
 cors_origins: [https://app.example.com]
 social_connections:
   - {provider: google, client_id: 1234.apps.googleusercontent.com}
 """
+)
 
 
 @dataclass
@@ -65,13 +68,18 @@ class Cli:
         return self.runner.invoke(app, list(args), env={**self.env, **(env or {})})
 
 
-@pytest.fixture
-def cli(workos_emulator: RunningEmulator, tmp_path: Path) -> Cli:
+def cli_with(manifest: str, emulator: RunningEmulator, tmp_path: Path) -> Cli:
+    """A ``Cli`` on ``emulator`` whose manifests folder (in ``tmp_path``) holds ``manifest``."""
     folder = tmp_path / "manifests"
     folder.mkdir()
-    helper = Cli(workos_emulator, folder, CliRunner())
-    helper.write(BASE_MANIFEST)
+    helper = Cli(emulator, folder, CliRunner())
+    helper.write(manifest)
     return helper
+
+
+@pytest.fixture
+def cli(workos_emulator: RunningEmulator, tmp_path: Path) -> Cli:
+    return cli_with(BASE_MANIFEST, workos_emulator, tmp_path)
 
 
 @pytest.fixture(params=PROVIDERS)

@@ -11,10 +11,11 @@ import httpx
 
 from authform.saved_plan.seal import canonical
 
-from .conftest import BASE_MANIFEST, Cli
+from .conftest import Cli
+from .manifests import WORKOS_TARGET
 
-# The base manifest's target block alone: every test below adds the sections it needs.
-TARGET = BASE_MANIFEST.split("permissions:")[0]
+# The target block alone: every test below adds the sections it needs.
+TARGET = WORKOS_TARGET
 
 
 def organizations(cli: Cli) -> list[str]:

@@ -19,6 +19,8 @@ from authform.cli import app
 from authform.emulators import RunningEmulator
 from authform.emulators.server import loopback_client
 
+from .manifests import CLERK_FIXTURE_USERS
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "manifests" / "examples" / "clerk"
 FIXTURES = REPO / "tests" / "fixtures" / "clerk"
@@ -226,13 +228,7 @@ def test_a_clerk_export_imports_into_clerk_with_every_digest_it_can_carry(
 roles:
   - {{slug: "org:admin", name: Admin}}
   - {{slug: "org:member", name: Member}}
-users:
-  source:
-    kind: clerk-csv
-    path: {FIXTURES / "users.csv"}
-    organizations: {FIXTURES / "organizations.json"}
-    memberships: {FIXTURES / "memberships.json"}
-  reports_dir: {reports}
+{CLERK_FIXTURE_USERS}  reports_dir: {reports}
 verify:
   password_logins:
     - {{email: grace@example.com, password: "cobol-forever-1959"}}

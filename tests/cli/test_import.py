@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import httpx
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
+from .manifests import CLERK_CSV_IMPORT, FIXTURES, IMPORT_ROLES, WORKOS_TARGET
 
-IMPORT_MANIFEST = f"""
-version: 1
-target:
-  provider: workos
-  api_key: "${{env:WORKOS_API_KEY}}"
-  client_id: "${{env:WORKOS_CLIENT_ID}}"
-  base_url: "${{env:WORKOS_BASE_URL}}"
-roles:
-  - {{slug: admin, name: Admin}}
-  - {{slug: member, name: Member}}
-users:
-  source:
-    kind: clerk-csv
-    path: {FIXTURES / "users.csv"}
-    organizations: {FIXTURES / "organizations.json"}
-    memberships: {FIXTURES / "memberships.json"}
-  reports_dir: "${{env:REPORTS}}"
+IMPORT_MANIFEST = (
+    CLERK_CSV_IMPORT
+    + """\
+  reports_dir: "${env:REPORTS}"
 verify:
   password_logins:
-    - {{email: ada2@example.com, password: "${{env:MISSING_CANARY:-x}}"}}
+    - {email: ada2@example.com, password: "${env:MISSING_CANARY:-x}"}
 """
+)
 
 
 def api(cli, method, path, **kwargs):
@@ -194,16 +181,9 @@ def test_live_clerk_api_source_joined_with_csv_digests(cli, clerk_export_emulato
     """Users, organizations and memberships from the (emulated) Clerk Backend API; password
     digests from the dashboard CSV, joined on the Clerk user id."""
     (cli.folder / "authform.yaml").write_text(
-        f"""
-version: 1
-target:
-  provider: workos
-  api_key: "${{env:WORKOS_API_KEY}}"
-  client_id: "${{env:WORKOS_CLIENT_ID}}"
-  base_url: "${{env:WORKOS_BASE_URL}}"
-roles:
-  - {{slug: admin, name: Admin}}
-  - {{slug: member, name: Member}}
+        WORKOS_TARGET
+        + IMPORT_ROLES
+        + f"""\
 users:
   source:
     kind: clerk-api

@@ -17,21 +17,20 @@ from authform.render.progress import ProgressReporter
 from authform.resources import Kind
 from authform.workflow import open_session
 
+from .manifests import WORKOS_TARGET
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
 
-IMPORT_MANIFEST = """
-version: 1
-target:
-  provider: workos
-  api_key: "${env:WORKOS_API_KEY}"
-  client_id: "${env:WORKOS_CLIENT_ID}"
-  base_url: "${env:WORKOS_BASE_URL}"
+IMPORT_MANIFEST = (
+    WORKOS_TARGET
+    + """\
 roles: [{slug: admin, name: Admin}, {slug: member, name: Member}]
 users:
   source: {kind: clerk-csv, path: export/users.csv, organizations: export/organizations.json,
            memberships: export/memberships.json}
   reports_dir: REPORTS
 """
+)
 
 
 def test_an_import_applies_through_the_index_and_leaves_nothing_behind(cli, tmp_path, monkeypatch):

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli.conftest import Cli
+from cli.conftest import cli_with
+from cli.manifests import CLERK_CSV_IMPORT, WORKOS_TARGET
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -42,13 +43,9 @@ BCRYPT = "$2b$10$rCUC3m0NZNiOTcIgm15yout/fI5HqM0avbC9bxZ1cEP2lWBEfd1c2"
 
 # --------------------------------------------------------------------------- manifests
 
-SMALL = """
-version: 1
-target:
-  provider: workos
-  api_key: "${env:WORKOS_API_KEY}"
-  client_id: "${env:WORKOS_CLIENT_ID}"
-  base_url: "${env:WORKOS_BASE_URL}"
+SMALL = (
+    WORKOS_TARGET
+    + """\
 permissions:
   - {slug: "billing:manage", name: Manage billing}
 organizations:
@@ -61,41 +58,22 @@ verify:
   password_logins:
     - {email: canary@example.com, password: "${env:CANARY_PASSWORD}"}
 """
+)
 
-IMPORT = f"""
-version: 1
-target:
-  provider: workos
-  api_key: "${{env:WORKOS_API_KEY}}"
-  client_id: "${{env:WORKOS_CLIENT_ID}}"
-  base_url: "${{env:WORKOS_BASE_URL}}"
-roles:
-  - {{slug: admin, name: Admin}}
-  - {{slug: member, name: Member}}
-users:
-  source:
-    kind: clerk-csv
-    path: {FIXTURES / "users.csv"}
-    organizations: {FIXTURES / "organizations.json"}
-    memberships: {FIXTURES / "memberships.json"}
-  reports_dir: "${{env:REPORTS}}"
-  mapping_file: "${{env:MAPPING}}"
+IMPORT = (
+    CLERK_CSV_IMPORT
+    + """\
+  reports_dir: "${env:REPORTS}"
+  mapping_file: "${env:MAPPING}"
 verify:
   password_logins:
     # an account the import does not create: plan checks an imported canary's password
     # against its exported bcrypt digest, and this one is a marker, not grace's password
-    - {{email: canary@example.com, password: "${{env:CANARY_PASSWORD}}"}}
+    - {email: canary@example.com, password: "${env:CANARY_PASSWORD}"}
 """
+)
 
 SECRET_ENV = {"GOOGLE_CLIENT_SECRET": CLIENT_SECRET, "CANARY_PASSWORD": CANARY_PASSWORD}
-
-
-def cli_with(manifest: str, emulator: Any, tmp_path: Path) -> Cli:
-    folder = tmp_path / "manifests"
-    folder.mkdir()
-    helper = Cli(emulator, folder, CliRunner())
-    helper.write(manifest)
-    return helper
 
 
 @pytest.fixture

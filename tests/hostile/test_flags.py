@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 import typer
-from cli.conftest import BASE_MANIFEST, Cli
-from typer.testing import CliRunner
+from cli.conftest import BASE_MANIFEST, Cli, cli_with
 
 from authform.cli import app
 from authform.emulators import RunningEmulator
@@ -100,11 +99,7 @@ CASES = _usage_mistakes()
 @pytest.fixture
 def emulated(workos_emulator: RunningEmulator, tmp_path: Path) -> Cli:
     """The CLI helper of tests/cli, with the base manifest aimed at a clean WorkOS emulator."""
-    folder = tmp_path / "manifests"
-    folder.mkdir()
-    helper = Cli(workos_emulator, folder, CliRunner())
-    helper.write(BASE_MANIFEST)
-    return helper
+    return cli_with(BASE_MANIFEST, workos_emulator, tmp_path)
 
 
 def test_every_command_has_its_usage_mistakes_listed() -> None:

@@ -16,13 +16,13 @@ import json
 import os
 import re
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cli.conftest import Cli
+from cli.manifests import IMPORT_ROLES, WORKOS_TARGET
 from typer.testing import CliRunner
 
-from authform.cli import app
 from authform.emulators import RunningEmulator
 from authform.importing.reports import neutralize_formula, write_reenroll, write_skipped
 from authform.providers import registry
@@ -38,58 +38,23 @@ GOOD_ID = "user_2aGood0000000000000000001"
 GOOD_EMAIL = "good@example.com"
 
 
-BASE = """
-    version: 1
-    target:
-      provider: workos
-      api_key: "${env:WORKOS_API_KEY}"
-      client_id: "${env:WORKOS_CLIENT_ID}"
-      base_url: "${env:WORKOS_BASE_URL}"
-    """
-
-
-@dataclass
-class Workspace:
-    emulator: RunningEmulator
-    folder: Path
-    runner: CliRunner
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {
-            "WORKOS_API_KEY": self.emulator.api_key,
-            "WORKOS_CLIENT_ID": self.emulator.client_id,
-            "WORKOS_BASE_URL": self.emulator.url,
-            "NO_COLOR": "1",
-        }
+class Workspace(Cli):
+    """``Cli`` (tests/cli/conftest.py) with what these tests add: a reports folder beside the
+    manifests, a manifest of the WorkOS target block plus a test's sections, and every body
+    the emulator received."""
 
     @property
     def reports(self) -> Path:
         """Beside the manifests, never in them (a reports_dir inside is refused)."""
         return self.folder.parent / "reports"
 
-    def write(self, name: str, text: str) -> Path:
-        path = self.folder / name
-        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-        return path
-
-    def run(self, *args: str):
-        return self.runner.invoke(app, list(args), env=self.env)
-
     def manifest(self, extra: str = "") -> Path:
-        return self.write("manifest.yaml", textwrap.dedent(BASE) + textwrap.dedent(extra))
+        return self.write(WORKOS_TARGET + textwrap.dedent(extra), "manifest.yaml")
 
     def import_manifest(self, source: str) -> Path:
         """A manifest importing from ``source`` (the ``users.source`` mapping, flow style)."""
         return self.manifest(
-            f"""
-            roles:
-              - {{slug: admin, name: Admin}}
-              - {{slug: member, name: Member}}
-            users:
-              source: {source}
-              reports_dir: {self.reports}
-            """
+            f"\n{IMPORT_ROLES}users:\n  source: {source}\n  reports_dir: {self.reports}\n"
         )
 
     def request_bodies(self) -> str:
@@ -535,7 +500,6 @@ def test_unknown_rate_limit_bucket_is_refused_at_its_key(ws, command):
 )
 def test_rate_limit_buckets_are_each_providers_own(ws, provider, bucket, known):
     ws.write(
-        "manifest.yaml",
         f"""
         version: 1
         target:
@@ -545,6 +509,7 @@ def test_rate_limit_buckets_are_each_providers_own(ws, provider, bucket, known):
           base_url: https://example.scalekit.dev
           rate_limits: {{{bucket}: {{requests: 1, per_seconds: 1}}}}
         """,
+        "manifest.yaml",
     )
     assert_refused(
         ws.run("validate", str(ws.folder)),
@@ -560,11 +525,11 @@ def test_provider_missing_from_the_registry_is_refused_with_its_position(ws, mon
     installation cannot build fails validate exactly as plan, at target.provider."""
     monkeypatch.delitem(registry.PROVIDERS, "scalekit")
     ws.write(
-        "manifest.yaml",
         """
         version: 1
         target: {provider: scalekit, api_key: s, client_id: c, base_url: "https://x.example"}
         """,
+        "manifest.yaml",
     )
     assert_refused(
         ws.run(command, str(ws.folder)),
@@ -581,11 +546,11 @@ def test_validate_and_plan_agree_on_every_provider_name(ws):
 
     for name in PROVIDERS:
         ws.write(
-            "manifest.yaml",
             f"""
             version: 1
             target: {{provider: {name}, api_key: sk_test_1, client_id: c, base_url: "https://x.example"}}
             """,
+            "manifest.yaml",
         )
         result = ws.run("validate", str(ws.folder))
         if name in registry.PROVIDERS:
@@ -596,11 +561,11 @@ def test_validate_and_plan_agree_on_every_provider_name(ws):
 
 def test_clerk_publishable_key_is_refused_by_validate_without_showing_it(ws):
     ws.write(
-        "manifest.yaml",
         """
         version: 1
         target: {provider: clerk, api_key: pk_test_publishable123}
         """,
+        "manifest.yaml",
     )
     result = ws.run("validate", str(ws.folder))
     assert_refused(

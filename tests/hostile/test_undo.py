@@ -5,6 +5,7 @@ for, a live state that moved on since. Each is refused with exit 1, a message na
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,6 +67,25 @@ def test_a_saved_undo_plan_is_refused_when_the_live_state_moves_before_apply(cli
     )
 
 
+def test_a_refused_saved_undo_plan_says_to_make_it_again_with_undo(cli):
+    """An undo plan is made by `authform undo`, not `authform plan`: a refusal that says how
+    to make the plan again names the command that made it, with its journal and manifest."""
+    journal = apply_then_damage(cli)
+    assert cli.run("undo", str(journal), str(cli.folder), "--out", "undo.json").exit_code == 2
+    remake = re.escape(f"`authform undo {journal} {cli.folder}")
+    rename_by_hand(cli, "globex", "Globex (renamed by hand)")
+    cli.emulator.clear_log()
+    moved = cli.run("apply", "undo.json", "--auto-approve")
+    assert_refused(
+        moved, rf"make the plan again with {remake} --out undo\.json`", emulator=cli.emulator
+    )
+    forced = cli.run("apply", "undo.json", "--auto-approve", "--force")
+    assert_refused(
+        forced, rf"make it again with {remake} --force --out undo\.json`", emulator=cli.emulator
+    )
+    assert "authform plan" not in moved.output + forced.output
+
+
 def _spec_edited(entry: dict) -> None:
     entry["before"]["spec"]["name"] = "Acme (edited in the journal)"
 
@@ -116,13 +136,28 @@ def test_a_journal_from_another_target_is_refused(cli):
 
 
 def test_a_journal_read_with_another_api_key_is_refused_before_any_request(cli):
+    """The journal is sealed with the API key the apply used: after a rotation, undo says
+    that is what happened (not a vague "tampered"), when, and how to undo all the same."""
     journal = apply_then_damage(cli)
+    started = json.loads(journal.read_text(encoding="utf-8").splitlines()[0])["started_at"]
     cli.emulator.clear_log()
+    rotated = cli.run(
+        "undo", str(journal), str(cli.folder), env={"WORKOS_API_KEY": "sk_test_rotated"}
+    )
     assert_refused(
-        cli.run("undo", str(journal), str(cli.folder), env={"WORKOS_API_KEY": "sk_test_other"}),
-        r"its seal does not verify with the target's API key",
+        rotated, r"its seal does not verify with the target's API key", emulator=cli.emulator
+    )
+    assert_refused(
+        rotated,
+        rf"sealed with the API key the apply of {re.escape(started)} used, and target\.api_key "
+        r"is another key now: the key was rotated since that apply \(or the journal's header "
+        r"was edited\)",
         emulator=cli.emulator,
     )
+    text = " ".join(rotated.output.split())
+    assert "run undo again with target.api_key set to the key that apply used" in text
+    assert "once that key is revoked, this journal can no longer be verified" in text
+    assert "sk_test_rotated" not in rotated.output
     assert cli.emulator.requests_log() == []
 
 

@@ -3,7 +3,6 @@ KavachOS example converges on SQLite and PostgreSQL, and `--emulate` needs no da
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -14,11 +13,7 @@ from authform.cli import app
 from authform.emulated_tenant import emulator_state_file
 
 from .databases import KavachDatabase
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
-KAVACHOS_TARGET = """version: 1
-target: {provider: kavachos, database_url: "${env:DATABASE_URL}"}
-"""
+from .portable import EXAMPLES, portable_on_kavachos
 
 
 def cli(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
@@ -28,9 +23,7 @@ def cli(*args: str, env: dict[str, str] | None = None):  # noqa: ANN201
 def test_portable_example_plans_on_kavachos_with_only_the_target_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "portable"
-    shutil.copytree(EXAMPLES / "portable", folder)
-    (folder / "target.yaml").write_text(KAVACHOS_TARGET, encoding="utf-8")
+    folder = portable_on_kavachos(tmp_path)
     monkeypatch.chdir(tmp_path)
     plan = cli("plan", "--emulate", str(folder))
     assert plan.exit_code == 0, plan.output

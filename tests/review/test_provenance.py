@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from cli.conftest import BASE_MANIFEST, cli  # noqa: F401 (the `cli` fixture of tests/cli)
+from cli.manifests import IMPORT_ROLES, WORKOS_TARGET
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
 GITHUB = {"GITHUB_ACTIONS": "true"}
@@ -159,16 +160,10 @@ def test_many_changed_lines_stop_at_ten_notices(checkout):
     )
 
 
-IMPORT = """
-version: 1
-target:
-  provider: workos
-  api_key: "${env:WORKOS_API_KEY}"
-  client_id: "${env:WORKOS_CLIENT_ID}"
-  base_url: "${env:WORKOS_BASE_URL}"
-roles:
-  - {slug: admin, name: Admin}
-  - {slug: member, name: Member}
+IMPORT = (
+    WORKOS_TARGET
+    + IMPORT_ROLES
+    + """\
 users:
   source:
     kind: clerk-csv
@@ -177,6 +172,7 @@ users:
     memberships: ../exports/memberships.json
   reports_dir: reports
 """
+)
 
 
 def test_imported_rows_are_counted_per_file_not_annotated_one_by_one(cli, monkeypatch):

@@ -8,15 +8,13 @@ Real HTTP to the WorkOS emulator throughout.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import httpx
 import pytest
 from cli.conftest import BASE_MANIFEST, cli  # noqa: F401 (the `cli` fixture of tests/cli)
+from cli.manifests import CLERK_CSV_IMPORT
 from cli.saved_plans import read_plan_file
 from hostile.refusal import assert_refused
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"
 
 
 def _plan(cli, *args: str) -> dict:
@@ -107,27 +105,8 @@ def test_a_saved_plan_records_and_keeps_its_selection(cli, tmp_path, monkeypatch
     assert _written_paths(cli) == ["/organizations", "/organizations"]
 
 
-IMPORT = f"""
-version: 1
-target:
-  provider: workos
-  api_key: "${{env:WORKOS_API_KEY}}"
-  client_id: "${{env:WORKOS_CLIENT_ID}}"
-  base_url: "${{env:WORKOS_BASE_URL}}"
-roles:
-  - {{slug: admin, name: Admin}}
-  - {{slug: member, name: Member}}
-users:
-  source:
-    kind: clerk-csv
-    path: {FIXTURES / "users.csv"}
-    organizations: {FIXTURES / "organizations.json"}
-    memberships: {FIXTURES / "memberships.json"}
-"""
-
-
 def test_imported_kinds_select_too_and_a_membership_pulls_in_its_user_org_and_role(cli):
-    cli.write(IMPORT)
+    cli.write(CLERK_CSV_IMPORT)
     everything = _plan(cli)
     memberships = [a for a in _addresses(everything) if a.startswith("membership.")]
     one = memberships[0]
@@ -143,7 +122,7 @@ def test_imported_kinds_select_too_and_a_membership_pulls_in_its_user_org_and_ro
 
 
 def test_excluding_the_users_that_selected_memberships_need_is_refused(cli):
-    cli.write(IMPORT)
+    cli.write(CLERK_CSV_IMPORT)
     result = cli.run("plan", str(cli.folder), "--target", "membership.*", "--exclude", "user.*")
     assert_refused(
         result,

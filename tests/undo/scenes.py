@@ -6,30 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from cli.conftest import Cli
+from cli.conftest import BASE_CONFIGURATION, Cli
 from cli.saved_plans import TARGET
 
 from .conftest import journals
 
-ORIGINAL = (
-    TARGET
-    + """\
-permissions:
-  - {slug: "billing:manage", name: Manage billing}
-  - {slug: "reports:read", name: Read reports, description: See the dashboards}
-roles:
-  - {slug: admin, name: Admin, permissions: ["billing:manage", "reports:read"]}
-  - {slug: member, name: Member, permissions: ["reports:read"]}
-organizations:
-  - key: acme
-    name: Acme Inc
-    domains: [{domain: acme.com, state: verified}]
-    metadata: {tier: enterprise}
-  - key: globex
-    name: Globex
-redirect_uris: [https://app.example.com/callback]
-"""
-)
+ORIGINAL = TARGET + BASE_CONFIGURATION
 
 # A permission removed (WorkOS cannot delete a role), both roles stripped of it, an
 # organization renamed, another added, a redirect URI added.

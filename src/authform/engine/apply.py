@@ -15,16 +15,17 @@ from collections.abc import Callable, Iterable, Iterator, Set
 from dataclasses import dataclass, field
 from itertools import count
 
-from authform.engine.batches import run_batches
+from authform.engine.batches import LEFT_TO_PERSON, run_batches
 from authform.engine.plan import Action, Change, Plan
 from authform.engine.spool import PickleSpool, change_spool, outcome_spool
 from authform.providers.base import Provider, ProviderError
 from authform.resources import dependencies
 
 ProgressCallback = Callable[[int, int], None]
-# Told each write change's outcome the moment it is known: "applied", "failed" or
-# "not attempted" (held back because a change it needs failed). The apply journal
-# (``authform.undo.journal``) is written from it, so an interrupted apply leaves one.
+# Told each write change's outcome the moment it is known: "applied", "failed", "not
+# attempted" (held back because a change it needs failed) or ``LEFT_TO_PERSON`` (the provider
+# found it is a person's step; nothing written). The apply journal (``authform.undo.journal``)
+# is written from it, so an interrupted apply leaves one.
 OutcomeCallback = Callable[[Change, str], None]
 
 
@@ -148,10 +149,12 @@ async def apply_plan(
         else:
             result.failed.append((change, outcome))
             broken.add(change.address)
-        if change.is_write:
+        # A write the provider left to a person is a manual step now, but it was one of
+        # the plan's writes: it is counted and its outcome told like the others.
+        if change.is_write or outcome == LEFT_TO_PERSON:
             done += 1
             if on_outcome:
-                on_outcome(change, "applied" if outcome == "done" else "failed")
+                on_outcome(change, _told(outcome))
             if on_progress:
                 on_progress(done, total)
 
@@ -173,6 +176,13 @@ async def apply_plan(
         numbered = ((next(positions), change) for change in phase)
         await _run_all((item for item in numbered if not held_back(*item)), provider, record)
     return result
+
+
+def _told(outcome: str) -> str:
+    """A write's outcome as ``on_outcome`` hears it: the error message stays in ``result``."""
+    if outcome == "done":
+        return "applied"
+    return outcome if outcome == LEFT_TO_PERSON else "failed"
 
 
 def writes(plan: Plan) -> int:

@@ -19,6 +19,9 @@ from authform.engine.plan import Action, Change
 from authform.providers.base import NeedsPerson, ProviderError, Write
 
 BATCH_SIZE = 2000
+# The outcome of a write the provider says a person must make (``NeedsPerson``): nothing was
+# written, and the change is a pending manual step from then on.
+LEFT_TO_PERSON = "left to a person"
 
 T = TypeVar("T")  # one item of the phase: a change, or whatever the caller carries it in
 WriteBatch = Callable[[Sequence[Write]], Awaitable[Sequence[ProviderError | None]]]
@@ -34,8 +37,8 @@ async def run_batches(
 ) -> None:
     """Carry out one phase (``items``, each holding the change ``change_of`` gives) through
     ``write_batch``; ``run_one`` takes a change that has no single write, and
-    ``record(item, change, outcome)`` hears "done", "pending" or the error, with the change
-    as it ended (a write a person must make comes back as a manual step)."""
+    ``record(item, change, outcome)`` hears "done", "pending", ``LEFT_TO_PERSON`` (with the
+    change as it ended: a manual step carrying the provider's instructions) or the error."""
     position = iter(items)
     while batch := list(islice(position, BATCH_SIZE)):
         writes: list[tuple[T, Change, Write]] = []
@@ -57,7 +60,7 @@ async def run_batches(
                 manual = dataclasses.replace(
                     change, action=Action.MANUAL, instructions=error.instructions, note=str(error)
                 )
-                record(item, manual, "pending")
+                record(item, manual, LEFT_TO_PERSON)
             else:
                 record(item, change, "done" if error is None else str(error))
 

@@ -232,6 +232,18 @@ class ApiProvider:
             await update(live, desired)
         return live
 
+    async def relabel(
+        self, method: str, path: str, live: Resource, desired: Resource, *, name_field: str = "name"
+    ) -> None:
+        """Send a permission's or a role's display name and description (``name_field`` is
+        what the API calls the name) when either differs from ``live``'s; nothing when both
+        are as desired, so a change of the role's permissions alone sends no label."""
+        spec = desired.spec
+        if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
+            await self.http.send_json(
+                method, path, {name_field: spec["name"], "description": spec["description"]}
+            )
+
     async def get_or_none(
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> dict[str, Any] | None:

@@ -66,26 +66,35 @@ def api_capabilities(name: str, deviations: Mapping[Kind, KindSupport]) -> Provi
     return ProviderCapabilities(name, support)
 
 
+@dataclass(frozen=True)
+class ApiRefusal:
+    """What an API's refusal says beyond its words: the HTTP status, the API's own error
+    code, and the request id its support desk asks for. One value, so that an error reworded
+    on its way up (a hint added, a secret taken out) keeps the answer it is about."""
+
+    status: int | None = None
+    code: str | None = None
+    request_id: str | None = None
+
+
 class ProviderError(Exception):
-    """An API call failed. The message names the call and the provider's own explanation.
+    """An API call failed. The message names the call and the provider's own explanation;
+    ``answer`` (also ``status``, ``code``, ``request_id``) is the API's refusal, when the
+    error is one.
 
     It never contains credentials: providers build it from the response, not the request,
     and the message passes through ``redaction.redact`` here, so a secret or password hash the
     API echoed back is gone before anyone prints, logs or writes it to a report.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, answer: ApiRefusal = ApiRefusal()) -> None:
         super().__init__(redact(message))
-        self.status = status
-        self.code = code
-        self.request_id = request_id
+        self.answer = answer
+        self.status, self.code, self.request_id = answer.status, answer.code, answer.request_id
+
+    def reworded(self, message: str) -> ProviderError:
+        """The same refusal in other words (a hint added, a secret taken out)."""
+        return ProviderError(message, self.answer)
 
 
 class Provider(Protocol):

@@ -48,7 +48,7 @@ source): Clerk's documented limit per secret key (100 requests per
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,6 +63,7 @@ from authform.providers.api_provider import (
     with_provider_id,
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
+from authform.providers.dashboard_steps import SocialLoginSteps
 from authform.providers.http import RateLimit, require_secure_base_url
 from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
 from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
@@ -74,12 +75,25 @@ PAGE_SIZE = 500
 # any instance; a server still answering full pages past that is misbehaving.
 MAX_PAGES = 10_000
 SYSTEM_PERMISSION_PREFIX = "org:sys_"
+PERMISSIONS = "/organization_permissions"
+ROLES = "/organization_roles"
 # The least-privileged enrollment mode: nobody joins through the domain without an invite.
 # Enrollment is not in the manifest; this is what a new domain gets.
 NEW_DOMAIN_ENROLLMENT = "manual_invitation"
 # Create answers that may mean "it exists already" (a lost answer, a parallel run); the
 # module then looks the item up by its key before believing the error.
 CONFLICT_STATUSES = frozenset({400, 409, 422})
+
+SOCIAL_LOGIN = SocialLoginSteps(
+    enable="In the Clerk Dashboard ({dashboard}), select this application and the {instance} "
+    "instance, open Configure → SSO connections, choose Add connection → For all users → "
+    "{label}, and enable it.",
+    own_client="Turn on 'Use custom credentials'",
+    callback="At {label}, add {callback}",
+    confirm="it reads the instance's Frontend API and expects {label} ({strategy}) to be enabled",
+    disable="In the Clerk Dashboard ({dashboard}), open Configure → SSO connections for the "
+    "{instance} instance and remove {label}.",
+)
 
 CAPABILITIES = api_capabilities(
     "clerk",
@@ -138,7 +152,6 @@ class ClerkProvider(ApiProvider):
         # ``self.ids`` (the base's): natural key → Clerk id, filled by reads and creates, so a
         # role can name permissions and a membership its user and organization created earlier
         # in the same apply.
-        self._system_permissions: set[str] = set()
         self._unkeyed_emails: dict[str, str] = {}
         self._origins_lock = asyncio.Lock()
         self.instance: dict[str, Any] = {}
@@ -148,11 +161,9 @@ class ClerkProvider(ApiProvider):
             Kind.PERMISSION: KindHandlers(
                 self._create_permission,
                 self._update_permission,
-                self.delete_by_id("/organization_permissions"),
+                self.delete_by_id(PERMISSIONS),
             ),
-            Kind.ROLE: KindHandlers(
-                self._create_role, self._update_role, self.delete_by_id("/organization_roles")
-            ),
+            Kind.ROLE: KindHandlers(self._create_role, self._update_role, self.delete_by_id(ROLES)),
             Kind.ORGANIZATION: KindHandlers(
                 self._create_organization,
                 self._update_organization,
@@ -231,11 +242,13 @@ class ClerkProvider(ApiProvider):
         # names, and holds the allowed origins.
         self.instance = await self.http.get_json("/instance") or {}
         if Kind.PERMISSION in wanted or Kind.ROLE in wanted:
-            permissions = await self._read_permissions()
+            permissions = await self._read_keyed(
+                Kind.PERMISSION, PERMISSIONS, _permission_spec, _is_system_permission
+            )
             if Kind.PERMISSION in wanted:
                 live += permissions
         if Kind.ROLE in wanted:
-            live += await self._read_roles()
+            live += await self._read_keyed(Kind.ROLE, ROLES, _role_spec)
         if Kind.ORGANIZATION in wanted or Kind.MEMBERSHIP in wanted:
             organizations = await self._read_organizations(desired)
             if Kind.ORGANIZATION in wanted:
@@ -257,52 +270,22 @@ class ClerkProvider(ApiProvider):
             live += await self._read_memberships(org_keys, desired)
         return live
 
-    async def _read_permissions(self) -> list[Resource]:
+    async def _read_keyed(
+        self,
+        kind: Kind,
+        path: str,
+        spec_of: Callable[[Mapping[str, Any]], dict[str, Any]],
+        clerks_own: Callable[[Mapping[str, Any]], bool] = lambda item: False,
+    ) -> list[Resource]:
+        """Permissions or roles, keyed by their Clerk ``key``. Every id is remembered (a role
+        names its permissions by id), but what is ``clerks_own`` (its system permissions) is
+        not listed: it is never the team's."""
         live = []
-        for permission in await self._offset_list("/organization_permissions"):
-            key = str(permission["key"])
-            self.ids[Kind.PERMISSION][key] = permission["id"]
-            if _is_system_permission(permission):
-                self._system_permissions.add(key)
-                continue  # Clerk's own, never the team's
-            live.append(
-                Resource(
-                    Kind.PERMISSION,
-                    key,
-                    {
-                        "slug": key,
-                        "name": permission.get("name") or "",
-                        "description": permission.get("description") or "",
-                    },
-                    provider_id=permission["id"],
-                )
-            )
-        return live
-
-    async def _read_roles(self) -> list[Resource]:
-        live = []
-        for role in await self._offset_list("/organization_roles"):
-            key = str(role["key"])
-            self.ids[Kind.ROLE][key] = role["id"]
-            live.append(
-                Resource(
-                    Kind.ROLE,
-                    key,
-                    normalize_spec(
-                        {
-                            "slug": key,
-                            "name": role.get("name") or "",
-                            "description": role.get("description") or "",
-                            "permissions": [
-                                p["key"]
-                                for p in role.get("permissions") or []
-                                if not _is_system_permission(p)
-                            ],
-                        }
-                    ),
-                    provider_id=role["id"],
-                )
-            )
+        for item in await self._offset_list(path):
+            key = str(item["key"])
+            self.ids[kind][key] = item["id"]
+            if not clerks_own(item):
+                live.append(Resource(kind, key, spec_of(item), provider_id=item["id"]))
         return live
 
     async def _read_organizations(self, desired: Sequence[Resource]) -> list[Resource]:
@@ -514,11 +497,10 @@ class ClerkProvider(ApiProvider):
 
     async def _create_permission(self, desired: Resource) -> Resource:
         spec = desired.spec
-        path = "/organization_permissions"
         created, existed = await self.create_converging(
-            path,
+            PERMISSIONS,
             {"name": spec["name"], "key": desired.key, "description": spec["description"]},
-            lambda: self._find_by_key(path, desired.key),
+            lambda: self._find_by_key(PERMISSIONS, desired.key),
         )
         live = await self.converged(desired, created, existed, self._update_permission)
         self.ids[Kind.PERMISSION][desired.key] = created["id"]
@@ -527,7 +509,7 @@ class ClerkProvider(ApiProvider):
     async def _update_permission(self, live: Resource, desired: Resource) -> None:
         await self.http.send_json(
             "PATCH",
-            f"/organization_permissions/{self.seg(self.require_id(live))}",
+            f"{PERMISSIONS}/{self.seg(self.require_id(live))}",
             {"name": desired.spec["name"], "description": desired.spec["description"]},
         )
 
@@ -554,9 +536,8 @@ class ClerkProvider(ApiProvider):
             # Without it a new role is in no role set, and organizations could not use it.
             "include_in_initial_role_set": True,
         }
-        path = "/organization_roles"
         created, existed = await self.create_converging(
-            path, body, lambda: self._find_by_key(path, desired.key)
+            ROLES, body, lambda: self._find_by_key(ROLES, desired.key)
         )
         if existed:
             current = Resource(Kind.ROLE, desired.key, _role_spec(created), created["id"])
@@ -568,16 +549,10 @@ class ClerkProvider(ApiProvider):
         """Name and description by PATCH; permissions one by one, so the role's system
         permissions (which authform does not manage) are left as they are."""
         role_id = self.require_id(live)
-        spec = desired.spec
-        if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
-            await self.http.send_json(
-                "PATCH",
-                f"/organization_roles/{self.seg(role_id)}",
-                {"name": spec["name"], "description": spec["description"]},
-            )
-        have, want = set(live.spec["permissions"]), set(spec["permissions"])
+        await self.relabel("PATCH", f"{ROLES}/{self.seg(role_id)}", live, desired)
+        have, want = set(live.spec["permissions"]), set(desired.spec["permissions"])
         for permission_id in self._permission_ids(desired, sorted(want - have)):
-            path = f"/organization_roles/{self.seg(role_id)}/permissions/{self.seg(permission_id)}"
+            path = f"{ROLES}/{self.seg(role_id)}/permissions/{self.seg(permission_id)}"
             try:
                 await self.http.send_json("POST", path)
             except ProviderError as exc:
@@ -587,7 +562,7 @@ class ClerkProvider(ApiProvider):
             removed_id = self.ids[Kind.PERMISSION].get(key)
             if removed_id is None:
                 continue  # gone from the instance: nothing to remove
-            path = f"/organization_roles/{self.seg(role_id)}/permissions/{self.seg(removed_id)}"
+            path = f"{ROLES}/{self.seg(role_id)}/permissions/{self.seg(removed_id)}"
             await self.http.send_json("DELETE", path)
         self.ids[Kind.ROLE][desired.key] = role_id
 
@@ -816,31 +791,21 @@ class ClerkProvider(ApiProvider):
     # ---- what the plan and reports need ----------------------------------------------------
 
     def _enable_social_connection(self, desired: Resource) -> list[str]:
-        social = SOCIAL_PROVIDERS[desired.key]
-        client_id = desired.spec["client_id"]
         callback = (
             f"{self.frontend_api_url}/v1/oauth_callback"
             if self.frontend_api_url
             else "https://<your Frontend API host>/v1/oauth_callback (the dashboard shows it)"
         )
-        return [
-            f"In the Clerk Dashboard ({DASHBOARD}), select this application and the "
-            f"{self._instance_label()} instance, open Configure → SSO connections, choose "
-            f"Add connection → For all users → {social.label}, and enable it.",
-            f"Turn on 'Use custom credentials' and set the Client ID to {client_id}; paste the "
-            "client secret from your secret store (it is not shown here).",
-            f"At {social.label}, add {callback} to the authorized redirect URIs of the "
-            f"OAuth app whose client id is {client_id}.",
-            "Run `authform verify` to confirm: it reads the instance's Frontend API and "
-            f"expects {social.label} ({CLERK_STRATEGIES[desired.key]}) to be enabled.",
-        ]
+        return SOCIAL_LOGIN.add(
+            desired,
+            dashboard=DASHBOARD,
+            instance=self._instance_label(),
+            callback=callback,
+            strategy=CLERK_STRATEGIES[desired.key],
+        )
 
     def _remove_social_connection(self, live: Resource) -> list[str]:
-        return [
-            f"In the Clerk Dashboard ({DASHBOARD}), open Configure → SSO connections for "
-            f"the {self._instance_label()} instance and remove "
-            f"{SOCIAL_PROVIDERS[live.key].label}."
-        ]
+        return SOCIAL_LOGIN.remove(live, dashboard=DASHBOARD, instance=self._instance_label())
 
     def _instance_label(self) -> str:
         return str(self.instance.get("environment_type") or "target")
@@ -891,6 +856,14 @@ def _is_system_permission(permission: Mapping[str, Any]) -> bool:
     return permission.get("type") == "system" or str(permission.get("key", "")).startswith(
         SYSTEM_PERMISSION_PREFIX
     )
+
+
+def _permission_spec(permission: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "slug": permission["key"],
+        "name": permission.get("name") or "",
+        "description": permission.get("description") or "",
+    }
 
 
 def _role_spec(role: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from authform.providers.base import ProviderError
+from authform.providers.base import ApiRefusal, ProviderError
 from authform.providers.transport_errors import describe_transport_error
 from authform.redaction import MIN_SECRET_LENGTH, SENSITIVE
 from authform.redaction import redact as redact_known
@@ -240,8 +240,7 @@ def answer_error(what: str, action: str = "") -> ProviderError:
         return ProviderError(f"{action}: {what}" if action else what)
     return ProviderError(
         f"{exchange.describe()}: {what}{during}",
-        status=exchange.status,
-        request_id=exchange.request_id,
+        ApiRefusal(exchange.status, request_id=exchange.request_id),
     )
 
 
@@ -444,7 +443,7 @@ class ApiClient:
         detail = redact(detail, secrets)
         if request_id:
             detail += f" (request id {request_id})"
-        return ProviderError(detail, status=response.status_code, code=code, request_id=request_id)
+        return ProviderError(detail, ApiRefusal(response.status_code, code, request_id))
 
     def decode(self, method: str, path: str, response: httpx.Response, sent: Any = None) -> Any:
         """The answer's JSON; an answer that is not JSON (a proxy's HTML page, a truncated
@@ -462,7 +461,7 @@ class ApiClient:
             if request_id:
                 detail += f" (request id {request_id})"
             raise ProviderError(
-                detail, status=response.status_code, request_id=request_id
+                detail, ApiRefusal(response.status_code, request_id=request_id)
             ) from None
 
     async def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:

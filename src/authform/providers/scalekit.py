@@ -681,14 +681,9 @@ class ScalekitProvider(ApiProvider):
         """Display name and description with PUT (only the fields sent change); permissions
         with the add and remove endpoints, because an empty list sent to PUT cannot be told
         from an absent one and so cannot clear a role's permissions."""
-        spec, name = desired.spec, self.seg(desired.key)
-        if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
-            await self.http.send_json(
-                "PUT",
-                f"{API}/roles/{name}",
-                {"display_name": spec["name"], "description": spec["description"]},
-            )
-        have, want = set(live.spec["permissions"]), set(spec["permissions"])
+        name = self.seg(desired.key)
+        await self.relabel("PUT", f"{API}/roles/{name}", live, desired, name_field="display_name")
+        have, want = set(live.spec["permissions"]), set(desired.spec["permissions"])
         if want - have:
             await self.http.send_json(
                 "POST", f"{API}/roles/{name}/permissions", {"permission_names": sorted(want - have)}

@@ -156,12 +156,7 @@ class ClientCredentials:
         except ProviderError as exc:
             # The secret is in the form body, not a header, so the client cannot know to
             # redact it should the server echo it back.
-            raise ProviderError(
-                redact(str(exc), [self._client_secret]),
-                status=exc.status,
-                code=exc.code,
-                request_id=exc.request_id,
-            ) from None
+            raise exc.reworded(redact(str(exc), [self._client_secret])) from None
         body = response.json()
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:

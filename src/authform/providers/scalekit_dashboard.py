@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from authform.providers.api_provider import ManualSteps
+from authform.providers.dashboard_steps import SocialLoginSteps, dashboard_steps
 from authform.resources import Kind, Resource
-from authform.social import SOCIAL_PROVIDERS
 
 DASHBOARD = "https://app.scalekit.com"
 
@@ -116,55 +116,25 @@ def _sample(keys: Sequence[str], limit: int = 5) -> str:
 # ---- what only a person can do (the ``manual_steps`` table) -----------------------------
 
 
-def _configure_social_login(desired: Resource) -> list[str]:
-    social = SOCIAL_PROVIDERS[desired.key]
-    client_id = desired.spec["client_id"]
-    return [
-        f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Auth Methods → "
-        f"Social logins and configure {social.label}.",
-        f"Use your own OAuth credentials: set the Client ID to {client_id} and paste the "
-        "client secret from your secret store (it is not shown here).",
-        f"Copy the callback URL Scalekit shows there and add it to the authorized "
-        f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
-        "Run `authform verify` to confirm: it opens the authorization URL with "
-        f"provider={social.name} and expects a redirect to {social.label} carrying that "
-        "client id.",
-    ]
+SOCIAL_LOGIN = SocialLoginSteps(
+    enable="In the Scalekit Dashboard ({dashboard}), open Authentication → Auth Methods → "
+    "Social logins and configure {label}.",
+    own_client="Use your own OAuth credentials",
+    callback="Copy the callback URL Scalekit shows there and add it",
+    confirm="it opens the authorization URL with provider={name} and expects a redirect to "
+    "{label} carrying that client id",
+    disable="In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
+    "and disable {label}.",
+)
 
-
-def _disable_social_login(live: Resource) -> list[str]:
-    return [
-        f"In the Scalekit Dashboard, open Authentication → Auth Methods → Social logins "
-        f"and disable {SOCIAL_PROVIDERS[live.key].label}."
-    ]
-
-
-def _add_redirect_url(desired: Resource) -> list[str]:
-    return [
-        f"In the Scalekit Dashboard ({DASHBOARD}), open Authentication → Redirects and "
-        f"add {desired.key} to the Allowed Callback URLs (Scalekit's API has no "
-        "endpoint for redirect URLs).",
-        "Run `authform verify` to confirm: it asks the authorization endpoint to use "
-        "that URL and expects it to be accepted.",
-    ]
-
-
-def _remove_redirect_url(live: Resource) -> list[str]:
-    return [
-        f"In the Scalekit Dashboard, open Authentication → Redirects and remove "
-        f"{live.key} from the Allowed Callback URLs."
-    ]
-
-
-def _no_cors_setting(resource: Resource) -> list[str]:
-    return [
-        f"Scalekit has no CORS-origin setting (none in its API, none in its dashboard), "
-        f"so nothing can be configured for {resource.key}: a browser app there signs "
-        "users in by redirecting to Scalekit's hosted login, whose callback belongs "
-        "under Authentication → Redirects.",
-        "Remove cors_origins from a manifest that targets Scalekit; until then this "
-        "step stays pending.",
-    ]
+# Scalekit has no CORS-origin setting at all: adding and removing one are the same advice.
+NO_CORS_SETTING = dashboard_steps(
+    "Scalekit has no CORS-origin setting (none in its API, none in its dashboard), so "
+    "nothing can be configured for {key}: a browser app there signs users in by redirecting "
+    "to Scalekit's hosted login, whose callback belongs under Authentication → Redirects.",
+    "Remove cors_origins from a manifest that targets Scalekit; until then this step stays "
+    "pending.",
+)
 
 
 def _user_email_steps(desired: Resource, live: Resource) -> list[str]:
@@ -186,8 +156,21 @@ def _user_email_steps(desired: Resource, live: Resource) -> list[str]:
 
 
 MANUAL_STEPS = {
-    Kind.SOCIAL_CONNECTION: ManualSteps(add=_configure_social_login, remove=_disable_social_login),
-    Kind.REDIRECT_URI: ManualSteps(add=_add_redirect_url, remove=_remove_redirect_url),
-    Kind.CORS_ORIGIN: ManualSteps(add=_no_cors_setting, remove=_no_cors_setting),
+    Kind.SOCIAL_CONNECTION: SOCIAL_LOGIN.manual_steps(dashboard=DASHBOARD),
+    Kind.REDIRECT_URI: ManualSteps(
+        add=dashboard_steps(
+            "In the Scalekit Dashboard ({dashboard}), open Authentication → Redirects and add "
+            "{key} to the Allowed Callback URLs (Scalekit's API has no endpoint for redirect "
+            "URLs).",
+            "Run `authform verify` to confirm: it asks the authorization endpoint to use that "
+            "URL and expects it to be accepted.",
+            dashboard=DASHBOARD,
+        ),
+        remove=dashboard_steps(
+            "In the Scalekit Dashboard, open Authentication → Redirects and remove {key} from "
+            "the Allowed Callback URLs."
+        ),
+    ),
+    Kind.CORS_ORIGIN: ManualSteps(add=NO_CORS_SETTING, remove=NO_CORS_SETTING),
     Kind.USER: ManualSteps(change=_user_email_steps),
 }

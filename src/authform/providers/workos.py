@@ -7,7 +7,7 @@ API facts (paths, shapes, limits) are in shared/reference/provider-apis.md §A; 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -16,10 +16,12 @@ from authform.providers.api_provider import (
     ApiProvider,
     KindHandlers,
     ManualSteps,
+    Update,
     window_limiters,
     with_provider_id,
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
+from authform.providers.dashboard_steps import SocialLoginSteps, dashboard_steps
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
 from authform.providers.ids import ProviderIds
 from authform.providers.social_probe import SocialLoginProbe
@@ -31,7 +33,6 @@ from authform.resources import (
     of_kind,
     unkeyed_key,
 )
-from authform.social import SOCIAL_PROVIDERS
 
 DEFAULT_BASE_URL = "https://api.workos.com"
 
@@ -54,6 +55,9 @@ CAPABILITIES = api_capabilities(
 )
 
 DASHBOARD = "https://dashboard.workos.com"
+PERMISSIONS = "/authorization/permissions"
+ROLES = "/authorization/roles"
+USERS = "/user_management/users"
 MEMBERSHIPS = "/user_management/organization_memberships"
 # Answers to a create that may mean "it exists already" (WorkOS answers 409 for slugs, 400
 # or 422 for a used external_id or email); the item is then looked up by its key.
@@ -127,7 +131,7 @@ class WorkOSProvider(ApiProvider):
             Kind.PERMISSION: KindHandlers(
                 self._create_permission,
                 self._update_permission,
-                self.delete_by_key("/authorization/permissions"),
+                self.delete_by_key(PERMISSIONS),
             ),
             # WorkOS has no API to delete an environment role.
             Kind.ROLE: KindHandlers(self._create_role, self._update_role),
@@ -142,9 +146,7 @@ class WorkOSProvider(ApiProvider):
             ),
             # CORS origins can be listed and created, not deleted.
             Kind.CORS_ORIGIN: KindHandlers(create=self._create_cors_origin),
-            Kind.USER: KindHandlers(
-                self._create_user, self._update_user, self.delete_by_id("/user_management/users")
-            ),
+            Kind.USER: KindHandlers(self._create_user, self._update_user, self.delete_by_id(USERS)),
             Kind.MEMBERSHIP: KindHandlers(
                 self._create_membership,
                 self._update_membership,
@@ -152,9 +154,7 @@ class WorkOSProvider(ApiProvider):
             ),
         }
         self.manual_steps = {
-            Kind.SOCIAL_CONNECTION: ManualSteps(
-                add=_enable_social_connection, remove=_disable_social_connection
-            ),
+            Kind.SOCIAL_CONNECTION: SOCIAL_LOGIN.manual_steps(dashboard=DASHBOARD),
             Kind.ROLE: _delete_in_dashboard(
                 "an environment role", "Roles & Permissions", "delete the role"
             ),
@@ -233,18 +233,13 @@ class WorkOSProvider(ApiProvider):
 
     async def _read_permissions(self) -> list[Resource]:
         return [
-            Resource(
-                Kind.PERMISSION,
-                p["slug"],
-                {"slug": p["slug"], "name": p["name"], "description": p.get("description") or ""},
-                provider_id=p["id"],
-            )
-            for p in await self._list("/authorization/permissions")
+            _permission_resource(p)
+            for p in await self._list(PERMISSIONS)
             if not p.get("system")  # built-in permissions are WorkOS's, not the team's
         ]
 
     async def _read_roles(self) -> list[Resource]:
-        body = await self.http.get_json("/authorization/roles")
+        body = await self.http.get_json(ROLES)
         return [
             _role_resource(r)
             for r in body.get("data", [])
@@ -266,7 +261,7 @@ class WorkOSProvider(ApiProvider):
             )
 
     async def _read_users(self) -> AsyncIterator[Resource]:
-        async for user in self._stream("/user_management/users"):
+        async for user in self._stream(USERS):
             external_id = user.get("external_id")
             key = external_id if external_id else unkeyed_key(user["id"])
             self.ids[Kind.USER][key] = user["id"]
@@ -374,78 +369,100 @@ class WorkOSProvider(ApiProvider):
     # exists, the item holding our key is ours, so it is taken and brought to the desired
     # spec instead of failing.
 
-    async def _create_permission(self, desired: Resource) -> Resource:
+    async def _create_slugged(
+        self,
+        collection: str,
+        desired: Resource,
+        live_of: Callable[[Mapping[str, Any]], Resource],
+        update: Update,
+    ) -> tuple[Resource, bool]:
+        """POST a permission or a role; when its slug is taken, take the one that holds it,
+        brought to the desired spec with ``update``. Returns it as live, and whether this
+        call created it."""
         spec = desired.spec
         body, existed = await self.create_converging(
-            "/authorization/permissions",
+            collection,
             {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
-            lambda: self.get_or_none(f"/authorization/permissions/{self.seg(desired.key)}"),
-        )
-        stale = (body.get("name"), body.get("description") or "") != (
-            spec["name"],
-            spec["description"],
-        )
-        return await self.converged(desired, body, existed and stale, self._update_permission)
-
-    async def _update_permission(self, live: Resource, desired: Resource) -> None:
-        await self.http.send_json(
-            "PATCH",
-            f"/authorization/permissions/{self.seg(desired.key)}",
-            {"name": desired.spec["name"], "description": desired.spec["description"]},
-        )
-
-    async def _create_role(self, desired: Resource) -> Resource:
-        spec = desired.spec
-        body, existed = await self.create_converging(
-            "/authorization/roles",
-            {"slug": spec["slug"], "name": spec["name"], "description": spec["description"]},
-            lambda: self.get_or_none(f"/authorization/roles/{self.seg(desired.key)}"),
+            lambda: self.get_or_none(f"{collection}/{self.seg(desired.key)}"),
         )
         if existed:
-            await self._update_role(_role_resource(body), desired)
-        elif spec["permissions"]:
-            await self._set_role_permissions(spec["slug"], spec["permissions"])
-        return with_provider_id(desired, body["id"])
+            await update(live_of(body), desired)
+        return with_provider_id(desired, body["id"]), not existed
+
+    async def _create_permission(self, desired: Resource) -> Resource:
+        live, _ = await self._create_slugged(
+            PERMISSIONS, desired, _permission_resource, self._update_permission
+        )
+        return live
+
+    async def _update_permission(self, live: Resource, desired: Resource) -> None:
+        await self.relabel("PATCH", f"{PERMISSIONS}/{self.seg(desired.key)}", live, desired)
+
+    async def _create_role(self, desired: Resource) -> Resource:
+        live, created = await self._create_slugged(
+            ROLES, desired, _role_resource, self._update_role
+        )
+        if created and desired.spec["permissions"]:
+            await self._set_role_permissions(desired.key, desired.spec["permissions"])
+        return live
 
     async def _update_role(self, live: Resource, desired: Resource) -> None:
-        spec = desired.spec
-        if (live.spec["name"], live.spec["description"]) != (spec["name"], spec["description"]):
-            await self.http.send_json(
-                "PATCH",
-                f"/authorization/roles/{self.seg(desired.key)}",
-                {"name": spec["name"], "description": spec["description"]},
-            )
-        if live.spec["permissions"] != spec["permissions"]:
-            await self._set_role_permissions(desired.key, spec["permissions"])
+        await self.relabel("PATCH", f"{ROLES}/{self.seg(desired.key)}", live, desired)
+        if live.spec["permissions"] != desired.spec["permissions"]:
+            await self._set_role_permissions(desired.key, desired.spec["permissions"])
 
     async def _set_role_permissions(self, slug: str, permissions: Sequence[str]) -> None:
         await self.http.send_json(
             "PUT",
-            f"/authorization/roles/{self.seg(slug)}/permissions",
+            f"{ROLES}/{self.seg(slug)}/permissions",
             {"permissions": list(permissions)},
         )
 
-    async def _create_organization(self, desired: Resource) -> Resource:
-        body, existed = await self.create_converging(
-            "/organizations",
-            {**_organization_body(desired.spec), "external_id": desired.key},
-            lambda: self.get_or_none(f"/organizations/external_id/{self.seg(desired.key)}"),
+    # Organizations and users carry our key as their ``external_id``: a create converges on
+    # the item that holds it, and every write remembers the item's id for the memberships.
+
+    async def _create_keyed(
+        self,
+        collection: str,
+        desired: Resource,
+        body: Mapping[str, Any],
+        spec_of: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+        update: Update,
+    ) -> Resource:
+        """POST ``body``; when WorkOS refuses it because the key is taken, take the item
+        that holds it (brought to the desired spec with ``update`` when ``spec_of`` it
+        differs)."""
+        item, existed = await self.create_converging(
+            collection,
+            body,
+            lambda: self.get_or_none(f"{collection}/external_id/{self.seg(desired.key)}"),
         )
-        stale = existed and _organization_spec(body) != desired.spec
-        live = await self.converged(desired, body, stale, self._update_organization)
-        self.ids[Kind.ORGANIZATION][desired.key] = body["id"]
+        stale = existed and spec_of(item) != desired.spec
+        live = await self.converged(desired, item, stale, update)
+        self.ids[desired.kind][desired.key] = item["id"]
         return live
 
-    async def _update_organization(self, live: Resource, desired: Resource) -> None:
-        # PUT replaces: name, the whole domain set and the whole metadata object, plus the
-        # external_id (which is how an unkeyed organization is adopted).
-        org_id = self.require_id(live)
-        await self.http.send_json(
-            "PUT",
-            f"/organizations/{self.seg(org_id)}",
-            {**_organization_body(desired.spec), "external_id": desired.key},
+    async def _replace_keyed(
+        self, collection: str, live: Resource, desired: Resource, body: Mapping[str, Any]
+    ) -> None:
+        """PUT the item whole, ``external_id`` included (which is how an item made without
+        our key is adopted)."""
+        item_id = self.require_id(live)
+        await self.http.send_json("PUT", f"{collection}/{self.seg(item_id)}", body)
+        self.ids[desired.kind][desired.key] = item_id
+
+    async def _create_organization(self, desired: Resource) -> Resource:
+        return await self._create_keyed(
+            "/organizations",
+            desired,
+            _organization_body(desired),
+            _organization_spec,
+            self._update_organization,
         )
-        self.ids[Kind.ORGANIZATION][desired.key] = org_id
+
+    async def _update_organization(self, live: Resource, desired: Resource) -> None:
+        # PUT replaces: name, the whole domain set and the whole metadata object.
+        await self._replace_keyed("/organizations", live, desired, _organization_body(desired))
 
     async def _create_redirect_uri(self, desired: Resource) -> Resource:
         return await self._create_listed("/user_management/redirect_uris", "uri", desired)
@@ -468,26 +485,21 @@ class WorkOSProvider(ApiProvider):
         )
 
     async def _create_user(self, desired: Resource) -> Resource:
-        body = {**_user_body(desired), **_password_fields(desired)}
-        created, existed = await self.create_converging(
-            "/user_management/users",
-            body,
-            lambda: self.get_or_none(f"/user_management/users/external_id/{self.seg(desired.key)}"),
+        return await self._create_keyed(
+            USERS,
+            desired,
+            {**_user_body(desired), **_password_fields(desired)},
+            _user_spec,
+            self._update_user,
         )
-        stale = existed and _user_spec(created) != desired.spec
-        live = await self.converged(desired, created, stale, self._update_user)
-        self.ids[Kind.USER][desired.key] = created["id"]
-        return live
 
     async def _update_user(self, live: Resource, desired: Resource) -> None:
-        user_id = self.require_id(live)
         body = _user_body(desired)
         if live.observed.get("unkeyed"):
             # Adopting a user who exists without our key: the hash was never set by us,
             # so carry it over now, as WorkOS's own Clerk importer does.
             body.update(_password_fields(desired))
-        await self.http.send_json("PUT", f"/user_management/users/{self.seg(user_id)}", body)
-        self.ids[Kind.USER][desired.key] = user_id
+        await self._replace_keyed(USERS, live, desired, body)
 
     async def _create_membership(self, desired: Resource) -> Resource:
         spec = desired.spec
@@ -553,6 +565,16 @@ def _user_spec(user: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _permission_resource(permission: Mapping[str, Any]) -> Resource:
+    slug = str(permission["slug"])
+    spec = {
+        "slug": slug,
+        "name": permission["name"],
+        "description": permission.get("description") or "",
+    }
+    return Resource(Kind.PERMISSION, slug, spec, provider_id=permission["id"])
+
+
 def _role_resource(role: Mapping[str, Any]) -> Resource:
     spec = normalize_spec(
         {
@@ -604,44 +626,37 @@ def _role_slug(membership: Mapping[str, Any]) -> str:
     return str(role.get("slug", ""))
 
 
-def _organization_body(spec: Mapping[str, Any]) -> dict[str, Any]:
+def _organization_body(desired: Resource) -> dict[str, Any]:
+    spec = desired.spec
     return {
         "name": spec["name"],
         "domain_data": [{"domain": d["domain"], "state": d["state"]} for d in spec["domains"]],
         "metadata": dict(spec["metadata"]),
+        "external_id": desired.key,
     }
 
 
 # ---- what only a person can do (the ``manual_steps`` table) -----------------------------
 
 
-def _enable_social_connection(desired: Resource) -> list[str]:
-    social = SOCIAL_PROVIDERS[desired.key]
-    client_id = desired.spec["client_id"]
-    return [
-        f"In the WorkOS Dashboard ({DASHBOARD}), open Authentication → "
-        f"{social.label} OAuth and enable it for this environment.",
-        f"Choose 'Your app's credentials' and set the Client ID to {client_id}; paste the "
-        "client secret from your secret store (it is not shown here).",
-        f"Copy the Redirect URI WorkOS shows on that page and add it to the authorized "
-        f"redirect URIs of the {social.label} OAuth app whose client id is {client_id}.",
-        "Run `authform verify` to confirm: it probes the authorize URL and expects a "
-        f"redirect to {social.label} carrying that client id.",
-    ]
-
-
-def _disable_social_connection(live: Resource) -> list[str]:
-    label = SOCIAL_PROVIDERS[live.key].label
-    return [f"In the WorkOS Dashboard, open Authentication → {label} OAuth and disable it."]
+SOCIAL_LOGIN = SocialLoginSteps(
+    enable="In the WorkOS Dashboard ({dashboard}), open Authentication → {label} OAuth and "
+    "enable it for this environment.",
+    own_client="Choose 'Your app's credentials'",
+    callback="Copy the Redirect URI WorkOS shows on that page and add it",
+    confirm="it probes the authorize URL and expects a redirect to {label} carrying that client id",
+    disable="In the WorkOS Dashboard, open Authentication → {label} OAuth and disable it.",
+)
 
 
 def _delete_in_dashboard(what: str, where: str, action: str) -> ManualSteps:
     """The step for deleting an item WorkOS has no delete endpoint for."""
-
-    def remove(live: Resource) -> list[str]:
-        return [
-            f"WorkOS has no API to delete {what}: in the WorkOS Dashboard, open {where} and "
-            f"{action} '{live.key}'."
-        ]
-
-    return ManualSteps(remove=remove)
+    return ManualSteps(
+        remove=dashboard_steps(
+            "WorkOS has no API to delete {what}: in the WorkOS Dashboard, open {where} and "
+            "{action} '{key}'.",
+            what=what,
+            where=where,
+            action=action,
+        )
+    )

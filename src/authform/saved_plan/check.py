@@ -70,8 +70,8 @@ def settings_for_apply(
     if force and not made.force:
         raise SavedPlanError(
             f"flag --force differs: {path} was made without --force, so its safety thresholds "
-            f"held when it was reviewed; make it again with `authform plan --force --out "
-            f"{path}` and review it; nothing was applied"
+            f"held when it was reviewed; make it again with "
+            f"`{made.remake_command(path, force=True)}` and review it; nothing was applied"
         )
     if not Path(made.manifest).exists():
         raise SavedPlanError(
@@ -194,7 +194,7 @@ def _compare_changes(saved: SavedPlan, fresh: Plan, sealer: Sealer) -> _Comparis
 def _refusal(saved: SavedPlan, reasons: Sequence[str]) -> str:
     return (
         f"cannot apply {saved.path}: {'; '.join(reasons)}. Nothing was applied; make the plan "
-        "again with `authform plan --out` and review it"
+        f"again with `{saved.made_with.remake_command(saved.path)}` and review it"
     )
 
 
@@ -215,7 +215,7 @@ def _another_manifest(saved: SavedPlan, now: dict[str, Any]) -> str:
         f"cannot apply {saved.path}: it was made from another manifest ({made.manifest_dir}: "
         f"{then_files}, for {saved.document['provider']}), not the one at {here} "
         f"({now_files}). Nothing was applied; make a plan from this manifest with "
-        f"`authform plan {made.manifest} --out {saved.path}` and review it"
+        f"`{made.remake_command(saved.path)}` and review it"
     )
 
 

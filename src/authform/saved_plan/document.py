@@ -44,7 +44,10 @@ from authform.workflow import Session
 SAVED_PLAN_FORMAT = 3
 # Parts of the document that are not sealed themselves: the seal, and the digest over it.
 _SEAL_KEYS = ("seal", "plan_digest")
-_MAKE_AGAIN = "make the plan again with `authform plan --out`"
+# What made an unreadable file is unknown: both commands that save plans are named.
+_MAKE_AGAIN = (
+    "make the plan again with `authform plan --out` (an undo plan: `authform undo JOURNAL --out`)"
+)
 
 
 class SavedPlanError(Exception):
@@ -296,9 +299,7 @@ def _read(path: Path, handle: IO[bytes]) -> SavedPlan:
         raise SavedPlanError(_older_format(path, handle))
     header = _parse(path, 1, header_line)
     if not isinstance(header, dict) or "format_version" not in header:
-        raise SavedPlanError(
-            f"{path}: not a saved plan (no format_version); make one with `authform plan --out`"
-        )
+        raise SavedPlanError(f"{path}: not a saved plan (no format_version); {_MAKE_AGAIN}")
     version = header["format_version"]
     if version != SAVED_PLAN_FORMAT:
         raise SavedPlanError(_unreadable_version(path, version))
@@ -311,10 +312,10 @@ def _read(path: Path, handle: IO[bytes]) -> SavedPlan:
             count += 1
         previous = number, line
     if previous is None:
-        raise SavedPlanError(_cut_short(path, 1))
+        raise SavedPlanError(_cut_short(path, 1, header))
     trailer = _parse(path, *previous)
     if not isinstance(trailer, dict) or "seal" not in trailer:
-        raise SavedPlanError(_cut_short(path, previous[0]))
+        raise SavedPlanError(_cut_short(path, previous[0], header))
     _validate(path, previous[0], _Trailer, trailer)
     return SavedPlan(path, header, trailer, count)
 
@@ -325,7 +326,7 @@ def _parse(path: Path, number: int, line: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise SavedPlanError(
             f"{path}:{number}:{exc.colno}: not valid JSON ({exc.msg}); the saved plan is "
-            "damaged or cut short: make it again with `authform plan --out`"
+            f"damaged or cut short: {_MAKE_AGAIN}"
         ) from None
 
 
@@ -341,10 +342,12 @@ def _validate(
         ) from None
 
 
-def _cut_short(path: Path, number: int) -> str:
+def _cut_short(path: Path, number: int, header: dict[str, Any]) -> str:
+    """Its header was read, so the command that made the plan is known."""
+    remake = MadeWith.from_json(header["made_with"]).remake_command(path)
     return (
         f"{path}:{number}: the saved plan ends without its seal line; it is damaged or cut "
-        f"short: {_MAKE_AGAIN}"
+        f"short: make it again with `{remake}`"
     )
 
 
@@ -366,7 +369,7 @@ def _older_format(path: Path, handle: IO[bytes]) -> str:
                 f"one this authform reads (format {SAVED_PLAN_FORMAT}, one JSON line per "
                 f"change); {_MAKE_AGAIN}"
             )
-    return f"{path}: not a saved plan (no format_version); make one with `authform plan --out`"
+    return f"{path}: not a saved plan (no format_version); {_MAKE_AGAIN}"
 
 
 def _first_problem(exc: ValidationError, prefix: str = "") -> str:

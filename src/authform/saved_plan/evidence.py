@@ -9,6 +9,7 @@ the changes themselves, each sealed with the fingerprints of the secrets it woul
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -71,6 +72,25 @@ class MadeWith:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def remake_command(self, out: str | Path, *, force: bool = False) -> str:
+        """The command that makes this plan again, for a refusal to name: `authform undo
+        JOURNAL MANIFEST` for a plan made by undo, `authform plan MANIFEST` for any other,
+        with the flags it was made with (and ``--force`` when asked), saving to ``out``."""
+        if self.undo_journal is not None:
+            words = ["authform", "undo", self.undo_journal, self.manifest]
+        else:
+            words = ["authform", "plan", self.manifest]
+        if self.environment is not None:
+            words += ["--environment", self.environment]
+        if self.emulate:
+            words.append("--emulate")
+        if self.force or force:
+            words.append("--force")
+        for flag, patterns in (self.selection or {}).items():
+            for pattern in patterns:
+                words += [f"--{flag}", pattern]
+        return shlex.join([*words, "--out", str(out)])
 
 
 def seal_credential(session: Session, *, emulate: bool) -> str | None:

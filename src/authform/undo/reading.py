@@ -135,11 +135,7 @@ class Journal:
                 "nothing was changed"
             )
         if not same_tag(self.header["key_check"], sealer.key_check):
-            raise JournalError(
-                f"{self.path}: its seal does not verify with the target's API key: the key "
-                "changed since the apply, or the file was not written by authform; nothing "
-                "was changed"
-            )
+            raise JournalError(self._sealed_with_another_key())
         for number, line in enumerate(self.lines, start=1):
             if not same_tag(line["seal"], sealer.seal(line)):
                 raise JournalError(
@@ -147,6 +143,20 @@ class Journal:
                     "match its seal); undo will not restore from an edited journal; nothing "
                     "was changed"
                 )
+
+    def _sealed_with_another_key(self) -> str:
+        """The target matched, so the key is what differs: almost always a rotated key.
+        Undo cannot verify the chain without the key that sealed it, and says how to."""
+        return (
+            f"{self.path}: its seal does not verify with the target's API key. The journal "
+            f"was sealed with the API key the apply of {self.header['started_at']} used, and "
+            "target.api_key is another key now: the key was rotated since that apply (or the "
+            "journal's header was edited). Undo trusts a journal only under the key that "
+            "sealed it: to undo that apply, run undo again with target.api_key set to the key "
+            "that apply used, while it is still valid; once that key is revoked, this journal "
+            "can no longer be verified, and what that apply changed is put back by hand or "
+            "through the manifest. Nothing was changed"
+        )
 
 
 def read_journal(path: Path) -> Journal:

@@ -6,7 +6,8 @@ A journal is JSON Lines, one object per line, each sealed in a chain (see ``Jour
 - ``change``: one per write change of the plan, before the first write: the before-image of
   the live item (kind, key, spec, provider id) and the spec the apply was to write;
 - ``outcome``: one per change whose outcome is known, the moment it is ("applied",
-  "failed", "not attempted", "not reached");
+  "failed", "not attempted", "not reached", or "left to a person": the provider found the
+  write is a person's to make, and wrote nothing);
 - ``end``: how the apply ended. A journal without it is from an apply that was killed.
 
 No secret is ever written: a sensitive field or a registered secret is replaced by a
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from authform.emulated_tenant import emulator_state_file
+from authform.engine.batches import LEFT_TO_PERSON
 from authform.redaction import redact
 from authform.resources import SENSITIVE_FIELDS, Kind, Resource
 from authform.saved_plan.evidence import seal_credential
@@ -37,7 +39,9 @@ APPLIED = "applied"
 FAILED = "failed"
 NOT_ATTEMPTED = "not attempted"
 NOT_REACHED = "not reached"
-OUTCOMES = (APPLIED, FAILED, NOT_ATTEMPTED, NOT_REACHED)
+OUTCOMES = (APPLIED, FAILED, NOT_ATTEMPTED, NOT_REACHED, LEFT_TO_PERSON)
+# The outcomes of writes that wrote nothing: undo has nothing to put back for them.
+NOTHING_WRITTEN = (FAILED, NOT_ATTEMPTED, LEFT_TO_PERSON)
 
 # A masked value reads "(sensitive sha256:0123456789ab)": enough to tell two values apart,
 # never enough to recover one (a fixed domain prefix keeps it from matching any other hash).

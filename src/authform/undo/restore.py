@@ -8,7 +8,8 @@ Each change the journal records is judged against the live state now:
 - anything else: the live state moved on since that apply (someone changed it again, or a
   later apply did), and undo refuses, naming every such item, rather than overwrite it.
 
-Changes the apply reported failed or not attempted wrote nothing and are left out. Changes
+Changes the apply reported failed, not attempted or left to a person wrote nothing and are
+left out. Changes
 whose outcome it never learnt (interrupted, killed) are judged by the live state like the
 rest. The restore is then planned like any manifest: the desired state is the live state of
 the journal's kinds with those items put back, so ``plan_changes`` computes the diff, the
@@ -28,8 +29,8 @@ from authform.provenance import Origin, display_path
 from authform.resources import Kind, Resource
 from authform.undo.reading import Journal, JournalEntry, JournalError
 from authform.undo.record import (
-    FAILED,
-    NOT_ATTEMPTED,
+    LEFT_TO_PERSON,
+    NOTHING_WRITTEN,
     has_masked_value,
     masked,
     resource_of,
@@ -46,7 +47,8 @@ class Judgement:
     restore: dict[str, Resource | None] = field(default_factory=dict)  # address -> before
     already: list[str] = field(default_factory=list)
     moved_on: list[tuple[str, str]] = field(default_factory=list)
-    not_written: list[str] = field(default_factory=list)
+    not_written: list[str] = field(default_factory=list)  # failed or not attempted
+    left_to_person: list[str] = field(default_factory=list)  # a manual step, nothing written
     cannot: list[tuple[str, str]] = field(default_factory=list)
     unconfirmed: list[str] = field(default_factory=list)  # outcome never learnt, but written
     recreated: list[str] = field(default_factory=list)  # deleted by the apply, created again
@@ -80,8 +82,9 @@ def judge(entries: Iterable[JournalEntry], live: Iterable[Resource]) -> Judgemen
     live_by_address = {r.address: r for r in live}
     judged = Judgement()
     for entry in entries:
-        if entry.outcome in (FAILED, NOT_ATTEMPTED):
-            judged.not_written.append(entry.address)
+        if entry.outcome in NOTHING_WRITTEN:
+            left = entry.outcome == LEFT_TO_PERSON
+            (judged.left_to_person if left else judged.not_written).append(entry.address)
             continue
         before = entry.before
         if before is not None and before["key"] != entry.key:
@@ -187,6 +190,11 @@ def _notes(journal: Journal, judged: Judgement) -> list[str]:
         notes.append(
             f"{len(judged.not_written)} change(s) of that apply failed or were not attempted: "
             f"nothing to undo{_named(judged.not_written)}."
+        )
+    if judged.left_to_person:
+        notes.append(
+            f"{len(judged.left_to_person)} change(s) of that apply were left to a person: "
+            f"nothing to undo{_named(judged.left_to_person)}."
         )
     recreated_users = [a for a in judged.recreated if a.startswith(f"{Kind.USER.value}.")]
     if recreated_users:
