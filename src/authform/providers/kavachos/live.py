@@ -9,6 +9,11 @@ when the manifest names exactly one match, otherwise shown as a delete the polic
 Role rows are per organization in KavachOS; a manifest role is present when every managed
 organization holds it with the manifest's permissions, and the plan names the first
 organization that does not.
+
+Users and memberships are streamed (``Database.rows``: a server-side cursor on PostgreSQL),
+each row joined in SQL to what it needs (a user's password row and OAuth links, a member's
+user key), so nothing held grows with the number of users: their ids go to the command's
+``ProviderIds`` store, and what an update needs of a row travels in its resource.
 """
 
 from __future__ import annotations

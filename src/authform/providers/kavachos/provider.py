@@ -4,6 +4,8 @@ KavachOS is a library with no admin API, so the "API" here is its tables (see ``
 There is no rate limit: writes are batched into transactions by group commit (``writer``),
 blocking database calls run in a worker thread so the engine's workers keep handing in
 changes, and a rerun or a concurrent apply converges because every row has a natural id.
+The read streams (``read_stream``) and the desired state is read once (``desired``), so
+memory stays flat in the number of users.
 """
 
 from __future__ import annotations
