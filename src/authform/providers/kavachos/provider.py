@@ -23,6 +23,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from itertools import islice
+from typing import TypeVar
 
 from authform.providers.base import (
     KindSupport,
@@ -56,6 +57,8 @@ CAPABILITIES = ProviderCapabilities(
     name="kavachos",
     support={**WRITTEN, **dict.fromkeys(KEPT_IN_CODE, KindSupport(manual=True))},
 )
+
+T = TypeVar("T")
 
 # Which tables each managed kind reads or writes.
 TABLES: dict[Kind, tuple[str, ...]] = {
@@ -106,9 +109,7 @@ class KavachOSProvider:
 
     @property
     def codec(self) -> Codec:
-        if self._codec is None:
-            raise ProviderError("KavachOS: the database was not read before writing")
-        return self._codec
+        return _read_first(self._codec)
 
     async def aclose(self) -> None:
         if self._db is not None:
@@ -176,9 +177,7 @@ class KavachOSProvider:
 
     @property
     def facts(self) -> DesiredFacts:
-        if self._facts is None:
-            raise ProviderError("KavachOS: the database was not read before writing")
-        return self._facts
+        return _read_first(self._facts)
 
     # ---- writing ---------------------------------------------------------------------------
     # Every write is first built into the rows it changes (``_build``: no I/O), then committed:
@@ -241,14 +240,10 @@ class KavachOSProvider:
         return await asyncio.to_thread(live.oauth_rows, db, pairs)
 
     def _require_committer(self) -> GroupCommitter:
-        if self._committer is None:
-            raise ProviderError("KavachOS: the database was not read before writing")
-        return self._committer
+        return _read_first(self._committer)
 
     def _require_db(self) -> Database:
-        if self._db is None:
-            raise ProviderError("KavachOS: the database was not read before writing")
-        return self._db
+        return _read_first(self._db)
 
     def _build(
         self, write: Write, now: float, links: Mapping[live.Pair, Sequence[live.OAuthRow]]
@@ -458,6 +453,13 @@ async def _pages(rows: Iterator[Resource]) -> AsyncIterator[Resource]:
         close = getattr(rows, "close", None)
         if close is not None:
             close()
+
+
+def _read_first(value: T | None) -> T:
+    """What the read sets up (connection, codec, committer, desired facts): writes need it."""
+    if value is None:
+        raise ProviderError("KavachOS: the database was not read before writing")
+    return value
 
 
 def _require_id(resource: Resource) -> str:
