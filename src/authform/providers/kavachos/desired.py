@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from authform.engine.tempspace import scratch_database
+from authform.engine.tempspace import ScratchDatabase
 from authform.resources import Kind, Resource, of_kind
 
 ROLE_PRIORITY = {"owner": 0, "admin": 1}
@@ -49,7 +49,8 @@ class DesiredUsers:
     """Desired users by key, on disk: ``get(key)`` is one indexed lookup."""
 
     def __init__(self) -> None:
-        self.folder, self._remove, self._db = scratch_database(self, "authform-kavachos-", _SCHEMA)
+        self._scratch = ScratchDatabase("authform-kavachos-", _SCHEMA)
+        self._db = self._scratch.db
 
     def add(self, users: Iterable[Resource]) -> None:
         batch: list[tuple[Any, ...]] = []
@@ -84,8 +85,7 @@ class DesiredUsers:
         return DesiredUser(first, last, bool(image), None if oauth is None else json.loads(oauth))
 
     def close(self) -> None:
-        self._db.close()
-        self._remove()
+        self._scratch.close()
 
 
 @dataclass
