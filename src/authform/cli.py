@@ -25,7 +25,6 @@ from typer.core import TyperGroup
 
 from authform import __version__
 from authform.addresses import AddressPattern
-from authform.applying import run_apply
 from authform.engine.plan import Plan
 from authform.engine.selection import Selection, SelectionError, ignore_for_drift
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
@@ -45,24 +44,14 @@ from authform.render.github import (
     in_github_actions,
     plan_annotations,
 )
-from authform.render.json_output import apply_to_json, plan_to_json, verify_to_json
-from authform.render.junit import write_junit
-from authform.render.markdown import render_plan_markdown
 from authform.render.progress import ProgressReporter
 from authform.render.sources import ChangeSources
 from authform.render.text import render_apply, render_plan, render_verify, use_colour
-from authform.saved_plan import (
-    MadeWith,
-    SavedPlanError,
-    check_saved_plan,
-    is_saved_plan_path,
-    read_saved_plan,
-    settings_for_apply,
-    verify_seal,
-    write_saved_plan,
-)
-from authform.undo import JournalError, read_journal, undo_plan
 from authform.workflow import open_session
+
+# Saved plans, undo journals, the apply runner and the JSON, JUnit and Markdown renderers are
+# imported by the commands that use them: `authform plan` (run on every pull request, and
+# in a large import twice) does not pay for what it never runs.
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_VERIFY_FAILED = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
@@ -317,10 +306,22 @@ def _run(step: Callable[[], Awaitable[T]]) -> T:
         return asyncio.run(step())  # type: ignore[arg-type]
     except ManifestError as exc:
         _report_manifest_error(exc.diagnostics)
-    except (ProviderError, SavedPlanError, OutputPathError, JournalError, SelectionError) as exc:
+    except (ProviderError, OutputPathError, SelectionError) as exc:
         _fail(str(exc))
     except OSError as exc:  # an output file that could not be written after all
         _cannot_write(exc)
+    except Exception as exc:
+        if isinstance(exc, _lazily_imported_failures()):
+            _fail(str(exc))
+        raise
+
+
+def _lazily_imported_failures() -> tuple[type[Exception], ...]:
+    """The failures of modules the commands import when they need them (see the imports)."""
+    from authform.saved_plan import SavedPlanError
+    from authform.undo import JournalError
+
+    return (SavedPlanError, JournalError)
 
 
 def _cannot_write(exc: OSError) -> NoReturn:
@@ -349,8 +350,12 @@ def _print_plan(
     on stdout stays JSON."""
     limit = None if full else 50
     if output is OutputFormat.json:
+        from authform.render.json_output import plan_to_json
+
         _echo(json.dumps(plan_to_json(plan, sources), indent=2, ensure_ascii=False))
     elif output is OutputFormat.markdown:
+        from authform.render.markdown import render_plan_markdown
+
         # Bounded to fit a pull-request comment; the saved plan, if any, holds every change.
         full_plan = None if saved_to is None else f"`{saved_to.name}`"
         markdown = render_plan_markdown(
@@ -491,18 +496,24 @@ def plan(
     if out is not None:
         _check_output(lambda: check_output_file(out, "--out"))
 
-    made_with = MadeWith.of_command(
-        path,
-        emulate=emulate,
-        environment=environment,
-        force=force,
-        selection=selection.to_json(),
-    )
+    made_with = None
+    if out is not None:
+        from authform.saved_plan import MadeWith
+
+        made_with = MadeWith.of_command(
+            path,
+            emulate=emulate,
+            environment=environment,
+            force=force,
+            selection=selection.to_json(),
+        )
 
     async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
             planned = await session.plan(force=force, selection=selection)
-            if out is not None:
+            if out is not None and made_with is not None:
+                from authform.saved_plan import write_saved_plan
+
                 # Streamed to the file as it is sealed: a million changes are never held.
                 with phase("write plan"):
                     write_saved_plan(out, planned, session, made_with)
@@ -540,6 +551,18 @@ def apply(
     Shows the plan first and asks on a terminal; elsewhere it needs --auto-approve. Given a
     plan saved by plan --out, it applies exactly that plan, or refuses if anything changed.
     """
+    from authform.applying import run_apply
+    from authform.render.json_output import apply_to_json
+    from authform.saved_plan import (
+        SavedPlanError,
+        check_saved_plan,
+        is_saved_plan_path,
+        read_saved_plan,
+        settings_for_apply,
+        verify_seal,
+    )
+    from authform.undo import read_journal, undo_plan
+
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if not auto_approve and not interactive:
         _fail("apply needs --auto-approve when not run from an interactive terminal")
@@ -661,6 +684,9 @@ def undo(
     Refuses, naming them, when items changed again since that apply. Exit 0 when there is
     nothing to undo, 2 when changes are pending, 1 when refused.
     """
+    from authform.saved_plan import MadeWith, write_saved_plan
+    from authform.undo import JournalError, read_journal, undo_plan
+
     if out is not None:
         _check_output(lambda: check_output_file(out, "--out"))
     try:
@@ -722,8 +748,12 @@ def verify(
             report.checks += session.import_count_checks(report)
         if junit is not None:
             provider = session.provider.capabilities.name
+            from authform.render.junit import write_junit
+
             write_junit(junit, report, provider=provider, environment=environment)
         if output is OutputFormat.json:
+            from authform.render.json_output import verify_to_json
+
             _echo(json.dumps(verify_to_json(report), indent=2, ensure_ascii=False))
         else:
             _echo(render_verify(report, colour=use_colour(sys.stdout)), nl=False)

@@ -17,10 +17,9 @@ from contextlib import (
 )
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authform.emulated_tenant import emulator_state_file, start_embedded_emulator
-from authform.emulators.dashboard import DashboardStep, EmulatedDashboard
 from authform.engine.index import IndexedResources, StateIndex
 from authform.engine.plan import Change, Plan, PlanOptions, Policy
 from authform.engine.planner import plan_index
@@ -44,6 +43,9 @@ from authform.redaction import SECRETS
 from authform.render.progress import ProgressReporter
 from authform.resources import Kind
 from authform.sources import SourceError
+
+if TYPE_CHECKING:  # importing authform.emulators loads every emulator: --emulate only
+    from authform.emulators.dashboard import DashboardStep, EmulatedDashboard
 
 DEFAULT_REPORTS_DIR = Path("authform-reports")
 
@@ -474,6 +476,8 @@ def unauthorized_hint(loaded: LoadedManifest) -> str:
 
 def dashboard_step(change: Change) -> DashboardStep:
     """The dashboard action a manual change asks a person for."""
+    from authform.emulators.dashboard import DashboardStep
+
     client_id = None
     if change.desired is not None and change.kind is Kind.SOCIAL_CONNECTION:
         client_id = change.desired.spec.get("client_id")

@@ -182,8 +182,17 @@ def test_drift_notices_rows_changed_by_hand_and_apply_repairs_them(
     manifest = kavach_cli.write()
     assert kavach_cli.run("apply", "--auto-approve", str(manifest)).exit_code == 0
     db = kavach_cli.db
+    # A key the application keeps in the user's metadata: not drift, and kept by the repair.
+    if db.backend == "postgres":
+        keep_plan = "coalesce(metadata, '{}'::jsonb) || '{\"plan\": \"pro\"}'::jsonb"
+    elif db.postgres:
+        keep_plan = "(coalesce(metadata, '{}')::jsonb || '{\"plan\": \"pro\"}'::jsonb)::text"
+    else:
+        keep_plan = "json_set(coalesce(metadata, '{}'), '$.plan', 'pro')"
+    db.execute(f"UPDATE kavach_users SET metadata = {keep_plan} WHERE id = '{ADA}'")
     db.execute(
         f"UPDATE kavach_users SET name = 'Ada King' WHERE id = '{ADA}'",
+        f"UPDATE kavach_email_accounts SET email_verified = 0 WHERE user_id = '{ADA}'",
         f"DELETE FROM kavach_oauth_accounts WHERE user_id = '{OLIVIA}'",
         "INSERT INTO kavach_oauth_accounts (id, user_id, provider, provider_account_id, "
         f"access_token, created_at, updated_at) SELECT 'oac_copy', user_id, provider, "
@@ -214,6 +223,10 @@ def test_drift_notices_rows_changed_by_hand_and_apply_repairs_them(
     )
     assert github[0][0] == 1  # the hand-made duplicate is gone
     assert db.query(f"SELECT name FROM kavach_users WHERE id = '{ADA}'")[0][0] == "Ada Lovelace"
+    metadata = _json(db.query(f"SELECT metadata FROM kavach_users WHERE id = '{ADA}'")[0][0])
+    assert metadata["plan"] == "pro"  # the application's key survives the repair
+    verified = db.query(f"SELECT email_verified FROM kavach_email_accounts WHERE user_id = '{ADA}'")
+    assert verified == [(1,)]  # the existing password row is updated, not left unverified
 
 
 def test_reset_mode_needs_no_email_table(kavach_cli: KavachCli) -> None:

@@ -7,11 +7,13 @@ import re
 from pathlib import Path
 
 from authform.providers.kavachos import statements as sql
-from authform.providers.kavachos.database import DatabaseError, connect
+from authform.providers.kavachos.codec import Codec, inspect_database
+from authform.providers.kavachos.database import DatabaseError, RowError, connect
+from authform.providers.kavachos.schema import USERS
 from authform.providers.kavachos.writer import Change, GroupCommitter
 
 from .conftest import KavachCli
-from .databases import sqlite_database
+from .databases import KavachDatabase, sqlite_database
 
 
 def _link(row_id: str, user: str | None) -> Change:
@@ -116,3 +118,58 @@ def test_a_row_the_database_refuses_fails_alone_in_a_bulk_batch(kavach_cli: Kava
     assert re.search(r"FAILED organization\.org_2aGlobx\S*: .*no_example_org", result.output)
     assert db.query("SELECT id FROM kavach_organizations") == [("org_2aAcme000000000000000001",)]
     assert db.count("kavach_org_members") == 2
+
+
+def _user(codec: Codec, user_id: str, email: str | None, name: str) -> Change:
+    stamp = codec.put(USERS, "created_at", 1_700_000_000)
+    change = Change()
+    change.add(
+        sql.INSERT_USER,
+        [
+            user_id,
+            email,
+            name,
+            user_id,
+            "clerk",
+            codec.put(USERS, "metadata", {"image_url": f"https://img.example/{user_id}"}),
+            codec.put(USERS, "email_verified", True),
+            codec.put(USERS, "force_password_reset", False),
+            stamp,
+            stamp,
+        ],
+    )
+    return change
+
+
+def test_a_large_batch_commits_in_one_transaction_and_a_bad_row_fails_alone(
+    kavach_db_two: KavachDatabase,
+) -> None:
+    """Hundreds of rows of one insert (PostgreSQL takes them by COPY through a staging
+    table, SQLite by executemany): one transaction when every row fits; a refused row is
+    found by halving and fails alone; the same id twice in one batch ends as the last
+    write left it, as a rerun would."""
+    kavach = kavach_db_two
+    db = connect(kavach.url)
+    codec = inspect_database(db, [USERS])
+    committer = GroupCommitter(db, sql.ORDER)
+    good = [_user(codec, f"user_{n}", f"u{n}@example.com", "First") for n in range(300)]
+    assert committer.commit(good) == [None] * 300
+    assert committer.transactions == 1
+
+    changes = [_user(codec, f"user_{n}", f"u{n}@example.com", "Second") for n in range(300, 600)]
+    changes[77] = _user(codec, "user_377", None, "Second")  # email is NOT NULL
+    changes.append(_user(codec, "user_0", "u0@example.com", "Renamed"))
+    changes.append(_user(codec, "user_0", "u0@example.com", "Renamed again"))
+    outcomes = committer.commit(changes)
+    if kavach.postgres:  # the COPY path ran: its staging table is in this session
+        staged = db.fetch(
+            "SELECT count(*) FROM pg_tables WHERE starts_with(tablename, 'authform_stage')"
+        )
+        assert staged[0][0] >= 1
+    db.close()
+    assert [n for n, outcome in enumerate(outcomes) if outcome is not None] == [77]
+    assert isinstance(outcomes[77], RowError)
+    assert "null" in str(outcomes[77]).lower() and "email" in str(outcomes[77])
+    assert kavach.count("kavach_users") == 599
+    assert kavach.query("SELECT name FROM kavach_users WHERE id = 'user_0'") == [("Renamed again",)]
+    assert committer.transactions <= 12  # halving to the bad row, not a transaction each

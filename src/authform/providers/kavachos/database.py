@@ -2,8 +2,9 @@
 (psycopg), behind the few operations the provider needs.
 
 Writes go through ``run_batch`` only: one transaction per batch, each statement sent with
-``executemany`` (psycopg pipelines those), so an import is a few thousand transactions, not
-hundreds of thousands of round trips. Messages never show the URL's password.
+``executemany`` (psycopg pipelines those) or, for many rows of one insert on PostgreSQL, by
+COPY through a staging table, so an import is a few hundred transactions, not hundreds of
+thousands of round trips. Messages never show the URL's password.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from authform.providers.base import ProviderError
 from authform.providers.kavachos.schema import ColumnFound
+from authform.providers.kavachos.statements import UPSERTS, Upsert
 
 Rows = Sequence[tuple[Any, ...]]
 Batch = Sequence[tuple[str, Rows]]  # (SQL with ? placeholders, parameter rows)
 
 CONNECT_TIMEOUT_S = 10
 PAGE = 5000  # rows per fetch in large reads
+# From this many rows of one insert in a batch, PostgreSQL gets them by COPY (a staging
+# table) rather than a statement per row; fewer are not worth the staging round trips.
+COPY_MIN_ROWS = 64
+STAGING_ORDER = "authform_position"  # a staged row's place in the batch
 # A concurrent apply holds SQLite's write lock for one batch at a time; waiting this long for
 # it is far more than any batch takes.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -202,6 +208,8 @@ class PostgresDatabase:
         except (ValueError, UnicodeError) as exc:
             raise DatabaseError(f"{self.label}: not a valid PostgreSQL URL ({exc})") from None
         self._lock = threading.Lock()
+        self._staging: dict[str, str] = {}  # upsert SQL → its staging table
+        self._staging_made: set[str] = set()
 
     def columns(self, table: str) -> dict[str, ColumnFound] | None:
         rows = self.fetch(
@@ -262,15 +270,43 @@ class PostgresDatabase:
                 raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
 
     def run_batch(self, batch: Batch) -> None:
+        """One transaction. Many rows of one insert are COPYed into a staging table and
+        inserted from it in one statement (``_copy_upsert``); the rest go by
+        ``executemany``. Either way a refused row fails the whole transaction as a
+        ``RowError``, and the caller splits the batch to find it."""
+        staged = {
+            sql: upsert
+            for sql, rows in batch
+            if len(rows) >= COPY_MIN_ROWS and (upsert := UPSERTS.get(sql)) is not None
+        }
         with self._lock:
             try:
+                staging = {sql: self._staging_table(upsert) for sql, upsert in staged.items()}
                 with self._db.transaction(), self._db.cursor() as cursor:
                     for sql, rows in batch:
-                        cursor.executemany(_pg(sql), rows)
+                        if sql in staged:
+                            _copy_upsert(cursor, staged[sql], staging[sql], rows)
+                        else:
+                            cursor.executemany(_pg(sql), rows)
             except (self._psycopg.IntegrityError, self._psycopg.DataError) as exc:
                 raise RowError(f"{self.label}: {_first_line(exc)}") from None
             except self._psycopg.Error as exc:
                 raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
+
+    def _staging_table(self, upsert: Upsert) -> str:
+        """The staging table of ``upsert``: session-private, of the table's own column
+        types, emptied at every commit or rollback. Created the first time it is needed,
+        outside the batch's transaction, so a rolled back batch does not take it away."""
+        name = self._staging.setdefault(upsert.sql, f"authform_stage_{len(self._staging)}")
+        if name not in self._staging_made:
+            with self._db.cursor() as cursor:  # autocommit: it lasts as long as the session
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS AS "
+                    f"SELECT {', '.join(upsert.columns)}, 0::bigint AS {STAGING_ORDER} "
+                    f"FROM {upsert.table} WITH NO DATA"
+                )
+            self._staging_made.add(name)
+        return name
 
     def close(self) -> None:
         self._db.close()
@@ -279,6 +315,16 @@ class PostgresDatabase:
         from psycopg.types.json import Jsonb
 
         return Jsonb(value)
+
+
+def _copy_upsert(cursor: Any, upsert: Upsert, staging: str, rows: Rows) -> None:
+    """COPY is PostgreSQL's fastest way in, but cannot say ON CONFLICT: the rows go into
+    ``staging`` first, then into the table in one statement with the upsert's own rule."""
+    columns = ", ".join(upsert.columns)
+    with cursor.copy(f"COPY {staging} ({columns}, {STAGING_ORDER}) FROM STDIN") as copy:
+        for position, row in enumerate(rows):
+            copy.write_row((*row, position))
+    cursor.execute(upsert.staged(staging, STAGING_ORDER))
 
 
 def _pg(sql: str) -> str:

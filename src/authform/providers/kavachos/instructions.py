@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
+from authform.providers.kavachos.desired import DesiredFacts
 from authform.providers.kavachos.live import SEED_ROLES
 from authform.resources import Kind, Resource
 from authform.social import SOCIAL_PROVIDERS
@@ -82,26 +83,24 @@ LEGACY_PASSWORDS = {
 
 
 def plan_caveats(
-    desired: Sequence[Resource], *, reset_passwords: bool, postgres_native_types: bool
+    desired: DesiredFacts, *, reset_passwords: bool, postgres_native_types: bool
 ) -> list[str]:
     """Facts a reviewer needs before any write (see ``KavachOSProvider.plan_caveats``)."""
     notes: list[str] = []
-    digests = sum(1 for r in desired if r.kind is Kind.USER and r.create_only.get("password_hash"))
-    if digests:
+    if digests := desired.password_digests:
         notes.append(
             f"KavachOS: {digests} user(s) {'have' if reset_passwords else 'keep'} a bcrypt "
             "digest that KavachOS alone will not "
             "accept (its email sign-in verifies only its own scrypt format and has no "
             "legacy-hash hook). " + LEGACY_PASSWORDS[reset_passwords]
         )
-    permissions = [r for r in desired if r.kind is Kind.PERMISSION]
-    if permissions:
+    if desired.permissions:
         notes.append(
-            f"KavachOS: {len(permissions)} permission(s) have no table of their own: they are "
-            "written as strings in each organization's role rows (kavach_org_roles); names "
-            "and descriptions are not stored."
+            f"KavachOS: {len(desired.permissions)} permission(s) have no table of their own: "
+            "they are written as strings in each organization's role rows (kavach_org_roles); "
+            "names and descriptions are not stored."
         )
-    roles = [r for r in desired if r.kind is Kind.ROLE]
+    roles = list(desired.roles.values())
     if roles:
         notes.append(
             "KavachOS: roles are rows per organization (kavach_org_roles), beside the four "
@@ -118,13 +117,13 @@ def plan_caveats(
                     f"permissions ({seeded}) in every organization; list them in the "
                     "manifest to keep them."
                 )
-    domains = sum(len(r.spec.get("domains", [])) for r in desired if r.kind is Kind.ORGANIZATION)
-    if domains:
+    if desired.domains:
         notes.append(
-            f"KavachOS: organizations have no domains; the {domains} domain(s) are kept in "
-            "each organization's metadata.authform.domains, which KavachOS does not act on."
+            f"KavachOS: organizations have no domains; the {desired.domains} domain(s) are "
+            "kept in each organization's metadata.authform.domains, which KavachOS does not "
+            "act on."
         )
-    notes += _role_coverage(desired, {r.key for r in roles})
+    notes += _role_coverage(desired.membership_roles, set(desired.roles))
     if postgres_native_types:
         notes.append(
             "KavachOS: this PostgreSQL database has KavachOS 0.2.1's own column types "
@@ -135,17 +134,15 @@ def plan_caveats(
     return notes
 
 
-def _role_coverage(desired: Sequence[Resource], manifest_roles: set[str]) -> list[str]:
+def _role_coverage(membership_roles: Counter[str], manifest_roles: set[str]) -> list[str]:
     """Memberships whose role will have no row in the organization: KavachOS's
     ``addMember``/``hasPermission`` would not know it."""
     known = manifest_roles | set(SEED_ROLES)
-    unknown = Counter(
-        r.spec["role"] for r in desired if r.kind is Kind.MEMBERSHIP and r.spec["role"] not in known
-    )
     return [
         f"KavachOS: {count} membership(s) have role {role!r}, which no organization has a "
         "role row for; add it under `roles` (or map it in users.role_map)."
-        for role, count in sorted(unknown.items())
+        for role, count in sorted(membership_roles.items())
+        if role not in known
     ]
 
 

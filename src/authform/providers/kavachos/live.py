@@ -9,21 +9,37 @@ when the manifest names exactly one match, otherwise shown as a delete the polic
 Role rows are per organization in KavachOS; a manifest role is present when every managed
 organization holds it with the manifest's permissions, and the plan names the first
 organization that does not.
+
+Users and memberships are streamed (``Database.rows``: a server-side cursor on PostgreSQL),
+each row joined in SQL to what it needs (a user's password row and OAuth links, a member's
+user key), so nothing held grows with the number of users: their ids go to the command's
+``ProviderIds`` store, and what an update needs of a row travels in its resource.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
+from authform.providers.ids import ProviderIds
 from authform.providers.kavachos.codec import Codec
 from authform.providers.kavachos.database import Database
+from authform.providers.kavachos.desired import DesiredUser, DesiredUsers
 from authform.providers.kavachos.schema import EMAIL_ACCOUNTS
-from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
+from authform.resources import (
+    Kind,
+    Resource,
+    membership_key,
+    normalize_spec,
+    of_kind,
+    unkeyed_key,
+)
 
 CLERK = "clerk"
+_IN_CHUNK = 500  # values per ``IN (...)`` list: far below either database's limit
 AUTHFORM_METADATA = "authform"  # organization metadata key holding authform's own facts
 
 # The roles ``kavach.org.create`` seeds in every organization (auth/organization.ts).
@@ -51,10 +67,6 @@ SEED_ROLES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-# Shared, never mutated: one dict per live user would be 100,000 dicts in a large import.
-_UNKEYED = {True: {"unkeyed": True}, False: {"unkeyed": False}}
-
-
 @dataclass(frozen=True)
 class OAuthRow:
     id: str
@@ -63,52 +75,67 @@ class OAuthRow:
     account_id: str
 
 
+# A link by its natural key: (provider, provider_account_id).
+Pair = tuple[str, str]
+
+
 @dataclass
 class LiveIndex:
-    """Ids and rows the writers need: natural key → KavachOS id, and what already exists."""
+    """What writes need of the rows read besides the ids (``ProviderIds``): all of it grows
+    with the number of organizations, never of users."""
 
-    user_ids: dict[str, str] = field(default_factory=dict)
-    org_ids: dict[str, str] = field(default_factory=dict)
     slugs: dict[str, str] = field(default_factory=dict)  # slug → organization id
-    user_metadata: dict[str, Any] = field(default_factory=dict)  # user id → non-empty metadata
-    org_metadata: dict[str, Any] = field(default_factory=dict)  # org id → metadata
-    password_users: set[str] = field(default_factory=set)  # user ids with an email account
-    oauth_by_pair: dict[tuple[str, str], list[OAuthRow]] = field(default_factory=dict)
-    oauth_by_user: dict[str, list[OAuthRow]] = field(default_factory=dict)
     role_rows: dict[tuple[str, str], str] = field(default_factory=dict)  # (org, name) → id
     # (org, user) → id of membership rows the read could not key (an unkeyed user's, which
     # a create must update rather than duplicate); keyed rows are live resources already.
     member_rows: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
+def _user_query(codec: Codec) -> str:
+    """Each user with its password row's verification and its OAuth links, a row per link,
+    the rows of one user together (ordered by id): one pass, no lookup per user."""
+    account = (
+        "e.user_id, e.email_verified"
+        if codec.has_table(EMAIL_ACCOUNTS)
+        else "NULL AS account_user, NULL AS account_verified"
+    )
+    join = (
+        f"LEFT JOIN {EMAIL_ACCOUNTS} e ON e.user_id = u.id "
+        if codec.has_table(EMAIL_ACCOUNTS)
+        else ""
+    )
+    return (
+        "SELECT u.id, u.email, u.name, u.external_id, u.external_provider, u.metadata, "
+        f"u.email_verified, {account}, o.id, o.provider, o.provider_account_id "
+        f"FROM kavach_users u {join}"
+        "LEFT JOIN kavach_oauth_accounts o ON o.user_id = u.id ORDER BY u.id"
+    )
+
+
 def read_users(
-    db: Database, codec: Codec, index: LiveIndex, desired: Mapping[str, Resource]
-) -> list[Resource]:
-    verified_account: dict[str, bool] = {}
-    if codec.has_table(EMAIL_ACCOUNTS):
-        for user_id, verified in db.fetch(
-            "SELECT user_id, email_verified FROM kavach_email_accounts"
-        ):
-            verified_account[user_id] = codec.bool_value(verified)
-    index.password_users = set(verified_account)
-    for row_id, user_id, provider, account_id in db.fetch(
-        "SELECT id, user_id, provider, provider_account_id FROM kavach_oauth_accounts"
-    ):
-        row = OAuthRow(row_id, user_id, provider, str(account_id))
-        index.oauth_by_pair.setdefault((row.provider, row.account_id), []).append(row)
-        index.oauth_by_user.setdefault(user_id, []).append(row)
-    live = []
-    for user_id, email, name, external_id, external_provider, metadata, verified in db.rows(
-        "SELECT id, email, name, external_id, external_provider, metadata, email_verified "
-        "FROM kavach_users"
-    ):
+    db: Database, codec: Codec, ids: ProviderIds, desired: DesiredUsers
+) -> Iterator[Resource]:
+    """Every user row, as a user resource (streamed: a page of rows at a time). What a
+    later update needs of the row (the metadata keys the application keeps, whether it has
+    a password row) travels in ``observed``."""
+    user_ids = ids[Kind.USER]
+    for user_id, rows in groupby(db.rows(_user_query(codec)), key=lambda row: row[0]):
+        first_row, *more = rows
+        _, email, name, external_id, external_provider, metadata, verified = first_row[:7]
+        account_user, account_verified = first_row[7:9]
+        links = {
+            row[9]: OAuthRow(row[9], user_id, row[10], str(row[11]))
+            for row in (first_row, *more)
+            if row[9] is not None
+        }
         keyed = external_provider == CLERK and bool(external_id)
         key = external_id if keyed else unkeyed_key(user_id)
-        index.user_ids[key] = user_id
+        user_ids[key] = user_id
         meta = codec.json_value(metadata)
-        if meta:
-            index.user_metadata[user_id] = meta
-        email_verified = codec.bool_value(verified) and verified_account.get(user_id, True)
+        has_account = account_user is not None
+        email_verified = codec.bool_value(verified) and (
+            codec.bool_value(account_verified) if has_account else True
+        )
         want = desired.get(key)
         first, last = _names(name, want)
         spec: dict[str, Any] = {
@@ -117,16 +144,38 @@ def read_users(
             "last_name": last,
             "email_verified": email_verified,
         }
-        if want is None or "image_url" in want.spec:
+        if want is None or want.has_image:
             spec["image_url"] = meta.get("image_url", "") if isinstance(meta, dict) else ""
-        if want is None or "oauth_accounts" in want.spec:
-            spec["oauth_accounts"] = _oauth_spec(index.oauth_by_user.get(user_id, []), want)
+        if want is None or want.oauth_accounts is not None:
+            spec["oauth_accounts"] = _oauth_spec(links.values(), want)
+        observed: dict[str, Any] = {"unkeyed": not keyed}
+        if meta:
+            observed["metadata"] = meta
+        if has_account:
+            observed["password_row"] = True
         # Built canonical (the one list sorted), so no normalize_spec walk per user: specs
         # compare as dicts, whose order does not matter.
-        live.append(
-            Resource(Kind.USER, key, spec, provider_id=user_id, observed=_UNKEYED[not keyed])
-        )
-    return live
+        yield Resource(Kind.USER, key, spec, provider_id=user_id, observed=observed)
+
+
+def oauth_rows(db: Database, pairs: Iterable[Pair]) -> dict[Pair, list[OAuthRow]]:
+    """The link rows of ``pairs`` (every copy, whoever it belongs to): what the writes of a
+    batch check before linking (the table has no unique constraint to do it)."""
+    wanted = set(pairs)
+    found: dict[Pair, list[OAuthRow]] = {}
+    accounts = sorted({account for _, account in wanted})
+    for start in range(0, len(accounts), _IN_CHUNK):
+        chunk = accounts[start : start + _IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for row_id, user_id, provider, account_id in db.fetch(
+            "SELECT id, user_id, provider, provider_account_id FROM kavach_oauth_accounts "
+            f"WHERE provider_account_id IN ({marks}) ORDER BY id",
+            chunk,
+        ):
+            pair = (provider, str(account_id))
+            if pair in wanted:
+                found.setdefault(pair, []).append(OAuthRow(row_id, user_id, *pair))
+    return found
 
 
 def display_name(first: str, last: str) -> str | None:
@@ -135,25 +184,26 @@ def display_name(first: str, last: str) -> str | None:
     return joined or None
 
 
-def _names(name: Any, want: Resource | None) -> tuple[str, str]:
+def _names(name: Any, want: DesiredUser | None) -> tuple[str, str]:
     """First and last name as the manifest would say them: the desired pair when the joined
     name is what the row holds, else the whole name as the first name (it was changed)."""
     stored = name if isinstance(name, str) else ""
     if want is not None:
-        first, last = want.spec.get("first_name", ""), want.spec.get("last_name", "")
+        first, last = want.first_name, want.last_name
         if (display_name(first, last) or "") == stored:
             return first, last
     return stored, ""
 
 
-def _oauth_spec(rows: Sequence[OAuthRow], want: Resource | None) -> list[dict[str, str]]:
+def _oauth_spec(rows: Iterable[OAuthRow], want: DesiredUser | None) -> list[dict[str, str]]:
     """The user's links that the source names (each row, so a duplicate shows as a change).
     Links the user added in KavachOS after the import are theirs, not drift."""
+    rows = list(rows)
     if not rows:
         return []  # nearly every user of a large import: no set to build
     named = {
         (link["provider"], link["provider_account_id"])
-        for link in (want.spec.get("oauth_accounts", []) if want is not None else [])
+        for link in ((want.oauth_accounts or []) if want is not None else [])
     }
     return [
         {"provider": provider, "provider_account_id": account}
@@ -162,7 +212,13 @@ def _oauth_spec(rows: Sequence[OAuthRow], want: Resource | None) -> list[dict[st
     ]
 
 
-def read_organizations(db: Database, codec: Codec, index: LiveIndex) -> list[Resource]:
+def read_organizations(
+    db: Database, codec: Codec, ids: ProviderIds, index: LiveIndex
+) -> list[Resource]:
+    """Every organization (a list: they grow with the organizations, not the users)."""
+    org_ids = ids[Kind.ORGANIZATION]
+    for stale in list(org_ids):  # an organization gone since an earlier read is no target
+        del org_ids[stale]
     live = []
     for org_id, name, slug, metadata in db.fetch(
         "SELECT id, name, slug, metadata FROM kavach_organizations"
@@ -170,12 +226,11 @@ def read_organizations(db: Database, codec: Codec, index: LiveIndex) -> list[Res
         index.slugs[slug] = org_id
         meta = codec.json_value(metadata)
         meta = dict(meta) if isinstance(meta, dict) else {}
-        index.org_metadata[org_id] = meta
         own = meta.pop(AUTHFORM_METADATA, None)
         key = own.get("key") if isinstance(own, dict) else None
         keyed = isinstance(key, str) and bool(key)
         resource_key = str(key) if keyed else unkeyed_key(org_id, "authform key")
-        index.org_ids[resource_key] = org_id
+        org_ids[resource_key] = org_id
         domains = own.get("domains", []) if isinstance(own, dict) else []
         live.append(
             Resource(
@@ -189,15 +244,15 @@ def read_organizations(db: Database, codec: Codec, index: LiveIndex) -> list[Res
     return live
 
 
-def managed_org_ids(index: LiveIndex) -> dict[str, str]:
+def managed_org_ids(ids: ProviderIds) -> dict[str, str]:
     """Organization id → key, for the organizations authform manages (keyed ones)."""
-    return {org_id: key for key, org_id in index.org_ids.items() if not key.startswith("(no ")}
+    return {org_id: key for key, org_id in ids.keyed(Kind.ORGANIZATION).items()}
 
 
 def read_roles(
-    db: Database, codec: Codec, index: LiveIndex, desired: Mapping[str, Resource]
+    db: Database, codec: Codec, ids: ProviderIds, index: LiveIndex, desired: Mapping[str, Resource]
 ) -> list[Resource]:
-    managed = managed_org_ids(index)
+    managed = managed_org_ids(ids)
     per_role: dict[str, dict[str, list[str]]] = defaultdict(dict)  # name → org id → perms
     for role_id, org_id, name, permissions in db.fetch(
         "SELECT id, org_id, name, permissions FROM kavach_org_roles"
@@ -244,34 +299,30 @@ def read_roles(
     return live
 
 
-def read_memberships(db: Database, index: LiveIndex) -> list[Resource]:
-    managed = managed_org_ids(index)
-    user_keys = {user_id: key for key, user_id in index.user_ids.items()}
-    live = []
-    for member_id, org_id, user_id, role in db.rows(
-        "SELECT id, org_id, user_id, role FROM kavach_org_members"
+def read_memberships(db: Database, ids: ProviderIds, index: LiveIndex) -> Iterator[Resource]:
+    """Memberships of managed organizations, streamed; each row comes with its user's key
+    fields (a join), so no user id → key map is held."""
+    managed = managed_org_ids(ids)
+    for member_id, org_id, user_id, role, external_id, external_provider in db.rows(
+        "SELECT m.id, m.org_id, m.user_id, m.role, u.external_id, u.external_provider "
+        "FROM kavach_org_members m LEFT JOIN kavach_users u ON u.id = m.user_id"
     ):
         org_key = managed.get(org_id)
-        user_key = user_keys.get(user_id)
-        if org_key is None or user_key is None or user_key.startswith("(no "):
+        keyed = external_provider == CLERK and bool(external_id)
+        if org_key is None or not keyed:
             index.member_rows[(org_id, user_id)] = member_id
         if org_key is None:
             continue
-        user_key = user_key or unkeyed_key(user_id)
-        live.append(
-            Resource(
-                Kind.MEMBERSHIP,
-                membership_key(user_key, org_key),
-                {"user": user_key, "organization": org_key, "role": role},
-                provider_id=member_id,
-            )
+        user_key = external_id if keyed else unkeyed_key(user_id)
+        yield Resource(
+            Kind.MEMBERSHIP,
+            membership_key(user_key, org_key),
+            {"user": user_key, "organization": org_key, "role": role},
+            provider_id=member_id,
         )
-    return live
 
 
-def present_as_desired(kind: Kind, desired: Sequence[Resource], why: str) -> list[Resource]:
+def present_as_desired(kind: Kind, desired: Iterable[Resource], why: str) -> list[Resource]:
     """Kinds KavachOS has no rows for but that need none (a permission is any string a role
     row lists): present by definition; ``why`` is what verify reports."""
-    return [
-        Resource(kind, r.key, r.spec, observed={"probe": why}) for r in desired if r.kind is kind
-    ]
+    return [Resource(kind, r.key, r.spec, observed={"probe": why}) for r in of_kind(desired, kind)]

@@ -4,6 +4,8 @@ KavachOS is a library with no admin API, so the "API" here is its tables (see ``
 There is no rate limit: writes are batched into transactions by group commit (``writer``),
 blocking database calls run in a worker thread so the engine's workers keep handing in
 changes, and a rerun or a concurrent apply converges because every row has a natural id.
+The read streams (``read_stream``) and the desired state is read once (``desired``), so
+memory stays flat in the number of users.
 """
 
 from __future__ import annotations
@@ -11,8 +13,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from dataclasses import dataclass
+from itertools import islice
+from typing import TypeVar
 
 from authform.providers.base import (
     KindSupport,
@@ -22,13 +33,15 @@ from authform.providers.base import (
     ProviderError,
     Write,
 )
+from authform.providers.ids import MemoryIds, ProviderIds
 from authform.providers.kavachos import instructions, live, schema, writes
 from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.canary import check_canary
 from authform.providers.kavachos.codec import Codec, inspect_database
-from authform.providers.kavachos.database import Database, connect
+from authform.providers.kavachos.database import PAGE, Database, connect
+from authform.providers.kavachos.desired import DesiredFacts
 from authform.providers.kavachos.writer import Change, GroupCommitter
-from authform.resources import Kind, Resource, is_unkeyed
+from authform.resources import Kind, Resource
 
 # Kept in the application's createKavach configuration, not in the database: manual steps.
 KEPT_IN_CODE = (Kind.REDIRECT_URI, Kind.CORS_ORIGIN, Kind.SOCIAL_CONNECTION)
@@ -45,6 +58,8 @@ CAPABILITIES = ProviderCapabilities(
     support={**WRITTEN, **dict.fromkeys(KEPT_IN_CODE, KindSupport(manual=True))},
 )
 
+T = TypeVar("T")
+
 # Which tables each managed kind reads or writes.
 TABLES: dict[Kind, tuple[str, ...]] = {
     Kind.ROLE: (schema.ORGANIZATIONS, schema.ORG_ROLES),
@@ -52,7 +67,6 @@ TABLES: dict[Kind, tuple[str, ...]] = {
     Kind.USER: (schema.USERS, schema.OAUTH_ACCOUNTS),
     Kind.MEMBERSHIP: (schema.USERS, schema.ORGANIZATIONS, schema.ORG_MEMBERS),
 }
-ROLE_PRIORITY = {"owner": 0, "admin": 1}
 
 
 class KavachOSProvider:
@@ -64,16 +78,20 @@ class KavachOSProvider:
         self._db: Database | None = None
         self._codec: Codec | None = None
         self._committer: GroupCommitter | None = None
+        # Natural key → KavachOS id of users and organizations, from the read and the
+        # writes: the command's on-disk store once ``remember_ids_in`` hands it over.
+        self.ids: ProviderIds = MemoryIds()
         self.index = live.LiveIndex()
-        self._desired_users: dict[str, Resource] = {}
-        self._desired_role_items: dict[str, Resource] = {}
-        self._desired_roles: dict[str, list[str]] = {}
+        self._facts: DesiredFacts | None = None
         self._roles_managed = False
-        self._owners: dict[str, str] = {}  # organization key → user key of its owner
+
+    def remember_ids_in(self, store: ProviderIds) -> None:
+        """Keep the ids read and written in ``store`` (see ``authform.providers.ids``)."""
+        self.ids = store
 
     # ---- connecting ------------------------------------------------------------------------
 
-    async def _open(self, kinds: set[Kind], desired: Sequence[Resource]) -> Codec:
+    async def _open(self, kinds: set[Kind], facts: DesiredFacts) -> Codec:
         if self._db is None:
             self._db = await asyncio.to_thread(connect, self._url)
         tables = {t for kind in kinds for t in TABLES.get(kind, ())}
@@ -81,9 +99,7 @@ class KavachOSProvider:
             # Kept digests need the email plugin's table; in reset mode it is written when
             # present (so the plugin's reset flow finds a row) and not required (KavachOS
             # 0.2.1's plugin cannot create it on PostgreSQL).
-            wants_passwords = not self.reset_passwords and any(
-                r.kind is Kind.USER and r.create_only.get("password_hash") for r in desired
-            )
+            wants_passwords = not self.reset_passwords and facts.password_digests > 0
             has_table = await asyncio.to_thread(self._db.columns, schema.EMAIL_ACCOUNTS)
             if wants_passwords or has_table is not None:
                 tables.add(schema.EMAIL_ACCOUNTS)
@@ -93,71 +109,75 @@ class KavachOSProvider:
 
     @property
     def codec(self) -> Codec:
-        if self._codec is None:
-            raise ProviderError("KavachOS: the database was not read before writing")
-        return self._codec
+        return _read_first(self._codec)
 
     async def aclose(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self._facts is not None:
+            self._facts.close()
+            self._facts = None
 
     # ---- reading ---------------------------------------------------------------------------
 
     async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        return [resource async for resource in self.read_stream(kinds, desired)]
+
+    async def read_stream(
+        self, kinds: Iterable[Kind], desired: Iterable[Resource]
+    ) -> AsyncIterator[Resource]:
+        """The live rows of ``kinds`` as resources, a page at a time (users and memberships
+        are never held whole). The database calls run in a worker thread, a page per call,
+        so the engine writes each page to its index while the next is read."""
         wanted = set(kinds)
-        codec = await self._open(wanted, desired)
-        self._remember(wanted, desired)
-        return await asyncio.to_thread(self._read, wanted, desired, codec)
-
-    def _remember(self, kinds: set[Kind], desired: Sequence[Resource]) -> None:
-        """What writes need of the desired state, in one pass over it: users by key (an
-        organization's owner may be written before its user's turn), role rows, and each
-        organization's owner (its highest-ranked member)."""
-        self._desired_users, self._desired_role_items = {}, {}
-        self._roles_managed = Kind.ROLE in kinds
-        candidates: dict[str, tuple[int, str]] = {}
-        for r in desired:
-            if r.kind is Kind.USER:
-                self._desired_users[r.key] = r
-            elif r.kind is Kind.MEMBERSHIP:
-                rank = (ROLE_PRIORITY.get(r.spec["role"], 2), r.spec["user"])
-                org = r.spec["organization"]
-                if org not in candidates or rank < candidates[org]:
-                    candidates[org] = rank
-            elif r.kind is Kind.ROLE:
-                self._desired_role_items[r.key] = r
-        self._desired_roles = {
-            key: list(r.spec["permissions"]) for key, r in self._desired_role_items.items()
-        }
-        self._owners = {org: user for org, (_, user) in candidates.items()}
-
-    def _read(self, kinds: set[Kind], desired: Sequence[Resource], codec: Codec) -> list[Resource]:
+        facts = await self._gather(desired)
+        self._roles_managed = Kind.ROLE in wanted
+        codec = await self._open(wanted, facts)
         assert self._db is not None
         db, index = self._db, live.LiveIndex()
         self.index = index
-        result: list[Resource] = []
-        if kinds & {Kind.USER, Kind.MEMBERSHIP, Kind.ORGANIZATION}:
-            users = live.read_users(db, codec, index, self._desired_users)
-            if Kind.USER in kinds:
-                result += users
-        if kinds & {Kind.ORGANIZATION, Kind.ROLE, Kind.MEMBERSHIP}:
-            organizations = live.read_organizations(db, codec, index)
-            if Kind.ORGANIZATION in kinds:
-                result += organizations
-        if kinds & {Kind.ROLE, Kind.ORGANIZATION}:
-            roles = live.read_roles(db, codec, index, self._desired_role_items)
-            if Kind.ROLE in kinds:
-                result += roles
-        if Kind.MEMBERSHIP in kinds:
-            result += live.read_memberships(db, index)
-        if Kind.PERMISSION in kinds:
-            result += live.present_as_desired(
-                Kind.PERMISSION,
-                desired,
-                "KavachOS has no permission table: the string lives in role rows",
+        if kinds_read := wanted & {Kind.USER, Kind.MEMBERSHIP, Kind.ORGANIZATION}:
+            users = live.read_users(db, codec, self.ids, facts.users)
+            async for resource in _pages(users):
+                if Kind.USER in kinds_read:
+                    yield resource
+        if wanted & {Kind.ORGANIZATION, Kind.ROLE, Kind.MEMBERSHIP}:
+            organizations = await asyncio.to_thread(
+                live.read_organizations, db, codec, self.ids, index
             )
-        return result
+            if Kind.ORGANIZATION in wanted:
+                for resource in organizations:
+                    yield resource
+        if wanted & {Kind.ROLE, Kind.ORGANIZATION}:
+            roles = await asyncio.to_thread(
+                live.read_roles, db, codec, self.ids, index, facts.roles
+            )
+            if Kind.ROLE in wanted:
+                for resource in roles:
+                    yield resource
+        if Kind.MEMBERSHIP in wanted:
+            async for resource in _pages(live.read_memberships(db, self.ids, index)):
+                yield resource
+        if Kind.PERMISSION in wanted:
+            for resource in live.present_as_desired(
+                Kind.PERMISSION,
+                facts.permissions,
+                "KavachOS has no permission table: the string lives in role rows",
+            ):
+                yield resource
+
+    async def _gather(self, desired: Iterable[Resource]) -> DesiredFacts:
+        """What reads, writes and caveats need of ``desired``, in one pass (see
+        ``desired``); gathered again on every read, as the desired state may differ."""
+        if self._facts is not None:
+            self._facts.close()
+        self._facts = await asyncio.to_thread(DesiredFacts.gather, desired)
+        return self._facts
+
+    @property
+    def facts(self) -> DesiredFacts:
+        return _read_first(self._facts)
 
     # ---- writing ---------------------------------------------------------------------------
     # Every write is first built into the rows it changes (``_build``: no I/O), then committed:
@@ -168,11 +188,12 @@ class KavachOSProvider:
         """Many writes in as few transactions as the rows allow (see ``writer``): a write
         whose rows cannot be built or committed fails alone, naming why."""
         now = time.time()
+        links = await self._links_of(batch)
         outcomes: list[ProviderError | None] = [None] * len(batch)
         built: list[tuple[int, Built]] = []
         for position, write in enumerate(batch):
             try:
-                built.append((position, self._build(write, now)))
+                built.append((position, self._build(write, now, links)))
             except ProviderError as exc:
                 outcomes[position] = exc
         committer = self._require_committer()
@@ -193,28 +214,52 @@ class KavachOSProvider:
         await self._write_one(Write("delete", live=live_item))
 
     async def _write_one(self, write: Write) -> Resource:
-        built = self._build(write, time.time())
+        built = self._build(write, time.time(), await self._links_of([write]))
         if built.change.writes:
             await self._require_committer().submit(built.change)
         built.learn()
         return built.resource
 
-    def _require_committer(self) -> GroupCommitter:
-        if self._committer is None:
-            raise ProviderError("KavachOS: the database was not read before writing")
-        return self._committer
+    async def _links_of(self, batch: Sequence[Write]) -> dict[live.Pair, list[live.OAuthRow]]:
+        """The rows of every OAuth link the users of ``batch`` name (an organization's owner
+        is written with it), read once per batch rather than held for every user."""
+        pairs: list[live.Pair] = []
+        for write in batch:
+            desired = write.desired
+            if desired is None or write.action == "delete":
+                continue
+            if desired.kind is Kind.USER:
+                pairs += writes.named_links(desired)
+            elif desired.kind is Kind.ORGANIZATION and write.live is None:
+                owner = self.facts.owner_users.get(self.facts.owners.get(desired.key, ""))
+                if owner is not None:
+                    pairs += writes.named_links(owner)
+        if not pairs:
+            return {}
+        db = self._require_db()
+        return await asyncio.to_thread(live.oauth_rows, db, pairs)
 
-    def _build(self, write: Write, now: float) -> Built:
+    def _require_committer(self) -> GroupCommitter:
+        return _read_first(self._committer)
+
+    def _require_db(self) -> Database:
+        return _read_first(self._db)
+
+    def _build(
+        self, write: Write, now: float, links: Mapping[live.Pair, Sequence[live.OAuthRow]]
+    ) -> Built:
         if write.action == "delete":
             assert write.live is not None
-            return Built(self._delete_change(write.live), write.live)
+            return Built(
+                self._delete_change(write.live), write.live, forget=self._ids_of(write.live)
+            )
         desired = write.desired
         assert desired is not None
         change, codec, index = Change(), self.codec, self.index
         if desired.kind is Kind.PERMISSION:
             return Built(change, desired)  # nothing to store: the string is in role rows
         if desired.kind is Kind.ROLE:  # role rows are upserts in every organization
-            for org_id in live.managed_org_ids(index):
+            for org_id in live.managed_org_ids(self.ids):
                 writes.role_row_writes(
                     change, org_id, desired.key, desired.spec["permissions"], codec, index
                 )
@@ -223,23 +268,23 @@ class KavachOSProvider:
             if write.live is not None:
                 org_id = writes.organization_update_writes(change, write.live, desired, codec, now)
             else:
-                owner_id = self._owner_writes(change, desired, now)
-                roles = self._desired_roles if self._roles_managed else {}
+                owner_id = self._owner_writes(change, desired, now, links)
+                roles = self.facts.role_permissions if self._roles_managed else {}
                 org_id = writes.organization_writes(
                     change, desired, owner_id, roles, codec, index, now
                 )
-            return Built(change, desired, org_id, ids=index.org_ids)
+            return Built(change, desired, org_id, ids=self.ids[Kind.ORGANIZATION])
         if desired.kind is Kind.USER:
             user_id = writes.user_writes(
                 change,
                 desired,
                 write.live,
                 codec,
-                index,
+                links,
                 now,
                 reset_passwords=self.reset_passwords,
             )
-            return Built(change, desired, user_id, ids=index.user_ids)
+            return Built(change, desired, user_id, ids=self.ids[Kind.USER])
         if desired.kind is Kind.MEMBERSHIP:  # an update sets the role in place on the row
             org_id, user_id = self._membership_ends(desired)
             member_id = writes.membership_writes(
@@ -248,10 +293,16 @@ class KavachOSProvider:
             return Built(change, desired, member_id)
         raise ProviderError(f"KavachOS: {desired.kind.value} is kept in code, not the database")
 
+    def _ids_of(self, resource: Resource) -> MutableMapping[str, str] | None:
+        """The id map a deleted user or organization leaves (so no later write targets it)."""
+        if resource.kind in (Kind.USER, Kind.ORGANIZATION):
+            return self.ids[resource.kind]
+        return None
+
     def _delete_change(self, live_item: Resource) -> Change:
         change = Change()
         if live_item.kind is Kind.ROLE:
-            managed = live.managed_org_ids(self.index)
+            managed = live.managed_org_ids(self.ids)
             for (org_id, name), row_id in self.index.role_rows.items():
                 if name == live_item.key and org_id in managed:
                     change.add(sql.DELETE_ROLE, [row_id])
@@ -265,13 +316,19 @@ class KavachOSProvider:
             raise ProviderError(f"KavachOS: {live_item.kind.value} is kept in code")
         return change
 
-    def _owner_writes(self, change: Change, organization: Resource, now: float) -> str:
+    def _owner_writes(
+        self,
+        change: Change,
+        organization: Resource,
+        now: float,
+        links: Mapping[live.Pair, Sequence[live.OAuthRow]],
+    ) -> str:
         """The owner KavachOS requires, written first in the same transaction when the user
         is still to be created (users come after organizations in a plan). Its highest-ranked
         member (owner, then admin, then any; the first by key) owns it; with no member, a
         person must create it (authform will not make someone owner of a stranger's org)."""
         org_key = organization.key
-        owner_key = self._owners.get(org_key)
+        owner_key = self.facts.owners.get(org_key)
         if owner_key is None:
             raise NeedsPerson(
                 f"KavachOS: organization {org_key} has no member to own it, and KavachOS "
@@ -282,20 +339,20 @@ class KavachOSProvider:
                     writes.slug_for(org_key, organization.spec, self.index, org_key),
                 ),
             )
-        existing = self.index.user_ids.get(owner_key)
+        existing = self.ids[Kind.USER].get(owner_key)
         if existing is not None:
             return existing
-        user = self._desired_users.get(owner_key)
+        user = self.facts.owner_users.get(owner_key)
         if user is None:
             raise ProviderError(f"KavachOS: the owner {owner_key} of {org_key} does not exist")
         return writes.user_writes(
-            change, user, None, self.codec, self.index, now, reset_passwords=self.reset_passwords
+            change, user, None, self.codec, links, now, reset_passwords=self.reset_passwords
         )
 
     def _membership_ends(self, desired: Resource) -> tuple[str, str]:
         spec = desired.spec
-        user_id = self.index.user_ids.get(spec["user"])
-        org_id = self.index.org_ids.get(spec["organization"])
+        user_id = self.ids[Kind.USER].get(spec["user"])
+        org_id = self.ids[Kind.ORGANIZATION].get(spec["organization"])
         if user_id is None or org_id is None:
             missing = "user" if user_id is None else "organization"
             raise ProviderError(
@@ -306,12 +363,10 @@ class KavachOSProvider:
 
     # ---- reporting -------------------------------------------------------------------------
 
-    def id_mapping(self) -> dict[str, dict[str, str]]:
+    def id_mapping(self) -> dict[str, Mapping[str, str]]:
         return {
-            "users": {k: v for k, v in sorted(self.index.user_ids.items()) if not is_unkeyed(k)},
-            "organizations": {
-                k: v for k, v in sorted(self.index.org_ids.items()) if not is_unkeyed(k)
-            },
+            "users": self.ids.keyed(Kind.USER),
+            "organizations": self.ids.keyed(Kind.ORGANIZATION),
         }
 
     def manual_instructions(
@@ -320,20 +375,23 @@ class KavachOSProvider:
         return instructions.manual_instructions(desired, live_item)
 
     def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
+        """What the plan must say before any write, from the facts the read gathered of
+        ``desired`` (gathered here when no read came first)."""
+        facts = self._facts if self._facts is not None else DesiredFacts.gather(desired)
         native = self._codec is not None and any(
             encoding is schema.Encoding.DATETIME
             for columns in self._codec.encodings.values()
             for encoding in columns.values()
         )
         notes = instructions.plan_caveats(
-            desired, reset_passwords=self.reset_passwords, postgres_native_types=native
+            facts, reset_passwords=self.reset_passwords, postgres_native_types=native
         )
-        organizations = [r.key for r in desired if r.kind is Kind.ORGANIZATION]
+        org_ids = self.ids[Kind.ORGANIZATION]
         unowned = [
-            key
-            for key in organizations
-            if key not in self.index.org_ids and key not in self._owners
+            key for key in facts.organizations if key not in org_ids and key not in facts.owners
         ]
+        if facts is not self._facts:
+            facts.close()
         return notes + instructions.owner_caveat(unowned)
 
     async def authenticate(self, email: str, password: str) -> ProbeResult:
@@ -367,7 +425,8 @@ class Built:
     change: Change
     subject: Resource
     provider_id: str | None = None
-    ids: dict[str, str] | None = None  # the LiveIndex map that learns subject key → id
+    ids: MutableMapping[str, str] | None = None  # the id map that learns subject key → id
+    forget: MutableMapping[str, str] | None = None  # the id map a deleted subject leaves
 
     @property
     def resource(self) -> Resource:
@@ -379,6 +438,28 @@ class Built:
     def learn(self) -> None:
         if self.ids is not None and self.provider_id is not None:
             self.ids[self.subject.key] = self.provider_id
+        if self.forget is not None:
+            self.forget.pop(self.subject.key, None)
+
+
+async def _pages(rows: Iterator[Resource]) -> AsyncIterator[Resource]:
+    """``rows`` drawn a page at a time in a worker thread, closed however the reading ends
+    (a server-side cursor left open would hold the connection)."""
+    try:
+        while page := await asyncio.to_thread(lambda: list(islice(rows, PAGE))):
+            for resource in page:
+                yield resource
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
+def _read_first(value: T | None) -> T:
+    """What the read sets up (connection, codec, committer, desired facts): writes need it."""
+    if value is None:
+        raise ProviderError("KavachOS: the database was not read before writing")
+    return value
 
 
 def _require_id(resource: Resource) -> str:

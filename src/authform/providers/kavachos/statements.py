@@ -12,6 +12,7 @@ of its own on (provider, provider_account_id).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 DELETE_USER_MEMBERSHIPS = "DELETE FROM kavach_org_members WHERE user_id = ?"
 DELETE_ORG_MEMBERS = "DELETE FROM kavach_org_members WHERE org_id = ?"
@@ -24,50 +25,111 @@ DELETE_USER_EMAIL = "DELETE FROM kavach_email_accounts WHERE user_id = ?"
 DELETE_ORG = "DELETE FROM kavach_organizations WHERE id = ?"
 DELETE_USER = "DELETE FROM kavach_users WHERE id = ?"
 
-INSERT_USER = (
-    "INSERT INTO kavach_users (id, email, name, external_id, external_provider, metadata, "
-    "email_verified, force_password_reset, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, "
-    "external_id = excluded.external_id, external_provider = excluded.external_provider, "
-    "metadata = excluded.metadata, email_verified = excluded.email_verified, "
-    "updated_at = excluded.updated_at"
+
+@dataclass(frozen=True)
+class Upsert:
+    """An insert that converges on the primary key: its one-row SQL (``sql``, for
+    ``executemany``), and the same insert from a staging table of many rows (``staged``, for
+    PostgreSQL's COPY path in ``database``)."""
+
+    table: str
+    columns: tuple[str, ...]
+    on_conflict: str  # what ``ON CONFLICT (id)`` does: DO NOTHING, or DO UPDATE SET ...
+
+    @property
+    def sql(self) -> str:
+        marks = ", ".join("?" * len(self.columns))
+        return (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks}) "
+            f"ON CONFLICT (id) {self.on_conflict}"
+        )
+
+    def staged(self, staging: str, order_column: str) -> str:
+        """The insert of every row of ``staging``: one row per id, as ``executemany`` would
+        leave it (the last row of an id wins an update, the first an insert that does
+        nothing on conflict), since one INSERT cannot touch a row twice."""
+        columns = ", ".join(self.columns)
+        last_wins = self.on_conflict.startswith("DO UPDATE")
+        return (
+            f"INSERT INTO {self.table} ({columns}) SELECT DISTINCT ON (id) {columns} "
+            f"FROM {staging} ORDER BY id, {order_column} {'DESC' if last_wins else 'ASC'} "
+            f"ON CONFLICT (id) {self.on_conflict}"
+        )
+
+
+def _updating(*columns: str) -> str:
+    return "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in columns)
+
+
+USER_UPSERT = Upsert(
+    "kavach_users",
+    (
+        "id",
+        "email",
+        "name",
+        "external_id",
+        "external_provider",
+        "metadata",
+        "email_verified",
+        "force_password_reset",
+        "created_at",
+        "updated_at",
+    ),
+    _updating(
+        "email",
+        "name",
+        "external_id",
+        "external_provider",
+        "metadata",
+        "email_verified",
+        "updated_at",
+    ),
 )
+EMAIL_ACCOUNT_UPSERT = Upsert(
+    "kavach_email_accounts",
+    ("id", "user_id", "password_hash", "email_verified", "created_at", "updated_at"),
+    "DO NOTHING",
+)
+OAUTH_UPSERT = Upsert(
+    "kavach_oauth_accounts",
+    (
+        "id",
+        "user_id",
+        "provider",
+        "provider_account_id",
+        "access_token",
+        "created_at",
+        "updated_at",
+    ),
+    "DO NOTHING",
+)
+ORG_UPSERT = Upsert(
+    "kavach_organizations",
+    ("id", "name", "slug", "owner_id", "metadata", "created_at", "updated_at"),
+    _updating("name", "metadata", "updated_at"),
+)
+ROLE_COLUMNS = ("id", "org_id", "name", "permissions")
+SEED_ROLE_UPSERT = Upsert("kavach_org_roles", ROLE_COLUMNS, "DO NOTHING")
+ROLE_UPSERT = Upsert("kavach_org_roles", ROLE_COLUMNS, _updating("permissions"))
+MEMBER_UPSERT = Upsert(
+    "kavach_org_members", ("id", "org_id", "user_id", "role", "joined_at"), _updating("role")
+)
+
+INSERT_USER = USER_UPSERT.sql
 UPDATE_USER = (
     "UPDATE kavach_users SET email = ?, name = ?, external_id = ?, external_provider = ?, "
     "metadata = ?, email_verified = ?, updated_at = ? WHERE id = ?"
 )
-INSERT_EMAIL_ACCOUNT = (
-    "INSERT INTO kavach_email_accounts (id, user_id, password_hash, email_verified, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
-)
+INSERT_EMAIL_ACCOUNT = EMAIL_ACCOUNT_UPSERT.sql
 UPDATE_EMAIL_VERIFIED = (
     "UPDATE kavach_email_accounts SET email_verified = ?, updated_at = ? WHERE user_id = ?"
 )
-INSERT_OAUTH = (
-    "INSERT INTO kavach_oauth_accounts (id, user_id, provider, provider_account_id, "
-    "access_token, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (id) DO NOTHING"
-)
-UPSERT_ORG = (
-    "INSERT INTO kavach_organizations (id, name, slug, owner_id, metadata, created_at, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET name = excluded.name, metadata = excluded.metadata, "
-    "updated_at = excluded.updated_at"
-)
+INSERT_OAUTH = OAUTH_UPSERT.sql
+UPSERT_ORG = ORG_UPSERT.sql
 UPDATE_ORG = "UPDATE kavach_organizations SET name = ?, metadata = ?, updated_at = ? WHERE id = ?"
-INSERT_SEED_ROLE = (
-    "INSERT INTO kavach_org_roles (id, org_id, name, permissions) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (id) DO NOTHING"
-)
-UPSERT_ROLE = (
-    "INSERT INTO kavach_org_roles (id, org_id, name, permissions) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (id) DO UPDATE SET permissions = excluded.permissions"
-)
-UPSERT_MEMBER = (
-    "INSERT INTO kavach_org_members (id, org_id, user_id, role, joined_at) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET role = excluded.role"
-)
+INSERT_SEED_ROLE = SEED_ROLE_UPSERT.sql
+UPSERT_ROLE = ROLE_UPSERT.sql
+UPSERT_MEMBER = MEMBER_UPSERT.sql
 UPDATE_MEMBER_ROLE = "UPDATE kavach_org_members SET role = ? WHERE id = ?"
 
 # Children are removed before their parents, and parents written before their children.
@@ -94,6 +156,21 @@ ORDER: tuple[str, ...] = (
     UPSERT_MEMBER,
     UPDATE_MEMBER_ROLE,
 )
+
+
+# The inserts by their SQL: what ``database`` may send through a staging table instead.
+UPSERTS: dict[str, Upsert] = {
+    upsert.sql: upsert
+    for upsert in (
+        USER_UPSERT,
+        EMAIL_ACCOUNT_UPSERT,
+        OAUTH_UPSERT,
+        ORG_UPSERT,
+        SEED_ROLE_UPSERT,
+        ROLE_UPSERT,
+        MEMBER_UPSERT,
+    )
+}
 
 
 def derived_id(prefix: str, *parts: str) -> str:

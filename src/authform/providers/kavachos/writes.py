@@ -18,6 +18,8 @@ from authform.providers.kavachos.live import (
     CLERK,
     SEED_ROLES,
     LiveIndex,
+    OAuthRow,
+    Pair,
     display_name,
 )
 from authform.providers.kavachos.schema import (
@@ -43,7 +45,7 @@ def user_writes(
     desired: Resource,
     live: Resource | None,
     codec: Codec,
-    index: LiveIndex,
+    links: Mapping[Pair, Sequence[OAuthRow]],
     now: float,
     *,
     reset_passwords: bool,
@@ -52,10 +54,12 @@ def user_writes(
 
     A new user (``live`` None) is keyed by its Clerk id, as the reference's guide asks; an
     existing one is updated in place, profile fields only (also how an unkeyed user is
-    adopted: it gets our key). A password row is written only where none is: KavachOS may
-    have rehashed it since."""
+    adopted: it gets our key), keeping the metadata keys the application added (the read
+    left them in ``observed``). A password row is written only where none is: KavachOS may
+    have rehashed it since. ``links`` holds the rows of the links the user names."""
     user_id = desired.key if live is None else live.provider_id
     assert user_id is not None
+    observed = live.observed if live is not None else {}
     spec = desired.spec
     digest = desired.create_only.get("password_hash")
     profile = [
@@ -63,7 +67,7 @@ def user_writes(
         display_name(spec["first_name"], spec["last_name"]),
         desired.key,
         CLERK,
-        codec.put(USERS, "metadata", _user_metadata(spec, index.user_metadata.get(user_id))),
+        codec.put(USERS, "metadata", _user_metadata(spec, observed.get("metadata"))),
         codec.put(USERS, "email_verified", spec["email_verified"]),
     ]
     if live is None:
@@ -74,7 +78,7 @@ def user_writes(
     else:
         change.add(sql.UPDATE_USER, [*profile, codec.put(USERS, "updated_at", now), user_id])
     if codec.has_table(EMAIL_ACCOUNTS):
-        if user_id in index.password_users:
+        if observed.get("password_row"):
             change.add(
                 sql.UPDATE_EMAIL_VERIFIED,
                 [
@@ -86,8 +90,16 @@ def user_writes(
         elif digest:
             marker = RESET_MARKER if reset_passwords else str(digest)
             _password_row(change, user_id, marker, spec, codec, now)
-    _oauth_links(change, user_id, spec, codec, index, now)
+    _oauth_links(change, user_id, spec, codec, links, now)
     return user_id
+
+
+def named_links(user: Resource) -> list[Pair]:
+    """The (provider, account) pairs of the links a desired user names."""
+    return [
+        (link["provider"], link["provider_account_id"])
+        for link in user.spec.get("oauth_accounts", [])
+    ]
 
 
 def _user_metadata(spec: Mapping[str, Any], current: Any) -> dict[str, Any]:
@@ -123,7 +135,7 @@ def _oauth_links(
     user_id: str,
     spec: Mapping[str, Any],
     codec: Codec,
-    index: LiveIndex,
+    links: Mapping[Pair, Sequence[OAuthRow]],
     now: float,
 ) -> None:
     """Each named link exactly once: missing ones inserted, extra copies removed. A link that
@@ -131,7 +143,7 @@ def _oauth_links(
     into that account."""
     for link in spec.get("oauth_accounts", []):
         pair = (link["provider"], link["provider_account_id"])
-        rows = index.oauth_by_pair.get(pair, [])
+        rows = links.get(pair, [])
         others = sorted({r.user_id for r in rows if r.user_id != user_id})
         if others:
             raise ProviderError(
