@@ -45,7 +45,8 @@ from authform.render.github import (
     in_github_actions,
     plan_annotations,
 )
-from authform.render.json_output import apply_to_json, plan_to_json, verify_to_json
+from authform.render.json_output import apply_document, plan_document, verify_document
+from authform.render.json_stream import buffered, json_chunks
 from authform.render.junit import write_junit
 from authform.render.markdown import render_plan_markdown
 from authform.render.progress import ProgressReporter
@@ -264,6 +265,14 @@ def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
     typer.echo(redact(text), err=err, nl=nl)
 
 
+def _echo_json(document: dict[str, Any]) -> None:
+    """A JSON document on stdout, written a block at a time: its streamed lists (a million
+    changes or checks) are never held whole, nor is the text."""
+    for block in buffered(json_chunks(document)):
+        _echo(block, nl=False)
+    _echo("")
+
+
 def _fail(message: str) -> NoReturn:
     SECRETS.add_environment()
     _echo(f"Error: {message}", err=True)
@@ -349,7 +358,7 @@ def _print_plan(
     on stdout stays JSON."""
     limit = None if full else 50
     if output is OutputFormat.json:
-        _echo(json.dumps(plan_to_json(plan, sources), indent=2, ensure_ascii=False))
+        _echo_json(plan_document(plan, sources))
     elif output is OutputFormat.markdown:
         # Bounded to fit a pull-request comment; the saved plan, if any, holds every change.
         full_plan = None if saved_to is None else f"`{saved_to.name}`"
@@ -599,10 +608,8 @@ def apply(
             with phase("apply"):
                 outcome = await run_apply(session, current, progress)
             if output is OutputFormat.json:
-                document = apply_to_json(outcome.result)
-                if outcome.stopped or outcome.interrupted:
-                    document["stopped"] = "interrupted" if outcome.interrupted else outcome.stopped
-                _echo(json.dumps(document, indent=2, ensure_ascii=False))
+                stopped = "interrupted" if outcome.interrupted else outcome.stopped
+                _echo_json(apply_document(outcome.result, stopped))
             else:
                 _echo(render_apply(outcome.result, colour=use_colour(sys.stdout)), nl=False)
             for report in outcome.reports:
@@ -724,7 +731,7 @@ def verify(
             provider = session.provider.capabilities.name
             write_junit(junit, report, provider=provider, environment=environment)
         if output is OutputFormat.json:
-            _echo(json.dumps(verify_to_json(report), indent=2, ensure_ascii=False))
+            _echo_json(verify_document(report))
         else:
             _echo(render_verify(report, colour=use_colour(sys.stdout)), nl=False)
         return EXIT_OK if report.ok else EXIT_VERIFY_FAILED
