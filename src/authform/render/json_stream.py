@@ -1,7 +1,7 @@
 """JSON documents written a piece at a time, for outputs whose lists grow with the tenant.
 
 ``plan --format json`` on a million-user import lists about three million changes, and
-``verify --output json`` as many checks: built as one Python object and dumped, either takes
+``verify --format json`` as many checks: built as one Python object and dumped, either takes
 gigabytes. ``json_chunks`` writes exactly the text ``json.dumps(document, indent=2,
 ensure_ascii=False)`` would, but a value wrapped in ``Streamed`` is read and written one
 item at a time, so only the item being written is held.

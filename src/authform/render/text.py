@@ -171,7 +171,7 @@ def render_verify(report: VerifyReport, *, colour: bool = False, max_listed: int
         if group.more_failures:
             lines.append(
                 f"  {paint('FAIL', '31')} {name}: … and {group.more_failures:,} more failing "
-                "(--output json and --junit list every check)"
+                "(--format json and --junit list every check)"
             )
         lines.append(
             f"  {paint('ok  ', '32')} {name}: {group.passed} of {group.count} present and equal"
