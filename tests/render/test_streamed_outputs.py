@@ -32,6 +32,7 @@ from authform.render.json_output import (
 from authform.render.json_stream import Streamed, buffered, json_chunks
 from authform.render.junit import write_junit
 from authform.render.sources import ChangeSources
+from authform.render.text import render_apply
 from authform.resources import Kind
 from render.markdown_plans import user_create
 
@@ -167,3 +168,21 @@ def test_apply_json_lists_50000_outcomes_without_holding_them(
     assert sink.head.startswith('{\n  "applied": [\n    "user.user_0000000",\n')
     assert sink.chars > 1_000_000
     assert peak < PEAK_LIMIT, f"peak {peak:,} bytes printing the apply JSON"
+
+
+def test_the_apply_summary_names_a_bounded_number_of_changes_not_attempted(
+    big_plan: Plan,
+) -> None:
+    result = ApplyResult()
+    for change in big_plan.changes:
+        result.not_attempted.append(change)
+    text = ""
+
+    def render() -> None:
+        nonlocal text
+        text = render_apply(result)
+
+    peak = peak_while(render)
+    assert "user.user_0000049, … and 49,950 more (50,000 user creates in all)" in text
+    assert "user.user_0000050" not in text and len(text) < 5_000
+    assert peak < PEAK_LIMIT, f"peak {peak:,} bytes summing up the apply"
