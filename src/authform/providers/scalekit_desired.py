@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Any, NamedTuple
 
-from authform.engine.tempspace import scratch_database
+from authform.engine.tempspace import ScratchDatabase
 from authform.resources import Kind, Resource, of_kind
 
 BATCH = 1_000  # rows per executemany: a batch is held in memory while it is written
@@ -80,12 +80,12 @@ class KeySample(NamedTuple):
         return cls(count, first)
 
 
-class DesiredDirectory:
+class DesiredDirectory(ScratchDatabase):
     """The desired users, organizations and memberships of the last read, indexed on disk,
     and the memberships this provider has made."""
 
     def __init__(self) -> None:
-        self.folder, self._remove, self.db = scratch_database(self, "authform-scalekit-", _SCHEMA)
+        super().__init__("authform-scalekit-", _SCHEMA)
         # The desired collection last loaded (``load`` is skipped for the same one again).
         self.source: Iterable[Resource] | None = None
 
@@ -121,7 +121,7 @@ class DesiredDirectory:
 
     def _run(self, script: str) -> None:
         # One statement at a time: ``executescript`` would commit the transaction the
-        # scratch database lives in (``tempspace.scratch_database``).
+        # scratch database lives in (``tempspace.ScratchDatabase``).
         for statement in script.split(";"):
             if statement.strip():
                 self.db.execute(statement)
@@ -130,10 +130,6 @@ class DesiredDirectory:
         iterator = iter(rows)
         while batch := list(islice(iterator, BATCH)):
             self.db.executemany(statement, batch)
-
-    def close(self) -> None:
-        self.db.close()
-        self._remove()
 
     # ---- users -------------------------------------------------------------------------
 
