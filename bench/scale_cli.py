@@ -18,9 +18,12 @@ comes from the CLI itself (``AUTHFORM_PHASE_TIMES=1``: parse, read live, diff, w
 read/check saved plan, apply, verify). Apply's fill is the user-management writes (users and
 memberships) per second of the apply phase, divided by the emulator's configured limit.
 Plan and verify run with the limits off, so they measure authform, not the waiting.
+With ``--json``, the empty target's ``plan`` prints ``--format json`` and both ``verify``
+runs print ``--format json`` and write ``--junit``: the streamed outputs are then measured
+too (their text, gigabytes at a million users, goes to the log folder).
 
     .venv/bin/python bench/scale_cli.py --sizes 10000,100000 [--apply-sizes 10000]
-        [--skip-apply] [--scale 5.5] [--keep DIR]
+        [--skip-apply] [--scale 5.5] [--json] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -264,7 +267,8 @@ def bench_size(size: int, args: argparse.Namespace, root: Path) -> list[Run]:
     with emulator(folder / "empty") as url:
         set_emulator_limits(url, None)
         open_manifest = write_manifest(folder / "open", manifest_text(export, url, open_limits))
-        runs.append(run_cli(size, "empty", "plan", ["plan", str(open_manifest)], logs))
+        plan_args = ["plan", str(open_manifest), *(["--format", "json"] if args.json else [])]
+        runs.append(run_cli(size, "empty", "plan", plan_args, logs))
         plan_file = folder / "plan.json"
         runs.append(
             run_cli(
@@ -276,7 +280,7 @@ def bench_size(size: int, args: argparse.Namespace, root: Path) -> list[Run]:
             )
         )
         runs[-1].note = f"plan file {plan_file.stat().st_size / 1e6:.0f} MB"
-        runs.append(run_cli(size, "empty", "verify", ["verify", str(open_manifest)], logs))
+        runs.append(run_cli(size, "empty", "verify", verify_args(open_manifest, args, logs), logs))
         if not args.skip_apply and size in args.apply_sizes:
             limited = write_manifest(folder / "limited", manifest_text(export, url, scaled))
             runs += bench_apply(size, url, limited, folder, export, scaled, logs)
@@ -292,10 +296,17 @@ def bench_size(size: int, args: argparse.Namespace, root: Path) -> list[Run]:
         )
         if runs[-1].exit_code != 0:
             runs[-1].note = "changes found on a full target: the seed differs from the import"
-        runs.append(run_cli(size, "full", "verify", ["verify", str(open_manifest)], logs))
+        runs.append(run_cli(size, "full", "verify", verify_args(open_manifest, args, logs), logs))
     if not args.keep:
         shutil.rmtree(folder / "export", ignore_errors=True)
     return runs
+
+
+def verify_args(manifest: Path, args: argparse.Namespace, logs: Path) -> list[str]:
+    """``verify MANIFEST``; with ``--json``, its JSON report on stdout and JUnit beside it."""
+    if not args.json:
+        return ["verify", str(manifest)]
+    return ["verify", str(manifest), "--format", "json", "--junit", str(logs / "verify.xml")]
 
 
 def bench_apply(
@@ -398,6 +409,11 @@ def main() -> None:
     parser.add_argument("--skip-apply", action="store_true")
     parser.add_argument(
         "--scale", type=float, default=5.5, help="divide WorkOS's rate-limit windows by this"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="plan --format json, verify --format json --junit: measure the streamed outputs",
     )
     parser.add_argument("--keep", type=Path, help="keep the exports, logs and plans here")
     args = parser.parse_args()

@@ -253,6 +253,16 @@ def _echo(text: str, *, err: bool = False, nl: bool = True) -> None:
     typer.echo(redact(text), err=err, nl=nl)
 
 
+def _echo_json(document: dict[str, Any]) -> None:
+    """A JSON document on stdout, written a block at a time: its streamed lists (a million
+    changes or checks) are never held whole, nor is the text."""
+    from authform.render.json_stream import buffered, json_chunks
+
+    for block in buffered(json_chunks(document)):
+        _echo(block, nl=False)
+    _echo("")
+
+
 def _fail(message: str) -> NoReturn:
     SECRETS.add_environment()
     _echo(f"Error: {message}", err=True)
@@ -350,9 +360,9 @@ def _print_plan(
     on stdout stays JSON."""
     limit = None if full else 50
     if output is OutputFormat.json:
-        from authform.render.json_output import plan_to_json
+        from authform.render.json_output import plan_document
 
-        _echo(json.dumps(plan_to_json(plan, sources), indent=2, ensure_ascii=False))
+        _echo_json(plan_document(plan, sources))
     elif output is OutputFormat.markdown:
         from authform.render.markdown import render_plan_markdown
 
@@ -552,7 +562,7 @@ def apply(
     plan saved by plan --out, it applies exactly that plan, or refuses if anything changed.
     """
     from authform.applying import run_apply
-    from authform.render.json_output import apply_to_json
+    from authform.render.json_output import apply_document
     from authform.saved_plan import (
         SavedPlanError,
         check_saved_plan,
@@ -622,10 +632,8 @@ def apply(
             with phase("apply"):
                 outcome = await run_apply(session, current, progress)
             if output is OutputFormat.json:
-                document = apply_to_json(outcome.result)
-                if outcome.stopped or outcome.interrupted:
-                    document["stopped"] = "interrupted" if outcome.interrupted else outcome.stopped
-                _echo(json.dumps(document, indent=2, ensure_ascii=False))
+                stopped = "interrupted" if outcome.interrupted else outcome.stopped
+                _echo_json(apply_document(outcome.result, stopped))
             else:
                 _echo(render_apply(outcome.result, colour=use_colour(sys.stdout)), nl=False)
             for report in outcome.reports:
@@ -752,9 +760,9 @@ def verify(
 
             write_junit(junit, report, provider=provider, environment=environment)
         if output is OutputFormat.json:
-            from authform.render.json_output import verify_to_json
+            from authform.render.json_output import verify_document
 
-            _echo(json.dumps(verify_to_json(report), indent=2, ensure_ascii=False))
+            _echo_json(verify_document(report))
         else:
             _echo(render_verify(report, colour=use_colour(sys.stdout)), nl=False)
         return EXIT_OK if report.ok else EXIT_VERIFY_FAILED

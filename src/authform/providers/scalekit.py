@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,10 +35,23 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error
+from authform.providers.ids import ProviderIds
 from authform.providers.scalekit_credentials import ClientCredentials, describe_scalekit_error
 from authform.providers.scalekit_dashboard import DASHBOARD, MANUAL_STEPS, plan_caveats
+from authform.providers.scalekit_desired import (
+    DesiredDirectory,
+    DesiredUser,
+    PendingMembership,
+)
 from authform.providers.social_probe import SocialLoginProbe
-from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
+from authform.resources import (
+    Kind,
+    Resource,
+    membership_key,
+    normalize_spec,
+    of_kind,
+    unkeyed_key,
+)
 
 API = "/api/v1"
 AUTHORIZE_PATH = "/oauth/authorize"
@@ -112,13 +125,12 @@ class ScalekitProvider(ApiProvider):
             idempotency_header=None,
             transport=transport,
         )
-        self._org_keys: dict[str, str] = {}  # Scalekit org id → key
-        self._unkeyed_emails: dict[str, str] = {}
+        # Scalekit org id → key: organizations, not users (a twentieth of them in an import).
+        self._org_keys: dict[str, str] = {}
         self._unkeyed_org_names: dict[str, str] = {}  # Scalekit id → display name
-        # What the last read was asked for: desired memberships per user (a user is created
-        # with its memberships) and desired values of fields Scalekit cannot hold.
-        self._desired_memberships: dict[str, list[Resource]] = {}
-        self._memberships_done: set[str] = set()
+        # What the last read was asked for, on disk (a user is created with its memberships;
+        # users match by key or email): see ``authform.providers.scalekit_desired``.
+        self._directory: DesiredDirectory | None = None
         self.social_logins = SocialLoginProbe(
             self.http,
             AUTHORIZE_PATH,
@@ -155,65 +167,86 @@ class ScalekitProvider(ApiProvider):
     async def aclose(self) -> None:
         await super().aclose()
         await self.credentials.aclose()
+        if self._directory is not None:
+            self._directory.close()
+            self._directory = None
 
     # ---- reading ---------------------------------------------------------------------------
 
     async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        return [resource async for resource in self.read_stream(kinds, desired)]
+
+    async def read_stream(
+        self, kinds: Iterable[Kind], desired: Iterable[Resource]
+    ) -> AsyncIterator[Resource]:
+        """The live resources of ``kinds``, yielded as they are read: users (and the
+        memberships Scalekit embeds in them) a page at a time, organizations a page at a time
+        with their domains. Nothing that grows with the users is held: the desired side the
+        read matches against is looked up on disk (``desired_directory``), the ids writes
+        need go to ``self.ids``."""
         wanted = set(kinds)
-        self._remember_desired(desired)
-        live: list[Resource] = []
+        directory = self.desired_directory(desired, reload=True)
         if Kind.PERMISSION in wanted:
-            live += await self._read_permissions(desired)
+            for resource in await self._read_permissions(desired):
+                yield resource
         if Kind.ROLE in wanted:
-            live += await self._read_roles()
+            for resource in await self._read_roles():
+                yield resource
         if Kind.ORGANIZATION in wanted:
-            live += await self._read_organizations(desired)
+            async for resource in self._read_organizations(desired):
+                yield resource
         elif Kind.MEMBERSHIP in wanted:
-            await self._list_organizations()  # fills the id index
+            async for _ in self._stream_organizations():  # fills the id index
+                pass
         if Kind.REDIRECT_URI in wanted:
-            live += await self._probe_redirect_uris(desired)
+            for resource in await self._probe_redirect_uris(desired):
+                yield resource
         # CORS origins: Scalekit has no such setting, so there is never anything to read.
         if Kind.SOCIAL_CONNECTION in wanted:
-            live += await self._probe_social_connections(desired)
+            for resource in await self._probe_social_connections(desired):
+                yield resource
         if Kind.USER in wanted or Kind.MEMBERSHIP in wanted:
-            users = await self._list(f"{API}/users", "users")
-            user_resources = self._user_resources(users, desired)  # also fills the id index
-            if Kind.USER in wanted:
-                live += user_resources
-            if Kind.MEMBERSHIP in wanted:
-                live += self._membership_resources(users, desired)
-        return live
+            async for resource in self._read_users(wanted, directory):
+                yield resource
 
-    def _remember_desired(self, desired: Sequence[Resource]) -> None:
-        memberships: dict[str, list[Resource]] = {}
-        for item in desired:
-            if item.kind is Kind.MEMBERSHIP:
-                memberships.setdefault(item.spec["user"], []).append(item)
-        self._desired_memberships = {
-            user: sorted(items, key=lambda m: m.spec["organization"])
-            for user, items in memberships.items()
-        }
+    def remember_ids_in(self, store: ProviderIds) -> None:
+        """Keep the ids read and written in ``store`` (see ``authform.providers.ids``)."""
+        self.ids = store
+
+    def desired_directory(
+        self, desired: Iterable[Resource] | None = None, *, reload: bool = False
+    ) -> DesiredDirectory:
+        """The on-disk directory of the desired users, organizations and memberships,
+        loaded from ``desired`` when given and not loaded from it already (or when
+        ``reload``: a read sees the desired state as it is now)."""
+        if self._directory is None:
+            self._directory = DesiredDirectory()
+        if desired is not None and (reload or self._directory.source is not desired):
+            self._directory.load(desired)
+        return self._directory
 
     async def _list(
         self, path: str, data_key: str, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        return [
-            item
-            async for item in self.http.paginate_cursor(
-                path,
-                params,
-                limit=PAGE_SIZE,
-                data_key=data_key,
-                next_cursor=_page_tokens(path),
-                cursor_param="page_token",
-                limit_param="page_size",
-            )
-        ]
+        return [item async for item in self._paginate(path, data_key, params)]
 
-    async def _read_permissions(self, desired: Sequence[Resource]) -> list[Resource]:
+    def _paginate(
+        self, path: str, data_key: str, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        return self.http.paginate_cursor(
+            path,
+            params,
+            limit=PAGE_SIZE,
+            data_key=data_key,
+            next_cursor=_page_tokens(path),
+            cursor_param="page_token",
+            limit_param="page_size",
+        )
+
+    async def _read_permissions(self, desired: Iterable[Resource]) -> list[Resource]:
         # Scalekit permissions have no display name; the manifest's is not comparable, so the
         # live side reports the desired one (see plan_caveats).
-        names = {r.key: r.spec["name"] for r in desired if r.kind is Kind.PERMISSION}
+        names = {r.key: r.spec["name"] for r in of_kind(desired, Kind.PERMISSION)}
         return [
             Resource(
                 Kind.PERMISSION,
@@ -253,25 +286,29 @@ class ScalekitProvider(ApiProvider):
             if not r.get("is_org_role")  # organization-specific roles are not environment roles
         ]
 
-    async def _list_organizations(self) -> list[dict[str, Any]]:
-        organizations = await self._list(f"{API}/organizations", "organizations")
+    async def _stream_organizations(self) -> AsyncIterator[dict[str, Any]]:
+        """Every organization, a page at a time, its id remembered for the writes."""
         self._unkeyed_org_names = {}
-        for org in organizations:
+        async for org in self._paginate(f"{API}/organizations", "organizations"):
             key = org.get("external_id") or unkeyed_key(org["id"])
             self.ids[Kind.ORGANIZATION][key] = org["id"]
             self._org_keys[org["id"]] = key
             if not org.get("external_id"):
                 self._unkeyed_org_names[org["id"]] = org.get("display_name") or ""
-        return organizations
+            yield org
 
-    async def _read_organizations(self, desired: Sequence[Resource]) -> list[Resource]:
+    async def _read_organizations(self, desired: Iterable[Resource]) -> AsyncIterator[Resource]:
         """Organizations and their domains. Scalekit lists domains per organization, so they
-        are read per organization (concurrently, within the rate limit), for every one: an
-        organization the manifest no longer names is a delete, and the domains it holds are
-        what a new organization claiming them must wait for (the plan orders that delete
-        first, or holds the create back when deletes are not allowed)."""
-        wanted = {r.key: r for r in desired if r.kind is Kind.ORGANIZATION}
-        organizations = await self._list_organizations()
+        are read per organization (a page of organizations at a time, concurrently within
+        the rate limit), for every one: an organization the manifest no longer names is a
+        delete, and the domains it holds are what a new organization claiming them must
+        wait for (the plan orders that delete first, or holds the create back when deletes
+        are not allowed)."""
+        declared_domains = {
+            r.key: {d["domain"]: d["state"] for d in r.spec["domains"]}
+            for r in of_kind(desired, Kind.ORGANIZATION)
+            if r.spec.get("domains")
+        }
 
         async def one(org: dict[str, Any]) -> Resource:
             external_id = org.get("external_id") or ""
@@ -282,8 +319,7 @@ class ScalekitProvider(ApiProvider):
             }
             observed: dict[str, Any] = {"unkeyed": not external_id}
             domains = await self._list_domains(org["id"])
-            target = wanted.get(key)
-            declared = {d["domain"]: d["state"] for d in (target.spec["domains"] if target else [])}
+            declared = declared_domains.get(key, {})
             spec["domains"] = [
                 {"domain": name, "state": _reported_domain_state(d, declared.get(name))}
                 for name, d in domains.items()
@@ -297,7 +333,15 @@ class ScalekitProvider(ApiProvider):
                 observed=observed,
             )
 
-        return list(await asyncio.gather(*(one(org) for org in organizations)))
+        page: list[dict[str, Any]] = []
+        async for org in self._stream_organizations():
+            page.append(org)
+            if len(page) >= PAGE_SIZE:
+                for resource in await asyncio.gather(*(one(o) for o in page)):
+                    yield resource
+                page = []
+        for resource in await asyncio.gather(*(one(o) for o in page)):
+            yield resource
 
     async def _list_domains(self, org_id: str) -> dict[str, dict[str, Any]]:
         """Domain name → domain object. This endpoint pages by number (0-based), not token."""
@@ -314,56 +358,40 @@ class ScalekitProvider(ApiProvider):
                 return found
         raise ProviderError(f"Scalekit: organization {org_id} has more domain pages than expected")
 
-    def _user_resources(
-        self, users: Sequence[Mapping[str, Any]], desired: Sequence[Resource]
-    ) -> list[Resource]:
-        by_key = {r.key: r for r in desired if r.kind is Kind.USER}
-        by_email: dict[str, list[Resource]] = {}
-        for item in by_key.values():
-            by_email.setdefault(item.spec["email"].lower(), []).append(item)
-        live = []
-        self._unkeyed_emails = {}
-        for user in users:
+    async def _read_users(
+        self, wanted: set[Kind], directory: DesiredDirectory
+    ) -> AsyncIterator[Resource]:
+        """Users, and the memberships Scalekit embeds in each, as the pages come. Only
+        memberships in organizations the manifest or its source names are read: a
+        membership elsewhere is not authform's to delete."""
+        named_orgs = directory.named_organizations() if Kind.MEMBERSHIP in wanted else set()
+        org_key_of = {**self._org_keys, **self._adoptable_org_keys(directory)}
+        async for user in self._paginate(f"{API}/users", "users"):
             external_id = user.get("external_id") or ""
             key = external_id or unkeyed_key(user["id"])
             self.ids[Kind.USER][key] = user["id"]
-            if not external_id:
-                self._unkeyed_emails[key] = user["email"]
-            target = by_key.get(key)
-            if target is None and not external_id:
-                candidates = by_email.get(str(user["email"]).lower(), [])
-                target = candidates[0] if len(candidates) == 1 else None
-            live.append(
-                Resource(
+            target = directory.user(key) if external_id else None
+            # A user made by hand: adopted by the one desired user with its email, if any;
+            # its memberships compare under the key it is about to get.
+            adopter = None if external_id else _only(directory.user_keys_with_email(user["email"]))
+            if adopter is not None:
+                target = directory.user(adopter)
+            if Kind.USER in wanted:
+                yield Resource(
                     Kind.USER,
                     key,
                     _user_spec(user, target),
                     provider_id=user["id"],
                     observed={"unkeyed": not external_id},
                 )
-            )
-        return live
-
-    def _membership_resources(
-        self, users: Sequence[Mapping[str, Any]], desired: Sequence[Resource]
-    ) -> list[Resource]:
-        """Memberships come embedded in each user. Only those in organizations the manifest
-        or its source names are read: a membership elsewhere is not authform's to delete."""
-        org_keys = {r.spec["organization"] for r in desired if r.kind is Kind.MEMBERSHIP}
-        org_keys |= {r.key for r in desired if r.kind is Kind.ORGANIZATION}
-        user_keys = {provider_id: key for key, provider_id in self.ids[Kind.USER].items()}
-        user_keys.update(self._adoptable_user_keys(desired))
-        org_key_of = {**self._org_keys, **self._adoptable_org_keys(desired)}
-        live = []
-        for user in users:
-            user_key = user_keys.get(user["id"], unkeyed_key(user["id"]))
-            for membership in user.get("memberships") or []:
-                org_id = membership.get("organization_id")
-                org_key = org_key_of.get(org_id or "")
-                if org_key is None or org_key not in org_keys:
-                    continue
-                live.append(
-                    Resource(
+            if Kind.MEMBERSHIP in wanted:
+                user_key = adopter or key
+                for membership in user.get("memberships") or []:
+                    org_id = membership.get("organization_id")
+                    org_key = org_key_of.get(org_id or "")
+                    if org_key is None or org_key not in named_orgs:
+                        continue
+                    yield Resource(
                         Kind.MEMBERSHIP,
                         membership_key(user_key, org_key),
                         {
@@ -374,51 +402,33 @@ class ScalekitProvider(ApiProvider):
                         provider_id=f"{org_id}/{user['id']}",
                         observed={"organization_id": org_id, "user_id": user["id"]},
                     )
-                )
-        return live
 
-    def _adoptable_org_keys(self, desired: Sequence[Resource]) -> dict[str, str]:
+    def _adoptable_org_keys(self, directory: DesiredDirectory) -> dict[str, str]:
         """Scalekit id → desired key for live organizations without an external_id that the
         plan will adopt (the only unkeyed one with the name of exactly one desired
         organization that does not exist yet), so their memberships compare under that key."""
-        names: dict[str, list[str]] = {}
-        for item in desired:
-            if item.kind is Kind.ORGANIZATION and item.key not in self.ids[Kind.ORGANIZATION]:
-                names.setdefault(item.spec["name"], []).append(item.key)
         unkeyed: dict[str, list[str]] = {}
         for org_id, name in self._unkeyed_org_names.items():
             unkeyed.setdefault(name, []).append(org_id)
-        return {
-            ids[0]: names[name][0]
-            for name, ids in unkeyed.items()
-            if len(ids) == 1 and len(names.get(name, [])) == 1
-        }
-
-    def _adoptable_user_keys(self, desired: Sequence[Resource]) -> dict[str, str]:
-        """Scalekit id → desired key for live users without an external_id that the plan will
-        adopt (exactly one desired user with that email), so their memberships compare under
-        the key they are about to get."""
-        by_email: dict[str, list[str]] = {}
-        for item in desired:
-            if item.kind is Kind.USER:
-                by_email.setdefault(item.spec["email"].lower(), []).append(item.key)
         adoptable = {}
-        for key, provider_id in self.ids[Kind.USER].items():
-            email = self._unkeyed_emails.get(key)
-            if email is not None and len(by_email.get(email.lower(), [])) == 1:
-                adoptable[provider_id] = by_email[email.lower()][0]
+        for name, org_ids in unkeyed.items():
+            keys = [
+                key
+                for key in directory.organization_keys_named(name)
+                if key not in self.ids[Kind.ORGANIZATION]
+            ]
+            if len(org_ids) == 1 and len(keys) == 1:
+                adoptable[org_ids[0]] = keys[0]
         return adoptable
 
     # ---- probing what only the dashboard sets ----------------------------------------------
 
-    async def _probe_redirect_uris(self, desired: Sequence[Resource]) -> list[Resource]:
+    async def _probe_redirect_uris(self, desired: Iterable[Resource]) -> list[Resource]:
         """Redirect URLs cannot be listed: each desired one is checked by asking the authorize
         endpoint to use it. A registered URL leads on to the hosted login page; an unknown one
         is refused (``invalid_redirect_uri``). Unlisted URLs stay invisible to authform."""
         live = []
-        for resource in desired:
-            if resource.kind is not Kind.REDIRECT_URI:
-                continue
+        for resource in of_kind(desired, Kind.REDIRECT_URI):
             result = await self.probe_redirect_uri(resource.key)
             if result.ok:
                 live.append(
@@ -451,12 +461,13 @@ class ScalekitProvider(ApiProvider):
             return ProbeResult(False, f"authorize redirected with an error: {location}")
         return ProbeResult(True, "accepted by the authorize endpoint")
 
-    async def _probe_social_connections(self, desired: Sequence[Resource]) -> list[Resource]:
+    async def _probe_social_connections(self, desired: Iterable[Resource]) -> list[Resource]:
         """Social logins cannot be read through the API: probe each one's authorization URL
         (``provider=google``); a configured one redirects to the OAuth provider carrying the
         OAuth client id it was configured with, which is the live state."""
-        redirect_uris = [r.key for r in desired if r.kind is Kind.REDIRECT_URI]
-        return await self.social_logins.connections(desired, redirect_uris)
+        redirect_uris = [r.key for r in of_kind(desired, Kind.REDIRECT_URI)]
+        social = of_kind(desired, Kind.SOCIAL_CONNECTION)
+        return await self.social_logins.connections(social, redirect_uris)
 
     async def _authorize(self, params: Mapping[str, str]) -> httpx.Response | None:
         try:
@@ -533,7 +544,8 @@ class ScalekitProvider(ApiProvider):
         """Scalekit creates a user only inside an organization: the user is created with its
         first membership, and its other memberships follow at once; the membership phase then
         finds them done. No invitation email is ever sent."""
-        memberships = self._desired_memberships.get(desired.key, [])
+        directory = self.desired_directory()
+        memberships = directory.memberships_of(desired.key)
         if not memberships:
             raise ProviderError(
                 "Scalekit: a user can only be created inside an organization (POST "
@@ -541,13 +553,13 @@ class ScalekitProvider(ApiProvider):
                 "source; give it one, or add the user in the Scalekit Dashboard"
             )
         first = memberships[0]
-        org_id = await self._organization_id(first.spec["organization"], first)
+        org_id = await self._organization_id(first.organization, _membership(desired, first))
         spec = desired.spec
         body = {
             "email": spec["email"],
             "external_id": desired.key,
             "user_profile": {"given_name": spec["first_name"], "family_name": spec["last_name"]},
-            "membership": {"roles": _roles_body(first.spec["role"])},
+            "membership": {"roles": _roles_body(first.role)},
         }
         try:
             answer = await self.http.request(
@@ -566,19 +578,19 @@ class ScalekitProvider(ApiProvider):
             if user is None:
                 raise
             if not _has_membership(user, org_id):
-                await self._add_membership(org_id, user["id"], first.spec["role"])
+                await self._add_membership(org_id, user["id"], first.role)
         user_id = _required(user.get("id"), desired)
         self.ids[Kind.USER][desired.key] = user_id
-        self._memberships_done.add(first.key)
+        directory.mark_done(first.key)
         for membership in memberships[1:]:
-            other_org = self.ids[Kind.ORGANIZATION].get(membership.spec["organization"])
+            other_org = self.ids[Kind.ORGANIZATION].get(membership.organization)
             if other_org is None or _has_membership(user, other_org):
                 continue  # left to the membership phase, which reports what fails
             try:
-                await self._add_membership(other_org, user_id, membership.spec["role"])
+                await self._add_membership(other_org, user_id, membership.role)
             except ProviderError:
                 continue  # the membership phase tries again and reports the error
-            self._memberships_done.add(membership.key)
+            directory.mark_done(membership.key)
         return with_provider_id(desired, user_id)
 
     async def _find_user(self, key: str) -> dict[str, Any] | None:
@@ -588,7 +600,8 @@ class ScalekitProvider(ApiProvider):
 
     async def _create_membership(self, desired: Resource) -> Resource:
         spec = desired.spec
-        if desired.key in self._memberships_done:  # created together with its user
+        directory = self.desired_directory()
+        if directory.is_done(desired.key):  # created together with its user
             return desired
         org_id = await self._organization_id(spec["organization"], desired)
         user_id = await self._user_id(spec["user"], desired)
@@ -599,7 +612,7 @@ class ScalekitProvider(ApiProvider):
                 raise
             # Already a member (an interrupted run, an adopted user): converge on the role.
             await self._set_membership_role(org_id, user_id, spec["role"])
-        self._memberships_done.add(desired.key)
+        directory.mark_done(desired.key)
         return with_provider_id(desired, f"{org_id}/{user_id}")
 
     async def _add_membership(self, org_id: str, user_id: str, role: str) -> None:
@@ -730,8 +743,9 @@ class ScalekitProvider(ApiProvider):
                 await self._add_domain(org_id, domain)
 
     def plan_caveats(self, desired: Sequence[Resource]) -> list[str]:
-        """What Scalekit will not carry, counted before anything is written."""
-        return plan_caveats(desired)
+        """What Scalekit will not carry, counted before anything is written (users counted
+        on disk, in the directory the read loaded)."""
+        return plan_caveats(desired, self.desired_directory(desired))
 
     async def authenticate(self, email: str, password: str) -> ProbeResult:
         return ProbeResult(
@@ -766,24 +780,35 @@ def _reported_domain_state(domain: Mapping[str, Any], declared: str | None) -> s
     return "pending" if declared == "pending" else state
 
 
-def _user_spec(user: Mapping[str, Any], desired: Resource | None) -> dict[str, Any]:
+def _user_spec(user: Mapping[str, Any], desired: DesiredUser | None) -> dict[str, Any]:
     profile = user.get("user_profile") or {}
     verified = bool(profile.get("email_verified"))
     email = str(user["email"])
     if desired is not None:
         # Not comparable: Scalekit verifies users created without an invitation email and
         # no API field sets it, so the live side reports what was asked (see plan_caveats).
-        verified = bool(desired.spec.get("email_verified"))
+        verified = desired.email_verified
         # Addresses compare without case (as Scalekit's uniqueness does): a change of case
         # alone must never plan a replace, which would delete the user.
-        if email.lower() == str(desired.spec.get("email", "")).lower():
-            email = desired.spec["email"]
+        if email.lower() == desired.email.lower():
+            email = desired.email
     return {
         "email": email,
         "first_name": profile.get("given_name") or profile.get("first_name") or "",
         "last_name": profile.get("family_name") or profile.get("last_name") or "",
         "email_verified": verified,
     }
+
+
+def _only(keys: Sequence[str]) -> str | None:
+    """The one key of ``keys``; None when there are none or several (ambiguous)."""
+    return keys[0] if len(keys) == 1 else None
+
+
+def _membership(user: Resource, pending: PendingMembership) -> Resource:
+    """A desired membership of ``user`` as a Resource (for what a write's error names)."""
+    spec = {"user": user.key, "organization": pending.organization, "role": pending.role}
+    return Resource(Kind.MEMBERSHIP, pending.key, spec)
 
 
 def _role_names(membership: Mapping[str, Any]) -> str:

@@ -3,12 +3,13 @@ not carry: the manual steps of the kinds its API cannot change, and the plan's c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from authform.providers.api_provider import ManualSteps
 from authform.providers.dashboard_steps import SocialLoginSteps, dashboard_steps
-from authform.resources import Kind, Resource
+from authform.providers.scalekit_desired import DesiredDirectory, KeySample
+from authform.resources import Kind, Resource, of_kind
 
 DASHBOARD = "https://app.scalekit.com"
 
@@ -18,73 +19,73 @@ METADATA_KEY_LENGTH = (3, 25)
 METADATA_VALUE_LENGTH = (1, 256)
 
 
-def plan_caveats(desired: Sequence[Resource]) -> list[str]:
-    """What Scalekit will not carry, counted before anything is written."""
+def plan_caveats(desired: Iterable[Resource], directory: DesiredDirectory) -> list[str]:
+    """What Scalekit will not carry, counted before anything is written. Users are counted
+    in ``directory`` (the desired users on disk, loaded from ``desired``), the other kinds
+    read one kind at a time: nothing here grows with the users."""
     caveats: list[str] = []
-    users = [r for r in desired if r.kind is Kind.USER]
-    with_hash = sorted(r.key for r in users if r.create_only.get("password_hash"))
-    if with_hash:
+    with_hash = directory.users_with_hash()
+    if with_hash.total:
         caveats.append(
-            f"Scalekit: {len(with_hash)} user(s) have a password hash that Scalekit's API "
+            f"Scalekit: {with_hash.total} user(s) have a password hash that Scalekit's API "
             "cannot import (Scalekit's Solutions team imports hashes on request): they "
             "are created without a password and need a password reset or another sign-in "
             f"method ({_sample(with_hash)})."
         )
-    unverified = [r for r in users if not r.spec.get("email_verified")]
+    unverified = directory.unverified_users()
     if unverified:
         caveats.append(
-            f"Scalekit: {len(unverified)} user(s) are unverified in the source, but Scalekit "
+            f"Scalekit: {unverified} user(s) are unverified in the source, but Scalekit "
             "marks users created without an invitation email as verified and no API field "
             "sets it: email_verified is not compared on Scalekit."
         )
-    with_membership = {
-        r.spec["user"] for r in desired if r.kind is Kind.MEMBERSHIP and r.spec.get("user")
-    }
-    orphans = sorted(r.key for r in users if r.key not in with_membership)
-    if orphans:
+    orphans = directory.users_without_membership()
+    if orphans.total:
         caveats.append(
-            f"Scalekit: {len(orphans)} user(s) have no organization membership; Scalekit "
+            f"Scalekit: {orphans.total} user(s) have no organization membership; Scalekit "
             "creates users only inside an organization, so creating them will fail "
             f"({_sample(orphans)})."
         )
-    permissions = [r for r in desired if r.kind is Kind.PERMISSION]
+    permissions = list(of_kind(desired, Kind.PERMISSION))
     if permissions:
         caveats.append(
             f"Scalekit: permissions have no display name, so the name of "
             f"{len(permissions)} permission(s) is neither sent nor compared (slug and "
             "description are)."
         )
-    pending = [
+    pending = KeySample.of(
         f"{r.key}:{d['domain']}"
-        for r in desired
-        if r.kind is Kind.ORGANIZATION
+        for r in of_kind(desired, Kind.ORGANIZATION)
         for d in r.spec.get("domains") or []
         if d.get("state") == "pending"
-    ]
-    if pending:
+    )
+    if pending.total:
         caveats.append(
-            f"Scalekit: {len(pending)} domain(s) are declared pending, but domains added "
+            f"Scalekit: {pending.total} domain(s) are declared pending, but domains added "
             "through Scalekit's API are admin-verified (no DNS challenge): they will be "
             f"verified ({_sample(pending)})."
         )
-    bad_metadata = sorted(
-        r.key
-        for r in desired
-        if r.kind is Kind.ORGANIZATION and metadata_problems(r.spec.get("metadata") or {})
+    bad_metadata = KeySample.of(
+        (
+            r.key
+            for r in of_kind(desired, Kind.ORGANIZATION)
+            if metadata_problems(r.spec.get("metadata") or {})
+        ),
+        smallest=True,
     )
-    if bad_metadata:
+    if bad_metadata.total:
         caveats.append(
-            f"Scalekit: {len(bad_metadata)} organization(s) have metadata Scalekit refuses "
+            f"Scalekit: {bad_metadata.total} organization(s) have metadata Scalekit refuses "
             f"(at most {METADATA_MAX_PAIRS} pairs, keys of 3-25 and values of 1-256 "
             f"characters): their creates or updates will fail ({_sample(bad_metadata)})."
         )
-    if any(r.kind is Kind.REDIRECT_URI for r in desired):
+    if any(True for _ in of_kind(desired, Kind.REDIRECT_URI)):
         caveats.append(
             "Scalekit: redirect URLs are set in the dashboard and cannot be listed; each one "
             "the manifest names is checked through the authorization endpoint, and URLs it "
             "does not name are invisible to authform (never deleted)."
         )
-    cors = [r for r in desired if r.kind is Kind.CORS_ORIGIN]
+    cors = list(of_kind(desired, Kind.CORS_ORIGIN))
     if cors:
         caveats.append(
             f"Scalekit: there is no CORS-origin setting; the {len(cors)} cors_origins entry "
@@ -108,9 +109,10 @@ def metadata_problems(metadata: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _sample(keys: Sequence[str], limit: int = 5) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f", … and {len(keys) - limit} more" if len(keys) > limit else "")
+def _sample(sample: KeySample) -> str:
+    shown = ", ".join(sample.first)
+    hidden = sample.total - len(sample.first)
+    return shown + (f", … and {hidden} more" if hidden > 0 else "")
 
 
 # ---- what only a person can do (the ``manual_steps`` table) -----------------------------

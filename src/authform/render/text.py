@@ -9,6 +9,7 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TextIO
 
 from authform.engine.apply import ApplyResult
@@ -107,10 +108,13 @@ def render_apply(result: ApplyResult, *, colour: bool = False) -> str:
     for change, error in result.failed:
         lines.append(paint(f"  FAILED {change.address}: {error}", "31"))
     if result.not_attempted:
-        lines.append(
-            "Not attempted (something they depend on failed): "
-            + ", ".join(c.address for c in result.not_attempted)
-        )
+        # Named up to a bound: an organization whose create failed leaves every membership
+        # in it not attempted, which may be most of an import.
+        named = [c.address for c in islice(result.not_attempted, BLOCKED_LISTED)]
+        more = len(result.not_attempted) - len(named)
+        if more:
+            named.append(f"… and {more:,} more ({count_by_kind(result.not_attempted)} in all)")
+        lines.append("Not attempted (something they depend on failed): " + ", ".join(named))
     if result.not_reached:
         lines.append(
             f"Not applied (apply stopped before them, or before their answer came): "
@@ -171,7 +175,7 @@ def render_verify(report: VerifyReport, *, colour: bool = False, max_listed: int
         if group.more_failures:
             lines.append(
                 f"  {paint('FAIL', '31')} {name}: … and {group.more_failures:,} more failing "
-                "(--output json and --junit list every check)"
+                "(--format json and --junit list every check)"
             )
         lines.append(
             f"  {paint('ok  ', '32')} {name}: {group.passed} of {group.count} present and equal"
