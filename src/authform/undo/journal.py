@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from authform import __version__
+from authform.engine.batches import LEFT_TO_PERSON
 from authform.engine.plan import Action, Change, Plan
 from authform.output_paths import check_output_folder
 from authform.undo.record import (
@@ -50,7 +51,6 @@ class JournalWriter:
         self.path = path
         self._stream = stream
         self._sealer = sealer
-        self._journaled: set[str] = set()
         self.counts: dict[str, int] = {}
 
     @classmethod
@@ -63,11 +63,14 @@ class JournalWriter:
         folder.mkdir(parents=True, exist_ok=True)
         started = _now()
         salt = secrets.token_bytes(16)
+        # One pass over the plan for its digest: a spooled plan of a million changes is read
+        # from disk each time it is digested.
+        digest = plan.digest()
         # Microseconds in the name: journals sort in the order their applies started, even
         # two applies within one second (the newest is the last in `ls`).
         name = (
             f"{JOURNAL_PREFIX}{started.strftime('%Y%m%dT%H%M%S%f')}Z-"
-            f"{plan.digest()[:6]}{salt.hex()[:6]}{JOURNAL_SUFFIX}"
+            f"{digest[:6]}{salt.hex()[:6]}{JOURNAL_SUFFIX}"
         )
         path = folder / name
         stream = path.open("x", encoding="utf-8")  # never over another apply's journal
@@ -83,7 +86,7 @@ class JournalWriter:
                 "environment": session.environment,
                 "manifest": str(session.manifest_path or session.loaded.files[0]),
                 "target": target_identity(session),
-                "plan_digest": plan.digest(),
+                "plan_digest": digest,
                 "salt": salt.hex(),
                 "key_check": writer._sealer.key_check,
             }
@@ -91,13 +94,15 @@ class JournalWriter:
         for change in plan.changes:
             if change.is_write:
                 writer._write(_change_entry(change))
-                writer._journaled.add(change.address)
         writer._flush()
         return writer
 
     def record(self, change: Change, outcome: str) -> None:
-        """The engine's outcome callback: one line per outcome, flushed at once."""
-        if change.address not in self._journaled:
+        """The engine's outcome callback: one line per outcome, flushed at once. The engine
+        reports the plan's own changes, and only its writes were journaled at the start (no
+        set of their addresses is kept: it would grow with the plan). A write the provider
+        left to a person comes back as a manual step, so its outcome names it."""
+        if not (change.is_write or outcome == LEFT_TO_PERSON):
             return
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         self._write({"type": "outcome", "address": change.address, "outcome": outcome})
