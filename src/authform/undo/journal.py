@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from authform import __version__
-from authform.engine.batches import LEFT_TO_PERSON
 from authform.engine.plan import Action, Change, Plan
 from authform.output_paths import check_output_folder
 from authform.undo.record import (
@@ -99,11 +98,8 @@ class JournalWriter:
 
     def record(self, change: Change, outcome: str) -> None:
         """The engine's outcome callback: one line per outcome, flushed at once. The engine
-        reports the plan's own changes, and only its writes were journaled at the start (no
-        set of their addresses is kept: it would grow with the plan). A write the provider
-        left to a person comes back as a manual step, so its outcome names it."""
-        if not (change.is_write or outcome == LEFT_TO_PERSON):
-            return
+        tells the outcomes of the plan's writes only (``engine.apply``: a write the provider
+        left to a person included), the changes this journal listed at its start."""
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         self._write({"type": "outcome", "address": change.address, "outcome": outcome})
         self._flush()
