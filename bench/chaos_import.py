@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_manifest import import_manifest
 from emulator_process import emulator_process
 
 from authform.sources.synthetic import SyntheticExport, org_id, user_id, write_synthetic_export
@@ -159,28 +160,8 @@ class Chaos(threading.Thread):
 
 
 def manifest(export: SyntheticExport, url: str, limits: dict[str, Any], reports: Path) -> str:
-    windows = "\n".join(
-        f"    {name}: {{requests: {v['requests']}, per_seconds: {v['per_seconds']:.4f}}}"
-        for name, v in limits.items()
-    )
-    return f"""version: 1
-target:
-  provider: workos
-  api_key: "${{env:WORKOS_API_KEY}}"
-  base_url: "{url}"
-  rate_limits:
-{windows}
-roles:
-  - {{slug: admin, name: Admin}}
-  - {{slug: member, name: Member}}
-users:
-  source:
-    kind: clerk-csv
-    path: {export.users_csv}
-    organizations: {export.organizations_json}
-    memberships: {export.memberships_json}
-  reports_dir: {reports}
-"""
+    windows = {name: (v["requests"], v["per_seconds"]) for name, v in limits.items()}
+    return import_manifest(export, url, windows, reports)
 
 
 def apply_command(folder: Path) -> list[str]:

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_manifest import import_manifest
 from emulator_process import emulator_process
 
 from authform.emulators.base import SocialConnections
@@ -96,29 +97,8 @@ class Run:
 
 
 def manifest_text(export: SyntheticExport, url: str, limits: dict[str, tuple[int, float]]) -> str:
-    windows = "\n".join(
-        f"    {name}: {{requests: {requests}, per_seconds: {seconds:.4f}}}"
-        for name, (requests, seconds) in limits.items()
-    )
-    return f"""version: 1
-target:
-  provider: workos
-  api_key: "${{env:WORKOS_API_KEY}}"
-  base_url: "{url}"
-  rate_limits:
-{windows}
-roles:
-  - {{slug: admin, name: Admin}}
-  - {{slug: member, name: Member}}
-users:
-  source:
-    kind: clerk-csv
-    path: {export.users_csv}
-    organizations: {export.organizations_json}
-    memberships: {export.memberships_json}
-  role_map: {{"org:admin": admin, "org:member": member}}
-  reports_dir: {export.users_csv.parent.parent / "reports"}
-"""
+    reports = export.users_csv.parent.parent / "reports"
+    return import_manifest(export, url, limits, reports, role_map=True)
 
 
 def write_manifest(folder: Path, text: str) -> Path:
