@@ -1,10 +1,10 @@
 """Scalekit's read, writes and plan caveats hold nothing that grows with the users.
 
 The read streams users (and the memberships Scalekit embeds in them) a page at a time and
-looks the desired side up on disk (``scalekit_desired``); the caveats count users there. A
-tenant of two thousand users, seeded straight into the emulator's backend, is read while a
-tracemalloc peak stays far below what holding its users (the API's pages or the desired
-resources) would take. Bounded: 2,000 users, about fifty requests.
+looks the desired side up on disk (``authform.providers.desired_directory``); the caveats
+count users there. A tenant of two thousand users, seeded straight into the emulator's
+backend, is read while a tracemalloc peak stays far below what holding its users (the API's
+pages or the desired resources) would take. Bounded: 2,000 users, about fifty requests.
 """
 
 from __future__ import annotations

@@ -18,12 +18,13 @@ table with its dashboard fallback, and the import's id mapping.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 from authform.providers.base import ProviderCapabilities, ProviderError
+from authform.providers.desired_directory import DesiredDirectory
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
 from authform.providers.ids import MemoryIds, ProviderIds
 from authform.resources import Kind, Resource
@@ -115,10 +116,40 @@ class ApiProvider:
     manual_steps: Mapping[Kind, ManualSteps]
 
     def __init__(self) -> None:
-        # See ``authform.providers.ids``: a provider that streams its reads swaps in the
-        # command's on-disk store through ``remember_ids_in``.
+        # See ``authform.providers.ids``: the commands swap in their on-disk store through
+        # ``remember_ids_in``.
         self.ids: ProviderIds = MemoryIds()
         self.manual_steps = {}
+        # What the last read was asked for, on disk: see ``desired_directory``.
+        self._directory: DesiredDirectory | None = None
+
+    # ---- reading: streamed, nothing that grows with the users held -------------------------
+
+    def read_stream(
+        self, kinds: Iterable[Kind], desired: Iterable[Resource]
+    ) -> AsyncIterator[Resource]:
+        """The live resources of ``kinds``, yielded a page at a time (the ``Provider``
+        protocol's optional streamed read, which every REST provider has)."""
+        raise NotImplementedError
+
+    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+        return [resource async for resource in self.read_stream(kinds, desired)]
+
+    def remember_ids_in(self, store: ProviderIds) -> None:
+        """Keep the ids read and written in ``store`` (see ``authform.providers.ids``)."""
+        self.ids = store
+
+    def desired_directory(
+        self, desired: Iterable[Resource] | None = None, *, reload: bool = False
+    ) -> DesiredDirectory:
+        """The on-disk directory of the desired users, organizations and memberships,
+        loaded from ``desired`` when given and not loaded from it already (or when
+        ``reload``: a read sees the desired state as it is now)."""
+        if self._directory is None:
+            self._directory = DesiredDirectory()
+        if desired is not None and (reload or self._directory.source is not desired):
+            self._directory.load(desired)
+        return self._directory
 
     # ---- the Provider protocol's writes, through the table --------------------------------
 
@@ -278,3 +309,6 @@ class ApiProvider:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        if self._directory is not None:
+            self._directory.close()
+            self._directory = None

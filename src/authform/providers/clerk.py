@@ -48,7 +48,7 @@ source): Clerk's documented limit per secret key (100 requests per
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Container, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,8 +64,16 @@ from authform.providers.api_provider import (
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.dashboard_steps import SocialLoginSteps
+from authform.providers.desired_directory import DesiredDirectory
 from authform.providers.http import RateLimit, require_secure_base_url
-from authform.resources import Kind, Resource, membership_key, normalize_spec, unkeyed_key
+from authform.resources import (
+    Kind,
+    Resource,
+    membership_key,
+    normalize_spec,
+    of_kind,
+    unkeyed_key,
+)
 from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
 
 DASHBOARD = "https://dashboard.clerk.com"
@@ -189,86 +197,113 @@ class ClerkProvider(ApiProvider):
 
     # ---- pagination ------------------------------------------------------------------------
 
-    async def _offset_list(
+    async def _offset_items(
         self, path: str, params: Mapping[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        """Every item of a ``{data, total_count}`` list, oldest first, by ``offset``.
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a ``{data, total_count}`` list, oldest first, by ``offset``, yielded
+        a page at a time.
 
         Oldest first (``+created_at``) so an item created during the walk lands after the
         pages not yet read instead of shifting them.
         """
-        items: list[dict[str, Any]] = []
+        seen = 0
         for _ in range(MAX_PAGES):
             query = {"order_by": "+created_at", **(params or {})}
-            query.update(limit=self._page_size, offset=len(items))
+            query.update(limit=self._page_size, offset=seen)
             page = await self.http.get_json(path, query)
             data = page.get("data") if isinstance(page, Mapping) else None
             if not isinstance(data, list):
                 raise ProviderError(f"Clerk: GET {path} answered no data list")
-            items += data
+            for item in data:
+                yield item
+            seen += len(data)
             total = page.get("total_count")
-            if len(data) < self._page_size or (isinstance(total, int) and len(items) >= total):
-                return items
+            if len(data) < self._page_size or (isinstance(total, int) and seen >= total):
+                return
         raise ProviderError(f"Clerk: GET {path} kept returning full pages; stopped")
 
-    async def _array_list(
-        self, path: str, params: Mapping[str, Any], cursor_field: str | None
+    async def _offset_list(
+        self, path: str, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """Every item of a list answered as a bare array: by the ``starting_after`` cursor
-        when ``cursor_field`` names it (users), else by ``offset``; ends on a short page."""
-        items: list[dict[str, Any]] = []
+        """``_offset_items`` collected: for lists that stay small (roles, a new
+        organization's domains)."""
+        return [item async for item in self._offset_items(path, params)]
+
+    async def _array_items(
+        self, path: str, params: Mapping[str, Any], cursor_field: str | None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a list answered as a bare array, a page at a time: by the
+        ``starting_after`` cursor when ``cursor_field`` names it (users), else by ``offset``;
+        ends on a short page."""
+        seen = 0
         cursor: str | None = None
         for _ in range(MAX_PAGES):
             query = {**params, "limit": self._page_size}
             if cursor_field is None:
-                query["offset"] = len(items)
+                query["offset"] = seen
             elif cursor is not None:
                 query[cursor_field] = cursor
             page = await self.http.get_json(path, query)
             if not isinstance(page, list):
                 raise ProviderError(f"Clerk: GET {path} answered something other than a list")
-            items += page
+            for item in page:
+                yield item
+            seen += len(page)
             if len(page) < self._page_size:
-                return items
+                return
             cursor = str(page[-1].get("id"))
         raise ProviderError(f"Clerk: GET {path} kept returning full pages; stopped")
 
+    async def _redirect_urls(self) -> list[dict[str, Any]]:
+        return [u async for u in self._array_items("/redirect_urls", {"paginated": "true"}, None)]
+
     # ---- reading ---------------------------------------------------------------------------
 
-    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
+    async def read_stream(
+        self, kinds: Iterable[Kind], desired: Iterable[Resource]
+    ) -> AsyncIterator[Resource]:
+        """The live resources of ``kinds``, yielded as they are read: organizations, users
+        and memberships a page at a time. Nothing that grows with the users is held: the
+        desired side the read matches against is looked up on disk (``desired_directory``),
+        the ids writes need go to ``self.ids``."""
         wanted = set(kinds)
-        live: list[Resource] = []
         # The instance answers what kind it is (development or production), which the plan
         # names, and holds the allowed origins.
         self.instance = await self.http.get_json("/instance") or {}
+        directory = None
+        if wanted & {Kind.ORGANIZATION, Kind.USER, Kind.MEMBERSHIP}:
+            directory = self.desired_directory(desired, reload=True)
         if Kind.PERMISSION in wanted or Kind.ROLE in wanted:
             permissions = await self._read_keyed(
                 Kind.PERMISSION, PERMISSIONS, _permission_spec, _is_system_permission
             )
             if Kind.PERMISSION in wanted:
-                live += permissions
+                for resource in permissions:
+                    yield resource
         if Kind.ROLE in wanted:
-            live += await self._read_keyed(Kind.ROLE, ROLES, _role_spec)
+            for resource in await self._read_keyed(Kind.ROLE, ROLES, _role_spec):
+                yield resource
         if Kind.ORGANIZATION in wanted or Kind.MEMBERSHIP in wanted:
-            organizations = await self._read_organizations(desired)
-            if Kind.ORGANIZATION in wanted:
-                live += organizations
+            async for resource in self._read_organizations(desired):
+                if Kind.ORGANIZATION in wanted:  # else read only to fill the id index
+                    yield resource
         if Kind.REDIRECT_URI in wanted:
-            live += await self._read_redirect_urls()
+            for u in await self._redirect_urls():
+                yield Resource(Kind.REDIRECT_URI, u["url"], {"uri": u["url"]}, provider_id=u["id"])
         if Kind.CORS_ORIGIN in wanted:
-            live += self._allowed_origins(self.instance.get("allowed_origins"))
+            for resource in self._allowed_origins(self.instance.get("allowed_origins")):
+                yield resource
         if Kind.SOCIAL_CONNECTION in wanted:
-            social = [r for r in desired if r.kind is Kind.SOCIAL_CONNECTION]
-            live += await self._probe_social_connections(social)
-        if Kind.USER in wanted or Kind.MEMBERSHIP in wanted:
-            users = await self._read_users(desired)
-            if Kind.USER in wanted:
-                live += users
-        if Kind.MEMBERSHIP in wanted:
-            org_keys = {r.spec["organization"] for r in desired if r.kind is Kind.MEMBERSHIP}
-            org_keys |= {r.key for r in desired if r.kind is Kind.ORGANIZATION}
-            live += await self._read_memberships(org_keys, desired)
-        return live
+            social = list(of_kind(desired, Kind.SOCIAL_CONNECTION))
+            for resource in await self._probe_social_connections(social):
+                yield resource
+        if directory is not None and (Kind.USER in wanted or Kind.MEMBERSHIP in wanted):
+            async for resource in self._read_users(directory):
+                if Kind.USER in wanted:
+                    yield resource
+        if directory is not None and Kind.MEMBERSHIP in wanted:
+            async for resource in self._read_memberships(directory):
+                yield resource
 
     async def _read_keyed(
         self,
@@ -281,33 +316,31 @@ class ClerkProvider(ApiProvider):
         names its permissions by id), but what is ``clerks_own`` (its system permissions) is
         not listed: it is never the team's."""
         live = []
-        for item in await self._offset_list(path):
+        async for item in self._offset_items(path):
             key = str(item["key"])
             self.ids[kind][key] = item["id"]
             if not clerks_own(item):
                 live.append(Resource(kind, key, spec_of(item), provider_id=item["id"]))
         return live
 
-    async def _read_organizations(self, desired: Sequence[Resource]) -> list[Resource]:
-        organizations = await self._offset_list("/organizations")
+    async def _read_organizations(self, desired: Iterable[Resource]) -> AsyncIterator[Resource]:
+        """Organizations a page at a time, each with its domains. The domains are one
+        instance-wide listing, grouped by organization first (organizations are a twentieth
+        of the users in an import, and most have none or one domain)."""
         domains: dict[str, list[dict[str, Any]]] = {}
-        for domain in await self._offset_list("/organization_domains"):
+        async for domain in self._offset_items("/organization_domains"):
             domains.setdefault(str(domain.get("organization_id")), []).append(domain)
-        declared = {r.key: r.spec for r in desired if r.kind is Kind.ORGANIZATION}
-        live = []
-        for org in organizations:
-            resource = _organization_resource(org, domains.get(org["id"], []), declared)
+        # Only the manifest declares a membership limit: its organizations, not the source's.
+        limited = {
+            r.key
+            for r in of_kind(desired, Kind.ORGANIZATION)
+            if "max_allowed_memberships" in r.spec
+        }
+        async for org in self._offset_items("/organizations"):
+            resource = _organization_resource(org, domains.pop(str(org["id"]), []), limited)
             if not resource.observed.get("unkeyed"):
                 self.ids[Kind.ORGANIZATION][resource.key] = org["id"]
-            live.append(resource)
-        return live
-
-    async def _read_redirect_urls(self) -> list[Resource]:
-        urls = await self._array_list("/redirect_urls", {"paginated": "true"}, None)
-        return [
-            Resource(Kind.REDIRECT_URI, u["url"], {"uri": u["url"]}, provider_id=u["id"])
-            for u in urls
-        ]
+            yield resource
 
     def _allowed_origins(self, origins: Any) -> list[Resource]:
         """One resource per origin, keyed as the manifest normalizes origins; the raw values
@@ -320,81 +353,70 @@ class ClerkProvider(ApiProvider):
             for key, raw in raw_by_key.items()
         ]
 
-    async def _read_users(self, desired: Sequence[Resource]) -> list[Resource]:
-        wanted = {r.key: r for r in desired if r.kind is Kind.USER}
-        by_email = {str(r.spec["email"]).lower(): r for r in wanted.values()}
-        live = []
-        for user in await self._array_list("/users", {"order_by": "+created_at"}, "starting_after"):
+    async def _read_users(self, directory: DesiredDirectory) -> AsyncIterator[Resource]:
+        users = self._array_items("/users", {"order_by": "+created_at"}, "starting_after")
+        async for user in users:
             external_id = user.get("external_id")
             key = str(external_id) if external_id else unkeyed_key(user["id"], "key")
             self.ids[Kind.USER][key] = user["id"]
             # An unkeyed user is compared with the desired user of its address (the one the
             # plan may adopt it as), so a difference of case alone does not stop adoption.
-            counterpart = wanted.get(key) if external_id else by_email.get(_primary_email(user))
-            spec = _user_spec(user, counterpart)
+            if external_id:
+                counterpart = directory.user(key)
+            else:
+                matches = directory.user_keys_with_email(_primary_email(user))
+                counterpart = directory.user(matches[0]) if matches else None
+            spec = _user_spec(user, None if counterpart is None else counterpart.email)
             if not external_id:
                 self._unkeyed_emails[key] = spec["email"]
-            live.append(
-                Resource(
-                    Kind.USER,
-                    key,
-                    spec,
-                    provider_id=user["id"],
-                    observed={
-                        "unkeyed": not external_id,
-                        "password_enabled": bool(user.get("password_enabled")),
-                    },
-                )
+            yield Resource(
+                Kind.USER,
+                key,
+                spec,
+                provider_id=user["id"],
+                observed={
+                    "unkeyed": not external_id,
+                    "password_enabled": bool(user.get("password_enabled")),
+                },
             )
-        return live
 
-    def _adoptable_user_keys(self, desired: Sequence[Resource]) -> dict[str, str]:
+    def _adoptable_user_keys(self, directory: DesiredDirectory) -> dict[str, str]:
         """Clerk id → desired key for live users without an external_id that the plan will
         adopt (exactly one desired user with that email), so their memberships compare under
-        the key they are about to get instead of as a delete plus a create."""
-        by_email: dict[str, list[str]] = {}
-        for item in desired:
-            if item.kind is Kind.USER:
-                by_email.setdefault(str(item.spec["email"]).lower(), []).append(item.key)
+        the key they are about to get instead of as a delete plus a create. Only the users
+        made by hand are held, not every user."""
         adoptable = {}
-        for key, provider_id in self.ids[Kind.USER].items():
-            email = self._unkeyed_emails.get(key)
-            matches = by_email.get(email.lower(), []) if email else []
-            if len(matches) == 1:
+        for key, email in self._unkeyed_emails.items():
+            provider_id = self.ids[Kind.USER].get(key)
+            matches = directory.user_keys_with_email(email)
+            if provider_id is not None and len(matches) == 1:
                 adoptable[provider_id] = matches[0]
         return adoptable
 
-    async def _read_memberships(
-        self, org_keys: set[str], desired: Sequence[Resource]
-    ) -> list[Resource]:
+    async def _read_memberships(self, directory: DesiredDirectory) -> AsyncIterator[Resource]:
         """Memberships of the organizations the manifest and its source name, from one
         instance-wide listing (one request per 500 memberships, not one walk per
-        organization)."""
-        user_keys = {provider_id: key for key, provider_id in self.ids[Kind.USER].items()}
-        user_keys.update(self._adoptable_user_keys(desired))
-        org_by_id = {
-            self.ids[Kind.ORGANIZATION][key]: key
-            for key in org_keys
-            if key in self.ids[Kind.ORGANIZATION]
-        }
-        live = []
-        for m in await self._offset_list("/organization_memberships"):
+        organization), yielded a page at a time."""
+        adoptable = self._adoptable_user_keys(directory)
+        named = directory.named_organizations()
+        async for m in self._offset_items("/organization_memberships"):
             org_id = str((m.get("organization") or {}).get("id") or "")
-            org_key = org_by_id.get(org_id)
+            org_key = self.ids.key_for(Kind.ORGANIZATION, org_id) if org_id else None
             user_id = (m.get("public_user_data") or {}).get("user_id")
-            if org_key is None or not user_id:
+            if org_key is None or org_key not in named or not user_id:
                 continue
-            user_key = user_keys.get(user_id, unkeyed_key(user_id, "key"))
-            live.append(
-                Resource(
-                    Kind.MEMBERSHIP,
-                    membership_key(user_key, org_key),
-                    {"user": user_key, "organization": org_key, "role": str(m.get("role", ""))},
-                    provider_id=m["id"],
-                    observed={"organization_id": org_id, "user_id": user_id},
-                )
+            user_key = (
+                adoptable.get(user_id)
+                or self.ids.key_for(Kind.USER, user_id)
+                or unkeyed_key(user_id, "key")
             )
-        return live
+            yield Resource(
+                Kind.MEMBERSHIP,
+                membership_key(user_key, org_key),
+                {"user": user_key, "organization": org_key, "role": str(m.get("role", ""))},
+                provider_id=m["id"],
+                observed={"organization_id": org_id, "user_id": user_id},
+            )
 
     # ---- social connections (dashboard-only): the Frontend API probe ------------------------
 
@@ -584,7 +606,8 @@ class ClerkProvider(ApiProvider):
         )
         if existed:
             domains = await self._offset_list(f"/organizations/{self.seg(created['id'])}/domains")
-            current = _organization_resource(created, domains, {desired.key: spec})
+            limited = {desired.key} if "max_allowed_memberships" in spec else set()
+            current = _organization_resource(created, domains, limited)
             await self._update_organization(current, desired)
             return with_provider_id(desired, created["id"])
         self.ids[Kind.ORGANIZATION][desired.key] = created["id"]
@@ -658,8 +681,7 @@ class ClerkProvider(ApiProvider):
         return with_provider_id(desired, created["id"])
 
     async def _find_redirect_url(self, url: str) -> dict[str, Any] | None:
-        listed = await self._array_list("/redirect_urls", {"paginated": "true"}, None)
-        return next((item for item in listed if item.get("url") == url), None)
+        return next((item for item in await self._redirect_urls() if item.get("url") == url), None)
 
     async def _create_origin(self, desired: Resource) -> Resource:
         await self._change_origins(add=desired.key)
@@ -880,9 +902,7 @@ def _role_spec(role: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _organization_resource(
-    org: Mapping[str, Any],
-    domains: Sequence[Mapping[str, Any]],
-    declared: Mapping[str, Mapping[str, Any]],
+    org: Mapping[str, Any], domains: Sequence[Mapping[str, Any]], limited: Container[str]
 ) -> Resource:
     """A live organization keyed by its slug (unkeyed without one). Fields the manifest may
     or may not manage (``max_allowed_memberships``) are read back only where it names them."""
@@ -893,7 +913,7 @@ def _organization_resource(
         "domains": [{"domain": str(d["name"]).lower(), "state": _domain_state(d)} for d in domains],
         "metadata": dict(org.get("public_metadata") or {}),
     }
-    if "max_allowed_memberships" in declared.get(key, {}):
+    if key in limited:
         spec["max_allowed_memberships"] = org.get("max_allowed_memberships") or 0
     return Resource(
         Kind.ORGANIZATION,
@@ -937,17 +957,17 @@ def _primary_email(user: Mapping[str, Any]) -> str:
     return ""
 
 
-def _user_spec(user: Mapping[str, Any], desired: Resource | None) -> dict[str, Any]:
+def _user_spec(user: Mapping[str, Any], desired_email: str | None) -> dict[str, Any]:
     primary_id = user.get("primary_email_address_id")
     addresses = [a for a in user.get("email_addresses") or [] if isinstance(a, Mapping)]
     primary = next((a for a in addresses if a.get("id") == primary_id), None)
     primary = primary or (addresses[0] if addresses else {})
     email = str(primary.get("email_address") or "")
     verification = primary.get("verification") or {}
-    if desired is not None and email.lower() == str(desired.spec.get("email", "")).lower():
+    if desired_email is not None and email.lower() == desired_email.lower():
         # Addresses compare without case, as Clerk's uniqueness does: a change of case alone
         # is not worth replacing the user's address.
-        email = desired.spec["email"]
+        email = desired_email
     return {
         "email": email,
         "first_name": user.get("first_name") or "",

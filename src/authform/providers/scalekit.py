@@ -34,15 +34,14 @@ from authform.providers.api_provider import (
     with_provider_id,
 )
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
-from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error
-from authform.providers.ids import ProviderIds
-from authform.providers.scalekit_credentials import ClientCredentials, describe_scalekit_error
-from authform.providers.scalekit_dashboard import DASHBOARD, MANUAL_STEPS, plan_caveats
-from authform.providers.scalekit_desired import (
+from authform.providers.desired_directory import (
     DesiredDirectory,
     DesiredUser,
     PendingMembership,
 )
+from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error
+from authform.providers.scalekit_credentials import ClientCredentials, describe_scalekit_error
+from authform.providers.scalekit_dashboard import DASHBOARD, MANUAL_STEPS, plan_caveats
 from authform.providers.social_probe import SocialLoginProbe
 from authform.resources import (
     Kind,
@@ -128,9 +127,6 @@ class ScalekitProvider(ApiProvider):
         # Scalekit org id → key: organizations, not users (a twentieth of them in an import).
         self._org_keys: dict[str, str] = {}
         self._unkeyed_org_names: dict[str, str] = {}  # Scalekit id → display name
-        # What the last read was asked for, on disk (a user is created with its memberships;
-        # users match by key or email): see ``authform.providers.scalekit_desired``.
-        self._directory: DesiredDirectory | None = None
         self.social_logins = SocialLoginProbe(
             self.http,
             AUTHORIZE_PATH,
@@ -167,14 +163,8 @@ class ScalekitProvider(ApiProvider):
     async def aclose(self) -> None:
         await super().aclose()
         await self.credentials.aclose()
-        if self._directory is not None:
-            self._directory.close()
-            self._directory = None
 
     # ---- reading ---------------------------------------------------------------------------
-
-    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
-        return [resource async for resource in self.read_stream(kinds, desired)]
 
     async def read_stream(
         self, kinds: Iterable[Kind], desired: Iterable[Resource]
@@ -208,22 +198,6 @@ class ScalekitProvider(ApiProvider):
         if Kind.USER in wanted or Kind.MEMBERSHIP in wanted:
             async for resource in self._read_users(wanted, directory):
                 yield resource
-
-    def remember_ids_in(self, store: ProviderIds) -> None:
-        """Keep the ids read and written in ``store`` (see ``authform.providers.ids``)."""
-        self.ids = store
-
-    def desired_directory(
-        self, desired: Iterable[Resource] | None = None, *, reload: bool = False
-    ) -> DesiredDirectory:
-        """The on-disk directory of the desired users, organizations and memberships,
-        loaded from ``desired`` when given and not loaded from it already (or when
-        ``reload``: a read sees the desired state as it is now)."""
-        if self._directory is None:
-            self._directory = DesiredDirectory()
-        if desired is not None and (reload or self._directory.source is not desired):
-            self._directory.load(desired)
-        return self._directory
 
     async def _list(
         self, path: str, data_key: str, params: Mapping[str, Any] | None = None

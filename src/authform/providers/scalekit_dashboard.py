@@ -8,7 +8,7 @@ from typing import Any
 
 from authform.providers.api_provider import ManualSteps
 from authform.providers.dashboard_steps import SocialLoginSteps, dashboard_steps
-from authform.providers.scalekit_desired import DesiredDirectory, KeySample
+from authform.providers.desired_directory import DesiredDirectory, KeySample
 from authform.resources import Kind, Resource, of_kind
 
 DASHBOARD = "https://app.scalekit.com"

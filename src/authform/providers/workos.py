@@ -23,7 +23,6 @@ from authform.providers.api_provider import (
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.dashboard_steps import SocialLoginSteps, dashboard_steps
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
-from authform.providers.ids import ProviderIds
 from authform.providers.social_probe import SocialLoginProbe
 from authform.resources import (
     Kind,
@@ -175,9 +174,6 @@ class WorkOSProvider(ApiProvider):
 
     # ---- reading ---------------------------------------------------------------------------
 
-    async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
-        return [resource async for resource in self.read_stream(kinds, desired)]
-
     async def read_stream(
         self, kinds: Iterable[Kind], desired: Iterable[Resource]
     ) -> AsyncIterator[Resource]:
@@ -216,10 +212,6 @@ class WorkOSProvider(ApiProvider):
             org_keys |= {r.key for r in of_kind(desired, Kind.ORGANIZATION)}
             async for resource in self._read_memberships(org_keys, desired):
                 yield resource
-
-    def remember_ids_in(self, store: ProviderIds) -> None:
-        """Keep the ids read and written in ``store`` (see ``authform.providers.ids``)."""
-        self.ids = store
 
     async def _list(self, path: str) -> list[dict[str, Any]]:
         return [item async for item in self._stream(path)]

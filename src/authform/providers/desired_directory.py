@@ -1,12 +1,13 @@
-"""What Scalekit's reads and writes look up in the desired state, kept on disk.
+"""What a provider's reads and writes look up in the desired state, kept on disk.
 
+A read matches live users to desired ones by key (and, for a user made by hand, by email);
 Scalekit creates a user only together with a first membership, so creating a user needs that
-user's desired memberships; its read matches live users to desired ones by key (and, for a
-user made by hand, by email); its plan caveats count users with a password hash, unverified
+user's desired memberships; its plan caveats count users with a password hash, unverified
 ones and users with no membership. Held in dicts, each of these grows with the number of
 users (a million users and two million memberships are gigabytes of Python objects), so
 the desired users, organizations and memberships are copied once per read, as they stream
-by, into a scratch SQLite file of the provider's own, and looked up there by index.
+by, into a scratch SQLite file of the provider's own, and looked up there by index. The
+Scalekit and Clerk providers use it (``ApiProvider.desired_directory``).
 
 The memberships created together with their user (``done``) are kept there too, so the
 membership phase of a million-user apply does not hold a set of two million keys.
