@@ -38,10 +38,6 @@ class VerifyReport:
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
-    @property
-    def failures(self) -> list[Check]:
-        return [c for c in self.checks if not c.ok]
-
 
 @dataclass(frozen=True)
 class PasswordLogin:
