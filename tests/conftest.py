@@ -56,7 +56,7 @@ def clerk_emulator(clerk_emulator_server: RunningEmulator) -> RunningEmulator:
 @pytest.fixture(scope="session")
 def clerk_export_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shared Clerk export sample (``tests/fixtures/clerk``) as an emulator seed file."""
-    from authform.emulators.clerk import seed_from_clerk_export
+    from emulators.clerk_export_seed import seed_from_clerk_export
 
     path = tmp_path_factory.mktemp("clerk-seed") / "seed.json"
     path.write_text(json.dumps(seed_from_clerk_export(CLERK_EXPORT)), encoding="utf-8")

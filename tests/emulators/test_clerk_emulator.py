@@ -15,13 +15,10 @@ import pytest
 import yaml
 
 from authform.emulators import ClerkRateLimits, Limit, RunningEmulator, start_emulator
-from authform.emulators.clerk import (
-    DEVELOPMENT_LIMIT,
-    PRODUCTION_LIMIT,
-    create_clerk_app,
-    seed_from_clerk_export,
-)
+from authform.emulators.clerk import DEVELOPMENT_LIMIT, PRODUCTION_LIMIT, create_clerk_app
 from authform.emulators.server import loopback_client
+
+from .clerk_export_seed import seed_from_clerk_export
 
 DIGEST = bcrypt.hashpw(b"correct horse battery staple", bcrypt.gensalt(4)).decode()
 EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "clerk"

@@ -29,7 +29,6 @@ from .app import (
     create_clerk_app,
 )
 from .passwords import digest_matches
-from .seed import seed_from_clerk_export
 
 __all__ = [
     "DEVELOPMENT_LIMIT",
@@ -38,5 +37,4 @@ __all__ = [
     "ClerkRateLimits",
     "create_clerk_app",
     "digest_matches",
-    "seed_from_clerk_export",
 ]

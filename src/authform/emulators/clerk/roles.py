@@ -22,7 +22,7 @@ from .schema import next_ms, stamps
 # Clerk's default organization roles and their system permissions
 # (https://clerk.com/docs/organizations/roles-permissions). Instances that enabled
 # organizations before December 2023 use ``admin`` / ``basic_member`` instead; a seed adds
-# those (``seed_from_clerk_export`` does when the export's memberships use them).
+# those (the tests' ``seed_from_clerk_export`` does when the export's memberships use them).
 SYSTEM_PERMISSION_NAMES: Final = {  # as Clerk's dashboard lists them
     "org:sys_profile:manage": "Manage organization",
     "org:sys_profile:delete": "Delete organization",
