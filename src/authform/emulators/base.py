@@ -37,7 +37,7 @@ from starlette.types import Message, Receive, Scope, Send
 from .errors import ApiError
 from .faults import FaultHook, FaultHooks
 from .limits import Limit, LimitTable, RateLimiter
-from .requestlog import REDACTED, SECRET_FIELDS, RequestLog, redact
+from .requestlog import SECRET_FIELDS, RequestLog, redact
 from .routing import Call, Endpoint, build_routes, json_parser
 from .seeding import SeedSection, apply_seed
 from .social_connections import SocialConnections, check_social_provider
@@ -45,7 +45,6 @@ from .store import SqliteStore, now_iso
 
 # What emulators import from here (the pieces live in their own modules).
 __all__ = [
-    "REDACTED",
     "SECRET_FIELDS",
     "ApiError",
     "EmulatorApp",
@@ -53,12 +52,10 @@ __all__ = [
     "FaultHook",
     "Limit",
     "LimitTable",
-    "RequestLog",
     "SocialConnections",
     "TableBackend",
     "check_social_provider",
     "parse_body",
-    "redact",
 ]
 
 logger = logging.getLogger("authform.emulators")
@@ -89,6 +86,8 @@ class EmulatorBackend(ABC):
     provider: ClassVar[str]
     # (METHOD, path) pairs that take no API key: browser routes, OAuth token endpoints.
     public_routes: ClassVar[frozenset[tuple[str, str]]] = frozenset()
+    # Request fields the request log never holds: the shared ones plus the provider's own.
+    secret_fields: ClassVar[frozenset[str]] = SECRET_FIELDS
 
     def __init__(self, store: SqliteStore, social: SocialConnections) -> None:
         self.store = store
@@ -317,16 +316,19 @@ class EmulatorApp(Starlette):
                 await self._send_error(send_with_request_id, 500, "Internal server error.")
         finally:
             if not is_admin:  # the log is API traffic; admin calls would only be noise
+                secrets = self.backend.secret_fields
                 self.request_log.append(
                     {
                         "id": request_id,
                         "at": now_iso(),
                         "method": method,
                         "path": path,
-                        "query": redact(dict(parse_qsl(scope["query_string"].decode("latin-1")))),
+                        "query": redact(
+                            dict(parse_qsl(scope["query_string"].decode("latin-1"))), secrets
+                        ),
                         "status": status["code"] if lose_answer or not dropped else None,
                         "dropped": dropped,
-                        "body": redact(body),
+                        "body": redact(body, secrets),
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     }
                 )

@@ -26,15 +26,16 @@ SECRET_FIELDS: frozenset[str] = frozenset(
 REQUEST_LOG_SIZE = 20_000
 
 
-def redact(value: Any) -> Any:
-    """A copy of a request body with every secret field replaced by ``(redacted)``."""
+def redact(value: Any, secrets: frozenset[str] = SECRET_FIELDS) -> Any:
+    """A copy of a request body with every field named in ``secrets`` (a provider adds its
+    own to ``SECRET_FIELDS``) replaced by ``(redacted)``."""
     if isinstance(value, Mapping):
         return {
-            key: REDACTED if key in SECRET_FIELDS and item is not None else redact(item)
+            key: REDACTED if key in secrets and item is not None else redact(item, secrets)
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [redact(item) for item in value]
+        return [redact(item, secrets) for item in value]
     return value
 
 

@@ -11,15 +11,7 @@ from typing import Any, ClassVar, Final
 
 from starlette.routing import BaseRoute
 
-from ..base import (
-    REDACTED,
-    EmulatorApp,
-    EmulatorBackend,
-    Limit,
-    LimitTable,
-    RequestLog,
-    SocialConnections,
-)
+from ..base import SECRET_FIELDS, EmulatorApp, EmulatorBackend, Limit, LimitTable, SocialConnections
 from ..seeding import apply_seed, open_backend
 from ..store import SqliteStore
 from .domains import Domains
@@ -37,9 +29,6 @@ from .users import Users
 # description in the OpenAPI document repeats both figures.
 DEVELOPMENT_LIMIT: Final = Limit(100, 10)
 PRODUCTION_LIMIT: Final = Limit(1000, 10)
-# Clerk request fields holding secrets that the shared list (base.SECRET_FIELDS) does not
-# name: CreateUser's password_digest and backup_codes.
-CLERK_SECRET_FIELDS: Final = frozenset({"password_digest", "backup_codes"})
 # status -> (code, message, long message) of the errors the shared app raises: a wrong secret
 # key (what api.clerk.com answers, clerk/clerk-sdk-python#26), no such route, the rate limit,
 # an injected or unexpected server error.
@@ -86,6 +75,8 @@ class ClerkBackend(EmulatorBackend):
     provider: ClassVar[str] = "clerk"
     # The Frontend API is public (browsers call it with no secret key).
     public_routes: ClassVar[frozenset[tuple[str, str]]] = frozenset({("GET", ENVIRONMENT_PATH)})
+    # CreateUser's password_digest and backup_codes hold secrets the shared list does not name.
+    secret_fields: ClassVar[frozenset[str]] = SECRET_FIELDS | {"password_digest", "backup_codes"}
 
     def __init__(
         self,
@@ -143,26 +134,6 @@ class ClerkBackend(EmulatorBackend):
         return []
 
 
-def redact_clerk_secrets(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            key: REDACTED
-            if key in CLERK_SECRET_FIELDS and item is not None
-            else redact_clerk_secrets(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redact_clerk_secrets(item) for item in value]
-    return value
-
-
-class ClerkRequestLog(RequestLog):
-    """The shared request log, also masking Clerk's own secret fields before storing."""
-
-    def append(self, entry: dict[str, Any]) -> None:
-        super().append({**entry, "body": redact_clerk_secrets(entry.get("body"))})
-
-
 def create_clerk_app(
     db_path: str | Path = ":memory:",
     api_key: str = "sk_test_emulator",
@@ -180,6 +151,4 @@ def create_clerk_app(
     environment = "production" if api_key.startswith("sk_live_") else "development"
     backend = open_backend(ClerkBackend, db_path, seed, environment_type=environment)
     limits = rate_limits or ClerkRateLimits.for_secret_key(api_key)
-    app = EmulatorApp(backend, api_key=api_key, rate_limits=limits)
-    app.request_log = ClerkRequestLog()
-    return app
+    return EmulatorApp(backend, api_key=api_key, rate_limits=limits)
