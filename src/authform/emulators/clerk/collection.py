@@ -13,9 +13,10 @@ from typing import Any, ClassVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ..store import placeholders
 from .family import Family, Operation, not_found
 from .forms import Form, Rules, read_form
-from .listing import MAX_PAGE_SIZE, Filters, like, parse_order, placeholders, query_int
+from .listing import MAX_PAGE_SIZE, Filters, like, parse_order, query_int
 from .schema import update
 
 VERBS = {"list": "GET", "create": "POST", "get": "GET", "update": "PATCH", "delete": "DELETE"}

@@ -8,6 +8,7 @@ from typing import Any, Final, Literal
 
 from starlette.requests import Request
 
+from ..store import placeholders
 from .family import param_invalid
 
 MAX_LIST_FILTER_VALUES: Final = 100
@@ -84,10 +85,6 @@ def parse_order(request: Request, fields: Iterable[str], default: str) -> Order:
         text = f"order_by must be one of {', '.join(known)}, optionally prefixed + or -."
         raise param_invalid("order_by", text)
     return Order(name, text.startswith("-"))
-
-
-def placeholders(values: Sequence[Any]) -> str:
-    return ",".join("?" for _ in values)
 
 
 def like(text: str) -> str:

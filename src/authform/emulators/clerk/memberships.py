@@ -9,7 +9,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..store import from_json, to_json
+from ..store import from_json, placeholders, to_json
 from .collection import Collection
 from .family import NOT_STATED, Operation, Stated, api_error, clerk_id
 from .forms import OBJECT, REQUIRED, Form, names, read_form
@@ -17,7 +17,6 @@ from .listing import (
     USER_ORDER_FIELDS,
     Filters,
     filter_users,
-    placeholders,
     query_values,
 )
 from .organizations import Organizations, members_counts, organization_json

@@ -10,11 +10,11 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..store import SqliteStore, from_json, to_json
+from ..store import SqliteStore, from_json, placeholders, to_json
 from .collection import Collection, Unique
 from .family import NOT_STATED, Operation, Stated, clerk_id, not_found, now_ms
 from .forms import COUNT, FLAG, OBJECT, TEXT, TIME, Form, Rule, names, read_form, required
-from .listing import Filters, placeholders, query_bool, query_values
+from .listing import Filters, query_bool, query_values
 from .roles import Roles
 from .schema import stamps, update
 from .users import DEFAULT_IMAGE_URL, Users

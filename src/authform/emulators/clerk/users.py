@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..base import ApiError
-from ..store import from_json, to_json
+from ..store import from_json, placeholders, to_json
 from .collection import Collection
 from .family import (
     Operation,
@@ -36,7 +36,6 @@ from .listing import (
     Order,
     filter_users,
     parse_order,
-    placeholders,
     query_int,
     query_values,
 )
