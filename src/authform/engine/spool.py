@@ -203,13 +203,24 @@ def streamed_digest(changes: Iterable[Any]) -> str:
     for index, change in enumerate(changes):
         if index:
             digest.update(b", ")
-        digest.update(json.dumps(digest_entry(change), sort_keys=True).encode())
+        digest.update(_DIGEST_JSON.encode(digest_entry(change)).encode())
     digest.update(b"]")
     return digest.hexdigest()
 
 
+# ``json.dumps`` with options builds an encoder per call: most of a digest's cost.
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True)
+_STABLE_JSON = json.JSONEncoder(sort_keys=True, default=str)
+# Values a JSON round trip gives back unchanged (by exact type: a subclass, such as an enum,
+# comes back as its base type), so ``_stable`` returns them as they are.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _stable(value: Any) -> Any:
-    return json.loads(json.dumps(value, sort_keys=True, default=str))
+    """``value`` as JSON reads it back (tuples become lists, unknown types strings)."""
+    if type(value) in _SCALARS:
+        return value
+    return json.loads(_STABLE_JSON.encode(value))
 
 
 def count_actions(changes: Sequence[Any] | Iterable[Any]) -> Counter[tuple[str, bool]]:

@@ -63,8 +63,13 @@ class Sealer:
     def tag(self, label: str, value: Any) -> str:
         """Fingerprint of ``value`` under ``label``: the label keeps equal values in
         different places (two users' equal digests) from having equal fingerprints."""
+        return self.tag_canonical(label, canonical(value))
+
+    def tag_canonical(self, label: str, encoded: bytes) -> str:
+        """``tag`` of a value already in its ``canonical`` form (a caller that writes that
+        form anyway encodes it once)."""
         mac = self._keyed.copy()
-        mac.update(label.encode() + b"\x00" + canonical(value))
+        mac.update(label.encode() + b"\x00" + encoded)
         return TAG_PREFIX + mac.hexdigest()
 
     def stream_tag(self, label: str, values: Iterable[Any]) -> str:

@@ -10,14 +10,17 @@ state). The file is created exclusively under a name that sorts by time and neve
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from authform import __version__
 from authform.engine.plan import Action, Change, Plan
+from authform.engine.spool import streamed_digest
 from authform.output_paths import check_output_folder
+from authform.saved_plan.seal import canonical
 from authform.undo.record import (
     JOURNAL_FORMAT,
     JOURNAL_PREFIX,
@@ -25,9 +28,7 @@ from authform.undo.record import (
     JOURNAL_VERSION,
     NOT_REACHED,
     JournalSealer,
-    as_json,
     before_image,
-    encode_line,
     fingerprint,
     masked,
     target_identity,
@@ -62,37 +63,39 @@ class JournalWriter:
         folder.mkdir(parents=True, exist_ok=True)
         started = _now()
         salt = secrets.token_bytes(16)
-        # One pass over the plan for its digest: a spooled plan of a million changes is read
-        # from disk each time it is digested.
-        digest = plan.digest()
-        # Microseconds in the name: journals sort in the order their applies started, even
-        # two applies within one second (the newest is the last in `ls`).
-        name = (
-            f"{JOURNAL_PREFIX}{started.strftime('%Y%m%dT%H%M%S%f')}Z-"
-            f"{digest[:6]}{salt.hex()[:6]}{JOURNAL_SUFFIX}"
-        )
-        path = folder / name
-        stream = path.open("x", encoding="utf-8")  # never over another apply's journal
-        writer = cls(path, stream, JournalSealer(salt, session))
-        writer._write(
-            {
-                "type": "header",
-                "format": JOURNAL_FORMAT,
-                "format_version": JOURNAL_VERSION,
-                "authform": __version__,
-                "started_at": _stamp(started),
-                "provider": plan.provider,
-                "environment": session.environment,
-                "manifest": str(session.manifest_path or session.loaded.files[0]),
-                "target": target_identity(session),
-                "plan_digest": digest,
-                "salt": salt.hex(),
-                "key_check": writer._sealer.key_check,
-            }
-        )
-        for change in plan.changes:
-            if change.is_write:
-                writer._write(_change_entry(change))
+        with tempfile.TemporaryFile(prefix="authform-journal-") as entries:
+            # One pass over the plan (a spooled plan is read from disk on each): its digest,
+            # and each write's entry in its canonical form, held on disk until the header,
+            # which names the digest, is written before them.
+            digest = streamed_digest(_writing_entries(plan.changes, entries))
+            # Microseconds in the name: journals sort in the order their applies started,
+            # even two applies within one second (the newest is the last in `ls`).
+            name = (
+                f"{JOURNAL_PREFIX}{started.strftime('%Y%m%dT%H%M%S%f')}Z-"
+                f"{digest[:6]}{salt.hex()[:6]}{JOURNAL_SUFFIX}"
+            )
+            path = folder / name
+            stream = path.open("x", encoding="utf-8")  # never over another apply's journal
+            writer = cls(path, stream, JournalSealer(salt, session))
+            writer._write(
+                {
+                    "type": "header",
+                    "format": JOURNAL_FORMAT,
+                    "format_version": JOURNAL_VERSION,
+                    "authform": __version__,
+                    "started_at": _stamp(started),
+                    "provider": plan.provider,
+                    "environment": session.environment,
+                    "manifest": str(session.manifest_path or session.loaded.files[0]),
+                    "target": target_identity(session),
+                    "plan_digest": digest,
+                    "salt": salt.hex(),
+                    "key_check": writer._sealer.key_check,
+                }
+            )
+            entries.seek(0)
+            for body in entries:
+                stream.write(writer._sealer.sealed_canonical_line(body[:-1], "change"))
         writer._flush()
         return writer
 
@@ -125,13 +128,21 @@ class JournalWriter:
             self._stream.close()
 
     def _write(self, entry: dict[str, Any]) -> None:
-        entry["seal"] = self._sealer.seal(entry)
-        self._stream.write(encode_line(entry))
+        self._stream.write(self._sealer.sealed_line(entry))
 
     def _flush(self) -> None:
         # Flushed to the operating system, which keeps it if this process is killed; not
         # fsync'd per line, which would make a 20,000-change import wait on the disk.
         self._stream.flush()
+
+
+def _writing_entries(changes: Iterable[Change], entries: IO[bytes]) -> Iterator[Change]:
+    """``changes``, each passed on after its entry (a write's) is added to ``entries``, one
+    canonical line each."""
+    for change in changes:
+        if change.is_write:
+            entries.write(canonical(_change_entry(change)) + b"\n")
+        yield change
 
 
 def _change_entry(change: Change) -> dict[str, Any]:
@@ -146,7 +157,9 @@ def _change_entry(change: Change) -> dict[str, Any]:
         "after": None,
     }
     if change.desired is not None and change.action is not Action.DELETE:
-        entry["after"] = {"spec": as_json(masked(change.desired.spec))}
+        # Masked only: its canonical form (which writes what JSON cannot hold as text, as
+        # ``as_json`` would) is what the line and its seal hold.
+        entry["after"] = {"spec": masked(change.desired.spec)}
         if change.desired.create_only:
             entry["after"]["written_once"] = _written_once(change.desired.create_only)
     return entry

@@ -162,6 +162,41 @@ class JournalSealer:
         self.previous = tag
         return tag
 
+    def seal_encoded(self, body: bytes) -> str:
+        """``seal`` of an entry given in its ``canonical`` form (``body``, without a seal):
+        the canonical form of ``[previous, body]`` is spelt out around it, so the body is
+        encoded once for both the seal and the line (see ``sealed_line``)."""
+        tag = self._sealer.tag_canonical(
+            "journal-line", b'["' + self.previous.encode() + b'",' + body + b"]"
+        )
+        self.previous = tag
+        return tag
+
+    def sealed_line(self, entry: Mapping[str, Any]) -> str:
+        """The journal line of ``entry`` (which has no seal yet), sealed.
+
+        A journal writes hundreds of thousands of change and outcome lines, so their JSON is
+        encoded once (``sealed_canonical_line``) when sorted keys put the seal just before
+        the ``type``, i.e. every other key sorts before "seal". Any other entry (the header)
+        is encoded twice, as ``seal`` and ``encode_line`` do."""
+        others = [k for k in entry if k != "type"]
+        if "type" not in entry or not others or max(others) >= "seal":
+            line = dict(entry)
+            line["seal"] = self.seal(entry)
+            return encode_line(line)
+        return self.sealed_canonical_line(canonical(entry), entry["type"])
+
+    def sealed_canonical_line(self, body: bytes, entry_type: str) -> str:
+        """The sealed line of an entry given in its canonical form, whose keys other than
+        ``type`` (``entry_type``) all sort before "seal": the seal is spliced in before the
+        type, where ``encode_line`` of the entry with its seal puts it."""
+        tag = self.seal_encoded(body)
+        text = body.decode()
+        tail = ',"type":' + json.dumps(entry_type, ensure_ascii=False) + "}"
+        if not text.endswith(tail):
+            raise AssertionError(f"not a journal entry of type {entry_type}: ...{text[-40:]}")
+        return f'{text[: -len(tail)]},"seal":"{tag}"{tail}\n'
+
 
 def encode_line(entry: Mapping[str, Any]) -> str:
     return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
