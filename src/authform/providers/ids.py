@@ -16,7 +16,7 @@ The engine never reads these: live resources carry their own ``provider_id``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Protocol
 
 from authform.resources import Kind, is_unkeyed
@@ -33,6 +33,11 @@ class ProviderIds(Protocol):
 
     def keyed(self, kind: Kind) -> Mapping[str, str]:
         """The ids of items that have authform's key, iterated in key order."""
+        ...
+
+    def remember(self, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
+        """Many (key, provider id) pairs at once, as ``self[kind][key] = id`` each (a read
+        remembers a page of items in one statement rather than one per item)."""
         ...
 
 
@@ -54,6 +59,9 @@ class MemoryIds:
     def keyed(self, kind: Kind) -> Mapping[str, str]:
         return {k: v for k, v in sorted(self[kind].items()) if not is_unkeyed(k)}
 
+    def remember(self, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
+        self[kind].update(pairs)
+
 
 class IndexedIds:
     """``ProviderIds`` in the ``ids`` table of the command's on-disk index."""
@@ -73,6 +81,12 @@ class IndexedIds:
 
     def keyed(self, kind: Kind) -> Mapping[str, str]:
         return _KindIds(self.db, kind, keyed_only=True)
+
+    def remember(self, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO ids (kind, key, provider_id) VALUES (?, ?, ?)",
+            ((kind.order, key, provider_id) for key, provider_id in pairs),
+        )
 
 
 class _KindIds(MutableMapping[str, str]):

@@ -18,13 +18,14 @@ user key), so nothing held grows with the number of users: their ids go to the c
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import groupby, islice
+from operator import itemgetter
 from typing import Any
 
 from authform.providers.ids import ProviderIds
+from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.codec import Codec
 from authform.providers.kavachos.database import Database
 from authform.providers.kavachos.desired import DesiredUser, DesiredUsers
@@ -40,6 +41,7 @@ from authform.resources import (
 
 CLERK = "clerk"
 _IN_CHUNK = 500  # values per ``IN (...)`` list: far below either database's limit
+_USER_PAGE = 1_000  # users whose ids and desired facts are handled in one statement each
 AUTHFORM_METADATA = "authform"  # organization metadata key holding authform's own facts
 
 # The roles ``kavach.org.create`` seeds in every organization (auth/organization.ts).
@@ -85,7 +87,9 @@ class LiveIndex:
     with the number of organizations, never of users."""
 
     slugs: dict[str, str] = field(default_factory=dict)  # slug → organization id
-    role_rows: dict[tuple[str, str], str] = field(default_factory=dict)  # (org, name) → id
+    # (org, name) → id of role rows whose id is not the one authform derives (``writes``):
+    # KavachOS's own seeds; authform's rows are found by their derived id.
+    role_rows: dict[tuple[str, str], str] = field(default_factory=dict)
     # (org, user) → id of membership rows the read could not key (an unkeyed user's, which
     # a create must update rather than duplicate); keyed rows are live resources already.
     member_rows: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -117,45 +121,69 @@ def read_users(
 ) -> Iterator[Resource]:
     """Every user row, as a user resource (streamed: a page of rows at a time). What a
     later update needs of the row (the metadata keys the application keeps, whether it has
-    a password row) travels in ``observed``."""
-    user_ids = ids[Kind.USER]
-    for user_id, rows in groupby(db.rows(_user_query(codec)), key=lambda row: row[0]):
-        first_row, *more = rows
-        _, email, name, external_id, external_provider, metadata, verified = first_row[:7]
-        account_user, account_verified = first_row[7:9]
-        links = {
-            row[9]: OAuthRow(row[9], user_id, row[10], str(row[11]))
-            for row in (first_row, *more)
-            if row[9] is not None
-        }
-        keyed = external_provider == CLERK and bool(external_id)
-        key = external_id if keyed else unkeyed_key(user_id)
-        user_ids[key] = user_id
-        meta = codec.json_value(metadata)
-        has_account = account_user is not None
-        email_verified = codec.bool_value(verified) and (
-            codec.bool_value(account_verified) if has_account else True
+    a password row) travels in ``observed``. Each page's ids are remembered, and its
+    desired users looked up, in one statement per page rather than one per user."""
+    users = (
+        (user_id, list(rows))
+        for user_id, rows in groupby(db.rows(_user_query(codec)), key=itemgetter(0))
+    )
+    while page := list(islice(users, _USER_PAGE)):
+        keyed = [_user_key(rows[0]) for _, rows in page]
+        ids.remember(
+            Kind.USER, ((key, user_id) for (user_id, _), (key, _) in zip(page, keyed, strict=True))
         )
-        want = desired.get(key)
-        first, last = _names(name, want)
-        spec: dict[str, Any] = {
-            "email": email,
-            "first_name": first,
-            "last_name": last,
-            "email_verified": email_verified,
-        }
-        if want is None or want.has_image:
-            spec["image_url"] = meta.get("image_url", "") if isinstance(meta, dict) else ""
-        if want is None or want.oauth_accounts is not None:
-            spec["oauth_accounts"] = _oauth_spec(links.values(), want)
-        observed: dict[str, Any] = {"unkeyed": not keyed}
-        if meta:
-            observed["metadata"] = meta
-        if has_account:
-            observed["password_row"] = True
-        # Built canonical (the one list sorted), so no normalize_spec walk per user: specs
-        # compare as dicts, whose order does not matter.
-        yield Resource(Kind.USER, key, spec, provider_id=user_id, observed=observed)
+        wanted = desired.get_many([key for key, _ in keyed])
+        for (user_id, rows), (key, is_keyed) in zip(page, keyed, strict=True):
+            yield _user_resource(user_id, rows, key, is_keyed, wanted.get(key), codec)
+
+
+def _user_key(row: tuple[Any, ...]) -> tuple[str, bool]:
+    """A user row's resource key, and whether it is authform's (a Clerk id) or unkeyed."""
+    user_id, external_id, external_provider = row[0], row[3], row[4]
+    if external_provider == CLERK and bool(external_id):
+        return str(external_id), True
+    return unkeyed_key(user_id), False
+
+
+def _user_resource(
+    user_id: str,
+    rows: list[tuple[Any, ...]],
+    key: str,
+    keyed: bool,
+    want: DesiredUser | None,
+    codec: Codec,
+) -> Resource:
+    """One user from its rows (one per OAuth link, or one with none)."""
+    _, email, name, _, _, metadata, verified, account_user, account_verified = rows[0][:9]
+    links = {
+        row[9]: OAuthRow(row[9], user_id, row[10], str(row[11]))
+        for row in rows
+        if row[9] is not None
+    }
+    meta = codec.json_value(metadata)
+    has_account = account_user is not None
+    email_verified = codec.bool_value(verified) and (
+        codec.bool_value(account_verified) if has_account else True
+    )
+    first, last = _names(name, want)
+    spec: dict[str, Any] = {
+        "email": email,
+        "first_name": first,
+        "last_name": last,
+        "email_verified": email_verified,
+    }
+    if want is None or want.has_image:
+        spec["image_url"] = meta.get("image_url", "") if isinstance(meta, dict) else ""
+    if want is None or want.oauth_accounts is not None:
+        spec["oauth_accounts"] = _oauth_spec(links.values(), want)
+    observed: dict[str, Any] = {"unkeyed": not keyed}
+    if meta:
+        observed["metadata"] = meta
+    if has_account:
+        observed["password_row"] = True
+    # Built canonical (the one list sorted), so no normalize_spec walk per user: specs
+    # compare as dicts, whose order does not matter.
+    return Resource(Kind.USER, key, spec, provider_id=user_id, observed=observed)
 
 
 def oauth_rows(db: Database, pairs: Iterable[Pair]) -> dict[Pair, list[OAuthRow]]:
@@ -214,13 +242,13 @@ def _oauth_spec(rows: Iterable[OAuthRow], want: DesiredUser | None) -> list[dict
 
 def read_organizations(
     db: Database, codec: Codec, ids: ProviderIds, index: LiveIndex
-) -> list[Resource]:
-    """Every organization (a list: they grow with the organizations, not the users)."""
+) -> Iterator[Resource]:
+    """Every organization, streamed as users are; their ids are remembered as they are read
+    (what the roles and memberships read after them need)."""
     org_ids = ids[Kind.ORGANIZATION]
     for stale in list(org_ids):  # an organization gone since an earlier read is no target
         del org_ids[stale]
-    live = []
-    for org_id, name, slug, metadata in db.fetch(
+    for org_id, name, slug, metadata in db.rows(
         "SELECT id, name, slug, metadata FROM kavach_organizations"
     ):
         index.slugs[slug] = org_id
@@ -232,16 +260,13 @@ def read_organizations(
         resource_key = str(key) if keyed else unkeyed_key(org_id, "authform key")
         org_ids[resource_key] = org_id
         domains = own.get("domains", []) if isinstance(own, dict) else []
-        live.append(
-            Resource(
-                Kind.ORGANIZATION,
-                resource_key,
-                normalize_spec({"name": name, "domains": domains, "metadata": meta}),
-                provider_id=org_id,
-                observed={"unkeyed": not keyed, "slug": slug},
-            )
+        yield Resource(
+            Kind.ORGANIZATION,
+            resource_key,
+            normalize_spec({"name": name, "domains": domains, "metadata": meta}),
+            provider_id=org_id,
+            observed={"unkeyed": not keyed, "slug": slug},
         )
-    return live
 
 
 def managed_org_ids(ids: ProviderIds) -> dict[str, str]:
@@ -249,40 +274,60 @@ def managed_org_ids(ids: ProviderIds) -> dict[str, str]:
     return {org_id: key for key, org_id in ids.keyed(Kind.ORGANIZATION).items()}
 
 
+@dataclass
+class _RoleTally:
+    """One role name across the managed organizations, tallied as their rows stream by."""
+
+    organizations: int = 0  # managed organizations holding it
+    first: tuple[str, list[str]] | None = None  # the lowest organization id's permissions
+    differing: tuple[str, list[str]] | None = None  # the lowest id's that differ from desired
+
+    def add(self, org_id: str, permissions: list[str], expected: list[str] | None) -> None:
+        self.organizations += 1
+        if self.first is None or org_id < self.first[0]:
+            self.first = (org_id, permissions)
+        if permissions != expected and (self.differing is None or org_id < self.differing[0]):
+            self.differing = (org_id, permissions)
+
+
 def read_roles(
     db: Database, codec: Codec, ids: ProviderIds, index: LiveIndex, desired: Mapping[str, Resource]
 ) -> list[Resource]:
+    """The roles, as role rows of every managed organization tell them. The rows stream, an
+    organization's together, into one tally per role name: nothing held grows with the
+    number of organizations but the ids of role rows authform did not write (``index``)."""
     managed = managed_org_ids(ids)
-    per_role: dict[str, dict[str, list[str]]] = defaultdict(dict)  # name → org id → perms
-    for role_id, org_id, name, permissions in db.fetch(
-        "SELECT id, org_id, name, permissions FROM kavach_org_roles"
-    ):
-        index.role_rows[(org_id, name)] = role_id
-        if org_id in managed:
-            value = codec.json_value(permissions)
-            per_role[name][org_id] = (
-                sorted(str(p) for p in value) if isinstance(value, list) else []
-            )
+    expected = {name: list(role.spec["permissions"]) for name, role in desired.items()}
+    tallies: dict[str, _RoleTally] = {}
+    rows = db.rows("SELECT org_id, id, name, permissions FROM kavach_org_roles ORDER BY org_id")
+    for org_id, org_rows in groupby(rows, key=itemgetter(0)):
+        held: dict[str, list[str]] = {}  # name → permissions (of a name's last row)
+        for _, role_id, name, permissions in org_rows:
+            if role_id != sql.derived_id("rol", org_id, name):
+                index.role_rows[(org_id, name)] = role_id
+            if org_id in managed:
+                value = codec.json_value(permissions)
+                held[name] = sorted(str(p) for p in value) if isinstance(value, list) else []
+        for name, granted in held.items():
+            tallies.setdefault(name, _RoleTally()).add(org_id, granted, expected.get(name))
     # KavachOS's seeds are its own, beside the manifest's roles: never listed (so never a
     # delete) when the manifest declares roles; listed when it declares none, since then
     # roles are read only to check that every role a membership names exists, and every
     # organization has them (KavachOS's org.create and authform's write them).
-    names = set(desired) | {n for n in per_role if n not in SEED_ROLES}
+    names = set(desired) | {n for n in tallies if n not in SEED_ROLES}
     if not desired:
         names |= set(SEED_ROLES)
     live = []
     for name in sorted(names):
         want = desired.get(name)
-        expected = list(want.spec["permissions"]) if want is not None else None
-        rows = per_role.get(name, {})
-        missing = sorted(managed[o] for o in managed if o not in rows)
-        differing = [(managed[o], perms) for o, perms in sorted(rows.items()) if perms != expected]
+        tally = tallies.get(name, _RoleTally())
         if want is None:
-            permissions = next(iter(rows.values()), sorted(SEED_ROLES.get(name, ())))
-        elif differing:
-            permissions = differing[0][1]
+            first = tally.first
+            permissions = first[1] if first is not None else sorted(SEED_ROLES.get(name, ()))
+        elif tally.differing is not None:
+            permissions = tally.differing[1]
         else:
-            permissions = expected or []
+            permissions = expected[name]
         spec: dict[str, Any] = {
             "slug": name,
             # KavachOS role rows hold a name and permissions only (a plan caveat says so).
@@ -290,11 +335,12 @@ def read_roles(
             "description": want.spec["description"] if want is not None else "",
             "permissions": permissions,
         }
+        missing = len(managed) - tally.organizations
         if missing and want is not None:
-            spec["missing_in_organizations"] = len(missing)
+            spec["missing_in_organizations"] = missing
         observed = {"probe": f"role rows in all {len(managed)} managed organizations"}
-        if differing and want is not None:
-            observed["probe"] = f"organization {differing[0][0]} differs"
+        if tally.differing is not None and want is not None:
+            observed["probe"] = f"organization {managed[tally.differing[0]]} differs"
         live.append(Resource(Kind.ROLE, name, normalize_spec(spec), observed=observed))
     return live
 

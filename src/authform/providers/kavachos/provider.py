@@ -143,11 +143,9 @@ class KavachOSProvider:
                 if Kind.USER in kinds_read:
                     yield resource
         if wanted & {Kind.ORGANIZATION, Kind.ROLE, Kind.MEMBERSHIP}:
-            organizations = await asyncio.to_thread(
-                live.read_organizations, db, codec, self.ids, index
-            )
-            if Kind.ORGANIZATION in wanted:
-                for resource in organizations:
+            organizations = live.read_organizations(db, codec, self.ids, index)
+            async for resource in _pages(organizations):
+                if Kind.ORGANIZATION in wanted:
                     yield resource
         if wanted & {Kind.ROLE, Kind.ORGANIZATION}:
             roles = await asyncio.to_thread(
@@ -231,7 +229,7 @@ class KavachOSProvider:
             if desired.kind is Kind.USER:
                 pairs += writes.named_links(desired)
             elif desired.kind is Kind.ORGANIZATION and write.live is None:
-                owner = self.facts.owner_users.get(self.facts.owners.get(desired.key, ""))
+                owner = self.facts.owner_of(desired.key)
                 if owner is not None:
                     pairs += writes.named_links(owner)
         if not pairs:
@@ -302,10 +300,8 @@ class KavachOSProvider:
     def _delete_change(self, live_item: Resource) -> Change:
         change = Change()
         if live_item.kind is Kind.ROLE:
-            managed = live.managed_org_ids(self.ids)
-            for (org_id, name), row_id in self.index.role_rows.items():
-                if name == live_item.key and org_id in managed:
-                    change.add(sql.DELETE_ROLE, [row_id])
+            for org_id in live.managed_org_ids(self.ids):  # every row of it, whatever its id
+                change.add(sql.DELETE_ROLE, [org_id, live_item.key])
         elif live_item.kind is Kind.ORGANIZATION:
             writes.organization_delete_writes(change, _require_id(live_item))
         elif live_item.kind is Kind.USER:
@@ -342,7 +338,7 @@ class KavachOSProvider:
         existing = self.ids[Kind.USER].get(owner_key)
         if existing is not None:
             return existing
-        user = self.facts.owner_users.get(owner_key)
+        user = self.facts.owner_of(org_key)
         if user is None:
             raise ProviderError(f"KavachOS: the owner {owner_key} of {org_key} does not exist")
         return writes.user_writes(

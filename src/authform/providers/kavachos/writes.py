@@ -255,7 +255,6 @@ def role_row_writes(
     index: LiveIndex,
 ) -> None:
     row_id = index.role_rows.get((org_id, name)) or sql.derived_id("rol", org_id, name)
-    index.role_rows[(org_id, name)] = row_id
     change.add(sql.UPSERT_ROLE, [row_id, org_id, name, _perms(codec, permissions)])
 
 
