@@ -28,12 +28,16 @@ class Kind(StrEnum):
 
     @property
     def order(self) -> int:
-        return list(Kind).index(self)
+        return _KIND_ORDER[self]
 
     @property
     def plural(self) -> str:
         return MANIFEST_SECTION[self]
 
+
+# Each kind's place in ``Kind`` (asked for every row the on-disk index and id store touch:
+# a lookup, not a walk of the enum).
+_KIND_ORDER: dict[Kind, int] = {kind: position for position, kind in enumerate(Kind)}
 
 # The manifest section each kind is declared in; listing a section makes the kind managed.
 MANIFEST_SECTION: dict[Kind, str] = {

@@ -16,10 +16,12 @@ The engine never reads these: live resources carry their own ``provider_id``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Protocol
 
 from authform.resources import Kind, is_unkeyed
+
+_IN_CHUNK = 500  # keys per ``IN (...)`` lookup: far below SQLite's limit of parameters
 
 
 class ProviderIds(Protocol):
@@ -38,6 +40,11 @@ class ProviderIds(Protocol):
     def remember(self, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
         """Many (key, provider id) pairs at once, as ``self[kind][key] = id`` each (a read
         remembers a page of items in one statement rather than one per item)."""
+        ...
+
+    def known(self, kind: Kind, keys: Sequence[str]) -> dict[str, str]:
+        """The ids of those of ``keys`` remembered (a batch of writes looks up the items
+        it names at once)."""
         ...
 
 
@@ -61,6 +68,10 @@ class MemoryIds:
 
     def remember(self, kind: Kind, pairs: Iterable[tuple[str, str]]) -> None:
         self[kind].update(pairs)
+
+    def known(self, kind: Kind, keys: Sequence[str]) -> dict[str, str]:
+        ids = self[kind]
+        return {key: ids[key] for key in keys if key in ids}
 
 
 class IndexedIds:
@@ -87,6 +98,19 @@ class IndexedIds:
             "INSERT OR REPLACE INTO ids (kind, key, provider_id) VALUES (?, ?, ?)",
             ((kind.order, key, provider_id) for key, provider_id in pairs),
         )
+
+    def known(self, kind: Kind, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            found.update(
+                self.db.execute(
+                    "SELECT key, provider_id FROM ids WHERE kind = ? "
+                    f"AND key IN ({', '.join('?' * len(chunk))})",
+                    (kind.order, *chunk),
+                )
+            )
+        return found
 
 
 class _KindIds(MutableMapping[str, str]):

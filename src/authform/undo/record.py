@@ -16,6 +16,7 @@ fingerprint (see ``masked``), a write-once value (a password digest) by its fing
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -192,10 +193,16 @@ class JournalSealer:
         type, where ``encode_line`` of the entry with its seal puts it."""
         tag = self.seal_encoded(body)
         text = body.decode()
-        tail = ',"type":' + json.dumps(entry_type, ensure_ascii=False) + "}"
+        tail = _type_tail(entry_type)
         if not text.endswith(tail):
             raise AssertionError(f"not a journal entry of type {entry_type}: ...{text[-40:]}")
         return f'{text[: -len(tail)]},"seal":"{tag}"{tail}\n'
+
+
+@functools.cache
+def _type_tail(entry_type: str) -> str:
+    """How a canonical entry of ``entry_type`` ends: its last key, ``type``."""
+    return ',"type":' + json.dumps(entry_type, ensure_ascii=False) + "}"
 
 
 def encode_line(entry: Mapping[str, Any]) -> str:

@@ -21,6 +21,10 @@ from authform.providers.kavachos.schema import (
     shape_problems,
 )
 
+# JSON as a TEXT column holds it; one encoder for every value (``json.dumps`` with options
+# builds one per call).
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
 
 class SchemaError(ProviderError):
     """The database is not the KavachOS 0.2.1 database authform writes."""
@@ -55,7 +59,7 @@ class Codec:
         if encoding is Encoding.BOOL:
             return bool(value)
         if encoding is Encoding.JSON_TEXT:
-            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return _JSON_TEXT.encode(value)
         if encoding is Encoding.JSONB:
             return self._db.json(value)  # type: ignore[attr-defined]
         return value

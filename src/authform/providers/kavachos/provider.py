@@ -18,7 +18,6 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
-    MutableMapping,
     Sequence,
 )
 from dataclasses import dataclass
@@ -187,18 +186,18 @@ class KavachOSProvider:
         whose rows cannot be built or committed fails alone, naming why."""
         now = time.time()
         links = await self._links_of(batch)
+        ends = self._membership_ends_of(batch)
         outcomes: list[ProviderError | None] = [None] * len(batch)
         built: list[tuple[int, Built]] = []
         for position, write in enumerate(batch):
             try:
-                built.append((position, self._build(write, now, links)))
+                built.append((position, self._build(write, now, links, ends)))
             except ProviderError as exc:
                 outcomes[position] = exc
         committer = self._require_committer()
         errors = await asyncio.to_thread(committer.commit, [b.change for _, b in built])
-        for (position, item), error in zip(built, errors, strict=True):
-            if error is None:
-                item.learn()
+        self._learn(item for (_, item), error in zip(built, errors, strict=True) if error is None)
+        for (position, _), error in zip(built, errors, strict=True):
             outcomes[position] = error
         return outcomes
 
@@ -212,11 +211,39 @@ class KavachOSProvider:
         await self._write_one(Write("delete", live=live_item))
 
     async def _write_one(self, write: Write) -> Resource:
-        built = self._build(write, time.time(), await self._links_of([write]))
+        links = await self._links_of([write])
+        built = self._build(write, time.time(), links, self._membership_ends_of([write]))
         if built.change.writes:
             await self._require_committer().submit(built.change)
-        built.learn()
+        self._learn([built])
         return built.resource
+
+    def _learn(self, committed: Iterable[Built]) -> None:
+        """What committed writes taught: the ids of the users and organizations written (in
+        one statement per kind), and the keys of those deleted, which no later write may
+        target."""
+        learnt: dict[Kind, list[tuple[str, str]]] = {}
+        for item in committed:
+            kind = item.subject.kind
+            if kind not in (Kind.USER, Kind.ORGANIZATION):
+                continue
+            if item.deleted:
+                self.ids[kind].pop(item.subject.key, None)
+            elif item.provider_id is not None:
+                learnt.setdefault(kind, []).append((item.subject.key, item.provider_id))
+        for kind, pairs in learnt.items():
+            self.ids.remember(kind, pairs)
+
+    def _membership_ends_of(self, batch: Sequence[Write]) -> dict[Kind, dict[str, str]]:
+        """The KavachOS ids of the users and organizations the memberships of ``batch``
+        name, looked up in one statement per kind (see ``_membership_ends``)."""
+        keys: dict[Kind, set[str]] = {Kind.USER: set(), Kind.ORGANIZATION: set()}
+        for write in batch:
+            desired = write.desired
+            if desired is not None and desired.kind is Kind.MEMBERSHIP and write.action != "delete":
+                keys[Kind.USER].add(desired.spec["user"])
+                keys[Kind.ORGANIZATION].add(desired.spec["organization"])
+        return {kind: self.ids.known(kind, sorted(wanted)) for kind, wanted in keys.items()}
 
     async def _links_of(self, batch: Sequence[Write]) -> dict[live.Pair, list[live.OAuthRow]]:
         """The rows of every OAuth link the users of ``batch`` name (an organization's owner
@@ -244,13 +271,15 @@ class KavachOSProvider:
         return _read_first(self._db)
 
     def _build(
-        self, write: Write, now: float, links: Mapping[live.Pair, Sequence[live.OAuthRow]]
+        self,
+        write: Write,
+        now: float,
+        links: Mapping[live.Pair, Sequence[live.OAuthRow]],
+        ends: Mapping[Kind, Mapping[str, str]],
     ) -> Built:
         if write.action == "delete":
             assert write.live is not None
-            return Built(
-                self._delete_change(write.live), write.live, forget=self._ids_of(write.live)
-            )
+            return Built(self._delete_change(write.live), write.live, deleted=True)
         desired = write.desired
         assert desired is not None
         change, codec, index = Change(), self.codec, self.index
@@ -271,7 +300,7 @@ class KavachOSProvider:
                 org_id = writes.organization_writes(
                     change, desired, owner_id, roles, codec, index, now
                 )
-            return Built(change, desired, org_id, ids=self.ids[Kind.ORGANIZATION])
+            return Built(change, desired, org_id)
         if desired.kind is Kind.USER:
             user_id = writes.user_writes(
                 change,
@@ -282,20 +311,14 @@ class KavachOSProvider:
                 now,
                 reset_passwords=self.reset_passwords,
             )
-            return Built(change, desired, user_id, ids=self.ids[Kind.USER])
+            return Built(change, desired, user_id)
         if desired.kind is Kind.MEMBERSHIP:  # an update sets the role in place on the row
-            org_id, user_id = self._membership_ends(desired)
+            org_id, user_id = _membership_ends(desired, ends)
             member_id = writes.membership_writes(
                 change, org_id, user_id, desired.spec["role"], codec, index, now
             )
             return Built(change, desired, member_id)
         raise ProviderError(f"KavachOS: {desired.kind.value} is kept in code, not the database")
-
-    def _ids_of(self, resource: Resource) -> MutableMapping[str, str] | None:
-        """The id map a deleted user or organization leaves (so no later write targets it)."""
-        if resource.kind in (Kind.USER, Kind.ORGANIZATION):
-            return self.ids[resource.kind]
-        return None
 
     def _delete_change(self, live_item: Resource) -> Change:
         change = Change()
@@ -344,18 +367,6 @@ class KavachOSProvider:
         return writes.user_writes(
             change, user, None, self.codec, links, now, reset_passwords=self.reset_passwords
         )
-
-    def _membership_ends(self, desired: Resource) -> tuple[str, str]:
-        spec = desired.spec
-        user_id = self.ids[Kind.USER].get(spec["user"])
-        org_id = self.ids[Kind.ORGANIZATION].get(spec["organization"])
-        if user_id is None or org_id is None:
-            missing = "user" if user_id is None else "organization"
-            raise ProviderError(
-                f"KavachOS: {desired.address}: its {missing} does not exist in the database "
-                "(its create failed or was not attempted)"
-            )
-        return org_id, user_id
 
     # ---- reporting -------------------------------------------------------------------------
 
@@ -416,13 +427,13 @@ class KavachOSProvider:
 
 @dataclass
 class Built:
-    """One write as rows, and what the live index learns once they are committed."""
+    """One write as rows, and what the provider learns once they are committed (see
+    ``KavachOSProvider._learn``)."""
 
     change: Change
     subject: Resource
-    provider_id: str | None = None
-    ids: MutableMapping[str, str] | None = None  # the id map that learns subject key → id
-    forget: MutableMapping[str, str] | None = None  # the id map a deleted subject leaves
+    provider_id: str | None = None  # the KavachOS id it was written with
+    deleted: bool = False  # it was removed: its key no longer names a KavachOS id
 
     @property
     def resource(self) -> Resource:
@@ -431,11 +442,20 @@ class Built:
             return self.subject
         return dataclasses.replace(self.subject, provider_id=self.provider_id)
 
-    def learn(self) -> None:
-        if self.ids is not None and self.provider_id is not None:
-            self.ids[self.subject.key] = self.provider_id
-        if self.forget is not None:
-            self.forget.pop(self.subject.key, None)
+
+def _membership_ends(desired: Resource, ends: Mapping[Kind, Mapping[str, str]]) -> tuple[str, str]:
+    """The KavachOS ids of a membership's organization and user (``ends``: what
+    ``_membership_ends_of`` looked up for its batch)."""
+    spec = desired.spec
+    user_id = ends[Kind.USER].get(spec["user"])
+    org_id = ends[Kind.ORGANIZATION].get(spec["organization"])
+    if user_id is None or org_id is None:
+        missing = "user" if user_id is None else "organization"
+        raise ProviderError(
+            f"KavachOS: {desired.address}: its {missing} does not exist in the database "
+            "(its create failed or was not attempted)"
+        )
+    return org_id, user_id
 
 
 async def _pages(rows: Iterator[Resource]) -> AsyncIterator[Resource]:
