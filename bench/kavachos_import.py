@@ -145,6 +145,12 @@ def export_code(ref: str, folder: Path) -> Path:
     return target / "src"
 
 
+def _load() -> str:
+    """The machine's load average (1, 5, 15 minutes): what the wall times shared the CPUs
+    with."""
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=100_000)
@@ -159,10 +165,7 @@ def main() -> None:
         help="measure this commit's authform (repeat to compare; default: the working tree)",
     )
     args = parser.parse_args()
-    print(
-        f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
-        f"on {os.cpu_count()} CPUs"
-    )
+    print(f"load average before: {_load()} on {os.cpu_count()} CPUs")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -193,6 +196,7 @@ def main() -> None:
                 (folder / f"sqlite{n}").mkdir()
                 db = sqlite_database(folder / f"sqlite{n}")
                 results.append((f"SQLite {ref}", bench(f"SQLite {ref}", db, manifest, src)))
+        print(f"load average after: {_load()}")
         if len(codes) > 1:
             print(f"\nspeed-up over {codes[0][0]} (old / new; above 1 is better)")
             for n in range(0, len(results), len(codes)):
