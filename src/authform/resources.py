@@ -28,12 +28,16 @@ class Kind(StrEnum):
 
     @property
     def order(self) -> int:
-        return list(Kind).index(self)
+        # A dict lookup: ``list(Kind).index`` built the list on every call, and the ids
+        # store asks for a kind's order on each of a million reads.
+        return _KIND_ORDER[self]
 
     @property
     def plural(self) -> str:
         return MANIFEST_SECTION[self]
 
+
+_KIND_ORDER: dict[Kind, int] = {kind: position for position, kind in enumerate(Kind)}
 
 # The manifest section each kind is declared in; listing a section makes the kind managed.
 MANIFEST_SECTION: dict[Kind, str] = {
