@@ -533,7 +533,10 @@ def plan(
 
     async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            planned = await session.plan(force=force, selection=selection)
+            # Only a saved plan seals the live state's fingerprint.
+            planned = await session.plan(
+                force=force, selection=selection, fingerprint_live=out is not None
+            )
             if out is not None and made_with is not None:
                 from authform.saved_plan import write_saved_plan
 

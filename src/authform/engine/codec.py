@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from authform.engine.field_diff import FieldChange
-from authform.engine.plan import Action, Change
+from authform.engine.plan import Action, Change, EncodedCreate
 from authform.resources import Kind, Resource
 
 _KINDS = {kind.value: kind for kind in Kind}
@@ -29,6 +29,8 @@ assert _CHANGE_FIELDS[:6] == ("action", "kind", "key", "desired", "live", "field
 # The rest of each as one tuple, read in C (``attrgetter`` of several names).
 _resource_rest = attrgetter(*_RESOURCE_REST)
 _change_rest = attrgetter(*_CHANGE_REST)
+# The rest of a plain create (``EncodedCreate``): every field at its default.
+_CREATE_REST = _change_rest(Change(Action.CREATE, Kind.USER, ""))
 
 
 def resource_state(resource: Resource | None) -> tuple[Any, ...] | None:
@@ -54,6 +56,16 @@ def load_resource(blob: bytes) -> Resource:
 
 
 def change_state(change: Change) -> tuple[Any, ...]:
+    if type(change) is EncodedCreate:  # already in its stored form
+        return (
+            Action.CREATE._value_,
+            change.kind._value_,
+            change.key,
+            change.desired_state,
+            None,
+            change.field_states,
+            *_CREATE_REST,
+        )
     return (
         change.action._value_,
         change.kind._value_,

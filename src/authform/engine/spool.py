@@ -213,21 +213,23 @@ class ChangeSpool(PickleSpool):
         self._runs: list[list[Any]] | None = []
 
     def append(self, item: Any) -> None:
+        kind, action = item.kind, item.action
         runs = self._runs
         if runs is not None:
-            last = runs[-1] if runs else None
-            if last is not None and last[0] is item.kind and last[1] is item.action:
-                last[3] += 1
+            if runs and runs[-1][0] is kind and runs[-1][1] is action:
+                runs[-1][3] += 1
             elif len(runs) < MAX_RUNS:
-                runs.append([item.kind, item.action, self._count, 1])
+                runs.append([kind, action, self._count, 1])
             else:
                 self._runs = None
         super().append(item)
-        self.waited_for.update(item.after)
-        self.by_action[(item.action.value, item.blocked is not None)] += 1
+        if item.after:
+            self.waited_for.update(item.after)
+        # ``_value_``: the enum's ``value`` property costs more than the rest of this line.
+        self.by_action[(action._value_, item.blocked is not None)] += 1
         label = item.counts_as
         if label is not None:
-            self.by_threshold[(item.kind, label)] += 1
+            self.by_threshold[(kind, label)] += 1
 
     @property
     def runs(self) -> list[tuple[Any, Any, int, int]] | None:
