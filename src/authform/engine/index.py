@@ -194,6 +194,17 @@ class StateIndex(ScratchDatabase):
             return self._items("live ORDER BY kind, key")
         return self._items("live WHERE kind = ? ORDER BY key", (kind.order,))
 
+    def desired_states(self, seq: tuple[int, int] = (0, ALL_ROWS)) -> Iterator[tuple[Any, ...]]:
+        """The stored state (``codec.resource_state``) of each desired item of rows ``seq``
+        = [first, end), in order: for what reads every item's fields and needs no
+        ``Resource`` (a saved plan's fingerprint of the source)."""
+        loads = pickle.loads
+        rows = self.db.execute(
+            "SELECT item FROM desired WHERE seq >= ? AND seq < ? ORDER BY seq", seq
+        )
+        for (blob,) in rows:
+            yield loads(blob)
+
     def _items(self, rows: str, values: Sequence[Any] = ()) -> Iterator[Resource]:
         """The resources of ``SELECT item FROM <rows>``, read back one at a time."""
         for (blob,) in self.db.execute(f"SELECT item FROM {rows}", values):
@@ -354,6 +365,10 @@ class IndexedResources(StreamedSequence):
     def keys_among(self, kind: Kind, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` an item of ``kind`` here has (one statement for a batch)."""
         return self.state_index.desired_keys_among(kind, keys, self.seq or (0, ALL_ROWS))
+
+    def states(self) -> Iterator[tuple[Any, ...]]:
+        """The items' stored states (see ``codec.resource_states``)."""
+        return self.state_index.desired_states(self.seq or (0, ALL_ROWS))
 
     def spec_values(self, kind: Kind, field: str) -> set[str]:
         """``resources.spec_values`` in SQL."""

@@ -88,6 +88,8 @@ class EncodedCreate(Change):
     """
 
     __slots__ = ("desired_state", "field_states")
+    desired_state: tuple[Any, ...]
+    field_states: tuple[tuple[str, None, Any], ...]
 
     # A plain create's other fields, at their defaults (class attributes shadow the slots of
     # ``Change``, so each create sets only its own four).

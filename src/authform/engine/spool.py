@@ -126,14 +126,19 @@ class PickleSpool(StreamedSequence):
         return self._count > 0
 
     def __iter__(self) -> Iterator[Any]:
-        self.seal()
         decode = self._decode
+        if decode is None:
+            return self.states()
+        return map(decode, self.states())
+
+    def states(self) -> Iterator[Any]:
+        """The items as stored (``encode``'s output), in order, not decoded."""
+        self.seal()
         remaining = self._count
         with self.path.open("rb") as reader:
             while remaining > 0:
                 block = pickle.load(reader)
-                for state in block[:remaining]:
-                    yield state if decode is None else decode(state)
+                yield from block[:remaining]
                 remaining -= len(block)
 
     def read_range(self, start: int, stop: int) -> Iterator[Any]:
@@ -286,3 +291,10 @@ class ChainedSequence(StreamedSequence):
     def __iter__(self) -> Iterator[Any]:
         for part in self.parts:
             yield from part
+
+    def states(self) -> Iterator[Any]:
+        """The parts' resources as their stored states (``codec.resource_states``)."""
+        from authform.engine.codec import resource_states
+
+        for part in self.parts:
+            yield from resource_states(part)
