@@ -31,8 +31,7 @@ from authform.manifest import load_manifest
 from authform.providers.base import Provider
 from authform.providers.workos import CAPABILITIES
 from authform.resources import Kind, Resource
-from authform.saved_plan import MadeWith
-from authform.saved_plan import evidence, seal
+from authform.saved_plan import MadeWith, evidence, seal
 from authform.sources.clerk_csv import COLUMNS
 from authform.workflow import Session, desired_state
 

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from saved_plan.golden_plan import CREDENTIAL, build
 
 GOLDEN = Path(__file__).parent / "golden" / "format3-plan.json"
