@@ -23,6 +23,7 @@ from authform.engine.ordering import order_changes
 from authform.engine.plan import Action, Change, EncodedCreate, PlanOptions, Policy, plan_changes
 from authform.engine.planner import plan_index
 from authform.engine.spool import ChangeSpool
+from authform.render.markdown import render_plan_markdown
 from authform.render.summary import listed_groups
 from authform.render.text import render_plan
 from authform.resources import Kind, Resource, spec_values
@@ -223,3 +224,17 @@ def test_order_changes_still_takes_ordinary_changes():
     desired, live = random_state(5)
     plan = plan_changes(desired, live, options())
     assert order_changes(list(plan.changes)) == list(plan.changes)
+
+
+@pytest.mark.parametrize("budget", [2_000, 6_000, 60_000])
+@pytest.mark.parametrize("limit", [None, 1, 30])
+def test_the_markdown_of_a_spooled_plan_is_the_markdown_of_the_same_plan_in_a_list(budget, limit):
+    """Read from the spool's runs, the comment lists, counts and leaves out exactly what
+    the one pass over a list does, manual steps included."""
+    desired, live = random_state(11)
+    more = [user(f"bulk{n}", f"bulk{n}@x.io") for n in range(700)]
+    plan = plan_changes(desired + more, live, options())
+    assert plan.count(Action.MANUAL) and plan.changes.runs is not None  # type: ignore[attr-defined]
+    listed = dataclasses.replace(plan, changes=list(plan.changes))
+    spooled = render_plan_markdown(plan, max_per_group=limit, budget=budget)
+    assert spooled == render_plan_markdown(listed, max_per_group=limit, budget=budget)

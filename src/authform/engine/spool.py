@@ -216,6 +216,9 @@ class ChangeSpool(PickleSpool):
         # alternate change by change has as many runs as changes; past ``MAX_RUNS`` they are
         # no longer kept, and a summary reads the whole spool instead.
         self._runs: list[list[Any]] | None = []
+        # Whether a change that is not a manual step carries steps for a person: a summary
+        # that lists every manual step must then read every change, not only manual runs.
+        self.instructions_outside_manual = False
 
     def append(self, item: Any) -> None:
         kind, action = item.kind, item.action
@@ -228,6 +231,8 @@ class ChangeSpool(PickleSpool):
             else:
                 self._runs = None
         super().append(item)
+        if item.instructions and action._value_ != "manual":
+            self.instructions_outside_manual = True
         if item.after:
             self.waited_for.update(item.after)
         # ``_value_``: the enum's ``value`` property costs more than the rest of this line.
