@@ -57,7 +57,7 @@ def resource_states(resources: Iterable[Resource]) -> Iterator[tuple[Any, ...]]:
     """Each resource's state (``resource_state``), in order. A collection that keeps its
     items as states (the on-disk index, a chain of its views) gives them as they are
     stored, without building a ``Resource`` for each only to take it apart again."""
-    states = getattr(resources, "states", None)
+    states = getattr(resources, "resource_states", None)
     if states is not None:
         stored: Iterator[tuple[Any, ...]] = states()
         return stored
@@ -102,8 +102,8 @@ def change_state(change: Change) -> tuple[Any, ...]:
 
 def change_states(changes: Iterable[Change]) -> Iterator[tuple[Any, ...]]:
     """Each change's state (``change_state``), in order: a plan's spool gives them as they
-    are stored (``PickleSpool.states``), without building the changes."""
-    states = getattr(changes, "states", None)
+    are stored (``ChangeSpool.change_states``), without building the changes."""
+    states = getattr(changes, "change_states", None)
     if states is not None:
         stored: Iterator[tuple[Any, ...]] = states()
         return stored

@@ -366,7 +366,7 @@ class IndexedResources(StreamedSequence):
         """Which of ``keys`` an item of ``kind`` here has (one statement for a batch)."""
         return self.state_index.desired_keys_among(kind, keys, self.seq or (0, ALL_ROWS))
 
-    def states(self) -> Iterator[tuple[Any, ...]]:
+    def resource_states(self) -> Iterator[tuple[Any, ...]]:
         """The items' stored states (see ``codec.resource_states``)."""
         return self.state_index.desired_states(self.seq or (0, ALL_ROWS))
 

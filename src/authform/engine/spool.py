@@ -241,6 +241,10 @@ class ChangeSpool(PickleSpool):
         if label is not None:
             self.by_threshold[(kind, label)] += 1
 
+    def change_states(self) -> Iterator[Any]:
+        """The changes as stored (``codec.change_state``), not built (``codec.change_states``)."""
+        return self.states()
+
     @property
     def runs(self) -> list[tuple[Any, Any, int, int]] | None:
         """(kind, action, first, count) of each run of consecutive changes of one kind and
@@ -297,8 +301,9 @@ class ChainedSequence(StreamedSequence):
         for part in self.parts:
             yield from part
 
-    def states(self) -> Iterator[Any]:
-        """The parts' resources as their stored states (``codec.resource_states``)."""
+    def resource_states(self) -> Iterator[Any]:
+        """The parts' resources as their stored states (``codec.resource_states``): for a
+        chain of resources only."""
         from authform.engine.codec import resource_states
 
         for part in self.parts:
