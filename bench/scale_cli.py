@@ -15,8 +15,9 @@ own. Two targets per size:
 Peak RSS is the command's own, exact: ``os.wait4`` returns the resource usage of that one
 process (the CLI starts no children; the emulator is not one of them). Wall time per phase
 comes from the CLI itself (``AUTHFORM_PHASE_TIMES=1``: parse, read live, diff, write plan,
-read/check saved plan, apply, verify). Apply's fill is the user-management writes (users and
-memberships) per second of the apply phase, divided by the emulator's configured limit.
+render plan, read/check saved plan, apply, verify). Apply's fill is the user-management
+writes (users and memberships) per second of the apply phase, divided by the emulator's
+configured limit.
 Plan and verify run with the limits off, so they measure authform, not the waiting.
 With ``--json``, the empty target's ``plan`` prints ``--format json`` and both ``verify``
 runs print ``--format json`` and write ``--junit``: the streamed outputs are then measured
@@ -71,6 +72,7 @@ PHASES = (
     "read live",
     "diff",
     "write plan",
+    "render plan",
     "read saved plan",
     "check seal",
     "check saved plan",

@@ -358,6 +358,19 @@ def _print_plan(
     """The plan in ``output``'s format, each change with what caused it; on GitHub Actions
     (or with --annotations github) also as notices on those lines, on stderr so a JSON plan
     on stdout stays JSON."""
+    with phase("render plan"):
+        _render_plan(plan, output, sources, full=full, annotations=annotations, saved_to=saved_to)
+
+
+def _render_plan(
+    plan: Plan,
+    output: OutputFormat,
+    sources: ChangeSources,
+    *,
+    full: bool,
+    annotations: Annotations | None,
+    saved_to: Path | None,
+) -> None:
     limit = None if full else 50
     if output is OutputFormat.json:
         from authform.render.json_output import plan_document
@@ -520,7 +533,10 @@ def plan(
 
     async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            planned = await session.plan(force=force, selection=selection)
+            # Only a saved plan seals the live state's fingerprint.
+            planned = await session.plan(
+                force=force, selection=selection, fingerprint_live=out is not None
+            )
             if out is not None and made_with is not None:
                 from authform.saved_plan import write_saved_plan
 

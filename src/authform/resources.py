@@ -96,6 +96,21 @@ def of_kind(resources: Iterable[Resource], kind: Kind) -> Iterator[Resource]:
     return (r for r in resources if r.kind is kind)
 
 
+def spec_values(resources: Iterable[Resource], kind: Kind, field_name: str) -> set[str]:
+    """The distinct values (as text) of one top-level spec field among the resources of
+    ``kind`` that set it. The on-disk index answers in SQL, without reading the items back
+    (a million memberships' organizations are a few thousand keys)."""
+    select = getattr(resources, "spec_values", None)
+    if select is not None:
+        chosen: set[str] = select(kind, field_name)
+        return chosen
+    return {
+        str(r.spec[field_name])
+        for r in of_kind(resources, kind)
+        if r.spec.get(field_name) is not None
+    }
+
+
 def membership_key(user_key: str, org_key: str) -> str:
     """Natural key of a membership: the user's key and the organization's key."""
     return f"{user_key}@{org_key}"

@@ -15,7 +15,7 @@ from contextlib import (
     asynccontextmanager,
     nullcontext,
 )
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,12 +146,19 @@ class Session:
                 live = await self.provider.read(kinds, self.desired)  # type: ignore[arg-type]
                 return self.index.add_live(live)
 
-    async def plan(self, *, force: bool = False, selection: Selection | None = None) -> Plan:
-        """The plan, narrowed to ``selection`` (``--target``/``--exclude``) when given."""
+    async def plan(
+        self,
+        *,
+        force: bool = False,
+        selection: Selection | None = None,
+        fingerprint_live: bool = True,
+    ) -> Plan:
+        """The plan, narrowed to ``selection`` (``--target``/``--exclude``) when given; with
+        the live state's fingerprint unless told it will not be saved (``fingerprint_live``)."""
         await self.read_live()
         assert self.index is not None
         with phase("diff"):
-            plan = self._plan_index(force)
+            plan = self._plan_index(force, fingerprint_live)
         if selection:
             plan = select_plan(
                 plan,
@@ -174,9 +181,10 @@ class Session:
         plan.notes += self.provider.plan_caveats(self.desired)  # type: ignore[arg-type]
         return plan
 
-    def _plan_index(self, force: bool) -> Plan:
+    def _plan_index(self, force: bool, fingerprint_live: bool = True) -> Plan:
         assert self.index is not None
-        return plan_index(self.index, self.plan_options(force=force, read=self.read_kinds))
+        options = self.plan_options(force=force, read=self.read_kinds)
+        return plan_index(self.index, replace(options, fingerprint_live=fingerprint_live))
 
     def plan_options(
         self,

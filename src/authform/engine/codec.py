@@ -11,36 +11,61 @@ plain attribute, rather than the slower ``value`` property).
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from authform.engine.field_diff import FieldChange
-from authform.engine.plan import Action, Change
+from authform.engine.plan import Action, Change, EncodedCreate
 from authform.resources import Kind, Resource
 
 _KINDS = {kind.value: kind for kind in Kind}
 _ACTIONS = {action.value: action for action in Action}
 # Field names after the ones encoded by hand (kind; action, kind, key, desired, live, fields).
-_RESOURCE_REST = tuple(f.name for f in fields(Resource))[1:]
+_RESOURCE_FIELDS = tuple(f.name for f in fields(Resource))
+_RESOURCE_REST = _RESOURCE_FIELDS[1:]
 _CHANGE_FIELDS = tuple(f.name for f in fields(Change))
 _CHANGE_REST = _CHANGE_FIELDS[6:]
 assert _CHANGE_FIELDS[:6] == ("action", "kind", "key", "desired", "live", "fields")
 # The rest of each as one tuple, read in C (``attrgetter`` of several names).
 _resource_rest = attrgetter(*_RESOURCE_REST)
 _change_rest = attrgetter(*_CHANGE_REST)
+# The rest of a plain create (``EncodedCreate``): every field at its default.
+_CREATE_REST = _change_rest(Change(Action.CREATE, Kind.USER, ""))
 
 
 def resource_state(resource: Resource | None) -> tuple[Any, ...] | None:
     if resource is None:
         return None
-    return (resource.kind._value_, *_resource_rest(resource))
+    return _resource_state(resource)
+
+
+def state_fields(*names: str) -> Callable[[tuple[Any, ...]], Any]:
+    """A getter of the named ``Resource`` fields from a resource's state, in C (a tuple
+    of them; one name: the field itself)."""
+    return itemgetter(*(_RESOURCE_FIELDS.index(name) for name in names))
 
 
 def resource_from(state: tuple[Any, ...] | None) -> Resource | None:
     if state is None:
         return None
     return Resource(_KINDS[state[0]], *state[1:])
+
+
+def resource_states(resources: Iterable[Resource]) -> Iterator[tuple[Any, ...]]:
+    """Each resource's state (``resource_state``), in order. A collection that keeps its
+    items as states (the on-disk index, a chain of its views) gives them as they are
+    stored, without building a ``Resource`` for each only to take it apart again."""
+    states = getattr(resources, "resource_states", None)
+    if states is not None:
+        stored: Iterator[tuple[Any, ...]] = states()
+        return stored
+    return (_resource_state(resource) for resource in resources)
+
+
+def _resource_state(resource: Resource) -> tuple[Any, ...]:
+    return (resource.kind._value_, *_resource_rest(resource))
 
 
 def dump_resource(resource: Resource) -> bytes:
@@ -54,6 +79,16 @@ def load_resource(blob: bytes) -> Resource:
 
 
 def change_state(change: Change) -> tuple[Any, ...]:
+    if type(change) is EncodedCreate:  # already in its stored form
+        return (
+            Action.CREATE._value_,
+            change.kind._value_,
+            change.key,
+            change.desired_state,
+            None,
+            change.field_states,
+            *_CREATE_REST,
+        )
     return (
         change.action._value_,
         change.kind._value_,
@@ -63,6 +98,23 @@ def change_state(change: Change) -> tuple[Any, ...]:
         tuple((f.path, f.old, f.new) for f in change.fields),
         *_change_rest(change),
     )
+
+
+def change_states(changes: Iterable[Change]) -> Iterator[tuple[Any, ...]]:
+    """Each change's state (``change_state``), in order: a plan's spool gives them as they
+    are stored (``ChangeSpool.change_states``), without building the changes."""
+    states = getattr(changes, "change_states", None)
+    if states is not None:
+        stored: Iterator[tuple[Any, ...]] = states()
+        return stored
+    return (change_state(change) for change in changes)
+
+
+def change_state_fields(*names: str) -> Callable[[tuple[Any, ...]], Any]:
+    """A getter of the named ``Change`` fields from a change's state, in C (a resource
+    field is its state, see ``state_fields``; ``action`` and ``kind`` are their values;
+    ``fields`` are ``(path, old, new)`` tuples)."""
+    return itemgetter(*(_CHANGE_FIELDS.index(name) for name in names))
 
 
 def change_from(state: tuple[Any, ...]) -> Change:

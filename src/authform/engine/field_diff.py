@@ -72,8 +72,16 @@ def field_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Field
 
 def _one_sided(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
     if new:
-        return tuple(FieldChange(n, None, new[n]) for n in sorted(new) if new[n] is not None)
+        return tuple(FieldChange(*state) for state in created_field_states(new))
     return tuple(FieldChange(n, old[n], None) for n in sorted(old) if old[n] is not None)
+
+
+def created_field_states(spec: Mapping[str, Any]) -> tuple[tuple[str, None, Any], ...]:
+    """The fields of a create of ``spec`` as ``(path, old, new)`` tuples: what
+    ``field_changes({}, spec)`` holds, for the planner's plain creates (built as objects
+    only when read)."""
+    # Sorted by name: a spec's names are unique, so its values are never compared.
+    return tuple([(name, None, value) for name, value in sorted(spec.items()) if value is not None])
 
 
 def _scalar(value: Any) -> bool:

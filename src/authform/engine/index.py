@@ -35,12 +35,15 @@ with mode 0700 by ``tempfile.mkdtemp`` and removed when the command ends.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 from collections.abc import AsyncIterable, Iterable, Iterator, Sequence
 from itertools import islice
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
-from authform.engine.codec import dump_resource, load_resource
+from authform.engine.codec import dump_resource, load_resource, resource_from
 from authform.engine.spool import StreamedSequence
 from authform.engine.tempspace import ScratchDatabase
 from authform.resources import Kind, Resource
@@ -191,6 +194,17 @@ class StateIndex(ScratchDatabase):
             return self._items("live ORDER BY kind, key")
         return self._items("live WHERE kind = ? ORDER BY key", (kind.order,))
 
+    def desired_states(self, seq: tuple[int, int] = (0, ALL_ROWS)) -> Iterator[tuple[Any, ...]]:
+        """The stored state (``codec.resource_state``) of each desired item of rows ``seq``
+        = [first, end), in order: for what reads every item's fields and needs no
+        ``Resource`` (a saved plan's fingerprint of the source)."""
+        loads = pickle.loads
+        rows = self.db.execute(
+            "SELECT item FROM desired WHERE seq >= ? AND seq < ? ORDER BY seq", seq
+        )
+        for (blob,) in rows:
+            yield loads(blob)
+
     def _items(self, rows: str, values: Sequence[Any] = ()) -> Iterator[Resource]:
         """The resources of ``SELECT item FROM <rows>``, read back one at a time."""
         for (blob,) in self.db.execute(f"SELECT item FROM {rows}", values):
@@ -218,17 +232,29 @@ class StateIndex(ScratchDatabase):
         orders = {row[0] for row in self.db.execute(f"SELECT DISTINCT kind FROM {table}")}
         return {kind for kind in Kind if kind.order in orders}
 
-    def desired_values(self, kind: Kind, field: str) -> set[str]:
-        """The distinct values of one top-level spec field among desired items of ``kind``."""
+    def desired_values(
+        self, kind: Kind, field: str, *, seq: tuple[int, int] = (0, ALL_ROWS)
+    ) -> set[str]:
+        """The distinct values of one top-level spec field among desired items of ``kind``
+        (of rows ``seq`` = [first, end))."""
         rows = self.db.execute(
-            "SELECT DISTINCT json_extract(spec, ?) FROM desired WHERE kind = ?",
-            (f'$."{field}"', kind.order),
+            "SELECT DISTINCT json_extract(spec, ?) FROM desired "
+            "WHERE kind = ? AND seq >= ? AND seq < ?",
+            (f'$."{field}"', kind.order, *seq),
         )
         return {str(value) for (value,) in rows if value is not None}
 
     def pairs(self, kind: Kind) -> Iterator[tuple[Resource, Resource | None]]:
         """Each desired item of ``kind`` whose live twin is missing or differs, with that
         twin, in key order. Pairs whose canonical specs are equal never leave SQLite."""
+        for state, live in self.pair_states(kind):
+            desired = resource_from(state)
+            assert desired is not None
+            yield desired, live
+
+    def pair_states(self, kind: Kind) -> Iterator[tuple[tuple[Any, ...], Resource | None]]:
+        """``pairs``, with each desired item as its stored state (``codec.resource_state``):
+        the planner builds the ``Resource`` only when the pair needs more than a create."""
         self._key_desired()
         rows = self.db.execute(
             "SELECT d.item, l.item FROM desired d LEFT JOIN live l "
@@ -236,8 +262,9 @@ class StateIndex(ScratchDatabase):
             "WHERE d.kind = ? AND (l.spec IS NULL OR l.spec != d.spec) ORDER BY d.key, d.seq",
             (kind.order,),
         )
+        loads = pickle.loads
         for desired, live in rows:
-            yield load_resource(desired), None if live is None else load_resource(live)
+            yield loads(desired), None if live is None else load_resource(live)
 
     def verify_pairs(self, kinds: Iterable[Kind]) -> Iterator[VerifyPair]:
         """Every desired item of ``kinds`` in desired order, as a ``VerifyPair``. Only the
@@ -294,19 +321,27 @@ class StateIndex(ScratchDatabase):
 
     def live_fingerprint(self, kinds: Iterable[Kind] | None = None) -> str:
         """Hash of the live state read (every item's kind, key, provider id and spec), in key
-        order, so the same state gives the same hash whatever order it was read in."""
-        import hashlib
+        order, so the same state gives the same hash whatever order it was read in.
 
+        Per item: ``json.dumps([kind, key, provider_id])``, its canonical spec, a line
+        break (a saved plan made by an earlier version seals this hash, so the bytes never
+        change). The array is written here with the encoder ``json.dumps`` itself uses for
+        strings, and the bytes are hashed a batch of rows at a time."""
         digest = hashlib.sha256()
         orders = None if kinds is None else {k.order for k in kinds}
-        for kind, key, provider_id, spec in self.db.execute(
-            "SELECT kind, key, provider_id, spec FROM live ORDER BY kind, key"
-        ):
-            if orders is not None and kind not in orders:
-                continue
-            digest.update(json.dumps([kind, key, provider_id]).encode())
-            digest.update(spec.encode())
-            digest.update(b"\n")
+        text = encode_basestring_ascii
+        rows = self.db.execute("SELECT kind, key, provider_id, spec FROM live ORDER BY kind, key")
+        while batch := rows.fetchmany(BATCH):
+            digest.update(
+                "".join(
+                    [
+                        f"[{kind}, {text(key)}, "
+                        f"{'null' if provider_id is None else text(provider_id)}]{spec}\n"
+                        for kind, key, provider_id, spec in batch
+                        if orders is None or kind in orders
+                    ]
+                ).encode()
+            )
         return digest.hexdigest()
 
 
@@ -330,6 +365,14 @@ class IndexedResources(StreamedSequence):
     def keys_among(self, kind: Kind, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` an item of ``kind`` here has (one statement for a batch)."""
         return self.state_index.desired_keys_among(kind, keys, self.seq or (0, ALL_ROWS))
+
+    def resource_states(self) -> Iterator[tuple[Any, ...]]:
+        """The items' stored states (see ``codec.resource_states``)."""
+        return self.state_index.desired_states(self.seq or (0, ALL_ROWS))
+
+    def spec_values(self, kind: Kind, field: str) -> set[str]:
+        """``resources.spec_values`` in SQL."""
+        return self.state_index.desired_values(kind, field, seq=self.seq or (0, ALL_ROWS))
 
     def of_kind(self, kind: Kind) -> Iterator[Resource]:
         if self.seq is None:

@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from authform.engine.plan import Action, Change
+from authform.engine.plan import Action, Change, as_change
 from authform.engine.spool import PickleSpool, change_spool
 from authform.resources import Kind, dependencies
 
@@ -214,7 +214,7 @@ def _hold_dependents(changes: Iterable[Change]) -> Iterator[Change]:
             needed = [d for d in dependencies(change.desired) if d in missing]
             if needed:
                 change = dataclasses.replace(
-                    change, blocked=f"it needs {needed[0]}, which is not applied"
+                    as_change(change), blocked=f"it needs {needed[0]}, which is not applied"
                 )
         if change.blocked and change.action is Action.CREATE:
             missing[change.address] = change.blocked

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from authform.engine.index import StateIndex
 from authform.engine.ordering import UNIQUE_VALUES, order_kinds
-from authform.engine.plan import ADOPTION_FIELD, Change, Plan, PlanOptions, diff_kind
+from authform.engine.plan import ADOPTION_FIELD, Change, Plan, PlanOptions, as_change, diff_kind
 from authform.engine.references import missing_roles_in_index
 from authform.engine.safety import threshold_refusals_from_counts
 from authform.engine.spool import ChangeSpool
@@ -29,23 +29,24 @@ def plan_index(index: StateIndex, options: PlanOptions) -> Plan:
     def kinds() -> Iterator[tuple[Kind, Iterable[Change], bool]]:
         for kind in managed_kinds:
             unkeyed = index.unkeyed(kind) if kind in ADOPTION_FIELD else []
+            may_wait = kind in UNIQUE_VALUES and index.may_free(kind)
             changes = diff_kind(
                 kind,
-                index.pairs(kind),
+                index.pair_states(kind),
                 lambda kind=kind: index.live_only(kind),  # type: ignore[misc]
                 unkeyed,
                 capabilities,
                 policy,
                 manual_instructions,
             )
-            yield kind, changes, kind in UNIQUE_VALUES and index.may_free(kind)
+            yield kind, changes, may_wait
 
     spool = ChangeSpool()
     role_changes: list[Change] = []
     for change in order_kinds(kinds()):
         spool.append(change)
         if change.kind is Kind.ROLE:
-            role_changes.append(change)
+            role_changes.append(as_change(change))
     spool.seal()
 
     read_kinds = set(managed_kinds if read is None else read)
@@ -59,7 +60,7 @@ def plan_index(index: StateIndex, options: PlanOptions) -> Plan:
         provider=capabilities.name,
         managed=managed_kinds,
         changes=spool,
-        live_fingerprint=index.live_fingerprint(),
+        live_fingerprint=index.live_fingerprint() if options.fingerprint_live else "",
         environment=options.environment,
         desired_counts={kind: index.count("desired", kind) for kind in managed_kinds},
         live_counts=live_counts,

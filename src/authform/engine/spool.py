@@ -7,8 +7,10 @@ the changes stream by). Reading it back yields fresh ``Change`` objects each tim
 renderer or apply holds only the change it is looking at.
 
 Records are pickled in blocks of ``SPOOL_BLOCK`` (every field of ``Change`` and of its
-resources travels without being
-named here), one after another; ``plan.changes[i]`` still works, by reading up to it.
+resources travels without being named here), one after another; the spool keeps where each
+block starts, so ``read_range`` reads a few changes from the middle without unpickling
+what comes before them (the text plan lists the first 50 changes of each group and counts
+the rest: it reads a block or two per group, not the whole plan).
 The file lives in a private temporary folder, removed when the spool is garbage-collected or
 at exit.
 """
@@ -28,6 +30,8 @@ from authform.engine.tempspace import private_folder
 
 # How many items a spool pickles at once (a block of changes is a few hundred kilobytes).
 SPOOL_BLOCK = 512
+# How many runs of one kind and action a plan's spool keeps for its summary (``runs``).
+MAX_RUNS = 10_000
 
 
 class StreamedSequence(Sequence[Any]):
@@ -75,6 +79,10 @@ class PickleSpool(StreamedSequence):
         self.path = self.folder / "items.pickle"
         self._writer: Any = self.path.open("wb")
         self._count = 0
+        # Where each block starts in the file (one offset per ``SPOOL_BLOCK`` items: a few
+        # thousand integers for a million-change plan).
+        self._offsets: list[int] = []
+        self._written = 0
         # Items are pickled a block at a time: one call per block rather than per item, and
         # the values items repeat (kinds, actions, field names) stored once per block.
         self._block: list[Any] = []
@@ -90,7 +98,10 @@ class PickleSpool(StreamedSequence):
             return
         if self._writer is None:  # read once already: reopen it to append
             self._writer = self.path.open("ab")
-        self._writer.write(pickle.dumps(self._block, protocol=pickle.HIGHEST_PROTOCOL))
+        data = pickle.dumps(self._block, protocol=pickle.HIGHEST_PROTOCOL)
+        self._offsets.append(self._written)
+        self._writer.write(data)
+        self._written += len(data)
         self._block = []
 
     def extend(self, items: Iterable[Any]) -> None:
@@ -115,15 +126,39 @@ class PickleSpool(StreamedSequence):
         return self._count > 0
 
     def __iter__(self) -> Iterator[Any]:
-        self.seal()
         decode = self._decode
+        if decode is None:
+            return self.states()
+        return map(decode, self.states())
+
+    def states(self) -> Iterator[Any]:
+        """The items as stored (``encode``'s output), in order, not decoded."""
+        self.seal()
         remaining = self._count
         with self.path.open("rb") as reader:
             while remaining > 0:
                 block = pickle.load(reader)
-                for state in block[:remaining]:
-                    yield state if decode is None else decode(state)
+                yield from block[:remaining]
                 remaining -= len(block)
+
+    def read_range(self, start: int, stop: int) -> Iterator[Any]:
+        """Items ``start`` to ``stop`` (excluded), read from the block holding ``start``
+        on: only the blocks that hold them are unpickled, and only they are decoded."""
+        self.seal()
+        stop = min(stop, self._count)
+        if start >= stop:
+            return
+        decode = self._decode
+        block_number, skip = divmod(start, SPOOL_BLOCK)
+        wanted = stop - start
+        with self.path.open("rb") as reader:
+            reader.seek(self._offsets[block_number])
+            while wanted > 0:
+                block = pickle.load(reader)
+                for state in block[skip : skip + wanted]:
+                    yield state if decode is None else decode(state)
+                wanted -= len(block) - skip
+                skip = 0
 
     def close(self) -> None:
         self.seal()
@@ -176,14 +211,47 @@ class ChangeSpool(PickleSpool):
         self.by_threshold: Counter[tuple[Any, str]] = Counter()
         # Addresses some change waits for (``Change.after``): apply keeps only these per phase.
         self.waited_for: set[str] = set()
+        # Consecutive changes of one kind and action, as [kind, action, first, count]: what a
+        # summary lists the first few of and counts (``runs``). A plan whose actions
+        # alternate change by change has as many runs as changes; past ``MAX_RUNS`` they are
+        # no longer kept, and a summary reads the whole spool instead.
+        self._runs: list[list[Any]] | None = []
+        # Whether a change that is not a manual step carries steps for a person: a summary
+        # that lists every manual step must then read every change, not only manual runs.
+        self.instructions_outside_manual = False
 
     def append(self, item: Any) -> None:
+        kind, action = item.kind, item.action
+        runs = self._runs
+        if runs is not None:
+            if runs and runs[-1][0] is kind and runs[-1][1] is action:
+                runs[-1][3] += 1
+            elif len(runs) < MAX_RUNS:
+                runs.append([kind, action, self._count, 1])
+            else:
+                self._runs = None
         super().append(item)
-        self.waited_for.update(item.after)
-        self.by_action[(item.action.value, item.blocked is not None)] += 1
+        if item.instructions and action._value_ != "manual":
+            self.instructions_outside_manual = True
+        if item.after:
+            self.waited_for.update(item.after)
+        # ``_value_``: the enum's ``value`` property costs more than the rest of this line.
+        self.by_action[(action._value_, item.blocked is not None)] += 1
         label = item.counts_as
         if label is not None:
-            self.by_threshold[(item.kind, label)] += 1
+            self.by_threshold[(kind, label)] += 1
+
+    def change_states(self) -> Iterator[Any]:
+        """The changes as stored (``codec.change_state``), not built (``codec.change_states``)."""
+        return self.states()
+
+    @property
+    def runs(self) -> list[tuple[Any, Any, int, int]] | None:
+        """(kind, action, first, count) of each run of consecutive changes of one kind and
+        action, in order; None when there were too many to keep (see ``MAX_RUNS``)."""
+        if self._runs is None:
+            return None
+        return [(kind, action, first, count) for kind, action, first, count in self._runs]
 
 
 def digest_entry(change: Any) -> dict[str, Any]:
@@ -243,3 +311,11 @@ class ChainedSequence(StreamedSequence):
     def __iter__(self) -> Iterator[Any]:
         for part in self.parts:
             yield from part
+
+    def resource_states(self) -> Iterator[Any]:
+        """The parts' resources as their stored states (``codec.resource_states``): for a
+        chain of resources only."""
+        from authform.engine.codec import resource_states
+
+        for part in self.parts:
+            yield from resource_states(part)

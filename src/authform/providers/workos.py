@@ -30,6 +30,7 @@ from authform.resources import (
     membership_key,
     normalize_spec,
     of_kind,
+    spec_values,
     unkeyed_key,
 )
 
@@ -208,7 +209,7 @@ class WorkOSProvider(ApiProvider):
                 if Kind.USER in wanted:
                     yield resource
         if Kind.MEMBERSHIP in wanted:
-            org_keys = {str(r.spec["organization"]) for r in of_kind(desired, Kind.MEMBERSHIP)}
+            org_keys = spec_values(desired, Kind.MEMBERSHIP, "organization")
             org_keys |= {r.key for r in of_kind(desired, Kind.ORGANIZATION)}
             async for resource in self._read_memberships(org_keys, desired):
                 yield resource

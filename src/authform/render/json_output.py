@@ -10,7 +10,7 @@ enough to hold (tests, embedding).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from authform.engine.apply import ApplyResult
@@ -25,26 +25,54 @@ PLAN_FORMAT_VERSION = 1
 
 def change_to_json(change: Change, source: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One change; ``source`` (see ``render.sources``) says what caused it."""
+    return change_entry(
+        change.action._value_,
+        change.kind._value_,
+        change.key,
+        [(f.path, f.old, f.new) for f in change.fields],
+        None if change.desired is None else change.desired.create_only,
+        change.instructions,
+        change.blocked,
+        change.note,
+        change.after,
+        source,
+    )
+
+
+def change_entry(
+    action: str,
+    kind: str,
+    key: str,
+    fields: Iterable[tuple[str, Any, Any]],
+    create_only: Mapping[str, Any] | None,
+    instructions: Sequence[str],
+    blocked: str | None,
+    note: str | None,
+    after: Sequence[str],
+    source: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``change_to_json`` from a change's parts (fields as ``(path, old, new)``): a saved
+    plan writes a million changes from their stored states, without building them."""
     item: dict[str, Any] = {
-        "action": change.action.value,
-        "address": change.address,
-        "kind": change.kind.value,
-        "key": change.key,
+        "action": action,
+        "address": f"{kind}.{key}",
+        "kind": kind,
+        "key": key,
         "fields": [
-            {"path": f.path, "old": masked(f.path, f.old), "new": masked(f.path, f.new)}
-            for f in change.fields
+            {"path": path, "old": masked(path, old), "new": masked(path, new)}
+            for path, old, new in fields
         ],
     }
-    if change.desired is not None and change.desired.create_only:
-        item["write_only"] = create_only_summary(change.desired.create_only)
-    if change.instructions:
-        item["instructions"] = list(change.instructions)
-    if change.blocked:
-        item["blocked"] = change.blocked
-    if change.note:
-        item["note"] = change.note
-    if change.after:
-        item["after"] = list(change.after)
+    if create_only:
+        item["write_only"] = create_only_summary(create_only)
+    if instructions:
+        item["instructions"] = list(instructions)
+    if blocked:
+        item["blocked"] = blocked
+    if note:
+        item["note"] = note
+    if after:
+        item["after"] = list(after)
     if source:
         item["source"] = dict(source)
     return item

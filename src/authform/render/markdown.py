@@ -5,7 +5,8 @@ changes, so the rendering is bounded at any size: it lists whole changes in plan
 they fit a byte budget (never cutting inside a change, a table or a code block), and when
 anything is left out it ends with the counts per kind and action and one line saying how
 many changes are not listed and where the full plan is. A plan that fits renders as it
-always did. The changes are read in one pass, so a plan spooled to disk is never loaded.
+always did. The changes are read in one pass, so a plan spooled to disk is never loaded;
+from a plan's spool, only the changes that can be listed are read (``_list_runs``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from authform.engine.plan import Action, Change, Plan
 from authform.render.sources import ChangeSources, Source, describe_source
@@ -119,6 +121,16 @@ def manual_step_lines(change: Change) -> list[str]:
     return [*lines, ""]
 
 
+@dataclass
+class _Group:
+    """The run of consecutive changes of one kind and action being listed."""
+
+    kind: Kind
+    action: Action
+    shown: int = 0
+    hidden: int = 0
+
+
 def _list_changes(
     changes: Iterable[Change],
     max_per_group: int | None,
@@ -126,32 +138,82 @@ def _list_changes(
     manual: _Budget,
     sources: ChangeSources | None = None,
 ) -> _Listing:
+    runs = getattr(changes, "runs", None)
+    if runs is not None and not getattr(changes, "instructions_outside_manual", True):
+        return _list_runs(changes, runs, max_per_group, rows, manual, sources)
     listing = _Listing()
-    group: tuple[Kind, Action] | None = None
-    shown = hidden = 0
+    group: _Group | None = None
     for change in changes:
         listing.total += 1
         listing.counts[change.kind, change.action] += 1
-        if group != (change.kind, change.action):
-            if group is not None and hidden:
-                listing.hidden_groups.append((*group, hidden))
-            group, shown, hidden = (change.kind, change.action), 0, 0
-        if max_per_group is not None and shown >= max_per_group:
-            hidden += 1
-        elif not listing.rows_full and rows.take(
-            [row := change_row(change, sources.source(change) if sources else None)]
-        ):
-            listing.rows.append(row)
-            listing.listed += 1
-            shown += 1
-        else:
-            listing.rows_full = True
-            hidden += 1
-        if change.instructions:
-            _list_manual_step(listing, change, manual)
-    if group is not None and hidden:
-        listing.hidden_groups.append((*group, hidden))
+        if group is None or (group.kind, group.action) != (change.kind, change.action):
+            _close_group(listing, group)
+            group = _Group(change.kind, change.action)
+        _list_change(listing, group, change, max_per_group, rows, manual, sources)
+    _close_group(listing, group)
     return listing
+
+
+def _list_runs(
+    spool: Any,
+    runs: Iterable[tuple[Kind, Action, int, int]],
+    max_per_group: int | None,
+    rows: _Budget,
+    manual: _Budget,
+    sources: ChangeSources | None,
+) -> _Listing:
+    """``_list_changes`` of a plan's spool, from its runs (``ChangeSpool.runs``): the same
+    listing, reading only the changes that can be listed (the first of each run, while rows
+    fit) and every manual step; the rest of a run is counted as left out without being
+    read, as the one pass would have found it."""
+    listing = _Listing()
+    for kind, action, first, count in runs:
+        listing.total += count
+        listing.counts[kind, action] += count
+        group = _Group(kind, action)
+        # A manual step is listed whether its row is or not: a manual run is read whole.
+        whole = action is Action.MANUAL
+        readable = count if whole or max_per_group is None else min(count, max_per_group)
+        if listing.rows_full and not whole:
+            readable = 0
+        read = 0
+        for change in spool.read_range(first, first + readable):
+            _list_change(listing, group, change, max_per_group, rows, manual, sources)
+            read += 1
+            if listing.rows_full and not whole:
+                break
+        group.hidden += count - read
+        _close_group(listing, group)
+    return listing
+
+
+def _list_change(
+    listing: _Listing,
+    group: _Group,
+    change: Change,
+    max_per_group: int | None,
+    rows: _Budget,
+    manual: _Budget,
+    sources: ChangeSources | None,
+) -> None:
+    if max_per_group is not None and group.shown >= max_per_group:
+        group.hidden += 1
+    elif not listing.rows_full and rows.take(
+        [row := change_row(change, sources.source(change) if sources else None)]
+    ):
+        listing.rows.append(row)
+        listing.listed += 1
+        group.shown += 1
+    else:
+        listing.rows_full = True
+        group.hidden += 1
+    if change.instructions:
+        _list_manual_step(listing, change, manual)
+
+
+def _close_group(listing: _Listing, group: _Group | None) -> None:
+    if group is not None and group.hidden:
+        listing.hidden_groups.append((group.kind, group.action, group.hidden))
 
 
 def _list_manual_step(listing: _Listing, change: Change, budget: _Budget) -> None:

@@ -43,6 +43,23 @@ class ChangeGroup:
 
 
 def listed_groups(changes: Sequence[Change], max_per_group: int | None) -> list[ChangeGroup]:
+    """Consecutive changes of one kind and action, each group with its first
+    ``max_per_group`` changes (all of them with None) and a count of the rest.
+
+    A plan's spool knows its groups (``ChangeSpool.runs``) and reads a range of changes
+    without the ones before it, so a plan of a million creates reads the few changes it
+    lists, not the million it counts."""
+    runs = getattr(changes, "runs", None)
+    if runs is not None and max_per_group is not None:
+        return [
+            ChangeGroup(
+                kind,
+                action,
+                list(changes.read_range(first, first + min(count, max_per_group))),  # type: ignore[attr-defined]
+                max(0, count - max_per_group),
+            )
+            for kind, action, first, count in runs
+        ]
     groups: list[ChangeGroup] = []
     for change in changes:
         if not groups or (groups[-1].kind, groups[-1].action) != (change.kind, change.action):

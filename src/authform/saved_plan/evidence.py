@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,14 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from authform.emulated_tenant import EMULATOR_API_KEY
-from authform.engine.plan import Change, Plan
-from authform.render.json_output import change_to_json
+from authform.engine.codec import (
+    change_state_fields,
+    change_states,
+    resource_states,
+    state_fields,
+)
+from authform.engine.plan import Plan
+from authform.render.json_output import change_entry
 from authform.render.values import is_sensitive
 from authform.saved_plan.seal import Sealer, canonical
 from authform.workflow import Session
@@ -27,6 +33,13 @@ from authform.workflow import Session
 # Manifest sections that decide nothing apply writes: the target is fingerprinted on its own
 # (without the API key, which may be rotated), verify only reads back.
 _SECTIONS_NOT_APPLIED = frozenset({"target", "verify", "environments"})
+# What the source's fingerprints read of each item.
+_SOURCE_FIELDS = state_fields("kind", "key", "spec", "create_only")
+# What a saved plan's change line reads of each change, and of its desired item.
+_CHANGE_PARTS = change_state_fields(
+    "action", "kind", "key", "desired", "fields", "instructions", "blocked", "note", "after"
+)
+_CREATE_ONLY = state_fields("create_only")
 
 
 @dataclass(frozen=True)
@@ -118,24 +131,38 @@ def fingerprints(
 def sealed_change_lines(plan: Plan, sealer: Sealer) -> Iterator[bytes]:
     """Each change as the plan shows it (masked), plus keyed fingerprints of the secret
     values apply would write with it, so a swapped password digest changes the entry: one
-    canonical JSON line per change, in plan order, as the saved plan's file holds them."""
-    for change in plan.changes:
-        entry = change_to_json(change)
-        secrets = _change_secrets(change, sealer)
+    canonical JSON line per change, in plan order, as the saved plan's file holds them.
+
+    Written from the changes' stored states (``codec.change_states``): a million changes
+    are read back without being built as objects."""
+    for state in change_states(plan.changes):
+        action, kind, key, desired, fields, instructions, blocked, note, after = _CHANGE_PARTS(
+            state
+        )
+        create_only = None if desired is None else _CREATE_ONLY(desired)
+        entry = change_entry(
+            action, kind, key, fields, create_only, instructions, blocked, note, after
+        )
+        secrets = _change_secrets(f"{kind}.{key}", fields, create_only, sealer)
         if secrets:
             entry["secrets"] = secrets
         yield canonical(entry)
 
 
-def _change_secrets(change: Change, sealer: Sealer) -> dict[str, str]:
+def _change_secrets(
+    address: str,
+    fields: Iterable[tuple[str, Any, Any]],
+    create_only: Mapping[str, Any] | None,
+    sealer: Sealer,
+) -> dict[str, str]:
     secrets = {
-        field.path: sealer.tag(f"{change.address}\x00{field.path}", [field.old, field.new])
-        for field in change.fields
-        if is_sensitive(field.path)
+        path: sealer.tag(f"{address}\x00{path}", [old, new])
+        for path, old, new in fields
+        if is_sensitive(path)
     }
-    if change.desired is not None:
-        for name, value in sorted(change.desired.create_only.items()):
-            secrets[name] = sealer.tag(f"{change.address}\x00{name}", str(value))
+    if create_only:
+        for name, value in sorted(create_only.items()):
+            secrets[name] = sealer.tag(f"{address}\x00{name}", str(value))
     return secrets
 
 
@@ -170,23 +197,23 @@ def _manifest_sections(session: Session, sealer: Sealer) -> dict[str, str]:
 
 
 def _source(session: Session, sealer: Sealer) -> dict[str, str] | None:
+    """The source's records and, apart, its password digests: each a stream of one
+    canonical line per item (``[kind, key, spec]``; ``[address, name, digest]`` per
+    write-once value), both fed in one pass over the items' stored states."""
     import_set = session.import_set
     if import_set is None:
         return None
-    resources = import_set.resources
+    records = sealer.stream("source-records")
+    digests = sealer.stream("source-password-digests")
+    for state in resource_states(import_set.resources):
+        kind, key, spec, create_only = _SOURCE_FIELDS(state)
+        records.add_line(canonical([kind, key, spec]))
+        for name, value in sorted(create_only.items()):
+            digests.add_line(canonical([f"{kind}.{key}", name, str(value)]))
     return {
         "label": session.import_label,
-        "records": sealer.stream_tag(
-            "source-records", ([r.kind.value, r.key, r.spec] for r in resources)
-        ),
-        "password_digests": sealer.stream_tag(
-            "source-password-digests",
-            (
-                [r.address, name, str(value)]
-                for r in resources
-                for name, value in sorted(r.create_only.items())
-            ),
-        ),
+        "records": records.tag(),
+        "password_digests": digests.tag(),
     }
 
 
