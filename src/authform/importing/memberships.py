@@ -85,8 +85,8 @@ def import_memberships(
     rules = _Rules(users, organizations, role_map, seen)
     position = iter(records)
     while batch := list(islice(position, RECORD_BATCH)):
+        counts.memberships_total += len(batch)
         for record, outcome in zip(batch, rules.judge_all(batch), strict=True):
-            counts.memberships_total += 1
             if isinstance(outcome, Skipped):
                 skips.append(outcome)
                 counts.memberships_skipped += 1
@@ -95,7 +95,9 @@ def import_memberships(
             counts.memberships += 1
             assert not isinstance(record, MalformedRecord)
             role = outcome.spec["role"]
-            use = role_uses.setdefault(role, RoleUse(record.role, record.origin))
+            use = role_uses.get(role)
+            if use is None:
+                use = role_uses[role] = RoleUse(record.role, record.origin)
             use.count += 1
     writer.close()
     return MembershipImport(writer.view(), skips, role_uses)
@@ -122,23 +124,29 @@ class _Rules:
         )
         outcomes: list[Resource | Skipped] = []
         claims: list[tuple[int, SourceMembership, Resource]] = []
+        org_keys, role_map = self.organizations.keys, self.role_map
         for record in records:
             if isinstance(record, MalformedRecord):
                 outcomes.append(skipped_malformed(record))
                 continue
-            org_key = self.organizations.keys.get(record.organization_id, record.organization_id)
+            org_key = org_keys.get(record.organization_id, record.organization_id)
             key = membership_key(record.user_id, org_key)
-            problem = self.problem(record, key, imported)
-            if problem is not None:
-                outcomes.append(problem)
-                continue
+            if not (
+                record.user_id in imported.users
+                and record.organization_id in imported.organizations
+                and record.role in role_map
+            ):  # the common case, tested inline; ``problem`` says which rule it breaks
+                problem = self.problem(record, key, imported)
+                if problem is not None:
+                    outcomes.append(problem)
+                    continue
             resource = Resource(
                 kind=Kind.MEMBERSHIP,
                 key=key,
                 spec={
                     "user": record.user_id,
                     "organization": org_key,
-                    "role": self.role_map[record.role],
+                    "role": role_map[record.role],
                 },
                 origin=record_origin(record.origin),
             )
