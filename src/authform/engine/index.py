@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterable, Iterable, Iterator, Sequence
-from itertools import chain, islice
+from itertools import islice
 from typing import Any, NamedTuple
 
 from authform.engine.codec import dump_resource, load_resource
@@ -379,18 +379,8 @@ class DesiredWriter:
             self.append(resource)
 
     def flush(self) -> None:
-        """Write the buffered rows, ``ROWS_PER_INSERT`` to a statement: sqlite3's cost per
-        executed statement, not SQLite's, was most of the import's write time."""
         rows, self._rows = self._rows, []
-        per = ROWS_PER_INSERT
-        whole = len(rows) - len(rows) % per
-        if whole:
-            self.index.db.executemany(
-                _DESIRED_INSERT_MANY,
-                (tuple(chain.from_iterable(rows[at : at + per])) for at in range(0, whole, per)),
-            )
-        if whole < len(rows):
-            self.index.db.executemany(_DESIRED_INSERT, rows[whole:])
+        self.index.insert_rows("desired (seq, kind, key, spec, item)", rows)
 
     def close(self) -> tuple[int, int]:
         """Write what is buffered; the rows written, ``[first, end)``."""
@@ -401,13 +391,6 @@ class DesiredWriter:
         """What was written, read back from the index (after ``close``)."""
         return IndexedResources(self.index, (self.first, self.next))
 
-
-_DESIRED_INSERT = "INSERT INTO desired (seq, kind, key, spec, item) VALUES (?, ?, ?, ?, ?)"
-# Desired rows written by one statement (500 parameters: within every SQLite's limit).
-ROWS_PER_INSERT = 100
-_DESIRED_INSERT_MANY = _DESIRED_INSERT.replace(
-    "(?, ?, ?, ?, ?)", ", ".join(["(?, ?, ?, ?, ?)"] * ROWS_PER_INSERT)
-)
 
 _LIVE_INSERT = (
     "INSERT OR REPLACE INTO live (kind, key, spec, provider_id, unkeyed, probe, item) "

@@ -37,9 +37,9 @@ class ImportScratch(ScratchDatabase):
 
     # ---- emails shared by several users ----------------------------------------------------
 
-    def add_emails(self, rows: Iterable[tuple[str, int, str]]) -> None:
+    def add_emails(self, rows: Sequence[tuple[str, int, str]]) -> None:
         """(email, ordinal of the record, its source id), a batch at a time."""
-        self.db.executemany("INSERT INTO emails VALUES (?, ?, ?)", rows)
+        self.insert_rows("emails (email, ordinal, source_id)", rows)
 
     def shared_emails(self) -> Iterator[tuple[str, list[tuple[int, str]]]]:
         """Each email chosen by more than one record, with those records (ordinal, source
