@@ -125,17 +125,17 @@ class _Rules:
         outcomes: list[Resource | Skipped] = []
         claims: list[tuple[int, SourceMembership, Resource]] = []
         org_keys, role_map = self.organizations.keys, self.role_map
+        imported_users, imported_orgs = imported.users, imported.organizations
         for record in records:
             if isinstance(record, MalformedRecord):
                 outcomes.append(skipped_malformed(record))
                 continue
-            org_key = org_keys.get(record.organization_id, record.organization_id)
-            key = membership_key(record.user_id, org_key)
-            if not (
-                record.user_id in imported.users
-                and record.organization_id in imported.organizations
-                and record.role in role_map
-            ):  # the common case, tested inline; ``problem`` says which rule it breaks
+            user, org = record.user_id, record.organization_id
+            org_key = org_keys.get(org, org)
+            key = membership_key(user, org_key)
+            role = role_map.get(record.role)
+            if role is None or user not in imported_users or org not in imported_orgs:
+                # The common case is tested inline; ``problem`` says which rule it breaks.
                 problem = self.problem(record, key, imported)
                 if problem is not None:
                     outcomes.append(problem)
@@ -143,11 +143,7 @@ class _Rules:
             resource = Resource(
                 kind=Kind.MEMBERSHIP,
                 key=key,
-                spec={
-                    "user": record.user_id,
-                    "organization": org_key,
-                    "role": role_map[record.role],
-                },
+                spec={"user": user, "organization": org_key, "role": role_map[record.role]},
                 origin=record_origin(record.origin),
             )
             claims.append((len(outcomes), record, resource))
