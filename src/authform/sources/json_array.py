@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, TextIO
 
 from authform.sources.errors import SourceError
@@ -29,6 +29,9 @@ DEFAULT_CHUNK_SIZE = 1 << 16
 MAX_ITEM_CHARS = 8 << 20
 
 _DECODER = json.JSONDecoder()
+# The decoder's own scanner (``scan_once``: the typeshed stubs do not list it), called
+# directly: ``raw_decode`` wraps it in Python.
+_SCAN: Callable[[str, int], tuple[Any, int]] = vars(_DECODER)["scan_once"]
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # A complete string, or any single structural character (a lone quote = unterminated string).
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},"]', re.DOTALL)
@@ -39,11 +42,11 @@ _new_item = tuple.__new__
 
 
 class ArrayItem(NamedTuple):
-    """One item of the array: its 1-based index and starting line, and its value or error.
+    """One item of the array: its 1-based number and starting line, and its value or error.
     (A named tuple: one is built per item, and a tuple is built several times faster than a
     frozen dataclass.)"""
 
-    index: int
+    number: int
     line: int
     value: Any = None
     error: str | None = None
@@ -110,7 +113,7 @@ def iter_json_array(
     index = 0
     while True:
         for item in _whole_items(buf, index):
-            index = item.index
+            index = item.number
             yield item
         next_char = buf.peek()
         if next_char == "]":
@@ -139,7 +142,7 @@ def _whole_items(buf: _Buffer, index: int) -> Iterator[ArrayItem]:
     not, for ``_read_item`` to read with care."""
     text, line = buf.text, buf.line
     end_of_text = len(text)
-    scan, after_item, count = _DECODER.scan_once, _COMMA.match, text.count
+    scan, after_item, count = _SCAN, _COMMA.match, text.count
     counted = buf.pos
     start = _skip_whitespace(text, counted)
     try:
@@ -199,18 +202,18 @@ def _read_item(buf: _Buffer, name: str, index: int, line: int) -> ArrayItem:
                 continue
             if stop == len(buf.text) or buf.text[stop] in ",]":
                 buf.advance(stop)
-                return ArrayItem(index=index, line=line, value=value)
+                return ArrayItem(number=index, line=line, value=value)
             problem = f"unexpected content after the item's value at line {buf.line_at(stop)}"
         separator = _find_separator(buf.text, buf.pos)
         if separator == _NEED_MORE:
             if buf.eof:
                 # Cut off by the end of the file: the caller reports the truncation.
                 buf.advance(len(buf.text))
-                return ArrayItem(index=index, line=line, error=problem)
+                return ArrayItem(number=index, line=line, error=problem)
             _fill_or_fail(buf, name, index, line)
             continue
         buf.advance(separator)
-        return ArrayItem(index=index, line=line, error=problem)
+        return ArrayItem(number=index, line=line, error=problem)
 
 
 def _fill_or_fail(buf: _Buffer, name: str, index: int, line: int) -> None:
