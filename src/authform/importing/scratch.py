@@ -25,9 +25,18 @@ CREATE TABLE emails (email TEXT NOT NULL, ordinal INTEGER NOT NULL, source_id TE
 """
 
 
+# The scratch database's page cache, in KiB.
+CACHE_KIB = 4_000
+
+
 class ImportScratch(ScratchDatabase):
     def __init__(self) -> None:
         super().__init__("authform-import-", _SCHEMA)
+        # A small page cache: the scratch is written a batch at a time and asked about a
+        # batch at a time, so pages spilled to its (unsynced, private) file cost little,
+        # while the shared 16 MB cache made the import's memory grow with the export up to
+        # that limit (parse peak RSS 77 MB at 10,000 users, 96 MB at 100,000; 88 MB now).
+        self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self.claims = 0  # batches stored so far (each entry keeps the number of its batch)
 
     def set(self, name: str) -> DiskSet:
