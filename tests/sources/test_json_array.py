@@ -36,7 +36,7 @@ def test_every_chunk_boundary_yields_the_same_items(indent):
 def test_items_carry_index_and_starting_line():
     text = '[\n  {"a": 1},\n\n  {"b":\n 2},\n  3\n]\n'
     items = list(iter_json_array(io.StringIO(text), "t.json", chunk_size=3))
-    assert [(i.index, i.line, i.value) for i in items] == [
+    assert [(i.number, i.line, i.value) for i in items] == [
         (1, 2, {"a": 1}),
         (2, 4, {"b": 2}),
         (3, 6, 3),
@@ -50,7 +50,7 @@ def test_a_broken_item_is_reported_and_the_rest_still_read(chunk_size):
         ' , \n {"g": [1, 2}, \n {"h": 3}]'
     )
     items = list(iter_json_array(io.StringIO(text), "t.json", chunk_size=chunk_size))
-    got = [(i.index, i.value if i.error is None else "ERR") for i in items]
+    got = [(i.number, i.value if i.error is None else "ERR") for i in items]
     assert got == [
         (1, {"a": 1}),
         (2, "ERR"),

@@ -3,6 +3,8 @@ source (CSV, JSON exports, the live API), before the importer sees a record."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from authform.sources import (
@@ -17,6 +19,7 @@ from authform.sources import (
 from authform.sources.clerk_api import _origin, user_from_api
 from authform.sources.clerk_ids import clerk_id_problem, is_clerk_id
 from authform.sources.errors import locate_invalid_utf8
+from authform.sources.records import ExternalAccount
 from authform.sources.screening import screen_record, screened
 
 USER = "user_2aAda0000000000000000001"
@@ -140,3 +143,74 @@ def test_locating_invalid_utf8_across_chunk_boundaries(tmp_path):
         assert (where.line, where.offset) == (11, len(text.encode())), chunk_size
     path.write_bytes(text.encode())
     assert locate_invalid_utf8(path, chunk_size=4) is None
+
+
+# One hostile value per field a source fills, with the label the refusal must name: the fast
+# path that clears clean records must send each of these to the walk that names the field.
+BAD = "a\x1bb"
+HOSTILE_FIELDS = [
+    (SourceUser, {"first_name": BAD}, "first_name"),
+    (SourceUser, {"last_name": BAD}, "last_name"),
+    (SourceUser, {"username": BAD}, "username"),
+    (SourceUser, {"primary_email": BAD}, "primary_email"),
+    (SourceUser, {"image_url": BAD}, "image_url"),
+    (SourceUser, {"emails": (SourceEmail("ok@x.io", True), SourceEmail(BAD, False))}, "emails[1]"),
+    (SourceUser, {"phone_numbers": ("+15550100", BAD)}, "phone_numbers[1]"),
+    (SourceUser, {"totp_secret": SensitiveText(BAD)}, "totp_secret"),
+    (SourceUser, {"password": PasswordDigest(BAD, SensitiveText("x"))}, "password_hasher"),
+    (SourceUser, {"password": PasswordDigest("bcrypt", SensitiveText(BAD))}, "password_digest"),
+    (
+        SourceUser,
+        {"external_accounts": (ExternalAccount("oauth_github", BAD),)},
+        "external_accounts[0].provider_user_id",
+    ),
+    (SourceOrganization, {"name": BAD}, "name"),
+    (SourceOrganization, {"slug": BAD}, "slug"),
+    (SourceOrganization, {"public_metadata": {"tier": {"note": BAD}}}, "public_metadata.tier.note"),
+    (SourceMembership, {"role": BAD}, "role"),
+]
+CLEAN = {
+    SourceUser: {"id": USER, "origin": "users.csv:row 2"},
+    SourceOrganization: {"id": ORG, "origin": "orgs.json:item 1", "name": "Acme"},
+    SourceMembership: {"user_id": USER, "organization_id": ORG, "role": "admin", "origin": "m"},
+}
+
+
+@pytest.mark.parametrize(("record_type", "values", "label"), HOSTILE_FIELDS)
+def test_every_field_is_screened_and_named(record_type, values, label):
+    record = screen_record(record_type(**{**CLEAN[record_type], **values}))
+    assert isinstance(record, MalformedRecord)
+    assert record.problem == f"{label} contains the control character U+001B"
+
+
+def test_every_screened_field_has_a_hostile_case():
+    """A field added to a record later gets a case above (the screening walks it already)."""
+    for record_type in CLEAN:
+        fields = {f.name for f in dataclasses.fields(record_type)} - {"origin", "id"}
+        fields -= {"user_id", "organization_id", "sms_second_factor", "totp_enabled"}
+        covered = {
+            name for kind, values, _ in HOSTILE_FIELDS if kind is record_type for name in values
+        }
+        assert fields <= covered, fields - covered
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"first_name": "Zo\u00eb\u00a0Smith"},  # a no-break space: not printable, still allowed
+        {"last_name": 5},  # a value not of its declared type: judged by the walk (no text)
+        {"emails": (SourceEmail("a@x.io", True),), "phone_numbers": ()},
+    ],
+)
+def test_records_the_fast_path_cannot_clear_are_still_judged_exactly(values):
+    user = SourceUser(USER, "o", **values)
+    assert screen_record(user) is user
+
+
+def test_prose_metadata_may_hold_tabs_and_newlines_but_not_controls():
+    fine = SourceOrganization(ORG, "o", "Acme", public_metadata={"note": "a\tb\nc"})
+    assert screen_record(fine) is fine
+    bad = SourceOrganization(ORG, "o", "Acme", public_metadata={"note": "a\x07"})
+    assert (
+        screen_record(bad).problem == "public_metadata.note contains the control character U+0007"
+    )

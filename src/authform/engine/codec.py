@@ -11,7 +11,7 @@ plain attribute, rather than the slower ``value`` property).
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import fields
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -35,6 +35,45 @@ _change_rest = attrgetter(*_CHANGE_REST)
 _CREATE_REST = _change_rest(Change(Action.CREATE, Kind.USER, ""))
 
 
+# Where ``create_only`` sits in a resource's state.
+_CREATE_ONLY = 1 + _RESOURCE_REST.index("create_only")
+# ``create_only`` holds secrets as ``str`` subclasses that mask their repr (a password hash is
+# a ``BcryptHash``). Pickle names a class and looks it up again on every dump and load, which
+# made a user's row cost four times a membership's; so such a value is written as its text
+# and a number for its class, numbered by this process (a pickle written here is only ever
+# read back by this process, from its private folder).
+_TEXT_CLASSES: list[type[str]] = []
+_TEXT_CLASS_NUMBERS: dict[type[str], int] = {}
+_PLAIN = -1
+
+
+def _create_only_state(values: Mapping[str, Any]) -> tuple[tuple[str, int, Any], ...]:
+    state = []
+    for name, value in values.items():
+        cls = type(value)
+        if cls is str or not isinstance(value, str):
+            state.append((name, _PLAIN, value))
+            continue
+        number = _TEXT_CLASS_NUMBERS.get(cls)
+        if number is None:
+            number = _TEXT_CLASS_NUMBERS[cls] = len(_TEXT_CLASSES)
+            _TEXT_CLASSES.append(cls)
+        state.append((name, number, str(value)))
+    return tuple(state)
+
+
+def _create_only_from(state: tuple[tuple[str, int, Any], ...]) -> dict[str, Any]:
+    return {
+        name: value if number == _PLAIN else _TEXT_CLASSES[number](value)
+        for name, number, value in state
+    }
+
+
+def _create_only_value(stored: Any) -> Any:
+    """``create_only`` as stored in a state (a mapping when empty) back as a mapping."""
+    return _create_only_from(stored) if type(stored) is tuple else stored
+
+
 def resource_state(resource: Resource | None) -> tuple[Any, ...] | None:
     if resource is None:
         return None
@@ -43,13 +82,28 @@ def resource_state(resource: Resource | None) -> tuple[Any, ...] | None:
 
 def state_fields(*names: str) -> Callable[[tuple[Any, ...]], Any]:
     """A getter of the named ``Resource`` fields from a resource's state, in C (a tuple
-    of them; one name: the field itself)."""
-    return itemgetter(*(_RESOURCE_FIELDS.index(name) for name in names))
+    of them; one name: the field itself). ``create_only`` comes back as the mapping it
+    was, its secrets of their own classes again (see ``_create_only_state``)."""
+    get = itemgetter(*(_RESOURCE_FIELDS.index(name) for name in names))
+    if "create_only" not in names:
+        return get
+    if len(names) == 1:
+        return lambda state: _create_only_value(get(state))
+    at = names.index("create_only")
+
+    def fields_of(state: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = get(state)
+        return (*values[:at], _create_only_value(values[at]), *values[at + 1 :])
+
+    return fields_of
 
 
 def resource_from(state: tuple[Any, ...] | None) -> Resource | None:
     if state is None:
         return None
+    at = _CREATE_ONLY
+    if type(state[at]) is tuple:
+        state = (*state[:at], _create_only_from(state[at]), *state[at + 1 :])
     return Resource(_KINDS[state[0]], *state[1:])
 
 
@@ -65,7 +119,11 @@ def resource_states(resources: Iterable[Resource]) -> Iterator[tuple[Any, ...]]:
 
 
 def _resource_state(resource: Resource) -> tuple[Any, ...]:
-    return (resource.kind._value_, *_resource_rest(resource))
+    state = (resource.kind._value_, *_resource_rest(resource))
+    if not resource.create_only:
+        return state
+    at = _CREATE_ONLY
+    return (*state[:at], _create_only_state(resource.create_only), *state[at + 1 :])
 
 
 def dump_resource(resource: Resource) -> bytes:

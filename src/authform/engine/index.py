@@ -88,11 +88,23 @@ CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
 
 # One encoder for every row: ``json.dumps`` with options builds a new one per call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+# The same encoding, by the C encoder ``JSONEncoder.encode`` builds on every call, built
+# once (an import encodes millions of specs); specs hold no cycles, so no cycle check.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_CANONICAL_C = (
+    None
+    if _c_make_encoder is None
+    else _c_make_encoder(
+        None, str, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True
+    )
+)
 
 
 def canonical_json(spec: Any) -> str:
     """The spec as compact JSON with sorted keys: equal strings mean equal specs."""
-    return _CANONICAL.encode(spec)
+    if _CANONICAL_C is None or isinstance(spec, str):
+        return _CANONICAL.encode(spec)
+    return "".join(_CANONICAL_C(spec, 0))
 
 
 class StateIndex(ScratchDatabase):
@@ -410,10 +422,8 @@ class DesiredWriter:
             self.append(resource)
 
     def flush(self) -> None:
-        self.index.db.executemany(
-            "INSERT INTO desired (seq, kind, key, spec, item) VALUES (?, ?, ?, ?, ?)", self._rows
-        )
-        self._rows = []
+        rows, self._rows = self._rows, []
+        self.index.insert_rows("desired (seq, kind, key, spec, item)", rows)
 
     def close(self) -> tuple[int, int]:
         """Write what is buffered; the rows written, ``[first, end)``."""

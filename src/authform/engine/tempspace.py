@@ -11,7 +11,11 @@ import shutil
 import sqlite3
 import tempfile
 import weakref
+from collections.abc import Sequence
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
+from typing import Any
 
 
 def private_folder(owner: object, prefix: str) -> tuple[Path, weakref.finalize]:
@@ -46,6 +50,24 @@ class ScratchDatabase:
         self.db.executescript(schema)
         self.db.execute("BEGIN")
 
+    def insert_rows(self, into: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """``INSERT INTO <into> VALUES`` each of ``rows`` (tuples of one width; ``into`` is
+        ``table (column, ...)``), ``ROWS_PER_INSERT`` rows to a statement: Python's sqlite3
+        spends more on each statement it executes than SQLite spends on inserting a row, and
+        an import writes millions of rows."""
+        if not rows:
+            return
+        width = len(rows[0])
+        per = min(ROWS_PER_INSERT, MAX_PARAMETERS // width)
+        whole = len(rows) - len(rows) % per
+        if whole:
+            self.db.executemany(
+                _insert_statement(into, width, per),
+                (tuple(chain.from_iterable(rows[at : at + per])) for at in range(0, whole, per)),
+            )
+        if whole < len(rows):
+            self.db.executemany(_insert_statement(into, width, 1), rows[whole:])
+
     def close(self) -> None:
         self.db.close()
         self._remove()
@@ -53,3 +75,15 @@ class ScratchDatabase:
     @property
     def closed(self) -> bool:
         return not self._remove.alive
+
+
+# Rows one INSERT statement writes, within the parameters a statement may have (999: the
+# limit of older SQLite builds).
+ROWS_PER_INSERT = 100
+MAX_PARAMETERS = 999
+
+
+@lru_cache(maxsize=64)
+def _insert_statement(into: str, width: int, rows: int) -> str:
+    values = "(" + ", ".join("?" * width) + ")"
+    return f"INSERT INTO {into} VALUES " + ", ".join([values] * rows)

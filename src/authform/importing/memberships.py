@@ -85,8 +85,8 @@ def import_memberships(
     rules = _Rules(users, organizations, role_map, seen)
     position = iter(records)
     while batch := list(islice(position, RECORD_BATCH)):
+        counts.memberships_total += len(batch)
         for record, outcome in zip(batch, rules.judge_all(batch), strict=True):
-            counts.memberships_total += 1
             if isinstance(outcome, Skipped):
                 skips.append(outcome)
                 counts.memberships_skipped += 1
@@ -95,7 +95,9 @@ def import_memberships(
             counts.memberships += 1
             assert not isinstance(record, MalformedRecord)
             role = outcome.spec["role"]
-            use = role_uses.setdefault(role, RoleUse(record.role, record.origin))
+            use = role_uses.get(role)
+            if use is None:
+                use = role_uses[role] = RoleUse(record.role, record.origin)
             use.count += 1
     writer.close()
     return MembershipImport(writer.view(), skips, role_uses)
@@ -122,24 +124,26 @@ class _Rules:
         )
         outcomes: list[Resource | Skipped] = []
         claims: list[tuple[int, SourceMembership, Resource]] = []
+        org_keys, role_map = self.organizations.keys, self.role_map
+        imported_users, imported_orgs = imported.users, imported.organizations
         for record in records:
             if isinstance(record, MalformedRecord):
                 outcomes.append(skipped_malformed(record))
                 continue
-            org_key = self.organizations.keys.get(record.organization_id, record.organization_id)
-            key = membership_key(record.user_id, org_key)
-            problem = self.problem(record, key, imported)
-            if problem is not None:
-                outcomes.append(problem)
-                continue
+            user, org = record.user_id, record.organization_id
+            org_key = org_keys.get(org, org)
+            key = membership_key(user, org_key)
+            role = role_map.get(record.role)
+            if role is None or user not in imported_users or org not in imported_orgs:
+                # The common case is tested inline; ``problem`` says which rule it breaks.
+                problem = self.problem(record, key, imported)
+                if problem is not None:
+                    outcomes.append(problem)
+                    continue
             resource = Resource(
                 kind=Kind.MEMBERSHIP,
                 key=key,
-                spec={
-                    "user": record.user_id,
-                    "organization": org_key,
-                    "role": self.role_map[record.role],
-                },
+                spec={"user": user, "organization": org_key, "role": role_map[record.role]},
                 origin=record_origin(record.origin),
             )
             claims.append((len(outcomes), record, resource))

@@ -108,8 +108,9 @@ def skipped(
     *,
     imported: bool = False,
 ) -> Skipped:
-    """Build a ``Skipped`` whose ``code`` is a plain string (clean repr, JSON, comparisons)."""
-    return Skipped(kind, source_id, origin, reason, code.value, imported)
+    """Build a ``Skipped`` whose ``code`` and ``origin`` are plain strings (clean repr, JSON,
+    comparisons; and skips are spooled to disk, where a ``RecordOrigin`` pickles slowly)."""
+    return Skipped(kind, source_id, str(origin), reason, code.value, imported)
 
 
 def skipped_malformed(record: MalformedRecord) -> Skipped:

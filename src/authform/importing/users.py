@@ -138,9 +138,11 @@ def import_users(
 
 
 def _candidate_state(candidate: _Candidate) -> tuple[Any, ...]:
+    # The origin as plain text: what the reports need of it, and a ``RecordOrigin`` (a str
+    # with attributes) pickles through copyreg, several times slower than the rest together.
     return (
         candidate.source_id,
-        candidate.origin,
+        str(candidate.origin),
         candidate.seq,
         candidate.with_password,
         [_fields_of(note) for note in candidate.notes],
