@@ -1084,6 +1084,12 @@ def emulator_dashboard(
 
 def main() -> None:
     """Entry point of the ``authform`` script and ``python -m authform``."""
+    # What is imported by now lives as long as the process: frozen out of the collector's
+    # view, and with a larger first generation, reading an export of millions of short-lived
+    # records spends less CPU collecting (100,000 users: parse 19.6 -> 17.7 s CPU, peak
+    # RSS 90 -> 91 MB). Cycles are rare in that data; what holds them is still collected.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
     app(prog_name="authform")
 
 
