@@ -11,9 +11,7 @@ Bounded: 2,000 users, about fifty requests of a hundred items.
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
-import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from authform.emulators.server import RunningEmulator, start_emulator
 from authform.providers.clerk import ClerkProvider
 from authform.providers.http import RateLimit
 from authform.resources import Kind, Resource, membership_key
+from providers.traced import traced_peak  # tests/providers, as pytest imports it
 
 USERS = 2_000
 ORGS = 20
@@ -109,13 +108,7 @@ def test_a_read_of_thousands_of_users_streams_and_matches_on_disk(
     async def step() -> tuple[dict[Kind, int], list[Resource], int]:
         try:
             await provider.http.get_json("/instance")  # the client's set-up, before
-            gc.collect()
-            tracemalloc.start()
-            try:
-                counts, kept = await read_counting()
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
+            (counts, kept), peak = await traced_peak(read_counting)
             return counts, kept, peak
         finally:
             await provider.aclose()

@@ -10,14 +10,13 @@ pages or the desired resources) would take. Bounded: 2,000 users, about fifty re
 from __future__ import annotations
 
 import asyncio
-import gc
-import tracemalloc
 from collections.abc import Iterator
 
 from authform.emulators import RunningEmulator
 from authform.providers.http import RateLimit
 from authform.providers.scalekit import ScalekitProvider
 from authform.resources import Kind, Resource, membership_key
+from providers.traced import traced_peak  # tests/providers, as pytest imports it
 
 USERS = 2_000
 ORGS = 20
@@ -88,14 +87,12 @@ def test_a_read_of_thousands_of_users_streams_and_caveats_count_on_disk(
     async def step() -> tuple[dict[Kind, int], int, list[str]]:
         try:
             await provider.http.get_json("/api/v1/roles")  # the token, fetched before
-            gc.collect()
-            tracemalloc.start()
-            try:
+
+            async def read_and_count_caveats() -> tuple[dict[Kind, int], list[str]]:
                 counts = await read_counting()
-                caveats = provider.plan_caveats(desired)  # type: ignore[arg-type]
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
+                return counts, provider.plan_caveats(desired)  # type: ignore[arg-type]
+
+            (counts, caveats), peak = await traced_peak(read_and_count_caveats)
             return counts, peak, caveats
         finally:
             await provider.aclose()
