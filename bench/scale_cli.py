@@ -24,7 +24,7 @@ runs print ``--format json`` and write ``--junit``: the streamed outputs are the
 too (their text, gigabytes at a million users, goes to the log folder).
 
     .venv/bin/python bench/scale_cli.py --sizes 10000,100000 [--apply-sizes 10000]
-        [--skip-apply] [--scale 5.5] [--json] [--keep DIR]
+        [--skip-apply] [--targets empty,full] [--scale 5.5] [--json] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -242,9 +242,21 @@ def bench_size(size: int, args: argparse.Namespace, root: Path) -> list[Run]:
         f"memberships (export written in {time.perf_counter() - started:.1f} s)",
         flush=True,
     )
+    if "empty" in args.targets:
+        runs += bench_empty_target(size, args, folder, export, logs)
+    if "full" in args.targets:
+        runs += bench_full_target(size, args, folder, export, logs)
+    if not args.keep:
+        shutil.rmtree(folder / "export", ignore_errors=True)
+    return runs
+
+
+def bench_empty_target(
+    size: int, args: argparse.Namespace, folder: Path, export: SyntheticExport, logs: Path
+) -> list[Run]:
+    runs: list[Run] = []
     scaled = {name: (n, seconds / args.scale) for name, (n, seconds) in WORKOS_LIMITS.items()}
     open_limits = dict.fromkeys(WORKOS_LIMITS, OPEN_LIMIT)
-
     print(" empty target", flush=True)
     with emulator(folder / "empty") as url:
         set_emulator_limits(url, None)
@@ -266,7 +278,14 @@ def bench_size(size: int, args: argparse.Namespace, root: Path) -> list[Run]:
         if not args.skip_apply and size in args.apply_sizes:
             limited = write_manifest(folder / "limited", manifest_text(export, url, scaled))
             runs += bench_apply(size, url, limited, folder, export, scaled, logs)
+    return runs
 
+
+def bench_full_target(
+    size: int, args: argparse.Namespace, folder: Path, export: SyntheticExport, logs: Path
+) -> list[Run]:
+    runs: list[Run] = []
+    open_limits = dict.fromkeys(WORKOS_LIMITS, OPEN_LIMIT)
     print(" full target (seeded directly)", flush=True)
     seconds = seed_full_target(folder / "full" / "emulator.sqlite3", export, 2)
     print(f"  seeded in {seconds:.1f} s", flush=True)
@@ -279,8 +298,6 @@ def bench_size(size: int, args: argparse.Namespace, root: Path) -> list[Run]:
         if runs[-1].exit_code != 0:
             runs[-1].note = "changes found on a full target: the seed differs from the import"
         runs.append(run_cli(size, "full", "verify", verify_args(open_manifest, args, logs), logs))
-    if not args.keep:
-        shutil.rmtree(folder / "export", ignore_errors=True)
     return runs
 
 
@@ -389,6 +406,12 @@ def main() -> None:
         help="sizes at which apply is measured (a million writes take hours even unlimited)",
     )
     parser.add_argument("--skip-apply", action="store_true")
+    parser.add_argument(
+        "--targets",
+        type=lambda text: set(text.split(",")),
+        default={"empty", "full"},
+        help="empty,full: which targets to measure (a million users take an hour per target)",
+    )
     parser.add_argument(
         "--scale", type=float, default=5.5, help="divide WorkOS's rate-limit windows by this"
     )
