@@ -126,6 +126,44 @@ def _resource_state(resource: Resource) -> tuple[Any, ...]:
     return (*state[:at], _create_only_state(resource.create_only), *state[at + 1 :])
 
 
+# ``imported_state`` writes the state's tuple by position, so it must follow the dataclass.
+assert _RESOURCE_FIELDS == (
+    "kind",
+    "key",
+    "spec",
+    "provider_id",
+    "observed",
+    "create_only",
+    "origin",
+)
+
+
+def imported_state(
+    kind: Kind,
+    key: str,
+    spec: Mapping[str, Any],
+    create_only: Mapping[str, Any],
+    origin: Mapping[str, Any],
+) -> tuple[Any, ...]:
+    """The state ``resource_state`` gives of a desired item read from a source (no
+    provider id, nothing observed), built from its parts: an import writes millions of
+    items, and building each as a ``Resource`` only to take it apart again cost as much as
+    judging it."""
+    return (
+        kind._value_,
+        key,
+        spec,
+        None,
+        {},
+        _create_only_state(create_only) if create_only else {},
+        origin,
+    )
+
+
+def dump_state(state: tuple[Any, ...]) -> bytes:
+    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def dump_resource(resource: Resource) -> bytes:
     return pickle.dumps(resource_state(resource), protocol=pickle.HIGHEST_PROTOCOL)
 

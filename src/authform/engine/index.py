@@ -38,12 +38,18 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from collections.abc import AsyncIterable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
-from authform.engine.codec import dump_resource, load_resource, resource_from
+from authform.engine.codec import (
+    dump_resource,
+    dump_state,
+    load_resource,
+    resource_from,
+    resource_state,
+)
 from authform.engine.spool import StreamedSequence
 from authform.engine.tempspace import ScratchDatabase
 from authform.resources import Kind, Resource
@@ -105,6 +111,28 @@ def canonical_json(spec: Any) -> str:
     if _CANONICAL_C is None or isinstance(spec, str):
         return _CANONICAL.encode(spec)
     return "".join(_CANONICAL_C(spec, 0))
+
+
+def canonical_texts(*keys: str) -> Callable[..., str]:
+    """A maker of ``canonical_json`` of a mapping of exactly ``keys`` whose values are all
+    text, from the values in the order of ``keys``: one format string instead of a walk of
+    a dict (the import writes millions of such specs). A value that is not text raises
+    ``TypeError``."""
+    places = sorted(range(len(keys)), key=keys.__getitem__)
+    # Each key as JSON (its braces doubled for ``str.format``), then the place of its value.
+    fields = [_format_literal(encode_basestring_ascii(keys[at])) + f":{{{at}}}" for at in places]
+    template = "{{" + ",".join(fields) + "}}"
+    format_ = template.format
+    encode = encode_basestring_ascii
+
+    def canonical(*values: str) -> str:
+        return format_(*map(encode, values))
+
+    return canonical
+
+
+def _format_literal(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 class StateIndex(ScratchDatabase):
@@ -402,17 +430,17 @@ class DesiredWriter:
         self._rows: list[tuple[Any, ...]] = []
 
     def append(self, resource: Resource) -> int:
+        state = resource_state(resource)
+        assert state is not None
+        return self.append_state(resource.kind, resource.key, canonical_json(resource.spec), state)
+
+    def append_state(self, kind: Kind, key: str, spec_json: str, state: tuple[Any, ...]) -> int:
+        """``append`` of an item given as its row's parts: its canonical spec
+        (``canonical_json``) and its state (``codec.imported_state``), as an importer
+        builds them without making a ``Resource``; returns its row."""
         seq = self.next
         self.next += 1
-        self._rows.append(
-            (
-                seq,
-                _ORDER[resource.kind],
-                resource.key,
-                canonical_json(resource.spec),
-                dump_resource(resource),
-            )
-        )
+        self._rows.append((seq, _ORDER[kind], key, spec_json, dump_state(state)))
         if len(self._rows) >= BATCH:
             self.flush()
         return seq

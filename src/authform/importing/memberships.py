@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-from authform.engine.index import DesiredWriter, IndexedResources
+from authform.engine.codec import imported_state
+from authform.engine.index import DesiredWriter, IndexedResources, canonical_texts
 from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
 from authform.importing.scratch import DiskMap, ImportScratch
 from authform.importing.users import RECORD_BATCH
 from authform.provenance import record_origin
-from authform.resources import Kind, Resource, membership_key
+from authform.resources import Kind, membership_key
 from authform.sources.records import MalformedRecord, MembershipRecord, SourceMembership
 
 
@@ -84,23 +85,45 @@ def import_memberships(
     seen = (scratch or ImportScratch()).map("membership roles")
     rules = _Rules(users, organizations, role_map, seen)
     position = iter(records)
+    append, membership = writer.append_state, Kind.MEMBERSHIP
     while batch := list(islice(position, RECORD_BATCH)):
         counts.memberships_total += len(batch)
-        for record, outcome in zip(batch, rules.judge_all(batch), strict=True):
-            if isinstance(outcome, Skipped):
+        for outcome in rules.judge_all(batch):
+            if type(outcome) is Skipped:
                 skips.append(outcome)
                 counts.memberships_skipped += 1
                 continue
-            writer.append(outcome)
+            assert type(outcome) is Accepted
+            record, key, spec = outcome
+            append(
+                membership,
+                key,
+                _canonical_spec(spec["user"], spec["organization"], spec["role"]),
+                imported_state(membership, key, spec, {}, record_origin(record.origin)),
+            )
             counts.memberships += 1
-            assert not isinstance(record, MalformedRecord)
-            role = outcome.spec["role"]
+            role = spec["role"]
             use = role_uses.get(role)
             if use is None:
                 use = role_uses[role] = RoleUse(record.role, record.origin)
             use.count += 1
     writer.close()
     return MembershipImport(writer.view(), skips, role_uses)
+
+
+class Accepted(NamedTuple):
+    """A membership that imports: its record, its key and its spec (the parts of its row in
+    the state index; see ``codec.imported_state``)."""
+
+    record: SourceMembership
+    key: str
+    spec: dict[str, str]
+
+
+# An ``Accepted`` built from its fields' tuple (``tuple.__new__``, in C: one per membership).
+_new_accepted = tuple.__new__
+# The canonical JSON of a membership's spec, from its user, organization and role.
+_canonical_spec = canonical_texts("user", "organization", "role")
 
 
 @dataclass
@@ -114,16 +137,16 @@ class _Rules:
     role_map: Mapping[str, str]
     roles_by_key: DiskMap
 
-    def judge_all(self, records: Sequence[MembershipRecord]) -> list[Resource | Skipped]:
-        """For each of ``records``, in order, its membership resource or why there is none.
+    def judge_all(self, records: Sequence[MembershipRecord]) -> list[Accepted | Skipped]:
+        """For each of ``records``, in order, its membership or why there is none.
         The first membership of a key wins, also within ``records``."""
         ids = [r for r in records if not isinstance(r, MalformedRecord)]
         imported = _Ends(
             self.users.imported_among({r.user_id for r in ids}),
             self.organizations.imported_among({r.organization_id for r in ids}),
         )
-        outcomes: list[Resource | Skipped] = []
-        claims: list[tuple[int, SourceMembership, Resource]] = []
+        outcomes: list[Accepted | Skipped] = []
+        claims: list[tuple[int, str, str]] = []  # (place in outcomes, key, source role)
         org_keys, role_map = self.organizations.keys, self.role_map
         imported_users, imported_orgs = imported.users, imported.organizations
         for record in records:
@@ -140,21 +163,22 @@ class _Rules:
                 if problem is not None:
                     outcomes.append(problem)
                     continue
-            resource = Resource(
-                kind=Kind.MEMBERSHIP,
-                key=key,
-                spec={"user": user, "organization": org_key, "role": role_map[record.role]},
-                origin=record_origin(record.origin),
+                role = role_map[record.role]
+            claims.append((len(outcomes), key, record.role))
+            outcomes.append(
+                _new_accepted(
+                    Accepted, (record, key, {"user": user, "organization": org_key, "role": role})
+                )
             )
-            claims.append((len(outcomes), record, resource))
-            outcomes.append(resource)
         # Last, as it claims each key for the first membership that has it.
-        earlier_roles = self.roles_by_key.claim_all([(r.key, m.role) for _, m, r in claims])
-        for (at, record, resource), earlier in zip(claims, earlier_roles, strict=True):
+        earlier_roles = self.roles_by_key.claim_all([(key, role) for _, key, role in claims])
+        for (at, key, _), earlier in zip(claims, earlier_roles, strict=True):
             if earlier is not None:
+                record = records[at]  # one outcome per record
+                assert isinstance(record, SourceMembership)
                 outcomes[at] = skipped(
                     "membership",
-                    resource.key,
+                    key,
                     record.origin,
                     SkipCode.DUPLICATE_MEMBERSHIP,
                     f"user {record.user_id} is already a member of {record.organization_id} "

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from authform.engine.index import DesiredWriter, IndexedResources
+from authform.engine.codec import imported_state
+from authform.engine.index import DesiredWriter, IndexedResources, canonical_json
 from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.emails import EmailPolicy, choose_email, email_problem
 from authform.importing.passwords import classify_password
@@ -30,7 +31,7 @@ from authform.importing.report import (
 )
 from authform.importing.scratch import DiskMap, ImportScratch
 from authform.provenance import record_origin
-from authform.resources import Kind, Resource
+from authform.resources import Kind
 from authform.sources.records import MalformedRecord, SourceUser, UserRecord
 
 
@@ -54,12 +55,14 @@ class UserImport:
 @dataclass(slots=True)
 class _Candidate:
     """One source user after the per-user rules, before export-wide conflicts are known.
-    Its resource goes to the index at once (``seq`` is its row there); what is spooled for
-    the second pass is only what reports and counts need."""
+    Its user goes to the index at once (``seq`` is its row there; ``spec`` and ``state``
+    are the row's parts, see ``codec.imported_state``); what is spooled for the second pass
+    is only what reports and counts need."""
 
     source_id: str
     origin: str
-    resource: Resource | None = None
+    spec: dict[str, object] | None = None
+    state: tuple[Any, ...] | None = None
     notes: list[Skipped] = field(default_factory=list)
     reenroll: ReenrollNotice | None = None
     seq: int | None = None
@@ -93,6 +96,7 @@ def import_users(
     candidates = PickleSpool("authform-candidates-", _candidate_state, _candidate_from)
     seen_ids = scratch.set("user ids seen")
     emails: list[tuple[str, int, str]] = []
+    append, user = writer.append_state, Kind.USER
     ordinals = enumerate(records)
     while batch := list(islice(ordinals, RECORD_BATCH)):
         first_time = iter(
@@ -107,10 +111,11 @@ def import_users(
                 candidates.append(_duplicate(record))
                 continue
             candidate = _convert(record, email_policy, counts, target)
-            if candidate.resource is not None:
-                candidate.seq = writer.append(candidate.resource)
-                candidate.with_password = bool(candidate.resource.create_only)
-                emails.append((candidate.resource.spec["email"], ordinal, candidate.source_id))
+            if candidate.spec is not None and candidate.state is not None:
+                candidate.seq = append(
+                    user, candidate.source_id, canonical_json(candidate.spec), candidate.state
+                )
+                emails.append((str(candidate.spec["email"]), ordinal, candidate.source_id))
             candidates.append(candidate)
         scratch.add_emails(emails)
         emails = []
@@ -126,7 +131,17 @@ def import_users(
         scratch.map("users skipped"),
     )
     conflicted_rows: list[int] = []
-    for ordinal, candidate in enumerate(candidates):
+    for ordinal, state in enumerate(candidates.states()):
+        if (
+            state[_SEQ] is not None
+            and not state[_NOTES]
+            and state[_REENROLL] is None
+            and ordinal not in conflicts
+        ):
+            # The common user: imported, nothing to report; only counted (not decoded).
+            _count_imported(counts, with_password=state[_WITH_PASSWORD])
+            continue
+        candidate = _candidate_from(state)
         if ordinal in conflicts:
             if candidate.seq is not None:
                 conflicted_rows.append(candidate.seq)
@@ -135,6 +150,10 @@ def import_users(
     writer.index.remove_desired(conflicted_rows)
     candidates.close()
     return result
+
+
+# Where a spooled candidate's state (``_candidate_state``) keeps what the second pass tests.
+_SEQ, _WITH_PASSWORD, _NOTES, _REENROLL = 2, 3, 4, 5
 
 
 def _candidate_state(candidate: _Candidate) -> tuple[Any, ...]:
@@ -220,13 +239,11 @@ def _convert(
     }
     if target == "kavachos":
         spec.update(kavachos_profile(user))
-    candidate.resource = Resource(
-        kind=Kind.USER,
-        key=user.id,
-        spec=spec,
-        create_only=password.create_only,
-        origin=record_origin(user.origin),
+    candidate.spec = spec
+    candidate.state = imported_state(
+        Kind.USER, user.id, spec, password.create_only, record_origin(user.origin)
     )
+    candidate.with_password = bool(password.create_only)
     candidate.reenroll = _reenroll_notice(user, email)
     return candidate
 
@@ -287,14 +304,18 @@ def _collect(candidate: _Candidate, result: UserImport, counts: ImportCounts) ->
             result.skipped_ids.setdefault(candidate.source_id, candidate.notes[0].code)
         counts.users_skipped += 1
         return
-    counts.users_imported += 1
-    if candidate.with_password:
-        counts.users_with_password += 1
-    else:
-        counts.users_without_password += 1
+    _count_imported(counts, with_password=candidate.with_password)
     if candidate.reenroll is not None:
         result.reenroll.append(candidate.reenroll)
         counts.users_to_reenroll += 1
+
+
+def _count_imported(counts: ImportCounts, *, with_password: bool) -> None:
+    counts.users_imported += 1
+    if with_password:
+        counts.users_with_password += 1
+    else:
+        counts.users_without_password += 1
 
 
 def _skip(user: SourceUser, code: SkipCode, reason: str) -> _Candidate:

@@ -23,11 +23,11 @@ from authform.sources.errors import SourceError, open_source_text
 from authform.sources.records import (
     MalformedRecord,
     PasswordDigest,
-    RecordOrigin,
     SensitiveText,
     SourceEmail,
     SourceUser,
     UserRecord,
+    row_origin,
 )
 
 COLUMNS: tuple[str, ...] = (
@@ -68,7 +68,7 @@ def read_clerk_csv(path: str | os.PathLike[str]) -> Iterator[UserRecord]:
         header = _read_header(reader, path)
         while True:
             row_number = reader.line_num + 1
-            origin = RecordOrigin(f"{name}:row {row_number}", file=file, row=row_number)
+            origin = row_origin(f"{name}:row {row_number}", file, row_number)
             try:
                 row = next(reader)
             except StopIteration:

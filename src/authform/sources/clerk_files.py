@@ -24,6 +24,7 @@ from authform.sources.records import (
     RecordOrigin,
     SourceMembership,
     SourceOrganization,
+    row_origin,
 )
 
 T = TypeVar("T")
@@ -104,7 +105,11 @@ def membership_from_json(obj: Any, origin: str) -> MembershipRecord:
 
     (A decoded JSON object is a ``dict``: each ``type(...) is dict`` test spares the slower
     ``Mapping`` check, and an export has two memberships for every user.)"""
-    if type(obj) is not dict and not isinstance(obj, Mapping):
+    if type(obj) is dict:
+        plain = _plain_membership(obj, origin)
+        if plain is not None:
+            return plain
+    elif not isinstance(obj, Mapping):
         return _malformed(
             "membership", origin, f"expected an object, found {describe_json_type(obj)}"
         )
@@ -141,6 +146,31 @@ def membership_from_json(obj: Any, origin: str) -> MembershipRecord:
     )
 
 
+def _plain_membership(obj: dict[str, Any], origin: str) -> SourceMembership | None:
+    """The membership of an object of the API's own shape (what nearly every item of an
+    export is), read without the fallbacks; None sends anything else (a flat row, a missing
+    or non-text field) to ``membership_from_json``'s full reading, which decides exactly as
+    it would have for this object too."""
+    organization = obj.get("organization")
+    user_data = obj.get("public_user_data")
+    if type(organization) is not dict or type(user_data) is not dict:
+        return None
+    org_id, user_id = organization.get("id"), user_data.get("user_id")
+    role, item_id = obj.get("role"), obj.get("id")
+    if (
+        type(org_id) is not str
+        or type(user_id) is not str
+        or type(role) is not str
+        or type(item_id) is not str
+        or obj.get("object") != "organization_membership"
+    ):
+        return None
+    org_id, user_id, role = org_id.strip(), user_id.strip(), role.strip()
+    if not (org_id and user_id and role):
+        return None
+    return SourceMembership(user_id, org_id, role, origin, item_id.strip())
+
+
 def json_export_items(
     path: str | os.PathLike[str], kind: RecordKind
 ) -> Iterator[tuple[RecordOrigin, int, Any | MalformedRecord]]:
@@ -150,7 +180,7 @@ def json_export_items(
     name, file = Path(path).name, str(path)
     with open_source_text(path) as fp:
         for index, line, value, error in iter_json_array(fp, file):
-            origin = RecordOrigin(f"{name}:item {index} (line {line})", file=file, row=index)
+            origin = row_origin(f"{name}:item {index} (line {line})", file, index)
             if error is not None:
                 yield origin, index, MalformedRecord(kind, origin, error)
             else:

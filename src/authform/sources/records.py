@@ -44,9 +44,10 @@ class RecordOrigin(str):
     ``origin`` keeps working unchanged; only the importer asks for the parts.
     """
 
-    file: str | None
-    row: int | None
-    api_id: str | None
+    # Class-level defaults: an origin sets only the parts it has.
+    file: str | None = None
+    row: int | None = None
+    api_id: str | None = None
 
     def __new__(
         cls,
@@ -61,6 +62,16 @@ class RecordOrigin(str):
         origin.row = row
         origin.api_id = api_id
         return origin
+
+
+def row_origin(text: str, file: str, row: int, _new: Any = str.__new__) -> RecordOrigin:
+    """``RecordOrigin(text, file=file, row=row)``, made in half the time (a reader makes one
+    per record, millions per import): no keyword arguments, and the part it lacks
+    (``api_id``) left at its class default."""
+    origin: RecordOrigin = _new(RecordOrigin, text)
+    origin.file = file
+    origin.row = row
+    return origin
 
 
 class BcryptHash(SensitiveText):

@@ -190,6 +190,24 @@ def _text_problem(record: SourceUser | SourceOrganization | SourceMembership) ->
 
 
 def _looks_clean(record: SourceUser | SourceOrganization | SourceMembership) -> bool:
+    """``_looks_clean_by_type`` of the record's type (see there)."""
+    return _LOOKS_CLEAN[type(record)](record)
+
+
+def _texts_look_clean(texts_of: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any], bool]:
+    """``_looks_clean_by_type`` for a record type whose screened fields are all text (a
+    membership: its role): the texts joined and tested, and nothing else to walk."""
+
+    def looks_clean(record: Any) -> bool:
+        try:
+            return "".join(filter(None, texts_of(record))).isprintable()
+        except TypeError:
+            return False  # a text field holding something else: the walk judges it
+
+    return looks_clean
+
+
+def _looks_clean_by_type(record: SourceUser | SourceOrganization | SourceMembership) -> bool:
     """The fast path for the clean record (nearly all of them, a million per import): the
     record's texts joined and tested once, with no labels built. False sends the record to
     the labelled walk, which is exact: so anything unusual (a value not of its declared type,
@@ -243,6 +261,17 @@ def _item_text_reader(item_type: type) -> Callable[[Any], tuple[str, ...]]:
         )
     return lambda item: (str(item),)
 
+
+# Record type -> its fast clearing (``_looks_clean_by_type``, or the lean form of it for a
+# type with text fields only).
+_LOOKS_CLEAN: dict[type, Callable[[Any], bool]] = {
+    record_type: (
+        _texts_look_clean(_TEXTS_OF[record_type])
+        if not _split_by_declared_type(record_type)[1]
+        else _looks_clean_by_type
+    )
+    for record_type in _ID_FIELDS
+}
 
 # List item type -> how its texts are read (made once per type).
 _ITEM_TEXTS: dict[type, Callable[[Any], tuple[str, ...]]] = {}
