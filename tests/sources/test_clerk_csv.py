@@ -1,4 +1,5 @@
 import csv
+import re
 
 import pytest
 
@@ -222,3 +223,13 @@ def test_non_utf8_file(tmp_path):
         SourceError, match=rf"users\.csv: line 2, byte offset {offset}: not UTF-8 text"
     ):
         list(read_clerk_csv(path))
+
+
+@pytest.mark.parametrize(
+    "cell", ["", " ", "a@x.io", "  a@x.io ", "a@x.io|b@x.io", "a@x.io, b@x.io", "a;;b", "|", "\t"]
+)
+def test_a_cell_of_one_value_splits_as_the_separators_would(cell):
+    """A cell without a separator skips the split (nearly every cell); the result is the
+    split's."""
+    parts = [part.strip() for part in re.split(r"[|,;]", cell) if part.strip()] if cell else []
+    assert split_multi_value(cell) == parts

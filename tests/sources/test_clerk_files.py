@@ -135,3 +135,61 @@ def test_not_an_array(tmp_path):
         SourceError, match=r"orgs\.json: expected a JSON array, found a JSON object"
     ):
         list(read_clerk_organizations(path))
+
+
+API_MEMBERSHIP = {
+    "object": "organization_membership",
+    "id": "orgmem_1",
+    "role": "org:admin",
+    "organization": {"id": "org_1"},
+    "public_user_data": {"user_id": "user_1"},
+}
+
+
+def _with(**changes):
+    item = json.loads(json.dumps(API_MEMBERSHIP))
+    for name, value in changes.items():
+        if value is _DROP:
+            item.pop(name)
+        else:
+            item[name] = value
+    return item
+
+
+_DROP = object()
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        API_MEMBERSHIP,
+        _with(id=" orgmem_1 ", role=" org:admin "),
+        _with(organization={"id": "  org_1 "}, public_user_data={"user_id": " user_1\t"}),
+        _with(object=_DROP),
+        _with(object="organization"),
+        _with(object=3),
+        _with(id=_DROP),
+        _with(id=7),
+        _with(role=""),
+        _with(role=None),
+        _with(organization={"id": ""}, organization_id="org_2"),
+        _with(organization={"id": 5}, org_id="org_3"),
+        _with(organization="org_1", organization_id="org_4"),
+        _with(public_user_data={"user_id": "  "}, user_id="user_2"),
+        _with(public_user_data=None, user_id="user_3"),
+        _with(public_user_data=_DROP),
+        _with(organization=_DROP),
+        {"user_id": "user_1", "organization_id": "org_1", "role": "org:admin"},
+    ],
+)
+def test_a_membership_object_reads_the_same_on_the_plain_path_and_the_full_one(item):
+    """An object of the API's own shape is read without the fallbacks (nearly every item of
+    an export); whatever it holds, the outcome is the full reading's, which a mapping that
+    is not a ``dict`` always takes."""
+    from types import MappingProxyType
+
+    from authform.sources.clerk_files import membership_from_json
+
+    assert membership_from_json(item, "m.json:item 1") == membership_from_json(
+        MappingProxyType(item), "m.json:item 1"
+    )

@@ -141,6 +141,7 @@ class StateIndex(ScratchDatabase):
     def __init__(self) -> None:
         super().__init__("authform-index-", _SCHEMA)
         self._desired_keyed = False
+        self._keyed_kinds: set[int] = set()  # kinds ``desired_keys_among`` has indexed
 
     def _key_desired(self) -> None:
         """Index the desired side by key before its first lookup by key: built once over
@@ -179,12 +180,22 @@ class StateIndex(ScratchDatabase):
 
     def desired_keys_among(self, kind: Kind, keys: Iterable[str], seq: tuple[int, int]) -> set[str]:
         """Which of ``keys`` a desired item of ``kind`` in rows ``seq`` has: one statement
-        for a whole batch of keys."""
-        self._key_desired()
+        for a whole batch of keys.
+
+        Looked up through an index of this kind's rows alone (a partial index, made at the
+        first lookup), not ``_key_desired``'s index of every row: the import asks this of
+        its users while it writes twice as many memberships, and an index of all rows would
+        be kept up for each of those as it is written."""
+        order = kind.order  # an int: written into the statement, as a partial index needs
+        if order not in self._keyed_kinds:
+            self.db.execute(
+                f"CREATE INDEX desired_{order}_by_key ON desired (key) WHERE kind = {order}"
+            )
+            self._keyed_kinds.add(order)
         rows = self.db.execute(
-            "SELECT d.key FROM desired d WHERE d.kind = ? AND d.key IN "
+            f"SELECT d.key FROM desired d WHERE d.kind = {order} AND d.key IN "
             "(SELECT value FROM json_each(?)) AND d.seq >= ? AND d.seq < ?",
-            (kind.order, json.dumps(list(keys)), *seq),
+            (json.dumps(list(keys)), *seq),
         )
         return {key for (key,) in rows}
 
