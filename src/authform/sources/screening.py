@@ -272,7 +272,6 @@ _LOOKS_CLEAN: dict[type, Callable[[Any], bool]] = {
 }
 
 
-
 def _clearing(record_type: type) -> Callable[[Any], bool]:
     """Whether a record of ``record_type`` is cleared at once: its ids, joined by NUL, match
     their Clerk shapes and its texts look clean (``_LOOKS_CLEAN``); False sends it to the
