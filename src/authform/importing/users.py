@@ -102,8 +102,8 @@ def import_users(
         first_time = iter(
             seen_ids.add_all([r.id for _, r in batch if not isinstance(r, MalformedRecord)])
         )
+        counts.users_total += len(batch)
         for ordinal, record in batch:
-            counts.users_total += 1
             if isinstance(record, MalformedRecord):
                 candidates.append(_malformed(record))
                 continue

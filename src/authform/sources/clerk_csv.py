@@ -165,9 +165,9 @@ def _user_from_row(row: Sequence[str], header: _Header, origin: str) -> UserReco
     user_id = user_id.strip()
     if not user_id:
         return MalformedRecord("user", origin, "the id column is empty")
-    emails = tuple(SourceEmail(a, True) for a in split_multi_value(verified_emails))
+    emails = tuple([SourceEmail(a, True) for a in split_multi_value(verified_emails)])
     if unverified_emails:
-        emails += tuple(SourceEmail(a, False) for a in split_multi_value(unverified_emails))
+        emails += tuple([SourceEmail(a, False) for a in split_multi_value(unverified_emails)])
     primary_phone = primary_phone.strip()
     phones = (
         _unique(

@@ -114,9 +114,9 @@ for _record_type in _ID_FIELDS:
 
 
 def screened(records: Iterable[R | MalformedRecord]) -> Iterator[R | MalformedRecord]:
-    """``records`` with each hostile one replaced by a ``MalformedRecord`` (streaming)."""
-    for record in records:
-        yield screen_record(record)
+    """``records`` with each hostile one replaced by a ``MalformedRecord`` (streaming; a
+    ``map``, not a generator: one frame less to resume for each of millions of records)."""
+    return map(screen_record, records)
 
 
 def screen_record(record: R | MalformedRecord) -> R | MalformedRecord:
