@@ -21,6 +21,8 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from authform.json_text import compact_sorted_encoder
+
 TAG_PREFIX = "hmac-sha256:"
 SALT_BYTES = 16
 _KEY_CONTEXT = b"authform saved plan v3\x00"
@@ -28,14 +30,12 @@ _KEY_CONTEXT = b"authform saved plan v3\x00"
 
 # One encoder for every value: ``json.dumps`` with options builds a new one per call, which
 # is most of the cost of sealing a million changes.
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-)
+_CANONICAL = compact_sorted_encoder(ensure_ascii=False)
 
 
 def canonical(value: Any) -> bytes:
     """The one byte form a value is fingerprinted in: sorted keys, no whitespace."""
-    return _CANONICAL.encode(value).encode()
+    return _CANONICAL(value).encode()
 
 
 def as_json(value: Any) -> Any:
