@@ -29,6 +29,8 @@ def compact_sorted_encoder(*, ensure_ascii: bool) -> Callable[[Any], str]:
     chunks = _c_make_encoder(None, str, strings, None, ":", ",", True, False, True)
 
     def encode(value: Any) -> str:
+        if type(value) is str:  # a lone string (a secret fingerprinted alone): no encoder
+            return strings(value)  # type: ignore[no-any-return]
         return "".join(chunks(value, 0))
 
     return encode

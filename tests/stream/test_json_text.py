@@ -21,7 +21,7 @@ class MaskedText(str):
 
 VALUES = [
     "plain",
-    "zoë 用户 \u2028 \x7f \x01 \n \t \" \\ /",
+    'zoë 用户 \u2028 \x7f \x01 \n \t " \\ /',
     MaskedText("$2b$04$abc"),
     0,
     -17,
