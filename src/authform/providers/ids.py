@@ -47,11 +47,6 @@ class ProviderIds(Protocol):
         it names at once)."""
         ...
 
-    def keys_for(self, kind: Kind, provider_ids: Sequence[str]) -> dict[str, str]:
-        """Provider id → key, for those of ``provider_ids`` remembered (a read of a page
-        of memberships names its users at once, not one lookup each)."""
-        ...
-
 
 class MemoryIds:
     """``ProviderIds`` in dicts: for a provider used on its own, or a small tenant."""
@@ -77,14 +72,6 @@ class MemoryIds:
     def known(self, kind: Kind, keys: Sequence[str]) -> dict[str, str]:
         ids = self[kind]
         return {key: ids[key] for key in keys if key in ids}
-
-    def keys_for(self, kind: Kind, provider_ids: Sequence[str]) -> dict[str, str]:
-        wanted = set(provider_ids)
-        found: dict[str, str] = {}
-        for key, value in self[kind].items():  # the first key per id, as ``key_for``
-            if value in wanted:
-                found.setdefault(value, key)
-        return found
 
 
 class IndexedIds:
@@ -113,28 +100,16 @@ class IndexedIds:
         )
 
     def known(self, kind: Kind, keys: Sequence[str]) -> dict[str, str]:
-        return self._chunked(
-            "SELECT key, provider_id FROM ids WHERE kind = ? AND key IN ({marks})", kind, keys
-        )
-
-    def keys_for(self, kind: Kind, provider_ids: Sequence[str]) -> dict[str, str]:
-        # ``min(key)``: one key per id (an id has one key unless an adoption renamed it;
-        # ``key_for`` takes any one).
-        return self._chunked(
-            "SELECT provider_id, min(key) FROM ids WHERE kind = ? "
-            "AND provider_id IN ({marks}) GROUP BY provider_id",
-            kind,
-            provider_ids,
-        )
-
-    def _chunked(self, query: str, kind: Kind, values: Sequence[str]) -> dict[str, str]:
-        """The pairs ``query`` selects for ``values`` (its ``{marks}``), asked a chunk of
-        values at a time."""
         found: dict[str, str] = {}
-        for start in range(0, len(values), _IN_CHUNK):
-            chunk = values[start : start + _IN_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            found.update(self.db.execute(query.format(marks=marks), (kind.order, *chunk)))
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            found.update(
+                self.db.execute(
+                    "SELECT key, provider_id FROM ids WHERE kind = ? "
+                    f"AND key IN ({', '.join('?' * len(chunk))})",
+                    (kind.order, *chunk),
+                )
+            )
         return found
 
 

@@ -64,8 +64,6 @@ MEMBERSHIPS = "/user_management/organization_memberships"
 CONFLICT_STATUSES = frozenset({400, 409, 422})
 # Organizations whose memberships are read at once: enough to keep the connections busy,
 # few enough that one batch's memberships are all that is held.
-# Users whose ids a read remembers in one statement.
-REMEMBER_BATCH = 1_000
 MEMBERSHIP_READ_BATCH = 32
 
 
@@ -256,16 +254,10 @@ class WorkOSProvider(ApiProvider):
             )
 
     async def _read_users(self) -> AsyncIterator[Resource]:
-        # Their ids are remembered a batch at a time (one statement, not one per user), all
-        # of them by the time this returns: memberships are read after the users.
-        read: list[tuple[str, str]] = []
         async for user in self._stream(USERS):
             external_id = user.get("external_id")
             key = external_id if external_id else unkeyed_key(user["id"])
-            read.append((key, user["id"]))
-            if len(read) >= REMEMBER_BATCH:
-                self.ids.remember(Kind.USER, read)
-                read = []
+            self.ids[Kind.USER][key] = user["id"]
             if not external_id:
                 self._unkeyed_emails[key] = user["email"]
             yield Resource(
@@ -275,7 +267,6 @@ class WorkOSProvider(ApiProvider):
                 provider_id=user["id"],
                 observed={"unkeyed": not external_id},
             )
-        self.ids.remember(Kind.USER, read)
 
     def _adoptable_user_keys(self, desired: Iterable[Resource]) -> dict[str, str]:
         """WorkOS id → desired key for live users without an external_id that the plan will
@@ -314,20 +305,18 @@ class WorkOSProvider(ApiProvider):
             if (org_id := self.ids[Kind.ORGANIZATION].get(key)) is not None
         }
 
+        def user_key(user_id: str) -> str:
+            if user_id in adoptable:
+                return adoptable[user_id]
+            return self.ids.key_for(Kind.USER, user_id) or unkeyed_key(user_id)
+
         async def one_org(org_key: str, org_id: str) -> list[Resource]:
-            listed = [
-                m
-                async for m in self._stream(
-                    "/user_management/organization_memberships",
-                    {"organization_id": org_id, "statuses": "active,pending"},
-                )
-            ]
-            # The users' keys, looked up for the whole organization at once.
-            user_ids = list({m["user_id"] for m in listed if m["user_id"] not in adoptable})
-            keys = {**self.ids.keys_for(Kind.USER, user_ids), **adoptable}
             items = []
-            for m in listed:
-                key = keys.get(m["user_id"]) or unkeyed_key(m["user_id"])
+            async for m in self._stream(
+                "/user_management/organization_memberships",
+                {"organization_id": org_id, "statuses": "active,pending"},
+            ):
+                key = user_key(m["user_id"])
                 items.append(
                     Resource(
                         Kind.MEMBERSHIP,
