@@ -59,7 +59,9 @@ from authform.sources.synthetic import (
 )
 
 API_KEY = "sk_test_scale_bench"
-PHASE_LINE = re.compile(r"^authform phase (?P<name>[^:]+): (?P<seconds>[\d.]+) s", re.M)
+PHASE_LINE = re.compile(
+    r"^authform phase (?P<name>[^:]+): (?P<seconds>[\d.]+) s \(cpu (?P<cpu>[\d.]+) s", re.M
+)
 # WorkOS's documented limits (requests, window in seconds), as the emulator enforces them.
 WORKOS_LIMITS = {
     "general": (6000, 60.0),
@@ -71,6 +73,7 @@ PHASES = (
     "parse",
     "read live",
     "diff",
+    "compare",
     "write plan",
     "render plan",
     "read saved plan",
@@ -92,6 +95,10 @@ class Run:
     peak_rss_mb: float
     wall_s: float
     phases: dict[str, float] = field(default_factory=dict)
+    # CPU seconds per phase (the process's, all threads): on a shared machine the figure
+    # to compare between runs, where wall time also measures the other work.
+    phase_cpu: dict[str, float] = field(default_factory=dict)
+    cpu_s: float = 0.0
     note: str = ""
     # The machine's 1-minute load average when the command ended: wall times on a shared
     # machine are only comparable at similar load.
@@ -133,15 +140,21 @@ def run_cli(size: int, target: str, label: str, args: list[str], logs: Path) -> 
     wall = time.perf_counter() - started
     text = err.read_text(encoding="utf-8", errors="replace")
     phases: dict[str, float] = {}
+    phase_cpu: dict[str, float] = {}
     for match in PHASE_LINE.finditer(text):
         phases[match["name"]] = phases.get(match["name"], 0.0) + float(match["seconds"])
+        phase_cpu[match["name"]] = phase_cpu.get(match["name"], 0.0) + float(match["cpu"])
     run = Run(size, target, label, process.returncode, usage.ru_maxrss / 1024, wall, phases)
+    run.phase_cpu = phase_cpu
+    run.cpu_s = usage.ru_utime + usage.ru_stime
     run.load = os.getloadavg()[0]
     print(
         f"  {label:<24} exit {run.exit_code}  peak RSS {run.peak_rss_mb:7.0f} MB  "
-        f"wall {wall:8.1f} s  cpu {usage.ru_utime + usage.ru_stime:7.1f} s  "
-        f"load {run.load:4.1f}  "
-        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()),
+        f"wall {wall:8.1f} s  cpu {run.cpu_s:7.1f} s  load {run.load:4.1f}  "
+        + ", ".join(
+            f"{name} {seconds:.1f} s (cpu {phase_cpu[name]:.1f})"
+            for name, seconds in phases.items()
+        ),
         flush=True,
     )
     return run
@@ -371,6 +384,14 @@ def print_table(runs: list[Run], sizes: list[int]) -> None:
             f"| {run.target} | {run.command} | {run.size:,} | {run.exit_code} | "
             f"{run.peak_rss_mb:.0f} | {run.wall_s:.1f} | {run.load:.1f} | {phases} |"
         )
+    print("\n## CPU seconds per command and phase (compare these between runs)\n")
+    print("| target | command | size | cpu s | " + " | ".join(PHASES) + " |")
+    print("|---" * (4 + len(PHASES)) + "|")
+    for run in runs:
+        cpu = " | ".join(
+            f"{run.phase_cpu[name]:.1f}" if name in run.phase_cpu else "" for name in PHASES
+        )
+        print(f"| {run.target} | {run.command} | {run.size:,} | {run.cpu_s:.1f} | {cpu} |")
     notes = [run for run in runs if run.note]
     if notes:
         print()

@@ -30,3 +30,23 @@ def test_a_stream_is_order_sensitive_and_line_separated():
     )
     assert sealer.stream_tag("c", ["ab"]) != sealer.stream_tag("c", ["a", "b"])
     assert sealer.stream_tag("c", []) != sealer.stream_tag("d", [])
+
+
+def test_tags_are_the_documented_hmac_with_or_without_openssls_own_object(monkeypatch):
+    """Tags and streams are HMAC-SHA256 as ``hmac.new`` computes it, whether the sealer
+    uses OpenSSL's object directly or (without one) ``hmac``'s: plans sealed either way
+    verify either way."""
+    import hashlib
+    import hmac
+
+    from authform.saved_plan import seal
+
+    def documented(sealer: Sealer, data: bytes) -> str:
+        key = hmac.new(SALT, seal._KEY_CONTEXT + b"sk", hashlib.sha256).digest()
+        return "hmac-sha256:" + hmac.new(key, data, hashlib.sha256).hexdigest()
+
+    for openssl in (seal._openssl_hmac, None):
+        monkeypatch.setattr(seal, "_openssl_hmac", openssl)
+        sealer = Sealer(SALT, "sk")
+        assert sealer.tag("user.u1", "zoë") == documented(sealer, b'user.u1\x00"zo\xc3\xab"')
+        assert sealer.stream_tag("c", [{"b": 1}, "x"]) == documented(sealer, b'c\x00{"b":1}\n"x"\n')

@@ -16,11 +16,20 @@ import random
 import pytest
 
 from authform.engine import spool as spool_module
-from authform.engine.codec import change_from, change_state
+from authform.engine.codec import change_from, change_state, dump_resource
 from authform.engine.field_diff import created_field_states, field_changes
 from authform.engine.index import IndexedResources, StateIndex
 from authform.engine.ordering import order_changes
-from authform.engine.plan import Action, Change, EncodedCreate, PlanOptions, Policy, plan_changes
+from authform.engine.plan import (
+    Action,
+    Change,
+    CreateBlock,
+    EncodedCreate,
+    PlanOptions,
+    Policy,
+    diff_kind,
+    plan_changes,
+)
 from authform.engine.planner import plan_index
 from authform.engine.spool import ChangeSpool
 from authform.render.markdown import render_plan_markdown
@@ -68,7 +77,7 @@ def test_a_plain_create_reads_back_as_the_change_the_long_way_builds():
 @pytest.mark.parametrize("seed", range(4))
 def test_a_plan_with_plain_creates_equals_one_whose_creates_are_built(seed, monkeypatch):
     """The same random states planned twice: once as the planner does, once with every
-    create built the long way (``EncodedCreate`` turned off)."""
+    create built the long way (``CreateBlock`` and ``EncodedCreate`` turned off)."""
     desired, live = random_state(seed)
     fast = plan_changes(desired, live, options())
     fast_changes = list(fast.changes)
@@ -81,6 +90,10 @@ def test_a_plan_with_plain_creates_equals_one_whose_creates_are_built(seed, monk
             return EncodedCreate(*parts).as_change()
 
     monkeypatch.setattr("authform.engine.plan.EncodedCreate", BuiltTheLongWay)
+    monkeypatch.setattr(
+        "authform.engine.planner.diff_kind",
+        lambda *args, **settings: diff_kind(*args, **(settings | {"blocks": False})),
+    )
     slow = plan_changes(desired, live, options())
     assert fast_changes == list(slow.changes)
     assert fast.digest() == slow.digest()
@@ -133,6 +146,34 @@ def test_read_range_reads_any_range_of_the_spool():
     for start, stop in [(0, 1), (0, 1_300), (511, 513), (512, 1_024), (1_299, 2_000), (7, 7)]:
         assert list(spool.read_range(start, stop)) == changes[start:stop]
     assert list(spool.states()) == [change_state(c) for c in changes]
+
+
+def test_blocks_of_plain_creates_read_back_as_the_creates_they_stand_for():
+    """A ``CreateBlock`` is spooled as its items' bytes; read back (in order, by range, as
+    states) it is the creates the long way builds, counted and grouped alike, across
+    block boundaries and beside ordinary changes."""
+    users = [user(f"u{n:04}", f"u{n}@x.io") for n in range(1_200)]
+    creates = [
+        Change(Action.CREATE, Kind.USER, r.key, desired=r, fields=field_changes({}, r.spec))
+        for r in users
+    ]
+    others = some_changes(700)
+    blocks = [
+        CreateBlock(Kind.USER, [dump_resource(r) for r in users[at : at + size]])
+        for at, size in [(0, 1), (1, 600), (601, 599)]
+    ]
+    spool = ChangeSpool()
+    spool.extend([*others[:300], *blocks, *others[300:]])
+    spool.seal()
+    expected = [*others[:300], *creates, *others[300:]]
+    assert len(spool) == len(expected) and list(spool) == expected
+    assert list(spool.change_states()) == [change_state(c) for c in expected]
+    for start, stop in [(0, 1), (299, 302), (511, 1_537), (1_499, 1_501), (1_890, 3_000)]:
+        assert list(spool.read_range(start, stop)) == expected[start:stop]
+    assert spool.by_action == spool_of(expected).by_action
+    assert spool.by_threshold == spool_of(expected).by_threshold
+    assert spool.runs == spool_of(expected).runs
+    assert listed_groups(spool, 50) == listed_groups(expected, 50)
 
 
 def test_past_max_runs_the_spool_stops_keeping_them_and_the_summary_scans(monkeypatch):

@@ -16,7 +16,7 @@ from dataclasses import fields
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from authform.engine.field_diff import FieldChange
+from authform.engine.field_diff import FieldChange, created_field_states
 from authform.engine.plan import Action, Change, EncodedCreate
 from authform.resources import Kind, Resource
 
@@ -172,6 +172,26 @@ def load_resource(blob: bytes) -> Resource:
     resource = resource_from(pickle.loads(blob))
     assert resource is not None
     return resource
+
+
+def load_state(blob: bytes) -> tuple[Any, ...]:
+    """A resource's state (``resource_state``) from the bytes ``dump_resource`` wrote."""
+    state: tuple[Any, ...] = pickle.loads(blob)
+    return state
+
+
+def plain_create_state(desired: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The state (``change_state``) of the plain create of the desired item whose state is
+    ``desired``: what a plan's spool keeps of it is that item's stored bytes alone."""
+    return (
+        Action.CREATE._value_,
+        desired[0],
+        desired[1],
+        desired,
+        None,
+        created_field_states(desired[2]),
+        *_CREATE_REST,
+    )
 
 
 def change_state(change: Change) -> tuple[Any, ...]:

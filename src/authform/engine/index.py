@@ -63,7 +63,8 @@ ALL_ROWS = 1 << 62
 # Kind → its position (``Kind.order``), looked up once per row rather than computed.
 _ORDER = {kind: kind.order for kind in Kind}
 
-_KIND_OF_ORDER = {kind.order: kind for kind in Kind}
+# Kind's position → its name (``_value_``: the enum's ``value`` property is slower).
+_KIND_NAME = {kind.order: kind._value_ for kind in Kind}
 
 
 class VerifyPair(NamedTuple):
@@ -306,16 +307,21 @@ class StateIndex(ScratchDatabase):
     def pair_states(self, kind: Kind) -> Iterator[tuple[tuple[Any, ...], Resource | None]]:
         """``pairs``, with each desired item as its stored state (``codec.resource_state``):
         the planner builds the ``Resource`` only when the pair needs more than a create."""
+        loads = pickle.loads
+        for desired, live in self.pair_items(kind):
+            yield loads(desired), None if live is None else load_resource(live)
+
+    def pair_items(self, kind: Kind) -> Iterator[tuple[bytes, bytes | None]]:
+        """``pairs`` as the items' stored bytes (``codec.dump_resource``), read in one
+        query: a plan keeps a plain create's desired item as these bytes, never decoded."""
         self._key_desired()
-        rows = self.db.execute(
+        rows: Iterator[tuple[bytes, bytes | None]] = self.db.execute(
             "SELECT d.item, l.item FROM desired d LEFT JOIN live l "
             "ON l.kind = d.kind AND l.key = d.key "
             "WHERE d.kind = ? AND (l.spec IS NULL OR l.spec != d.spec) ORDER BY d.key, d.seq",
             (kind.order,),
         )
-        loads = pickle.loads
-        for desired, live in rows:
-            yield loads(desired), None if live is None else load_resource(live)
+        return rows
 
     def verify_pairs(self, kinds: Iterable[Kind]) -> Iterator[VerifyPair]:
         """Every desired item of ``kinds`` in desired order, as a ``VerifyPair``. Only the
@@ -334,7 +340,7 @@ class StateIndex(ScratchDatabase):
         )
         for kind, key, found, equal, probe, desired, live in rows:
             yield VerifyPair(
-                f"{_KIND_OF_ORDER[kind].value}.{key}",
+                f"{_KIND_NAME[kind]}.{key}",
                 bool(found),
                 bool(equal),
                 probe,

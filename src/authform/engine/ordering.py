@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from authform.engine.plan import Action, Change, as_change
+from authform.engine.plan import Action, Change, CreateBlock, as_change
 from authform.engine.spool import PickleSpool, change_spool
 from authform.resources import Kind, dependencies
 
@@ -53,25 +53,29 @@ def order_changes(changes: Sequence[Change]) -> list[Change]:
     kinds = sorted(by_kind, key=lambda k: k.order)
     for changes_of_kind in by_kind.values():
         changes_of_kind.sort(key=lambda c: (c.action is Action.DELETE, c.key))
-    return list(order_kinds((kind, by_kind[kind], True) for kind in kinds))
+    # A list of changes holds no ``CreateBlock``, so none comes out.
+    return list(order_kinds((kind, by_kind[kind], True) for kind in kinds))  # type: ignore[arg-type]
 
 
-def order_kinds(kinds: Iterable[tuple[Kind, Iterable[Change], bool]]) -> Iterator[Change]:
+def order_kinds(
+    kinds: Iterable[tuple[Kind, Iterable[Change | CreateBlock], bool]],
+) -> Iterator[Change | CreateBlock]:
     """Each kind's changes (in dependency order of kinds; within one, desired-driven changes
     in key order, then deletes in key order) in the order apply runs them, with waits and
     holds filled in. ``may_wait`` says whether any change of the kind can free a unique value
-    (the index knows it before the diff); when none can, the kind streams in one pass.
+    (the index knows it before the diff); when none can, the kind streams in one pass, its
+    blocks of plain creates (``CreateBlock``) as they are (a kind that may wait has none).
 
     Held in memory: the values being freed and the changes that wait for them (a rename's
     worth, not the kind's); everything else goes through spools on disk.
     """
     late: list[PickleSpool] = []
 
-    def ordered() -> Iterator[Change]:
+    def ordered() -> Iterator[Change | CreateBlock]:
         for kind, changes, may_wait in kinds:
             deletes = change_spool()
             if kind in UNIQUE_VALUES and may_wait:
-                yield from _with_unique_waits(changes, deletes)
+                yield from _with_unique_waits(_one_by_one(changes), deletes)
             else:
                 for change in changes:
                     if change.action is Action.DELETE:
@@ -85,6 +89,15 @@ def order_kinds(kinds: Iterable[tuple[Kind, Iterable[Change], bool]]) -> Iterato
             deletes.close()
 
     return _hold_dependents(ordered())
+
+
+def _one_by_one(changes: Iterable[Change | CreateBlock]) -> Iterator[Change]:
+    """Each change, the creates of a block one at a time."""
+    for change in changes:
+        if type(change) is CreateBlock:
+            yield from change.changes()
+        else:
+            yield change  # type: ignore[misc]
 
 
 def _with_unique_waits(changes: Iterable[Change], late: PickleSpool) -> Iterator[Change]:
@@ -202,20 +215,33 @@ def _levels(changes: Sequence[Change]) -> dict[str, int]:
     return levels
 
 
-def _hold_dependents(changes: Iterable[Change]) -> Iterator[Change]:
+def _hold_dependents(changes: Iterable[Change | CreateBlock]) -> Iterator[Change | CreateBlock]:
     """Hold back, at plan time, every change whose desired item needs one that will not be
     created (its create is blocked): apply would only fail on it. What a change needs comes
-    before it in this order (kinds run in dependency order), so one pass sees every hold."""
+    before it in this order (kinds run in dependency order), so one pass sees every hold.
+    A block of plain creates passes whole while nothing is held (none of its creates is)."""
     missing: dict[str, str] = {}
-    for change in changes:
-        # Nothing is held until a create is (a blocked create is rare): until then no
-        # change's needs are worth working out.
-        if missing and change.blocked is None and change.desired is not None:
-            needed = [d for d in dependencies(change.desired) if d in missing]
-            if needed:
-                change = dataclasses.replace(
-                    as_change(change), blocked=f"it needs {needed[0]}, which is not applied"
-                )
-        if change.blocked and change.action is Action.CREATE:
-            missing[change.address] = change.blocked
-        yield change
+    for item in changes:
+        if type(item) is not CreateBlock:
+            yield _held(item, missing)  # type: ignore[arg-type]
+        elif not missing:
+            yield item
+        else:
+            for change in item.changes():
+                yield _held(change, missing)
+
+
+def _held(change: Change, missing: dict[str, str]) -> Change:
+    """``change``, held back when it needs a create that is (``missing``: address → why,
+    which a held create is added to)."""
+    # Nothing is held until a create is (a blocked create is rare): until then no change's
+    # needs are worth working out.
+    if missing and change.blocked is None and change.desired is not None:
+        needed = [d for d in dependencies(change.desired) if d in missing]
+        if needed:
+            change = dataclasses.replace(
+                as_change(change), blocked=f"it needs {needed[0]}, which is not applied"
+            )
+    if change.blocked and change.action is Action.CREATE:
+        missing[change.address] = change.blocked
+    return change

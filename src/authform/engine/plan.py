@@ -128,6 +128,34 @@ class EncodedCreate(Change):
         return Change(Action.CREATE, self.kind, self.key, self.desired, fields=self.fields)
 
 
+# How many plain creates a ``CreateBlock`` gathers (a spool block's worth).
+CREATE_BLOCK = 512
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBlock:
+    """Consecutive plain creates of one kind, in plan order, each as its desired item's
+    stored bytes (``codec.dump_resource``), as the index's join returns them.
+
+    The first plan of an import is a million plain creates, and the spool keeps each as
+    those bytes (``ChangeSpool.append``): unpickling each item only to build its create and
+    pickle it again was most of the diff. What must look at each create (a hold, a wait for
+    a freed value, the role check) reads ``changes()``."""
+
+    kind: Kind
+    items: list[bytes]
+    # What a block is to the ordering of a plan: creates.
+    action = Action.CREATE
+
+    def changes(self) -> Iterator[EncodedCreate]:
+        from authform.engine.codec import load_state
+
+        kind = self.kind
+        for blob in self.items:
+            state = load_state(blob)
+            yield EncodedCreate(kind, state[1], state, created_field_states(state[2]))
+
+
 def as_change(change: Change) -> Change:
     """``change`` as an ordinary ``Change`` (one ``dataclasses.replace`` can copy)."""
     return change.as_change() if isinstance(change, EncodedCreate) else change
@@ -249,22 +277,25 @@ def plan_changes(
 
 def diff_kind(
     kind: Kind,
-    pairs: Iterable[tuple[tuple[Any, ...], Resource | None]],
+    pairs: Iterable[tuple[bytes, bytes | None]],
     live_only: Callable[[], Iterable[Resource]],
     unkeyed: Sequence[Resource],
     capabilities: ProviderCapabilities,
     policy: Policy,
     manual_instructions: Any,
-) -> Iterator[Change]:
+    *,
+    blocks: bool = True,
+) -> Iterator[Change | CreateBlock]:
     """The changes of one kind, as they are decided: first for each desired item (``pairs``:
-    each desired item's stored state, ``codec.resource_state``, with its live twin of the
+    each desired item's stored bytes, ``codec.dump_resource``, with its live twin's of the
     same key, or None), then a delete for each live item no desired item keys or adopts
     (``live_only``, called once the desired ones are done). ``unkeyed`` are the live items
     without authform's key, which a desired item may adopt.
 
-    A desired item with no twin that nothing can adopt is a plain create: it is yielded as
+    A desired item with no twin that nothing can adopt is a plain create: consecutive ones
+    are yielded as a ``CreateBlock`` of their stored bytes, or (without ``blocks``) each as
     an ``EncodedCreate``, from its stored state, without building its objects."""
-    from authform.engine.codec import resource_from
+    from authform.engine.codec import load_resource, load_state, resource_from
 
     support = capabilities.supports(kind)
     adopted: set[str] = set()
@@ -285,11 +316,23 @@ def diff_kind(
             note=action_note,
         )
 
-    for state, current in pairs:
-        if current is None and plain_creates:
-            yield EncodedCreate(kind, state[1], state, created_field_states(state[2]))
+    block: list[bytes] = []
+    for desired_item, live_item in pairs:
+        if live_item is None and plain_creates:
+            if blocks:
+                block.append(desired_item)
+                if len(block) >= CREATE_BLOCK:
+                    yield CreateBlock(kind, block)
+                    block = []
+            else:
+                state = load_state(desired_item)
+                yield EncodedCreate(kind, state[1], state, created_field_states(state[2]))
             continue
-        item = resource_from(state)
+        if block:
+            yield CreateBlock(kind, block)
+            block = []
+        item = resource_from(load_state(desired_item))
+        current = None if live_item is None else load_resource(live_item)
         assert item is not None
         if current is None:
             candidate = _adoption_candidate(kind, item, unkeyed, adopted)
@@ -350,6 +393,8 @@ def diff_kind(
         else:
             yield Change(Action.UPDATE, kind, item.key, desired=item, live=current, fields=fields)
 
+    if block:
+        yield CreateBlock(kind, block)
     for current in live_only():
         if current.key in adopted:
             continue

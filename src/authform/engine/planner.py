@@ -13,7 +13,15 @@ from collections.abc import Iterable, Iterator
 
 from authform.engine.index import StateIndex
 from authform.engine.ordering import UNIQUE_VALUES, order_kinds
-from authform.engine.plan import ADOPTION_FIELD, Change, Plan, PlanOptions, as_change, diff_kind
+from authform.engine.plan import (
+    ADOPTION_FIELD,
+    Change,
+    CreateBlock,
+    Plan,
+    PlanOptions,
+    as_change,
+    diff_kind,
+)
 from authform.engine.references import missing_roles_in_index
 from authform.engine.safety import threshold_refusals_from_counts
 from authform.engine.spool import ChangeSpool
@@ -26,18 +34,20 @@ def plan_index(index: StateIndex, options: PlanOptions) -> Plan:
     manual_instructions, read = options.manual_instructions, options.read
     managed_kinds = sorted(set(options.managed), key=lambda k: k.order)
 
-    def kinds() -> Iterator[tuple[Kind, Iterable[Change], bool]]:
+    def kinds() -> Iterator[tuple[Kind, Iterable[Change | CreateBlock], bool]]:
         for kind in managed_kinds:
             unkeyed = index.unkeyed(kind) if kind in ADOPTION_FIELD else []
             may_wait = kind in UNIQUE_VALUES and index.may_free(kind)
             changes = diff_kind(
                 kind,
-                index.pair_states(kind),
+                index.pair_items(kind),
                 lambda kind=kind: index.live_only(kind),  # type: ignore[misc]
                 unkeyed,
                 capabilities,
                 policy,
                 manual_instructions,
+                # A kind whose creates may wait for a freed value takes them one by one.
+                blocks=not may_wait,
             )
             yield kind, changes, may_wait
 
@@ -46,7 +56,8 @@ def plan_index(index: StateIndex, options: PlanOptions) -> Plan:
     for change in order_kinds(kinds()):
         spool.append(change)
         if change.kind is Kind.ROLE:
-            role_changes.append(as_change(change))
+            created = change.changes() if isinstance(change, CreateBlock) else (change,)
+            role_changes += [as_change(role_change) for role_change in created]
     spool.seal()
 
     read_kinds = set(managed_kinds if read is None else read)

@@ -24,6 +24,7 @@ import pickle
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from operator import attrgetter
 from typing import Any, overload
 
 from authform.engine.tempspace import private_folder
@@ -92,6 +93,19 @@ class PickleSpool(StreamedSequence):
         self._count += 1
         if len(self._block) >= SPOOL_BLOCK:
             self._write_block()
+
+    def extend_stored(self, stored: list[Any]) -> None:
+        """Append items already in their stored form (what ``encode`` gives, or what
+        ``decode`` also reads), without encoding them one by one."""
+        self._count += len(stored)
+        block = self._block
+        while stored:
+            room = SPOOL_BLOCK - len(block)
+            block += stored[:room]
+            stored = stored[room:]
+            if len(block) >= SPOOL_BLOCK:
+                self._write_block()
+                block = self._block
 
     def _write_block(self) -> None:
         if not self._block:
@@ -182,9 +196,9 @@ def resource_spool(prefix: str = "authform-resources-") -> PickleSpool:
 def dataclass_spool(cls: Any, prefix: str) -> PickleSpool:
     """A spool of instances of a flat dataclass ``cls``, written as tuples of its fields."""
     names = tuple(f.name for f in dataclasses.fields(cls))
-    return PickleSpool(
-        prefix, lambda item: tuple(getattr(item, name) for name in names), lambda s: cls(*s)
-    )
+    # Read in C: a verify of a million users spools a million checks.
+    fields_of = attrgetter(*names) if len(names) > 1 else lambda item: (getattr(item, names[0]),)
+    return PickleSpool(prefix, fields_of, lambda s: cls(*s))
 
 
 def outcome_spool(prefix: str = "authform-apply-") -> PickleSpool:
@@ -200,12 +214,23 @@ def outcome_spool(prefix: str = "authform-apply-") -> PickleSpool:
 
 class ChangeSpool(PickleSpool):
     """A plan's changes (``Change``), with the counts summaries and the safety thresholds
-    need, kept as the changes are written so nothing reads the file again for them."""
+    need, kept as the changes are written so nothing reads the file again for them.
+
+    A change is stored as its state (``codec.change_state``), or, for a plain create
+    appended in a ``CreateBlock``, as its desired item's stored bytes alone: the state is
+    built from them when the change is read."""
 
     def __init__(self) -> None:
-        from authform.engine.codec import change_from, change_state
+        from authform.engine.codec import change_from, change_state, load_state
+        from authform.engine.codec import plain_create_state as create_state
+        from authform.engine.plan import CreateBlock
 
-        super().__init__("authform-plan-", change_state, change_from)
+        def state_of(stored: Any) -> Any:
+            return stored if type(stored) is tuple else create_state(load_state(stored))
+
+        self._state_of = state_of
+        self._create_block = CreateBlock  # engine.plan imports this module: found here
+        super().__init__("authform-plan-", change_state, lambda s: change_from(state_of(s)))
         # (action, blocked?) -> count, and (kind, counts_as) -> count.
         self.by_action: Counter[tuple[str, bool]] = Counter()
         self.by_threshold: Counter[tuple[Any, str]] = Counter()
@@ -222,14 +247,12 @@ class ChangeSpool(PickleSpool):
 
     def append(self, item: Any) -> None:
         kind, action = item.kind, item.action
-        runs = self._runs
-        if runs is not None:
-            if runs and runs[-1][0] is kind and runs[-1][1] is action:
-                runs[-1][3] += 1
-            elif len(runs) < MAX_RUNS:
-                runs.append([kind, action, self._count, 1])
-            else:
-                self._runs = None
+        if type(item) is self._create_block:
+            self._add_to_runs(kind, action, len(item.items))
+            self.extend_stored(item.items)
+            self.by_action[(action._value_, False)] += len(item.items)
+            return
+        self._add_to_runs(kind, action, 1)
         super().append(item)
         if item.instructions and action._value_ != "manual":
             self.instructions_outside_manual = True
@@ -241,9 +264,20 @@ class ChangeSpool(PickleSpool):
         if label is not None:
             self.by_threshold[(kind, label)] += 1
 
+    def _add_to_runs(self, kind: Any, action: Any, count: int) -> None:
+        runs = self._runs
+        if runs is None:
+            return
+        if runs and runs[-1][0] is kind and runs[-1][1] is action:
+            runs[-1][3] += count
+        elif len(runs) < MAX_RUNS:
+            runs.append([kind, action, self._count, count])
+        else:
+            self._runs = None
+
     def change_states(self) -> Iterator[Any]:
-        """The changes as stored (``codec.change_state``), not built (``codec.change_states``)."""
-        return self.states()
+        """The changes' states (``codec.change_state``), not built (``codec.change_states``)."""
+        return map(self._state_of, self.states())
 
     @property
     def runs(self) -> list[tuple[Any, Any, int, int]] | None:

@@ -18,7 +18,7 @@ from authform.engine.plan import Action, Change, Plan
 from authform.engine.verify import VerifyReport
 from authform.render.json_stream import Streamed
 from authform.render.sources import ChangeSources
-from authform.render.values import create_only_summary, masked
+from authform.render.values import create_only_summary, is_sensitive, masked
 
 PLAN_FORMAT_VERSION = 1
 
@@ -60,6 +60,8 @@ def change_entry(
         "key": key,
         "fields": [
             {"path": path, "old": masked(path, old), "new": masked(path, new)}
+            if is_sensitive(path)
+            else {"path": path, "old": old, "new": new}
             for path, old, new in fields
         ],
     }

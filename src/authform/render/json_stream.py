@@ -30,9 +30,56 @@ class Streamed:
 
 
 def _dumps(value: Any, indent: str) -> str:
-    # JSON text never holds a raw newline inside a string (it is escaped), so re-indenting
-    # a nested value is a replace of its line breaks.
-    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
+    """``value`` as ``json.dumps(value, indent=2, ensure_ascii=False)`` writes it, nested
+    at ``indent``."""
+    out: list[str] = []
+    _write(value, indent, out)
+    return "".join(out)
+
+
+_text = json.encoder.encode_basestring
+_FLOAT_TEXT = float.__repr__
+_INT_TEXT = int.__repr__
+
+
+def _write(value: Any, indent: str, out: list[str]) -> None:
+    """``_dumps`` into ``out``: the plain types (strings, numbers, lists, mappings with
+    string keys) written here, in one recursive pass, since ``json.dumps`` with an indent
+    encodes in Python, a generator per level, which made a million-change JSON plan cost
+    minutes; anything else (a non-finite float, another key or value type) by
+    ``json.dumps`` itself, so the text is the same whatever the value."""
+    kind = type(value)
+    if kind is str:
+        out.append(_text(value))
+    elif value is None:
+        out.append("null")
+    elif kind is bool:
+        out.append("true" if value else "false")
+    elif kind is int:
+        out.append(_INT_TEXT(value))
+    elif kind is float and value - value == 0:  # finite (NaN and infinities are not)
+        out.append(_FLOAT_TEXT(value))
+    elif (kind is list or kind is tuple) and value:
+        inner = indent + "  "
+        out.append("[\n" + inner)
+        for position, item in enumerate(value):
+            if position:
+                out.append(",\n" + inner)
+            _write(item, inner, out)
+        out.append("\n" + indent + "]")
+    elif kind is dict and value and all(type(key) is str for key in value):
+        inner = indent + "  "
+        opening = "{\n" + inner
+        for key, item in value.items():
+            out.append(opening + _text(key) + ": ")
+            opening = ",\n" + inner
+            _write(item, inner, out)
+        out.append("\n" + indent + "}")
+    else:
+        # JSON text never holds a raw newline inside a string (it is escaped), so
+        # re-indenting a nested value is a replace of its line breaks.
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        out.append(text.replace("\n", "\n" + indent))
 
 
 def json_chunks(document: Mapping[str, Any]) -> Iterator[str]:

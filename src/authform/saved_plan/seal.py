@@ -21,6 +21,13 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
+from authform.json_text import compact_sorted_encoder
+
+try:
+    from _hashlib import hmac_new as _openssl_hmac
+except ImportError:  # a Python built without OpenSSL
+    _openssl_hmac = None  # type: ignore[assignment]
+
 TAG_PREFIX = "hmac-sha256:"
 SALT_BYTES = 16
 _KEY_CONTEXT = b"authform saved plan v3\x00"
@@ -28,14 +35,12 @@ _KEY_CONTEXT = b"authform saved plan v3\x00"
 
 # One encoder for every value: ``json.dumps`` with options builds a new one per call, which
 # is most of the cost of sealing a million changes.
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-)
+_CANONICAL = compact_sorted_encoder(ensure_ascii=False)
 
 
 def canonical(value: Any) -> bytes:
     """The one byte form a value is fingerprinted in: sorted keys, no whitespace."""
-    return _CANONICAL.encode(value).encode()
+    return _CANONICAL(value).encode()
 
 
 def as_json(value: Any) -> Any:
@@ -54,7 +59,7 @@ class Sealer:
         ).digest()
         # Keyed once; each tag copies it (re-keying an HMAC per change costs more than the
         # change's own fingerprint).
-        self._keyed = hmac.new(self._key, digestmod=hashlib.sha256)
+        self._keyed = _keyed_sha256(self._key)
 
     @classmethod
     def fresh(cls, credential: str | None) -> Sealer:
@@ -91,16 +96,25 @@ class Sealer:
         return self.tag("key-check", None)
 
 
+def _keyed_sha256(key: bytes) -> Any:
+    """HMAC-SHA256 under ``key``: OpenSSL's own object where there is one (``hmac.new``
+    wraps it in Python, which costs more than hashing a change line), else ``hmac``'s."""
+    if _openssl_hmac is not None:
+        return _openssl_hmac(key, digestmod="sha256")
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
 class LineStream:
     """The fingerprint of a line-oriented stream, one line at a time (constant memory)."""
 
-    def __init__(self, mac: hmac.HMAC) -> None:
+    def __init__(self, mac: Any) -> None:
         self._mac = mac
+        self._update = mac.update
 
     def add_line(self, line: bytes) -> None:
         """One line, without its line break (the stream adds its own separator)."""
-        self._mac.update(line)
-        self._mac.update(b"\n")
+        self._update(line)
+        self._update(b"\n")
 
     def tag(self) -> str:
         return TAG_PREFIX + self._mac.copy().hexdigest()
