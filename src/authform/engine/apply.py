@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import count
+from typing import Any
 
 from authform.engine.batches import LEFT_TO_PERSON, run_batches
-from authform.engine.plan import Action, Change, Plan
+from authform.engine.codec import change_from, change_state_fields, change_states
+from authform.engine.plan import Action, Change, EncodedCreate, Plan
 from authform.engine.spool import PickleSpool, change_spool, outcome_spool
 from authform.providers.base import Provider, ProviderError
-from authform.resources import dependencies
+from authform.resources import Kind, dependencies
 
 ProgressCallback = Callable[[int, int], None]
 # Told each write change's outcome the moment it is known: "applied", "failed", "not
@@ -27,6 +29,10 @@ ProgressCallback = Callable[[int, int], None]
 # found it is a person's step; nothing written). The apply journal (``authform.undo.journal``)
 # is written from it, so an interrupted apply leaves one.
 OutcomeCallback = Callable[[Change, str], None]
+# Told when every outcome so far has been told, before the next write starts (after each
+# batch of a bulk writer, after each change otherwise): the journal writes its lines through
+# to the operating system then, once per batch rather than once per line.
+SettledCallback = Callable[[], None]
 
 
 def _spool() -> PickleSpool:
@@ -124,6 +130,7 @@ async def apply_plan(
     *,
     on_progress: ProgressCallback | None = None,
     on_outcome: OutcomeCallback | None = None,
+    on_settled: SettledCallback = lambda: None,
     result: ApplyResult | None = None,
 ) -> ApplyResult:
     """Apply ``plan``. Each outcome is recorded in ``result`` (and reported to
@@ -160,9 +167,12 @@ async def apply_plan(
 
     def held_back(position: int, change: Change) -> bool:
         """A change whose dependency failed or was held back is not attempted. What it
-        depends on is of another kind or waited for, so of an earlier phase, all settled."""
+        depends on is of another kind or waited for, so of an earlier phase, all settled.
+        While nothing has failed, nothing is held back: no change's needs are looked at."""
+        if not broken or not change.is_write:
+            return False
         needs = [*change.after, *(dependencies(change.desired) if change.desired else [])]
-        if change.is_write and any(dep in broken for dep in needs):
+        if any(dep in broken for dep in needs):
             result.settle(position)
             result.not_attempted.append(change)
             broken.add(change.address)
@@ -172,10 +182,37 @@ async def apply_plan(
         return False
 
     positions = count()
-    for phase in stream_phases(plan.changes, addresses_waited_for(plan.changes)):
+    changes = map(_change_of, change_states(plan.changes))
+    for phase in stream_phases(changes, addresses_waited_for(plan.changes)):
         numbered = ((next(positions), change) for change in phase)
-        await _run_all((item for item in numbered if not held_back(*item)), provider, record)
+        await _run_all(
+            (item for item in numbered if not held_back(*item)), provider, record, on_settled
+        )
+        on_settled()  # the changes held back at the phase's end
     return result
+
+
+# A plain create (no adoption, hold or wait) as the plan stores it: every field after the
+# first six at its default, and no live item.
+_AFTER_FIELDS = tuple(f.name for f in fields(Change))[6:]
+_plain_create_rest = change_state_fields("live", *_AFTER_FIELDS)
+_PLAIN_CREATE_REST = (
+    None,
+    *(getattr(Change(Action.CREATE, Kind.USER, ""), name) for name in _AFTER_FIELDS),
+)
+_create_parts = change_state_fields("kind", "key", "desired", "fields")
+_KINDS = {kind.value: kind for kind in Kind}
+
+
+def _change_of(state: tuple[Any, ...]) -> Change:
+    """A stored change as apply carries it out. A plain create (all of an import's writes)
+    stays in its stored form (``EncodedCreate``): its resource is built once, by the write
+    that needs it, its field changes never (apply reads none), and the result's spool
+    stores it as it is."""
+    if state[0] == "create" and _plain_create_rest(state) == _PLAIN_CREATE_REST:
+        kind, key, desired, fields = _create_parts(state)
+        return EncodedCreate(_KINDS[kind], key, desired, fields)
+    return change_from(state)
 
 
 def _told(outcome: str) -> str:
@@ -203,6 +240,7 @@ async def _run_all(
     changes: Iterable[tuple[int, Change]],
     provider: Provider,
     record: Callable[[int, Change, str], None],
+    settled: SettledCallback,
 ) -> None:
     write_batch = getattr(provider, "write_batch", None)  # the optional BatchWriter
     if write_batch is not None:
@@ -212,6 +250,7 @@ async def _run_all(
             write_batch,
             lambda change: _run(change, provider),
             lambda item, change, outcome: record(item[0], change, outcome),
+            settled,
         )
         return
     position = iter(changes)
@@ -219,6 +258,7 @@ async def _run_all(
     async def worker() -> None:
         for index, change in position:
             record(index, change, await _run(change, provider))
+            settled()
 
     # A task group, so that an unexpected exception in one worker stops the others before
     # it propagates: no worker may go on writing after apply has reported its outcome.

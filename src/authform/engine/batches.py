@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from itertools import islice
 from typing import TypeVar
 
-from authform.engine.plan import Action, Change
+from authform.engine.plan import Action, Change, as_change
 from authform.providers.base import NeedsPerson, ProviderError, Write
 
 BATCH_SIZE = 2000
@@ -34,11 +34,14 @@ async def run_batches(
     write_batch: WriteBatch,
     run_one: RunOne,
     record: Callable[[T, Change, str], None],
+    settled: Callable[[], None] = lambda: None,
 ) -> None:
     """Carry out one phase (``items``, each holding the change ``change_of`` gives) through
     ``write_batch``; ``run_one`` takes a change that has no single write, and
     ``record(item, change, outcome)`` hears "done", "pending", ``LEFT_TO_PERSON`` (with the
-    change as it ended: a manual step carrying the provider's instructions) or the error."""
+    change as it ended: a manual step carrying the provider's instructions) or the error.
+    ``settled()`` is called whenever every outcome so far is recorded, before the next
+    write starts: after a batch's outcomes, and after each change taken alone."""
     position = iter(items)
     while batch := list(islice(position, BATCH_SIZE)):
         writes: list[tuple[T, Change, Write]] = []
@@ -47,6 +50,7 @@ async def run_batches(
             write = as_write(change)
             if write is None:
                 record(item, change, await run_one(change))
+                settled()
             else:
                 writes.append((item, change, write))
         if not writes:
@@ -58,11 +62,15 @@ async def run_batches(
         for (item, change, _), error in zip(writes, outcomes, strict=True):
             if isinstance(error, NeedsPerson):
                 manual = dataclasses.replace(
-                    change, action=Action.MANUAL, instructions=error.instructions, note=str(error)
+                    as_change(change),
+                    action=Action.MANUAL,
+                    instructions=error.instructions,
+                    note=str(error),
                 )
                 record(item, manual, LEFT_TO_PERSON)
             else:
                 record(item, change, "done" if error is None else str(error))
+        settled()
 
 
 def as_write(change: Change) -> Write | None:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from authform import __version__
-from authform.engine.plan import Action, Change, Plan
-from authform.engine.spool import streamed_digest
+from authform.engine.plan import Change, Plan
 from authform.output_paths import check_output_folder
-from authform.saved_plan.seal import canonical
+from authform.undo.entries import write_change_entries
 from authform.undo.record import (
     JOURNAL_FORMAT,
     JOURNAL_PREFIX,
@@ -28,9 +27,7 @@ from authform.undo.record import (
     JOURNAL_VERSION,
     NOT_REACHED,
     JournalSealer,
-    before_image,
-    fingerprint,
-    masked,
+    outcome_body,
     target_identity,
 )
 from authform.workflow import Session
@@ -67,7 +64,7 @@ class JournalWriter:
             # One pass over the plan (a spooled plan is read from disk on each): its digest,
             # and each write's entry in its canonical form, held on disk until the header,
             # which names the digest, is written before them.
-            digest = streamed_digest(_writing_entries(plan.changes, entries))
+            digest = write_change_entries(plan.changes, entries)
             # Microseconds in the name: journals sort in the order their applies started,
             # even two applies within one second (the newest is the last in `ls`).
             name = (
@@ -100,17 +97,25 @@ class JournalWriter:
         return writer
 
     def record(self, change: Change, outcome: str) -> None:
-        """The engine's outcome callback: one line per outcome, flushed at once. The engine
-        tells the outcomes of the plan's writes only (``engine.apply``: a write the provider
-        left to a person included), the changes this journal listed at its start."""
+        """The engine's outcome callback: one line per outcome, written through to the
+        operating system by ``flush``, which the engine calls once the outcomes of a batch
+        are told and before its next write. The engine tells the outcomes of the plan's
+        writes only (``engine.apply``: a write the provider left to a person included), the
+        changes this journal listed at its start."""
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
-        self._write({"type": "outcome", "address": change.address, "outcome": outcome})
+        self._stream.write(
+            self._sealer.sealed_canonical_line(outcome_body(change.address, outcome), "outcome")
+        )
+
+    def flush(self) -> None:
+        """The engine's settled callback (see ``record``)."""
         self._flush()
 
     def not_reached(self, changes: Iterable[Change]) -> None:
         for change in changes:
             if change.is_write:
                 self.record(change, NOT_REACHED)
+        self._flush()
 
     def close(self, ended: str) -> None:
         """``ended``: "complete", "interrupted" or the reason the apply stopped."""
@@ -134,37 +139,3 @@ class JournalWriter:
         # Flushed to the operating system, which keeps it if this process is killed; not
         # fsync'd per line, which would make a 20,000-change import wait on the disk.
         self._stream.flush()
-
-
-def _writing_entries(changes: Iterable[Change], entries: IO[bytes]) -> Iterator[Change]:
-    """``changes``, each passed on after its entry (a write's) is added to ``entries``, one
-    canonical line each."""
-    for change in changes:
-        if change.is_write:
-            entries.write(canonical(_change_entry(change)) + b"\n")
-        yield change
-
-
-def _change_entry(change: Change) -> dict[str, Any]:
-    """The before-image of what the change overwrites or removes, and what it writes."""
-    entry: dict[str, Any] = {
-        "type": "change",
-        "action": change.action.value,
-        "address": change.address,
-        "kind": change.kind.value,
-        "key": change.key,
-        "before": before_image(change.live) if change.live is not None else None,
-        "after": None,
-    }
-    if change.desired is not None and change.action is not Action.DELETE:
-        # Masked only: its canonical form (which writes what JSON cannot hold as text, as
-        # ``as_json`` would) is what the line and its seal hold.
-        entry["after"] = {"spec": masked(change.desired.spec)}
-        if change.desired.create_only:
-            entry["after"]["written_once"] = _written_once(change.desired.create_only)
-    return entry
-
-
-def _written_once(values: Mapping[str, Any]) -> dict[str, str]:
-    """Write-once values (a password digest) by fingerprint: which were set, never what."""
-    return {name: fingerprint(str(value)) for name, value in sorted(values.items())}

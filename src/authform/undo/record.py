@@ -205,5 +205,17 @@ def _type_tail(entry_type: str) -> str:
     return ',"type":' + json.dumps(entry_type, ensure_ascii=False) + "}"
 
 
+def outcome_body(address: str, outcome: str) -> bytes:
+    """The canonical form (``seal.canonical``) of an outcome entry, spelt out: a journal
+    writes one per change, and its three keys are always these."""
+    return (
+        f'{{"address":{_json_text(address)},"outcome":{_json_text(outcome)},"type":"outcome"}}'
+    ).encode()
+
+
+# A string as ``seal.canonical`` writes it (``ensure_ascii=False``).
+_json_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
 def encode_line(entry: Mapping[str, Any]) -> str:
     return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
