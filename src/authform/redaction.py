@@ -93,6 +93,14 @@ class Redactor:
             text = pattern.sub(SENSITIVE, text)
         return _HASH_PATTERNS.sub(PASSWORD_HASH, text)
 
+    def finds(self, text: str) -> bool:
+        """Whether ``self(text)`` would change ``text`` (a search, not a rewrite: for what
+        checks many texts of which nearly none hold a secret)."""
+        pattern = self._compiled()
+        return (pattern is not None and pattern.search(text) is not None) or (
+            _HASH_PATTERNS.search(text) is not None
+        )
+
     def _compiled(self) -> re.Pattern[str] | None:
         pattern = self._pattern
         if pattern is None and self._secrets:

@@ -290,28 +290,76 @@ class ChangeSpool(PickleSpool):
 
 def digest_entry(change: Any) -> dict[str, Any]:
     """What a change contributes to the plan digest (``Plan.digest``)."""
+    return digest_entry_of(
+        change.action.value,
+        change.address,
+        [(f.path, f.old, f.new) for f in change.fields],
+        change.blocked,
+    )
+
+
+def digest_entry_of(
+    action: str, address: str, fields: Iterable[tuple[str, Any, Any]], blocked: str | None
+) -> dict[str, Any]:
+    """``digest_entry`` of a change given by its parts (``fields``: (path, old, new) each),
+    for what holds changes as stored states (the apply journal)."""
+    scalar = _SCALARS
     return {
-        "action": change.action.value,
-        "address": change.address,
-        "fields": [[f.path, _stable(f.old), _stable(f.new)] for f in change.fields],
-        "blocked": change.blocked,
+        "action": action,
+        "address": address,
+        "fields": [
+            [
+                path,
+                old if type(old) in scalar else _stable(old),
+                new if type(new) in scalar else _stable(new),
+            ]
+            for path, old, new in fields
+        ],
+        "blocked": blocked,
     }
 
 
-def streamed_digest(changes: Iterable[Any]) -> str:
+def streamed_digest(
+    changes: Iterable[Any], entry: Callable[[Any], dict[str, Any]] = digest_entry
+) -> str:
     """The digest of any change sequence, equal to the one a spool computes as it is written:
-    sha256 of the JSON list of ``digest_entry``, written one entry at a time."""
+    sha256 of the JSON list of ``digest_entry`` (or ``entry``, for changes held in another
+    form), written one entry at a time."""
     digest = hashlib.sha256(b"[")
     for index, change in enumerate(changes):
         if index:
             digest.update(b", ")
-        digest.update(_DIGEST_JSON.encode(digest_entry(change)).encode())
+        digest.update(_digest_json(entry(change)).encode())
     digest.update(b"]")
     return digest.hexdigest()
 
 
 # ``json.dumps`` with options builds an encoder per call: most of a digest's cost.
 _DIGEST_JSON = json.JSONEncoder(sort_keys=True)
+# The C encoder ``_DIGEST_JSON.encode`` builds anew per call, built once (a journal digests
+# every change of an import's plan); entries hold no cycles, so no cycle check.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_DIGEST_C = (
+    None
+    if _c_make_encoder is None
+    else _c_make_encoder(
+        None,
+        _DIGEST_JSON.default,
+        json.encoder.encode_basestring_ascii,  # type: ignore[attr-defined]
+        None,
+        ": ",
+        ", ",
+        True,
+        False,
+        True,
+    )
+)
+
+
+def _digest_json(entry: dict[str, Any]) -> str:
+    return _DIGEST_JSON.encode(entry) if _DIGEST_C is None else "".join(_DIGEST_C(entry, 0))
+
+
 _STABLE_JSON = json.JSONEncoder(sort_keys=True, default=str)
 # Values a JSON round trip gives back unchanged (by exact type: a subclass, such as an enum,
 # comes back as its base type), so ``_stable`` returns them as they are.

@@ -17,62 +17,47 @@ that redacts string by string; either way the line is byte for byte the one
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 from authform.engine.codec import change_state_fields, change_states, resource_from, state_fields
-from authform.engine.spool import streamed_digest
-from authform.redaction import redact
+from authform.engine.spool import digest_entry_of, streamed_digest
+from authform.redaction import SECRETS
 from authform.resources import SENSITIVE_FIELDS
-from authform.saved_plan.seal import canonical
+from authform.json_text import compact_sorted_encoder
 from authform.undo.record import before_image, fingerprint, masked
 
+# A value, and a string, as ``seal.canonical`` writes them (before their UTF-8 encoding).
+canonical_text = compact_sorted_encoder(ensure_ascii=False)
+_text = json.encoder.encode_basestring  # type: ignore[attr-defined]
 _change_parts = change_state_fields("action", "kind", "key", "desired", "live", "fields", "blocked")
 _spec_of = state_fields("spec")
 _create_only_of = state_fields("create_only")
 
 
-class _Value(NamedTuple):
-    """An action as ``spool.digest_entry`` reads it (``change.action.value``)."""
-
-    value: str
-
-
-class _Field(NamedTuple):
-    """A field change as ``spool.digest_entry`` reads it."""
-
-    path: str
-    old: Any
-    new: Any
-
-
-class _DigestView(NamedTuple):
-    """What ``spool.digest_entry`` reads of a change, taken from its state without building
-    the change: the digest stays the one formula ``Plan.digest`` computes."""
-
-    action: _Value
-    address: str
-    fields: tuple[_Field, ...]
-    blocked: str | None
-
-
-_ACTIONS: dict[str, _Value] = {}
-
-
 def write_change_entries(changes: Iterable[Any], out: IO[bytes]) -> str:
     """Write the canonical entry of each write change of ``changes`` (a plan's: a spool is
     read as stored) to ``out``, one line each; returns the plan's digest."""
-    return streamed_digest(_entries_written(change_states(changes), out))
+    return streamed_digest(_entries_written(change_states(changes), out), _digest_entry)
 
 
-def _entries_written(states: Iterable[tuple[Any, ...]], out: IO[bytes]) -> Iterator[_DigestView]:
+def _entries_written(
+    states: Iterable[tuple[Any, ...]], out: IO[bytes]
+) -> Iterator[tuple[Any, ...]]:
+    """``states``, each passed on after its entry (a write's) is written to ``out``."""
     write = out.write
     for state in states:
-        action, kind, key, desired, live, field_states, blocked = _change_parts(state)
+        action, kind, key, desired, live, _, blocked = _change_parts(state)
         if action != "manual" and blocked is None:  # ``Change.is_write``
             write(change_entry_line(action, kind, key, desired, live))
-        value = _ACTIONS.get(action) or _ACTIONS.setdefault(action, _Value(action))
-        yield _DigestView(value, f"{kind}.{key}", tuple(map(_Field._make, field_states)), blocked)
+        yield state
+
+
+def _digest_entry(state: tuple[Any, ...]) -> dict[str, Any]:
+    """``spool.digest_entry`` of a change's state."""
+    action, kind, key, _, _, field_states, blocked = _change_parts(state)
+    return digest_entry_of(action, f"{kind}.{key}", field_states, blocked)
 
 
 def change_entry_line(
@@ -83,45 +68,63 @@ def change_entry_line(
     live: tuple[Any, ...] | None,
 ) -> bytes:
     """The canonical line (with its line break) of one write change, given as the parts of
-    its state: the before-image of what it overwrites or removes, and what it writes."""
-    entry: dict[str, Any] = {
-        "type": "change",
-        "action": action,
-        "address": f"{kind}.{key}",
-        "kind": kind,
-        "key": key,
-        "before": None if live is None else before_image(_resource(live)),
-        "after": None,
-    }
-    spec = None
+    its state: the before-image of what it overwrites or removes, and what it writes.
+
+    The line is ``canonical`` of the entry, spelt out around the canonical text of its
+    values, so the spec, which most of the line is, is encoded once and checked for what the
+    redactor would replace in that same text (the entry's keys in their sorted order)."""
+    after = "null"
     if desired is not None and action != "delete":
         spec = _spec_of(desired)
-        entry["after"] = after = {"spec": unredacted_mask(spec)}
+        spec_text = canonical_text(unredacted_mask(spec))
+        if SECRETS.finds(spec_text):
+            spec_text = canonical_text(masked(spec))  # redact string by string
         create_only = _create_only_of(desired)
-        if create_only:
-            after["written_once"] = written_once(create_only)
-    line = canonical(entry)
-    if spec is not None and redact(text := line.decode()) != text:
-        # A string of the spec holds what the redactor replaces: redact string by string.
-        entry["after"]["spec"] = masked(spec)
-        line = canonical(entry)
-    return line + b"\n"
+        once = f',"written_once":{canonical_text(written_once(create_only))}' if create_only else ""
+        after = f'{{"spec":{spec_text}{once}}}'
+    before = "null" if live is None else canonical_text(before_image(_resource(live)))
+    return (
+        f'{{"action":{_text(action)},"address":{_text(f"{kind}.{key}")},"after":{after},'
+        f'"before":{before},"key":{_text(key)},"kind":{_text(kind)},"type":"change"}}\n'
+    ).encode()
 
 
 def unredacted_mask(value: Any, name: str = "") -> Any:
     """``record.masked`` without the redactor: sensitive fields fingerprinted, containers
     made the lists and dicts JSON holds. Equal to ``masked`` wherever the redactor changes
-    no string (see the module's docstring)."""
+    no string (see the module's docstring). Dicts and lists, what specs are made of, are
+    walked here without a call per plain value."""
     if name in SENSITIVE_FIELDS and value is not None:
         return fingerprint(value)
     kind = type(value)
-    if kind is str or kind is bool or kind is int or value is None:
+    if kind is dict:
+        return _mask_mapping(value)
+    if kind is list:
+        return _mask_list(value)
+    if kind in _PLAIN or not isinstance(value, Mapping | list | tuple | set | frozenset):
         return value
     if isinstance(value, Mapping):
-        return {str(k): unredacted_mask(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [unredacted_mask(v) for v in value]
-    return value
+        return _mask_mapping(value)
+    return _mask_list(value)
+
+
+def _mask_mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    masked_items: dict[str, Any] = {}
+    for key, item in value.items():
+        name = key if type(key) is str else str(key)
+        if type(item) in _PLAIN and name not in SENSITIVE_FIELDS:
+            masked_items[name] = item
+        else:
+            masked_items[name] = unredacted_mask(item, name)
+    return masked_items
+
+
+def _mask_list(value: Iterable[Any]) -> list[Any]:
+    return [item if type(item) in _PLAIN else unredacted_mask(item) for item in value]
+
+
+# Values ``masked`` gives back as they are (bar the redactor, for text).
+_PLAIN = frozenset({str, bool, int, float, type(None)})
 
 
 def written_once(values: Mapping[str, Any]) -> dict[str, str]:

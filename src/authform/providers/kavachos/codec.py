@@ -7,8 +7,9 @@ nothing is written to a database authform does not understand.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,12 @@ class Codec:
     def __init__(self, db: Database, encodings: Mapping[str, Mapping[str, Encoding]]) -> None:
         self._db = db
         self.encodings = encodings
+        # One function per column, chosen once: an import encodes a million values.
+        self._writers: dict[tuple[str, str], Callable[[Any], Any]] = {
+            (table, column): _writer(encoding, db)
+            for table, columns in encodings.items()
+            for column, encoding in columns.items()
+        }
 
     def has_table(self, table: str) -> bool:
         return table in self.encodings
@@ -47,22 +54,7 @@ class Codec:
         """``value`` is text, a bool, a JSON-able object, or a timestamp in float seconds."""
         if value is None:
             return None
-        encoding = self.encodings[table][column]
-        if encoding is Encoding.SECONDS:
-            return int(value)
-        if encoding is Encoding.MILLIS:
-            return int(value * 1000)
-        if encoding is Encoding.DATETIME:
-            return datetime.fromtimestamp(int(value), UTC)
-        if encoding is Encoding.INT_BOOL:
-            return 1 if value else 0
-        if encoding is Encoding.BOOL:
-            return bool(value)
-        if encoding is Encoding.JSON_TEXT:
-            return _JSON_TEXT.encode(value)
-        if encoding is Encoding.JSONB:
-            return self._db.json(value)  # type: ignore[attr-defined]
-        return value
+        return self._writers[table, column](value)
 
     @staticmethod
     def json_value(raw: Any) -> Any:
@@ -79,6 +71,41 @@ class Codec:
     @staticmethod
     def bool_value(raw: Any) -> bool:
         return bool(raw) and raw not in ("0", "false", "f")
+
+
+def _writer(encoding: Encoding, db: Database) -> Callable[[Any], Any]:
+    """How a value is written to a column of ``encoding``."""
+    if encoding is Encoding.SECONDS:
+        return _seconds
+    if encoding is Encoding.MILLIS:
+        return _millis
+    if encoding is Encoding.DATETIME:
+        return _datetime
+    if encoding is Encoding.INT_BOOL:
+        return lambda value: 1 if value else 0
+    if encoding is Encoding.BOOL:
+        return bool
+    if encoding is Encoding.JSON_TEXT:
+        return _JSON_TEXT.encode
+    if encoding is Encoding.JSONB:
+        return db.json_writer()  # type: ignore[attr-defined, no-any-return]
+    return lambda value: value
+
+
+# A batch stamps every row with one time: each is converted once, not once per row.
+@functools.lru_cache(maxsize=8)
+def _seconds(value: float) -> int:
+    return int(value)
+
+
+@functools.lru_cache(maxsize=8)
+def _millis(value: float) -> int:
+    return int(value * 1000)
+
+
+@functools.lru_cache(maxsize=8)
+def _datetime(value: float) -> datetime:
+    return datetime.fromtimestamp(int(value), UTC)
 
 
 def inspect_database(db: Database, tables: Iterable[str]) -> Codec:

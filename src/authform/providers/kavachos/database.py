@@ -311,10 +311,11 @@ class PostgresDatabase:
     def close(self) -> None:
         self._db.close()
 
-    def json(self, value: Any) -> Any:
+    def json_writer(self) -> Any:
+        """How a value is written to a JSONB column (psycopg's wrapper)."""
         from psycopg.types.json import Jsonb
 
-        return Jsonb(value)
+        return Jsonb
 
 
 def _copy_upsert(cursor: Any, upsert: Upsert, staging: str, rows: Rows) -> None:
