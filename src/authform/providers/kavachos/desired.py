@@ -2,28 +2,32 @@
 
 The desired state of a large import (100,000 users, 200,000 memberships) lives in the
 command's on-disk index, and every pass over it unpickles every item. So the provider reads
-it once, kind by kind, and keeps only what is small or what it needs again:
+it once, as the index stores it (``codec.resource_states``: no ``Resource`` built per item),
+and keeps only what is small or what it needs again:
 
 - each organization's owner (its highest-ranked member): one entry per organization;
 - per desired user, the few facts reading that user back needs (how the manifest splits the
-  name KavachOS keeps whole, which optional fields it names), and the whole resource of an
-  organization's owner (an organization is written with its owner when that user is still to
-  be created), in a private scratch SQLite database looked up by key, so memory does not
-  grow with the number of users;
+  name KavachOS keeps whole, which optional fields it names), in a private scratch SQLite
+  database looked up by key, so memory does not grow with the number of users; and, once a
+  write first needs one, the whole resource of each organization's owner (an organization
+  is written with its owner when that user is still to be created): a second pass that a
+  plan with nothing to create never makes;
 - the counts and lists the plan's caveats state (``instructions.plan_caveats``).
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 from collections import Counter
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
-from authform.engine.codec import dump_resource, load_resource
+from authform.engine.codec import load_resource, resource_from, resource_states, state_fields
 from authform.engine.tempspace import ScratchDatabase
-from authform.resources import Kind, Resource, of_kind
+from authform.resources import Kind, Resource
 
 ROLE_PRIORITY = {"owner": 0, "admin": 1}
 BATCH = 5_000
@@ -58,30 +62,21 @@ class DesiredUsers:
         self._db = self._scratch.db
         self._db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
 
-    def add(self, users: Iterable[Resource], owners: Set[str] = frozenset()) -> None:
-        """``users``; the whole resource of those whose key is in ``owners``."""
-        batch: list[tuple[Any, ...]] = []
-        for user in users:
-            spec = user.spec
-            links = spec.get("oauth_accounts")
-            batch.append(
-                (
-                    user.key,
-                    spec.get("first_name", ""),
-                    spec.get("last_name", ""),
-                    1 if "image_url" in spec else 0,
-                    None if links is None else json.dumps(links),
-                    dump_resource(user) if user.key in owners else None,
-                )
-            )
-            if len(batch) >= BATCH:
-                self._insert(batch)
-                batch = []
-        self._insert(batch)
+    def add(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Rows of (key, first name, last name, has image, OAuth links as JSON or None, the
+        whole user's stored state pickled or None), a batch at a time."""
+        batch = list(islice(rows := iter(rows), BATCH))
+        while batch:
+            # A duplicate key (the engine reports it) keeps the last, as a dict would.
+            self._db.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?, ?)", batch)
+            batch = list(islice(rows, BATCH))
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        # A duplicate key (the engine reports it) keeps the last, as a dict would.
-        self._db.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?, ?)", rows)
+    def keep_whole(self, states: Iterable[tuple[Any, ...]]) -> None:
+        """Keep these users' stored states, to give them back whole (``owner``)."""
+        self._db.executemany(
+            "UPDATE users SET owner = ? WHERE key = ?",
+            ((_pickled(state), _KEY(state)) for state in states),
+        )
 
     def get_many(self, keys: Sequence[str]) -> dict[str, DesiredUser]:
         """The desired users among ``keys`` (a page of the read: one lookup per chunk)."""
@@ -98,12 +93,21 @@ class DesiredUsers:
         return found
 
     def owner(self, key: str) -> Resource | None:
-        """The desired user ``key`` whole, when it owns an organization."""
+        """The desired user ``key`` whole, when ``keep_whole`` kept it."""
         row = self._db.execute("SELECT owner FROM users WHERE key = ?", (key,)).fetchone()
         return None if row is None or row[0] is None else load_resource(row[0])
 
     def close(self) -> None:
         self._scratch.close()
+
+
+_KIND, _KEY, _SPEC = (state_fields(name) for name in ("kind", "key", "spec"))
+_CREATE_ONLY = state_fields("create_only")
+
+
+def _pickled(state: tuple[Any, ...]) -> bytes:
+    """A resource's stored state as ``codec.dump_resource`` writes the resource."""
+    return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @dataclass
@@ -118,6 +122,9 @@ class DesiredFacts:
     domains: int = 0  # domains of all organizations
     membership_roles: Counter[str] = field(default_factory=Counter)
     organizations: list[str] = field(default_factory=list)  # organization keys
+    # Where the owners' whole resources are read from, the first time one is needed (a
+    # plan with nothing to create never needs them); None once they are kept.
+    _owners_from: Iterable[Resource] | None = None
 
     @property
     def role_permissions(self) -> dict[str, list[str]]:
@@ -125,38 +132,83 @@ class DesiredFacts:
 
     @classmethod
     def gather(cls, desired: Iterable[Resource]) -> DesiredFacts:
-        """One pass over ``desired``, a kind at a time (memberships before users: a user is
-        kept whole only when it owns an organization)."""
+        """One pass over ``desired``, read as stored (``codec.resource_states``: no
+        ``Resource`` is built but for roles and permissions). The owners' whole resources
+        are kept later, by a second pass over the users when the first is needed
+        (``owner_of``); when ``desired`` can be read only once, every user's is kept now."""
         facts = cls(DesiredUsers())
+        one_pass = isinstance(desired, Iterator)
         candidates: dict[str, tuple[int, str]] = {}
-        for membership in of_kind(desired, Kind.MEMBERSHIP):
-            spec = membership.spec
-            facts.membership_roles[spec["role"]] += 1
-            rank = (ROLE_PRIORITY.get(spec["role"], 2), spec["user"])
-            org = spec["organization"]
-            if org not in candidates or rank < candidates[org]:
-                candidates[org] = rank
+        facts.users.add(facts._gathered(resource_states(desired), candidates, keep=one_pass))
         facts.owners = {org: user for org, (_, user) in candidates.items()}
-        owner_keys = set(facts.owners.values())
-        for organization in of_kind(desired, Kind.ORGANIZATION):
-            facts.organizations.append(organization.key)
-            facts.domains += len(organization.spec.get("domains", []))
-        for role in of_kind(desired, Kind.ROLE):
-            facts.roles[role.key] = role
-        facts.permissions = list(of_kind(desired, Kind.PERMISSION))
-        facts.users.add(facts._count_users(of_kind(desired, Kind.USER)), owner_keys)
+        facts._owners_from = None if one_pass else desired
         return facts
 
-    def _count_users(self, users: Iterable[Resource]) -> Iterable[Resource]:
-        for user in users:
-            if user.create_only.get("password_hash"):
-                self.password_digests += 1
-            yield user
+    def _gathered(
+        self,
+        states: Iterable[tuple[Any, ...]],
+        candidates: dict[str, tuple[int, str]],
+        *,
+        keep: bool,
+    ) -> Iterator[tuple[Any, ...]]:
+        """The users' rows for ``DesiredUsers.add``; the other kinds' facts as they pass
+        (``candidates``: each organization's highest-ranked member so far)."""
+        for state in states:
+            kind, key, spec = _KIND(state), _KEY(state), _SPEC(state)
+            if kind == _MEMBERSHIP:
+                role = spec["role"]
+                self.membership_roles[role] += 1
+                rank = (ROLE_PRIORITY.get(role, 2), spec["user"])
+                org = spec["organization"]
+                if org not in candidates or rank < candidates[org]:
+                    candidates[org] = rank
+            elif kind == _USER:
+                if _CREATE_ONLY(state).get("password_hash"):
+                    self.password_digests += 1
+                links = spec.get("oauth_accounts")
+                yield (
+                    key,
+                    spec.get("first_name", ""),
+                    spec.get("last_name", ""),
+                    1 if "image_url" in spec else 0,
+                    None if links is None else json.dumps(links),
+                    _pickled(state) if keep else None,
+                )
+            elif kind == _ORGANIZATION:
+                self.organizations.append(key)
+                self.domains += len(spec.get("domains", []))
+            elif kind == _ROLE:
+                self.roles[key] = _resource(state)
+            elif kind == _PERMISSION:
+                self.permissions.append(_resource(state))
 
     def owner_of(self, organization: str) -> Resource | None:
         """The desired user who owns ``organization`` (see ``gather``), when there is one."""
         owner = self.owners.get(organization)
-        return None if owner is None else self.users.owner(owner)
+        if owner is None:
+            return None
+        if self._owners_from is not None:
+            wanted = set(self.owners.values())
+            self.users.keep_whole(
+                state
+                for state in resource_states(self._owners_from)
+                if _KIND(state) == _USER and _KEY(state) in wanted
+            )
+            self._owners_from = None
+        return self.users.owner(owner)
 
     def close(self) -> None:
         self.users.close()
+
+
+_MEMBERSHIP = Kind.MEMBERSHIP.value
+_USER = Kind.USER.value
+_ORGANIZATION = Kind.ORGANIZATION.value
+_ROLE = Kind.ROLE.value
+_PERMISSION = Kind.PERMISSION.value
+
+
+def _resource(state: tuple[Any, ...]) -> Resource:
+    resource = resource_from(state)
+    assert resource is not None
+    return resource

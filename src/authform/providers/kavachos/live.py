@@ -29,7 +29,13 @@ from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.codec import Codec
 from authform.providers.kavachos.database import Database
 from authform.providers.kavachos.desired import DesiredUser, DesiredUsers
-from authform.providers.kavachos.schema import EMAIL_ACCOUNTS
+from authform.providers.kavachos.schema import (
+    EMAIL_ACCOUNTS,
+    ORG_ROLES,
+    ORGANIZATIONS,
+    USERS,
+    Encoding,
+)
 from authform.resources import (
     Kind,
     Resource,
@@ -109,11 +115,20 @@ def _user_query(codec: Codec) -> str:
         else ""
     )
     return (
-        "SELECT u.id, u.email, u.name, u.external_id, u.external_provider, u.metadata, "
+        "SELECT u.id, u.email, u.name, u.external_id, u.external_provider, "
+        f"{_as_text(codec, USERS, 'u.metadata')}, "
         f"u.email_verified, {account}, o.id, o.provider, o.provider_account_id "
         f"FROM kavach_users u {join}"
         "LEFT JOIN kavach_oauth_accounts o ON o.user_id = u.id ORDER BY u.id"
     )
+
+
+def _as_text(codec: Codec, table: str, column: str) -> str:
+    """A JSON column read as its text: a JSONB value comes back as text too, which
+    ``Codec.json_value`` parses only when it is more than ``{}`` (psycopg would parse every
+    row's)."""
+    name = column.rpartition(".")[2]
+    return f"{column}::text" if codec.encoding(table, name) is Encoding.JSONB else column
 
 
 def read_users(
@@ -249,7 +264,8 @@ def read_organizations(
     for stale in list(org_ids):  # an organization gone since an earlier read is no target
         del org_ids[stale]
     for org_id, name, slug, metadata in db.rows(
-        "SELECT id, name, slug, metadata FROM kavach_organizations"
+        f"SELECT id, name, slug, {_as_text(codec, ORGANIZATIONS, 'metadata')} "
+        "FROM kavach_organizations"
     ):
         index.slugs[slug] = org_id
         meta = codec.json_value(metadata)
@@ -299,7 +315,10 @@ def read_roles(
     managed = managed_org_ids(ids)
     expected = {name: list(role.spec["permissions"]) for name, role in desired.items()}
     tallies: dict[str, _RoleTally] = {}
-    rows = db.rows("SELECT org_id, id, name, permissions FROM kavach_org_roles ORDER BY org_id")
+    rows = db.rows(
+        f"SELECT org_id, id, name, {_as_text(codec, ORG_ROLES, 'permissions')} "
+        "FROM kavach_org_roles ORDER BY org_id"
+    )
     for org_id, org_rows in groupby(rows, key=itemgetter(0)):
         held: dict[str, list[str]] = {}  # name → permissions (of a name's last row)
         for _, role_id, name, permissions in org_rows:
