@@ -91,3 +91,48 @@ def test_changes_with_no_single_write_never_reach_the_batch() -> None:
     handed, recorded = _run([blocked, _create("ok")], lambda writes: [None for _ in writes])
     assert handed == [["ok"]]
     assert recorded == [("create", "blocked", "pending"), ("create", "ok", "done")]
+
+
+def test_the_next_batch_is_handed_over_while_one_is_written_and_outcomes_stay_in_order(
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    """At most two batches in flight: the next is handed over (its rows built) while the one
+    before is written; outcomes are recorded and settled batch by batch, in order, and a
+    change taken alone waits for the batch in flight."""
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
+    events: list[str] = []
+    in_flight = 0
+    most = 0
+
+    async def write_batch(writes: Sequence[Write]) -> Sequence[ProviderError | None]:
+        nonlocal in_flight, most
+        keys = ",".join(w.desired.key for w in writes if w.desired is not None)
+        in_flight += 1
+        most = max(most, in_flight)
+        events.append(f"start {keys}")
+        await asyncio.sleep(0.01)
+        events.append(f"end {keys}")
+        in_flight -= 1
+        return [None] * len(writes)
+
+    async def run_one(change: Change) -> str:
+        events.append(f"alone {change.key} with {in_flight} in flight")
+        return "pending"
+
+    def record(item: Change, change: Change, outcome: str) -> None:
+        events.append(f"record {change.key}")
+
+    changes = [_create(f"o{n}") for n in range(6)]
+    changes.insert(4, _create("held", blocked="deletes are not allowed"))
+    asyncio.run(
+        batches.run_batches(
+            changes, lambda c: c, write_batch, run_one, record, lambda: events.append("settled")
+        )
+    )
+    assert most == 2
+    assert events.index("start o2,o3") < events.index("end o0,o1")  # overlapped
+    assert [e.split()[1] for e in events if e.startswith("record")] == [
+        "o0", "o1", "o2", "o3", "held", "o4", "o5",
+    ]  # fmt: skip
+    assert "alone held with 0 in flight" in events
+    assert events[-1] == "settled" and events.count("settled") == 5

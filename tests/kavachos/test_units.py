@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from authform.providers.kavachos.canary import check_canary, kavachos_scrypt_matches
+from authform.providers.kavachos.desired import DesiredFacts
 from authform.providers.kavachos.live import LiveIndex
 from authform.providers.kavachos.schema import Encoding, Family, encoding_for
 from authform.providers.kavachos.writes import RESET_MARKER, SLUG_PATTERN, slug_for
+from authform.resources import Kind, Resource
+from authform.sources.records import BcryptHash
 
 from .test_import import kavachos_scrypt
 
@@ -79,3 +82,48 @@ def test_canary_outcomes_say_what_sign_in_needs() -> None:
         "hunter2", kavachos_scrypt("hunter2"), account_verified=False, has_account=True
     )
     assert not unverified.ok and "requireVerification" in unverified.detail
+
+
+def _desired_import() -> list[Resource]:
+    users = [
+        Resource(
+            Kind.USER,
+            f"user_{n}",
+            {"email": f"u{n}@example.com", "first_name": f"F{n}", "last_name": "L"},
+            create_only={"password_hash": BcryptHash("$2b$10$" + "a" * 53)} if n % 2 else {},
+        )
+        for n in range(4)
+    ]
+    organizations = [
+        Resource(Kind.ORGANIZATION, f"org_{n}", {"name": f"Org {n}", "domains": [], "metadata": {}})
+        for n in range(2)
+    ]
+    memberships = [
+        Resource(
+            Kind.MEMBERSHIP,
+            f"user_{u}@org_{o}",
+            {"user": f"user_{u}", "organization": f"org_{o}", "role": role},
+        )
+        for u, o, role in ((0, 0, "member"), (1, 0, "admin"), (2, 1, "member"), (3, 1, "owner"))
+    ]
+    return [*organizations, *users, *memberships]
+
+
+@pytest.mark.parametrize("once", [False, True], ids=["re-iterable", "one-shot iterator"])
+def test_desired_facts_from_one_pass_give_each_owner_back_whole(once: bool) -> None:
+    """Users come before the memberships that make them owners, so the owners' whole
+    resources are kept by a second pass when one is first asked for, or, from a desired
+    state that can be read only once, by keeping every user's in the first."""
+    desired = _desired_import()
+    facts = DesiredFacts.gather(iter(desired) if once else desired)
+    try:
+        assert facts.owners == {"org_0": "user_1", "org_1": "user_3"}
+        assert facts.password_digests == 2
+        assert facts.organizations == ["org_0", "org_1"]
+        assert facts.membership_roles == {"member": 2, "admin": 1, "owner": 1}
+        assert facts.owner_of("org_1") == desired[5]  # user_3, with its password digest
+        assert facts.owner_of("org_0") == desired[3]
+        assert facts.owner_of("org_9") is None
+        assert facts.users.get_many(["user_2"])["user_2"].first_name == "F2"
+    finally:
+        facts.close()

@@ -29,9 +29,10 @@ ProgressCallback = Callable[[int, int], None]
 # found it is a person's step; nothing written). The apply journal (``authform.undo.journal``)
 # is written from it, so an interrupted apply leaves one.
 OutcomeCallback = Callable[[Change, str], None]
-# Told when every outcome so far has been told, before the next write starts (after each
-# batch of a bulk writer, after each change otherwise): the journal writes its lines through
-# to the operating system then, once per batch rather than once per line.
+# Told when the outcomes of a batch of a bulk writer (of a change, otherwise) have all been
+# told: the journal writes its lines through to the operating system then, once per batch
+# rather than once per line. An apply killed before that leaves those changes without an
+# outcome in the journal, which undo judges by the live state, as it does a write in flight.
 SettledCallback = Callable[[], None]
 
 

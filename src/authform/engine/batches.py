@@ -10,10 +10,11 @@ recorded as a pending manual step carrying the provider's instructions, never as
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from itertools import islice
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from authform.engine.plan import Action, Change, as_change
 from authform.providers.base import NeedsPerson, ProviderError, Write
@@ -40,26 +41,62 @@ async def run_batches(
     ``write_batch``; ``run_one`` takes a change that has no single write, and
     ``record(item, change, outcome)`` hears "done", "pending", ``LEFT_TO_PERSON`` (with the
     change as it ended: a manual step carrying the provider's instructions) or the error.
-    ``settled()`` is called whenever every outcome so far is recorded, before the next
-    write starts: after a batch's outcomes, and after each change taken alone."""
+    ``settled()`` is called once the outcomes of a batch (or of a change taken alone) are
+    recorded.
+
+    The next batch is handed over while the one before is still being written (a database
+    commits it while the next one's rows are built): at most two are in flight, their
+    outcomes recorded in order, and the phase ends with both done. A change taken alone
+    waits until the batch in flight is done."""
     position = iter(items)
-    while batch := list(islice(position, BATCH_SIZE)):
-        writes: list[tuple[T, Change, Write]] = []
-        for item in batch:
-            change = change_of(item)
-            write = as_write(change)
-            if write is None:
-                record(item, change, await run_one(change))
-                settled()
-            else:
-                writes.append((item, change, write))
-        if not writes:
-            continue
+    flights: list[_Flight[T]] = []  # handed over, outcomes not yet recorded: at most two
+
+    async def finish_flights() -> None:
+        while flights:
+            await flights[0].finish(record, settled)
+            flights.pop(0)
+
+    try:
+        while batch := list(islice(position, BATCH_SIZE)):
+            writes: list[tuple[T, Change, Write]] = []
+            for item in batch:
+                change = change_of(item)
+                write = as_write(change)
+                if write is None:
+                    await finish_flights()
+                    record(item, change, await run_one(change))
+                    settled()
+                else:
+                    writes.append((item, change, write))
+            if writes:
+                flights.append(_Flight(writes, write_batch))
+                if len(flights) > 1:
+                    await flights[0].finish(record, settled)
+                    flights.pop(0)
+        await finish_flights()
+    finally:
+        for flight in flights:  # stopped early (Ctrl-C): their outcomes stay unknown
+            flight.task.cancel()
+
+
+class _Flight(Generic[T]):
+    """One batch handed to ``write_batch``, running while the next is prepared."""
+
+    def __init__(self, writes: list[tuple[T, Change, Write]], write_batch: WriteBatch) -> None:
+        self.writes = writes
+        self.task = asyncio.ensure_future(write_batch([write for _, _, write in writes]))
+        # Its failure is read by ``finish``; one never finished (an apply stopped early)
+        # is not reported again as an exception nobody retrieved.
+        self.task.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+    async def finish(
+        self, record: Callable[[T, Change, str], None], settled: Callable[[], None]
+    ) -> None:
         try:
-            outcomes = await write_batch([write for _, _, write in writes])
+            outcomes: Sequence[ProviderError | None] = await self.task
         except ProviderError as exc:  # the batch as a whole (e.g. the connection was lost)
-            outcomes = [exc] * len(writes)
-        for (item, change, _), error in zip(writes, outcomes, strict=True):
+            outcomes = [exc] * len(self.writes)
+        for (item, change, _), error in zip(self.writes, outcomes, strict=True):
             if isinstance(error, NeedsPerson):
                 manual = dataclasses.replace(
                     as_change(change),

@@ -99,9 +99,9 @@ class JournalWriter:
     def record(self, change: Change, outcome: str) -> None:
         """The engine's outcome callback: one line per outcome, written through to the
         operating system by ``flush``, which the engine calls once the outcomes of a batch
-        are told and before its next write. The engine tells the outcomes of the plan's
-        writes only (``engine.apply``: a write the provider left to a person included), the
-        changes this journal listed at its start."""
+        are told (see ``engine.apply.SettledCallback``). The engine tells the outcomes of
+        the plan's writes only (``engine.apply``: a write the provider left to a person
+        included), the changes this journal listed at its start."""
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         self._stream.write(
             self._sealer.sealed_canonical_line(outcome_body(change.address, outcome), "outcome")

@@ -171,7 +171,7 @@ class DesiredFacts:
                     spec.get("first_name", ""),
                     spec.get("last_name", ""),
                     1 if "image_url" in spec else 0,
-                    None if links is None else json.dumps(links),
+                    None if links is None else json.dumps(links) if links else "[]",
                     _pickled(state) if keep else None,
                 )
             elif kind == _ORGANIZATION:

@@ -37,7 +37,7 @@ from authform.providers.kavachos import instructions, live, schema, writes
 from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.canary import check_canary
 from authform.providers.kavachos.codec import Codec, inspect_database
-from authform.providers.kavachos.database import PAGE, Database, connect
+from authform.providers.kavachos.database import PAGE, Database, DatabaseError, connect
 from authform.providers.kavachos.desired import DesiredFacts
 from authform.providers.kavachos.writer import Change, GroupCommitter
 from authform.resources import Kind, Resource
@@ -83,6 +83,8 @@ class KavachOSProvider:
         self.index = live.LiveIndex()
         self._facts: DesiredFacts | None = None
         self._roles_managed = False
+        # The commit of the last batch handed to ``write_batch`` (see there).
+        self._last_commit: asyncio.Future[list[DatabaseError | None]] | None = None
 
     def remember_ids_in(self, store: ProviderIds) -> None:
         """Keep the ids read and written in ``store`` (see ``authform.providers.ids``)."""
@@ -183,7 +185,13 @@ class KavachOSProvider:
 
     async def write_batch(self, batch: Sequence[Write]) -> list[ProviderError | None]:
         """Many writes in as few transactions as the rows allow (see ``writer``): a write
-        whose rows cannot be built or committed fails alone, naming why."""
+        whose rows cannot be built or committed fails alone, naming why.
+
+        The engine hands over the next batch while this one commits; its rows are built
+        meanwhile when they need nothing of what the batch before writes (``_stands_alone``),
+        else once that batch has committed and its ids are learnt."""
+        if not _stands_alone(batch) and self._last_commit is not None:
+            await asyncio.wait([self._last_commit])  # its outcome is that batch's to tell
         now = time.time()
         links = await self._links_of(batch)
         ends = self._membership_ends_of(batch)
@@ -195,7 +203,11 @@ class KavachOSProvider:
             except ProviderError as exc:
                 outcomes[position] = exc
         committer = self._require_committer()
-        errors = await asyncio.to_thread(committer.commit, [b.change for _, b in built])
+        commit = asyncio.ensure_future(
+            asyncio.to_thread(committer.commit, [b.change for _, b in built])
+        )
+        self._last_commit = commit
+        errors = await commit
         self._learn(item for (_, item), error in zip(built, errors, strict=True) if error is None)
         for (position, _), error in zip(built, errors, strict=True):
             outcomes[position] = error
@@ -441,6 +453,24 @@ class Built:
         if self.provider_id is None:
             return self.subject
         return dataclasses.replace(self.subject, provider_id=self.provider_id)
+
+
+def _stands_alone(batch: Sequence[Write]) -> bool:
+    """Whether the rows of ``batch`` can be built while the batch before commits: they read
+    nothing that batch writes. Memberships and users with no OAuth link qualify (their rows
+    come from the desired item, the read and the ids of earlier phases); a user's links are
+    checked against the links table, an organization may write its owner (known once
+    committed), a role writes a row per organization."""
+    for write in batch:
+        item = write.desired if write.desired is not None else write.live
+        if write.action == "delete" or item is None:
+            return False
+        if item.kind is Kind.USER:
+            if item.spec.get("oauth_accounts"):
+                return False
+        elif item.kind is not Kind.MEMBERSHIP:
+            return False
+    return True
 
 
 def _membership_ends(desired: Resource, ends: Mapping[Kind, Mapping[str, str]]) -> tuple[str, str]:
