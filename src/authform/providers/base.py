@@ -173,7 +173,9 @@ class BatchWriter(Protocol):
     transaction this way instead of one call per change. The engine hands it the changes of
     one phase in batches; the answer holds one outcome per write, in order: ``None`` when it
     was made, ``NeedsPerson`` when a person must make it, else the error that names why
-    that write, and only it, failed.
+    that write, and only it, failed. The next batch of a phase is handed over while the one
+    before is still being written (``engine.batches``): a batch that needs what the one
+    before writes waits for it itself.
     """
 
     async def write_batch(self, writes: Sequence[Write]) -> list[ProviderError | None]: ...
