@@ -61,7 +61,7 @@ def _changes() -> list[Change]:
         {
             "name": "Odd",
             "metadata": {"password": "hunter22", "when": datetime(2026, 1, 2, tzinfo=UTC)},
-            "domains": frozenset({"b.example", "a.example"}),
+            "domains": ("b.example", "a.example"),  # a tuple: written as a list
             "score": 1.5,
             "numbers": {2: "two", True: "yes", None: "none"},
         },
