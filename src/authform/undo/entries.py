@@ -23,9 +23,9 @@ from typing import IO, Any
 
 from authform.engine.codec import change_state_fields, change_states, resource_from, state_fields
 from authform.engine.spool import digest_entry_of, streamed_digest
+from authform.json_text import compact_sorted_encoder
 from authform.redaction import SECRETS
 from authform.resources import SENSITIVE_FIELDS
-from authform.json_text import compact_sorted_encoder
 from authform.undo.record import before_image, fingerprint, masked
 
 # A value, and a string, as ``seal.canonical`` writes them (before their UTF-8 encoding).
