@@ -52,6 +52,7 @@ from authform.engine.codec import (
 )
 from authform.engine.spool import StreamedSequence
 from authform.engine.tempspace import ScratchDatabase
+from authform.json_text import compact_sorted_encoder
 from authform.resources import Kind, Resource
 
 BATCH = 5_000
@@ -93,25 +94,9 @@ CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
 """
 
 
-# One encoder for every row: ``json.dumps`` with options builds a new one per call.
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
-# The same encoding, by the C encoder ``JSONEncoder.encode`` builds on every call, built
-# once (an import encodes millions of specs); specs hold no cycles, so no cycle check.
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-_CANONICAL_C = (
-    None
-    if _c_make_encoder is None
-    else _c_make_encoder(
-        None, str, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, True
-    )
-)
-
-
-def canonical_json(spec: Any) -> str:
-    """The spec as compact JSON with sorted keys: equal strings mean equal specs."""
-    if _CANONICAL_C is None or isinstance(spec, str):
-        return _CANONICAL.encode(spec)
-    return "".join(_CANONICAL_C(spec, 0))
+# Equal strings mean equal specs: compact JSON with sorted keys, by the encoder built once
+# (an import encodes millions of specs).
+canonical_json = compact_sorted_encoder(ensure_ascii=True)
 
 
 def canonical_texts(*keys: str) -> Callable[..., str]:
