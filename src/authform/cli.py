@@ -626,7 +626,10 @@ def apply(
             if undoing is not None:
                 current = await undo_plan(session, read_journal(Path(undoing)), force=force)
             else:
-                current = await session.plan(force=force, selection=selection)
+                # The live state's fingerprint is only compared with a saved plan's.
+                current = await session.plan(
+                    force=force, selection=selection, fingerprint_live=saved is not None
+                )
             if saved is not None and verdict is not None:
                 with phase("check saved plan"):
                     check_saved_plan(saved, verdict, current, session)
@@ -801,7 +804,7 @@ def drift(
 
     async def body() -> tuple[Plan, ChangeSources]:
         async with open_session(path, emulate=emulate, environment=environment) as session:
-            plan = await session.plan(force=True)
+            plan = await session.plan(force=True, fingerprint_live=False)
             ignored = [AddressPattern.parse(p) for p in session.loaded.manifest.drift.ignore]
             return ignore_for_drift(plan, ignored), ChangeSources.of(session.loaded)
 
@@ -1055,7 +1058,7 @@ def emulator_dashboard(
     async def body() -> int:
         async with open_session(path, emulate=True, environment=environment) as session:
             assert session.dashboard is not None
-            current = await session.plan(force=True)
+            current = await session.plan(force=True, fingerprint_live=False)
             steps = select_manual_steps(current, only or [], session.locate)
             outcome = await perform_manual_steps(current, session.dashboard, steps)
         for change in outcome.done:

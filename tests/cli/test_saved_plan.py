@@ -115,3 +115,33 @@ def test_a_manifest_secret_is_fingerprinted_never_written(cli, tmp_path):
         moved.output
     )
     assert "GOCSPX" not in moved.output and cli.emulator.writes() == []
+
+
+def test_only_a_saved_plan_or_its_apply_fingerprints_the_live_state(cli, tmp_path, monkeypatch):
+    """The live state's fingerprint is a pass over everything read (a million users' worth);
+    only ``plan --out`` seals it and only ``apply plan.json`` compares it. A plan that is not
+    saved, an apply of the manifest and drift skip it."""
+    from authform.engine.index import StateIndex
+
+    fingerprinted: list[str] = []
+    real = StateIndex.live_fingerprint
+
+    def counted(self, kinds=None):
+        fingerprinted.append("live")
+        return real(self, kinds)
+
+    monkeypatch.setattr(StateIndex, "live_fingerprint", counted)
+    plan_file = tmp_path / "plan.json"
+
+    def calls(*args: str) -> int:
+        fingerprinted.clear()
+        result = cli.run(*args)
+        assert result.exit_code in (0, 2), result.output
+        return len(fingerprinted)
+
+    assert calls("plan", str(cli.folder)) == 0
+    assert calls("plan", str(cli.folder), "--out", str(plan_file)) == 1
+    assert calls("apply", str(plan_file), "--auto-approve") == 1
+    assert read_plan_file(plan_file)["fingerprints"]["live"].startswith("hmac-sha256:")
+    assert calls("apply", str(cli.folder), "--auto-approve") == 0
+    assert calls("drift", str(cli.folder)) == 0
