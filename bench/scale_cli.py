@@ -24,7 +24,8 @@ runs print ``--format json`` and write ``--junit``: the streamed outputs are the
 too (their text, gigabytes at a million users, goes to the log folder).
 
     .venv/bin/python bench/scale_cli.py --sizes 10000,100000 [--apply-sizes 10000]
-        [--skip-apply] [--targets empty,full] [--scale 5.5] [--json] [--keep DIR]
+        [--apply-modes plan,manifest] [--skip-apply] [--targets empty,full] [--scale 5.5]
+        [--json] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -290,7 +291,7 @@ def bench_empty_target(
         runs.append(run_cli(size, "empty", "verify", verify_args(open_manifest, args, logs), logs))
         if not args.skip_apply and size in args.apply_sizes:
             limited = write_manifest(folder / "limited", manifest_text(export, url, scaled))
-            runs += bench_apply(size, url, limited, folder, export, scaled, logs)
+            runs += bench_apply(size, url, limited, folder, export, scaled, logs, args.apply_modes)
     return runs
 
 
@@ -329,8 +330,10 @@ def bench_apply(
     export: SyntheticExport,
     limits: dict[str, tuple[int, float]],
     logs: Path,
+    modes: list[str],
 ) -> list[Run]:
-    """Apply from empty twice, under the scaled limits: the saved plan, then the manifest."""
+    """Apply from empty under the scaled limits, once per mode of ``modes``: ``plan`` (the
+    saved plan), ``manifest`` (the manifest)."""
     runs = []
     set_emulator_limits(url, limits)
     writes = export.users + export.memberships  # the user-management writes of an import
@@ -346,11 +349,11 @@ def bench_apply(
     )
     if made.exit_code not in (0, 2):
         raise SystemExit(f"plan --out failed: see {logs}")
-    commands = [
-        ("apply plan.json", ["apply", str(plan_file), "--auto-approve"]),
-        ("apply manifest", ["apply", str(manifest), "--auto-approve"]),
-    ]
-    for label, command in commands:
+    commands = {
+        "plan": ("apply plan.json", ["apply", str(plan_file), "--auto-approve"]),
+        "manifest": ("apply manifest", ["apply", str(manifest), "--auto-approve"]),
+    }
+    for label, command in (commands[mode] for mode in modes):
         admin(url, "POST", "/_emulate/reset")
         if label == "apply manifest":
             shutil.rmtree(folder / "reports", ignore_errors=True)
@@ -425,6 +428,12 @@ def main() -> None:
         type=sizes_arg,
         default=[10_000, 100_000],
         help="sizes at which apply is measured (a million writes take hours even unlimited)",
+    )
+    parser.add_argument(
+        "--apply-modes",
+        type=lambda text: [mode for mode in ("plan", "manifest") if mode in text.split(",")],
+        default=["plan", "manifest"],
+        help="plan,manifest: apply the saved plan, the manifest, or both (each from empty)",
     )
     parser.add_argument("--skip-apply", action="store_true")
     parser.add_argument(
