@@ -299,24 +299,48 @@ class ApiClient:
         self._describe_error = describe_error
         self._limiters_for = limiters_for
         self._on_unauthorized = on_unauthorized
-        self._semaphore = asyncio.Semaphore(max_concurrency)
         self._retry = retry or RetryPolicy()
         self._idempotency_header = idempotency_header
         self._request_id_header = request_id_header
         self.stats = RequestStats()
-        self._client = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            transport=transport,
-            follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=max_concurrency, max_keepalive_connections=max_concurrency
-            ),
-            headers={"User-Agent": "authform", "Accept": "application/json"},
+
+        # ``max_concurrency`` lanes, each a client of one connection, taken and given back
+        # per request: the lanes are the concurrency limit. One pool of N connections would
+        # do the same, but httpcore's pool checks every connection it holds, and counts its
+        # idle ones once per connection, on each request: at 16 connections that was half of
+        # the client's CPU per write (bench/http_client_cpu.py), the bound of a rate-paced
+        # import on a small CI runner. Last in, first out: the warmest connection serves
+        # next, and a lane is made when first needed, so lanes a slow pace never needs cost
+        # nothing. A transport given by the caller (tests, fault injection) is one shared
+        # client, lent out as every lane.
+        self._client_settings: dict[str, Any] = {
+            "base_url": self.base_url,
+            "timeout": httpx.Timeout(timeout, connect=connect_timeout),
+            "transport": transport,
+            "follow_redirects": False,
+            "headers": {"User-Agent": "authform", "Accept": "application/json"},
+        }
+        self._clients: list[httpx.AsyncClient] = []
+        shared = self._new_client(max_concurrency) if transport is not None else None
+        self._lanes: asyncio.LifoQueue[httpx.AsyncClient | None] = asyncio.LifoQueue()
+        for _ in range(max_concurrency):
+            self._lanes.put_nowait(shared)
+
+    def _new_client(self, connections: int) -> httpx.AsyncClient:
+        if "verify" not in self._client_settings and self._client_settings["transport"] is None:
+            # One TLS context for every lane: each client would otherwise build its own,
+            # reading the CA bundle again (tens of milliseconds each).
+            self._client_settings["verify"] = httpx.create_ssl_context()
+        client = httpx.AsyncClient(
+            **self._client_settings,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
         )
+        self._clients.append(client)
+        return client
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for lane in self._clients:
+            await lane.aclose()
 
     async def request(
         self,
@@ -345,7 +369,10 @@ class ApiClient:
             attempt += 1
             headers = {**(await self._headers()), **extra}
             try:
-                async with self._semaphore:
+                lane = await self._lanes.get()
+                try:
+                    if lane is None:
+                        lane = self._new_client(1)
                     # Take the rate-limit slot only once a connection is ours: a slot taken
                     # while queued would be "spent" early and the queue would then reach the
                     # server as a burst above the limit.
@@ -354,9 +381,11 @@ class ApiClient:
                     self.stats.requests += 1
                     if method in WRITE_METHODS:
                         self.stats.writes += 1
-                    response = await self._client.request(
+                    response = await lane.request(
                         method, path, params=params, json=json, data=data, headers=headers
                     )
+                finally:
+                    self._lanes.put_nowait(lane)  # None again if it failed to be made
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 failure = describe_transport_error(exc, self.base_url)
                 if failure.before_connecting:
