@@ -355,6 +355,9 @@ def bench_apply(
     }
     for label, command in (commands[mode] for mode in modes):
         admin(url, "POST", "/_emulate/reset")
+        # A reset also puts back the limits the emulator started with (WorkOS's own): the
+        # scaled ones are set again, or the client would pace to limits the emulator refuses.
+        set_emulator_limits(url, limits)
         if label == "apply manifest":
             shutil.rmtree(folder / "reports", ignore_errors=True)
         run = run_cli(size, "empty", label, command, logs)
