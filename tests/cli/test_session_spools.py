@@ -86,3 +86,38 @@ def test_memory_and_disk_ids_answer_alike(tmp_path):
             assert list(store.keyed(Kind.USER)) == ["user_a", "user_b"]
     finally:
         index.close()
+
+
+def test_ids_remembered_a_batch_at_a_time_and_looked_up_by_provider_id_at_once():
+    """A read remembers its items' ids in batches (``remembering``) and a page of memberships
+    looks up its users' keys in one call (``keys_for``): the same answers as one statement
+    per item, on both stores, and every id written once the block ends, however it ends."""
+    from authform.engine.index import StateIndex
+    from authform.providers.ids import remembering
+
+    index = StateIndex()
+    try:
+        for store in (MemoryIds(), IndexedIds(index.db)):
+            count = 1_234  # more than one batch, and a partial last one
+            with remembering(store, Kind.USER) as remember:
+                for n in range(count):
+                    remember(f"user_{n:05d}", f"usr_{n}")
+            wanted = [f"usr_{n}" for n in range(0, count, 7)] + ["usr_missing", "usr_7"]
+            found = store.keys_for(Kind.USER, wanted)
+            assert found == {
+                f"usr_{n}": f"user_{n:05d}" for n in range(0, count, 7)
+            }  # the unknown id is absent; a repeated one answered once
+            assert found == {
+                pid: key for pid in wanted if (key := store.key_for(Kind.USER, pid)) is not None
+            }
+            assert store.keys_for(Kind.ORGANIZATION, ["usr_1"]) == {}
+            assert store[Kind.USER]["user_01233"] == "usr_1233"
+            try:
+                with remembering(store, Kind.ORGANIZATION) as remember:
+                    remember("acme", "org_1")
+                    raise RuntimeError("the read failed")
+            except RuntimeError:
+                pass
+            assert store.keys_for(Kind.ORGANIZATION, ["org_1"]) == {"org_1": "acme"}
+    finally:
+        index.close()

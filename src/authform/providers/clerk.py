@@ -66,6 +66,7 @@ from authform.providers.base import KindSupport, ProbeResult, ProviderError, api
 from authform.providers.dashboard_steps import SocialLoginSteps
 from authform.providers.desired_directory import DesiredDirectory
 from authform.providers.http import RateLimit, require_secure_base_url
+from authform.providers.ids import remembering
 from authform.resources import (
     Kind,
     Resource,
@@ -200,8 +201,15 @@ class ClerkProvider(ApiProvider):
     async def _offset_items(
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every item of a ``{data, total_count}`` list, oldest first, by ``offset``, yielded
-        a page at a time.
+        """Every item of a ``{data, total_count}`` list, oldest first (``_offset_pages``)."""
+        async for page in self._offset_pages(path, params):
+            for item in page:
+                yield item
+
+    async def _offset_pages(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Every page of a ``{data, total_count}`` list, oldest first, by ``offset``.
 
         Oldest first (``+created_at``) so an item created during the walk lands after the
         pages not yet read instead of shifting them.
@@ -214,8 +222,7 @@ class ClerkProvider(ApiProvider):
             data = page.get("data") if isinstance(page, Mapping) else None
             if not isinstance(data, list):
                 raise ProviderError(f"Clerk: GET {path} answered no data list")
-            for item in data:
-                yield item
+            yield data
             seen += len(data)
             total = page.get("total_count")
             if len(data) < self._page_size or (isinstance(total, int) and seen >= total):
@@ -336,11 +343,12 @@ class ClerkProvider(ApiProvider):
             for r in of_kind(desired, Kind.ORGANIZATION)
             if "max_allowed_memberships" in r.spec
         }
-        async for org in self._offset_items("/organizations"):
-            resource = _organization_resource(org, domains.pop(str(org["id"]), []), limited)
-            if not resource.observed.get("unkeyed"):
-                self.ids[Kind.ORGANIZATION][resource.key] = org["id"]
-            yield resource
+        with remembering(self.ids, Kind.ORGANIZATION) as remember:
+            async for org in self._offset_items("/organizations"):
+                resource = _organization_resource(org, domains.pop(str(org["id"]), []), limited)
+                if not resource.observed.get("unkeyed"):
+                    remember(resource.key, org["id"])
+                yield resource
 
     def _allowed_origins(self, origins: Any) -> list[Resource]:
         """One resource per origin, keyed as the manifest normalizes origins; the raw values
@@ -355,30 +363,32 @@ class ClerkProvider(ApiProvider):
 
     async def _read_users(self, directory: DesiredDirectory) -> AsyncIterator[Resource]:
         users = self._array_items("/users", {"order_by": "+created_at"}, "starting_after")
-        async for user in users:
-            external_id = user.get("external_id")
-            key = str(external_id) if external_id else unkeyed_key(user["id"], "key")
-            self.ids[Kind.USER][key] = user["id"]
-            # An unkeyed user is compared with the desired user of its address (the one the
-            # plan may adopt it as), so a difference of case alone does not stop adoption.
-            if external_id:
-                counterpart = directory.user(key)
-            else:
-                matches = directory.user_keys_with_email(_primary_email(user))
-                counterpart = directory.user(matches[0]) if matches else None
-            spec = _user_spec(user, None if counterpart is None else counterpart.email)
-            if not external_id:
-                self._unkeyed_emails[key] = spec["email"]
-            yield Resource(
-                Kind.USER,
-                key,
-                spec,
-                provider_id=user["id"],
-                observed={
-                    "unkeyed": not external_id,
-                    "password_enabled": bool(user.get("password_enabled")),
-                },
-            )
+        with remembering(self.ids, Kind.USER) as remember:
+            async for user in users:
+                external_id = user.get("external_id")
+                key = str(external_id) if external_id else unkeyed_key(user["id"], "key")
+                remember(key, user["id"])
+                # An unkeyed user is compared with the desired user of its address (the one
+                # the plan may adopt it as), so a difference of case alone does not stop
+                # adoption.
+                if external_id:
+                    counterpart = directory.user(key)
+                else:
+                    matches = directory.user_keys_with_email(_primary_email(user))
+                    counterpart = directory.user(matches[0]) if matches else None
+                spec = _user_spec(user, None if counterpart is None else counterpart.email)
+                if not external_id:
+                    self._unkeyed_emails[key] = spec["email"]
+                yield Resource(
+                    Kind.USER,
+                    key,
+                    spec,
+                    provider_id=user["id"],
+                    observed={
+                        "unkeyed": not external_id,
+                        "password_enabled": bool(user.get("password_enabled")),
+                    },
+                )
 
     def _adoptable_user_keys(self, directory: DesiredDirectory) -> dict[str, str]:
         """Clerk id → desired key for live users without an external_id that the plan will
@@ -399,24 +409,33 @@ class ClerkProvider(ApiProvider):
         organization), yielded a page at a time."""
         adoptable = self._adoptable_user_keys(directory)
         named = directory.named_organizations()
-        async for m in self._offset_items("/organization_memberships"):
-            org_id = str((m.get("organization") or {}).get("id") or "")
-            org_key = self.ids.key_for(Kind.ORGANIZATION, org_id) if org_id else None
-            user_id = (m.get("public_user_data") or {}).get("user_id")
-            if org_key is None or org_key not in named or not user_id:
-                continue
-            user_key = (
-                adoptable.get(user_id)
-                or self.ids.key_for(Kind.USER, user_id)
-                or unkeyed_key(user_id, "key")
-            )
-            yield Resource(
-                Kind.MEMBERSHIP,
-                membership_key(user_key, org_key),
-                {"user": user_key, "organization": org_key, "role": str(m.get("role", ""))},
-                provider_id=m["id"],
-                observed={"organization_id": org_id, "user_id": user_id},
-            )
+        async for page in self._offset_pages("/organization_memberships"):
+            ends = [
+                (
+                    str((m.get("organization") or {}).get("id") or ""),
+                    (m.get("public_user_data") or {}).get("user_id"),
+                )
+                for m in page
+            ]
+            # The page's organizations' and users' keys in two lookups, not two per item.
+            org_keys = self.ids.keys_for(Kind.ORGANIZATION, [o for o, _ in ends if o])
+            user_keys = self.ids.keys_for(Kind.USER, [str(u) for _, u in ends if u])
+            for m, (org_id, user_id) in zip(page, ends, strict=True):
+                org_key = org_keys.get(org_id) if org_id else None
+                if org_key is None or org_key not in named or not user_id:
+                    continue
+                user_key = (
+                    adoptable.get(user_id)
+                    or user_keys.get(str(user_id))
+                    or unkeyed_key(user_id, "key")
+                )
+                yield Resource(
+                    Kind.MEMBERSHIP,
+                    membership_key(user_key, org_key),
+                    {"user": user_key, "organization": org_key, "role": str(m.get("role", ""))},
+                    provider_id=m["id"],
+                    observed={"organization_id": org_id, "user_id": user_id},
+                )
 
     # ---- social connections (dashboard-only): the Frontend API probe ------------------------
 

@@ -16,7 +16,8 @@ The engine never reads these: live resources carry their own ``provider_id``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 from authform.resources import Kind, is_unkeyed
@@ -47,6 +48,11 @@ class ProviderIds(Protocol):
         it names at once)."""
         ...
 
+    def keys_for(self, kind: Kind, provider_ids: Sequence[str]) -> dict[str, str]:
+        """Provider id → key, for those of ``provider_ids`` remembered (a page of read
+        memberships names its users at once)."""
+        ...
+
 
 class MemoryIds:
     """``ProviderIds`` in dicts: for a provider used on its own, or a small tenant."""
@@ -72,6 +78,14 @@ class MemoryIds:
     def known(self, kind: Kind, keys: Sequence[str]) -> dict[str, str]:
         ids = self[kind]
         return {key: ids[key] for key in keys if key in ids}
+
+    def keys_for(self, kind: Kind, provider_ids: Sequence[str]) -> dict[str, str]:
+        wanted = set(provider_ids)
+        found: dict[str, str] = {}
+        for key, provider_id in self[kind].items():
+            if provider_id in wanted:
+                found.setdefault(provider_id, key)
+        return found
 
 
 class IndexedIds:
@@ -111,6 +125,43 @@ class IndexedIds:
                 )
             )
         return found
+
+    def keys_for(self, kind: Kind, provider_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        distinct = list(dict.fromkeys(provider_ids))
+        for start in range(0, len(distinct), _IN_CHUNK):
+            chunk = distinct[start : start + _IN_CHUNK]
+            # No ORDER BY: it made SQLite walk the table in key order instead of using
+            # ``ids_by_provider_id`` (10 ms a page). The smallest key per id is kept, the
+            # one ``key_for`` finds first in that index.
+            for provider_id, key in self.db.execute(
+                "SELECT provider_id, key FROM ids WHERE kind = ? "
+                f"AND provider_id IN ({', '.join('?' * len(chunk))})",
+                (kind.order, *chunk),
+            ):
+                if provider_id not in found or key < found[provider_id]:
+                    found[provider_id] = key
+        return found
+
+
+@contextmanager
+def remembering(ids: ProviderIds, kind: Kind) -> Iterator[Callable[[str, str], None]]:
+    """``remember(key, provider_id)`` for a read that meets its items one at a time: the
+    pairs are written ``_IN_CHUNK`` at a time through ``ids.remember`` (one statement each,
+    not one per item: a read of a million users), and the rest when the block ends, however
+    it ends, so the reads after it find every id."""
+    pending: list[tuple[str, str]] = []
+
+    def remember(key: str, provider_id: str) -> None:
+        pending.append((key, provider_id))
+        if len(pending) >= _IN_CHUNK:
+            ids.remember(kind, pending)
+            pending.clear()
+
+    try:
+        yield remember
+    finally:
+        ids.remember(kind, pending)
 
 
 class _KindIds(MutableMapping[str, str]):

@@ -40,6 +40,7 @@ from authform.providers.desired_directory import (
     PendingMembership,
 )
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter, answer_error
+from authform.providers.ids import remembering
 from authform.providers.scalekit_credentials import ClientCredentials, describe_scalekit_error
 from authform.providers.scalekit_dashboard import DASHBOARD, MANUAL_STEPS, plan_caveats
 from authform.providers.social_probe import SocialLoginProbe
@@ -263,13 +264,14 @@ class ScalekitProvider(ApiProvider):
     async def _stream_organizations(self) -> AsyncIterator[dict[str, Any]]:
         """Every organization, a page at a time, its id remembered for the writes."""
         self._unkeyed_org_names = {}
-        async for org in self._paginate(f"{API}/organizations", "organizations"):
-            key = org.get("external_id") or unkeyed_key(org["id"])
-            self.ids[Kind.ORGANIZATION][key] = org["id"]
-            self._org_keys[org["id"]] = key
-            if not org.get("external_id"):
-                self._unkeyed_org_names[org["id"]] = org.get("display_name") or ""
-            yield org
+        with remembering(self.ids, Kind.ORGANIZATION) as remember:
+            async for org in self._paginate(f"{API}/organizations", "organizations"):
+                key = org.get("external_id") or unkeyed_key(org["id"])
+                remember(key, org["id"])
+                self._org_keys[org["id"]] = key
+                if not org.get("external_id"):
+                    self._unkeyed_org_names[org["id"]] = org.get("display_name") or ""
+                yield org
 
     async def _read_organizations(self, desired: Iterable[Resource]) -> AsyncIterator[Resource]:
         """Organizations and their domains. Scalekit lists domains per organization, so they
@@ -340,42 +342,45 @@ class ScalekitProvider(ApiProvider):
         membership elsewhere is not authform's to delete."""
         named_orgs = directory.named_organizations() if Kind.MEMBERSHIP in wanted else set()
         org_key_of = {**self._org_keys, **self._adoptable_org_keys(directory)}
-        async for user in self._paginate(f"{API}/users", "users"):
-            external_id = user.get("external_id") or ""
-            key = external_id or unkeyed_key(user["id"])
-            self.ids[Kind.USER][key] = user["id"]
-            target = directory.user(key) if external_id else None
-            # A user made by hand: adopted by the one desired user with its email, if any;
-            # its memberships compare under the key it is about to get.
-            adopter = None if external_id else _only(directory.user_keys_with_email(user["email"]))
-            if adopter is not None:
-                target = directory.user(adopter)
-            if Kind.USER in wanted:
-                yield Resource(
-                    Kind.USER,
-                    key,
-                    _user_spec(user, target),
-                    provider_id=user["id"],
-                    observed={"unkeyed": not external_id},
+        with remembering(self.ids, Kind.USER) as remember:
+            async for user in self._paginate(f"{API}/users", "users"):
+                external_id = user.get("external_id") or ""
+                key = external_id or unkeyed_key(user["id"])
+                remember(key, user["id"])
+                target = directory.user(key) if external_id else None
+                # A user made by hand: adopted by the one desired user with its email, if any;
+                # its memberships compare under the key it is about to get.
+                adopter = (
+                    None if external_id else _only(directory.user_keys_with_email(user["email"]))
                 )
-            if Kind.MEMBERSHIP in wanted:
-                user_key = adopter or key
-                for membership in user.get("memberships") or []:
-                    org_id = membership.get("organization_id")
-                    org_key = org_key_of.get(org_id or "")
-                    if org_key is None or org_key not in named_orgs:
-                        continue
+                if adopter is not None:
+                    target = directory.user(adopter)
+                if Kind.USER in wanted:
                     yield Resource(
-                        Kind.MEMBERSHIP,
-                        membership_key(user_key, org_key),
-                        {
-                            "user": user_key,
-                            "organization": org_key,
-                            "role": _role_names(membership),
-                        },
-                        provider_id=f"{org_id}/{user['id']}",
-                        observed={"organization_id": org_id, "user_id": user["id"]},
+                        Kind.USER,
+                        key,
+                        _user_spec(user, target),
+                        provider_id=user["id"],
+                        observed={"unkeyed": not external_id},
                     )
+                if Kind.MEMBERSHIP in wanted:
+                    user_key = adopter or key
+                    for membership in user.get("memberships") or []:
+                        org_id = membership.get("organization_id")
+                        org_key = org_key_of.get(org_id or "")
+                        if org_key is None or org_key not in named_orgs:
+                            continue
+                        yield Resource(
+                            Kind.MEMBERSHIP,
+                            membership_key(user_key, org_key),
+                            {
+                                "user": user_key,
+                                "organization": org_key,
+                                "role": _role_names(membership),
+                            },
+                            provider_id=f"{org_id}/{user['id']}",
+                            observed={"organization_id": org_id, "user_id": user["id"]},
+                        )
 
     def _adoptable_org_keys(self, directory: DesiredDirectory) -> dict[str, str]:
         """Scalekit id → desired key for live organizations without an external_id that the

@@ -23,6 +23,7 @@ from authform.providers.api_provider import (
 from authform.providers.base import KindSupport, ProbeResult, ProviderError, api_capabilities
 from authform.providers.dashboard_steps import SocialLoginSteps, dashboard_steps
 from authform.providers.http import ApiClient, RateLimit, WindowLimiter
+from authform.providers.ids import remembering
 from authform.providers.social_probe import SocialLoginProbe
 from authform.resources import (
     Kind,
@@ -240,33 +241,35 @@ class WorkOSProvider(ApiProvider):
         ]
 
     async def _read_organizations(self) -> AsyncIterator[Resource]:
-        async for org in self._stream("/organizations"):
-            spec = _organization_spec(org)
-            external_id = org.get("external_id")
-            if external_id:
-                self.ids[Kind.ORGANIZATION][external_id] = org["id"]
-            yield Resource(
-                Kind.ORGANIZATION,
-                external_id if external_id else unkeyed_key(org["id"]),
-                spec,
-                provider_id=org["id"],
-                observed={"unkeyed": not external_id},
-            )
+        with remembering(self.ids, Kind.ORGANIZATION) as remember:
+            async for org in self._stream("/organizations"):
+                spec = _organization_spec(org)
+                external_id = org.get("external_id")
+                if external_id:
+                    remember(external_id, org["id"])
+                yield Resource(
+                    Kind.ORGANIZATION,
+                    external_id if external_id else unkeyed_key(org["id"]),
+                    spec,
+                    provider_id=org["id"],
+                    observed={"unkeyed": not external_id},
+                )
 
     async def _read_users(self) -> AsyncIterator[Resource]:
-        async for user in self._stream(USERS):
-            external_id = user.get("external_id")
-            key = external_id if external_id else unkeyed_key(user["id"])
-            self.ids[Kind.USER][key] = user["id"]
-            if not external_id:
-                self._unkeyed_emails[key] = user["email"]
-            yield Resource(
-                Kind.USER,
-                key,
-                _user_spec(user),
-                provider_id=user["id"],
-                observed={"unkeyed": not external_id},
-            )
+        with remembering(self.ids, Kind.USER) as remember:
+            async for user in self._stream(USERS):
+                external_id = user.get("external_id")
+                key = external_id if external_id else unkeyed_key(user["id"])
+                remember(key, user["id"])
+                if not external_id:
+                    self._unkeyed_emails[key] = user["email"]
+                yield Resource(
+                    Kind.USER,
+                    key,
+                    _user_spec(user),
+                    provider_id=user["id"],
+                    observed={"unkeyed": not external_id},
+                )
 
     def _adoptable_user_keys(self, desired: Iterable[Resource]) -> dict[str, str]:
         """WorkOS id → desired key for live users without an external_id that the plan will
@@ -305,18 +308,20 @@ class WorkOSProvider(ApiProvider):
             if (org_id := self.ids[Kind.ORGANIZATION].get(key)) is not None
         }
 
-        def user_key(user_id: str) -> str:
-            if user_id in adoptable:
-                return adoptable[user_id]
-            return self.ids.key_for(Kind.USER, user_id) or unkeyed_key(user_id)
-
         async def one_org(org_key: str, org_id: str) -> list[Resource]:
+            listed = [
+                m
+                async for m in self._stream(
+                    "/user_management/organization_memberships",
+                    {"organization_id": org_id, "statuses": "active,pending"},
+                )
+            ]
+            # The organization's users' keys in one lookup, not one per membership.
+            keys = self.ids.keys_for(Kind.USER, [m["user_id"] for m in listed])
             items = []
-            async for m in self._stream(
-                "/user_management/organization_memberships",
-                {"organization_id": org_id, "statuses": "active,pending"},
-            ):
-                key = user_key(m["user_id"])
+            for m in listed:
+                user_id = m["user_id"]
+                key = adoptable.get(user_id) or keys.get(user_id) or unkeyed_key(user_id)
                 items.append(
                     Resource(
                         Kind.MEMBERSHIP,
