@@ -91,29 +91,44 @@ def client(url: str, lanes: int) -> ApiClient:
     )
 
 
-def test_never_more_requests_in_flight_than_lanes_and_one_connection_per_lane(server, monkeypatch):
-    """Each lane is a pool of one connection: httpcore checks every connection of a pool on
-    each request, so one pool of 16 cost twice the CPU per write (bench/http_client_cpu.py)."""
-    url, counts = server
-    pools: list[int | None] = []
-    real_client = httpx.AsyncClient
-
-    def recorded_client(*args, **kwargs):
-        pools.append(kwargs["limits"].max_connections)
-        return real_client(*args, **kwargs)
-
-    monkeypatch.setattr(httpx, "AsyncClient", recorded_client)
+def send(url: str, lanes: int, requests: int, *, at_once: bool) -> None:
+    """``requests`` GETs through one client of ``lanes`` lanes: all started together, or
+    each after the one before; closed at the end, bounded in time."""
 
     async def run() -> None:
-        api = client(url, lanes=4)
+        api = client(url, lanes=lanes)
         try:
-            await asyncio.wait_for(
-                asyncio.gather(*(api.get_json("/things") for _ in range(40))), timeout=30
-            )
+            if at_once:
+                calls = (api.get_json("/things") for _ in range(requests))
+                await asyncio.wait_for(asyncio.gather(*calls), timeout=30)
+            else:
+                for _ in range(requests):
+                    await asyncio.wait_for(api.get_json("/things"), timeout=10)
         finally:
             await api.aclose()
 
     asyncio.run(run())
+
+
+def recorded(monkeypatch, name: str, record) -> list[object]:
+    """Calls of ``httpx.<name>`` from now on, each as ``record(kwargs)``."""
+    calls: list[object] = []
+    real = getattr(httpx, name)
+
+    def wrapper(*args, **kwargs):
+        calls.append(record(kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, name, wrapper)
+    return calls
+
+
+def test_never_more_requests_in_flight_than_lanes_and_one_connection_per_lane(server, monkeypatch):
+    """Each lane is a pool of one connection: httpcore checks every connection of a pool on
+    each request, so one pool of 16 cost twice the CPU per write (bench/http_client_cpu.py)."""
+    url, counts = server
+    pools = recorded(monkeypatch, "AsyncClient", lambda kwargs: kwargs["limits"].max_connections)
+    send(url, lanes=4, requests=40, at_once=True)
     assert counts.requests == 40
     assert counts.most_in_flight == 4
     assert counts.connections == 4  # each lane connected once and kept its connection
@@ -122,48 +137,16 @@ def test_never_more_requests_in_flight_than_lanes_and_one_connection_per_lane(se
 
 def test_requests_one_at_a_time_use_one_warm_connection_and_make_no_other_lane(server, monkeypatch):
     url, counts = server
-    made: list[int] = []
-    real_client = httpx.AsyncClient
-
-    def counted_client(*args, **kwargs):
-        made.append(1)
-        return real_client(*args, **kwargs)
-
-    monkeypatch.setattr(httpx, "AsyncClient", counted_client)
-
-    async def run() -> None:
-        api = client(url, lanes=16)
-        try:
-            for _ in range(10):
-                await asyncio.wait_for(api.get_json("/things"), timeout=10)
-        finally:
-            await api.aclose()
-
-    asyncio.run(run())
+    made = recorded(monkeypatch, "AsyncClient", lambda kwargs: None)
+    send(url, lanes=16, requests=10, at_once=False)
     assert counts.requests == 10
     assert counts.connections == 1  # the warmest lane serves next (last in, first out)
     assert len(made) == 1  # the 15 lanes a sequential caller never needs are never made
 
 
 def test_every_lane_shares_one_tls_context(server, monkeypatch):
-    url, _ = server
-    contexts: list[object] = []
-    real_context = httpx.create_ssl_context
-
-    def counted_context(*args, **kwargs):
-        contexts.append(1)
-        return real_context(*args, **kwargs)
-
-    monkeypatch.setattr(httpx, "create_ssl_context", counted_context)
-
-    async def run() -> None:
-        api = client(url, lanes=8)
-        try:
-            await asyncio.wait_for(
-                asyncio.gather(*(api.get_json("/things") for _ in range(24))), timeout=30
-            )
-        finally:
-            await api.aclose()
-
-    asyncio.run(run())
+    url, counts = server
+    contexts = recorded(monkeypatch, "create_ssl_context", lambda kwargs: None)
+    send(url, lanes=8, requests=24, at_once=True)
+    assert counts.connections == 8
     assert len(contexts) == 1
