@@ -130,7 +130,12 @@ def _stored_creates() -> CreateBlock:
             create_only={"password_hash": BcryptHash(DIGEST)},
         ),
     ]
-    return CreateBlock(Kind.USER, [dump_resource(user) for user in users])
+    flat = [
+        Resource(Kind.USER, "user_block_flat", {"email": "f@example.com", "first_name": "F"}),
+        Resource(Kind.USER, "user_block_numbered", {10: "ten", 2: "two"}),  # type: ignore[dict-item]
+        Resource(Kind.USER, "user_block_sensitive", {"email": "s@example.com", "password": "pw"}),
+    ]
+    return CreateBlock(Kind.USER, [dump_resource(user) for user in users + flat])
 
 
 @pytest.mark.parametrize("spooled", [False, True], ids=["list", "spool"])

@@ -81,6 +81,13 @@ class ApplyResult:
     def ok(self) -> bool:
         return not self.failed and not self.not_attempted and not self.not_reached
 
+    def reserve(self, count: int) -> bytearray:
+        """``settled`` with room for ``count`` changes, made once (not one change at a
+        time): what marks a change settled sets its byte."""
+        if count > len(self.settled):
+            self.settled.extend(bytes(count - len(self.settled)))
+        return self.settled
+
     def settle(self, position: int) -> None:
         if position >= len(self.settled):
             self.settled.extend(bytes(position + 1 - len(self.settled)))
@@ -163,12 +170,13 @@ async def apply_plan(
         raise ProviderError("plan refused: " + "; ".join(plan.refusals))
     result = ApplyResult() if result is None else result
     total = writes(plan)
-    done = 0
+    done = told = 0
     broken: set[str] = set()  # addresses whose write failed or was held back
+    settled = result.reserve(len(plan.changes))  # ``record`` marks each change settled
 
     def record(position: int, change: Change, outcome: str) -> None:
         nonlocal done
-        result.settle(position)
+        settled[position] = 1
         if change.blocked:
             result.blocked.append(change)
         elif change.action is Action.MANUAL:
@@ -184,8 +192,15 @@ async def apply_plan(
             done += 1
             if on_outcome:
                 on_outcome(change, _told(outcome))
-            if on_progress:
-                on_progress(done, total)
+
+    def settle_and_tell() -> None:
+        """Outcomes told (``on_settled``), then progress, once per batch (of a bulk
+        writer; per change otherwise) rather than once per change."""
+        nonlocal told
+        on_settled()
+        if on_progress and done != told:
+            told = done
+            on_progress(done, total)
 
     def held_back(position: int, change: Change) -> bool:
         """A change whose dependency failed or was held back is not attempted. What it
@@ -208,9 +223,9 @@ async def apply_plan(
     for phase in stream_phases(changes, addresses_waited_for(plan.changes)):
         numbered = ((next(positions), change) for change in phase)
         await _run_all(
-            (item for item in numbered if not held_back(*item)), provider, record, on_settled
+            (item for item in numbered if not held_back(*item)), provider, record, settle_and_tell
         )
-        on_settled()  # the changes held back at the phase's end
+        settle_and_tell()  # the changes held back at the phase's end
     return result
 
 

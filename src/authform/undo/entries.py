@@ -92,7 +92,14 @@ def change_entry_line(
     after = "null"
     if desired is not None and action != "delete":
         spec = _spec_of(desired)
-        spec_text = canonical_text(unredacted_mask(spec))
+        # A spec of plain values under no sensitive name (a membership's) is its own mask
+        # (its names strings: a mask's are, and JSON sorts other keys before making them so).
+        plain = (
+            type(spec) is dict
+            and all(type(name) is str and type(value) in _PLAIN for name, value in spec.items())
+            and SENSITIVE_FIELDS.isdisjoint(spec)
+        )
+        spec_text = canonical_text(spec if plain else unredacted_mask(spec))
         if SECRETS.finds(spec_text):
             spec_text = canonical_text(masked(spec))  # redact string by string
         create_only = _create_only_of(desired)
