@@ -93,7 +93,7 @@ async def run_apply(session: Session, plan: Plan, progress: ProgressReporter) ->
     The journal is started before the first write (a folder it cannot be written to stops
     the apply there) and gets each outcome as the engine reports it."""
     outcome = ApplyOutcome(ApplyResult(), total=writes(plan))
-    with phase("apply: journal the plan"):  # before the first write: not overlapped
+    with phase("apply journal"):  # before the first write, so overlapped with none
         journal = JournalWriter.start(session, plan) if outcome.total else None
     outcome.journal = journal.path if journal else None
     progress.begin()
