@@ -17,6 +17,7 @@ from pathlib import Path
 from authform.engine.apply import ApplyResult, apply_plan, writes
 from authform.engine.plan import Plan
 from authform.output_paths import OutputPathError, write_failure
+from authform.phase_times import phase
 from authform.providers.base import ProviderError
 from authform.redaction import redact
 from authform.render.progress import ProgressReporter
@@ -92,7 +93,8 @@ async def run_apply(session: Session, plan: Plan, progress: ProgressReporter) ->
     The journal is started before the first write (a folder it cannot be written to stops
     the apply there) and gets each outcome as the engine reports it."""
     outcome = ApplyOutcome(ApplyResult(), total=writes(plan))
-    journal = JournalWriter.start(session, plan) if outcome.total else None
+    with phase("apply journal"):  # before the first write, so overlapped with none
+        journal = JournalWriter.start(session, plan) if outcome.total else None
     outcome.journal = journal.path if journal else None
     progress.begin()
     try:

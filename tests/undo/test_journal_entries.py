@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from authform.engine.codec import dump_resource
 from authform.engine.field_diff import FieldChange, created_field_states
-from authform.engine.plan import Action, Change, EncodedCreate, Plan
+from authform.engine.plan import Action, Change, CreateBlock, EncodedCreate, Plan
 from authform.engine.spool import ChangeSpool
 from authform.redaction import SECRETS
 from authform.resources import Kind, Resource
@@ -115,6 +116,28 @@ def registered_secret():
     SECRETS.clear()
 
 
+def _stored_creates() -> CreateBlock:
+    """Plain creates as a plan's spool keeps most of an import's: each its desired item's
+    stored bytes (odd values included: nested containers, a tuple, non-string keys, a
+    registered secret and a password digest inside strings, a write-once value)."""
+    users = [
+        _user("user_block_plain", first_name="Zoë", oauth_accounts=({"provider": "github"},)),
+        _user("user_block_secret", last_name=f"{SECRET}", metadata={"n": {10: "a", 2: "b"}}),
+        Resource(
+            Kind.USER,
+            "user_block_digest",
+            {"email": f"x {DIGEST}", "image_url": None, "score": 2.5, "ok": True},
+            create_only={"password_hash": BcryptHash(DIGEST)},
+        ),
+    ]
+    flat = [
+        Resource(Kind.USER, "user_block_flat", {"email": "f@example.com", "first_name": "F"}),
+        Resource(Kind.USER, "user_block_numbered", {10: "ten", 2: "two"}),  # type: ignore[dict-item]
+        Resource(Kind.USER, "user_block_sensitive", {"email": "s@example.com", "password": "pw"}),
+    ]
+    return CreateBlock(Kind.USER, [dump_resource(user) for user in users + flat])
+
+
 @pytest.mark.parametrize("spooled", [False, True], ids=["list", "spool"])
 def test_entries_from_stored_states_are_the_long_way_entries_and_the_digest_is_the_plans(
     spooled: bool,
@@ -123,7 +146,10 @@ def test_entries_from_stored_states_are_the_long_way_entries_and_the_digest_is_t
     stored: Any = changes
     if spooled:
         stored = ChangeSpool()
-        stored.extend(changes)
+        stored.extend(changes[:3])
+        stored.append(_stored_creates())  # kept as bytes, read back as plain creates
+        stored.extend(changes[3:])
+        changes = list(stored)
     plan = Plan("workos", [Kind.USER], stored, "")
     out = io.BytesIO()
 

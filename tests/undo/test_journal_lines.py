@@ -71,3 +71,16 @@ def test_lines_encoded_once_equal_the_long_way_along_the_chain() -> None:
     for entry in ENTRIES:
         assert once.sealed_line(entry) == _long_way(long_way, entry)
         assert once.previous == long_way.previous  # the chain goes on from the same seal
+
+
+def test_outcome_lines_spelt_out_equal_the_long_way_along_the_chain() -> None:
+    """``sealed_outcome_line``, how the journal writes each outcome, is the outcome entry's
+    line made the long way, and the chain goes on from it as from that line."""
+    once, long_way = _sealer(), _sealer()
+    for entry in ENTRIES:
+        if entry["type"] == "outcome":
+            line = once.sealed_outcome_line(entry["address"], entry["outcome"])
+        else:
+            line = once.sealed_line(entry)
+        assert line == _long_way(long_way, entry)
+        assert once.previous == long_way.previous

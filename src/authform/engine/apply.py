@@ -17,9 +17,17 @@ from itertools import count
 from typing import Any
 
 from authform.engine.batches import LEFT_TO_PERSON, run_batches
-from authform.engine.codec import change_from, change_state_fields, change_states
+from authform.engine.codec import (
+    change_from,
+    change_state,
+    change_state_fields,
+    change_states,
+    load_state,
+    plain_create_state,
+)
+from authform.engine.field_diff import created_field_states
 from authform.engine.plan import Action, Change, EncodedCreate, Plan
-from authform.engine.spool import PickleSpool, change_spool, outcome_spool
+from authform.engine.spool import ChangeSpool, PickleSpool, outcome_spool
 from authform.providers.base import Provider, ProviderError
 from authform.resources import Kind, dependencies
 
@@ -37,7 +45,20 @@ SettledCallback = Callable[[], None]
 
 
 def _spool() -> PickleSpool:
-    return change_spool("authform-apply-")
+    """A spool of the changes of one outcome. A plain create read from the plan's spool
+    (``StoredCreate``) is kept as the stored bytes it was read from, as the plan's spool
+    keeps it (``ChangeSpool``), and read back as the same ``Change``."""
+    return PickleSpool("authform-apply-", _stored_form, _from_stored_form)
+
+
+def _stored_form(change: Change) -> Any:
+    return change.stored if type(change) is StoredCreate else change_state(change)
+
+
+def _from_stored_form(stored: Any) -> Change:
+    if type(stored) is tuple:
+        return change_from(stored)
+    return change_from(plain_create_state(load_state(stored)))
 
 
 @dataclass
@@ -59,6 +80,13 @@ class ApplyResult:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.not_attempted and not self.not_reached
+
+    def reserve(self, count: int) -> bytearray:
+        """``settled`` with room for ``count`` changes, made once (not one change at a
+        time): what marks a change settled sets its byte."""
+        if count > len(self.settled):
+            self.settled.extend(bytes(count - len(self.settled)))
+        return self.settled
 
     def settle(self, position: int) -> None:
         if position >= len(self.settled):
@@ -142,12 +170,13 @@ async def apply_plan(
         raise ProviderError("plan refused: " + "; ".join(plan.refusals))
     result = ApplyResult() if result is None else result
     total = writes(plan)
-    done = 0
+    done = told = 0
     broken: set[str] = set()  # addresses whose write failed or was held back
+    settled = result.reserve(len(plan.changes))  # ``record`` marks each change settled
 
     def record(position: int, change: Change, outcome: str) -> None:
         nonlocal done
-        result.settle(position)
+        settled[position] = 1
         if change.blocked:
             result.blocked.append(change)
         elif change.action is Action.MANUAL:
@@ -163,8 +192,15 @@ async def apply_plan(
             done += 1
             if on_outcome:
                 on_outcome(change, _told(outcome))
-            if on_progress:
-                on_progress(done, total)
+
+    def settle_and_tell() -> None:
+        """Outcomes told (``on_settled``), then progress, once per batch (of a bulk
+        writer; per change otherwise) rather than once per change."""
+        nonlocal told
+        on_settled()
+        if on_progress and done != told:
+            told = done
+            on_progress(done, total)
 
     def held_back(position: int, change: Change) -> bool:
         """A change whose dependency failed or was held back is not attempted. What it
@@ -183,14 +219,39 @@ async def apply_plan(
         return False
 
     positions = count()
-    changes = map(_change_of, change_states(plan.changes))
+    changes = _stored_changes(plan.changes)
     for phase in stream_phases(changes, addresses_waited_for(plan.changes)):
         numbered = ((next(positions), change) for change in phase)
         await _run_all(
-            (item for item in numbered if not held_back(*item)), provider, record, on_settled
+            (item for item in numbered if not held_back(*item)), provider, record, settle_and_tell
         )
-        on_settled()  # the changes held back at the phase's end
+        settle_and_tell()  # the changes held back at the phase's end
     return result
+
+
+_KINDS = {kind.value: kind for kind in Kind}
+
+
+class StoredCreate(EncodedCreate):
+    """A plain create as the plan's spool stores it (``ChangeSpool``): its desired item's
+    stored bytes, decoded once, when apply reads it. Apply never reads a create's field
+    changes, so they are built only when asked (``fields``), and the outcome spools keep
+    the bytes as they were read (``_spool``)."""
+
+    __slots__ = ("stored",)
+    stored: bytes
+
+    def __init__(self, stored: bytes) -> None:
+        state = load_state(stored)
+        set_slot = object.__setattr__
+        set_slot(self, "kind", _KINDS[state[0]])
+        set_slot(self, "key", state[1])
+        set_slot(self, "desired_state", state)
+        set_slot(self, "stored", stored)
+
+    @property
+    def field_states(self) -> tuple[tuple[str, None, Any], ...]:  # type: ignore[override]
+        return created_field_states(self.desired_state[2])
 
 
 # A plain create (no adoption, hold or wait) as the plan stores it: every field after the
@@ -202,7 +263,17 @@ _PLAIN_CREATE_REST = (
     *(getattr(Change(Action.CREATE, Kind.USER, ""), name) for name in _AFTER_FIELDS),
 )
 _create_parts = change_state_fields("kind", "key", "desired", "fields")
-_KINDS = {kind.value: kind for kind in Kind}
+
+
+def _stored_changes(changes: Iterable[Change]) -> Iterator[Change]:
+    """The changes of a plan as apply carries them out, read as the plan stores them: a
+    plain create stored as its desired item's bytes is decoded once, here (``StoredCreate``);
+    any other change from its state (``_change_of``)."""
+    if not isinstance(changes, ChangeSpool):
+        yield from map(_change_of, change_states(changes))
+        return
+    for stored in changes.states():
+        yield _change_of(stored) if type(stored) is tuple else StoredCreate(stored)
 
 
 def _change_of(state: tuple[Any, ...]) -> Change:

@@ -320,18 +320,63 @@ def digest_entry_of(
 
 
 def streamed_digest(
-    changes: Iterable[Any], entry: Callable[[Any], dict[str, Any]] = digest_entry
+    changes: Iterable[Any], entry: Callable[[Any], dict[str, Any]] | None = None
 ) -> str:
     """The digest of any change sequence, equal to the one a spool computes as it is written:
     sha256 of the JSON list of ``digest_entry`` (or ``entry``, for changes held in another
     form), written one entry at a time."""
+    if entry is None:
+        return digest_of_texts(map(digest_text, changes))
+    return digest_of_texts(_digest_json(entry(change)) for change in changes)
+
+
+def digest_of_texts(texts: Iterable[str]) -> str:
+    """``streamed_digest`` of the changes whose entries' JSON texts (``digest_text_of``)
+    are ``texts``, in order."""
     digest = hashlib.sha256(b"[")
-    for index, change in enumerate(changes):
-        if index:
-            digest.update(b", ")
-        digest.update(_digest_json(entry(change)).encode())
-    digest.update(b"]")
+    update = digest.update
+    first = True
+    for text in texts:
+        if not first:
+            update(b", ")
+        first = False
+        update(text.encode())
+    update(b"]")
     return digest.hexdigest()
+
+
+def digest_text(change: Any) -> str:
+    """The JSON text of ``digest_entry(change)``."""
+    return digest_text_of(
+        change.action.value,
+        change.address,
+        [(f.path, f.old, f.new) for f in change.fields],
+        change.blocked,
+    )
+
+
+def digest_text_of(
+    action: str, address: str, fields: Iterable[tuple[str, Any, Any]], blocked: str | None
+) -> str:
+    """The JSON text of ``digest_entry_of`` of these parts, spelt out around the encoded
+    parts rather than built as a dict and encoded (a journal digests every change of an
+    import's plan): the entry's keys are written in their sorted order, with the encoder's
+    separators, so the text is byte for byte ``_digest_json`` of the entry."""
+    if _DIGEST_C is None:  # a Python without the C accelerator
+        return _digest_json(digest_entry_of(action, address, fields, blocked))
+    scalar = _SCALARS
+    listed = [
+        (
+            path,
+            old if type(old) in scalar else _stable(old),
+            new if type(new) in scalar else _stable(new),
+        )
+        for path, old, new in fields
+    ]
+    return (
+        f'{{"action": {_ascii_text(action)}, "address": {_ascii_text(address)}, '
+        f'"blocked": {"".join(_DIGEST_C(blocked, 0))}, "fields": {"".join(_DIGEST_C(listed, 0))}}}'
+    )
 
 
 # ``json.dumps`` with options builds an encoder per call: most of a digest's cost.
@@ -356,6 +401,16 @@ _DIGEST_C = (
 )
 
 
+def created_digest_text(address: str, spec: dict[str, Any]) -> str:
+    """``digest_text_of`` the plain create of ``spec`` at ``address``: its fields are
+    ``field_diff.created_field_states`` of the spec, listed here as they are encoded."""
+    fields = [(name, None, value) for name, value in sorted(spec.items()) if value is not None]
+    return digest_text_of("create", address, fields, None)
+
+
+_ascii_text = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+
 def _digest_json(entry: dict[str, Any]) -> str:
     return _DIGEST_JSON.encode(entry) if _DIGEST_C is None else "".join(_DIGEST_C(entry, 0))
 
@@ -368,8 +423,11 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 def _stable(value: Any) -> Any:
     """``value`` as JSON reads it back (tuples become lists, unknown types strings)."""
-    if type(value) in _SCALARS:
+    kind = type(value)
+    if kind in _SCALARS:
         return value
+    if (kind is list or kind is tuple) and all(type(item) in _SCALARS for item in value):
+        return list(value)  # most often empty (a user with no OAuth links): no round trip
     return json.loads(_STABLE_JSON.encode(value))
 
 

@@ -18,11 +18,17 @@ that redacts string by string; either way the line is byte for byte the one
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from authform.engine.codec import change_state_fields, change_states, resource_from, state_fields
-from authform.engine.spool import digest_entry_of, streamed_digest
+from authform.engine.spool import (
+    ChangeSpool,
+    created_digest_text,
+    digest_of_texts,
+    digest_text_of,
+)
 from authform.json_text import compact_sorted_encoder
 from authform.redaction import SECRETS
 from authform.resources import SENSITIVE_FIELDS
@@ -39,25 +45,35 @@ _create_only_of = state_fields("create_only")
 def write_change_entries(changes: Iterable[Any], out: IO[bytes]) -> str:
     """Write the canonical entry of each write change of ``changes`` (a plan's: a spool is
     read as stored) to ``out``, one line each; returns the plan's digest."""
-    return streamed_digest(_entries_written(change_states(changes), out), _digest_entry)
+    if isinstance(changes, ChangeSpool):
+        return digest_of_texts(_stored_entries_written(changes.states(), out))
+    return digest_of_texts(_entries_written(change_states(changes), out))
 
 
-def _entries_written(
-    states: Iterable[tuple[Any, ...]], out: IO[bytes]
-) -> Iterator[tuple[Any, ...]]:
-    """``states``, each passed on after its entry (a write's) is written to ``out``."""
+def _stored_entries_written(stored: Iterable[Any], out: IO[bytes]) -> Iterator[str]:
+    """``_entries_written`` of a plan's spool read as it stores its changes: a plain create
+    (most of an import's plan) is its desired item's stored bytes, decoded here once for
+    both its entry and its digest text, never built into a change's state."""
+    write, loads = out.write, pickle.loads
+    for item in stored:
+        if type(item) is tuple:
+            yield from _entries_written((item,), out)
+            continue
+        desired = loads(item)
+        kind, key, spec = desired[0], desired[1], desired[2]
+        write(change_entry_line("create", kind, key, desired, None))
+        yield created_digest_text(f"{kind}.{key}", spec)
+
+
+def _entries_written(states: Iterable[tuple[Any, ...]], out: IO[bytes]) -> Iterator[str]:
+    """The digest text of each change of ``states``, given after its entry (a write's) is
+    written to ``out``."""
     write = out.write
     for state in states:
-        action, kind, key, desired, live, _, blocked = _change_parts(state)
+        action, kind, key, desired, live, field_states, blocked = _change_parts(state)
         if action != "manual" and blocked is None:  # ``Change.is_write``
             write(change_entry_line(action, kind, key, desired, live))
-        yield state
-
-
-def _digest_entry(state: tuple[Any, ...]) -> dict[str, Any]:
-    """``spool.digest_entry`` of a change's state."""
-    action, kind, key, _, _, field_states, blocked = _change_parts(state)
-    return digest_entry_of(action, f"{kind}.{key}", field_states, blocked)
+        yield digest_text_of(action, f"{kind}.{key}", field_states, blocked)
 
 
 def change_entry_line(
@@ -76,7 +92,14 @@ def change_entry_line(
     after = "null"
     if desired is not None and action != "delete":
         spec = _spec_of(desired)
-        spec_text = canonical_text(unredacted_mask(spec))
+        # A spec of plain values under no sensitive name (a membership's) is its own mask
+        # (its names strings: a mask's are, and JSON sorts other keys before making them so).
+        plain = (
+            type(spec) is dict
+            and all(type(name) is str and type(value) in _PLAIN for name, value in spec.items())
+            and SENSITIVE_FIELDS.isdisjoint(spec)
+        )
+        spec_text = canonical_text(spec if plain else unredacted_mask(spec))
         if SECRETS.finds(spec_text):
             spec_text = canonical_text(masked(spec))  # redact string by string
         create_only = _create_only_of(desired)

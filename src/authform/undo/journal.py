@@ -27,10 +27,12 @@ from authform.undo.record import (
     JOURNAL_VERSION,
     NOT_REACHED,
     JournalSealer,
-    outcome_body,
     target_identity,
 )
 from authform.workflow import Session
+
+# Change lines handed to the file in one write at the journal's start.
+_LINES_PER_WRITE = 1000
 
 
 def _now() -> datetime:
@@ -49,6 +51,9 @@ class JournalWriter:
         self._stream = stream
         self._sealer = sealer
         self.counts: dict[str, int] = {}
+        # Lines recorded since the last flush, written in one call then (an import records
+        # hundreds of thousands; a write per line cost more than sealing it).
+        self._pending: list[str] = []
 
     @classmethod
     def start(cls, session: Session, plan: Plan) -> JournalWriter:
@@ -91,8 +96,11 @@ class JournalWriter:
                 }
             )
             entries.seek(0)
+            seal_line = writer._sealer.sealed_canonical_line
             for body in entries:
-                stream.write(writer._sealer.sealed_canonical_line(body[:-1], "change"))
+                writer._pending.append(seal_line(body[:-1], "change"))
+                if len(writer._pending) >= _LINES_PER_WRITE:
+                    writer._write_pending()
         writer._flush()
         return writer
 
@@ -103,9 +111,7 @@ class JournalWriter:
         the plan's writes only (``engine.apply``: a write the provider left to a person
         included), the changes this journal listed at its start."""
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
-        self._stream.write(
-            self._sealer.sealed_canonical_line(outcome_body(change.address, outcome), "outcome")
-        )
+        self._pending.append(self._sealer.sealed_outcome_line(change.address, outcome))
 
     def flush(self) -> None:
         """The engine's settled callback (see ``record``)."""
@@ -133,9 +139,15 @@ class JournalWriter:
             self._stream.close()
 
     def _write(self, entry: dict[str, Any]) -> None:
-        self._stream.write(self._sealer.sealed_line(entry))
+        self._pending.append(self._sealer.sealed_line(entry))
 
     def _flush(self) -> None:
         # Flushed to the operating system, which keeps it if this process is killed; not
         # fsync'd per line, which would make a 20,000-change import wait on the disk.
+        self._write_pending()
         self._stream.flush()
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            self._stream.write("".join(self._pending))
+            self._pending.clear()

@@ -198,6 +198,13 @@ class JournalSealer:
             raise AssertionError(f"not a journal entry of type {entry_type}: ...{text[-40:]}")
         return f'{text[: -len(tail)]},"seal":"{tag}"{tail}\n'
 
+    def sealed_outcome_line(self, address: str, outcome: str) -> str:
+        """``sealed_canonical_line`` of the outcome entry (``outcome_body``), spelt out: a
+        journal writes one per change, and its keys are always these three."""
+        head = f'{{"address":{_json_text(address)},"outcome":{_json_text(outcome)}'
+        tag = self.seal_encoded(f'{head},"type":"outcome"}}'.encode())
+        return f'{head},"seal":"{tag}","type":"outcome"}}\n'
+
 
 @functools.cache
 def _type_tail(entry_type: str) -> str:

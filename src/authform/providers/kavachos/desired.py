@@ -88,7 +88,8 @@ class DesiredUsers:
                 f"WHERE key IN ({', '.join('?' * len(chunk))})",
                 chunk,
             ):
-                links = None if oauth is None else json.loads(oauth)
+                # Most users name no link: "[]" needs no parser.
+                links = None if oauth is None else [] if oauth == "[]" else json.loads(oauth)
                 found[key] = DesiredUser(first, last, bool(image), links)
         return found
 
