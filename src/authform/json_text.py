@@ -16,17 +16,26 @@ from typing import Any
 _c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
 
 
-def compact_sorted_encoder(*, ensure_ascii: bool) -> Callable[[Any], str]:
-    """A function giving ``value`` as compact JSON text with sorted keys (unknown types
-    as ``str``), non-ASCII text escaped or not as asked."""
+def sorted_encoder(
+    *,
+    separators: tuple[str, str],
+    ensure_ascii: bool,
+    default: Callable[[Any], Any] | None,
+) -> Callable[[Any], str]:
+    """``JSONEncoder(sort_keys=True, separators=separators, ensure_ascii=ensure_ascii,
+    default=default).encode``, its C encoder built once. ``default=None``: a value of an
+    unknown type raises ``TypeError``, as ``JSONEncoder``'s own default does."""
     encoder = json.JSONEncoder(
-        sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=ensure_ascii
+        sort_keys=True, separators=separators, default=default, ensure_ascii=ensure_ascii
     )
     if _c_make_encoder is None:  # a Python without the C accelerator
         return encoder.encode
     text = json.encoder
     strings = text.encode_basestring_ascii if ensure_ascii else text.encode_basestring
-    chunks = _c_make_encoder(None, str, strings, None, ":", ",", True, False, True)
+    item_separator, key_separator = separators
+    chunks = _c_make_encoder(
+        None, encoder.default, strings, None, key_separator, item_separator, True, False, True
+    )
 
     def encode(value: Any) -> str:
         if type(value) is str:  # a lone string (a secret fingerprinted alone): no encoder
@@ -34,3 +43,9 @@ def compact_sorted_encoder(*, ensure_ascii: bool) -> Callable[[Any], str]:
         return "".join(chunks(value, 0))
 
     return encode
+
+
+def compact_sorted_encoder(*, ensure_ascii: bool) -> Callable[[Any], str]:
+    """A function giving ``value`` as compact JSON text with sorted keys (unknown types
+    as ``str``), non-ASCII text escaped or not as asked."""
+    return sorted_encoder(separators=(",", ":"), ensure_ascii=ensure_ascii, default=str)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from authform.engine.plan import Action
-from authform.json_text import compact_sorted_encoder
+from authform.json_text import compact_sorted_encoder, sorted_encoder
 from authform.render.json_stream import Streamed, json_chunks
 
 
@@ -50,6 +50,23 @@ def test_the_text_is_what_the_json_encoder_writes(value, ensure_ascii):
         sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=ensure_ascii
     )
     assert compact_sorted_encoder(ensure_ascii=ensure_ascii)(value) == reference.encode(value)
+
+
+@pytest.mark.parametrize("value", VALUES[:-2] + VALUES[-1:], ids=range(len(VALUES) - 1))
+def test_the_digest_form_is_what_json_dumps_with_sorted_keys_writes(value):
+    """The plan digest's entries: ``json.dumps(entry, sort_keys=True)``'s spaced separators
+    and ASCII escapes, and a value of an unknown type refused as ``json.dumps`` refuses it."""
+    encode = sorted_encoder(separators=(", ", ": "), ensure_ascii=True, default=None)
+    assert encode(value) == json.dumps(value, sort_keys=True)
+
+
+def test_the_digest_form_refuses_what_json_dumps_refuses():
+    encode = sorted_encoder(separators=(", ", ": "), ensure_ascii=True, default=None)
+    for value in ({"path": Path("/tmp/x")}, [Decimal("1.10")]):
+        with pytest.raises(TypeError, match="is not JSON serializable"):
+            encode(value)
+        with pytest.raises(TypeError, match="is not JSON serializable"):
+            json.dumps(value, sort_keys=True)
 
 
 def random_value(rng: random.Random, depth: int = 0) -> object:

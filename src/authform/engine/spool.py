@@ -28,6 +28,7 @@ from operator import attrgetter
 from typing import Any, overload
 
 from authform.engine.tempspace import private_folder
+from authform.json_text import sorted_encoder
 
 # How many items a spool pickles at once (a block of changes is a few hundred kilobytes).
 SPOOL_BLOCK = 512
@@ -362,8 +363,6 @@ def digest_text_of(
     parts rather than built as a dict and encoded (a journal digests every change of an
     import's plan): the entry's keys are written in their sorted order, with the encoder's
     separators, so the text is byte for byte ``_digest_json`` of the entry."""
-    if _DIGEST_C is None:  # a Python without the C accelerator
-        return _digest_json(digest_entry_of(action, address, fields, blocked))
     scalar = _SCALARS
     listed = [
         (
@@ -375,30 +374,13 @@ def digest_text_of(
     ]
     return (
         f'{{"action": {_ascii_text(action)}, "address": {_ascii_text(address)}, '
-        f'"blocked": {"".join(_DIGEST_C(blocked, 0))}, "fields": {"".join(_DIGEST_C(listed, 0))}}}'
+        f'"blocked": {_digest_json(blocked)}, "fields": {_digest_json(listed)}}}'
     )
 
 
-# ``json.dumps`` with options builds an encoder per call: most of a digest's cost.
-_DIGEST_JSON = json.JSONEncoder(sort_keys=True)
-# The C encoder ``_DIGEST_JSON.encode`` builds anew per call, built once (a journal digests
-# every change of an import's plan); entries hold no cycles, so no cycle check.
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-_DIGEST_C = (
-    None
-    if _c_make_encoder is None
-    else _c_make_encoder(
-        None,
-        _DIGEST_JSON.default,
-        json.encoder.encode_basestring_ascii,  # type: ignore[attr-defined]
-        None,
-        ": ",
-        ", ",
-        True,
-        False,
-        True,
-    )
-)
+# ``json.dumps(entry, sort_keys=True)``, its C encoder built once rather than per call (most
+# of a digest's cost: a journal digests every change of an import's plan).
+_digest_json = sorted_encoder(separators=(", ", ": "), ensure_ascii=True, default=None)
 
 
 def created_digest_text(address: str, spec: dict[str, Any]) -> str:
@@ -409,10 +391,6 @@ def created_digest_text(address: str, spec: dict[str, Any]) -> str:
 
 
 _ascii_text = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
-
-
-def _digest_json(entry: dict[str, Any]) -> str:
-    return _DIGEST_JSON.encode(entry) if _DIGEST_C is None else "".join(_DIGEST_C(entry, 0))
 
 
 _STABLE_JSON = json.JSONEncoder(sort_keys=True, default=str)
