@@ -160,6 +160,22 @@ def imported_state(
     )
 
 
+def dump_imported_states(
+    kind: Kind,
+    keys: Iterable[str],
+    specs: Iterable[Mapping[str, Any]],
+    origins: Iterable[Mapping[str, Any]],
+) -> list[bytes]:
+    """``dump_state(imported_state(kind, key, spec, {}, origin))`` of each item (nothing
+    create-only), the same bytes, in one pass: an import's fast lane writes a block of
+    thousands of items at once."""
+    value, dumps, protocol = kind._value_, pickle.dumps, pickle.HIGHEST_PROTOCOL
+    return [
+        dumps((value, key, spec, None, {}, {}, origin), protocol)
+        for key, spec, origin in zip(keys, specs, origins, strict=True)
+    ]
+
+
 def dump_state(state: tuple[Any, ...]) -> bytes:
     return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 

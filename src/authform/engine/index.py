@@ -39,7 +39,7 @@ import hashlib
 import json
 import pickle
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
@@ -446,6 +446,17 @@ class DesiredWriter:
         if len(self._rows) >= BATCH:
             self.flush()
         return seq
+
+    def extend_rows(
+        self, kind: Kind, keys: Sequence[str], specs_json: Iterable[str], items: Iterable[bytes]
+    ) -> None:
+        """``append_state`` of many items of ``kind`` at once, given as their rows' columns:
+        keys, canonical specs, and stored states (``codec.dump_state``)."""
+        first = self.next
+        self.next += len(keys)
+        self._rows += zip(range(first, self.next), repeat(_ORDER[kind]), keys, specs_json, items)
+        if len(self._rows) >= BATCH:
+            self.flush()
 
     def extend(self, resources: Iterable[Resource]) -> None:
         for resource in resources:

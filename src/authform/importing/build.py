@@ -22,7 +22,7 @@ from authform.importing.roles import effective_role_map
 from authform.importing.scratch import ImportScratch
 from authform.importing.users import import_users
 from authform.resources import Resource
-from authform.sources.records import MembershipRecord, OrganizationRecord, UserRecord
+from authform.sources.records import MembershipEntry, OrganizationRecord, UserRecord
 from authform.sources.screening import screened
 
 
@@ -54,7 +54,7 @@ class ImportSet:
 def build_import_set(
     users: Iterable[UserRecord],
     organizations: Iterable[OrganizationRecord] = (),
-    memberships: Iterable[MembershipRecord] = (),
+    memberships: Iterable[MembershipEntry] = (),
     *,
     email_policy: EmailPolicy = "primary",
     role_map: Mapping[str, str] | None = None,
@@ -105,7 +105,7 @@ def _build(
     scratch: ImportScratch,
     users: Iterable[UserRecord],
     organizations: Iterable[OrganizationRecord],
-    memberships: Iterable[MembershipRecord],
+    memberships: Iterable[MembershipEntry],
     email_policy: EmailPolicy,
     role_map: Mapping[str, str] | None,
     target: str,

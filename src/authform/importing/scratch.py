@@ -154,6 +154,10 @@ class DiskMap(_Entries):
     def __contains__(self, key: object) -> bool:
         return self.get(str(key)) is not None
 
+    def holds_any(self, keys: Sequence[str]) -> bool:
+        """Whether any of ``keys`` is set (one statement for a batch; nothing is set)."""
+        return bool(self._stored(keys))
+
     def claim_all(self, pairs: Sequence[tuple[str, str]]) -> list[str | None]:
         """Set each key to its value unless it is set already (before, or earlier in
         ``pairs``); for each pair, in order, None when it set the key, else the value set

@@ -15,11 +15,11 @@ from authform.importing.build import ImportSet, build_import_set
 from authform.importing.report import SkipCode
 from authform.sources import (
     USER_FILE_READERS,
-    MembershipRecord,
     OrganizationRecord,
-    read_clerk_memberships,
     read_clerk_organizations,
 )
+from authform.sources.clerk_files import read_clerk_membership_blocks
+from authform.sources.records import MembershipEntry
 
 # How many unreadable records ``plan`` names one by one before it only counts the rest.
 MAX_LISTED_UNREADABLE = 20
@@ -40,8 +40,8 @@ def load_import_set(
         organizations: Iterable[OrganizationRecord] = _optional(
             read_clerk_organizations, source.organizations
         )
-        memberships: Iterable[MembershipRecord] = _optional(
-            read_clerk_memberships, source.memberships
+        memberships: Iterable[MembershipEntry] = _optional(
+            read_clerk_membership_blocks, source.memberships
         )
     elif source.kind == "clerk-api":
         from authform.sources.clerk_api import read_clerk_api_source

@@ -17,7 +17,7 @@ builds three million of them. ``slots`` keeps them small and closed to stray att
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -171,6 +171,28 @@ class SourceMembership:
     id: str = ""
 
 
+@dataclass(slots=True)
+class CleanMemberships:
+    """A block of memberships read at once, each of the API's plain shape and already
+    cleared by the screen (``screening.memberships_clear``): the fast lane of an export's
+    commonest record, kept as columns (nothing is built per membership). Item ``i`` is the
+    array's item ``first_row + i`` of ``file`` (the path as the manifest named it).
+
+    ``records`` reads the same memberships one by one, exactly as ``read_clerk_memberships``
+    yields them, for an importer that cannot take the block whole (a membership to report).
+    """
+
+    file: str
+    first_row: int
+    user_ids: list[str]
+    organization_ids: list[str]
+    roles: list[str]
+    records: Callable[[], Iterator[SourceMembership | MalformedRecord]]
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+
 RecordKind = Literal["user", "organization", "membership"]
 
 
@@ -193,3 +215,5 @@ class MalformedRecord:
 UserRecord = SourceUser | MalformedRecord
 OrganizationRecord = SourceOrganization | MalformedRecord
 MembershipRecord = SourceMembership | MalformedRecord
+# What a membership source may yield: records, and blocks of clean ones.
+MembershipEntry = SourceMembership | MalformedRecord | CleanMemberships

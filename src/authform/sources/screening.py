@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from authform.sources.clerk_ids import CLERK_ID_SHAPES, IdKind, clerk_id_problem, is_clerk_id
 from authform.sources.records import (
+    CleanMemberships,
     MalformedRecord,
     PasswordDigest,
     RecordKind,
@@ -40,6 +41,9 @@ from authform.sources.records import (
 from authform.text_policy import text_problem, unsafe_character
 
 R = TypeVar("R", SourceUser, SourceOrganization, SourceMembership)
+# What a stream may hold: records of one type, ``MalformedRecord``s, and (memberships)
+# ``CleanMemberships`` blocks, which pass as they are.
+S = TypeVar("S")
 
 # Fields written by authform itself, not read from the source.
 _OWN_FIELDS = frozenset({"origin"})
@@ -113,10 +117,12 @@ for _record_type in _ID_FIELDS:
     _OTHERS_OF[_record_type] = _values_of(_other_names)
 
 
-def screened(records: Iterable[R | MalformedRecord]) -> Iterator[R | MalformedRecord]:
+def screened(records: Iterable[S | MalformedRecord]) -> Iterator[S | MalformedRecord]:
     """``records`` with each hostile one replaced by a ``MalformedRecord`` (streaming; a
-    ``map``, not a generator: one frame less to resume for each of millions of records)."""
-    return map(screen_record, records)
+    ``map``, not a generator: one frame less to resume for each of millions of records).
+    A ``CleanMemberships`` block was screened as it was made, and passes."""
+    screen: Callable[[S | MalformedRecord], S | MalformedRecord] = screen_record  # type: ignore[assignment]
+    return map(screen, records)
 
 
 def screen_record(record: R | MalformedRecord) -> R | MalformedRecord:
@@ -287,6 +293,44 @@ def _clearing(record_type: type) -> Callable[[Any], bool]:
 
 
 _CLEARS = {record_type: _clearing(record_type) for record_type in _ID_FIELDS}
+
+
+def _cleared_when_made(block: CleanMemberships) -> bool:
+    """A ``CleanMemberships`` block exists only once ``memberships_clear`` cleared it."""
+    return True
+
+
+_CLEARS[CleanMemberships] = _cleared_when_made
+
+
+def _ids_run_pattern(kind: IdKind) -> re.Pattern[str]:
+    """What ids of ``kind`` joined by newlines fully match when each has its Clerk shape (a
+    newline is in no id's alphabet, so each id is matched whole)."""
+    shape = CLERK_ID_SHAPES[kind].pattern
+    return re.compile(f"(?:(?:{shape})\n)*(?:{shape})")
+
+
+_ID_RUNS = {kind: _ids_run_pattern(kind) for kind in CLERK_ID_SHAPES}
+
+
+def memberships_clear(
+    user_ids: list[str], organization_ids: list[str], ids: list[str], roles: Iterable[str]
+) -> bool:
+    """Whether a block of memberships, given as its columns, is cleared at once: the same
+    judgement ``screen_record`` makes of each (every id of its Clerk shape, every text
+    printable), in a few C calls for the whole block. The membership ids must all be
+    present here (the screen lets a flat row go without one: such a block takes the exact
+    path). A value that is not text makes a join fail: the block is then not cleared."""
+    try:
+        return (
+            _ID_RUNS["user"].fullmatch("\n".join(user_ids)) is not None
+            and _ID_RUNS["organization"].fullmatch("\n".join(organization_ids)) is not None
+            and _ID_RUNS["membership"].fullmatch("\n".join(ids)) is not None
+            and "".join(roles).isprintable()
+        )
+    except TypeError:
+        return False
+
 
 # List item type -> how its texts are read (made once per type).
 _ITEM_TEXTS: dict[type, Callable[[Any], tuple[str, ...]]] = {}
