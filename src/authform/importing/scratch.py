@@ -83,6 +83,10 @@ class _Entries:
         )
         return dict(rows)
 
+    def holds_any(self, keys: Sequence[str]) -> bool:
+        """Whether any of ``keys`` is stored (one statement for a batch; nothing is stored)."""
+        return bool(self._stored(keys))
+
     def _claim(self, pairs: Iterable[tuple[str, str | None]]) -> dict[str, str | None]:
         """Store each key not stored yet (the first value of a key wins); return the keys
         that were stored before this call, with their values.
@@ -153,10 +157,6 @@ class DiskMap(_Entries):
 
     def __contains__(self, key: object) -> bool:
         return self.get(str(key)) is not None
-
-    def holds_any(self, keys: Sequence[str]) -> bool:
-        """Whether any of ``keys`` is set (one statement for a batch; nothing is set)."""
-        return bool(self._stored(keys))
 
     def claim_all(self, pairs: Sequence[tuple[str, str]]) -> list[str | None]:
         """Set each key to its value unless it is set already (before, or earlier in

@@ -193,6 +193,35 @@ class CleanMemberships:
         return len(self.user_ids)
 
 
+@dataclass(slots=True)
+class CleanUsers:
+    """A block of users of a CSV export read at once, each of the plainest shape and already
+    cleared by the screen (``screening.users_clear``): one address, verified and primary, no
+    phone number and no TOTP secret; the fast lane of an export's users, kept as columns.
+    User ``i`` was read at line ``lines[i]`` of ``file`` (the path as the manifest named it;
+    ``name`` is its file name, as origins show it). ``digests`` are as exported, "" where
+    there is none, and ``hashers`` the hasher cells beside them.
+
+    Whether each user imports as is (the address usable, the digest one the target takes)
+    is the importer's decision; ``records`` reads the same users one by one, exactly as
+    ``read_clerk_csv`` yields them, for when it is not.
+    """
+
+    file: str
+    name: str
+    lines: list[int]
+    ids: tuple[str, ...]
+    first_names: tuple[str, ...]
+    last_names: tuple[str, ...]
+    emails: tuple[str, ...]
+    digests: tuple[str, ...]
+    hashers: tuple[str, ...]
+    records: Callable[[], Iterator[SourceUser | MalformedRecord]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 RecordKind = Literal["user", "organization", "membership"]
 
 
@@ -213,6 +242,8 @@ class MalformedRecord:
 
 
 UserRecord = SourceUser | MalformedRecord
+# What a users source may yield: records, and blocks of clean ones.
+UserEntry = SourceUser | MalformedRecord | CleanUsers
 OrganizationRecord = SourceOrganization | MalformedRecord
 MembershipRecord = SourceMembership | MalformedRecord
 # What a membership source may yield: records, and blocks of clean ones.

@@ -23,13 +23,14 @@ import dataclasses
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
 from authform.sources.clerk_ids import CLERK_ID_SHAPES, IdKind, clerk_id_problem, is_clerk_id
 from authform.sources.records import (
     CleanMemberships,
+    CleanUsers,
     MalformedRecord,
     PasswordDigest,
     RecordKind,
@@ -296,11 +297,12 @@ _CLEARS = {record_type: _clearing(record_type) for record_type in _ID_FIELDS}
 
 
 def _cleared_when_made(block: CleanMemberships) -> bool:
-    """A ``CleanMemberships`` block exists only once ``memberships_clear`` cleared it."""
+    """A ``CleanMemberships`` or ``CleanUsers`` block exists only once
+    ``memberships_clear`` or ``users_clear`` cleared it."""
     return True
 
 
-_CLEARS[CleanMemberships] = _cleared_when_made
+_CLEARS[CleanMemberships] = _CLEARS[CleanUsers] = _cleared_when_made
 
 
 def _ids_run_pattern(kind: IdKind) -> re.Pattern[str]:
@@ -313,8 +315,19 @@ def _ids_run_pattern(kind: IdKind) -> re.Pattern[str]:
 _ID_RUNS = {kind: _ids_run_pattern(kind) for kind in CLERK_ID_SHAPES}
 
 
+def each_fullmatches(run: re.Pattern[str], values: Sequence[str]) -> bool:
+    """Whether every one of ``values`` fully matches ``run``'s item, ``run`` being the
+    pattern of such items joined by newlines (``(?:ITEM\\n)*ITEM``): one match for all of
+    them. A value holding a newline itself is refused (it would pass for two items)."""
+    joined = "\n".join(values)
+    return joined.count("\n") == len(values) - 1 and run.fullmatch(joined) is not None
+
+
 def memberships_clear(
-    user_ids: list[str], organization_ids: list[str], ids: list[str], roles: Iterable[str]
+    user_ids: Sequence[str],
+    organization_ids: Sequence[str],
+    ids: Sequence[str],
+    roles: Iterable[str],
 ) -> bool:
     """Whether a block of memberships, given as its columns, is cleared at once: the same
     judgement ``screen_record`` makes of each (every id of its Clerk shape, every text
@@ -323,10 +336,22 @@ def memberships_clear(
     path). A value that is not text makes a join fail: the block is then not cleared."""
     try:
         return (
-            _ID_RUNS["user"].fullmatch("\n".join(user_ids)) is not None
-            and _ID_RUNS["organization"].fullmatch("\n".join(organization_ids)) is not None
-            and _ID_RUNS["membership"].fullmatch("\n".join(ids)) is not None
+            each_fullmatches(_ID_RUNS["user"], user_ids)
+            and each_fullmatches(_ID_RUNS["organization"], organization_ids)
+            and each_fullmatches(_ID_RUNS["membership"], ids)
             and "".join(roles).isprintable()
+        )
+    except TypeError:
+        return False
+
+
+def users_clear(ids: Sequence[str], texts: Iterable[Iterable[str]]) -> bool:
+    """Whether a block of users, given as its ids and every text column the screen would
+    walk, is cleared at once: every id of its Clerk shape, every text printable."""
+    try:
+        return (
+            each_fullmatches(_ID_RUNS["user"], ids)
+            and "".join(["".join(column) for column in texts]).isprintable()
         )
     except TypeError:
         return False
