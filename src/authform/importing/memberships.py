@@ -284,9 +284,8 @@ class _Rules:
         org_ids, org_keys = block.organization_ids, self.organizations.keys
         keyed = list(map(org_keys.get, org_ids, org_ids)) if org_keys else org_ids
         keys = list(map(membership_key, block.user_ids, keyed))
-        if len(set(keys)) != len(keys) or self.roles_by_key.holds_any(keys):
+        if not self.roles_by_key.claim_if_all_new(list(zip(keys, block.roles, strict=True))):
             return None
-        self.roles_by_key.claim_all(list(zip(keys, block.roles, strict=True)))
         return keys, keyed
 
     def problem(self, record: SourceMembership, key: str, imported: _Ends) -> Skipped | None:

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from authform.engine.codec import dump_state, imported_state
-from authform.engine.index import canonical_json
+from authform.engine.codec import create_only_state, dump_state, imported_state_encoded
+from authform.engine.index import canonical_texts
 from authform.importing.emails import PLAIN_ADDRESS
 from authform.importing.passwords import BCRYPT_WELL_FORMED, accepted_hashers
 from authform.provenance import display_path
@@ -62,26 +62,58 @@ def plain_users(block: CleanUsers, target: str) -> PlainUsers | None:
         if hashers != {"bcrypt"} or not each_fullmatches(_DIGESTS, present):
             return None
     file = display_path(block.file)
-    specs: list[dict[str, Any]] = [
-        {"email": email, "first_name": first, "last_name": last, "email_verified": True}
-        for email, first, last in zip(emails, block.first_names, block.last_names, strict=True)
-    ]
+    names = zip(emails, block.first_names, block.last_names, strict=True)
     if target == "kavachos":
         # ``users.kavachos_profile`` of a CSV user: no image, no OAuth link.
-        for spec in specs:
-            spec.update(image_url="", oauth_accounts=[])
+        specs: list[dict[str, Any]] = [
+            {
+                "email": email,
+                "first_name": first,
+                "last_name": last,
+                "email_verified": True,
+                "image_url": "",
+                "oauth_accounts": [],
+            }
+            for email, first, last in names
+        ]
+        spec_json = _KAVACHOS_SPEC_JSON
+    else:
+        specs = [
+            {"email": email, "first_name": first, "last_name": last, "email_verified": True}
+            for email, first, last in names
+        ]
+        spec_json = _SPEC_JSON
+    (hash_name, hash_class, _), hash_type = _BCRYPT_CREATE_ONLY
     states = [
         dump_state(
-            imported_state(
+            imported_state_encoded(
                 Kind.USER,
                 key,
                 spec,
-                {"password_hash": BcryptHash(digest), "password_hash_type": "bcrypt"}
-                if digest
-                else {},
+                ((hash_name, hash_class, digest), hash_type) if digest else {},
                 {"file": file, "row": line},
             )
         )
         for key, spec, digest, line in zip(block.ids, specs, digests, block.lines, strict=True)
     ]
-    return PlainUsers(block.ids, list(map(canonical_json, specs)), states, emails, with_password)
+    return PlainUsers(
+        block.ids,
+        list(map(spec_json, emails, block.first_names, block.last_names)),
+        states,
+        emails,
+        with_password,
+    )
+
+
+# The canonical JSON of a plain user's spec, from its address and names (see ``_convert``).
+_SPEC_JSON = canonical_texts("email", "first_name", "last_name", constants={"email_verified": True})
+_KAVACHOS_SPEC_JSON = canonical_texts(
+    "email",
+    "first_name",
+    "last_name",
+    constants={"email_verified": True, "image_url": "", "oauth_accounts": []},
+)
+# A bcrypt digest's ``create_only`` as stored, its digest left to fill in.
+_BCRYPT_CREATE_ONLY = create_only_state(
+    {"password_hash": BcryptHash("-"), "password_hash_type": "bcrypt"}
+)

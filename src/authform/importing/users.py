@@ -214,9 +214,8 @@ def _write_block(
     if plain is None:
         return False
     ids = plain.keys
-    if len(set(ids)) != len(ids) or seen_ids.holds_any(ids):
+    if not seen_ids.claim_if_all_new([(user_id, None) for user_id in ids]):
         return False
-    seen_ids.add_all(ids)
     first_seq = writer.next
     writer.extend_rows(Kind.USER, ids, plain.specs_json, plain.states)
     scratch.add_emails(
@@ -248,6 +247,13 @@ def _settle_block(
     counted, and any whose address another user also chose is settled as the exact path
     settles it. Returns the ordinal after the block."""
     ids, name, lines, first_seq, with_password, _, _ = state
+    end = ordinal + len(ids)
+    if not conflicts or not any(place in conflicts for place in range(ordinal, end)):
+        passwords = sum(with_password)
+        counts.users_imported += len(ids)
+        counts.users_with_password += passwords
+        counts.users_without_password += len(ids) - passwords
+        return end
     for at in range(len(ids)):
         place = ordinal + at
         if place not in conflicts:
@@ -257,7 +263,7 @@ def _settle_block(
         candidate = _Candidate(ids[at], origin, seq=first_seq + at, with_password=with_password[at])
         conflicted_rows.append(first_seq + at)
         _collect(_conflict(candidate, place, *conflicts[place]), result, counts)
-    return ordinal + len(ids)
+    return end
 
 
 def _candidate_state(candidate: _Candidate) -> tuple[Any, ...]:
