@@ -10,7 +10,7 @@ organization is one membership: the first listing wins and the second is reporte
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple, Protocol
@@ -19,6 +19,7 @@ from authform.engine.codec import dump_imported_states, imported_state
 from authform.engine.index import DesiredWriter, IndexedResources, canonical_texts
 from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
+from authform.importing.runs import runs
 from authform.importing.scratch import DiskMap, ImportScratch
 from authform.importing.users import RECORD_BATCH
 from authform.provenance import display_path, record_origin
@@ -98,7 +99,7 @@ def import_memberships(
     rules = _Rules(users, organizations, role_map, seen)
     append, membership = writer.append_state, Kind.MEMBERSHIP
     batch: Sequence[MembershipRecord]
-    for run in _runs(records):
+    for run in runs(records, CleanMemberships, RECORD_BATCH):
         if isinstance(run, CleanMemberships):
             if _write_block(run, rules, role_uses, writer):
                 counts.memberships_total += len(run)
@@ -129,27 +130,6 @@ def import_memberships(
             use.count += 1
     writer.close()
     return MembershipImport(writer.view(), skips, role_uses)
-
-
-def _runs(
-    entries: Iterable[MembershipEntry],
-) -> Iterator[list[MembershipRecord] | CleanMemberships]:
-    """The stream in the runs it is judged by: a clean block alone, and the records between
-    blocks in batches of at most ``RECORD_BATCH``."""
-    batch: list[MembershipRecord] = []
-    for entry in entries:
-        if type(entry) is CleanMemberships:
-            if batch:
-                yield batch
-                batch = []
-            yield entry
-            continue
-        batch.append(entry)  # type: ignore[arg-type]
-        if len(batch) >= RECORD_BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _write_block(

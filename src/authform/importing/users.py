@@ -11,7 +11,7 @@ reported and neither imported, because only a person can tell which account is t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from authform.importing.report import (
     skipped,
     skipped_malformed,
 )
+from authform.importing.runs import runs
 from authform.importing.scratch import DiskMap, DiskSet, ImportScratch
 from authform.importing.user_blocks import plain_users
 from authform.provenance import record_origin
@@ -105,7 +106,7 @@ def import_users(
     emails: list[tuple[str, int, str]] = []
     append, user = writer.append_state, Kind.USER
     ordinal = 0  # each record's place in the export, counted through blocks too
-    for run in _runs(records):
+    for run in runs(records, CleanUsers, RECORD_BATCH):
         if isinstance(run, CleanUsers):
             if _write_block(run, ordinal, target, seen_ids, writer, candidates, scratch):
                 counts.users_total += len(run)
@@ -175,25 +176,6 @@ def import_users(
 
 # Where a spooled candidate's state (``_candidate_state``) keeps what the second pass tests.
 _SEQ, _WITH_PASSWORD, _NOTES, _REENROLL = 2, 3, 4, 5
-
-
-def _runs(entries: Iterable[UserEntry]) -> Iterator[list[UserRecord] | CleanUsers]:
-    """The stream in the runs it is judged by: a clean block alone, and the records between
-    blocks in batches of at most ``RECORD_BATCH``."""
-    batch: list[UserRecord] = []
-    for entry in entries:
-        if isinstance(entry, CleanUsers):
-            if batch:
-                yield batch
-                batch = []
-            yield entry
-            continue
-        batch.append(entry)
-        if len(batch) >= RECORD_BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _write_block(
