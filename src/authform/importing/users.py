@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from authform.engine.codec import imported_state
-from authform.engine.index import DesiredWriter, IndexedResources, canonical_json
+from authform.engine.codec import imported_state, state_fields
+from authform.engine.index import DesiredWriter, IndexedResources, StateIndex, canonical_json
 from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.emails import EmailPolicy, choose_email, email_problem
 from authform.importing.passwords import classify_password
@@ -151,7 +151,9 @@ def import_users(
     ordinal = 0
     for state in candidates.states():
         if len(state) == _BLOCK_STATE_LENGTH:
-            ordinal = _settle_block(state, ordinal, conflicts, result, counts, conflicted_rows)
+            ordinal = _settle_block(
+                state, ordinal, conflicts, result, counts, conflicted_rows, writer.index
+            )
             continue
         place, ordinal = ordinal, ordinal + 1
         if (
@@ -208,13 +210,16 @@ def _write_block(
 
 
 def _block_state(block: CleanUsers, first_seq: int, with_password: list[bool]) -> tuple[Any, ...]:
-    """A written block's entry in the candidates' spool: what the second pass needs of its
-    users (ids, origins as text, rows in the index, whether each has a password)."""
-    return (block.ids, block.name, block.lines, first_seq, with_password, None, None)
+    """A written block's entry in the candidates' spool: its origins' file name, its rows
+    in the index, how many users and how many with a password. Small, whatever the block's
+    size: the rare user the second pass must settle is read back from the index."""
+    return (block.name, first_seq, len(block), sum(with_password), None, None, None)
 
 
 # A block's entry is told from a candidate's (``_candidate_state``) by its length.
 _BLOCK_STATE_LENGTH = 7
+# What settling a written user needs of its stored state.
+_id_secrets_origin = state_fields("key", "create_only", "origin")
 
 
 def _settle_block(
@@ -224,26 +229,31 @@ def _settle_block(
     result: UserImport,
     counts: ImportCounts,
     conflicted_rows: list[int],
+    index: StateIndex,
 ) -> int:
     """The second pass over a written block (its first user at ``ordinal``): its users are
     counted, and any whose address another user also chose is settled as the exact path
-    settles it. Returns the ordinal after the block."""
-    ids, name, lines, first_seq, with_password, _, _ = state
-    end = ordinal + len(ids)
-    if not conflicts or not any(place in conflicts for place in range(ordinal, end)):
-        passwords = sum(with_password)
-        counts.users_imported += len(ids)
-        counts.users_with_password += passwords
-        counts.users_without_password += len(ids) - passwords
-        return end
-    for at in range(len(ids)):
-        place = ordinal + at
-        if place not in conflicts:
-            _count_imported(counts, with_password=with_password[at])
-            continue
-        origin = f"{name}:row {lines[at]}"
-        candidate = _Candidate(ids[at], origin, seq=first_seq + at, with_password=with_password[at])
-        conflicted_rows.append(first_seq + at)
+    settles it (read back from its row in ``index``). Returns the ordinal after the block."""
+    name, first_seq, count, passwords, _, _, _ = state
+    end = ordinal + count
+    clashing = [place for place in range(ordinal, end) if place in conflicts] if conflicts else []
+    counts.users_imported += count - len(clashing)
+    counts.users_with_password += passwords
+    counts.users_without_password += count - passwords
+    for place in clashing:
+        seq = first_seq + place - ordinal
+        (user_state,) = index.desired_states((seq, seq + 1))
+        user_id, create_only, origin = _id_secrets_origin(user_state)
+        with_password = bool(create_only)
+        # Counted as imported above: the conflict takes it back out.
+        if with_password:
+            counts.users_with_password -= 1
+        else:
+            counts.users_without_password -= 1
+        candidate = _Candidate(
+            user_id, f"{name}:row {origin['row']}", seq=seq, with_password=with_password
+        )
+        conflicted_rows.append(seq)
         _collect(_conflict(candidate, place, *conflicts[place]), result, counts)
     return end
 

@@ -89,7 +89,7 @@ def read_clerk_csv(path: str | os.PathLike[str]) -> Iterator[UserRecord]:
 
 
 # How many rows the fast lane reads into one block.
-ROWS_PER_BLOCK = 2_000
+ROWS_PER_BLOCK = 500
 
 
 def read_clerk_csv_blocks(

@@ -54,7 +54,7 @@ _new_item = tuple.__new__
 _CUT_WINDOW = 1 << 16
 _MAX_HEAD = 64
 # How much text a block holds (about): a few thousand records of an export.
-DEFAULT_BLOCK_CHARS = 1 << 20
+DEFAULT_BLOCK_CHARS = 1 << 18
 
 
 class ArrayItem(NamedTuple):
