@@ -80,3 +80,17 @@ def test_users_in_an_email_conflict_leave_the_index_they_were_written_to():
         ]
     finally:
         index.close()
+
+
+def test_a_batch_is_claimed_whole_or_not_at_all():
+    scratch = ImportScratch()
+    roles = scratch.map("roles")
+    assert roles.claim_if_all_new([("a", "x"), ("b", "y")])
+    # A key stored before, or repeated in the batch: nothing of the batch is stored.
+    assert not roles.claim_if_all_new([("c", "z"), ("a", "w"), ("d", "z")])
+    assert not roles.claim_if_all_new([("e", "z"), ("e", "z")])
+    assert [roles.get(key) for key in "abcde"] == ["x", "y", None, None, None]
+    # What was left unstored is claimed afresh, first value first, as if never tried.
+    assert roles.claim_all([("c", "1"), ("a", "2"), ("e", "3")]) == [None, "x", None]
+    assert [roles.get(key) for key in "ce"] == ["1", "3"]
+    scratch.close()

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from authform.sources.errors import SourceError
-from authform.sources.json_array import iter_json_array
+from authform.sources.json_array import ItemBlock, iter_json_array, iter_json_array_blocks
 
 TRICKY = [
     {"id": "a", "note": "brackets ] [ and braces } { inside", "q": 'say "hi"', "bs": "C:\\dir\\"},
@@ -99,3 +99,52 @@ def test_unclosed_string_stops_instead_of_loading_the_whole_file(monkeypatch):
     text = '[{"a": "never closed, ' + "x" * 5000 + "]"
     with pytest.raises(SourceError, match="item 1 .* runs past 1000 characters"):
         list(iter_json_array(io.StringIO(text), "t.json", chunk_size=100))
+
+
+def _flattened(text, block_chars):
+    """Every item of ``iter_json_array_blocks`` as (number, line, value, error), blocks
+    taken apart both by their values and by their exact re-reading."""
+    items, blocks = [], 0
+    for entry in iter_json_array_blocks(io.StringIO(text), "t.json", block_chars=block_chars):
+        if isinstance(entry, ItemBlock):
+            blocks += 1
+            again = list(entry.items("t.json"))
+            assert [i.value for i in again] == entry.values
+            assert [i.number for i in again] == list(
+                range(entry.first, entry.first + len(entry.values))
+            )
+            items += [(i.number, i.line, i.value, i.error) for i in again]
+        else:
+            items.append((entry.number, entry.line, entry.value, entry.error))
+    return items, blocks
+
+
+OBJECTS = [item for item in TRICKY if isinstance(item, dict) and item] * 8 + [
+    {"object": "x", "nested": [{"object": "y"}, {"object": "z"}], "s": '},{"object": 1'},
+    {"object": "x", "s": "line\nbreak ] , {"},
+]
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+@pytest.mark.parametrize("block_chars", [1, 16, 64, 200, 1000, 1 << 20])
+def test_blocks_hold_exactly_the_items_read_one_by_one(indent, block_chars):
+    text = json.dumps(OBJECTS * 3, indent=indent, ensure_ascii=False)
+    items, blocks = _flattened(text, block_chars)
+    one_by_one = [
+        (i.number, i.line, i.value, i.error) for i in iter_json_array(io.StringIO(text), "t.json")
+    ]
+    assert items == one_by_one
+    if 200 <= block_chars < len(text):
+        assert blocks > 0
+
+
+@pytest.mark.parametrize("block_chars", [16, 64, 200, 1000])
+def test_broken_items_are_read_one_by_one_among_blocks(block_chars):
+    good = ",\n".join(json.dumps({"object": "m", "n": n}) for n in range(30))
+    text = "[" + good + ',\n{"object": "m", "n": oops},\n' + good + ",\n 7, {}, " + good + "]"
+    items, _ = _flattened(text, block_chars)
+    one_by_one = [
+        (i.number, i.line, i.value, i.error) for i in iter_json_array(io.StringIO(text), "t.json")
+    ]
+    assert items == one_by_one
+    assert sum(1 for item in items if item[3] is not None) == 1

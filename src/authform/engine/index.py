@@ -38,8 +38,8 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
 
@@ -99,14 +99,21 @@ CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
 canonical_json = compact_sorted_encoder(ensure_ascii=True)
 
 
-def canonical_texts(*keys: str) -> Callable[..., str]:
+def canonical_texts(*keys: str, constants: Mapping[str, Any] | None = None) -> Callable[..., str]:
     """A maker of ``canonical_json`` of a mapping of exactly ``keys`` whose values are all
     text, from the values in the order of ``keys``: one format string instead of a walk of
     a dict (the import writes millions of such specs). A value that is not text raises
-    ``TypeError``."""
-    places = sorted(range(len(keys)), key=keys.__getitem__)
-    # Each key as JSON (its braces doubled for ``str.format``), then the place of its value.
-    fields = [_format_literal(encode_basestring_ascii(keys[at])) + f":{{{at}}}" for at in places]
+    ``TypeError``. ``constants`` are more entries, the same in every mapping made."""
+    fixed = dict(constants or {})
+    fields = []
+    for name in sorted([*keys, *fixed]):  # as ``canonical_json`` sorts them
+        # Each key as JSON (its braces doubled for ``str.format``), then its value's place,
+        # or the constant's JSON.
+        literal = _format_literal(encode_basestring_ascii(name)) + ":"
+        if name in fixed:
+            fields.append(literal + _format_literal(canonical_json(fixed[name])))
+        else:
+            fields.append(literal + f"{{{keys.index(name)}}}")
     template = "{{" + ",".join(fields) + "}}"
     format_ = template.format
     encode = encode_basestring_ascii
@@ -446,6 +453,17 @@ class DesiredWriter:
         if len(self._rows) >= BATCH:
             self.flush()
         return seq
+
+    def extend_rows(
+        self, kind: Kind, keys: Sequence[str], specs_json: Iterable[str], items: Iterable[bytes]
+    ) -> None:
+        """``append_state`` of many items of ``kind`` at once, given as their rows' columns:
+        keys, canonical specs, and stored states (``codec.dump_state``)."""
+        first = self.next
+        self.next += len(keys)
+        self._rows += zip(range(first, self.next), repeat(_ORDER[kind]), keys, specs_json, items)
+        if len(self._rows) >= BATCH:
+            self.flush()
 
     def extend(self, resources: Iterable[Resource]) -> None:
         for resource in resources:

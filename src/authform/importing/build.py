@@ -22,7 +22,7 @@ from authform.importing.roles import effective_role_map
 from authform.importing.scratch import ImportScratch
 from authform.importing.users import import_users
 from authform.resources import Resource
-from authform.sources.records import MembershipRecord, OrganizationRecord, UserRecord
+from authform.sources.records import MembershipEntry, OrganizationRecord, UserEntry
 from authform.sources.screening import screened
 
 
@@ -52,9 +52,9 @@ class ImportSet:
 
 
 def build_import_set(
-    users: Iterable[UserRecord],
+    users: Iterable[UserEntry],
     organizations: Iterable[OrganizationRecord] = (),
-    memberships: Iterable[MembershipRecord] = (),
+    memberships: Iterable[MembershipEntry] = (),
     *,
     email_policy: EmailPolicy = "primary",
     role_map: Mapping[str, str] | None = None,
@@ -103,9 +103,9 @@ ORGANIZATIONS_SECTION, USERS_SECTION, MEMBERSHIPS_SECTION = 1, 2, 3
 def _build(
     index: StateIndex,
     scratch: ImportScratch,
-    users: Iterable[UserRecord],
+    users: Iterable[UserEntry],
     organizations: Iterable[OrganizationRecord],
-    memberships: Iterable[MembershipRecord],
+    memberships: Iterable[MembershipEntry],
     email_policy: EmailPolicy,
     role_map: Mapping[str, str] | None,
     target: str,

@@ -21,7 +21,7 @@ EMAIL_POLICIES: tuple[str, ...] = get_args(EmailPolicy)
 
 _FORBIDDEN = frozenset('<>()[]\\,;:"')
 # The common, plainly valid ASCII address; anything else takes the slower path that explains.
-_PLAIN_ADDRESS = re.compile(
+PLAIN_ADDRESS = re.compile(
     r"(?!\.)(?!.*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}(?<!\.)"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 )
@@ -100,7 +100,7 @@ def email_problem(email: str) -> str | None:
     legal but no identity provider we target accepts them, and an address rejected here is a
     clear skip instead of a failed API call half-way through an apply.
     """
-    if len(email) <= 254 and _PLAIN_ADDRESS.fullmatch(email):
+    if len(email) <= 254 and PLAIN_ADDRESS.fullmatch(email):
         return None
     if not email:
         return "it is empty"

@@ -9,20 +9,29 @@ organization is one membership: the first listing wins and the second is reporte
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple, Protocol
 
-from authform.engine.codec import imported_state
+from authform.engine.codec import dump_imported_states, imported_state
 from authform.engine.index import DesiredWriter, IndexedResources, canonical_texts
 from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.report import ImportCounts, SkipCode, Skipped, skipped, skipped_malformed
+from authform.importing.runs import runs
 from authform.importing.scratch import DiskMap, ImportScratch
 from authform.importing.users import RECORD_BATCH
-from authform.provenance import record_origin
+from authform.provenance import display_path, record_origin
 from authform.resources import Kind, membership_key
-from authform.sources.records import MalformedRecord, MembershipRecord, SourceMembership
+from authform.sources.records import (
+    CleanMemberships,
+    MalformedRecord,
+    MembershipEntry,
+    MembershipRecord,
+    SourceMembership,
+)
+from authform.sources.screening import screened
 
 
 class _CodeLookup(Protocol):
@@ -67,7 +76,7 @@ class MembershipImport:
 
 
 def import_memberships(
-    records: Iterable[MembershipRecord],
+    records: Iterable[MembershipEntry],
     *,
     users: KnownIds,
     organizations: KnownIds,
@@ -79,14 +88,26 @@ def import_memberships(
     """Apply the membership rules to every record, write the memberships to import through
     ``writer`` and fill the membership figures; the keys seen so far (to report a repeat)
     are kept in ``scratch`` (a fresh one when not given). Records are judged a batch at a
-    time: each export-wide question is one lookup per batch."""
+    time: each export-wide question is one lookup per batch.
+
+    A ``CleanMemberships`` block (the fast lane) is written whole when every membership in
+    it imports with nothing to report (``_Rules.accept_block``); else its records take the
+    exact path one by one, so every message is what it would have been."""
     skips: PickleSpool = dataclass_spool(Skipped, "authform-skips-")
     role_uses: dict[str, RoleUse] = {}
     seen = (scratch or ImportScratch()).map("membership roles")
     rules = _Rules(users, organizations, role_map, seen)
-    position = iter(records)
     append, membership = writer.append_state, Kind.MEMBERSHIP
-    while batch := list(islice(position, RECORD_BATCH)):
+    batch: Sequence[MembershipRecord]
+    for run in runs(records, CleanMemberships, RECORD_BATCH):
+        if isinstance(run, CleanMemberships):
+            if _write_block(run, rules, role_uses, writer):
+                counts.memberships_total += len(run)
+                counts.memberships += len(run)
+                continue
+            batch = list(screened(run.records()))
+        else:
+            batch = run
         counts.memberships_total += len(batch)
         for outcome in rules.judge_all(batch):
             if type(outcome) is Skipped:
@@ -109,6 +130,47 @@ def import_memberships(
             use.count += 1
     writer.close()
     return MembershipImport(writer.view(), skips, role_uses)
+
+
+def _write_block(
+    block: CleanMemberships,
+    rules: _Rules,
+    role_uses: dict[str, RoleUse],
+    writer: DesiredWriter,
+) -> bool:
+    """Write the block's memberships when they all import with nothing to report (see
+    ``_Rules.accept_block``), as the exact path would have written them (same rows, same
+    bytes); False (nothing written, nothing claimed) when they do not."""
+    accepted = rules.accept_block(block)
+    if accepted is None:
+        return False
+    keys, organization_keys = accepted
+    target_roles = list(map(rules.role_map.__getitem__, block.roles))
+    for role in [role for role in dict.fromkeys(target_roles) if role not in role_uses]:
+        # A target role's first use: its record's origin, read again exactly (a few times
+        # an import: once per role).
+        at = target_roles.index(role)
+        record = next(islice(block.records(), at, None))
+        role_uses[role] = RoleUse(block.roles[at], record.origin)
+    users, first = block.user_ids, block.first_row
+    file = display_path(block.file)
+    writer.extend_rows(
+        Kind.MEMBERSHIP,
+        keys,
+        map(_canonical_spec, users, organization_keys, target_roles),
+        dump_imported_states(
+            Kind.MEMBERSHIP,
+            keys,
+            [
+                {"user": user, "organization": org, "role": role}
+                for user, org, role in zip(users, organization_keys, target_roles, strict=True)
+            ],
+            [{"file": file, "row": row} for row in range(first, first + len(keys))],
+        ),
+    )
+    for role, count in Counter(target_roles).items():
+        role_uses[role].count += count
+    return True
 
 
 class Accepted(NamedTuple):
@@ -186,6 +248,25 @@ class _Rules:
                     "is used",
                 )
         return outcomes
+
+    def accept_block(self, block: CleanMemberships) -> tuple[list[str], list[str]] | None:
+        """The keys and organization keys of the block's memberships, claimed, when every
+        one of them imports with nothing to report: its role is mapped, both its ends are
+        imported, and its key is new (in the block and the export so far). Else None, with
+        nothing claimed: the block's records then take ``judge_all``, which reports each."""
+        if not self.role_map.keys() >= set(block.roles):
+            return None
+        users, organizations = set(block.user_ids), set(block.organization_ids)
+        if len(self.organizations.imported_among(organizations)) != len(organizations):
+            return None
+        if len(self.users.imported_among(users)) != len(users):
+            return None
+        org_ids, org_keys = block.organization_ids, self.organizations.keys
+        keyed = list(map(org_keys.get, org_ids, org_ids)) if org_keys else org_ids
+        keys = list(map(membership_key, block.user_ids, keyed))
+        if not self.roles_by_key.claim_if_all_new(list(zip(keys, block.roles, strict=True))):
+            return None
+        return keys, keyed
 
     def problem(self, record: SourceMembership, key: str, imported: _Ends) -> Skipped | None:
         """Why ``record`` (a membership under ``key``) is not imported, short of being a

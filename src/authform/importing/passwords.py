@@ -26,6 +26,8 @@ _BCRYPT_PREFIX = re.compile(r"\$2[aby]\$")
 _BCRYPT = re.compile(r"\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}")
 _HASHER_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _EMBEDDED_BCRYPT = re.compile(BCRYPT_FORM)
+# A bcrypt digest ``bcrypt_problem`` finds nothing wrong with (cost 04-31), in one pattern.
+BCRYPT_WELL_FORMED = re.compile(r"\$2[aby]\$(?:0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}")
 _NO_PASSWORD = "imported without a password: the user must reset it or sign in another way"
 
 BCRYPT_ONLY: frozenset[str] = frozenset({"bcrypt"})

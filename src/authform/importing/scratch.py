@@ -83,6 +83,27 @@ class _Entries:
         )
         return dict(rows)
 
+    def claim_if_all_new(self, pairs: Sequence[tuple[str, str | None]]) -> bool:
+        """Store every key with its value when none of them is stored yet nor repeated in
+        ``pairs``, and say so; else store nothing and return False (for a batch to be
+        taken whole or not at all). One insert in the common case: when it leaves a key out,
+        the keys it did store (those of this claim's number) are deleted again."""
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            return False
+        self.scratch.claims += 1
+        claim = self.scratch.claims
+        before = self.db.total_changes
+        self._store(pairs, claim)
+        if self.db.total_changes - before == len(keys):
+            return True
+        self.db.execute(
+            "DELETE FROM entries WHERE name = ? AND claim = ? AND key IN "
+            "(SELECT value FROM json_each(?))",
+            (self.name, claim, json.dumps(keys)),
+        )
+        return False
+
     def _claim(self, pairs: Iterable[tuple[str, str | None]]) -> dict[str, str | None]:
         """Store each key not stored yet (the first value of a key wins); return the keys
         that were stored before this call, with their values.

@@ -15,11 +15,12 @@ from authform.importing.build import ImportSet, build_import_set
 from authform.importing.report import SkipCode
 from authform.sources import (
     USER_FILE_READERS,
-    MembershipRecord,
     OrganizationRecord,
-    read_clerk_memberships,
     read_clerk_organizations,
 )
+from authform.sources.clerk_csv import read_clerk_csv_blocks
+from authform.sources.clerk_files import read_clerk_membership_blocks
+from authform.sources.records import MembershipEntry, UserEntry
 
 # How many unreadable records ``plan`` names one by one before it only counts the rest.
 MAX_LISTED_UNREADABLE = 20
@@ -35,13 +36,18 @@ def load_import_set(
     """``users`` is the manifest's validated ``Users`` model; ``target`` its provider; the
     resources are written to ``index`` (see ``build_import_set``)."""
     source = users.source
+    user_records: Iterable[UserEntry]
     if source.kind in USER_FILE_READERS:
-        user_records = USER_FILE_READERS[source.kind](source.path)
+        user_records = (
+            read_clerk_csv_blocks(source.path)  # with the users' fast lane
+            if source.kind == "clerk-csv"
+            else USER_FILE_READERS[source.kind](source.path)
+        )
         organizations: Iterable[OrganizationRecord] = _optional(
             read_clerk_organizations, source.organizations
         )
-        memberships: Iterable[MembershipRecord] = _optional(
-            read_clerk_memberships, source.memberships
+        memberships: Iterable[MembershipEntry] = _optional(
+            read_clerk_membership_blocks, source.memberships
         )
     elif source.kind == "clerk-api":
         from authform.sources.clerk_api import read_clerk_api_source

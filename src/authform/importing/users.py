@@ -11,13 +11,12 @@ reported and neither imported, because only a person can tell which account is t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
-from authform.engine.codec import imported_state
-from authform.engine.index import DesiredWriter, IndexedResources, canonical_json
+from authform.engine.codec import imported_state, state_fields
+from authform.engine.index import DesiredWriter, IndexedResources, StateIndex, canonical_json
 from authform.engine.spool import PickleSpool, dataclass_spool
 from authform.importing.emails import EmailPolicy, choose_email, email_problem
 from authform.importing.passwords import classify_password
@@ -29,10 +28,19 @@ from authform.importing.report import (
     skipped,
     skipped_malformed,
 )
-from authform.importing.scratch import DiskMap, ImportScratch
+from authform.importing.runs import runs
+from authform.importing.scratch import DiskMap, DiskSet, ImportScratch
+from authform.importing.user_blocks import plain_users
 from authform.provenance import record_origin
 from authform.resources import Kind
-from authform.sources.records import MalformedRecord, SourceUser, UserRecord
+from authform.sources.records import (
+    CleanUsers,
+    MalformedRecord,
+    SourceUser,
+    UserEntry,
+    UserRecord,
+)
+from authform.sources.screening import screened
 
 
 @dataclass
@@ -75,7 +83,7 @@ RECORD_BATCH = 2_000
 
 
 def import_users(
-    records: Iterable[UserRecord],
+    records: Iterable[UserEntry],
     *,
     email_policy: EmailPolicy,
     counts: ImportCounts,
@@ -97,13 +105,21 @@ def import_users(
     seen_ids = scratch.set("user ids seen")
     emails: list[tuple[str, int, str]] = []
     append, user = writer.append_state, Kind.USER
-    ordinals = enumerate(records)
-    while batch := list(islice(ordinals, RECORD_BATCH)):
+    ordinal = 0  # each record's place in the export, counted through blocks too
+    for run in runs(records, CleanUsers, RECORD_BATCH):
+        if isinstance(run, CleanUsers):
+            if _write_block(run, ordinal, target, seen_ids, writer, candidates, scratch):
+                counts.users_total += len(run)
+                ordinal += len(run)
+                continue
+            batch: Sequence[UserRecord] = list(screened(run.records()))
+        else:
+            batch = run
         first_time = iter(
-            seen_ids.add_all([r.id for _, r in batch if not isinstance(r, MalformedRecord)])
+            seen_ids.add_all([r.id for r in batch if not isinstance(r, MalformedRecord)])
         )
         counts.users_total += len(batch)
-        for ordinal, record in batch:
+        for place, record in enumerate(batch, ordinal):
             if isinstance(record, MalformedRecord):
                 candidates.append(_malformed(record))
                 continue
@@ -115,8 +131,9 @@ def import_users(
                 candidate.seq = append(
                     user, candidate.source_id, canonical_json(candidate.spec), candidate.state
                 )
-                emails.append((str(candidate.spec["email"]), ordinal, candidate.source_id))
+                emails.append((str(candidate.spec["email"]), place, candidate.source_id))
             candidates.append(candidate)
+        ordinal += len(batch)
         scratch.add_emails(emails)
         emails = []
     writer.close()
@@ -131,21 +148,28 @@ def import_users(
         scratch.map("users skipped"),
     )
     conflicted_rows: list[int] = []
-    for ordinal, state in enumerate(candidates.states()):
+    ordinal = 0
+    for state in candidates.states():
+        if len(state) == _BLOCK_STATE_LENGTH:
+            ordinal = _settle_block(
+                state, ordinal, conflicts, result, counts, conflicted_rows, writer.index
+            )
+            continue
+        place, ordinal = ordinal, ordinal + 1
         if (
             state[_SEQ] is not None
             and not state[_NOTES]
             and state[_REENROLL] is None
-            and ordinal not in conflicts
+            and place not in conflicts
         ):
             # The common user: imported, nothing to report; only counted (not decoded).
             _count_imported(counts, with_password=state[_WITH_PASSWORD])
             continue
         candidate = _candidate_from(state)
-        if ordinal in conflicts:
+        if place in conflicts:
             if candidate.seq is not None:
                 conflicted_rows.append(candidate.seq)
-            candidate = _conflict(candidate, ordinal, *conflicts[ordinal])
+            candidate = _conflict(candidate, place, *conflicts[place])
         _collect(candidate, result, counts)
     writer.index.remove_desired(conflicted_rows)
     candidates.close()
@@ -154,6 +178,84 @@ def import_users(
 
 # Where a spooled candidate's state (``_candidate_state``) keeps what the second pass tests.
 _SEQ, _WITH_PASSWORD, _NOTES, _REENROLL = 2, 3, 4, 5
+
+
+def _write_block(
+    block: CleanUsers,
+    ordinal: int,
+    target: str,
+    seen_ids: DiskSet,
+    writer: DesiredWriter,
+    candidates: PickleSpool,
+    scratch: ImportScratch,
+) -> bool:
+    """Write the block's users (the first at ``ordinal`` in the export) when they all
+    import with nothing to report (``user_blocks.plain_users``) and no id is a repeat: the
+    same rows, bytes and chosen addresses the exact path writes, and one entry in the
+    candidates' spool for the whole block (``_block_state``). False, with nothing written
+    or noted, when they do not."""
+    plain = plain_users(block, target)
+    if plain is None:
+        return False
+    ids = plain.keys
+    if not seen_ids.claim_if_all_new([(user_id, None) for user_id in ids]):
+        return False
+    first_seq = writer.next
+    writer.extend_rows(Kind.USER, ids, plain.specs_json, plain.states)
+    scratch.add_emails(
+        list(zip(plain.emails, range(ordinal, ordinal + len(ids)), ids, strict=True))
+    )
+    candidates.extend_stored([_block_state(block, first_seq, plain.with_password)])
+    return True
+
+
+def _block_state(block: CleanUsers, first_seq: int, with_password: list[bool]) -> tuple[Any, ...]:
+    """A written block's entry in the candidates' spool: its origins' file name, its rows
+    in the index, how many users and how many with a password. Small, whatever the block's
+    size: the rare user the second pass must settle is read back from the index."""
+    return (block.name, first_seq, len(block), sum(with_password), None, None, None)
+
+
+# A block's entry is told from a candidate's (``_candidate_state``) by its length.
+_BLOCK_STATE_LENGTH = 7
+# What settling a written user needs of its stored state.
+_id_secrets_origin = state_fields("key", "create_only", "origin")
+
+
+def _settle_block(
+    state: tuple[Any, ...],
+    ordinal: int,
+    conflicts: dict[int, tuple[str, list[tuple[int, str]]]],
+    result: UserImport,
+    counts: ImportCounts,
+    conflicted_rows: list[int],
+    index: StateIndex,
+) -> int:
+    """The second pass over a written block (its first user at ``ordinal``): its users are
+    counted, and any whose address another user also chose is settled as the exact path
+    settles it (read back from its row in ``index``). Returns the ordinal after the block."""
+    name, first_seq, count, passwords, _, _, _ = state
+    end = ordinal + count
+    clashing = [place for place in range(ordinal, end) if place in conflicts] if conflicts else []
+    counts.users_imported += count - len(clashing)
+    counts.users_with_password += passwords
+    counts.users_without_password += count - passwords
+    for place in clashing:
+        seq = first_seq + place - ordinal
+        (user_state,) = index.desired_states((seq, seq + 1))
+        user_id, create_only, origin = _id_secrets_origin(user_state)
+        with_password = bool(create_only)
+        # Counted as imported above: the conflict takes it back out.
+        if with_password:
+            counts.users_with_password -= 1
+        else:
+            counts.users_without_password -= 1
+        candidate = _Candidate(
+            user_id, f"{name}:row {origin['row']}", seq=seq, with_password=with_password
+        )
+        conflicted_rows.append(seq)
+        _collect(_conflict(candidate, place, *conflicts[place]), result, counts)
+    return end
 
 
 def _candidate_state(candidate: _Candidate) -> tuple[Any, ...]:

@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from authform.sources.errors import SourceError, open_source_text
-from authform.sources.json_array import describe_json_type, iter_json_array
+from authform.sources.json_array import (
+    DEFAULT_BLOCK_CHARS,
+    ArrayItem,
+    ItemBlock,
+    describe_json_type,
+    iter_json_array,
+    iter_json_array_blocks,
+)
 from authform.sources.records import (
+    CleanMemberships,
     MalformedRecord,
+    MembershipEntry,
     MembershipRecord,
     OrganizationRecord,
     RecordKind,
@@ -26,6 +35,7 @@ from authform.sources.records import (
     SourceOrganization,
     row_origin,
 )
+from authform.sources.screening import memberships_clear
 
 T = TypeVar("T")
 
@@ -40,6 +50,64 @@ def read_clerk_memberships(path: str | os.PathLike[str]) -> Iterator[MembershipR
     return _read(path, "membership", "organization_membership", membership_from_json)
 
 
+def read_clerk_membership_blocks(
+    path: str | os.PathLike[str], *, block_chars: int = DEFAULT_BLOCK_CHARS
+) -> Iterator[MembershipEntry]:
+    """``read_clerk_memberships``, with each run of clean memberships of the API's plain
+    shape (nearly all of an export) given as one ``CleanMemberships`` block: the fast lane.
+    A block holding anything else (another shape, a flat row, a value the screen refuses)
+    is yielded as its records, one by one, exactly as ``read_clerk_memberships`` reads
+    them."""
+    name, file = Path(path).name, str(path)
+
+    def record(item: ArrayItem) -> MembershipRecord:
+        return _item_record(item, path, name, file, "membership", _MEMBERSHIP, membership_from_json)
+
+    with open_source_text(path) as fp:
+        for entry in iter_json_array_blocks(fp, file, block_chars=block_chars):
+            if isinstance(entry, ArrayItem):
+                yield record(entry)
+                continue
+            block = entry
+
+            def records(block: ItemBlock = block) -> Iterator[MembershipRecord]:
+                return map(record, block.items(file))
+
+            clean = _clean_memberships(block, file, records)
+            if clean is None:
+                yield from records()
+            else:
+                yield clean
+
+
+_MEMBERSHIP = "organization_membership"
+
+
+def _clean_memberships(
+    block: ItemBlock, file: str, records: Callable[[], Iterator[MembershipRecord]]
+) -> CleanMemberships | None:
+    """The block as columns when every item is an object of the API's plain shape whose
+    membership ``_plain_membership`` reads as is (its texts need no trimming) and the screen
+    clears (``memberships_clear``); else None."""
+    values = block.values
+    try:
+        objects = {value["object"] for value in values}
+        users = [value["public_user_data"]["user_id"] for value in values]
+        organizations = [value["organization"]["id"] for value in values]
+        roles = [value["role"] for value in values]
+        ids = [value["id"] for value in values]
+        distinct_roles = set(roles)
+    except (KeyError, TypeError, IndexError):
+        return None  # an item of another shape (a flat row, a list, a missing field)
+    if (
+        objects != {_MEMBERSHIP}
+        or not all(type(role) is str and role and role == role.strip() for role in distinct_roles)
+        or not memberships_clear(users, organizations, ids, distinct_roles)
+    ):
+        return None
+    return CleanMemberships(file, block.first, users, organizations, roles, records)
+
+
 def _read(
     path: str | os.PathLike[str],
     kind: RecordKind,
@@ -48,13 +116,29 @@ def _read(
 ) -> Iterator[T | MalformedRecord]:
     """Each item of the export's JSON array, read by ``parse``; a file whose first item is
     another kind of object (``expected`` is Clerk's ``object`` name) is refused whole."""
-    for origin, index, value in json_export_items(path, kind):
-        if isinstance(value, MalformedRecord):
-            yield value
-            continue
-        if index == 1:
-            _refuse_swapped_file(path, value, expected)
-        yield parse(value, origin)
+    name, file = Path(path).name, str(path)
+    with open_source_text(path) as fp:
+        for item in iter_json_array(fp, file):
+            yield _item_record(item, path, name, file, kind, expected, parse)
+
+
+def _item_record(
+    item: ArrayItem,
+    path: str | os.PathLike[str],
+    name: str,
+    file: str,
+    kind: RecordKind,
+    expected: str,
+    parse: Callable[[Any, str], T],
+) -> T | MalformedRecord:
+    """One item of an export's array as ``_read`` reads it (``name`` is the file's name,
+    ``file`` its path as given)."""
+    origin = row_origin(f"{name}:item {item.number} (line {item.line})", file, item.number)
+    if item.error is not None:
+        return MalformedRecord(kind, origin, item.error)
+    if item.number == 1:
+        _refuse_swapped_file(path, item.value, expected)
+    return parse(item.value, origin)
 
 
 def clerk_object(

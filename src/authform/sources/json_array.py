@@ -12,10 +12,20 @@ Speed: an export holds millions of small items, so the items a chunk holds whole
 followed by its ``,`` or ``]``) are read in one tight loop (a decode, a whitespace match and a
 newline count each); anything else (an item cut by the chunk boundary, a broken one, the end
 of the array) takes the careful one-item step, so both paths yield exactly the same items.
+
+Blocks (``iter_json_array_blocks``): a reader that can take many items at once asks for the
+text in blocks of about a megabyte, each decoded by one call of the decoder over ``[`` +
+block + ``]``. The block is cut at a comma followed by what began its first item (the
+object's head, its first key with the indentation before it): in an export of like items
+that is where the next item begins. A cut that falls inside a string or inside an item
+leaves an unterminated string or an unclosed bracket, so the decode fails and that text is
+read item by item instead: a block that decodes holds exactly the items the one-item reading
+finds there, with the same values.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -39,6 +49,12 @@ _NEED_MORE = -1
 # What follows an item that is not the last: its comma, and the whitespace around it.
 _COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 _new_item = tuple.__new__
+# How far back from the end of the buffered text a block's cut is looked for, and how long
+# an item's head (its text up to the first key's colon) may be.
+_CUT_WINDOW = 1 << 16
+_MAX_HEAD = 64
+# How much text a block holds (about): a few thousand records of an export.
+DEFAULT_BLOCK_CHARS = 1 << 18
 
 
 class ArrayItem(NamedTuple):
@@ -50,6 +66,23 @@ class ArrayItem(NamedTuple):
     line: int
     value: Any = None
     error: str | None = None
+
+
+class ItemBlock(NamedTuple):
+    """Items read at once (see ``iter_json_array_blocks``): the number and starting line of
+    the first, the block's text, and the items' values (all readable)."""
+
+    first: int
+    line: int
+    text: str
+    values: list[Any]
+
+    def items(self, name: str) -> Iterator[ArrayItem]:
+        """The block's items one by one, as ``iter_json_array`` reads them (number, line):
+        for a reader that cannot take the block whole."""
+        number, line = self.first - 1, self.line - 1
+        for item in iter_json_array(io.StringIO("[" + self.text + "]"), name):
+            yield _new_item(ArrayItem, (item.number + number, item.line + line, item.value, None))
 
 
 class _Buffer:
@@ -105,6 +138,23 @@ def iter_json_array(
     A broken item is yielded with ``error`` set; a file that is not one JSON array (empty,
     an object, truncated, trailing content) raises ``SourceError``.
     """
+    for entry in _entries(fp, name, chunk_size, 0):
+        assert type(entry) is ArrayItem
+        yield entry
+
+
+def iter_json_array_blocks(
+    fp: TextIO, name: str, *, block_chars: int = DEFAULT_BLOCK_CHARS
+) -> Iterator[ArrayItem | ItemBlock]:
+    """``iter_json_array``, with runs of items given as ``ItemBlock``s of about
+    ``block_chars`` characters where the text allows (see the module's docstring); the first
+    item always comes alone (readers check it for the file's kind)."""
+    return _entries(fp, name, block_chars, block_chars)
+
+
+def _entries(
+    fp: TextIO, name: str, chunk_size: int, block_chars: int
+) -> Iterator[ArrayItem | ItemBlock]:
     buf = _Buffer(fp, chunk_size)
     first = buf.peek()
     if first != "[":
@@ -112,9 +162,16 @@ def iter_json_array(
     buf.advance(buf.pos + 1)
     index = 0
     while True:
-        for item in _whole_items(buf, index):
-            index = item.number
-            yield item
+        if block_chars and index:
+            block = _read_block(buf, index, block_chars)
+            if block is not None:
+                index += len(block.values)
+                yield block
+                continue
+        if index or not block_chars:  # in blocks, the first item comes alone
+            for item in _whole_items(buf, index):
+                index = item.number
+                yield item
         next_char = buf.peek()
         if next_char == "]":
             break
@@ -165,6 +222,33 @@ def _whole_items(buf: _Buffer, index: int) -> Iterator[ArrayItem]:
             start = stop
     finally:
         buf.pos, buf.line = start, line + count("\n", counted, start)
+
+
+def _read_block(buf: _Buffer, index: int, block_chars: int) -> ItemBlock | None:
+    """The items after ``index`` up to the last object's end in about ``block_chars`` of
+    text, decoded at once; None (``buf`` untouched) when there is no such cut or the text
+    before it is not a run of valid items."""
+    while buf.pending < block_chars and buf.fill():
+        pass
+    text = buf.text
+    start = _skip_whitespace(text, buf.pos)
+    head_end = text.find(":", start, start + _MAX_HEAD)
+    if head_end < 0:
+        return None  # not an object with a short head: read item by item
+    next_item = re.compile(r"[ \t\n\r]*,[ \t\n\r]*" + re.escape(text[start:head_end]))
+    cut = -1
+    for match in next_item.finditer(text, max(start + 1, len(text) - _CUT_WINDOW)):
+        cut = match.start()
+    if cut <= start:
+        return None
+    block_text = text[start:cut]
+    try:
+        values = _DECODER.decode("[" + block_text + "]")
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    line = buf.line_at(start)
+    buf.advance(text.index(",", cut) + 1)
+    return ItemBlock(index + 1, line, block_text, values)
 
 
 def _skip_whitespace(text: str, pos: int) -> int:

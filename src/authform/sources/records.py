@@ -17,7 +17,7 @@ builds three million of them. ``slots`` keeps them small and closed to stray att
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -171,6 +171,57 @@ class SourceMembership:
     id: str = ""
 
 
+@dataclass(slots=True)
+class CleanMemberships:
+    """A block of memberships read at once, each of the API's plain shape and already
+    cleared by the screen (``screening.memberships_clear``): the fast lane of an export's
+    commonest record, kept as columns (nothing is built per membership). Item ``i`` is the
+    array's item ``first_row + i`` of ``file`` (the path as the manifest named it).
+
+    ``records`` reads the same memberships one by one, exactly as ``read_clerk_memberships``
+    yields them, for an importer that cannot take the block whole (a membership to report).
+    """
+
+    file: str
+    first_row: int
+    user_ids: list[str]
+    organization_ids: list[str]
+    roles: list[str]
+    records: Callable[[], Iterator[SourceMembership | MalformedRecord]]
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+
+@dataclass(slots=True)
+class CleanUsers:
+    """A block of users of a CSV export read at once, each of the plainest shape and already
+    cleared by the screen (``screening.users_clear``): one address, verified and primary, no
+    phone number and no TOTP secret; the fast lane of an export's users, kept as columns.
+    User ``i`` was read at line ``lines[i]`` of ``file`` (the path as the manifest named it;
+    ``name`` is its file name, as origins show it). ``digests`` are as exported, "" where
+    there is none, and ``hashers`` the hasher cells beside them.
+
+    Whether each user imports as is (the address usable, the digest one the target takes)
+    is the importer's decision; ``records`` reads the same users one by one, exactly as
+    ``read_clerk_csv`` yields them, for when it is not.
+    """
+
+    file: str
+    name: str
+    lines: list[int]
+    ids: tuple[str, ...]
+    first_names: tuple[str, ...]
+    last_names: tuple[str, ...]
+    emails: tuple[str, ...]
+    digests: tuple[str, ...]
+    hashers: tuple[str, ...]
+    records: Callable[[], Iterator[SourceUser | MalformedRecord]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
 RecordKind = Literal["user", "organization", "membership"]
 
 
@@ -191,5 +242,9 @@ class MalformedRecord:
 
 
 UserRecord = SourceUser | MalformedRecord
+# What a users source may yield: records, and blocks of clean ones.
+UserEntry = SourceUser | MalformedRecord | CleanUsers
 OrganizationRecord = SourceOrganization | MalformedRecord
 MembershipRecord = SourceMembership | MalformedRecord
+# What a membership source may yield: records, and blocks of clean ones.
+MembershipEntry = SourceMembership | MalformedRecord | CleanMemberships

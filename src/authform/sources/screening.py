@@ -23,12 +23,14 @@ import dataclasses
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter
 from typing import Any, TypeVar
 
 from authform.sources.clerk_ids import CLERK_ID_SHAPES, IdKind, clerk_id_problem, is_clerk_id
 from authform.sources.records import (
+    CleanMemberships,
+    CleanUsers,
     MalformedRecord,
     PasswordDigest,
     RecordKind,
@@ -40,6 +42,9 @@ from authform.sources.records import (
 from authform.text_policy import text_problem, unsafe_character
 
 R = TypeVar("R", SourceUser, SourceOrganization, SourceMembership)
+# What a stream may hold: records of one type, ``MalformedRecord``s, and (memberships)
+# ``CleanMemberships`` blocks, which pass as they are.
+S = TypeVar("S")
 
 # Fields written by authform itself, not read from the source.
 _OWN_FIELDS = frozenset({"origin"})
@@ -113,10 +118,12 @@ for _record_type in _ID_FIELDS:
     _OTHERS_OF[_record_type] = _values_of(_other_names)
 
 
-def screened(records: Iterable[R | MalformedRecord]) -> Iterator[R | MalformedRecord]:
+def screened(records: Iterable[S | MalformedRecord]) -> Iterator[S | MalformedRecord]:
     """``records`` with each hostile one replaced by a ``MalformedRecord`` (streaming; a
-    ``map``, not a generator: one frame less to resume for each of millions of records)."""
-    return map(screen_record, records)
+    ``map``, not a generator: one frame less to resume for each of millions of records).
+    A ``CleanMemberships`` block was screened as it was made, and passes."""
+    screen: Callable[[S | MalformedRecord], S | MalformedRecord] = screen_record  # type: ignore[assignment]
+    return map(screen, records)
 
 
 def screen_record(record: R | MalformedRecord) -> R | MalformedRecord:
@@ -287,6 +294,68 @@ def _clearing(record_type: type) -> Callable[[Any], bool]:
 
 
 _CLEARS = {record_type: _clearing(record_type) for record_type in _ID_FIELDS}
+
+
+def _cleared_when_made(block: CleanMemberships) -> bool:
+    """A ``CleanMemberships`` or ``CleanUsers`` block exists only once
+    ``memberships_clear`` or ``users_clear`` cleared it."""
+    return True
+
+
+_CLEARS[CleanMemberships] = _CLEARS[CleanUsers] = _cleared_when_made
+
+
+def _ids_run_pattern(kind: IdKind) -> re.Pattern[str]:
+    """What ids of ``kind`` joined by newlines fully match when each has its Clerk shape (a
+    newline is in no id's alphabet, so each id is matched whole)."""
+    shape = CLERK_ID_SHAPES[kind].pattern
+    return re.compile(f"(?:(?:{shape})\n)*(?:{shape})")
+
+
+_ID_RUNS = {kind: _ids_run_pattern(kind) for kind in CLERK_ID_SHAPES}
+
+
+def each_fullmatches(run: re.Pattern[str], values: Sequence[str]) -> bool:
+    """Whether every one of ``values`` fully matches ``run``'s item, ``run`` being the
+    pattern of such items joined by newlines (``(?:ITEM\\n)*ITEM``): one match for all of
+    them. A value holding a newline itself is refused (it would pass for two items)."""
+    joined = "\n".join(values)
+    return joined.count("\n") == len(values) - 1 and run.fullmatch(joined) is not None
+
+
+def memberships_clear(
+    user_ids: Sequence[str],
+    organization_ids: Sequence[str],
+    ids: Sequence[str],
+    roles: Iterable[str],
+) -> bool:
+    """Whether a block of memberships, given as its columns, is cleared at once: the same
+    judgement ``screen_record`` makes of each (every id of its Clerk shape, every text
+    printable), in a few C calls for the whole block. The membership ids must all be
+    present here (the screen lets a flat row go without one: such a block takes the exact
+    path). A value that is not text makes a join fail: the block is then not cleared."""
+    try:
+        return (
+            each_fullmatches(_ID_RUNS["user"], user_ids)
+            and each_fullmatches(_ID_RUNS["organization"], organization_ids)
+            and each_fullmatches(_ID_RUNS["membership"], ids)
+            and "".join(roles).isprintable()
+        )
+    except TypeError:
+        return False
+
+
+def users_clear(ids: Sequence[str], texts: Iterable[Iterable[str]]) -> bool:
+    """Whether a block of users, given as its ids and every text column the screen would
+    walk, is cleared at once: every id of its Clerk shape, every text printable."""
+    try:
+        return (
+            each_fullmatches(_ID_RUNS["user"], ids)
+            and "".join(["".join(column) for column in texts]).isprintable()
+        )
+    except TypeError:
+        return False
+
 
 # List item type -> how its texts are read (made once per type).
 _ITEM_TEXTS: dict[type, Callable[[Any], tuple[str, ...]]] = {}
