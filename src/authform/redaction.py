@@ -143,5 +143,10 @@ def redact(text: str) -> str:
     return SECRETS(text)
 
 
+def is_password_hash(value: str) -> bool:
+    """Whether ``value`` is, whole, of a password-hash shape ``redact`` labels as one."""
+    return _HASH_PATTERNS.fullmatch(value) is not None
+
+
 def register_secret(value: str | None) -> None:
     SECRETS.add(value)

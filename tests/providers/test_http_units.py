@@ -99,6 +99,21 @@ def test_redact_removes_keys_and_password_hashes():
     assert cleaned.count("(password hash)") == 2 and "(sensitive)" in cleaned
 
 
+def test_a_hash_the_request_carried_reads_as_a_password_hash_like_any_other():
+    """The label does not depend on which request met the error: a request's own digest is
+    "(password hash)", as the same digest sent by another request would be."""
+    from authform.providers.http import redact
+
+    digest = "$2b$10$rCUC3m0NZNiOTcIgm15yout/fI5HqM0avbC9bxZ1cEP2lWBEfd1c2"
+    text = f"rejected {digest} and pw canary-Pa55word"
+    mine = redact(text, [digest, "canary-Pa55word"])
+    others = redact(text, ["canary-Pa55word"])
+    assert mine == others == "rejected (password hash) and pw (sensitive)"
+    # A secret that merely holds a hash inside it is still removed whole.
+    wrapped = f"x{digest}"
+    assert redact(f"got {wrapped}!", [wrapped]) == "got (sensitive)!"
+
+
 def test_throttled_limiter_lowers_its_share_then_recovers():
     clock = FakeClock()
     limiter = WindowLimiter(RateLimit(100, 10.0), clock=clock, sleep=clock.sleep)

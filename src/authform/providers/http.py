@@ -26,7 +26,7 @@ import httpx
 
 from authform.providers.base import ApiRefusal, ProviderError
 from authform.providers.transport_errors import describe_transport_error
-from authform.redaction import MIN_SECRET_LENGTH, SENSITIVE
+from authform.redaction import MIN_SECRET_LENGTH, PASSWORD_HASH, SENSITIVE, is_password_hash
 from authform.redaction import redact as redact_known
 
 logger = logging.getLogger("authform.http")
@@ -177,10 +177,12 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
     """Remove ``secrets`` (credentials this request carried), every secret authform was
-    given (``authform.redaction``) and password hashes from text bound for a message."""
+    given (``authform.redaction``) and password hashes from text bound for a message. A
+    password hash the request carried reads "(password hash)", as every other hash does,
+    whichever of several concurrent requests met the error."""
     for secret in secrets:
         if secret and len(secret) >= MIN_SECRET_LENGTH:
-            text = text.replace(secret, SENSITIVE)
+            text = text.replace(secret, PASSWORD_HASH if is_password_hash(secret) else SENSITIVE)
     return redact_known(text)
 
 
