@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import KavachCli
+from .conftest import KavachCli, make_database
 from .databases import UNTOUCHED_TABLES, KavachDatabase, add_native_user, synthetic_manifest
 
 USERS, ORGS, PER_USER = 3000, 300, 2
@@ -64,6 +64,40 @@ def test_sigkill_mid_import_then_rerun_converges(
     output = rerun.communicate(timeout=BOUND_S)[0].decode()
     assert rerun.returncode == 0, output
     assert_converged(db)
+
+
+# A trigger that fails the first two membership inserts' transactions with PostgreSQL's own
+# deadlock_detected, as the loser of a real deadlock between two applies is failed. A
+# sequence counts them: its values survive the rollback of the transaction that took them.
+DEADLOCK_TWICE = (
+    "CREATE SEQUENCE authform_test_deadlocks",
+    """CREATE FUNCTION authform_test_deadlock() RETURNS trigger AS $$
+    BEGIN
+      IF nextval('authform_test_deadlocks') <= 2 THEN
+        RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
+      END IF;
+      RETURN NULL;
+    END $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER authform_test_deadlock BEFORE INSERT ON kavach_org_members "
+    "FOR EACH STATEMENT EXECUTE FUNCTION authform_test_deadlock()",
+)
+
+
+def test_a_batch_failed_by_a_deadlock_is_tried_again_and_converges(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Found when two concurrent applies deadlocked on their membership batches and the
+    losing one reported every membership FAILED (exit 1): PostgreSQL rolls the loser back,
+    and the batch, all upserts, is tried again whole."""
+    db = make_database("postgres", request, tmp_path)
+    db.execute(*DEADLOCK_TWICE)
+    manifest = synthetic_manifest(tmp_path, 300, 30, PER_USER)
+    run = apply_process(manifest, db, tmp_path)
+    output = run.communicate(timeout=BOUND_S)[0].decode()
+    assert run.returncode == 0, output
+    assert "deadlock" not in output and "Traceback" not in output
+    assert db.query("SELECT last_value FROM authform_test_deadlocks") == [(3,)]
+    assert db.count("kavach_org_members") == 300 * PER_USER
 
 
 def test_two_concurrent_applies_converge(kavach_db_two: KavachDatabase, tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ thousands of round trips. Messages never show the URL's password.
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,6 +31,12 @@ PAGE = 5000  # rows per fetch in large reads
 # From this many rows of one insert in a batch, PostgreSQL gets them by COPY (a staging
 # table) rather than a statement per row; fewer are not worth the staging round trips.
 COPY_MIN_ROWS = 64
+# A PostgreSQL transaction rolled back because it met another (deadlock_detected,
+# serialization_failure: SQLSTATE class 40) is tried again whole, as PostgreSQL's manual
+# advises: every statement of a batch converges (an upsert), so a second try is safe. Two
+# applies writing the same rows at once meet this; a lasting conflict still fails the batch.
+ROLLBACK_ATTEMPTS = 5
+ROLLBACK_PAUSE_S = 0.05
 STAGING_ORDER = "authform_position"  # a staged row's place in the batch
 # A concurrent apply holds SQLite's write lock for one batch at a time; waiting this long for
 # it is far more than any batch takes.
@@ -280,18 +288,28 @@ class PostgresDatabase:
             if len(rows) >= COPY_MIN_ROWS and (upsert := UPSERTS.get(sql)) is not None
         }
         with self._lock:
-            try:
-                staging = {sql: self._staging_table(upsert) for sql, upsert in staged.items()}
-                with self._db.transaction(), self._db.cursor() as cursor:
-                    for sql, rows in batch:
-                        if sql in staged:
-                            _copy_upsert(cursor, staged[sql], staging[sql], rows)
-                        else:
-                            cursor.executemany(_pg(sql), rows)
-            except (self._psycopg.IntegrityError, self._psycopg.DataError) as exc:
-                raise RowError(f"{self.label}: {_first_line(exc)}") from None
-            except self._psycopg.Error as exc:
-                raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
+            for attempt in range(1, ROLLBACK_ATTEMPTS + 1):
+                try:
+                    staging = {sql: self._staging_table(u) for sql, u in staged.items()}
+                    with self._db.transaction(), self._db.cursor() as cursor:
+                        for sql, rows in batch:
+                            if sql in staged:
+                                _copy_upsert(cursor, staged[sql], staging[sql], rows)
+                            else:
+                                cursor.executemany(_pg(sql), rows)
+                    return
+                except self._psycopg.OperationalError as exc:
+                    if not (exc.sqlstate or "").startswith("40"):
+                        raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
+                    if attempt == ROLLBACK_ATTEMPTS:
+                        tried = f" (tried {attempt} times)"
+                        raise DatabaseError(f"{self.label}: {_first_line(exc)}{tried}") from None
+                    # Apart, at random: two applies that met retry at different moments.
+                    time.sleep(ROLLBACK_PAUSE_S * attempt * (1 + random.random()))
+                except (self._psycopg.IntegrityError, self._psycopg.DataError) as exc:
+                    raise RowError(f"{self.label}: {_first_line(exc)}") from None
+                except self._psycopg.Error as exc:
+                    raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
 
     def _staging_table(self, upsert: Upsert) -> str:
         """The staging table of ``upsert``: session-private, of the table's own column
