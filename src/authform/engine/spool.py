@@ -289,46 +289,11 @@ class ChangeSpool(PickleSpool):
         return [(kind, action, first, count) for kind, action, first, count in self._runs]
 
 
-def digest_entry(change: Any) -> dict[str, Any]:
-    """What a change contributes to the plan digest (``Plan.digest``)."""
-    return digest_entry_of(
-        change.action.value,
-        change.address,
-        [(f.path, f.old, f.new) for f in change.fields],
-        change.blocked,
-    )
-
-
-def digest_entry_of(
-    action: str, address: str, fields: Iterable[tuple[str, Any, Any]], blocked: str | None
-) -> dict[str, Any]:
-    """``digest_entry`` of a change given by its parts (``fields``: (path, old, new) each),
-    for what holds changes as stored states (the apply journal)."""
-    scalar = _SCALARS
-    return {
-        "action": action,
-        "address": address,
-        "fields": [
-            [
-                path,
-                old if type(old) in scalar else _stable(old),
-                new if type(new) in scalar else _stable(new),
-            ]
-            for path, old, new in fields
-        ],
-        "blocked": blocked,
-    }
-
-
-def streamed_digest(
-    changes: Iterable[Any], entry: Callable[[Any], dict[str, Any]] | None = None
-) -> str:
+def streamed_digest(changes: Iterable[Any]) -> str:
     """The digest of any change sequence, equal to the one a spool computes as it is written:
-    sha256 of the JSON list of ``digest_entry`` (or ``entry``, for changes held in another
-    form), written one entry at a time."""
-    if entry is None:
-        return digest_of_texts(map(digest_text, changes))
-    return digest_of_texts(_digest_json(entry(change)) for change in changes)
+    sha256 of the JSON list of each change's entry (``digest_text``), written one entry at a
+    time."""
+    return digest_of_texts(map(digest_text, changes))
 
 
 def digest_of_texts(texts: Iterable[str]) -> str:
@@ -347,7 +312,7 @@ def digest_of_texts(texts: Iterable[str]) -> str:
 
 
 def digest_text(change: Any) -> str:
-    """The JSON text of ``digest_entry(change)``."""
+    """The JSON text of what ``change`` contributes to the plan digest (``Plan.digest``)."""
     return digest_text_of(
         change.action.value,
         change.address,
@@ -359,10 +324,13 @@ def digest_text(change: Any) -> str:
 def digest_text_of(
     action: str, address: str, fields: Iterable[tuple[str, Any, Any]], blocked: str | None
 ) -> str:
-    """The JSON text of ``digest_entry_of`` of these parts, spelt out around the encoded
-    parts rather than built as a dict and encoded (a journal digests every change of an
-    import's plan): the entry's keys are written in their sorted order, with the encoder's
-    separators, so the text is byte for byte ``_digest_json`` of the entry."""
+    """A change's digest entry from its parts (``fields``: (path, old, new) each): the text
+    of ``json.dumps({"action", "address", "fields": [[path, old, new], ...], "blocked"},
+    sort_keys=True)`` (non-scalar values made stable first), spelt out around the encoded
+    parts rather than built as a dict and encoded, since a journal digests every change of
+    an import's plan. The keys are written in their sorted order with the encoder's
+    separators, so the text is byte for byte that of the dict (tests/stream/
+    test_streamed_plan.py holds it to the formula)."""
     scalar = _SCALARS
     listed = [
         (
