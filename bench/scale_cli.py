@@ -2,8 +2,8 @@
 
 Each command runs as its own process (``python -m authform.cli``) on a synthetic Clerk export
 of N users, N/20 organizations and 2 memberships per user (1,000,000 users: 50,000
-organizations and 2,000,000 memberships), against the WorkOS emulator in a process of its
-own. Two targets per size:
+organizations and 2,000,000 memberships; ``--shape users``: users alone), against the WorkOS
+emulator in a process of its own. Two targets per size:
 
 - empty: ``plan``, ``plan --out plan.json`` and ``verify`` (which fails: nothing is there);
   at the sizes of ``--apply-sizes``, ``apply plan.json`` and ``apply MANIFEST`` (the
@@ -25,7 +25,7 @@ too (their text, gigabytes at a million users, goes to the log folder).
 
     .venv/bin/python bench/scale_cli.py --sizes 10000,100000 [--apply-sizes 10000]
         [--apply-modes plan,manifest] [--skip-apply] [--targets empty,full] [--scale 5.5]
-        [--json] [--keep DIR]
+        [--shape full|users] [--json] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -246,10 +246,11 @@ def bench_size(size: int, args: argparse.Namespace, root: Path) -> list[Run]:
     folder = root / f"n{size}"
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    organizations = max(1, size // 20)
+    # "users" is the shape issue 12's per-user goals were measured on (a users-only CSV).
+    organizations, per_user = (max(1, size // 20), 2) if args.shape == "full" else (0, 0)
     started = time.perf_counter()
     export = write_synthetic_export(
-        folder / "export", users=size, organizations=organizations, memberships_per_user=2
+        folder / "export", users=size, organizations=organizations, memberships_per_user=per_user
     )
     print(
         f"\n{size:,} users, {export.organizations:,} organizations, {export.memberships:,} "
@@ -301,7 +302,9 @@ def bench_full_target(
     runs: list[Run] = []
     open_limits = dict.fromkeys(WORKOS_LIMITS, OPEN_LIMIT)
     print(" full target (seeded directly)", flush=True)
-    seconds = seed_full_target(folder / "full" / "emulator.sqlite3", export, 2)
+    seconds = seed_full_target(
+        folder / "full" / "emulator.sqlite3", export, 2 if args.shape == "full" else 0
+    )
     print(f"  seeded in {seconds:.1f} s", flush=True)
     with emulator(folder / "full") as url:
         set_emulator_limits(url, None)
@@ -439,6 +442,12 @@ def main() -> None:
         help="plan,manifest: apply the saved plan, the manifest, or both (each from empty)",
     )
     parser.add_argument("--skip-apply", action="store_true")
+    parser.add_argument(
+        "--shape",
+        choices=("full", "users"),
+        default="full",
+        help="full: N/20 organizations and 2 memberships per user; users: users only",
+    )
     parser.add_argument(
         "--targets",
         type=lambda text: set(text.split(",")),
