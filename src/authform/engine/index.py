@@ -50,6 +50,7 @@ from authform.engine.codec import (
     resource_from,
     resource_state,
 )
+from authform.engine.live_rows import LiveRow, LiveRows, live_resource
 from authform.engine.spool import StreamedSequence
 from authform.engine.tempspace import ScratchDatabase
 from authform.json_text import compact_sorted_encoder
@@ -86,7 +87,7 @@ CREATE TABLE desired (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT N
                       spec TEXT NOT NULL, item BLOB NOT NULL);
 CREATE TABLE live (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
                    spec TEXT NOT NULL, provider_id TEXT, unkeyed INTEGER NOT NULL,
-                   probe TEXT, item BLOB NOT NULL);
+                   probe TEXT, observed BLOB, item BLOB);
 CREATE UNIQUE INDEX live_by_key ON live (kind, key);
 CREATE TABLE ids (kind INTEGER NOT NULL, key TEXT NOT NULL, provider_id TEXT NOT NULL,
                   PRIMARY KEY (kind, key)) WITHOUT ROWID;
@@ -199,12 +200,16 @@ class StateIndex(ScratchDatabase):
     def add_live(self, resources: Iterable[Resource]) -> int:
         return self._insert(_LIVE_INSERT, (_live_row(r) for r in resources))
 
-    async def add_live_stream(self, resources: AsyncIterable[Resource]) -> int:
-        """Write live resources as a provider yields them, a batch at a time."""
+    async def add_live_stream(self, resources: AsyncIterable[Resource | LiveRows]) -> int:
+        """Write live resources as a provider yields them, a batch at a time; a page of
+        ``LiveRows`` is stored as it is (see ``engine.live_rows``)."""
         count = 0
         batch: list[tuple[Any, ...]] = []
-        async for resource in resources:
-            batch.append(_live_row(resource))
+        async for item in resources:
+            if type(item) is LiveRows:
+                batch += item.rows
+            else:
+                batch.append(_live_row(item))  # type: ignore[arg-type]
             if len(batch) >= BATCH:
                 count += self._insert(_LIVE_INSERT, batch)
                 batch = []
@@ -235,8 +240,8 @@ class StateIndex(ScratchDatabase):
 
     def live(self, kind: Kind | None = None) -> Iterator[Resource]:
         if kind is None:
-            return self._items("live ORDER BY kind, key")
-        return self._items("live WHERE kind = ? ORDER BY key", (kind.order,))
+            return self._live_items("live ORDER BY kind, key")
+        return self._live_items("live WHERE kind = ? ORDER BY key", (kind.order,))
 
     def desired_states(self, seq: tuple[int, int] = (0, ALL_ROWS)) -> Iterator[tuple[Any, ...]]:
         """The stored state (``codec.resource_state``) of each desired item of rows ``seq``
@@ -253,6 +258,12 @@ class StateIndex(ScratchDatabase):
         """The resources of ``SELECT item FROM <rows>``, read back one at a time."""
         for (blob,) in self.db.execute(f"SELECT item FROM {rows}", values):
             yield load_resource(blob)
+
+    def _live_items(self, rows: str, values: Sequence[Any] = ()) -> Iterator[Resource]:
+        """The live resources of ``<rows>`` (a ``FROM`` clause whose live table is ``live``
+        or ``l``), read back one at a time, each stored whole or as its row's parts."""
+        for row in self.db.execute(f"SELECT {_LIVE_ITEM} FROM {rows}", values):
+            yield live_resource(*row)
 
     def count(
         self, side: str, kind: Kind | None = None, *, seq: tuple[int, int] | None = None
@@ -301,19 +312,21 @@ class StateIndex(ScratchDatabase):
         the planner builds the ``Resource`` only when the pair needs more than a create."""
         loads = pickle.loads
         for desired, live in self.pair_items(kind):
-            yield loads(desired), None if live is None else load_resource(live)
+            yield loads(desired), live
 
-    def pair_items(self, kind: Kind) -> Iterator[tuple[bytes, bytes | None]]:
-        """``pairs`` as the items' stored bytes (``codec.dump_resource``), read in one
-        query: a plan keeps a plain create's desired item as these bytes, never decoded."""
+    def pair_items(self, kind: Kind) -> Iterator[tuple[bytes, Resource | None]]:
+        """``pairs``, each desired item as its stored bytes (``codec.dump_resource``), read
+        in one query: a plan keeps a plain create's desired item as these bytes, never
+        decoded."""
         self._key_desired()
-        rows: Iterator[tuple[bytes, bytes | None]] = self.db.execute(
-            "SELECT d.item, l.item FROM desired d LEFT JOIN live l "
+        rows = self.db.execute(
+            f"SELECT d.item, l.kind, {_LIVE_ITEM_OF_L} FROM desired d LEFT JOIN live l "
             "ON l.kind = d.kind AND l.key = d.key "
             "WHERE d.kind = ? AND (l.spec IS NULL OR l.spec != d.spec) ORDER BY d.key, d.seq",
             (kind.order,),
         )
-        return rows
+        for desired, found, *live in rows:
+            yield desired, None if found is None else live_resource(found, *live)
 
     def verify_pairs(self, kinds: Iterable[Kind]) -> Iterator[VerifyPair]:
         """Every desired item of ``kinds`` in desired order, as a ``VerifyPair``. Only the
@@ -325,25 +338,28 @@ class StateIndex(ScratchDatabase):
         rows = self.db.execute(
             "SELECT d.kind, d.key, l.seq IS NOT NULL, l.spec = d.spec, l.probe, "
             "CASE WHEN l.spec != d.spec THEN d.item END, "
+            "CASE WHEN l.spec != d.spec THEN l.spec END, l.provider_id, l.observed, "
             "CASE WHEN l.spec != d.spec THEN l.item END "
             "FROM desired d LEFT JOIN live l ON l.kind = d.kind AND l.key = d.key "
             f"WHERE d.kind IN ({marks}) ORDER BY d.seq",
             orders,
         )
-        for kind, key, found, equal, probe, desired, live in rows:
+        for kind, key, found, equal, probe, desired, spec, provider_id, observed, live in rows:
             yield VerifyPair(
                 f"{_KIND_NAME[kind]}.{key}",
                 bool(found),
                 bool(equal),
                 probe,
                 None if desired is None else load_resource(desired),
-                None if live is None else load_resource(live),
+                None
+                if spec is None
+                else live_resource(kind, key, spec, provider_id, observed, live),
             )
 
     def live_only(self, kind: Kind) -> Iterator[Resource]:
         """Live items of ``kind`` no desired item has the key of, in key order."""
         self._key_desired()
-        return self._items(
+        return self._live_items(
             "live l WHERE l.kind = ? AND NOT EXISTS "
             "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key) ORDER BY l.key",
             (kind.order,),
@@ -352,7 +368,9 @@ class StateIndex(ScratchDatabase):
     def unkeyed(self, kind: Kind) -> list[Resource]:
         """Live items of ``kind`` that lack authform's key (adoption candidates): made by
         hand, so few, and held in memory."""
-        return list(self._items("live WHERE kind = ? AND unkeyed = 1 ORDER BY key", (kind.order,)))
+        return list(
+            self._live_items("live WHERE kind = ? AND unkeyed = 1 ORDER BY key", (kind.order,))
+        )
 
     def may_free(self, kind: Kind) -> bool:
         """Whether any live item of ``kind`` can lose a value by this plan: one that no desired
@@ -484,12 +502,18 @@ class DesiredWriter:
 
 
 _LIVE_INSERT = (
-    "INSERT OR REPLACE INTO live (kind, key, spec, provider_id, unkeyed, probe, item) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR REPLACE INTO live "
+    "(kind, key, spec, provider_id, unkeyed, probe, observed, item) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# The columns ``live_rows.live_resource`` builds a live item from, after its kind.
+_LIVE_ITEM_OF_L = "l.key, l.spec, l.provider_id, l.observed, l.item"
+_LIVE_ITEM = "kind, key, spec, provider_id, observed, item"
 
 
-def _live_row(resource: Resource) -> tuple[Any, ...]:
+def _live_row(resource: Resource) -> LiveRow:
+    """A live resource's row, stored whole: its spec may hold values JSON does not give
+    back as they were (see ``engine.live_rows`` for rows a provider builds itself)."""
     return (
         _ORDER[resource.kind],
         resource.key,
@@ -497,6 +521,7 @@ def _live_row(resource: Resource) -> tuple[Any, ...]:
         resource.provider_id,
         1 if resource.observed.get("unkeyed") else 0,
         str(resource.observed["probe"]) if resource.observed.get("probe") else None,
+        None,
         dump_resource(resource),
     )
 

@@ -277,7 +277,7 @@ def plan_changes(
 
 def diff_kind(
     kind: Kind,
-    pairs: Iterable[tuple[bytes, bytes | None]],
+    pairs: Iterable[tuple[bytes, Resource | None]],
     live_only: Callable[[], Iterable[Resource]],
     unkeyed: Sequence[Resource],
     capabilities: ProviderCapabilities,
@@ -287,7 +287,7 @@ def diff_kind(
     blocks: bool = True,
 ) -> Iterator[Change | CreateBlock]:
     """The changes of one kind, as they are decided: first for each desired item (``pairs``:
-    each desired item's stored bytes, ``codec.dump_resource``, with its live twin's of the
+    each desired item's stored bytes, ``codec.dump_resource``, with its live twin of the
     same key, or None), then a delete for each live item no desired item keys or adopts
     (``live_only``, called once the desired ones are done). ``unkeyed`` are the live items
     without authform's key, which a desired item may adopt.
@@ -295,7 +295,7 @@ def diff_kind(
     A desired item with no twin that nothing can adopt is a plain create: consecutive ones
     are yielded as a ``CreateBlock`` of their stored bytes, or (without ``blocks``) each as
     an ``EncodedCreate``, from its stored state, without building its objects."""
-    from authform.engine.codec import load_resource, load_state, resource_from
+    from authform.engine.codec import load_state, resource_from
 
     support = capabilities.supports(kind)
     adopted: set[str] = set()
@@ -332,7 +332,7 @@ def diff_kind(
             yield CreateBlock(kind, block)
             block = []
         item = resource_from(load_state(desired_item))
-        current = None if live_item is None else load_resource(live_item)
+        current = live_item
         assert item is not None
         if current is None:
             candidate = _adoption_candidate(kind, item, unkeyed, adopted)

@@ -24,6 +24,8 @@ from itertools import groupby, islice
 from operator import itemgetter
 from typing import Any
 
+from authform.engine.index import canonical_json, canonical_texts
+from authform.engine.live_rows import LiveRows
 from authform.providers.ids import ProviderIds
 from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.codec import Codec
@@ -48,6 +50,7 @@ from authform.resources import (
 CLERK = "clerk"
 _IN_CHUNK = 500  # values per ``IN (...)`` list: far below either database's limit
 _USER_PAGE = 1_000  # users whose ids and desired facts are handled in one statement each
+_MEMBER_PAGE = 5_000  # memberships handed to the index at once
 AUTHFORM_METADATA = "authform"  # organization metadata key holding authform's own facts
 
 # The roles ``kavach.org.create`` seeds in every organization (auth/organization.ts).
@@ -133,11 +136,12 @@ def _as_text(codec: Codec, table: str, column: str) -> str:
 
 def read_users(
     db: Database, codec: Codec, ids: ProviderIds, desired: DesiredUsers
-) -> Iterator[Resource]:
-    """Every user row, as a user resource (streamed: a page of rows at a time). What a
-    later update needs of the row (the metadata keys the application keeps, whether it has
-    a password row) travels in ``observed``. Each page's ids are remembered, and its
-    desired users looked up, in one statement per page rather than one per user."""
+) -> Iterator[LiveRows]:
+    """Every user row, as a page of the index's live rows at a time (``LiveRows``: no
+    ``Resource`` is built per user). What a later update needs of the row (the metadata
+    keys the application keeps, whether it has a password row) travels in ``observed``.
+    Each page's ids are remembered, and its desired users looked up, in one statement per
+    page rather than one per user."""
     users = (
         (user_id, list(rows))
         for user_id, rows in groupby(db.rows(_user_query(codec)), key=itemgetter(0))
@@ -148,8 +152,11 @@ def read_users(
             Kind.USER, ((key, user_id) for (user_id, _), (key, _) in zip(page, keyed, strict=True))
         )
         wanted = desired.get_many([key for key, _ in keyed])
+        block = LiveRows(Kind.USER)
         for (user_id, rows), (key, is_keyed) in zip(page, keyed, strict=True):
-            yield _user_resource(user_id, rows, key, is_keyed, wanted.get(key), codec)
+            spec, observed = _user_facts(rows, is_keyed, wanted.get(key), codec)
+            block.add(key, canonical_json(spec), user_id, observed)
+        yield block
 
 
 def _user_key(row: tuple[Any, ...]) -> tuple[str, bool]:
@@ -160,21 +167,16 @@ def _user_key(row: tuple[Any, ...]) -> tuple[str, bool]:
     return unkeyed_key(user_id), False
 
 
-def _user_resource(
-    user_id: str,
+def _user_facts(
     rows: list[tuple[Any, ...]],
-    key: str,
     keyed: bool,
     want: DesiredUser | None,
     codec: Codec,
-) -> Resource:
-    """One user from its rows (one per OAuth link, or one with none)."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One user's spec and observed facts from its rows (one per OAuth link, or one with
+    none)."""
     _, email, name, _, _, metadata, verified, account_user, account_verified = rows[0][:9]
-    links = {
-        row[9]: OAuthRow(row[9], user_id, row[10], str(row[11]))
-        for row in rows
-        if row[9] is not None
-    }
+    links = {row[9]: (row[10], str(row[11])) for row in rows if row[9] is not None}
     meta = codec.json_value(metadata)
     has_account = account_user is not None
     email_verified = codec.bool_value(verified) and (
@@ -196,9 +198,9 @@ def _user_resource(
         observed["metadata"] = meta
     if has_account:
         observed["password_row"] = True
-    # Built canonical (the one list sorted), so no normalize_spec walk per user: specs
-    # compare as dicts, whose order does not matter.
-    return Resource(Kind.USER, key, spec, provider_id=user_id, observed=observed)
+    # Built canonical (the one list sorted), so no normalize_spec walk per user: its JSON
+    # text sorts the keys.
+    return spec, observed
 
 
 def oauth_rows(db: Database, pairs: Iterable[Pair]) -> dict[Pair, list[OAuthRow]]:
@@ -238,11 +240,12 @@ def _names(name: Any, want: DesiredUser | None) -> tuple[str, str]:
     return stored, ""
 
 
-def _oauth_spec(rows: Iterable[OAuthRow], want: DesiredUser | None) -> list[dict[str, str]]:
-    """The user's links that the source names (each row, so a duplicate shows as a change).
-    Links the user added in KavachOS after the import are theirs, not drift."""
-    rows = list(rows)
-    if not rows:
+def _oauth_spec(links: Iterable[Pair], want: DesiredUser | None) -> list[dict[str, str]]:
+    """The user's links (provider, account id) that the source names (each row, so a
+    duplicate shows as a change). Links the user added in KavachOS after the import are
+    theirs, not drift."""
+    links = list(links)
+    if not links:
         return []  # nearly every user of a large import: no set to build
     named = {
         (link["provider"], link["provider_account_id"])
@@ -250,7 +253,7 @@ def _oauth_spec(rows: Iterable[OAuthRow], want: DesiredUser | None) -> list[dict
     }
     return [
         {"provider": provider, "provider_account_id": account}
-        for provider, account in sorted((r.provider, r.account_id) for r in rows)
+        for provider, account in sorted(links)
         if (provider, account) in named
     ]
 
@@ -364,27 +367,38 @@ def read_roles(
     return live
 
 
-def read_memberships(db: Database, ids: ProviderIds, index: LiveIndex) -> Iterator[Resource]:
-    """Memberships of managed organizations, streamed; each row comes with its user's key
-    fields (a join), so no user id → key map is held."""
+def read_memberships(db: Database, ids: ProviderIds, index: LiveIndex) -> Iterator[LiveRows]:
+    """Memberships of managed organizations, a page of the index's live rows at a time;
+    each row comes with its user's key fields (a join), so no user id → key map is held."""
     managed = managed_org_ids(ids)
-    for member_id, org_id, user_id, role, external_id, external_provider in db.rows(
+    rows = db.rows(
         "SELECT m.id, m.org_id, m.user_id, m.role, u.external_id, u.external_provider "
         "FROM kavach_org_members m LEFT JOIN kavach_users u ON u.id = m.user_id"
-    ):
-        org_key = managed.get(org_id)
-        keyed = external_provider == CLERK and bool(external_id)
-        if org_key is None or not keyed:
-            index.member_rows[(org_id, user_id)] = member_id
-        if org_key is None:
-            continue
-        user_key = external_id if keyed else unkeyed_key(user_id)
-        yield Resource(
-            Kind.MEMBERSHIP,
-            membership_key(user_key, org_key),
-            {"user": user_key, "organization": org_key, "role": role},
-            provider_id=member_id,
-        )
+    )
+    while page := list(islice(rows, _MEMBER_PAGE)):
+        block = LiveRows(Kind.MEMBERSHIP)
+        add = block.add
+        for member_id, org_id, user_id, role, external_id, external_provider in page:
+            org_key = managed.get(org_id)
+            keyed = external_provider == CLERK and bool(external_id)
+            if org_key is None or not keyed:
+                index.member_rows[(org_id, user_id)] = member_id
+            if org_key is None:
+                continue
+            user_key = external_id if keyed else unkeyed_key(user_id)
+            add(membership_key(user_key, org_key), _member_spec(org_key, role, user_key), member_id)
+        yield block
+
+
+# A membership's spec as canonical JSON, from its three texts in this order.
+_member_spec_texts = canonical_texts("organization", "role", "user")
+
+
+def _member_spec(organization: str, role: Any, user: str) -> str:
+    try:
+        return _member_spec_texts(organization, role, user)
+    except TypeError:  # a role that is not text (NULL): as the general encoder writes it
+        return canonical_json({"organization": organization, "role": role, "user": user})
 
 
 def present_as_desired(kind: Kind, desired: Iterable[Resource], why: str) -> list[Resource]:

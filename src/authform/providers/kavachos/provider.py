@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
 
+from authform.engine.live_rows import LiveRows
 from authform.providers.base import (
     KindSupport,
     NeedsPerson,
@@ -123,14 +124,21 @@ class KavachOSProvider:
     # ---- reading ---------------------------------------------------------------------------
 
     async def read(self, kinds: Iterable[Kind], desired: Sequence[Resource]) -> list[Resource]:
-        return [resource async for resource in self.read_stream(kinds, desired)]
+        read: list[Resource] = []
+        async for item in self.read_stream(kinds, desired):
+            if isinstance(item, LiveRows):
+                read += item.resources()
+            else:
+                read.append(item)
+        return read
 
     async def read_stream(
         self, kinds: Iterable[Kind], desired: Iterable[Resource]
-    ) -> AsyncIterator[Resource]:
-        """The live rows of ``kinds`` as resources, a page at a time (users and memberships
-        are never held whole). The database calls run in a worker thread, a page per call,
-        so the engine writes each page to its index while the next is read."""
+    ) -> AsyncIterator[Resource | LiveRows]:
+        """The live rows of ``kinds``, a page at a time (users and memberships are never
+        held whole, and come as pages of the index's own rows: ``LiveRows``). The database
+        calls run in a worker thread, a page per call, so the engine writes each page to its
+        index while the next is read."""
         wanted = set(kinds)
         facts = await self._gather(desired)
         self._roles_managed = Kind.ROLE in wanted
@@ -140,9 +148,9 @@ class KavachOSProvider:
         self.index = index
         if kinds_read := wanted & {Kind.USER, Kind.MEMBERSHIP, Kind.ORGANIZATION}:
             users = live.read_users(db, codec, self.ids, facts.users)
-            async for resource in _pages(users):
+            async for block in _blocks(users):
                 if Kind.USER in kinds_read:
-                    yield resource
+                    yield block
         if wanted & {Kind.ORGANIZATION, Kind.ROLE, Kind.MEMBERSHIP}:
             organizations = live.read_organizations(db, codec, self.ids, index)
             async for resource in _pages(organizations):
@@ -156,8 +164,8 @@ class KavachOSProvider:
                 for resource in roles:
                     yield resource
         if Kind.MEMBERSHIP in wanted:
-            async for resource in _pages(live.read_memberships(db, self.ids, index)):
-                yield resource
+            async for block in _blocks(live.read_memberships(db, self.ids, index)):
+                yield block
         if Kind.PERMISSION in wanted:
             for resource in live.present_as_desired(
                 Kind.PERMISSION,
@@ -497,6 +505,18 @@ async def _pages(rows: Iterator[Resource]) -> AsyncIterator[Resource]:
                 yield resource
     finally:
         close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+
+
+async def _blocks(pages: Iterator[LiveRows]) -> AsyncIterator[LiveRows]:
+    """``pages`` drawn one at a time in a worker thread, closed however the reading ends
+    (as ``_pages``)."""
+    try:
+        while (page := await asyncio.to_thread(next, pages, None)) is not None:
+            yield page
+    finally:
+        close = getattr(pages, "close", None)
         if close is not None:
             close()
 
