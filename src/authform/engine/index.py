@@ -88,7 +88,6 @@ CREATE TABLE desired (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT N
 CREATE TABLE live (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
                    spec TEXT NOT NULL, provider_id TEXT, unkeyed INTEGER NOT NULL,
                    probe TEXT, observed BLOB, item BLOB);
-CREATE UNIQUE INDEX live_by_key ON live (kind, key);
 CREATE TABLE ids (kind INTEGER NOT NULL, key TEXT NOT NULL, provider_id TEXT NOT NULL,
                   PRIMARY KEY (kind, key)) WITHOUT ROWID;
 CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
@@ -136,6 +135,7 @@ class StateIndex(ScratchDatabase):
         super().__init__("authform-index-", _SCHEMA)
         self._desired_keyed = False
         self._keyed_kinds: set[int] = set()  # kinds ``desired_keys_among`` has indexed
+        self._live_keyed = False  # whether ``live_by_key`` exists (``_key_live``)
 
     def _key_desired(self) -> None:
         """Index the desired side by key before its first lookup by key: built once over
@@ -195,10 +195,37 @@ class StateIndex(ScratchDatabase):
 
     def clear_live(self) -> None:
         """Forget the live side (before reading it again)."""
+        self._unkey_live()
         self.db.execute("DELETE FROM live")
 
+    def _key_live(self) -> None:
+        """Index the live side by key before it is first read, keeping the last row of a
+        key read twice. Built once over the rows read (one sort), not kept up row by row as
+        they are written: a read of 300,000 items arrives in the provider's order, and
+        keeping a key index up through it cost more than everything else the index does
+        with the rows (each insert a random page of an index larger than the cache)."""
+        if self._live_keyed:
+            return
+        self.db.execute("CREATE INDEX live_by_key ON live (kind, key)")
+        self._live_keyed = True
+        twice = self.db.execute(
+            "SELECT 1 FROM live GROUP BY kind, key HAVING count(*) > 1 LIMIT 1"
+        ).fetchone()
+        if twice is not None:
+            self.db.execute(
+                "DELETE FROM live WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() "
+                "OVER (PARTITION BY kind, key ORDER BY seq DESC) AS later FROM live) "
+                "WHERE later > 1)"
+            )
+
+    def _unkey_live(self) -> None:
+        """Drop the live side's key index before rows are written (``_key_live``)."""
+        if self._live_keyed:
+            self.db.execute("DROP INDEX live_by_key")
+            self._live_keyed = False
+
     def add_live(self, resources: Iterable[Resource]) -> int:
-        return self._insert(_LIVE_INSERT, (_live_row(r) for r in resources))
+        return self._add_live_rows(_live_row(r) for r in resources)
 
     async def add_live_stream(self, resources: AsyncIterable[Resource | LiveRows]) -> int:
         """Write live resources as a provider yields them, a batch at a time; a page of
@@ -211,19 +238,20 @@ class StateIndex(ScratchDatabase):
             else:
                 batch.append(_live_row(item))  # type: ignore[arg-type]
             if len(batch) >= BATCH:
-                count += self._insert(_LIVE_INSERT, batch)
+                count += self._add_live_rows(batch)
                 batch = []
-        return count + self._insert(_LIVE_INSERT, batch)
+        return count + self._add_live_rows(batch)
 
-    def _insert(self, statement: str, rows: Iterable[tuple[Any, ...]]) -> int:
+    def _add_live_rows(self, rows: Iterable[LiveRow]) -> int:
+        """Append live rows, a batch at a time; a key written twice keeps its last row
+        (``_key_live``)."""
+        self._unkey_live()
         count = 0
         iterator = iter(rows)
-        while True:
-            batch = list(islice(iterator, BATCH))
-            if not batch:
-                return count
-            self.db.executemany(statement, batch)
+        while batch := list(islice(iterator, BATCH)):
+            self.insert_rows(_LIVE_COLUMNS, batch)
             count += len(batch)
+        return count
 
     # ---- reading ------------------------------------------------------------------------
 
@@ -239,6 +267,7 @@ class StateIndex(ScratchDatabase):
         return self._items("desired WHERE kind = ? ORDER BY seq", (kind.order,))
 
     def live(self, kind: Kind | None = None) -> Iterator[Resource]:
+        self._key_live()
         if kind is None:
             return self._live_items("live ORDER BY kind, key")
         return self._live_items("live WHERE kind = ? ORDER BY key", (kind.order,))
@@ -270,6 +299,8 @@ class StateIndex(ScratchDatabase):
     ) -> int:
         """Items of ``side`` (of ``kind``; of desired rows ``seq`` = [first, end))."""
         table = _table(side)
+        if table == "live":
+            self._key_live()
         where, values = [], []
         if kind is not None:
             where.append("kind = ?")
@@ -284,6 +315,8 @@ class StateIndex(ScratchDatabase):
 
     def kinds(self, side: str) -> set[Kind]:
         table = _table(side)
+        if table == "live":
+            self._key_live()
         orders = {row[0] for row in self.db.execute(f"SELECT DISTINCT kind FROM {table}")}
         return {kind for kind in Kind if kind.order in orders}
 
@@ -319,6 +352,7 @@ class StateIndex(ScratchDatabase):
         in one query: a plan keeps a plain create's desired item as these bytes, never
         decoded."""
         self._key_desired()
+        self._key_live()
         rows = self.db.execute(
             f"SELECT d.item, l.kind, {_LIVE_ITEM_OF_L} FROM desired d LEFT JOIN live l "
             "ON l.kind = d.kind AND l.key = d.key "
@@ -333,6 +367,7 @@ class StateIndex(ScratchDatabase):
         pairs whose canonical specs differ are read back whole: an equal pair needs no
         more than its address and probe detail."""
         self._key_desired()
+        self._key_live()
         orders = sorted({kind.order for kind in kinds})
         marks = ",".join("?" * len(orders))
         rows = self.db.execute(
@@ -359,6 +394,7 @@ class StateIndex(ScratchDatabase):
     def live_only(self, kind: Kind) -> Iterator[Resource]:
         """Live items of ``kind`` no desired item has the key of, in key order."""
         self._key_desired()
+        self._key_live()
         return self._live_items(
             "live l WHERE l.kind = ? AND NOT EXISTS "
             "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key) ORDER BY l.key",
@@ -368,6 +404,7 @@ class StateIndex(ScratchDatabase):
     def unkeyed(self, kind: Kind) -> list[Resource]:
         """Live items of ``kind`` that lack authform's key (adoption candidates): made by
         hand, so few, and held in memory."""
+        self._key_live()
         return list(
             self._live_items("live WHERE kind = ? AND unkeyed = 1 ORDER BY key", (kind.order,))
         )
@@ -377,6 +414,7 @@ class StateIndex(ScratchDatabase):
         item keys, or one whose desired twin differs. When none can, no change of the kind
         waits for another, and the planner streams it in one pass."""
         self._key_desired()
+        self._key_live()
         row = self.db.execute(
             "SELECT EXISTS (SELECT 1 FROM live l WHERE l.kind = ?1 AND NOT EXISTS "
             "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key)) "
@@ -394,6 +432,7 @@ class StateIndex(ScratchDatabase):
         break (a saved plan made by an earlier version seals this hash, so the bytes never
         change). The array is written here with the encoder ``json.dumps`` itself uses for
         strings, and the bytes are hashed a batch of rows at a time."""
+        self._key_live()
         digest = hashlib.sha256()
         orders = None if kinds is None else {k.order for k in kinds}
         text = encode_basestring_ascii
@@ -501,11 +540,7 @@ class DesiredWriter:
         return IndexedResources(self.index, (self.first, self.next))
 
 
-_LIVE_INSERT = (
-    "INSERT OR REPLACE INTO live "
-    "(kind, key, spec, provider_id, unkeyed, probe, observed, item) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_LIVE_COLUMNS = "live (kind, key, spec, provider_id, unkeyed, probe, observed, item)"
 # The columns ``live_rows.live_resource`` builds a live item from, after its kind.
 _LIVE_ITEM_OF_L = "l.key, l.spec, l.provider_id, l.observed, l.item"
 _LIVE_ITEM = "kind, key, spec, provider_id, observed, item"
