@@ -142,21 +142,32 @@ def read_users(
     keys the application keeps, whether it has a password row) travels in ``observed``.
     Each page's ids are remembered, and its desired users looked up, in one statement per
     page rather than one per user."""
-    users = (
-        (user_id, list(rows))
-        for user_id, rows in groupby(db.rows(_user_query(codec)), key=itemgetter(0))
-    )
-    while page := list(islice(users, _USER_PAGE)):
-        keyed = [_user_key(rows[0]) for _, rows in page]
-        ids.remember(
-            Kind.USER, ((key, user_id) for (user_id, _), (key, _) in zip(page, keyed, strict=True))
-        )
-        wanted = desired.get_many([key for key, _ in keyed])
-        block = LiveRows(Kind.USER)
-        for (user_id, rows), (key, is_keyed) in zip(page, keyed, strict=True):
-            spec, observed = _user_facts(rows, is_keyed, wanted.get(key), codec)
-            block.add(key, canonical_json(spec), user_id, observed)
-        yield block
+    page: list[list[tuple[Any, ...]]] = []  # each user's rows (its id first in each)
+    for row in db.rows(_user_query(codec)):
+        if page and page[-1][0][0] == row[0]:  # another OAuth link of the same user
+            page[-1].append(row)
+            continue
+        if len(page) >= _USER_PAGE:
+            yield _user_page(page, codec, ids, desired)
+            page = []
+        page.append([row])
+    if page:
+        yield _user_page(page, codec, ids, desired)
+
+
+def _user_page(
+    page: list[list[tuple[Any, ...]]], codec: Codec, ids: ProviderIds, desired: DesiredUsers
+) -> LiveRows:
+    """The live rows of a page of users, each given as its rows."""
+    keyed = [_user_key(rows[0]) for rows in page]
+    ids.remember(Kind.USER, ((key, rows[0][0]) for rows, (key, _) in zip(page, keyed, strict=True)))
+    wanted = desired.get_many([key for key, _ in keyed])
+    block = LiveRows(Kind.USER)
+    add = block.add
+    for rows, (key, is_keyed) in zip(page, keyed, strict=True):
+        spec, observed = _user_facts(rows, is_keyed, wanted.get(key), codec)
+        add(key, canonical_json(spec), rows[0][0], observed)
+    return block
 
 
 def _user_key(row: tuple[Any, ...]) -> tuple[str, bool]:
@@ -224,9 +235,10 @@ def oauth_rows(db: Database, pairs: Iterable[Pair]) -> dict[Pair, list[OAuthRow]
 
 
 def display_name(first: str, last: str) -> str | None:
-    """KavachOS has one ``name`` column: the Clerk first and last name, joined."""
-    joined = " ".join(part for part in (first.strip(), last.strip()) if part)
-    return joined or None
+    """KavachOS has one ``name`` column: the Clerk first and last name, joined (the read
+    joins every user's desired pair to compare: no generator per call)."""
+    first, last = first.strip(), last.strip()
+    return (f"{first} {last}" if first and last else first or last) or None
 
 
 def _names(name: Any, want: DesiredUser | None) -> tuple[str, str]:
