@@ -206,12 +206,15 @@ class StateIndex(ScratchDatabase):
         with the rows (each insert a random page of an index larger than the cache)."""
         if self._live_keyed:
             return
+        # Not UNIQUE, with the keys read twice found after it (a pass over the index): a
+        # failed CREATE UNIQUE INDEX cannot be undone without a journal, which this scratch
+        # database does without.
         self.db.execute("CREATE INDEX live_by_key ON live (kind, key)")
         self._live_keyed = True
         twice = self.db.execute(
             "SELECT 1 FROM live GROUP BY kind, key HAVING count(*) > 1 LIMIT 1"
         ).fetchone()
-        if twice is not None:
+        if twice is not None:  # rare: the earlier rows of each such key go
             self.db.execute(
                 "DELETE FROM live WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() "
                 "OVER (PARTITION BY kind, key ORDER BY seq DESC) AS later FROM live) "

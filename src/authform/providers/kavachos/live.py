@@ -26,7 +26,7 @@ from typing import Any
 
 from authform.engine.index import canonical_json, canonical_texts
 from authform.engine.live_rows import LiveRows
-from authform.providers.ids import ProviderIds
+from authform.providers.ids import ProviderIds, remembering
 from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.codec import Codec
 from authform.providers.kavachos.database import Database
@@ -278,26 +278,29 @@ def read_organizations(
     org_ids = ids[Kind.ORGANIZATION]
     for stale in list(org_ids):  # an organization gone since an earlier read is no target
         del org_ids[stale]
-    for org_id, name, slug, metadata in db.rows(
+    rows = db.rows(
         f"SELECT id, name, slug, {_as_text(codec, ORGANIZATIONS, 'metadata')} "
         "FROM kavach_organizations"
-    ):
-        index.slugs[slug] = org_id
-        meta = codec.json_value(metadata)
-        meta = dict(meta) if isinstance(meta, dict) else {}
-        own = meta.pop(AUTHFORM_METADATA, None)
-        key = own.get("key") if isinstance(own, dict) else None
-        keyed = isinstance(key, str) and bool(key)
-        resource_key = str(key) if keyed else unkeyed_key(org_id, "authform key")
-        org_ids[resource_key] = org_id
-        domains = own.get("domains", []) if isinstance(own, dict) else []
-        yield Resource(
-            Kind.ORGANIZATION,
-            resource_key,
-            normalize_spec({"name": name, "domains": domains, "metadata": meta}),
-            provider_id=org_id,
-            observed={"unkeyed": not keyed, "slug": slug},
-        )
+    )
+    # The ids a few hundred to a statement, not one each.
+    with remembering(ids, Kind.ORGANIZATION) as remember:
+        for org_id, name, slug, metadata in rows:
+            index.slugs[slug] = org_id
+            meta = codec.json_value(metadata)
+            meta = dict(meta) if isinstance(meta, dict) else {}
+            own = meta.pop(AUTHFORM_METADATA, None)
+            key = own.get("key") if isinstance(own, dict) else None
+            keyed = isinstance(key, str) and bool(key)
+            resource_key = str(key) if keyed else unkeyed_key(org_id, "authform key")
+            remember(resource_key, org_id)
+            domains = own.get("domains", []) if isinstance(own, dict) else []
+            yield Resource(
+                Kind.ORGANIZATION,
+                resource_key,
+                normalize_spec({"name": name, "domains": domains, "metadata": meta}),
+                provider_id=org_id,
+                observed={"unkeyed": not keyed, "slug": slug},
+            )
 
 
 def managed_org_ids(ids: ProviderIds) -> dict[str, str]:
@@ -392,12 +395,16 @@ def read_memberships(db: Database, ids: ProviderIds, index: LiveIndex) -> Iterat
         add = block.add
         for member_id, org_id, user_id, role, external_id, external_provider in page:
             org_key = managed.get(org_id)
-            keyed = external_provider == CLERK and bool(external_id)
-            if org_key is None or not keyed:
+            if external_provider == CLERK and external_id:
+                user_key = external_id
+                if org_key is None:
+                    index.member_rows[(org_id, user_id)] = member_id
+                    continue
+            else:
                 index.member_rows[(org_id, user_id)] = member_id
-            if org_key is None:
-                continue
-            user_key = external_id if keyed else unkeyed_key(user_id)
+                if org_key is None:
+                    continue
+                user_key = unkeyed_key(user_id)
             add(membership_key(user_key, org_key), _member_spec(org_key, role, user_key), member_id)
         yield block
 

@@ -1,0 +1,82 @@
+"""The KavachOS read hands users and memberships to the index as its own rows (``LiveRows``):
+each spec written as canonical JSON text, which the index compares and a saved plan seals, so
+a text that is not exactly ``canonical_json`` of its spec would show equal rows as changes,
+or changed rows as equal. Checked on SQLite and PostgreSQL (both DDL flavours), with names
+and roles that JSON must escape."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from authform.engine.index import canonical_json
+from authform.engine.live_rows import LiveRows
+from authform.providers.kavachos.provider import KavachOSProvider
+from authform.resources import Kind, Resource
+
+from .conftest import KavachCli
+from .test_import import ACME, ADA, GRACE
+
+# Text JSON escapes: quotes, a backslash, a tab, non-ASCII (escaped as \\u: ensure_ascii),
+# and a character outside the Basic Multilingual Plane (a surrogate pair).
+ESCAPED_NAME = 'Zoë "Z" \\ O\'Brien\t😀'
+ESCAPED_ROLE = 'rôle "ñ"'
+
+
+def _read(url: str) -> tuple[list[LiveRows], list[Resource]]:
+    """The read's pages of rows, and the same read as resources (``read``)."""
+
+    async def pages() -> tuple[list[LiveRows], list[Resource]]:
+        provider = KavachOSProvider(database_url=url)
+        kinds = {Kind.USER, Kind.ORGANIZATION, Kind.MEMBERSHIP}
+        try:
+            blocks = [
+                item async for item in provider.read_stream(kinds, []) if isinstance(item, LiveRows)
+            ]
+            resources = await provider.read(kinds, [])
+        finally:
+            await provider.aclose()
+        return blocks, resources
+
+    return asyncio.run(pages())
+
+
+def _sql_text(text: str) -> str:
+    """``text`` as an SQL literal (SQLite and PostgreSQL quote text alike)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def test_read_rows_are_canonical_and_changes_in_escaped_text_are_drift(
+    kavach_cli: KavachCli,
+) -> None:
+    manifest = kavach_cli.write()
+    assert kavach_cli.run("apply", "--auto-approve", str(manifest)).exit_code == 0
+    db = kavach_cli.db
+    db.execute(
+        f"UPDATE kavach_users SET name = {_sql_text(ESCAPED_NAME)} WHERE id = '{ADA}'",
+        f"UPDATE kavach_org_members SET role = {_sql_text(ESCAPED_ROLE)} WHERE user_id = '{GRACE}'",
+    )
+
+    blocks, resources = _read(db.url)
+    rows = [row for block in blocks for row in block.rows]
+    assert {block.kind for block in blocks} == {Kind.USER, Kind.MEMBERSHIP}
+    for row in rows:
+        spec = row[2]
+        assert canonical_json(json.loads(spec)) == spec, spec
+    # ``read`` gives the same items as resources, their specs' canonical JSON the rows' text.
+    by_key = {(r.kind.order, r.key): canonical_json(r.spec) for r in resources}
+    assert all(by_key[row[0], row[1]] == row[2] for row in rows)
+    ada = next(r for r in resources if r.kind is Kind.USER and r.key == ADA)
+    assert ada.spec["first_name"] == ESCAPED_NAME
+    assert ada.observed["password_row"] is True and ada.provider_id == ADA
+    grace = next(r for r in resources if r.kind is Kind.MEMBERSHIP and r.key == f"{GRACE}@{ACME}")
+    assert grace.spec == {"organization": ACME, "role": ESCAPED_ROLE, "user": GRACE}
+
+    drift = kavach_cli.run("drift", str(manifest))
+    assert drift.exit_code == 2, drift.output
+    assert f"user.{ADA}" in drift.output
+    assert f"membership.{GRACE}@{ACME}" in drift.output
+    assert "Drift found: 2 difference(s)" in drift.output
+    assert "Traceback" not in drift.output
+    assert kavach_cli.run("apply", "--auto-approve", str(manifest)).exit_code == 0
+    assert kavach_cli.run("drift", str(manifest)).exit_code == 0
