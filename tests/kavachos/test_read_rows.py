@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
+
+import pytest
 
 from authform.engine.index import canonical_json
 from authform.engine.live_rows import LiveRows
+from authform.providers.kavachos.live import _user_spec_json
 from authform.providers.kavachos.provider import KavachOSProvider
 from authform.resources import Kind, Resource
 
@@ -80,3 +84,30 @@ def test_read_rows_are_canonical_and_changes_in_escaped_text_are_drift(
     assert "Traceback" not in drift.output
     assert kavach_cli.run("apply", "--auto-approve", str(manifest)).exit_code == 0
     assert kavach_cli.run("drift", str(manifest)).exit_code == 0
+
+
+@pytest.mark.parametrize("email", ["ada@example.com", "zoë@exämple.com", None])
+@pytest.mark.parametrize("image", [None, "", "https://img/ä.png", 7])
+@pytest.mark.parametrize(
+    "oauth", [None, [], [{"provider": "github", "provider_account_id": "ü\\1"}]]
+)
+def test_a_user_spec_is_written_as_canonical_json(email: Any, image: Any, oauth: Any) -> None:
+    """The read writes a user's spec field by field (``_user_spec_json``): the same text
+    ``canonical_json`` gives of it, whatever its values."""
+    for first, last, verified in (
+        (ESCAPED_NAME, "", True),
+        ("Ada", "Lovelace", False),
+        (None, "", True),
+    ):
+        spec: dict[str, Any] = {
+            "email": email,
+            "email_verified": verified,
+            "first_name": first,
+            "last_name": last,
+        }
+        if image is not None:
+            spec["image_url"] = image
+        if oauth is not None:
+            spec["oauth_accounts"] = oauth
+        written = _user_spec_json(email, verified, first, last, image, oauth)  # type: ignore[arg-type]
+        assert written == canonical_json(spec)

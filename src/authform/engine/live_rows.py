@@ -59,7 +59,7 @@ class LiveRows:
                     provider_id,
                     1 if observed.get("unkeyed") else 0,
                     str(probe) if probe else None,
-                    pickle.dumps(dict(observed), _PICKLE),
+                    pickle.dumps(observed if type(observed) is dict else dict(observed), _PICKLE),
                     None,
                 )
             )
