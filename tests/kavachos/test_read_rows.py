@@ -94,20 +94,15 @@ def test_read_rows_are_canonical_and_changes_in_escaped_text_are_drift(
 def test_a_user_spec_is_written_as_canonical_json(email: Any, image: Any, oauth: Any) -> None:
     """The read writes a user's spec field by field (``_user_spec_json``): the same text
     ``canonical_json`` gives of it, whatever its values."""
-    for first, last, verified in (
-        (ESCAPED_NAME, "", True),
-        ("Ada", "Lovelace", False),
-        (None, "", True),
-    ):
-        spec: dict[str, Any] = {
+    names = ((ESCAPED_NAME, "", True), ("Ada", "Lovelace", False), (None, "", True))
+    for first, last, verified in names:
+        spec = {
             "email": email,
             "email_verified": verified,
             "first_name": first,
             "last_name": last,
+            **({} if image is None else {"image_url": image}),
+            **({} if oauth is None else {"oauth_accounts": oauth}),
         }
-        if image is not None:
-            spec["image_url"] = image
-        if oauth is not None:
-            spec["oauth_accounts"] = oauth
         written = _user_spec_json(email, verified, first, last, image, oauth)  # type: ignore[arg-type]
         assert written == canonical_json(spec)

@@ -102,9 +102,11 @@ class Provider(Protocol):
 
     Two optional parts serve tenants of a million users (see ``authform.engine.index``):
 
-    - ``read_stream(kinds, desired) -> AsyncIterator[Resource]``: the live state yielded as it
-      is read (a page at a time), which the commands write straight to their on-disk index;
-      without it, ``read``'s list is indexed whole.
+    - ``read_stream(kinds, desired) -> AsyncIterator[Resource | LiveRows]``: the live state
+      yielded as it is read (a page at a time), which the commands write straight to their
+      on-disk index; without it, ``read``'s list is indexed whole. A page may come as the
+      index's own rows (``engine.live_rows.LiveRows``: specs already canonical JSON), which
+      ``read`` then gives as resources.
     - ``remember_ids_in(store: ProviderIds)``: a provider that carries ids from its read to its
       writes keeps them in ``self.ids`` and nowhere else, and the commands hand it a store
       kept on disk (``authform.providers.ids``). ``desired`` may be an ``IndexedResources``:

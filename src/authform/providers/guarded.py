@@ -13,11 +13,14 @@ then handle it like any other API failure (that change fails; the others go on).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from authform.providers.base import ProbeResult, Provider, ProviderError, Write
 from authform.providers.http import LAST_EXCHANGE, answer_error
 from authform.resources import Kind, Resource
+
+if TYPE_CHECKING:
+    from authform.engine.live_rows import LiveRows
 
 T = TypeVar("T")
 
@@ -56,7 +59,7 @@ class GuardedProvider:
 
     async def read_stream(
         self, kinds: Iterable[Kind], desired: Iterable[Resource]
-    ) -> AsyncIterator[Resource]:
+    ) -> AsyncIterator[Resource | LiveRows]:
         """The inner provider's ``read_stream`` (or its ``read``), guarded like ``read``."""
         LAST_EXCHANGE.set(None)
         try:
