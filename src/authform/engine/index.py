@@ -376,7 +376,9 @@ class StateIndex(ScratchDatabase):
         rows = self.db.execute(
             "SELECT d.kind, d.key, l.seq IS NOT NULL, l.spec = d.spec, l.probe, "
             "CASE WHEN l.spec != d.spec THEN d.item END, "
-            "CASE WHEN l.spec != d.spec THEN l.spec END, l.provider_id, l.observed, "
+            "CASE WHEN l.spec != d.spec THEN l.spec END, "
+            "CASE WHEN l.spec != d.spec THEN l.provider_id END, "
+            "CASE WHEN l.spec != d.spec THEN l.observed END, "
             "CASE WHEN l.spec != d.spec THEN l.item END "
             "FROM desired d LEFT JOIN live l ON l.kind = d.kind AND l.key = d.key "
             f"WHERE d.kind IN ({marks}) ORDER BY d.seq",
