@@ -23,9 +23,20 @@ def test_canonical_texts_is_canonical_json(text):
     assert odd_keys(text, "x") == canonical_json({"{b}": text, 'a"': "x"})
 
 
+def test_canonical_texts_of_columns_is_canonical_json_of_each_row():
+    make = canonical_texts("user", "organization", "role", constants={"on": True, "n": [1]})
+    users, organizations, roles = TEXTS, TEXTS[::-1], [t + "r" for t in TEXTS]
+    assert list(make.of_columns(users, organizations, roles)) == [
+        canonical_json({"user": u, "organization": o, "role": r, "on": True, "n": [1]})
+        for u, o, r in zip(users, organizations, roles, strict=True)
+    ]
+
+
 def test_canonical_texts_refuses_a_value_that_is_not_text():
     with pytest.raises(TypeError):
         canonical_texts("a", "b")("x", True)
+    with pytest.raises(TypeError):
+        list(canonical_texts("a", "b").of_columns(["x", "y"], ["z", 1]))
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple
@@ -99,29 +99,35 @@ CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
 canonical_json = compact_sorted_encoder(ensure_ascii=True)
 
 
-def canonical_texts(*keys: str, constants: Mapping[str, Any] | None = None) -> Callable[..., str]:
+class canonical_texts:  # noqa: N801 - used as the function it replaced
     """A maker of ``canonical_json`` of a mapping of exactly ``keys`` whose values are all
     text, from the values in the order of ``keys``: one format string instead of a walk of
     a dict (the import writes millions of such specs). A value that is not text raises
-    ``TypeError``. ``constants`` are more entries, the same in every mapping made."""
-    fixed = dict(constants or {})
-    fields = []
-    for name in sorted([*keys, *fixed]):  # as ``canonical_json`` sorts them
-        # Each key as JSON (its braces doubled for ``str.format``), then its value's place,
-        # or the constant's JSON.
-        literal = _format_literal(encode_basestring_ascii(name)) + ":"
-        if name in fixed:
-            fields.append(literal + _format_literal(canonical_json(fixed[name])))
-        else:
-            fields.append(literal + f"{{{keys.index(name)}}}")
-    template = "{{" + ",".join(fields) + "}}"
-    format_ = template.format
-    encode = encode_basestring_ascii
+    ``TypeError``. ``constants`` are more entries, the same in every mapping made.
 
-    def canonical(*values: str) -> str:
-        return format_(*map(encode, values))
+    Called with one item's values it makes that item's text; ``of_columns`` makes a whole
+    block's from its columns, with no Python call per item."""
 
-    return canonical
+    def __init__(self, *keys: str, constants: Mapping[str, Any] | None = None) -> None:
+        fixed = dict(constants or {})
+        fields = []
+        for name in sorted([*keys, *fixed]):  # as ``canonical_json`` sorts them
+            # Each key as JSON (its braces doubled for ``str.format``), then its value's
+            # place, or the constant's JSON.
+            literal = _format_literal(encode_basestring_ascii(name)) + ":"
+            if name in fixed:
+                fields.append(literal + _format_literal(canonical_json(fixed[name])))
+            else:
+                fields.append(literal + f"{{{keys.index(name)}}}")
+        self._format = ("{{" + ",".join(fields) + "}}").format
+
+    def __call__(self, *values: str) -> str:
+        return self._format(*map(encode_basestring_ascii, values))
+
+    def of_columns(self, *columns: Iterable[str]) -> Iterator[str]:
+        """The text of each item of a block given as its columns (one per key, in the order
+        of ``keys``), in order: every value encoded and placed by C-level ``map``s."""
+        return map(self._format, *(map(encode_basestring_ascii, column) for column in columns))
 
 
 def _format_literal(text: str) -> str:

@@ -157,7 +157,7 @@ def _write_block(
     writer.extend_rows(
         Kind.MEMBERSHIP,
         keys,
-        map(_canonical_spec, users, organization_keys, target_roles),
+        _canonical_spec.of_columns(users, organization_keys, target_roles),
         dump_imported_states(
             Kind.MEMBERSHIP,
             keys,

@@ -98,7 +98,7 @@ def plain_users(block: CleanUsers, target: str) -> PlainUsers | None:
     ]
     return PlainUsers(
         block.ids,
-        list(map(spec_json, emails, block.first_names, block.last_names)),
+        list(spec_json.of_columns(emails, block.first_names, block.last_names)),
         states,
         emails,
         with_password,
