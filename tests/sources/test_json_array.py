@@ -148,3 +148,43 @@ def test_broken_items_are_read_one_by_one_among_blocks(block_chars):
     ]
     assert items == one_by_one
     assert sum(1 for item in items if item[3] is not None) == 1
+
+
+# Values the two decoders a block may be read by (orjson, json) could read differently:
+# integers beyond 64 bits, numbers and escapes orjson refuses, digits inside strings.
+EXACT_VALUES = [
+    "18446744073709551616",
+    "-9223372036854775809",
+    "1234567890123456789",
+    "9007199254740993",
+    "-0",
+    "-0.0",
+    "0.1",
+    "5e-324",
+    "1e-400",
+    "1e400",
+    "NaN",
+    "-Infinity",
+    '"\\ud800"',
+    '"\\ud83d\\ude00 \\u00e9 \\u0000"',
+    '"12345678901234567890123"',
+    '":12345678901234567890123"',
+    "[1, 2.5, 123456789012345678901234567890]",
+]
+
+
+@pytest.mark.parametrize("value", EXACT_VALUES)
+def test_a_block_holds_exactly_the_values_json_reads(value):
+    items = [f'{{"object": "m", "n": {n}, "v": {value}}}' for n in range(40)]
+    plain = [f'{{"object": "m", "n": {n}, "v": "x"}}' for n in range(40)]
+    text = "[" + ",\n".join(plain + items + plain) + "]"
+    blocks = [
+        entry
+        for entry in iter_json_array_blocks(io.StringIO(text), "t.json", block_chars=600)
+        if isinstance(entry, ItemBlock)
+    ]
+    assert blocks
+    for block in blocks:
+        # repr tells an int from an equal float, and nan from nan.
+        assert repr(block.values) == repr(json.loads("[" + block.text + "]"))
+    assert any(value in block.text for block in blocks)
