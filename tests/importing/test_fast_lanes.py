@@ -150,6 +150,11 @@ def _hostile_items() -> list[str]:
         _membership(14, u(11), o(0), organization=[o(0)]),
         _membership(15, "user_a\nuser_b", o(0)),
         _membership(16, u(13), o(1), id="orgmem_a\norgmem_b"),
+        # Numbers a block's values read as floats (see json_array.ItemBlock) are never a
+        # text the lane takes; the last imports even in a block (its number is not read).
+        _membership(17, u(14), o(2), role=18446744073709551616),
+        _membership(18, u(15), o(3), id=-9223372036854775809),
+        _membership(19, u(16), o(4), created_at=123456789012345678901234567890),
     ]
 
 
