@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from authform.engine.codec import create_only_state, dump_state, imported_state_encoded
+from authform.engine.codec import create_only_state, dump_imported_states
 from authform.engine.index import canonical_texts
 from authform.importing.emails import PLAIN_ADDRESS
 from authform.importing.passwords import BCRYPT_WELL_FORMED, accepted_hashers
@@ -84,18 +84,13 @@ def plain_users(block: CleanUsers, target: str) -> PlainUsers | None:
         ]
         spec_json = _SPEC_JSON
     (hash_name, hash_class, _), hash_type = _BCRYPT_CREATE_ONLY
-    states = [
-        dump_state(
-            imported_state_encoded(
-                Kind.USER,
-                key,
-                spec,
-                ((hash_name, hash_class, digest), hash_type) if digest else {},
-                {"file": file, "row": line},
-            )
-        )
-        for key, spec, digest, line in zip(block.ids, specs, digests, block.lines, strict=True)
-    ]
+    states = dump_imported_states(
+        Kind.USER,
+        block.ids,
+        specs,
+        [{"file": file, "row": line} for line in block.lines],
+        [((hash_name, hash_class, digest), hash_type) if digest else {} for digest in digests],
+    )
     return PlainUsers(
         block.ids,
         list(spec_json.of_columns(emails, block.first_names, block.last_names)),
