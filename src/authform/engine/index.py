@@ -41,7 +41,7 @@ import pickle
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, cast
 
 from authform.engine.codec import (
     dump_resource,
@@ -99,35 +99,45 @@ CREATE INDEX ids_by_provider_id ON ids (kind, provider_id);
 canonical_json = compact_sorted_encoder(ensure_ascii=True)
 
 
-class canonical_texts:  # noqa: N801 - used as the function it replaced
+class CanonicalTexts(Protocol):
+    """What ``canonical_texts`` makes: called with one item's values, that item's text;
+    ``of_columns`` makes a whole block's from its columns, with no Python call per item."""
+
+    def __call__(self, *values: str) -> str: ...
+
+    def of_columns(self, *columns: Iterable[str]) -> Iterator[str]: ...
+
+
+def canonical_texts(*keys: str, constants: Mapping[str, Any] | None = None) -> CanonicalTexts:
     """A maker of ``canonical_json`` of a mapping of exactly ``keys`` whose values are all
     text, from the values in the order of ``keys``: one format string instead of a walk of
     a dict (the import writes millions of such specs). A value that is not text raises
-    ``TypeError``. ``constants`` are more entries, the same in every mapping made.
+    ``TypeError``. ``constants`` are more entries, the same in every mapping made."""
+    fixed = dict(constants or {})
+    fields = []
+    for name in sorted([*keys, *fixed]):  # as ``canonical_json`` sorts them
+        # Each key as JSON (its braces doubled for ``str.format``), then its value's place,
+        # or the constant's JSON.
+        literal = _format_literal(encode_basestring_ascii(name)) + ":"
+        if name in fixed:
+            fields.append(literal + _format_literal(canonical_json(fixed[name])))
+        else:
+            fields.append(literal + f"{{{keys.index(name)}}}")
+    template = "{{" + ",".join(fields) + "}}"
+    format_ = template.format
+    encode = encode_basestring_ascii
 
-    Called with one item's values it makes that item's text; ``of_columns`` makes a whole
-    block's from its columns, with no Python call per item."""
+    # A closure, not a class's ``__call__``: a call per item costs less (200,000 calls:
+    # 0.47 s, through a method 0.52 s).
+    def canonical(*values: str) -> str:
+        return format_(*map(encode, values))
 
-    def __init__(self, *keys: str, constants: Mapping[str, Any] | None = None) -> None:
-        fixed = dict(constants or {})
-        fields = []
-        for name in sorted([*keys, *fixed]):  # as ``canonical_json`` sorts them
-            # Each key as JSON (its braces doubled for ``str.format``), then its value's
-            # place, or the constant's JSON.
-            literal = _format_literal(encode_basestring_ascii(name)) + ":"
-            if name in fixed:
-                fields.append(literal + _format_literal(canonical_json(fixed[name])))
-            else:
-                fields.append(literal + f"{{{keys.index(name)}}}")
-        self._format = ("{{" + ",".join(fields) + "}}").format
+    def of_columns(*columns: Iterable[str]) -> Iterator[str]:
+        # Every value encoded and placed by C-level ``map``s (200,000 items: 0.26 s).
+        return map(format_, *(map(encode, column) for column in columns))
 
-    def __call__(self, *values: str) -> str:
-        return self._format(*map(encode_basestring_ascii, values))
-
-    def of_columns(self, *columns: Iterable[str]) -> Iterator[str]:
-        """The text of each item of a block given as its columns (one per key, in the order
-        of ``keys``), in order: every value encoded and placed by C-level ``map``s."""
-        return map(self._format, *(map(encode_basestring_ascii, column) for column in columns))
+    canonical.of_columns = of_columns  # type: ignore[attr-defined]
+    return cast(CanonicalTexts, canonical)
 
 
 def _format_literal(text: str) -> str:
