@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from authform.saved_plan.seal import as_json
+import pytest
+
+from authform.saved_plan.seal import as_json, canonical
 from authform.undo.record import JournalSealer, encode_line, masked
 
 SALT = bytes(range(16))
@@ -84,3 +86,27 @@ def test_outcome_lines_spelt_out_equal_the_long_way_along_the_chain() -> None:
             line = once.sealed_line(entry)
         assert line == _long_way(long_way, entry)
         assert once.previous == long_way.previous
+
+
+def test_change_lines_sealed_in_a_run_equal_the_long_way_along_the_chain() -> None:
+    """``sealed_change_lines``, how the journal's start seals the plan's change entries (read
+    back from the file they were written to, each with its line break), gives each entry's
+    line made the long way, and the chain goes on from the last one as from that line."""
+    once, long_way = _sealer(), _sealer()
+    header, *rest = ENTRIES
+    assert once.sealed_line(header) == _long_way(long_way, header)
+    changes = [entry for entry in rest if entry["type"] == "change"] * 3
+    bodies = [canonical(entry) + b"\n" for entry in changes]
+
+    lines = list(once.sealed_change_lines(bodies))
+
+    assert lines == [_long_way(long_way, entry) for entry in changes]
+    assert once.previous == long_way.previous
+    end = rest[-1]
+    assert once.sealed_line(end) == _long_way(long_way, end)
+
+
+def test_a_line_that_is_not_a_change_entry_stops_the_run() -> None:
+    outcome = {"type": "outcome", "address": "user.a", "outcome": "applied"}
+    with pytest.raises(AssertionError, match="not a journal change entry"):
+        list(_sealer().sealed_change_lines([canonical(outcome) + b"\n"]))

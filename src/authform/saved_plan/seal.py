@@ -90,6 +90,14 @@ class Sealer:
         mac.update(label.encode() + b"\x00")
         return LineStream(mac)
 
+    def labelled(self, label: str) -> Any:
+        """The keyed HMAC fed ``label`` as ``tag_canonical`` feeds it: a caller sealing many
+        values under one label copies it and adds each value's canonical form, which is
+        ``tag_canonical`` without a label encoded per value."""
+        mac = self._keyed.copy()
+        mac.update(label.encode() + b"\x00")
+        return mac
+
     @property
     def key_check(self) -> str:
         """Says whether apply holds the credential the plan was sealed with."""

@@ -17,6 +17,7 @@ that redacts string by string; either way the line is byte for byte the one
 
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,11 +33,18 @@ from authform.engine.spool import (
 from authform.json_text import compact_sorted_encoder
 from authform.redaction import SECRETS
 from authform.resources import SENSITIVE_FIELDS
-from authform.undo.record import before_image, fingerprint, masked
+from authform.undo.record import (
+    FINGERPRINT_DOMAIN,
+    SENSITIVE_MARK,
+    before_image,
+    fingerprint,
+    masked,
+)
 
 # A value, and a string, as ``seal.canonical`` writes them (before their UTF-8 encoding).
 canonical_text = compact_sorted_encoder(ensure_ascii=False)
 _text = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_sha256 = hashlib.sha256
 _change_parts = change_state_fields("action", "kind", "key", "desired", "live", "fields", "blocked")
 _spec_of = state_fields("spec")
 _create_only_of = state_fields("create_only")
@@ -91,25 +99,80 @@ def change_entry_line(
     redactor would replace in that same text (the entry's keys in their sorted order)."""
     after = "null"
     if desired is not None and action != "delete":
-        spec = _spec_of(desired)
-        # A spec of plain values under no sensitive name (a membership's) is its own mask
-        # (its names strings: a mask's are, and JSON sorts other keys before making them so).
-        plain = (
-            type(spec) is dict
-            and all(type(name) is str and type(value) in _PLAIN for name, value in spec.items())
-            and SENSITIVE_FIELDS.isdisjoint(spec)
-        )
-        spec_text = canonical_text(spec if plain else unredacted_mask(spec))
-        if SECRETS.finds(spec_text):
-            spec_text = canonical_text(masked(spec))  # redact string by string
-        create_only = _create_only_of(desired)
-        once = f',"written_once":{canonical_text(written_once(create_only))}' if create_only else ""
-        after = f'{{"spec":{spec_text}{once}}}'
+        after = _after_text(_spec_of(desired), _create_only_of(desired))
     before = "null" if live is None else canonical_text(before_image(_resource(live)))
     return (
         f'{{"action":{_text(action)},"address":{_text(f"{kind}.{key}")},"after":{after},'
         f'"before":{before},"key":{_text(key)},"kind":{_text(kind)},"type":"change"}}\n'
     ).encode()
+
+
+def _after_text(spec: Any, create_only: Mapping[str, Any]) -> str:
+    """The entry's ``after``: the masked spec and the write-once values' fingerprints."""
+    spec_text = canonical_text(spec if _is_own_mask(spec) else unredacted_mask(spec))
+    if SECRETS.finds(spec_text):
+        spec_text = canonical_text(masked(spec))  # redact string by string
+    if not create_only:
+        return f'{{"spec":{spec_text}}}'
+    return f'{{"spec":{spec_text},"written_once":{_written_once_text(create_only)}}}'
+
+
+def _is_own_mask(spec: Any) -> bool:
+    """Whether ``spec`` encodes to the text its mask (``unredacted_mask``) does, so no mask
+    need be built: a dict under string names, none sensitive, of plain values, of lists of
+    plain values (a user's empty link list) and of such dicts of plain values (an
+    organization's metadata). A tuple is written as the list its mask is."""
+    if type(spec) is not dict or not SENSITIVE_FIELDS.isdisjoint(spec):
+        return False
+    plain = _PLAIN
+    for name, value in spec.items():
+        kind = type(value)
+        if type(name) is not str:
+            return False
+        if kind in plain:
+            continue
+        if kind is list or kind is tuple:
+            for item in value:
+                if type(item) not in plain:
+                    return False
+        elif kind is dict and SENSITIVE_FIELDS.isdisjoint(value):
+            for inner, item in value.items():
+                if type(inner) is not str or type(item) not in plain:
+                    return False
+        else:
+            return False
+    return True
+
+
+def _written_once_text(values: Mapping[str, Any]) -> str:
+    """``canonical_text(written_once(values))``, spelt out when every name is a string (a
+    fingerprint is plain ASCII, with nothing to escape)."""
+    parts = []
+    for name, value in sorted(values.items()):
+        if type(name) is not str:
+            return canonical_text(written_once(values))
+        text = value if type(value) is str else str(value)
+        found = _short_fingerprints.get(text)
+        if found is None:
+            found = _fingerprint(text)
+            if len(text) <= _SHORT:
+                if len(_short_fingerprints) >= 256:
+                    _short_fingerprints.clear()
+                _short_fingerprints[text] = found
+        parts.append(f'{_text(name)}:"{found}"')
+    return "{" + ",".join(parts) + "}"
+
+
+# Fingerprints of short write-once values, which repeat (a hash's type: "bcrypt" for every
+# user); a digest is unique, and never kept here.
+_SHORT = 16
+_short_fingerprints: dict[str, str] = {}
+
+
+def _fingerprint(text: str) -> str:
+    """``record.fingerprint(text)``, of a string, spelt out."""
+    digest = _sha256(FINGERPRINT_DOMAIN + _text(text).encode()).hexdigest()
+    return f"{SENSITIVE_MARK}{digest[:12]})"
 
 
 def unredacted_mask(value: Any, name: str = "") -> Any:

@@ -96,10 +96,10 @@ class JournalWriter:
                 }
             )
             entries.seek(0)
-            seal_line = writer._sealer.sealed_canonical_line
-            for body in entries:
-                writer._pending.append(seal_line(body[:-1], "change"))
-                if len(writer._pending) >= _LINES_PER_WRITE:
+            pending = writer._pending
+            for line in writer._sealer.sealed_change_lines(entries):
+                pending.append(line)
+                if len(pending) >= _LINES_PER_WRITE:
                     writer._write_pending()
         writer._flush()
         return writer

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,7 +28,7 @@ from authform.engine.batches import LEFT_TO_PERSON
 from authform.redaction import redact
 from authform.resources import SENSITIVE_FIELDS, Kind, Resource
 from authform.saved_plan.evidence import seal_credential
-from authform.saved_plan.seal import Sealer, as_json, canonical
+from authform.saved_plan.seal import TAG_PREFIX, Sealer, as_json, canonical
 from authform.workflow import Session
 
 JOURNAL_FORMAT = "authform apply journal"
@@ -46,12 +46,12 @@ NOTHING_WRITTEN = (FAILED, NOT_ATTEMPTED, LEFT_TO_PERSON)
 
 # A masked value reads "(sensitive sha256:0123456789ab)": enough to tell two values apart,
 # never enough to recover one (a fixed domain prefix keeps it from matching any other hash).
-_FINGERPRINT_DOMAIN = b"authform journal fingerprint\x00"
+FINGERPRINT_DOMAIN = b"authform journal fingerprint\x00"
 SENSITIVE_MARK = "(sensitive sha256:"
 
 
 def fingerprint(value: Any) -> str:
-    digest = hashlib.sha256(_FINGERPRINT_DOMAIN + canonical(value)).hexdigest()[:12]
+    digest = hashlib.sha256(FINGERPRINT_DOMAIN + canonical(value)).hexdigest()[:12]
     return f"{SENSITIVE_MARK}{digest})"
 
 
@@ -152,6 +152,8 @@ class JournalSealer:
         self._sealer = Sealer(salt, seal_credential(session, emulate=session.emulate))
         self.salt = salt
         self.previous = ""
+        # Every line's seal is the tag of "journal-line": keyed and labelled once.
+        self._line_mac = self._sealer.labelled("journal-line")
 
     @property
     def key_check(self) -> str:
@@ -167,11 +169,31 @@ class JournalSealer:
         """``seal`` of an entry given in its ``canonical`` form (``body``, without a seal):
         the canonical form of ``[previous, body]`` is spelt out around it, so the body is
         encoded once for both the seal and the line (see ``sealed_line``)."""
-        tag = self._sealer.tag_canonical(
-            "journal-line", b'["' + self.previous.encode() + b'",' + body + b"]"
-        )
-        self.previous = tag
+        mac = self._line_mac.copy()
+        mac.update(b'["' + self.previous.encode() + b'",' + body + b"]")
+        tag = self.previous = TAG_PREFIX + mac.hexdigest()
         return tag
+
+    def sealed_change_lines(self, bodies: Iterable[bytes]) -> Iterator[str]:
+        """``sealed_canonical_line(body[:-1], "change")`` of each of ``bodies`` (a change
+        entry's canonical form and its line break), in order: the journal's start seals
+        one per write of the plan, so the loop is spelt out."""
+        line_mac, prefix = self._line_mac, TAG_PREFIX
+        tail = _type_tail("change") + "\n"
+        cut = -len(tail)
+        previous = self.previous.encode()
+        try:
+            for body in bodies:
+                mac = line_mac.copy()
+                mac.update(b'["' + previous + b'",' + body[:-1] + b"]")
+                tag = prefix + mac.hexdigest()
+                previous = tag.encode()
+                text = body.decode()
+                if not text.endswith(tail):
+                    raise AssertionError(f"not a journal change entry: ...{text[-40:]}")
+                yield f'{text[:cut]},"seal":"{tag}"{tail}'
+        finally:
+            self.previous = previous.decode()
 
     def sealed_line(self, entry: Mapping[str, Any]) -> str:
         """The journal line of ``entry`` (which has no seal yet), sealed.
