@@ -104,6 +104,7 @@ async def run_apply(session: Session, plan: Plan, progress: ProgressReporter) ->
                 session.provider,
                 on_progress=progress,
                 on_outcome=journal.record if journal else None,
+                on_outcomes=journal.record_many if journal else None,
                 on_settled=journal.flush if journal else lambda: None,
                 result=outcome.result,
             )

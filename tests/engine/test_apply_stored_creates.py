@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import pytest
+
 from authform.engine import batches
 from authform.engine.apply import apply_plan
 from authform.engine.codec import dump_resource
@@ -48,16 +50,57 @@ class BatchProvider:
         return outcomes
 
 
-def test_stored_creates_apply_and_read_back_as_the_changes_they_are(monkeypatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
+def _plan() -> tuple[Plan, list[Resource], Resource]:
     keys = ["user_a", "user_refused", "user_b", "user_manual", "user_c"]
     users = [_user(key) for key in keys]
     spool = ChangeSpool()
     spool.append(CreateBlock(Kind.USER, [dump_resource(user) for user in users]))
     organization = Resource(Kind.ORGANIZATION, "org", {"name": "Org"})
     spool.append(Change(Action.CREATE, Kind.ORGANIZATION, "org", organization))
-    plan = Plan("kavachos", [Kind.USER, Kind.ORGANIZATION], spool, "")
-    long_way = list(spool)  # the changes as the spool builds them
+    return Plan("kavachos", [Kind.USER, Kind.ORGANIZATION], spool, ""), users, organization
+
+
+# Every write's outcome as the journal hears it, in plan order (batches of two).
+TOLD = [
+    ("user.user_a", "applied"),
+    ("user.user_refused", "failed"),
+    ("user.user_b", "applied"),
+    ("user.user_manual", "left to a person"),
+    ("user.user_c", "applied"),
+    ("organization.org", "applied"),
+]
+
+
+@pytest.mark.parametrize("many", [True, False], ids=["batch-told", "one-by-one"])
+def test_each_outcome_is_told_once_in_plan_order(monkeypatch, many: bool) -> None:  # noqa: ANN001
+    """A batch whose every write went through is told at once (``on_outcomes``), or one
+    change at a time without that callback: the same outcomes, in the same order."""
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
+    plan, _, _ = _plan()
+    told: list[tuple[str, str]] = []
+    batches_told: list[int] = []
+
+    def tell_many(changes: Sequence[Change], outcome: str) -> None:
+        batches_told.append(len(changes))
+        told.extend((change.address, outcome) for change in changes)
+
+    asyncio.run(
+        apply_plan(
+            plan,
+            BatchProvider(),  # type: ignore[arg-type]
+            on_outcome=lambda change, outcome: told.append((change.address, outcome)),
+            on_outcomes=tell_many if many else None,
+        )
+    )
+
+    assert told == TOLD
+    assert batches_told == ([1, 1] if many else [])  # user_c's batch, the organization's
+
+
+def test_stored_creates_apply_and_read_back_as_the_changes_they_are(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
+    plan, users, organization = _plan()
+    long_way = list(plan.changes)  # the changes as the spool builds them
     provider = BatchProvider()
     progress: list[tuple[int, int]] = []
 

@@ -110,3 +110,18 @@ def test_a_line_that_is_not_a_change_entry_stops_the_run() -> None:
     outcome = {"type": "outcome", "address": "user.a", "outcome": "applied"}
     with pytest.raises(AssertionError, match="not a journal change entry"):
         list(_sealer().sealed_change_lines([canonical(outcome) + b"\n"]))
+
+
+def test_outcome_lines_of_a_batch_equal_the_lines_one_at_a_time() -> None:
+    """``sealed_outcome_lines``, how the journal writes the outcomes of a batch whose writes
+    all went through, are the lines ``sealed_outcome_line`` writes one by one, and the chain
+    goes on from the last."""
+    addresses = ["user.user_2x", "membership.user_2x@org_é", 'user.quote"d']
+    batch, single = _sealer(), _sealer()
+
+    lines = batch.sealed_outcome_lines(addresses, "applied")
+
+    assert lines == [single.sealed_outcome_line(address, "applied") for address in addresses]
+    assert batch.previous == single.previous
+    assert batch.sealed_outcome_lines([], "applied") == []
+    assert batch.previous == single.previous

@@ -11,9 +11,10 @@ half-applied silently.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator, Set
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, field, fields
 from itertools import count
+from operator import itemgetter
 from typing import Any
 
 from authform.engine.batches import LEFT_TO_PERSON, run_batches
@@ -24,12 +25,13 @@ from authform.engine.codec import (
     change_states,
     load_state,
     plain_create_state,
+    resource_from,
 )
 from authform.engine.field_diff import created_field_states
 from authform.engine.plan import Action, Change, EncodedCreate, Plan
 from authform.engine.spool import ChangeSpool, PickleSpool, outcome_spool
 from authform.providers.base import Provider, ProviderError
-from authform.resources import Kind, dependencies
+from authform.resources import Kind, Resource, dependencies
 
 ProgressCallback = Callable[[int, int], None]
 # Told each write change's outcome the moment it is known: "applied", "failed", "not
@@ -37,6 +39,9 @@ ProgressCallback = Callable[[int, int], None]
 # found it is a person's step; nothing written). The apply journal (``authform.undo.journal``)
 # is written from it, so an interrupted apply leaves one.
 OutcomeCallback = Callable[[Change, str], None]
+# Told at once the outcome shared by many write changes (a batch of a bulk writer whose every
+# write was made: "applied"), in their order; without it, ``OutcomeCallback`` hears each.
+OutcomesCallback = Callable[[Sequence[Change], str], None]
 # Told when the outcomes of a batch of a bulk writer (of a change, otherwise) have all been
 # told: the journal writes its lines through to the operating system then, once per batch
 # rather than once per line. An apply killed before that leaves those changes without an
@@ -133,10 +138,10 @@ def stream_phases(
             if change is not first and (
                 change.kind is not first.kind
                 or (change.action is Action.DELETE) != direction
-                or in_phase.intersection(change.after)
+                or (change.after and in_phase.intersection(change.after))
             ):
                 return
-            if change.address in waited_for:
+            if waited_for and change.address in waited_for:
                 in_phase.add(change.address)
             current, upcoming = upcoming, next(source, None)
             yield current
@@ -159,6 +164,7 @@ async def apply_plan(
     *,
     on_progress: ProgressCallback | None = None,
     on_outcome: OutcomeCallback | None = None,
+    on_outcomes: OutcomesCallback | None = None,
     on_settled: SettledCallback = lambda: None,
     result: ApplyResult | None = None,
 ) -> ApplyResult:
@@ -193,6 +199,21 @@ async def apply_plan(
             if on_outcome:
                 on_outcome(change, _told(outcome))
 
+    def record_done(items: Sequence[tuple[int, Change]]) -> None:
+        """``record(position, change, "done")`` of each of ``items``, writes of a batch
+        that all went through (a bulk writer's; none blocked or manual), told at once."""
+        nonlocal done
+        for position, _ in items:
+            settled[position] = 1
+        changes = [change for _, change in items]
+        result.applied.extend_stored([_stored_form(change) for change in changes])
+        done += len(changes)
+        if on_outcomes:
+            on_outcomes(changes, "applied")
+        elif on_outcome:
+            for change in changes:
+                on_outcome(change, "applied")
+
     def settle_and_tell() -> None:
         """Outcomes told (``on_settled``), then progress, once per batch (of a bulk
         writer; per change otherwise) rather than once per change."""
@@ -219,12 +240,17 @@ async def apply_plan(
         return False
 
     positions = count()
+
+    def runnable(phase: Iterable[Change]) -> Iterator[tuple[int, Change]]:
+        """The phase's changes numbered by their place in the plan, less those held back."""
+        # The phase first: zip stops at its end without drawing a number for nothing.
+        for change, position in zip(phase, positions, strict=False):
+            if not broken or not held_back(position, change):
+                yield position, change
+
     changes = _stored_changes(plan.changes)
     for phase in stream_phases(changes, addresses_waited_for(plan.changes)):
-        numbered = ((next(positions), change) for change in phase)
-        await _run_all(
-            (item for item in numbered if not held_back(*item)), provider, record, settle_and_tell
-        )
+        await _run_all(runnable(phase), provider, record, record_done, settle_and_tell)
         settle_and_tell()  # the changes held back at the phase's end
     return result
 
@@ -238,8 +264,10 @@ class StoredCreate(EncodedCreate):
     changes, so they are built only when asked (``fields``), and the outcome spools keep
     the bytes as they were read (``_spool``)."""
 
-    __slots__ = ("stored",)
+    __slots__ = ("stored", "address")
     stored: bytes
+    address: str  # type: ignore[misc]  # made once: the journal and the phases read it
+    is_write = True  # a plain create is a write (``Change.is_write``)
 
     def __init__(self, stored: bytes) -> None:
         state = load_state(stored)
@@ -248,10 +276,18 @@ class StoredCreate(EncodedCreate):
         set_slot(self, "key", state[1])
         set_slot(self, "desired_state", state)
         set_slot(self, "stored", stored)
+        set_slot(self, "address", f"{state[0]}.{state[1]}")
 
     @property
     def field_states(self) -> tuple[tuple[str, None, Any], ...]:  # type: ignore[override]
         return created_field_states(self.desired_state[2])
+
+    @property  # type: ignore[override]
+    def desired(self) -> Resource:
+        """``EncodedCreate.desired``, built by the write that needs it (once)."""
+        resource = resource_from(self.desired_state)
+        assert resource is not None
+        return resource
 
 
 # A plain create (no adoption, hold or wait) as the plan stores it: every field after the
@@ -287,6 +323,9 @@ def _change_of(state: tuple[Any, ...]) -> Change:
     return change_from(state)
 
 
+_change_of_item = itemgetter(1)  # (position, change) -> change
+
+
 def _told(outcome: str) -> str:
     """A write's outcome as ``on_outcome`` hears it: the error message stays in ``result``."""
     if outcome == "done":
@@ -312,17 +351,19 @@ async def _run_all(
     changes: Iterable[tuple[int, Change]],
     provider: Provider,
     record: Callable[[int, Change, str], None],
+    record_done: Callable[[Sequence[tuple[int, Change]]], None],
     settled: SettledCallback,
 ) -> None:
     write_batch = getattr(provider, "write_batch", None)  # the optional BatchWriter
     if write_batch is not None:
         await run_batches(
             changes,
-            lambda item: item[1],
+            _change_of_item,
             write_batch,
             lambda change: _run(change, provider),
             lambda item, change, outcome: record(item[0], change, outcome),
             settled,
+            record_done,
         )
         return
     position = iter(changes)

@@ -36,13 +36,15 @@ async def run_batches(
     run_one: RunOne,
     record: Callable[[T, Change, str], None],
     settled: Callable[[], None] = lambda: None,
+    record_done: Callable[[Sequence[T]], None] | None = None,
 ) -> None:
     """Carry out one phase (``items``, each holding the change ``change_of`` gives) through
     ``write_batch``; ``run_one`` takes a change that has no single write, and
     ``record(item, change, outcome)`` hears "done", "pending", ``LEFT_TO_PERSON`` (with the
     change as it ended: a manual step carrying the provider's instructions) or the error.
     ``settled()`` is called once the outcomes of a batch (or of a change taken alone) are
-    recorded.
+    recorded. ``record_done(items)``, when given, records at once a batch whose every write
+    was made (what ``record`` would hear as "done" for each).
 
     The next batch is handed over while the one before is still being written (a database
     commits it while the next one's rows are built): at most two are in flight, their
@@ -53,7 +55,7 @@ async def run_batches(
 
     async def finish_flights() -> None:
         while flights:
-            await flights[0].finish(record, settled)
+            await flights[0].finish(record, settled, record_done)
             flights.pop(0)
 
     try:
@@ -71,7 +73,7 @@ async def run_batches(
             if writes:
                 flights.append(_Flight(writes, write_batch))
                 if len(flights) > 1:
-                    await flights[0].finish(record, settled)
+                    await flights[0].finish(record, settled, record_done)
                     flights.pop(0)
         await finish_flights()
     finally:
@@ -90,12 +92,21 @@ class _Flight(Generic[T]):
         self.task.add_done_callback(lambda task: task.cancelled() or task.exception())
 
     async def finish(
-        self, record: Callable[[T, Change, str], None], settled: Callable[[], None]
+        self,
+        record: Callable[[T, Change, str], None],
+        settled: Callable[[], None],
+        record_done: Callable[[Sequence[T]], None] | None,
     ) -> None:
         try:
             outcomes: Sequence[ProviderError | None] = await self.task
         except ProviderError as exc:  # the batch as a whole (e.g. the connection was lost)
             outcomes = [exc] * len(self.writes)
+        if len(outcomes) != len(self.writes):
+            raise ValueError(f"{len(outcomes)} outcomes for a batch of {len(self.writes)}")
+        if record_done is not None and not any(outcomes):  # every write made
+            record_done([item for item, _, _ in self.writes])
+            settled()
+            return
         for (item, change, _), error in zip(self.writes, outcomes, strict=True):
             if isinstance(error, NeedsPerson):
                 manual = dataclasses.replace(
@@ -111,10 +122,11 @@ class _Flight(Generic[T]):
 
 
 def as_write(change: Change) -> Write | None:
-    if change.blocked or change.action in (Action.MANUAL, Action.REPLACE):
+    action = change.action
+    if change.blocked or action is Action.MANUAL or action is Action.REPLACE:
         return None
-    if change.action is Action.DELETE:
-        return Write("delete", live=change.live)
-    if change.action is Action.CREATE:
+    if action is Action.CREATE:  # most of an import: first
         return Write("create", desired=change.desired)
+    if action is Action.DELETE:
+        return Write("delete", live=change.live)
     return Write("update", desired=change.desired, live=change.live)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -112,6 +112,14 @@ class JournalWriter:
         included), the changes this journal listed at its start."""
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
         self._pending.append(self._sealer.sealed_outcome_line(change.address, outcome))
+
+    def record_many(self, changes: Sequence[Change], outcome: str) -> None:
+        """``record`` of each of ``changes``, one outcome for all (the engine's outcomes
+        callback: a batch whose every write was made)."""
+        self.counts[outcome] = self.counts.get(outcome, 0) + len(changes)
+        self._pending += self._sealer.sealed_outcome_lines(
+            [change.address for change in changes], outcome
+        )
 
     def flush(self) -> None:
         """The engine's settled callback (see ``record``)."""

@@ -223,9 +223,25 @@ class JournalSealer:
     def sealed_outcome_line(self, address: str, outcome: str) -> str:
         """``sealed_canonical_line`` of the outcome entry (``outcome_body``), spelt out: a
         journal writes one per change, and its keys are always these three."""
-        head = f'{{"address":{_json_text(address)},"outcome":{_json_text(outcome)}'
-        tag = self.seal_encoded(f'{head},"type":"outcome"}}'.encode())
-        return f'{head},"seal":"{tag}","type":"outcome"}}\n'
+        return self.sealed_outcome_lines([address], outcome)[0]
+
+    def sealed_outcome_lines(self, addresses: Iterable[str], outcome: str) -> list[str]:
+        """``sealed_outcome_line`` of each of ``addresses``, in order, all with one outcome
+        (a batch of writes that all went through)."""
+        line_mac, prefix, text = self._line_mac, TAG_PREFIX, _json_text
+        middle = f',"outcome":{text(outcome)}'
+        body_tail = (middle + ',"type":"outcome"}]').encode()
+        previous = self.previous.encode()
+        lines = []
+        for address in addresses:
+            head = '{"address":' + text(address)
+            mac = line_mac.copy()
+            mac.update(b'["' + previous + b'",' + head.encode() + body_tail)
+            tag = prefix + mac.hexdigest()
+            previous = tag.encode()
+            lines.append(f'{head}{middle},"seal":"{tag}","type":"outcome"}}\n')
+        self.previous = previous.decode()
+        return lines
 
 
 @functools.cache
