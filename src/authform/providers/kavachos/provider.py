@@ -200,14 +200,14 @@ class KavachOSProvider:
         else once that batch has committed and its ids are learnt."""
         if not _stands_alone(batch) and self._last_commit is not None:
             await asyncio.wait([self._last_commit])  # its outcome is that batch's to tell
-        now = time.time()
+        stamped = writes.Stamped(self.codec, time.time())
         links = await self._links_of(batch)
         ends = self._membership_ends_of(batch)
         outcomes: list[ProviderError | None] = [None] * len(batch)
         built: list[tuple[int, Built]] = []
         for position, write in enumerate(batch):
             try:
-                built.append((position, self._build(write, now, links, ends)))
+                built.append((position, self._build(write, stamped, links, ends)))
             except ProviderError as exc:
                 outcomes[position] = exc
         committer = self._require_committer()
@@ -232,7 +232,8 @@ class KavachOSProvider:
 
     async def _write_one(self, write: Write) -> Resource:
         links = await self._links_of([write])
-        built = self._build(write, time.time(), links, self._membership_ends_of([write]))
+        stamped = writes.Stamped(self.codec, time.time())
+        built = self._build(write, stamped, links, self._membership_ends_of([write]))
         if built.change.writes:
             await self._require_committer().submit(built.change)
         self._learn([built])
@@ -293,7 +294,7 @@ class KavachOSProvider:
     def _build(
         self,
         write: Write,
-        now: float,
+        stamped: writes.Stamped,
         links: Mapping[live.Pair, Sequence[live.OAuthRow]],
         ends: Mapping[Kind, Mapping[str, str]],
     ) -> Built:
@@ -302,43 +303,38 @@ class KavachOSProvider:
             return Built(self._delete_change(write.live), write.live, deleted=True)
         desired = write.desired
         assert desired is not None
-        change, codec, index = Change(), self.codec, self.index
-        if desired.kind is Kind.PERMISSION:
-            return Built(change, desired)  # nothing to store: the string is in role rows
-        if desired.kind is Kind.ROLE:  # role rows are upserts in every organization
-            for org_id in live.managed_org_ids(self.ids):
-                writes.role_row_writes(
-                    change, org_id, desired.key, desired.spec["permissions"], codec, index
-                )
-            return Built(change, desired)
-        if desired.kind is Kind.ORGANIZATION:
-            if write.live is not None:
-                org_id = writes.organization_update_writes(change, write.live, desired, codec, now)
-            else:
-                owner_id = self._owner_writes(change, desired, now, links)
-                roles = self.facts.role_permissions if self._roles_managed else {}
-                org_id = writes.organization_writes(
-                    change, desired, owner_id, roles, codec, index, now
-                )
-            return Built(change, desired, org_id)
-        if desired.kind is Kind.USER:
-            user_id = writes.user_writes(
-                change,
-                desired,
-                write.live,
-                codec,
-                links,
-                now,
-                reset_passwords=self.reset_passwords,
-            )
-            return Built(change, desired, user_id)
-        if desired.kind is Kind.MEMBERSHIP:  # an update sets the role in place on the row
+        change, index, kind = Change(), self.index, desired.kind
+        # The kinds an import writes most of, first.
+        if kind is Kind.MEMBERSHIP:  # an update sets the role in place on the row
             org_id, user_id = _membership_ends(desired, ends)
             member_id = writes.membership_writes(
-                change, org_id, user_id, desired.spec["role"], codec, index, now
+                change, org_id, user_id, desired.spec["role"], stamped, index
             )
             return Built(change, desired, member_id)
-        raise ProviderError(f"KavachOS: {desired.kind.value} is kept in code, not the database")
+        if kind is Kind.USER:
+            user_id = writes.user_writes(
+                change, desired, write.live, stamped, links, reset_passwords=self.reset_passwords
+            )
+            return Built(change, desired, user_id)
+        if kind is Kind.ORGANIZATION:
+            if write.live is not None:
+                org_id = writes.organization_update_writes(change, write.live, desired, stamped)
+            else:
+                owner_id = self._owner_writes(change, desired, stamped, links)
+                roles = self.facts.role_permissions if self._roles_managed else {}
+                org_id = writes.organization_writes(
+                    change, desired, owner_id, roles, stamped, index
+                )
+            return Built(change, desired, org_id)
+        if kind is Kind.PERMISSION:
+            return Built(change, desired)  # nothing to store: the string is in role rows
+        if kind is Kind.ROLE:  # role rows are upserts in every organization
+            for org_id in live.managed_org_ids(self.ids):
+                writes.role_row_writes(
+                    change, org_id, desired.key, desired.spec["permissions"], stamped, index
+                )
+            return Built(change, desired)
+        raise ProviderError(f"KavachOS: {kind.value} is kept in code, not the database")
 
     def _delete_change(self, live_item: Resource) -> Change:
         change = Change()
@@ -359,7 +355,7 @@ class KavachOSProvider:
         self,
         change: Change,
         organization: Resource,
-        now: float,
+        stamped: writes.Stamped,
         links: Mapping[live.Pair, Sequence[live.OAuthRow]],
     ) -> str:
         """The owner KavachOS requires, written first in the same transaction when the user
@@ -385,7 +381,7 @@ class KavachOSProvider:
         if user is None:
             raise ProviderError(f"KavachOS: the owner {owner_key} of {org_key} does not exist")
         return writes.user_writes(
-            change, user, None, self.codec, links, now, reset_passwords=self.reset_passwords
+            change, user, None, stamped, links, reset_passwords=self.reset_passwords
         )
 
     # ---- reporting -------------------------------------------------------------------------

@@ -39,14 +39,78 @@ RESET_MARKER = "!password-reset-required"
 # KavachOS's organization API accepts only lowercase-hyphen slugs.
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
+# A flag column's two encoded values, as (false, true).
+Flag = tuple[Any, Any]
+
+
+class Stamped:
+    """What the rows of one batch share, encoded once for the columns found: the batch's
+    time in each timestamp column's encoding, both values of each flag column, a user's
+    metadata when it holds nothing (most users' does) and each role's permissions. An
+    import writes hundreds of thousands of rows; encoding these per row (``Codec.put``)
+    cost more than building the rows. A table that is not written has None for them."""
+
+    def __init__(self, codec: Codec, now: float) -> None:
+        self.codec = codec
+        self.now = now
+        put = _put_where_written(codec)
+        self.user_created = put(USERS, "created_at", now)
+        self.user_updated = put(USERS, "updated_at", now)
+        self.user_verified: Flag = (
+            put(USERS, "email_verified", False),
+            put(USERS, "email_verified", True),
+        )
+        self.user_reset: Flag = (
+            put(USERS, "force_password_reset", False),
+            put(USERS, "force_password_reset", True),
+        )
+        self.empty_user_metadata = put(USERS, "metadata", {})
+        self.has_email_accounts = codec.has_table(EMAIL_ACCOUNTS)
+        self.email_created = put(EMAIL_ACCOUNTS, "created_at", now)
+        self.email_updated = put(EMAIL_ACCOUNTS, "updated_at", now)
+        self.email_verified: Flag = (
+            put(EMAIL_ACCOUNTS, "email_verified", False),
+            put(EMAIL_ACCOUNTS, "email_verified", True),
+        )
+        self.oauth_created = put(OAUTH_ACCOUNTS, "created_at", now)
+        self.oauth_updated = put(OAUTH_ACCOUNTS, "updated_at", now)
+        self.organization_created = put(ORGANIZATIONS, "created_at", now)
+        self.organization_updated = put(ORGANIZATIONS, "updated_at", now)
+        self.member_joined = put(ORG_MEMBERS, "joined_at", now)
+        self._permissions: dict[tuple[str, ...], Any] = {}
+
+    def permissions(self, permissions: Sequence[str]) -> Any:
+        """A role row's ``permissions`` (sorted), encoded once per set in a batch."""
+        key = tuple(permissions)
+        encoded = self._permissions.get(key)
+        if encoded is None:
+            encoded = self._permissions[key] = self.codec.put(
+                ORG_ROLES, "permissions", sorted(permissions)
+            )
+        return encoded
+
+
+def _put_where_written(codec: Codec) -> Any:
+    """``codec.put``, giving None for a table the codec does not write."""
+
+    def put(table: str, column: str, value: Any) -> Any:
+        return codec.put(table, column, value) if codec.has_table(table) else None
+
+    return put
+
+
+def _flag(pair: Flag, value: Any) -> Any:
+    """``value`` in a flag column whose encoded values are ``pair`` (as ``Codec.put``:
+    None stays None, anything else counts as true or false)."""
+    return None if value is None else pair[1] if value else pair[0]
+
 
 def user_writes(
     change: Change,
     desired: Resource,
     live: Resource | None,
-    codec: Codec,
+    stamped: Stamped,
     links: Mapping[Pair, Sequence[OAuthRow]],
-    now: float,
     *,
     reset_passwords: bool,
 ) -> str:
@@ -62,35 +126,54 @@ def user_writes(
     observed = live.observed if live is not None else {}
     spec = desired.spec
     digest = desired.create_only.get("password_hash")
-    profile = [
-        spec["email"],
-        display_name(spec["first_name"], spec["last_name"]),
-        desired.key,
-        CLERK,
-        codec.put(USERS, "metadata", _user_metadata(spec, observed.get("metadata"))),
-        codec.put(USERS, "email_verified", spec["email_verified"]),
-    ]
-    if live is None:
-        reset = bool(digest) and reset_passwords
-        stamps = [codec.put(USERS, "created_at", now), codec.put(USERS, "updated_at", now)]
-        reset_flag = codec.put(USERS, "force_password_reset", reset)
-        change.add(sql.INSERT_USER, [user_id, *profile, reset_flag, *stamps])
+    verified = spec["email_verified"]
+    current = observed.get("metadata")
+    if not current and not spec.get("image_url"):
+        metadata = stamped.empty_user_metadata  # nothing to keep, no image: most users
     else:
-        change.add(sql.UPDATE_USER, [*profile, codec.put(USERS, "updated_at", now), user_id])
-    if codec.has_table(EMAIL_ACCOUNTS):
+        metadata = stamped.codec.put(USERS, "metadata", _user_metadata(spec, current))
+    name = display_name(spec["first_name"], spec["last_name"])
+    if live is None:
+        change.add(
+            sql.INSERT_USER,
+            (
+                user_id,
+                spec["email"],
+                name,
+                desired.key,
+                CLERK,
+                metadata,
+                _flag(stamped.user_verified, verified),
+                _flag(stamped.user_reset, bool(digest) and reset_passwords),
+                stamped.user_created,
+                stamped.user_updated,
+            ),
+        )
+    else:
+        change.add(
+            sql.UPDATE_USER,
+            (
+                spec["email"],
+                name,
+                desired.key,
+                CLERK,
+                metadata,
+                _flag(stamped.user_verified, verified),
+                stamped.user_updated,
+                user_id,
+            ),
+        )
+    if stamped.has_email_accounts:
         if observed.get("password_row"):
             change.add(
                 sql.UPDATE_EMAIL_VERIFIED,
-                [
-                    codec.put(EMAIL_ACCOUNTS, "email_verified", spec["email_verified"]),
-                    codec.put(EMAIL_ACCOUNTS, "updated_at", now),
-                    user_id,
-                ],
+                (_flag(stamped.email_verified, verified), stamped.email_updated, user_id),
             )
         elif digest:
             marker = RESET_MARKER if reset_passwords else str(digest)
-            _password_row(change, user_id, marker, spec, codec, now)
-    _oauth_links(change, user_id, spec, codec, links, now)
+            _password_row(change, user_id, marker, verified, stamped)
+    if spec.get("oauth_accounts"):
+        _oauth_links(change, user_id, spec, stamped, links)
     return user_id
 
 
@@ -114,19 +197,19 @@ def _user_metadata(spec: Mapping[str, Any], current: Any) -> dict[str, Any]:
 
 
 def _password_row(
-    change: Change, user_id: str, digest: str, spec: Mapping[str, Any], codec: Codec, now: float
+    change: Change, user_id: str, digest: str, verified: Any, stamped: Stamped
 ) -> None:
     change.add(
         sql.INSERT_EMAIL_ACCOUNT,
-        [
+        (
             sql.derived_id("eml", user_id),
             user_id,
             digest,
             # The email plugin refuses unverified sign-ins by default (requireVerification).
-            codec.put(EMAIL_ACCOUNTS, "email_verified", spec["email_verified"]),
-            codec.put(EMAIL_ACCOUNTS, "created_at", now),
-            codec.put(EMAIL_ACCOUNTS, "updated_at", now),
-        ],
+            _flag(stamped.email_verified, verified),
+            stamped.email_created,
+            stamped.email_updated,
+        ),
     )
 
 
@@ -134,9 +217,8 @@ def _oauth_links(
     change: Change,
     user_id: str,
     spec: Mapping[str, Any],
-    codec: Codec,
+    stamped: Stamped,
     links: Mapping[Pair, Sequence[OAuthRow]],
-    now: float,
 ) -> None:
     """Each named link exactly once: missing ones inserted, extra copies removed. A link that
     already belongs to another user is refused: KavachOS would sign whichever it finds first
@@ -162,8 +244,8 @@ def _oauth_links(
                     pair[0],
                     pair[1],
                     "",  # access_token is NOT NULL and Clerk exports no tokens
-                    codec.put(OAUTH_ACCOUNTS, "created_at", now),
-                    codec.put(OAUTH_ACCOUNTS, "updated_at", now),
+                    stamped.oauth_created,
+                    stamped.oauth_updated,
                 ],
             )
 
@@ -198,24 +280,24 @@ def organization_writes(
     desired: Resource,
     owner_id: str,
     roles: Mapping[str, Sequence[str]],
-    codec: Codec,
+    stamped: Stamped,
     index: LiveIndex,
-    now: float,
 ) -> str:
     org_id = desired.key
     slug = slug_for(desired.key, desired.spec, index, org_id)
     index.slugs[slug] = org_id
+    metadata = organization_metadata(desired.key, desired.spec)
     change.add(
         sql.UPSERT_ORG,
-        [
+        (
             org_id,
             desired.spec["name"],
             slug,
             owner_id,
-            codec.put(ORGANIZATIONS, "metadata", organization_metadata(desired.key, desired.spec)),
-            codec.put(ORGANIZATIONS, "created_at", now),
-            codec.put(ORGANIZATIONS, "updated_at", now),
-        ],
+            stamped.codec.put(ORGANIZATIONS, "metadata", metadata),
+            stamped.organization_created,
+            stamped.organization_updated,
+        ),
     )
     # KavachOS's addMember refuses a role without a row in the organization: the four seeds
     # ``org.create`` makes, then the manifest's roles (which win over a seed of the same name).
@@ -223,25 +305,31 @@ def organization_writes(
         if name not in roles:
             change.add(
                 sql.INSERT_SEED_ROLE,
-                [sql.derived_id("rol", org_id, name), org_id, name, _perms(codec, permissions)],
+                (
+                    sql.derived_id("rol", org_id, name),
+                    org_id,
+                    name,
+                    stamped.permissions(permissions),
+                ),
             )
     for name, granted in roles.items():
-        role_row_writes(change, org_id, name, granted, codec, index)
+        role_row_writes(change, org_id, name, granted, stamped, index)
     return org_id
 
 
 def organization_update_writes(
-    change: Change, live: Resource, desired: Resource, codec: Codec, now: float
+    change: Change, live: Resource, desired: Resource, stamped: Stamped
 ) -> str:
     assert live.provider_id is not None
+    metadata = organization_metadata(desired.key, desired.spec)
     change.add(
         sql.UPDATE_ORG,
-        [
+        (
             desired.spec["name"],
-            codec.put(ORGANIZATIONS, "metadata", organization_metadata(desired.key, desired.spec)),
-            codec.put(ORGANIZATIONS, "updated_at", now),
+            stamped.codec.put(ORGANIZATIONS, "metadata", metadata),
+            stamped.organization_updated,
             live.provider_id,
-        ],
+        ),
     )
     return live.provider_id
 
@@ -251,15 +339,11 @@ def role_row_writes(
     org_id: str,
     name: str,
     permissions: Sequence[str],
-    codec: Codec,
+    stamped: Stamped,
     index: LiveIndex,
 ) -> None:
     row_id = index.role_rows.get((org_id, name)) or sql.derived_id("rol", org_id, name)
-    change.add(sql.UPSERT_ROLE, [row_id, org_id, name, _perms(codec, permissions)])
-
-
-def _perms(codec: Codec, permissions: Sequence[str]) -> Any:
-    return codec.put(ORG_ROLES, "permissions", sorted(permissions))
+    change.add(sql.UPSERT_ROLE, (row_id, org_id, name, stamped.permissions(permissions)))
 
 
 def membership_writes(
@@ -267,19 +351,15 @@ def membership_writes(
     org_id: str,
     user_id: str,
     role: str,
-    codec: Codec,
+    stamped: Stamped,
     index: LiveIndex,
-    now: float,
 ) -> str:
     existing = index.member_rows.get((org_id, user_id))
     if existing is not None:
-        change.add(sql.UPDATE_MEMBER_ROLE, [role, existing])
+        change.add(sql.UPDATE_MEMBER_ROLE, (role, existing))
         return existing
     member_id = sql.derived_id("mem", org_id, user_id)
-    change.add(
-        sql.UPSERT_MEMBER,
-        [member_id, org_id, user_id, role, codec.put(ORG_MEMBERS, "joined_at", now)],
-    )
+    change.add(sql.UPSERT_MEMBER, (member_id, org_id, user_id, role, stamped.member_joined))
     return member_id
 
 
