@@ -9,7 +9,7 @@ from pathlib import Path
 from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.codec import Codec, inspect_database
 from authform.providers.kavachos.database import DatabaseError, RowError, connect
-from authform.providers.kavachos.schema import USERS
+from authform.providers.kavachos.schema import EMAIL_ACCOUNTS, USERS
 from authform.providers.kavachos.writer import Change, GroupCommitter
 
 from .conftest import KavachCli
@@ -173,3 +173,45 @@ def test_a_large_batch_commits_in_one_transaction_and_a_bad_row_fails_alone(
     assert kavach.count("kavach_users") == 599
     assert kavach.query("SELECT name FROM kavach_users WHERE id = 'user_0'") == [("Renamed again",)]
     assert committer.transactions <= 12  # halving to the bad row, not a transaction each
+
+
+def test_rows_already_there_or_twice_in_a_batch_converge_as_upserts(
+    kavach_db_two: KavachDatabase,
+) -> None:
+    """PostgreSQL COPYs a batch of new rows straight into the table; a row whose id is there
+    already (a rerun, a concurrent apply) or twice in the batch makes the table refuse that
+    COPY, and the batch then goes through the staging table with the upsert's rule: the
+    result is what one upsert per row gives, in the same transaction, with nothing else of
+    the batch lost (here each batch also writes a second statement's rows)."""
+    kavach = kavach_db_two
+    db = connect(kavach.url)
+    codec = inspect_database(db, [USERS, EMAIL_ACCOUNTS])
+    committer = GroupCommitter(db, sql.ORDER)
+
+    def user_with_password(n: int, name: str, digest: str) -> Change:
+        change = _user(codec, f"user_{n}", f"u{n}@example.com", name)
+        stamp = codec.put(EMAIL_ACCOUNTS, "created_at", 1_700_000_000)
+        verified = codec.put(EMAIL_ACCOUNTS, "email_verified", True)
+        row = [f"eml_{n}", f"user_{n}", digest, verified, stamp, stamp]
+        change.add(sql.INSERT_EMAIL_ACCOUNT, row)
+        return change
+
+    fresh = [user_with_password(n, "First", "digest-1") for n in range(100)]
+    assert committer.commit(fresh) == [None] * 100
+    # 50 rows there already, 100 new, and a new id twice: users update (the last write
+    # wins), password rows are kept (the first write wins), as one upsert per row leaves them
+    mixed = [user_with_password(n, "Second", "digest-2") for n in range(50, 200)]
+    mixed.append(user_with_password(150, "Third", "digest-3"))
+    assert committer.commit(mixed) == [None] * 151
+    db.close()
+
+    assert committer.transactions == 2
+    assert kavach.count("kavach_users") == 200
+    assert kavach.count("kavach_email_accounts") == 200
+    names = dict(kavach.query("SELECT id, name FROM kavach_users"))
+    assert {names[f"user_{n}"] for n in range(50)} == {"First"}
+    assert {names[f"user_{n}"] for n in range(50, 200) if n != 150} == {"Second"}
+    assert names["user_150"] == "Third"
+    digests = dict(kavach.query("SELECT user_id, password_hash FROM kavach_email_accounts"))
+    assert {digests[f"user_{n}"] for n in range(100)} == {"digest-1"}
+    assert {digests[f"user_{n}"] for n in range(100, 200)} == {"digest-2"}

@@ -3,8 +3,9 @@
 
 Writes go through ``run_batch`` only: one transaction per batch, each statement sent with
 ``executemany`` (psycopg pipelines those) or, for many rows of one insert on PostgreSQL, by
-COPY through a staging table, so an import is a few hundred transactions, not hundreds of
-thousands of round trips. Messages never show the URL's password.
+COPY (straight into the table, or through a staging table when a row is there already), so
+an import is a few hundred transactions, not hundreds of thousands of round trips. Messages
+never show the URL's password.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ COPY_MIN_ROWS = 64
 ROLLBACK_ATTEMPTS = 5
 ROLLBACK_PAUSE_S = 0.05
 STAGING_ORDER = "authform_position"  # a staged row's place in the batch
+_COPY_SAVEPOINT = "authform_copy"  # what a COPY refused on a key is undone to
 # A concurrent apply holds SQLite's write lock for one batch at a time; waiting this long for
 # it is far more than any batch takes.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -278,9 +280,8 @@ class PostgresDatabase:
                 raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
 
     def run_batch(self, batch: Batch) -> None:
-        """One transaction. Many rows of one insert are COPYed into a staging table and
-        inserted from it in one statement (``_copy_upsert``); the rest go by
-        ``executemany``. Either way a refused row fails the whole transaction as a
+        """One transaction. Many rows of one insert are COPYed (``_copy_in``); the rest go
+        by ``executemany``. Either way a refused row fails the whole transaction as a
         ``RowError``, and the caller splits the batch to find it."""
         staged = {
             sql: upsert
@@ -294,7 +295,7 @@ class PostgresDatabase:
                     with self._db.transaction(), self._db.cursor() as cursor:
                         for sql, rows in batch:
                             if sql in staged:
-                                _copy_upsert(cursor, staged[sql], staging[sql], rows)
+                                self._copy_in(cursor, staged[sql], staging[sql], rows)
                             else:
                                 cursor.executemany(_pg(sql), rows)
                     return
@@ -310,6 +311,21 @@ class PostgresDatabase:
                     raise RowError(f"{self.label}: {_first_line(exc)}") from None
                 except self._psycopg.Error as exc:
                     raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
+
+    def _copy_in(self, cursor: Any, upsert: Upsert, staging: str, rows: Rows) -> None:
+        """The rows of one insert by COPY straight into its table, which is all an import's
+        first run needs: no staging, no conflict handling per row. When a row's id is there
+        already (a rerun, a concurrent apply, an id twice in the batch) the table refuses
+        the COPY on its key: that is undone to a savepoint, and the rows go through the
+        staging table with the upsert's own rule (``_copy_upsert``), as if it was the only
+        way. Any other refusal is the batch's, as before."""
+        cursor.execute(f"SAVEPOINT {_COPY_SAVEPOINT}")
+        try:
+            _copy_rows(cursor, upsert, rows)
+        except self._psycopg.errors.UniqueViolation:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_COPY_SAVEPOINT}")
+            _copy_upsert(cursor, upsert, staging, rows)
+        cursor.execute(f"RELEASE SAVEPOINT {_COPY_SAVEPOINT}")
 
     def _staging_table(self, upsert: Upsert) -> str:
         """The staging table of ``upsert``: session-private, of the table's own column
@@ -334,6 +350,14 @@ class PostgresDatabase:
         from psycopg.types.json import Jsonb
 
         return Jsonb
+
+
+def _copy_rows(cursor: Any, upsert: Upsert, rows: Rows) -> None:
+    """COPY ``rows`` into ``upsert``'s table as they are."""
+    with cursor.copy(f"COPY {upsert.table} ({', '.join(upsert.columns)}) FROM STDIN") as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
 
 
 def _copy_upsert(cursor: Any, upsert: Upsert, staging: str, rows: Rows) -> None:
