@@ -26,9 +26,15 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
-from authform.engine.codec import load_resource, resource_from, resource_states, state_fields
+from authform.engine.codec import (
+    dump_resource,
+    load_resource,
+    resource_from,
+    resource_states,
+    state_fields,
+)
 from authform.engine.tempspace import ScratchDatabase
-from authform.resources import Kind, Resource
+from authform.resources import Kind, Resource, of_kind
 
 ROLE_PRIORITY = {"owner": 0, "admin": 1}
 BATCH = 5_000
@@ -72,11 +78,11 @@ class DesiredUsers:
             self._db.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?, ?)", batch)
             batch = list(islice(rows, BATCH))
 
-    def keep_whole(self, states: Iterable[tuple[Any, ...]]) -> None:
-        """Keep these users' stored states, to give them back whole (``owner``)."""
+    def keep_whole(self, users: Iterable[Resource]) -> None:
+        """Keep these users whole, to give them back (``owner``)."""
         self._db.executemany(
             "UPDATE users SET owner = ? WHERE key = ?",
-            ((_pickled(state), _KEY(state)) for state in states),
+            ((dump_resource(user), user.key) for user in users),
         )
 
     def get_many(self, keys: Sequence[str]) -> dict[str, DesiredUser]:
@@ -202,11 +208,11 @@ class DesiredFacts:
         if owner is None:
             return None
         if self._owners_from is not None:
+            # The users alone (the index selects a kind without reading the others: an
+            # import's desired state holds twice as many memberships as users).
             wanted = set(self.owners.values())
             self.users.keep_whole(
-                state
-                for state in resource_states(self._owners_from)
-                if _KIND(state) == _USER and _KEY(state) in wanted
+                user for user in of_kind(self._owners_from, Kind.USER) if user.key in wanted
             )
             self._owners_from = None
         return self.users.owner(owner)
