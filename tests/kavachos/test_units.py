@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
+from authform.engine.index import IndexedResources, StateIndex
 from authform.providers.kavachos.canary import check_canary, kavachos_scrypt_matches
 from authform.providers.kavachos.desired import DesiredFacts
 from authform.providers.kavachos.live import LiveIndex
@@ -109,13 +112,21 @@ def _desired_import() -> list[Resource]:
     return [*organizations, *users, *memberships]
 
 
-@pytest.mark.parametrize("once", [False, True], ids=["re-iterable", "one-shot iterator"])
-def test_desired_facts_from_one_pass_give_each_owner_back_whole(once: bool) -> None:
+@pytest.mark.parametrize("form", ["re-iterable", "one-shot iterator", "on-disk index"])
+def test_desired_facts_from_one_pass_give_each_owner_back_whole(form: str) -> None:
     """Users come before the memberships that make them owners, so the owners' whole
-    resources are kept by a second pass when one is first asked for, or, from a desired
-    state that can be read only once, by keeping every user's in the first."""
+    resources are kept when one is first asked for: looked up by key in the on-disk index
+    (the command's desired state), found by a second pass over a plain collection, or, from
+    a desired state that can be read only once, kept for every user in the first pass."""
     desired = _desired_import()
-    facts = DesiredFacts.gather(iter(desired) if once else desired)
+    index = StateIndex()
+    index.add_desired(desired)
+    source: Iterable[Resource] = {
+        "re-iterable": desired,
+        "one-shot iterator": iter(desired),
+        "on-disk index": IndexedResources(index),
+    }[form]
+    facts = DesiredFacts.gather(source)
     try:
         assert facts.owners == {"org_0": "user_1", "org_1": "user_3"}
         assert facts.password_digests == 2
@@ -127,3 +138,4 @@ def test_desired_facts_from_one_pass_give_each_owner_back_whole(once: bool) -> N
         assert facts.users.get_many(["user_2"])["user_2"].first_name == "F2"
     finally:
         facts.close()
+        index.close()

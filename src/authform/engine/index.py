@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import sqlite3
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
@@ -196,18 +197,33 @@ class StateIndex(ScratchDatabase):
         first lookup), not ``_key_desired``'s index of every row: the import asks this of
         its users while it writes twice as many memberships, and an index of all rows would
         be kept up for each of those as it is written."""
+        rows = self._among(kind, "d.key", keys, seq)
+        return {key for (key,) in rows}
+
+    def desired_states_among(
+        self, kind: Kind, keys: Iterable[str], seq: tuple[int, int]
+    ) -> Iterator[tuple[Any, ...]]:
+        """The stored states of the desired items of ``kind`` in rows ``seq`` whose key is
+        one of ``keys``, in no set order: one statement for a batch of keys, through the
+        index ``desired_keys_among`` uses (a few items of many, read without the others)."""
+        loads = pickle.loads
+        for (blob,) in self._among(kind, "d.item", keys, seq):
+            yield loads(blob)
+
+    def _among(
+        self, kind: Kind, column: str, keys: Iterable[str], seq: tuple[int, int]
+    ) -> sqlite3.Cursor:
         order = kind.order  # an int: written into the statement, as a partial index needs
         if order not in self._keyed_kinds:
             self.db.execute(
                 f"CREATE INDEX desired_{order}_by_key ON desired (key) WHERE kind = {order}"
             )
             self._keyed_kinds.add(order)
-        rows = self.db.execute(
-            f"SELECT d.key FROM desired d WHERE d.kind = {order} AND d.key IN "
+        return self.db.execute(
+            f"SELECT {column} FROM desired d WHERE d.kind = {order} AND d.key IN "
             "(SELECT value FROM json_each(?)) AND d.seq >= ? AND d.seq < ?",
             (json.dumps(list(keys)), *seq),
         )
-        return {key for (key,) in rows}
 
     def clear_live(self) -> None:
         """Forget the live side (before reading it again)."""
@@ -492,6 +508,10 @@ class IndexedResources(StreamedSequence):
     def keys_among(self, kind: Kind, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` an item of ``kind`` here has (one statement for a batch)."""
         return self.state_index.desired_keys_among(kind, keys, self.seq or (0, ALL_ROWS))
+
+    def states_among(self, kind: Kind, keys: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """The stored states of the items of ``kind`` here whose key is among ``keys``."""
+        return self.state_index.desired_states_among(kind, keys, self.seq or (0, ALL_ROWS))
 
     def resource_states(self) -> Iterator[tuple[Any, ...]]:
         """The items' stored states (see ``codec.resource_states``)."""

@@ -26,15 +26,9 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
-from authform.engine.codec import (
-    dump_resource,
-    load_resource,
-    resource_from,
-    resource_states,
-    state_fields,
-)
+from authform.engine.codec import load_resource, resource_from, resource_states, state_fields
 from authform.engine.tempspace import ScratchDatabase
-from authform.resources import Kind, Resource, of_kind
+from authform.resources import Kind, Resource
 
 ROLE_PRIORITY = {"owner": 0, "admin": 1}
 BATCH = 5_000
@@ -78,11 +72,11 @@ class DesiredUsers:
             self._db.executemany("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?, ?, ?)", batch)
             batch = list(islice(rows, BATCH))
 
-    def keep_whole(self, users: Iterable[Resource]) -> None:
-        """Keep these users whole, to give them back (``owner``)."""
+    def keep_whole(self, states: Iterable[tuple[Any, ...]]) -> None:
+        """Keep these users' stored states, to give them back whole (``owner``)."""
         self._db.executemany(
             "UPDATE users SET owner = ? WHERE key = ?",
-            ((dump_resource(user), user.key) for user in users),
+            ((_pickled(state), _KEY(state)) for state in states),
         )
 
     def get_many(self, keys: Sequence[str]) -> dict[str, DesiredUser]:
@@ -208,12 +202,7 @@ class DesiredFacts:
         if owner is None:
             return None
         if self._owners_from is not None:
-            # The users alone (the index selects a kind without reading the others: an
-            # import's desired state holds twice as many memberships as users).
-            wanted = set(self.owners.values())
-            self.users.keep_whole(
-                user for user in of_kind(self._owners_from, Kind.USER) if user.key in wanted
-            )
+            self.users.keep_whole(_users_among(self._owners_from, set(self.owners.values())))
             self._owners_from = None
         return self.users.owner(owner)
 
@@ -226,6 +215,19 @@ _USER = Kind.USER.value
 _ORGANIZATION = Kind.ORGANIZATION.value
 _ROLE = Kind.ROLE.value
 _PERMISSION = Kind.PERMISSION.value
+
+
+def _users_among(desired: Iterable[Resource], keys: set[str]) -> Iterator[tuple[Any, ...]]:
+    """The stored states of the desired users whose key is among ``keys``: looked up by key
+    where the collection can (the on-disk index: a few thousand owners of a hundred
+    thousand users, read alone), else found by reading it whole."""
+    among = getattr(desired, "states_among", None)
+    if among is not None:
+        found: Iterator[tuple[Any, ...]] = among(Kind.USER, sorted(keys))
+        return found
+    return (
+        state for state in resource_states(desired) if _KIND(state) == _USER and _KEY(state) in keys
+    )
 
 
 def _resource(state: tuple[Any, ...]) -> Resource:
