@@ -247,3 +247,37 @@ def test_reset_mode_needs_no_email_table(kavach_cli: KavachCli) -> None:
     rows = kavach_cli.db.query("SELECT id, force_password_reset FROM kavach_users")
     assert {user for user, flag in rows if flag} == {ADA, GRACE, LINUS, UNA}
     assert kavach_cli.run("plan", "--detailed-exitcode", str(manifest)).exit_code == 0
+
+
+def test_an_owner_written_with_its_organization_is_not_written_again(
+    kavach_cli: KavachCli,
+) -> None:
+    """An organization is created with its owner's rows (KavachOS requires the owner's user
+    row first, and a plan creates organizations before users); that user's own create later
+    in the same apply writes nothing again. A trigger the test adds logs every write of a
+    user row: each user is inserted once and never updated."""
+    db = kavach_cli.db
+    if db.postgres:
+        db.execute(
+            "CREATE TABLE user_writes (id TEXT, op TEXT)",
+            "CREATE FUNCTION log_user_write() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN INSERT INTO user_writes VALUES (NEW.id, TG_OP); RETURN NEW; END $$",
+            "CREATE TRIGGER log_user_write AFTER INSERT OR UPDATE ON kavach_users "
+            "FOR EACH ROW EXECUTE FUNCTION log_user_write()",
+        )
+    else:
+        db.execute(
+            "CREATE TABLE user_writes (id TEXT, op TEXT)",
+            "CREATE TRIGGER log_user_insert AFTER INSERT ON kavach_users "
+            "BEGIN INSERT INTO user_writes VALUES (NEW.id, 'INSERT'); END",
+            "CREATE TRIGGER log_user_update AFTER UPDATE ON kavach_users "
+            "BEGIN INSERT INTO user_writes VALUES (NEW.id, 'UPDATE'); END",
+        )
+
+    result = kavach_cli.run("apply", "--auto-approve", str(kavach_cli.write()))
+
+    assert result.exit_code == 0, result.output
+    owners = {row[0] for row in db.query("SELECT owner_id FROM kavach_organizations")}
+    assert owners and owners <= {ADA, GRACE, LINUS, OLIVIA, UNA}
+    writes = sorted(db.query("SELECT id, op FROM user_writes"))
+    assert writes == sorted((user, "INSERT") for user in (ADA, GRACE, LINUS, OLIVIA, UNA))

@@ -86,6 +86,9 @@ class KavachOSProvider:
         self._roles_managed = False
         # The commit of the last batch handed to ``write_batch`` (see there).
         self._last_commit: asyncio.Future[list[DatabaseError | None]] | None = None
+        # Users written whole, and committed, with an organization they own (see
+        # ``_owner_writes``): at most one per organization.
+        self._owners_written: set[str] = set()
 
     def remember_ids_in(self, store: ProviderIds) -> None:
         """Keep the ids read and written in ``store`` (see ``authform.providers.ids``)."""
@@ -252,6 +255,9 @@ class KavachOSProvider:
                 self.ids[kind].pop(item.subject.key, None)
             elif item.provider_id is not None:
                 learnt.setdefault(kind, []).append((item.subject.key, item.provider_id))
+            if item.owner is not None:  # the organization's owner, written with it
+                self._owners_written.add(item.owner[0])
+                learnt.setdefault(Kind.USER, []).append(item.owner)
         for kind, pairs in learnt.items():
             self.ids.remember(kind, pairs)
 
@@ -312,6 +318,10 @@ class KavachOSProvider:
             )
             return Built(change, desired, member_id)
         if kind is Kind.USER:
+            if write.live is None and desired.key in self._owners_written:
+                # Written whole earlier in this apply, with an organization it owns: the
+                # same rows again would only be a second write of each.
+                return Built(change, desired, desired.key)
             user_id = writes.user_writes(
                 change, desired, write.live, stamped, links, reset_passwords=self.reset_passwords
             )
@@ -320,11 +330,13 @@ class KavachOSProvider:
             if write.live is not None:
                 org_id = writes.organization_update_writes(change, write.live, desired, stamped)
             else:
-                owner_id = self._owner_writes(change, desired, stamped, links)
+                owner_id, written = self._owner_writes(change, desired, stamped, links)
                 roles = self.facts.role_permissions if self._roles_managed else {}
                 org_id = writes.organization_writes(
                     change, desired, owner_id, roles, stamped, index
                 )
+                owner = None if written is None else (written, owner_id)
+                return Built(change, desired, org_id, owner=owner)
             return Built(change, desired, org_id)
         if kind is Kind.PERMISSION:
             return Built(change, desired)  # nothing to store: the string is in role rows
@@ -357,11 +369,12 @@ class KavachOSProvider:
         organization: Resource,
         stamped: writes.Stamped,
         links: Mapping[live.Pair, Sequence[live.OAuthRow]],
-    ) -> str:
+    ) -> tuple[str, str | None]:
         """The owner KavachOS requires, written first in the same transaction when the user
         is still to be created (users come after organizations in a plan). Its highest-ranked
         member (owner, then admin, then any; the first by key) owns it; with no member, a
-        person must create it (authform will not make someone owner of a stranger's org)."""
+        person must create it (authform will not make someone owner of a stranger's org).
+        Returns the owner's KavachOS id, and its key when it was written here."""
         org_key = organization.key
         owner_key = self.facts.owners.get(org_key)
         if owner_key is None:
@@ -376,13 +389,14 @@ class KavachOSProvider:
             )
         existing = self.ids[Kind.USER].get(owner_key)
         if existing is not None:
-            return existing
+            return existing, None
         user = self.facts.owner_of(org_key)
         if user is None:
             raise ProviderError(f"KavachOS: the owner {owner_key} of {org_key} does not exist")
-        return writes.user_writes(
+        written = writes.user_writes(
             change, user, None, stamped, links, reset_passwords=self.reset_passwords
         )
+        return written, owner_key
 
     # ---- reporting -------------------------------------------------------------------------
 
@@ -450,6 +464,8 @@ class Built:
     subject: Resource
     provider_id: str | None = None  # the KavachOS id it was written with
     deleted: bool = False  # it was removed: its key no longer names a KavachOS id
+    # An organization's owner written whole with it: (user key, KavachOS id).
+    owner: tuple[str, str] | None = None
 
     @property
     def resource(self) -> Resource:
