@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from authform.json_text import sorted_encoder
 from authform.providers.base import ProviderError
 from authform.providers.kavachos.schema import ColumnFound
 from authform.providers.kavachos.statements import UPSERTS, Upsert
@@ -40,6 +41,8 @@ ROLLBACK_ATTEMPTS = 5
 ROLLBACK_PAUSE_S = 0.05
 STAGING_ORDER = "authform_position"  # a staged row's place in the batch
 _COPY_SAVEPOINT = "authform_copy"  # what a COPY refused on a key is undone to
+# A JSONB value's text (a value JSON cannot hold is refused, as ``json.dumps`` refuses it).
+_JSONB_TEXT = sorted_encoder(separators=(",", ":"), ensure_ascii=False, default=None)
 # A concurrent apply holds SQLite's write lock for one batch at a time; waiting this long for
 # it is far more than any batch takes.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -346,10 +349,11 @@ class PostgresDatabase:
         self._db.close()
 
     def json_writer(self) -> Any:
-        """How a value is written to a JSONB column (psycopg's wrapper)."""
-        from psycopg.types.json import Jsonb
-
-        return Jsonb
+        """How a value is written to a JSONB column: as its JSON text, which PostgreSQL
+        reads into the column's type (psycopg sends a ``str`` as of unknown type), made by
+        the C encoder. psycopg's ``Jsonb`` wrapper encodes each value with ``json.dumps``
+        from Python when the row is sent, and an import COPYs hundreds of thousands."""
+        return _JSONB_TEXT
 
 
 def _copy_rows(cursor: Any, upsert: Upsert, rows: Rows) -> None:
