@@ -132,37 +132,20 @@ def user_writes(
         metadata = stamped.empty_user_metadata  # nothing to keep, no image: most users
     else:
         metadata = stamped.codec.put(USERS, "metadata", _user_metadata(spec, current))
-    name = display_name(spec["first_name"], spec["last_name"])
+    profile = (
+        spec["email"],
+        display_name(spec["first_name"], spec["last_name"]),
+        desired.key,
+        CLERK,
+        metadata,
+        _flag(stamped.user_verified, verified),
+    )
     if live is None:
-        change.add(
-            sql.INSERT_USER,
-            (
-                user_id,
-                spec["email"],
-                name,
-                desired.key,
-                CLERK,
-                metadata,
-                _flag(stamped.user_verified, verified),
-                _flag(stamped.user_reset, bool(digest) and reset_passwords),
-                stamped.user_created,
-                stamped.user_updated,
-            ),
-        )
+        reset = _flag(stamped.user_reset, bool(digest) and reset_passwords)
+        stamps = (stamped.user_created, stamped.user_updated)
+        change.add(sql.INSERT_USER, (user_id, *profile, reset, *stamps))
     else:
-        change.add(
-            sql.UPDATE_USER,
-            (
-                spec["email"],
-                name,
-                desired.key,
-                CLERK,
-                metadata,
-                _flag(stamped.user_verified, verified),
-                stamped.user_updated,
-                user_id,
-            ),
-        )
+        change.add(sql.UPDATE_USER, (*profile, stamped.user_updated, user_id))
     if stamped.has_email_accounts:
         if observed.get("password_row"):
             change.add(
