@@ -33,7 +33,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from code_export import export_code
+
 SHAPES = ("full", "users")
 
 
@@ -123,17 +124,6 @@ def measure(folder: Path, shape: str, repeat: int, src: Path | None) -> Measured
         raise SystemExit(f"the parse of {folder} failed")
     cpu, users, orgs, memberships = output.split()
     return Measured(float(cpu), usage.ru_maxrss // 1024, int(users), int(orgs), int(memberships))
-
-
-def export_code(ref: str, folder: Path) -> Path:
-    """``src/`` of commit ``ref``, exported into ``folder``."""
-    target = folder / f"code-{ref.replace('/', '_')}"
-    target.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, "src"], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target / "src"
 
 
 def print_classic(size: int, m: Measured) -> None:

@@ -32,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from code_export import export_code
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -132,17 +134,6 @@ def bench(label: str, db: KavachDatabase, manifest: Path, src: Path | None) -> F
     figures = Figures(rows, apply, plan)
     print(figures.row(label), flush=True)
     return figures
-
-
-def export_code(ref: str, folder: Path) -> Path:
-    """``src/`` of commit ``ref``, exported into ``folder``."""
-    target = folder / f"code-{ref.replace('/', '_')}"
-    target.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, "src"], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target / "src"
 
 
 def _load() -> str:
