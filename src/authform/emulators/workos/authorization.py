@@ -1,16 +1,17 @@
 """Environment roles and permissions (``/authorization/roles``, ``/authorization/permissions``).
 
 Roles hold their permission slugs in order; the API cannot delete a role, so the dashboard's
-delete lives at ``DELETE /_emulate/roles/{slug}``."""
+delete lives at ``DELETE /_emulate/roles/{slug}``. The two are one family: a definition with
+a slug, a name and a description, told apart by the table in ``DEFINITIONS``."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from ..routing import Call, Endpoint, Shape
-from ..store import from_json, new_id, now_iso, placeholders, to_json
+from ..store import from_json, to_json
 from .errors import conflict, not_found
 from .fields import Rule, read_fields
 from .memberships import Memberships
@@ -31,7 +32,6 @@ role_json = Shape(
     constants={"object": "role", "type": "EnvironmentRole"},
 )
 permission_json = Shape(columns=_DEFINITION, constants={"object": "permission", "system": False})
-PERMISSIONS = "permissions"  # the table
 SLUG_HINT = "must be lowercase letters, digits and - _ : . only"
 UPDATE_RULES = (
     Rule("name", non_empty=True, max_length=48),
@@ -47,34 +47,41 @@ def create_rules(slug_pattern: str) -> tuple[Rule, ...]:
     return (slug, Rule("resource_type_slug", max_length=48), name, UPDATE_RULES[1])
 
 
-# table -> (id prefix, rules of a create, the conflict code and noun of a taken slug)
+# table -> (its path, id prefix, JSON shape, rules of a create, code and noun of a taken slug)
 DEFINITIONS = {
-    "roles": ("role_", create_rules(ROLE_SLUG_PATTERN), "role_slug_conflict", "role"),
+    "roles": (
+        "/authorization/roles", "role_", role_json, create_rules(ROLE_SLUG_PATTERN),
+        "role_slug_conflict", "role",
+    ),
     "permissions": (
-        "perm_", create_rules(PERMISSION_SLUG_PATTERN), "permission_slug_conflict", "permission"
+        "/authorization/permissions", "perm_", permission_json,
+        create_rules(PERMISSION_SLUG_PATTERN), "permission_slug_conflict", "permission",
     ),
 }  # fmt: skip
 
 
 class Authorization(Memberships):
     def endpoints(self) -> list[Endpoint]:
-        roles, perms = "/authorization/roles", "/authorization/permissions"
-        role, perm = f"{roles}/{{slug}}", f"{perms}/{{slug}}"
+        routes = super().endpoints()
+        for table, (path, *_) in DEFINITIONS.items():
+            one = f"{path}/{{slug}}"
+            routes += [
+                Endpoint("POST", path, partial(self._create_definition, table), 201),
+                Endpoint("GET", one, partial(self._get_definition, table)),
+                Endpoint("PATCH", one, partial(self._update_definition, table)),
+            ]
+        role = "/authorization/roles/{slug}"
         return [
-            *super().endpoints(),
-            Endpoint("GET", roles, self._list_roles),
-            Endpoint("POST", roles, lambda c: self.create_role(c.json), 201),
-            Endpoint("GET", role, lambda c: role_json(self.row("roles", c.path["slug"]))),
-            Endpoint("PATCH", role, lambda c: role_json(self._update_definition("roles", c))),
+            *routes,
+            Endpoint("GET", "/authorization/roles", self._list_roles),
             Endpoint("POST", f"{role}/permissions", self._add_role_permission),
             Endpoint("PUT", f"{role}/permissions", self._set_role_permissions),
-            Endpoint("GET", perms, lambda c: self.listing(c, PERMISSIONS, permission_json)),
-            Endpoint("POST", perms, lambda c: self.create_permission(c.json), 201),
-            Endpoint("GET", perm, lambda c: permission_json(self.row(PERMISSIONS, c.path["slug"]))),
             Endpoint(
-                "PATCH", perm, lambda c: permission_json(self._update_definition(PERMISSIONS, c))
+                "GET",
+                "/authorization/permissions",
+                lambda c: self.listing(c, "permissions", permission_json.many),
             ),
-            Endpoint("DELETE", perm, self._delete_permission, 204),
+            Endpoint("DELETE", "/authorization/permissions/{slug}", self._delete_permission, 204),
             # What only the WorkOS Dashboard can do: Roles & Permissions → delete.
             Endpoint("DELETE", "/_emulate/roles/{slug}", self._dashboard_delete_role, 204),
         ]
@@ -82,56 +89,49 @@ class Authorization(Memberships):
     def _dashboard_delete_role(self, call: Call) -> None:
         self.delete("roles", call.path["slug"])
 
-    def _create_definition(self, table: str, data: Mapping[str, Any]) -> str:
-        prefix, rules, conflict_code, noun = DEFINITIONS[table]
+    def create_definition(self, table: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A new role or permission (``table``), as the API answers it."""
+        _, prefix, shape, rules, conflict_code, noun = DEFINITIONS[table]
         values = read_fields(data, rules)
         slug = values["slug"]
         if self.store.find(table, "slug", slug):
             raise conflict(conflict_code, f"A {noun} with slug '{slug}' already exists.")
-        now = now_iso()
-        values.update(id=new_id(prefix), created_at=now, updated_at=now)
         values["resource_type_slug"] = values["resource_type_slug"] or DEFAULT_RESOURCE_TYPE
-        self.store.insert(table, values)
-        return str(slug)
+        return shape(self.row(table, self.insert(table, prefix, values), "id"))
+
+    def _create_definition(self, table: str, call: Call) -> dict[str, Any]:
+        return self.create_definition(table, call.json)
+
+    def _get_definition(self, table: str, call: Call) -> dict[str, Any]:
+        return DEFINITIONS[table][2](self.row(table, call.path["slug"]))
 
     def create_role(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        return role_json(self.row("roles", self._create_definition("roles", data)))
+        return self.create_definition("roles", data)
 
     def create_permission(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        return permission_json(
-            self.row("permissions", self._create_definition("permissions", data))
-        )
+        return self.create_definition("permissions", data)
 
     def set_role_permissions(self, slug: str, permissions: Sequence[str]) -> dict[str, Any]:
-        self.row("roles", slug)
+        role_id = self.row("roles", slug)["id"]
         wanted = list(dict.fromkeys(permissions))
-        known = {
-            row["slug"]
-            for row in self.store.all(
-                f"SELECT slug FROM permissions WHERE slug IN ({placeholders(wanted)})", wanted
-            )
-        }
-        for permission in wanted:
-            if permission not in known:
-                raise not_found("Permission", permission)
-        changes = {"permissions": to_json(wanted), "updated_at": now_iso()}
-        self.store.update("roles", changes, "slug = ?", [slug])
+        if unknown := self.unknown("permissions", "slug", wanted):
+            raise not_found("Permission", unknown[0])
+        self.touch("roles", role_id, {"permissions": to_json(wanted)})
         return role_json(self.row("roles", slug))
 
-    def _update_definition(self, table: str, call: Call) -> sqlite3.Row:
-        slug = self.row(table, call.path["slug"])["slug"]
+    def _update_definition(self, table: str, call: Call) -> dict[str, Any]:
+        row_id, shape = self.row(table, call.path["slug"])["id"], DEFINITIONS[table][2]
         values = read_fields(call.json, UPDATE_RULES)
         changes = {"name": values["name"]} if values["name"] is not None else {}
         if "description" in call.json:
             changes["description"] = values["description"]
-        changes["updated_at"] = now_iso()
-        self.store.update(table, changes, "slug = ?", [slug])
-        return self.row(table, slug)
+        self.touch(table, row_id, changes)
+        return shape(self.row(table, row_id, "id"))
 
     def _list_roles(self, call: Call) -> dict[str, Any]:
         # Not paginated: all environment roles, in priority order (here: creation order).
         rows = self.store.all("SELECT * FROM roles ORDER BY id")
-        return {"object": "list", "data": [role_json(row) for row in rows]}
+        return {"object": "list", "data": role_json.many(rows)}
 
     def _add_role_permission(self, call: Call) -> dict[str, Any]:
         role = self.row("roles", call.path["slug"])
@@ -148,13 +148,10 @@ class Authorization(Memberships):
 
     def _delete_permission(self, call: Call) -> None:
         slug = self.row("permissions", call.path["slug"])["slug"]
-        now = now_iso()
         with self.store.transaction() as conn:
             conn.execute("DELETE FROM permissions WHERE slug = ?", [slug])
             for role in conn.execute("SELECT id, permissions FROM roles").fetchall():
                 current: list[str] = from_json(role["permissions"], [])
                 if slug in current:
-                    changes = {"permissions": to_json([p for p in current if p != slug])}
-                    self.store.update(
-                        "roles", {**changes, "updated_at": now}, "id = ?", [role["id"]], conn
-                    )
+                    remaining = to_json([p for p in current if p != slug])
+                    self.touch("roles", role["id"], {"permissions": remaining}, conn)

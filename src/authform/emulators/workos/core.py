@@ -10,8 +10,9 @@ from typing import Any, ClassVar
 
 from ..base import Limit, LimitTable, TableBackend
 from ..routing import Call
+from ..store import new_id, now_iso, placeholders
 from .errors import error_body, not_found
-from .fields import ListParams, json_body, parse_list_params
+from .fields import json_body, list_params
 from .schema import SCHEMA, TABLES
 
 
@@ -67,37 +68,54 @@ class WorkOSCore(TableBackend):
 
     # ----------------------------------------------------------------- shared helpers
 
-    def page(
-        self, table: str, params: ListParams, where: str = "", args: Sequence[Any] = ()
-    ) -> tuple[list[sqlite3.Row], dict[str, str | None]]:
-        """A page of rows plus WorkOS ``list_metadata`` for it."""
-        page = self.store.keyset_page(
-            table,
-            limit=params.limit,
-            order=params.order,
-            before=params.before,
-            after=params.after,
-            where=where,
-            params=args,
-        )
-        if not page.rows:
-            return [], {"before": None, "after": None}
-        first, last = page.rows[0]["id"], page.rows[-1]["id"]
-        if params.order == "normal":  # newest first, `before` walks to older items
-            older, newer = page.has_following, page.has_preceding
-            return page.rows, {"before": last if older else None, "after": first if newer else None}
-        return page.rows, {
-            "before": first if page.has_preceding else None,
-            "after": last if page.has_following else None,
-        }
-
     def listing(
-        self, call: Call, table: str, shape: Callable[[sqlite3.Row], Any]
+        self,
+        call: Call,
+        table: str,
+        render: Callable[[list[sqlite3.Row]], list[dict[str, Any]]],
+        conditions: Mapping[str, Sequence[Any]] | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A plain paged list of ``table`` (no filters), each row as ``shape`` makes it."""
-        rows, metadata = self.page(table, parse_list_params(call.query))
-        return self.list_body([shape(row) for row in rows], metadata)
+        """A page of ``table`` with WorkOS ``list_metadata``: ``conditions`` (SQL -> its
+        arguments) filter it, ``render`` makes its rows API objects."""
+        params = params or list_params(call.query)
+        where = conditions or {}
+        args = [arg for values in where.values() for arg in values]
+        page = self.store.keyset_page(table, where=" AND ".join(where), params=args, **params)
+        # The cursors to the items ahead of this page and behind it, in list order.
+        ahead = page.rows[0]["id"] if page.has_preceding else None
+        behind = page.rows[-1]["id"] if page.has_following else None
+        if params["order"] == "normal":  # newest first, `before` walks to older items
+            ahead, behind = behind, ahead
+        metadata = {"before": ahead, "after": behind}
+        return {"object": "list", "data": render(page.rows), "list_metadata": metadata}
 
-    @staticmethod
-    def list_body(data: list[dict[str, Any]], metadata: Mapping[str, str | None]) -> dict[str, Any]:
-        return {"object": "list", "data": data, "list_metadata": dict(metadata)}
+    def insert(
+        self,
+        table: str,
+        prefix: str,
+        values: Mapping[str, Any],
+        conn: sqlite3.Connection | None = None,
+    ) -> str:
+        """Insert a new row with a fresh ``prefix`` id and timestamps; returns its id."""
+        row_id, now = new_id(prefix), now_iso()
+        row = {**values, "id": row_id, "created_at": now, "updated_at": now}
+        self.store.insert(table, row, conn)
+        return row_id
+
+    def touch(
+        self,
+        table: str,
+        row_id: str,
+        changes: Mapping[str, Any],
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
+        """Apply ``changes`` to the row ``row_id``, stamping its ``updated_at``."""
+        changes = {**changes, "updated_at": now_iso()}
+        self.store.update(table, changes, "id = ?", [row_id], conn)
+
+    def unknown(self, table: str, column: str, values: Sequence[str]) -> list[str]:
+        """Those of ``values`` that no row of ``table`` holds in ``column``, in order."""
+        sql = f"SELECT {column} FROM {table} WHERE {column} IN ({placeholders(values)})"
+        known = {row[0] for row in self.store.all(sql, list(values))}  # noqa: S608
+        return [value for value in values if value not in known]

@@ -12,9 +12,18 @@ from typing import Any, Literal
 from starlette.datastructures import QueryParams
 
 from ..routing import json_parser
-from ..store import ListOrder
 from .errors import bad_request, unprocessable
 from .schema import EXTERNAL_ID_PATTERN
+
+# kind -> (does a present, non-null value have it?, the noun its type error names)
+KINDS = {
+    "string": (lambda value: isinstance(value, str), "a string"),
+    "boolean": (lambda value: isinstance(value, bool), "a boolean"),
+    "strings": (
+        lambda value: isinstance(value, list) and all(isinstance(item, str) for item in value),
+        "an array of strings",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class Rule:
     max_length: int | None = None
     pattern: str | None = None
     hint: str = "has an invalid format"
+    choices: tuple[str, ...] = ()
 
 
 EXTERNAL_ID = Rule(
@@ -53,60 +63,57 @@ class Fields:
 
     def read(self, rules: Sequence[Rule]) -> dict[str, Any]:
         """The value of each rule's field (``None`` when absent or invalid)."""
-        readers = {"string": self._string, "boolean": self._boolean, "strings": self._strings}
-        return {rule.name: readers[rule.kind](rule) for rule in rules}
+        return {rule.name: self._value(rule) for rule in rules}
 
     def string(self, name: str, **constraints: Any) -> Any:
-        return self._string(Rule(name, **constraints))
+        return self._value(Rule(name, **constraints))
 
-    def _absent(self, rule: Rule) -> bool:
-        if rule.name not in self.data:
-            if rule.required:
-                self.fail(rule.name, "required", f"{rule.name} is required.")
-            return True
-        return False
-
-    def _string(self, rule: Rule) -> str | None:
+    def _value(self, rule: Rule) -> Any:
         name = rule.name
-        if self._absent(rule):
+        if name not in self.data:
+            if rule.required:
+                self.fail(name, "required", f"{name} is required.")
             return None
         value = self.data[name]
-        if value is None:
-            if rule.required and not rule.nullable:
-                self.fail(name, "required", f"{name} is required.")
-            elif not rule.nullable:
-                self.fail(name, "invalid_type", f"{name} must be a string, not null.")
+        has_kind, noun = KINDS[rule.kind]
+        if value is None and rule.nullable:
             return None
-        if not isinstance(value, str):
-            self.fail(name, "invalid_type", f"{name} must be a string.")
+        if value is None and rule.kind == "string":
+            required = rule.required
+            problem = "is required" if required else "must be a string, not null"
+            self.fail(name, "required" if required else "invalid_type", f"{name} {problem}.")
             return None
-        if rule.non_empty and not value.strip():
-            self.fail(name, "required", f"{name} must not be empty.")
-        elif rule.max_length is not None and len(value) > rule.max_length:
-            self.fail(name, "too_long", f"{name} must be at most {rule.max_length} characters.")
-        elif rule.pattern is not None and re.fullmatch(rule.pattern, value) is None:
-            self.fail(name, "invalid_format", f"{name} {rule.hint}.")
+        if not has_kind(value):
+            self.fail(name, "invalid_type", f"{name} must be {noun}.")
+            return None
+        if rule.kind == "string":
+            self._constrain(rule, value)
         return value
 
-    def _boolean(self, rule: Rule) -> bool | None:
-        value = self.data.get(rule.name)
-        if value is None:
-            if rule.name in self.data and not rule.nullable:
-                self.fail(rule.name, "invalid_type", f"{rule.name} must be a boolean.")
-            return None
-        if not isinstance(value, bool):
-            self.fail(rule.name, "invalid_type", f"{rule.name} must be a boolean.")
-            return None
-        return value
-
-    def _strings(self, rule: Rule) -> list[str] | None:
-        if self._absent(rule):
-            return None
-        value = self.data[rule.name]
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            self.fail(rule.name, "invalid_type", f"{rule.name} must be an array of strings.")
-            return None
-        return list(value)
+    def _constrain(self, rule: Rule, value: str) -> None:
+        """The first of a string's documented constraints it breaks, if any."""
+        checks = (
+            (rule.non_empty and not value.strip(), "required", "must not be empty"),
+            (
+                rule.max_length is not None and len(value) > rule.max_length,
+                "too_long",
+                f"must be at most {rule.max_length} characters",
+            ),
+            (
+                rule.pattern is not None and re.fullmatch(rule.pattern, value) is None,
+                "invalid_format",
+                rule.hint,
+            ),
+            (
+                bool(rule.choices) and value not in rule.choices,
+                "invalid_enum_value",
+                f"must be one of {', '.join(rule.choices)}",
+            ),
+        )
+        for broken, code, problem in checks:
+            if broken:
+                self.fail(rule.name, code, f"{rule.name} {problem}.")
+                return
 
     def check(self) -> None:
         if self.errors:
@@ -131,8 +138,7 @@ def parse_metadata(data: Mapping[str, Any]) -> dict[str, str] | None:
     keys of at most 40 characters, string values of at most 600 characters."""
     if "metadata" not in data:
         return None
-    value = data["metadata"]
-    if value is None:
+    if (value := data["metadata"]) is None:
         return {}
     if not isinstance(value, dict):
         raise unprocessable(
@@ -142,26 +148,15 @@ def parse_metadata(data: Mapping[str, Any]) -> dict[str, str] | None:
         raise bad_request("invalid_metadata", "Metadata can have at most 50 keys.")
     for key, item in value.items():
         if len(key) > 40:
-            problem = f"Metadata key '{key}' exceeds 40 characters."
-        elif not isinstance(item, str):
-            problem = f"Metadata value for '{key}' must be a string."
-        elif len(item) > 600:
-            problem = f"Metadata value for '{key}' exceeds 600 characters."
-        else:
-            continue
-        raise bad_request("invalid_metadata", problem)
+            raise bad_request("invalid_metadata", f"Metadata key '{key}' exceeds 40 characters.")
+        if not isinstance(item, str) or len(item) > 600:
+            problem = "must be a string" if not isinstance(item, str) else "exceeds 600 characters"
+            raise bad_request("invalid_metadata", f"Metadata value for '{key}' {problem}.")
     return dict(value)
 
 
-@dataclass(frozen=True)
-class ListParams:
-    limit: int
-    order: ListOrder
-    before: str | None
-    after: str | None
-
-
-def parse_list_params(query: QueryParams) -> ListParams:
+def list_params(query: QueryParams) -> dict[str, Any]:
+    """A list's ``limit``, ``order`` and cursors, as ``SqliteStore.keyset_page`` takes them."""
     raw_limit = query.get("limit", "10")
     try:
         limit = int(raw_limit)
@@ -179,7 +174,7 @@ def parse_list_params(query: QueryParams) -> ListParams:
             [{"field": "order", "code": "invalid_enum_value"}],
         )
     before, after = query.get("before") or None, query.get("after") or None
-    return ListParams(limit, order, before, after)  # type: ignore[arg-type]  # checked above
+    return {"limit": limit, "order": order, "before": before, "after": after}
 
 
 def query_list(query: QueryParams, name: str) -> list[str]:

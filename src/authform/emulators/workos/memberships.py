@@ -10,9 +10,9 @@ from typing import Any
 
 from ..errors import ApiError
 from ..routing import Call, Endpoint, Shape
-from ..store import from_json, new_id, now_iso, placeholders, to_json
+from ..store import from_json, placeholders, to_json
 from .errors import bad_request, conflict, error_body
-from .fields import Fields, Rule, parse_list_params, query_list, read_fields
+from .fields import Fields, Rule, list_params, query_list, read_fields
 from .schema import DEFAULT_ROLE, MEMBERSHIP_STATUSES
 from .sessions import Sessions
 from .users import user_json
@@ -93,13 +93,7 @@ class Memberships(Sessions):
         else:
             return None
         unique = list(dict.fromkeys(slugs))
-        known = {
-            row["slug"]
-            for row in self.store.all(
-                f"SELECT slug FROM roles WHERE slug IN ({placeholders(unique)})", unique
-            )
-        }
-        if unknown := [slug for slug in unique if slug not in known]:
+        if unknown := self.unknown("roles", "slug", unique):
             raise ApiError(422, error_body(f"Role '{unknown[0]}' does not exist.", "invalid_role"))
         return unique
 
@@ -125,20 +119,10 @@ class Memberships(Sessions):
             f"SELECT * FROM {TABLE} WHERE user_id = ? AND organization_id = ?",  # noqa: S608
             [user_id, organization_id],
         )
-        now = now_iso()
         if existing is None:
-            membership_id = new_id("om_")
-            row = {
-                "id": membership_id,
-                "user_id": user_id,
-                "organization_id": organization_id,
-                "status": "active",
-                "role_slugs": to_json(slugs or self._default_role_slugs()),
-                "created_at": now,
-                "updated_at": now,
-            }
-            self.store.insert(TABLE, row)
-            return self.membership_json(membership_id)
+            row = {"user_id": user_id, "organization_id": organization_id, "status": "active"}
+            row["role_slugs"] = to_json(slugs or self._default_role_slugs())
+            return self.membership_json(self.insert(TABLE, "om_", row))
         if existing["status"] == "pending":
             raise bad_request(
                 "cannot_reactivate_pending_organization_membership",
@@ -152,16 +136,12 @@ class Memberships(Sessions):
             )
         # "Calling this API with an organization and user that match an inactive
         # membership will activate the membership with the specified role(s)."
-        changes = {
-            "status": "active",
-            "role_slugs": to_json(slugs or self._default_role_slugs()),
-            "updated_at": now,
-        }
-        self.store.update(TABLE, changes, "id = ?", [existing["id"]])
+        role_slugs = to_json(slugs or self._default_role_slugs())
+        self.touch(TABLE, existing["id"], {"status": "active", "role_slugs": role_slugs})
         return self.membership_json(existing["id"])
 
     def _list_memberships(self, call: Call) -> dict[str, Any]:
-        params = parse_list_params(call.query)
+        params = list_params(call.query)
         user_id, organization_id = call.query.get("user_id"), call.query.get("organization_id")
         if not user_id and not organization_id:
             raise bad_request(
@@ -174,21 +154,17 @@ class Memberships(Sessions):
                 "invalid_request_parameters",
                 f"Invalid status '{invalid[0]}': use active, inactive or pending.",
             )
-        conditions = [f"status IN ({placeholders(statuses)})"]
-        args: list[Any] = list(statuses)
+        conditions = {f"status IN ({placeholders(statuses)})": statuses}
         for column, value in (("user_id", user_id), ("organization_id", organization_id)):
             if value:
-                conditions.append(f"{column} = ?")
-                args.append(value)
-        rows, metadata = self.page(TABLE, params, " AND ".join(conditions), args)
-        return self.list_body(self.memberships_json(rows), metadata)
+                conditions[f"{column} = ?"] = [value]
+        return self.listing(call, TABLE, self.memberships_json, conditions, params)
 
     def _update_membership(self, call: Call) -> dict[str, Any]:
         row = self.row(TABLE, call.path["id"])
         slugs = self._parse_role_slugs(Fields(call.json))
         if slugs is not None:
-            changes = {"role_slugs": to_json(slugs), "updated_at": now_iso()}
-            self.store.update(TABLE, changes, "id = ?", [row["id"]])
+            self.touch(TABLE, row["id"], {"role_slugs": to_json(slugs)})
         return self.membership_json(row["id"])
 
     def _transition(self, call: Call, action: str) -> dict[str, Any]:
@@ -199,6 +175,5 @@ class Memberships(Sessions):
         if row["status"] == "pending":
             raise bad_request(pending_code, f"A pending membership cannot be {action}d.")
         if row["status"] == source:
-            changes = {"status": target, "updated_at": now_iso()}
-            self.store.update(TABLE, changes, "id = ?", [row["id"]])
+            self.touch(TABLE, row["id"], {"status": target})
         return self.membership_json(row["id"])

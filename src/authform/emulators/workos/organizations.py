@@ -9,18 +9,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..routing import Call, Endpoint, Shape
-from ..store import new_id, now_iso, placeholders, to_json
+from ..store import placeholders, to_json
 from .core import WorkOSCore
 from .errors import bad_request, conflict, unprocessable
-from .fields import (
-    EXTERNAL_ID,
-    Fields,
-    Rule,
-    parse_list_params,
-    parse_metadata,
-    query_list,
-    read_fields,
-)
+from .fields import EXTERNAL_ID, Fields, Rule, parse_metadata, query_list, read_fields
 from .schema import DOMAIN_PATTERN
 
 domain_json = Shape(
@@ -66,11 +58,8 @@ class Organizations(WorkOSCore):
     def organizations_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
         ids = [row["id"] for row in rows]
         domains: dict[str, list[dict[str, Any]]] = {org_id: [] for org_id in ids}
-        for domain in self.store.all(
-            f"SELECT * FROM organization_domains WHERE organization_id IN "  # noqa: S608
-            f"({placeholders(ids)}) ORDER BY id",
-            ids,
-        ):
+        in_ids = f"organization_id IN ({placeholders(ids)})"
+        for domain in self.store.all(f"SELECT * FROM {DOMAINS} WHERE {in_ids} ORDER BY id", ids):
             domains[domain["organization_id"]].append(domain_json(domain))
         return [{**_organization_json(row), "domains": domains[row["id"]]} for row in rows]
 
@@ -87,44 +76,43 @@ class Organizations(WorkOSCore):
             # Deprecated form: no state given, so the domain starts unverified.
             pairs = [(name, "pending") for name in names or []]
         elif fields.has("domain_data"):
-            items = fields.data["domain_data"]
-            if not isinstance(items, list):
-                fields.fail("domain_data", "invalid_type", "domain_data must be an array.")
-                return None
-            pairs = []
-            for index, item in enumerate(items):
-                where = f"domain_data[{index}]"
-                if not isinstance(item, dict):
-                    fields.fail(where, "invalid_type", f"{where} must be an object.")
-                elif not isinstance(item.get("domain"), str):
-                    fields.fail(f"{where}.domain", "required", f"{where}.domain is required.")
-                elif item.get("state") not in ("pending", "verified"):
-                    problem = f"{where}.state must be 'pending' or 'verified'."
-                    fields.fail(f"{where}.state", "invalid_enum_value", problem)
-                else:
-                    pairs.append((item["domain"], item["state"]))
+            pairs = _domain_data(fields)
         else:
             return None
-        normalized: list[tuple[str, str]] = []
+        normalized: dict[str, str] = {}
         for domain, state in pairs:
             name = domain.strip().lower()
             if re.fullmatch(DOMAIN_PATTERN, name) is None:
                 fields.fail("domain_data", "invalid_domain", f"'{domain}' is not a valid domain.")
-            elif name in {seen for seen, _ in normalized}:
+            elif name in normalized:
                 fields.fail("domain_data", "duplicate_domain", f"'{domain}' is listed twice.")
             else:
-                normalized.append((name, state))
-        return normalized
+                normalized[name] = state
+        return list(normalized.items())
 
-    def _check_domains_free(self, names: Sequence[str], organization_id: str | None) -> None:
+    def _check_free(
+        self, own_id: str | None, values: Mapping[str, Any], domains: Sequence[tuple[str, str]]
+    ) -> None:
+        """Refuse what another organization holds: an external id, a domain, a Stripe id."""
+        if values["external_id"] is not None:
+            self.check_external_id_free("organizations", values["external_id"], own_id)
+        names = [domain for domain, _ in domains]
         taken = self.store.one(
-            f"SELECT domain FROM organization_domains WHERE domain IN ({placeholders(names)})"  # noqa: S608
+            f"SELECT domain FROM {DOMAINS} WHERE domain IN ({placeholders(names)})"  # noqa: S608
             " AND organization_id IS NOT ?",
-            [*names, organization_id],
+            [*names, own_id],
         )
         if names and taken:
             message = f"Domain '{taken['domain']}' already belongs to another organization."
             raise conflict("domain_already_exists", message)
+        stripe_customer_id = values.get("stripe_customer_id")
+        if stripe_customer_id is not None and self.store.taken_by(
+            "organizations", "stripe_customer_id", stripe_customer_id, own_id
+        ):
+            raise bad_request(
+                "stripe_customer_id_already_used",
+                f"The stripe_customer_id '{stripe_customer_id}' is already used.",
+            )
 
     def check_external_id_free(self, table: str, external_id: str, own_id: str | None) -> None:
         if clash := self.store.taken_by(table, "external_id", external_id, own_id):
@@ -136,9 +124,7 @@ class Organizations(WorkOSCore):
     def _insert_domain(
         self, conn: sqlite3.Connection, organization_id: str, domain: str, state: str
     ) -> str:
-        domain_id, now = new_id("org_domain_"), now_iso()
         values = {
-            "id": domain_id,
             "organization_id": organization_id,
             "domain": domain,
             "state": state,
@@ -146,11 +132,8 @@ class Organizations(WorkOSCore):
             "verification_strategy": "manual" if state == "verified" else "dns",
             "verification_prefix": f"workos-domain-verification-{secrets.token_hex(3)}",
             "verification_token": secrets.token_urlsafe(18),
-            "created_at": now,
-            "updated_at": now,
         }
-        self.store.insert("organization_domains", values, conn)
-        return domain_id
+        return self.insert(DOMAINS, "org_domain_", values, conn)
 
     def create_organization(self, data: Mapping[str, Any]) -> dict[str, Any]:
         fields = Fields(data)
@@ -158,20 +141,13 @@ class Organizations(WorkOSCore):
         domains = self._parse_domains(fields) or []
         fields.check()
         metadata = parse_metadata(data) or {}
-        if values["external_id"] is not None:
-            self.check_external_id_free("organizations", values["external_id"], None)
-        self._check_domains_free([domain for domain, _ in domains], None)
-        organization_id, now = new_id("org_"), now_iso()
+        self._check_free(None, values, domains)
+        values.update(
+            metadata=to_json(metadata),
+            allow_profiles_outside_organization=bool(values[ALLOW_OUTSIDE.name]),
+        )
         with self.store.transaction() as conn:
-            row = {
-                **values,
-                "id": organization_id,
-                "metadata": to_json(metadata),
-                "allow_profiles_outside_organization": bool(values[ALLOW_OUTSIDE.name]),
-                "created_at": now,
-                "updated_at": now,
-            }
-            self.store.insert("organizations", row, conn)
+            organization_id = self.insert("organizations", "org_", values, conn)
             for domain, state in domains:
                 self._insert_domain(conn, organization_id, domain, state)
         return self.organization_json(organization_id)
@@ -183,77 +159,51 @@ class Organizations(WorkOSCore):
         domains = self._parse_domains(fields)
         fields.check()
         metadata = parse_metadata(data)
-        if values["external_id"] is not None:
-            self.check_external_id_free("organizations", values["external_id"], organization_id)
-        if domains is not None:
-            self._check_domains_free([domain for domain, _ in domains], organization_id)
-        stripe_customer_id = values["stripe_customer_id"]
-        if stripe_customer_id is not None and self.store.taken_by(
-            "organizations", "stripe_customer_id", stripe_customer_id, organization_id
-        ):
-            raise bad_request(
-                "stripe_customer_id_already_used",
-                f"The stripe_customer_id '{stripe_customer_id}' is already used.",
-            )
+        self._check_free(organization_id, values, domains or [])
+        # An explicit null clears the external id; other fields are left as they are.
         changes = {k: v for k, v in values.items() if v is not None or k == "external_id"}
         if not fields.has("external_id"):
             del changes["external_id"]
         if metadata is not None:
             changes["metadata"] = to_json(metadata)
-        now = now_iso()
-        changes["updated_at"] = now
         with self.store.transaction() as conn:
-            self.store.update("organizations", changes, "id = ?", [organization_id], conn)
+            self.touch("organizations", organization_id, changes, conn)
             if domains is not None:
-                self._replace_domains(conn, organization_id, domains, now)
+                self._replace_domains(conn, organization_id, domains)
         return self.organization_json(organization_id)
 
     def _replace_domains(
-        self,
-        conn: sqlite3.Connection,
-        organization_id: str,
-        domains: Sequence[tuple[str, str]],
-        now: str,
+        self, conn: sqlite3.Connection, organization_id: str, domains: Sequence[tuple[str, str]]
     ) -> None:
         """PUT semantics: the organization ends with exactly ``domains``; a domain that stays
         keeps its id (and its verification), one whose state changes is updated in place."""
         existing = {
             row["domain"]: row
             for row in conn.execute(
-                "SELECT * FROM organization_domains WHERE organization_id = ?", [organization_id]
+                f"SELECT * FROM {DOMAINS} WHERE organization_id = ?", [organization_id]
             )
         }
         wanted = dict(domains)
         for domain, row in existing.items():
             state = wanted.get(domain)
             if state is None:
-                conn.execute("DELETE FROM organization_domains WHERE id = ?", [row["id"]])
+                conn.execute(f"DELETE FROM {DOMAINS} WHERE id = ?", [row["id"]])
             elif state != row["state"]:
-                changes = {"state": state, "updated_at": now}
-                if state == "verified":
-                    changes["verification_strategy"] = "manual"
-                self.store.update("organization_domains", changes, "id = ?", [row["id"]], conn)
+                manual = {"verification_strategy": "manual"} if state == "verified" else {}
+                self.touch(DOMAINS, row["id"], {"state": state, **manual}, conn)
         for domain, state in domains:
             if domain not in existing:
                 self._insert_domain(conn, organization_id, domain, state)
 
     def _list_organizations(self, call: Call) -> dict[str, Any]:
-        conditions: list[str] = []
-        args: list[Any] = []
-        domains = [domain.lower() for domain in query_list(call.query, "domains")]
-        if domains:
-            conditions.append(
-                "id IN (SELECT organization_id FROM organization_domains "
-                f"WHERE domain IN ({placeholders(domains)}))"
-            )
-            args.extend(domains)
+        conditions: dict[str, list[Any]] = {}
+        if domains := [domain.lower() for domain in query_list(call.query, "domains")]:
+            in_domains = f"SELECT organization_id FROM {DOMAINS} WHERE domain IN"
+            conditions[f"id IN ({in_domains} ({placeholders(domains)}))"] = domains
         if search := call.query.get("search"):
             escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append("name LIKE ? ESCAPE '\\'")
-            args.append(f"%{escaped}%")
-        params = parse_list_params(call.query)
-        rows, metadata = self.page("organizations", params, " AND ".join(conditions), args)
-        return self.list_body(self.organizations_json(rows), metadata)
+            conditions["name LIKE ? ESCAPE '\\'"] = [f"%{escaped}%"]
+        return self.listing(call, "organizations", self.organizations_json, conditions)
 
     def _by_external_id(self, call: Call) -> dict[str, Any]:
         row = self.row("organizations", call.path["external_id"], "external_id")
@@ -274,12 +224,11 @@ class Organizations(WorkOSCore):
                 [{"field": "domain", "code": "invalid_domain"}],
             )
         self.row("organizations", organization_id)
-        if self.store.find("organization_domains", "domain", name):
+        if self.store.find(DOMAINS, "domain", name):
             raise conflict("domain_already_exists", f"Domain '{name}' already exists.")
         with self.store.transaction() as conn:
             domain_id = self._insert_domain(conn, organization_id, name, "pending")
-            changes = {"updated_at": now_iso()}
-            self.store.update("organizations", changes, "id = ?", [organization_id], conn)
+            self.touch("organizations", organization_id, {}, conn)
         return domain_json(self.row(DOMAINS, domain_id))
 
     def _verify_domain(self, call: Call) -> dict[str, Any]:
@@ -287,6 +236,26 @@ class Organizations(WorkOSCore):
         if row["state"] in ("verified", "legacy_verified"):
             raise bad_request("domain_already_verified", "Domain is already verified.")
         # WorkOS starts a DNS check; the emulator has no DNS to look at and succeeds at once.
-        changes = {"state": "verified", "updated_at": now_iso()}
-        self.store.update("organization_domains", changes, "id = ?", [row["id"]])
+        self.touch(DOMAINS, row["id"], {"state": "verified"})
         return domain_json(self.row(DOMAINS, row["id"]))
+
+
+def _domain_data(fields: Fields) -> list[tuple[str, str]]:
+    """``domain_data``'s ``{domain, state}`` items, each problem noted on ``fields``."""
+    items = fields.data["domain_data"]
+    if not isinstance(items, list):
+        fields.fail("domain_data", "invalid_type", "domain_data must be an array.")
+        return []
+    pairs = []
+    for index, item in enumerate(items):
+        where = f"domain_data[{index}]"
+        if not isinstance(item, dict):
+            fields.fail(where, "invalid_type", f"{where} must be an object.")
+        elif not isinstance(item.get("domain"), str):
+            fields.fail(f"{where}.domain", "required", f"{where}.domain is required.")
+        elif item.get("state") not in ("pending", "verified"):
+            problem = f"{where}.state must be 'pending' or 'verified'."
+            fields.fail(f"{where}.state", "invalid_enum_value", problem)
+        else:
+            pairs.append((item["domain"], item["state"]))
+    return pairs

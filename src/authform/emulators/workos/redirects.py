@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ApiError
 from ..routing import Call, Endpoint, Shape
-from ..store import new_id, now_iso
+from ..store import now_iso
 from .authorization import Authorization
 from .errors import error_body
 from .fields import Rule, read_fields
@@ -64,10 +64,14 @@ class Redirects(Authorization):
         uris, origins = "/user_management/redirect_uris", "/user_management/cors_origins"
         return [
             *super().endpoints(),
-            Endpoint("GET", uris, lambda c: self.listing(c, "redirect_uris", redirect_uri_json)),
+            Endpoint(
+                "GET", uris, lambda c: self.listing(c, "redirect_uris", redirect_uri_json.many)
+            ),
             Endpoint("POST", uris, lambda c: self.create_redirect_uri(c.json), 201),
             Endpoint("DELETE", f"{uris}/{{id}}", self._delete_redirect_uri, 204),
-            Endpoint("GET", origins, lambda c: self.listing(c, "cors_origins", cors_origin_json)),
+            Endpoint(
+                "GET", origins, lambda c: self.listing(c, "cors_origins", cors_origin_json.many)
+            ),
             Endpoint("POST", origins, lambda c: self.create_cors_origin(c.json), 201),
             # What only the dashboard can do: Authentication → Sessions → CORS → remove.
             Endpoint("DELETE", "/_emulate/cors_origins", self._dashboard_delete_origin, 204),
@@ -82,9 +86,7 @@ class Redirects(Authorization):
             raise ApiError(400, error_body(message, "redirect_uri_already_exists"))
         # The first redirect URI of an environment becomes its default.
         is_first = self.store.one("SELECT 1 FROM redirect_uris LIMIT 1") is None
-        redirect_id, now = new_id("redir_"), now_iso()
-        row = {"id": redirect_id, "uri": uri, "is_default": is_first}
-        self.store.insert("redirect_uris", {**row, "created_at": now, "updated_at": now})
+        redirect_id = self.insert("redirect_uris", "redir_", {"uri": uri, "is_default": is_first})
         return redirect_uri_json(self.row("redirect_uris", redirect_id))
 
     def create_cors_origin(self, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,9 +95,7 @@ class Redirects(Authorization):
             raise ApiError(422, INVALID_ORIGIN)
         if self.store.find("cors_origins", "origin", origin):
             raise ApiError(409, error_body("CORS origin already exists.", "duplicate_cors_origin"))
-        now = now_iso()
-        row = {"id": new_id("cors_origin_"), "origin": origin, "created_at": now, "updated_at": now}
-        self.store.insert("cors_origins", row)
+        self.insert("cors_origins", "cors_origin_", {"origin": origin})
         return cors_origin_json(self.row("cors_origins", origin))
 
     def _delete_redirect_uri(self, call: Call) -> None:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, NoReturn
 
 import bcrypt
 from starlette.concurrency import run_in_threadpool
 
 from ..routing import Call, Endpoint, Shape
-from ..store import new_id, now_iso, to_json
+from ..store import to_json
 from .errors import bad_request
-from .fields import EXTERNAL_ID, Fields, Rule, parse_list_params, parse_metadata
+from .fields import EXTERNAL_ID, Fields, Rule, parse_metadata
 from .organizations import Organizations
 from .schema import BCRYPT_PATTERN, EMAIL_PATTERN, PASSWORD_HASH_TYPES
 
@@ -32,7 +33,7 @@ user_json = Shape(
 )  # fmt: skip
 EMAIL = Rule("email", pattern=EMAIL_PATTERN, hint="must be a valid email address")
 CREATE_RULES = (
-    Rule("email", required=True, pattern=EMAIL_PATTERN, hint="must be a valid email address"),
+    replace(EMAIL, required=True),
     *(Rule(name, nullable=True) for name in ("first_name", "last_name", "name")),
     Rule("email_verified", kind="boolean", nullable=True),
     EXTERNAL_ID,
@@ -95,13 +96,7 @@ def parse_password(fields: Fields, precomputed_hash: str | None) -> tuple[str, s
     if not has_hash:
         return None
     password_hash = fields.string("password_hash", non_empty=True)
-    hash_type = fields.string("password_hash_type", required=True)
-    if hash_type is not None and hash_type not in PASSWORD_HASH_TYPES:
-        fields.fail(
-            "password_hash_type",
-            "invalid_enum_value",
-            f"password_hash_type must be one of {', '.join(PASSWORD_HASH_TYPES)}.",
-        )
+    hash_type = fields.string("password_hash_type", required=True, choices=PASSWORD_HASH_TYPES)
     fields.string("password_salt_position", pattern="prefix|suffix")
     fields.check()
     if hash_type == "bcrypt" and re.fullmatch(BCRYPT_PATTERN, password_hash) is None:
@@ -150,20 +145,15 @@ class Users(Organizations):
         if external_id is not None and self.store.find("users", "external_id", external_id):
             message = f"The external_id '{external_id}' is already used."
             self._refuse_creation("external_id_already_used", message)
-        user_id, now = new_id("user_"), now_iso()
         row = {name: values[name] for name in USER_COLUMNS}
         row.update(
-            id=user_id,
             email=email,
             email_verified=bool(values["email_verified"]),
             metadata=to_json(metadata),
             password_hash=password[0] if password else None,
             password_hash_type=password[1] if password else None,
-            created_at=now,
-            updated_at=now,
         )
-        self.store.insert("users", row)
-        return user_json(self.row("users", user_id))
+        return user_json(self.row("users", self.insert("users", "user_", row)))
 
     @staticmethod
     def _refuse_creation(code: str, message: str) -> NoReturn:
@@ -193,24 +183,17 @@ class Users(Organizations):
             changes["metadata"] = to_json(metadata)
         if password is not None:
             changes["password_hash"], changes["password_hash_type"] = password
-        changes["updated_at"] = now_iso()
-        self.store.update("users", changes, "id = ?", [user_id])
+        self.touch("users", user_id, changes)
         return user_json(self.row("users", user_id))
 
     def _list_users(self, call: Call) -> dict[str, Any]:
-        conditions: list[str] = []
-        args: list[Any] = []
+        conditions: dict[str, list[Any]] = {}
         if email := call.query.get("email"):
-            conditions.append("email = ?")
-            args.append(email.strip().lower())
+            conditions["email = ?"] = [email.strip().lower()]
         if organization_id := call.query.get("organization_id") or call.query.get("organization"):
-            conditions.append(
-                "id IN (SELECT user_id FROM organization_memberships WHERE organization_id = ?)"
-            )
-            args.append(organization_id)
-        params = parse_list_params(call.query)
-        rows, metadata = self.page("users", params, " AND ".join(conditions), args)
-        return self.list_body([user_json(row) for row in rows], metadata)
+            members = "SELECT user_id FROM organization_memberships WHERE organization_id = ?"
+            conditions[f"id IN ({members})"] = [organization_id]
+        return self.listing(call, "users", user_json.many, conditions)
 
     async def _create_user(self, call: Call) -> dict[str, Any]:
         precomputed = await precompute_hash(call.json)
