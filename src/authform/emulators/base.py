@@ -43,21 +43,6 @@ from .seeding import SeedSection, apply_seed
 from .social_connections import SocialConnections, check_social_provider
 from .store import SqliteStore, now_iso
 
-# What emulators import from here (the pieces live in their own modules).
-__all__ = [
-    "SECRET_FIELDS",
-    "ApiError",
-    "EmulatorApp",
-    "EmulatorBackend",
-    "FaultHook",
-    "Limit",
-    "LimitTable",
-    "SocialConnections",
-    "TableBackend",
-    "check_social_provider",
-    "parse_body",
-]
-
 logger = logging.getLogger("authform.emulators")
 T = TypeVar("T")
 MAX_BODY_BYTES = 10 * 1024 * 1024

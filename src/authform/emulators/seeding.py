@@ -24,18 +24,6 @@ from .store import SqliteStore
 
 T = TypeVar("T")
 
-__all__ = [
-    "Seed",
-    "SeedSection",
-    "apply_seed",
-    "create_once",
-    "find_organization",
-    "load_seed",
-    "open_backend",
-    "required",
-    "seed_social_connection",
-]
-
 
 def load_seed(path: str | Path) -> dict[str, Any]:
     """Read a seed file (YAML or JSON, which YAML reads too); it must hold a mapping."""

@@ -212,49 +212,32 @@ class SqliteStore:
         meaning (``before`` fetches older, ``after`` newer), as WorkOS documents it.
         """
         descending = order in ("desc", "normal")
-        following_cursor, preceding_cursor = (
-            (before, after) if order == "normal" else (after, before)
-        )
+        following, preceding = (before, after) if order == "normal" else (after, before)
         # In list order, "following X" means id < X when descending, id > X when ascending.
         follow_op, precede_op = ("<", ">") if descending else (">", "<")
-        list_dir, reverse_dir = ("DESC", "ASC") if descending else ("ASC", "DESC")
 
-        conditions = [f"({where})"] if where else []
-        bound: list[Any] = list(params)
-        if following_cursor is not None:
-            conditions.append(f"id {follow_op} ?")
-            bound.append(following_cursor)
-        if preceding_cursor is not None:
-            conditions.append(f"id {precede_op} ?")
-            bound.append(preceding_cursor)
-        clause = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        def select(bounds: Sequence[tuple[str, Any]], backwards: bool, count: int) -> list[Any]:
+            """Up to ``count`` rows within ``where`` and every ``(operator, id)`` bound."""
+            clauses = [f"({where})"] if where else []
+            clauses += [f"id {operator} ?" for operator, _ in bounds]
+            clause = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+            direction = "DESC" if descending != backwards else "ASC"
+            sql = f"SELECT * FROM {table} {clause} ORDER BY id {direction} LIMIT ?"  # noqa: S608
+            return self.all(sql, [*params, *(pivot for _, pivot in bounds), count])
 
+        cursors = ((follow_op, following), (precede_op, preceding))
+        bounds = [(operator, cursor) for operator, cursor in cursors if cursor is not None]
         # Scan from the side the caller anchored: a lone `before` (in list order) wants the
         # items closest to its cursor, so read backwards from it and flip the result.
-        scan_backwards = preceding_cursor is not None and following_cursor is None
-        direction = reverse_dir if scan_backwards else list_dir
-        sql = f"SELECT * FROM {table} {clause} ORDER BY id {direction} LIMIT ?"  # noqa: S608
-        rows = self.all(sql, [*bound, limit + 1])
-        overflow = len(rows) > limit
-        rows = rows[:limit]
-        if scan_backwards:
+        backwards = preceding is not None and following is None
+        rows = select(bounds, backwards, limit + 1)
+        overflow, rows = len(rows) > limit, rows[:limit]
+        if backwards:
             rows.reverse()
         if not rows:
             return KeysetPage(rows=[], has_preceding=False, has_following=False)
-
-        def exists(op: str, pivot: str) -> bool:
-            extra = [f"({where})"] if where else []
-            extra.append(f"id {op} ?")
-            found = self.one(
-                f"SELECT 1 FROM {table} WHERE {' AND '.join(extra)} LIMIT 1",  # noqa: S608
-                [*params, pivot],
-            )
-            return found is not None
-
-        if scan_backwards:
-            has_preceding = overflow
-            has_following = exists(follow_op, rows[-1]["id"])
-        else:
-            has_following = overflow
-            has_preceding = exists(precede_op, rows[0]["id"])
-        return KeysetPage(rows=rows, has_preceding=has_preceding, has_following=has_following)
+        if backwards:
+            following_exists = bool(select([(follow_op, rows[-1]["id"])], False, 1))
+            return KeysetPage(rows, has_preceding=overflow, has_following=following_exists)
+        preceding_exists = bool(select([(precede_op, rows[0]["id"])], False, 1))
+        return KeysetPage(rows, has_preceding=preceding_exists, has_following=overflow)

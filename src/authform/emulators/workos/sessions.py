@@ -94,16 +94,14 @@ class Sessions(Users):
             "iat": issued,
             "exp": issued + 300,
         }
-        answer: dict[str, Any] = {
+        signed_in = {"org_id": organization_id} if organization_id else {}
+        return {
             "user": user_json(self.row("users", row["id"])),
-            "access_token": "",
+            "access_token": hs256_token({**claims, **signed_in}, self._token_key),
             "refresh_token": secrets.token_urlsafe(24),
             "authentication_method": "Password",
+            **({"organization_id": organization_id} if organization_id else {}),
         }
-        if organization_id:
-            claims["org_id"] = answer["organization_id"] = organization_id
-        answer["access_token"] = hs256_token(claims, self._token_key)
-        return answer
 
     def _authorize(self, call: Call) -> Response:
         """The browser entry point: redirect to the social provider's own consent page, with
