@@ -241,64 +241,34 @@ class EmulatorApp(Starlette):
         method: str = scope["method"]
         path: str = scope["path"]
         raw_body, too_large = await _read_body(receive)
-        replay = _replaying_receive(raw_body, receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body = parse_body(raw_body, headers.get("content-type", ""))
         is_admin = path == "/_emulate" or path.startswith("/_emulate/")
-        dropped = False
-        lose_answer = False
+        dropped = lose_answer = False
         try:
-            if too_large:
-                await self._send_error(send_with_request_id, 413, "Request body too large.")
-                return
-            if not is_admin:
-                hook = self.hooks.take(method, path)
-                if hook is not None:
-                    if hook.latency_ms:
-                        await asyncio.sleep(hook.latency_ms / 1000)
-                    if hook.drop_connection:
-                        dropped = True
-                        _drop_connection(send)
-                        return
-                    if hook.status is not None and hook.raw_body is not None:
-                        raw, content_type = hook.raw_body.encode(), hook.content_type
-                        await _send_answer(send_with_request_id, hook.status, raw, content_type)
-                        return
-                    lose_answer = hook.lose_answer
-                    if hook.status is not None:
-                        fault_body = (
-                            hook.body
-                            if hook.body is not None
-                            else self.backend.error_body(
-                                hook.status, "Injected fault.", "emulator_fault"
-                            )
-                        )
-                        await self._send_json(send_with_request_id, hook.status, fault_body)
-                        return
-            if (method, path) not in self.public_routes and not self._authorized(headers, is_admin):
-                await self._send_error(send_with_request_id, 401, "Unauthorized", "unauthorized")
-                return
-            if not is_admin and self.rate_limits.enabled:
-                limited = self._admit(method, path, body)
-                if limited is not None:
-                    bucket, wait = limited
-                    await self._send_json(
-                        send_with_request_id,
-                        429,
-                        self.backend.rate_limited_body(bucket),
-                        {"retry-after": str(max(1, math.ceil(wait)))},
-                    )
-                    return
-            if lose_answer:
-                await super().__call__(scope, replay, _recording_status(status))
+            hook = None if is_admin or too_large else self.hooks.take(method, path)
+            if hook is not None and hook.latency_ms:
+                await asyncio.sleep(hook.latency_ms / 1000)
+            if hook is not None and hook.drop_connection:
                 dropped = True
                 _drop_connection(send)
                 return
-            await super().__call__(scope, replay, send_with_request_id)
+            early = self._early_answer(method, path, headers, body, too_large, is_admin, hook)
+            if early is not None:
+                await _send_answer(send_with_request_id, *early)
+                return
+            lose_answer = hook is not None and hook.lose_answer
+            # A lost answer: the request is carried out, its status noted, nothing sent.
+            answer_to = _recording_status(status) if lose_answer else send_with_request_id
+            await super().__call__(scope, _replaying_receive(raw_body, receive), answer_to)
+            if lose_answer:
+                dropped = True
+                _drop_connection(send)
         except Exception:
             logger.exception("emulator error on %s %s", method, path)
             if status["code"] is None:
-                await self._send_error(send_with_request_id, 500, "Internal server error.")
+                error = self.backend.error_body(500, "Internal server error.")
+                await _send_answer(send_with_request_id, *_json_answer(500, error))
         finally:
             if not is_admin:  # the log is API traffic; admin calls would only be noise
                 secrets = self.backend.secret_fields
@@ -317,6 +287,37 @@ class EmulatorApp(Starlette):
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     }
                 )
+
+    def _early_answer(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: Any,
+        too_large: bool,
+        is_admin: bool,
+        hook: FaultHook | None,
+    ) -> Answer | None:
+        """The answer a request gets before any route sees it, if it gets one: a body too
+        large, an injected fault's status, a missing or wrong key, a full rate-limit bucket."""
+        error_body = self.backend.error_body
+        if too_large:
+            return _json_answer(413, error_body(413, "Request body too large."))
+        if hook is not None and hook.status is not None and hook.raw_body is not None:
+            return hook.status, hook.raw_body.encode(), hook.content_type, {}
+        if hook is not None and hook.status is not None:
+            fault = error_body(hook.status, "Injected fault.", "emulator_fault")
+            return _json_answer(hook.status, fault if hook.body is None else hook.body)
+        if (method, path) not in self.public_routes and not self._authorized(headers, is_admin):
+            return _json_answer(401, error_body(401, "Unauthorized", "unauthorized"))
+        limited = (
+            None if is_admin or not self.rate_limits.enabled else self._admit(method, path, body)
+        )
+        if limited is None:
+            return None
+        bucket, wait = limited
+        retry_after = {"retry-after": str(max(1, math.ceil(wait)))}
+        return _json_answer(429, self.backend.rate_limited_body(bucket), retry_after)
 
     def _authorized(self, headers: Mapping[str, str], is_admin: bool) -> bool:
         """A bearer token: the API key on admin routes, what the backend accepts on its API."""
@@ -338,16 +339,6 @@ class EmulatorApp(Starlette):
                 claims.append((claim_key, limit))
         refused = self.limiter.try_acquire(claims)
         return None if refused is None else (bucket_of[refused[0]], refused[1])
-
-    async def _send_json(
-        self, send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None
-    ) -> None:
-        await _send_answer(send, status, json.dumps(body).encode(), "application/json", headers)
-
-    async def _send_error(
-        self, send: Send, status: int, message: str, code: str | None = None
-    ) -> None:
-        await self._send_json(send, status, self.backend.error_body(status, message, code))
 
     # ----------------------------------------------------------------- error rendering
 
@@ -413,17 +404,21 @@ class EmulatorApp(Starlette):
         self.request_log.clear()
 
 
+# An answer as sent: status, body, its content type, any further headers.
+Answer = tuple[int, bytes, str, Mapping[str, str]]
+
+
+def _json_answer(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Answer:
+    return status, json.dumps(body).encode(), "application/json", headers or {}
+
+
 async def _send_answer(
-    send: Send,
-    status: int,
-    payload: bytes,
-    content_type: str,
-    headers: Mapping[str, str] | None = None,
+    send: Send, status: int, payload: bytes, content_type: str, headers: Mapping[str, str]
 ) -> None:
     raw_headers = [
         (b"content-type", content_type.encode()),
         (b"content-length", str(len(payload)).encode()),
-        *((k.encode(), v.encode()) for k, v in (headers or {}).items()),
+        *((k.encode(), v.encode()) for k, v in headers.items()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})
