@@ -19,8 +19,7 @@ CREATE TABLE IF NOT EXISTS emulator_social_connections (
 
 
 class SocialConnections:
-    """Social (OAuth) logins are dashboard-only on every provider we emulate; this is that
-    dashboard: which OAuth client id each social provider is configured with."""
+    """The dashboard's social-login settings, the one table every emulator shares."""
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store

@@ -46,28 +46,22 @@ class Memberships(Sessions):
         ]
 
     def memberships_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
-        user_ids = sorted({row["user_id"] for row in rows})
-        org_ids = sorted({row["organization_id"] for row in rows})
-        users = {
-            user["id"]: user_json(user)
-            for user in self.store.all(
-                f"SELECT * FROM users WHERE id IN ({placeholders(user_ids)})", user_ids
-            )
-        }
-        names = {
-            org["id"]: org["name"]
-            for org in self.store.all(
-                f"SELECT id, name FROM organizations WHERE id IN ({placeholders(org_ids)})",
-                org_ids,
-            )
-        }
+        """Memberships as the API answers them: with their user and organization name."""
+        ids = [row["id"] for row in rows]
+        joined = self.store.all(
+            f"SELECT m.id AS membership_id, o.name AS organization_name, u.* FROM {TABLE} m "  # noqa: S608
+            "JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = m.organization_id "
+            f"WHERE m.id IN ({placeholders(ids)})",
+            ids,
+        )
+        related = {row["membership_id"]: row for row in joined}
         return [
             {
                 **_membership_json(row),
-                "organization_name": names.get(row["organization_id"]),
+                "organization_name": related[row["id"]]["organization_name"],
                 "role": {"slug": slugs[0]},
                 "roles": [{"slug": slug} for slug in slugs],
-                "user": users[row["user_id"]],
+                "user": user_json(related[row["id"]]),
             }
             for row in rows
             for slugs in [from_json(row["role_slugs"], [])]
