@@ -91,29 +91,16 @@ class Fields:
         return value
 
     def _constrain(self, rule: Rule, value: str) -> None:
-        """The first of a string's documented constraints it breaks, if any."""
-        checks = (
-            (rule.non_empty and not value.strip(), "required", "must not be empty"),
-            (
-                rule.max_length is not None and len(value) > rule.max_length,
-                "too_long",
-                f"must be at most {rule.max_length} characters",
-            ),
-            (
-                rule.pattern is not None and re.fullmatch(rule.pattern, value) is None,
-                "invalid_format",
-                rule.hint,
-            ),
-            (
-                bool(rule.choices) and value not in rule.choices,
-                "invalid_enum_value",
-                f"must be one of {', '.join(rule.choices)}",
-            ),
-        )
-        for broken, code, problem in checks:
-            if broken:
-                self.fail(rule.name, code, f"{rule.name} {problem}.")
-                return
+        """Note the first of a string's documented constraints it breaks, if any."""
+        name, choices = rule.name, rule.choices
+        if rule.non_empty and not value.strip():
+            self.fail(name, "required", f"{name} must not be empty.")
+        elif rule.max_length is not None and len(value) > rule.max_length:
+            self.fail(name, "too_long", f"{name} must be at most {rule.max_length} characters.")
+        elif rule.pattern is not None and re.fullmatch(rule.pattern, value) is None:
+            self.fail(name, "invalid_format", f"{name} {rule.hint}.")
+        elif choices and value not in choices:
+            self.fail(name, "invalid_enum_value", f"{name} must be one of {', '.join(choices)}.")
 
     def check(self) -> None:
         if self.errors:

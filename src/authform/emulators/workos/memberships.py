@@ -70,22 +70,20 @@ class Memberships(Sessions):
     def membership_json(self, membership_id: str) -> dict[str, Any]:
         return self.memberships_json([self.row(TABLE, membership_id)])[0]
 
-    def _parse_role_slugs(self, fields: Fields) -> list[str] | None:
+    def _parse_role_slugs(self, data: Mapping[str, Any]) -> list[str] | None:
         """``role_slug`` or ``role_slugs``; every slug must name an environment role."""
+        fields = Fields(data)
         if fields.has("role_slug") and fields.has("role_slugs"):
             fields.fail("role_slugs", "conflict", "Send role_slug or role_slugs, not both.")
-            fields.check()
-        if fields.has("role_slug"):
-            slug = fields.string("role_slug", required=True, non_empty=True)
-            fields.check()
-            slugs = [slug] if slug else []
+        elif fields.has("role_slug"):
+            slugs = [fields.string("role_slug", required=True, non_empty=True)]
         elif fields.has("role_slugs"):
             slugs = fields.read([Rule("role_slugs", kind="strings", required=True)])["role_slugs"]
             if not slugs and not fields.errors:
                 fields.fail("role_slugs", "required", "role_slugs must not be empty.")
-            fields.check()
         else:
             return None
+        fields.check()
         unique = list(dict.fromkeys(slugs))
         if unknown := self.unknown("roles", "slug", unique):
             raise ApiError(422, error_body(f"Role '{unknown[0]}' does not exist.", "invalid_role"))
@@ -106,7 +104,7 @@ class Memberships(Sessions):
         ]
         values = read_fields(data, rules)
         user_id, organization_id = values["user_id"], values["organization_id"]
-        slugs = self._parse_role_slugs(Fields(data))
+        slugs = self._parse_role_slugs(data)
         self.row("users", user_id)
         self.row("organizations", organization_id)
         existing = self.store.one(
@@ -156,7 +154,7 @@ class Memberships(Sessions):
 
     def _update_membership(self, call: Call) -> dict[str, Any]:
         row = self.row(TABLE, call.path["id"])
-        slugs = self._parse_role_slugs(Fields(call.json))
+        slugs = self._parse_role_slugs(call.json)
         if slugs is not None:
             self.touch(TABLE, row["id"], {"role_slugs": to_json(slugs)})
         return self.membership_json(row["id"])
