@@ -116,7 +116,7 @@ class Authorization(Memberships):
         wanted = list(dict.fromkeys(permissions))
         if unknown := self.unknown("permissions", "slug", wanted):
             raise not_found("Permission", unknown[0])
-        self.touch("roles", role_id, {"permissions": to_json(wanted)})
+        self.touch("roles", role_id, permissions=to_json(wanted))
         return role_json(self.row("roles", slug))
 
     def _update_definition(self, table: str, call: Call) -> dict[str, Any]:
@@ -125,7 +125,7 @@ class Authorization(Memberships):
         changes = {"name": values["name"]} if values["name"] is not None else {}
         if "description" in call.json:
             changes["description"] = values["description"]
-        self.touch(table, row_id, changes)
+        self.touch(table, row_id, **changes)
         return shape(self.row(table, row_id, "id"))
 
     def _list_roles(self, call: Call) -> dict[str, Any]:
@@ -154,4 +154,4 @@ class Authorization(Memberships):
                 current: list[str] = from_json(role["permissions"], [])
                 if slug in current:
                     remaining = to_json([p for p in current if p != slug])
-                    self.touch("roles", role["id"], {"permissions": remaining}, conn)
+                    self.touch("roles", role["id"], conn, permissions=remaining)

@@ -104,15 +104,10 @@ class WorkOSCore(TableBackend):
         return row_id
 
     def touch(
-        self,
-        table: str,
-        row_id: str,
-        changes: Mapping[str, Any],
-        conn: sqlite3.Connection | None = None,
+        self, table: str, row_id: str, conn: sqlite3.Connection | None = None, **changes: Any
     ) -> None:
-        """Apply ``changes`` to the row ``row_id``, stamping its ``updated_at``."""
-        changes = {**changes, "updated_at": now_iso()}
-        self.store.update(table, changes, "id = ?", [row_id], conn)
+        """Apply ``changes`` (column=value) to the row ``row_id``, stamping its ``updated_at``."""
+        self.store.update(table, {**changes, "updated_at": now_iso()}, "id = ?", [row_id], conn)
 
     def unknown(self, table: str, column: str, values: Sequence[str]) -> list[str]:
         """Those of ``values`` that no row of ``table`` holds in ``column``, in order."""

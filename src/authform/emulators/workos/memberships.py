@@ -129,7 +129,7 @@ class Memberships(Sessions):
         # "Calling this API with an organization and user that match an inactive
         # membership will activate the membership with the specified role(s)."
         role_slugs = to_json(slugs or self._default_role_slugs())
-        self.touch(TABLE, existing["id"], {"status": "active", "role_slugs": role_slugs})
+        self.touch(TABLE, existing["id"], status="active", role_slugs=role_slugs)
         return self.membership_json(existing["id"])
 
     def _list_memberships(self, call: Call) -> dict[str, Any]:
@@ -156,7 +156,7 @@ class Memberships(Sessions):
         row = self.row(TABLE, call.path["id"])
         slugs = self._parse_role_slugs(call.json)
         if slugs is not None:
-            self.touch(TABLE, row["id"], {"role_slugs": to_json(slugs)})
+            self.touch(TABLE, row["id"], role_slugs=to_json(slugs))
         return self.membership_json(row["id"])
 
     def _transition(self, call: Call, action: str) -> dict[str, Any]:
@@ -167,5 +167,5 @@ class Memberships(Sessions):
         if row["status"] == "pending":
             raise bad_request(pending_code, f"A pending membership cannot be {action}d.")
         if row["status"] == source:
-            self.touch(TABLE, row["id"], {"status": target})
+            self.touch(TABLE, row["id"], status=target)
         return self.membership_json(row["id"])

@@ -167,7 +167,7 @@ class Organizations(WorkOSCore):
         if metadata is not None:
             changes["metadata"] = to_json(metadata)
         with self.store.transaction() as conn:
-            self.touch("organizations", organization_id, changes, conn)
+            self.touch("organizations", organization_id, conn, **changes)
             if domains is not None:
                 self._replace_domains(conn, organization_id, domains)
         return self.organization_json(organization_id)
@@ -190,7 +190,7 @@ class Organizations(WorkOSCore):
                 conn.execute(f"DELETE FROM {DOMAINS} WHERE id = ?", [row["id"]])
             elif state != row["state"]:
                 manual = {"verification_strategy": "manual"} if state == "verified" else {}
-                self.touch(DOMAINS, row["id"], {"state": state, **manual}, conn)
+                self.touch(DOMAINS, row["id"], conn, state=state, **manual)
         for domain, state in domains:
             if domain not in existing:
                 self._insert_domain(conn, organization_id, domain, state)
@@ -228,7 +228,7 @@ class Organizations(WorkOSCore):
             raise conflict("domain_already_exists", f"Domain '{name}' already exists.")
         with self.store.transaction() as conn:
             domain_id = self._insert_domain(conn, organization_id, name, "pending")
-            self.touch("organizations", organization_id, {}, conn)
+            self.touch("organizations", organization_id, conn)
         return domain_json(self.row(DOMAINS, domain_id))
 
     def _verify_domain(self, call: Call) -> dict[str, Any]:
@@ -236,7 +236,7 @@ class Organizations(WorkOSCore):
         if row["state"] in ("verified", "legacy_verified"):
             raise bad_request("domain_already_verified", "Domain is already verified.")
         # WorkOS starts a DNS check; the emulator has no DNS to look at and succeeds at once.
-        self.touch(DOMAINS, row["id"], {"state": "verified"})
+        self.touch(DOMAINS, row["id"], state="verified")
         return domain_json(self.row(DOMAINS, row["id"]))
 
 

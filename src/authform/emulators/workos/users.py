@@ -183,7 +183,7 @@ class Users(Organizations):
             changes["metadata"] = to_json(metadata)
         if password is not None:
             changes["password_hash"], changes["password_hash_type"] = password
-        self.touch("users", user_id, changes)
+        self.touch("users", user_id, **changes)
         return user_json(self.row("users", user_id))
 
     def _list_users(self, call: Call) -> dict[str, Any]:
