@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .store import new_id
@@ -28,8 +28,8 @@ class FaultHook:
     """
 
     id: str
-    method: str
-    path: str
+    method: str = "*"
+    path: str = ".*"
     status: int | None = None
     latency_ms: int = 0
     drop_connection: bool = False
@@ -46,8 +46,9 @@ class FaultHook:
             raise ValueError("a hook must be a JSON object")
         if unknown := set(data) - set(HOOK_FIELDS):
             raise ValueError(f"unknown hook fields: {', '.join(sorted(unknown))}")
-        values = {name: data.get(name, default) for name, (default, _, _) in HOOK_FIELDS.items()}
-        for name, (_, valid, problem) in HOOK_FIELDS.items():
+        defaults = {item.name: item.default for item in fields(cls)}
+        values = {name: data.get(name, defaults[name]) for name in HOOK_FIELDS}
+        for name, (valid, problem) in HOOK_CHECKS.items():
             if not valid(values[name]):
                 raise ValueError(problem)
         try:
@@ -85,31 +86,22 @@ def _whole(value: Any, low: int, high: int | None = None) -> bool:
     return value >= low and (high is None or value <= high)
 
 
-def _anything(value: Any) -> bool:
-    return True
-
-
-# What a hook may say: field -> (default, is the value valid?, the message when it is not).
-HOOK_FIELDS: dict[str, tuple[Any, Callable[[Any], bool], str]] = {
-    "method": (
-        "*",
-        lambda v: isinstance(v, str) and v != "",
-        "method must be an HTTP method or '*'",
-    ),
-    "path": (".*", lambda v: isinstance(v, str), "path must be a regular expression string"),
-    "status": (None, _anything, ""),  # its range depends on the body; checked after
-    "latency_ms": (0, lambda v: _whole(v, 0), "latency_ms must be a non-negative integer"),
-    "drop_connection": (False, lambda v: isinstance(v, bool), "drop_connection must be a boolean"),
-    "lose_answer": (False, lambda v: isinstance(v, bool), "lose_answer must be a boolean"),
-    "times": (None, lambda v: v is None or _whole(v, 1), "times must be a positive integer"),
-    "body": (None, _anything, ""),
+# What a hook may say: the fields a client sets, with ``FaultHook``'s defaults.
+HOOK_FIELDS = tuple(item.name for item in fields(FaultHook) if item.name not in ("id", "_pattern"))
+# The checks on one field at a time, in this order: field -> (is it valid?, the message if not).
+# ``status`` is checked after them: its range depends on the body.
+HOOK_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "method": (lambda v: isinstance(v, str) and v != "", "method must be an HTTP method or '*'"),
+    "path": (lambda v: isinstance(v, str), "path must be a regular expression string"),
+    "latency_ms": (lambda v: _whole(v, 0), "latency_ms must be a non-negative integer"),
+    "drop_connection": (lambda v: isinstance(v, bool), "drop_connection must be a boolean"),
+    "lose_answer": (lambda v: isinstance(v, bool), "lose_answer must be a boolean"),
+    "times": (lambda v: v is None or _whole(v, 1), "times must be a positive integer"),
     "raw_body": (
-        None,
         lambda v: v is None or isinstance(v, str),
         "raw_body must be a string, and excludes body",
     ),
     "content_type": (
-        "text/html; charset=utf-8",
         lambda v: isinstance(v, str) and v != "",
         "content_type must be a media type",
     ),
