@@ -18,11 +18,15 @@ Dashboard-only state lives under ``/_emulate`` (``oauth.py``). Those routes take
 secret as bearer; the API takes only access tokens from ``POST /oauth/token``.
 """
 
+from pathlib import Path
 from typing import Any
 
+from ..base import EmulatorApp, LimitTable
 from ..dashboard import DashboardStep
-from .backend import ScalekitBackend, create_scalekit_app
+from ..seeding import Seed, open_backend
 from .core import ScalekitRateLimits
+from .oauth import OAuth
+from .seed import SEED_SECTIONS
 
 __all__ = [
     "ScalekitBackend",
@@ -30,6 +34,25 @@ __all__ = [
     "create_scalekit_app",
     "set_dashboard_redirect_uri",
 ]
+
+
+class ScalekitBackend(OAuth):
+    """The Scalekit emulator assembled: the resource families stack in dependency order
+    (organizations, authorization, users and memberships, then OAuth and dashboard state),
+    each a small class adding its routes and operations over ``ScalekitCore``. Operations
+    are synchronous methods taking the request body as a dict, so the seed goes through the
+    same validation as HTTP clients."""
+
+    seed_sections = SEED_SECTIONS
+
+
+def create_scalekit_app(
+    db_path: str | Path, api_key: str, client_id: str, rate_limits: LimitTable | None, seed: Seed
+) -> EmulatorApp:
+    """The Scalekit emulator as an ASGI app; ``api_key`` is the environment's client secret
+    and ``client_id`` its client id: together they buy access tokens at ``/oauth/token``."""
+    backend = open_backend(ScalekitBackend, db_path, seed, api_key=api_key, client_id=client_id)
+    return EmulatorApp(backend, api_key=api_key, rate_limits=rate_limits or ScalekitRateLimits())
 
 
 def set_dashboard_redirect_uri(emulator: Any, uri: str, present: bool) -> None:

@@ -1,17 +1,30 @@
-"""What every Scalekit resource family shares: the store, the access tokens, Scalekit's
-error and rate-limit shapes, and row lookups that answer NOT_FOUND."""
+"""What every Scalekit resource family shares: the store, Scalekit's ids, its error and
+rate-limit shapes, and row writes that stamp ``create_time``/``update_time``."""
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..base import Limit, LimitTable, TableBackend
-from ..store import now_iso
+from ..store import now_iso, to_json
 from .errors import GRPC, STATUS_TO_GRPC, grpc_error, not_found, status_body
 from .fields import json_body
-from .schema import BUILTIN_PERMISSIONS, DEFAULT_TOKEN_TTL, SCHEMA, TABLES
-from .tokens import TokenStore, new_id
+from .schema import BUILTIN_PERMISSIONS, SCHEMA, TABLES
+
+_ids_lock, _last_id = threading.Lock(), [0]
+
+
+def new_id(prefix: str) -> str:
+    """Scalekit ids are a prefix and a number (``org_59615193906282635``): the user id docs
+    say 19-25 characters. Monotonic, so id order is creation order (pagination relies on it)."""
+    with _ids_lock:
+        _last_id[0] = max(time.time_ns() // 1000, _last_id[0] + 1)
+        return f"{prefix}{_last_id[0]:018d}"
 
 
 @dataclass(frozen=True)
@@ -32,30 +45,14 @@ class ScalekitCore(TableBackend):
     schema, tables = SCHEMA, TABLES
     not_found, json_body = staticmethod(not_found), staticmethod(json_body)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.tokens = TokenStore(DEFAULT_TOKEN_TTL)
-        super().__init__(*args, **kwargs)
-
-    def reset(self) -> None:
-        """Back to the seeded state; issued tokens are revoked and their lifetime restored."""
-        self.tokens.revoke_all()
-        self.tokens.ttl = DEFAULT_TOKEN_TTL
-        super().reset()
-
     def start(self) -> None:
-        """Scalekit's own permissions, then the seed (both skip what a kept state holds)."""
-        self.insert_builtins()
-        super().start()
-
-    def insert_builtins(self) -> None:
-        """Scalekit's own permissions, present in every environment."""
-        now = now_iso()
+        """Scalekit's own permissions (present in every environment), then the seed (both
+        skip what a kept state holds)."""
         for name, description in BUILTIN_PERMISSIONS:
-            self.store.execute(
-                "INSERT OR IGNORE INTO permissions (id, name, description, builtin, create_time, "
-                "update_time) VALUES (?, ?, ?, 1, ?, ?)",
-                [new_id("perm_"), name, description, now, now],
-            )
+            if not self.store.find("permissions", "name", name):
+                row = {"name": name, "description": description, "builtin": 1}
+                self.add_row("permissions", "perm_", row)
+        super().start()
 
     # ----------------------------------------------------------------- EmulatorBackend
 
@@ -73,6 +70,27 @@ class ScalekitCore(TableBackend):
 
     # ----------------------------------------------------------------- shared helpers
 
+    def add_row(
+        self,
+        table: str,
+        prefix: str,
+        values: Mapping[str, Any],
+        conn: sqlite3.Connection | None = None,
+    ) -> str:
+        """Insert a row under a new id, stamped with both times (maps and lists stored as
+        JSON); returns the id."""
+        row_id, now = new_id(prefix), now_iso()
+        row = {"id": row_id, **_stored(values), "create_time": now, "update_time": now}
+        self.store.insert(table, row, conn)
+        return row_id
+
+    def change_row(
+        self, table: str, key: str, changes: Mapping[str, Any], column: str = "id"
+    ) -> None:
+        """Update the row whose ``column`` is ``key`` and stamp its ``update_time``."""
+        changes = {**_stored(changes), "update_time": now_iso()}
+        self.store.update(table, changes, f"{column} = ?", [key])
+
     def delete(self, table: str, key: str) -> dict[str, Any]:  # type: ignore[override]
         """Delete the row a path names; Scalekit answers ``{}``."""
         super().delete(table, key)
@@ -82,3 +100,7 @@ class ScalekitCore(TableBackend):
         if clash := self.store.taken_by(table, "external_id", external_id, own_id):
             message = f"external_id {external_id!r} is already used by {clash}"
             raise grpc_error("ALREADY_EXISTS", message)
+
+
+def _stored(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: to_json(v) if isinstance(v, dict | list) else v for k, v in values.items()}

@@ -1,129 +1,92 @@
-"""Request validation as data: each operation lists its fields as ``Rule``s and ``read``
-checks a body against them, collecting every problem so a client learns about all its
-mistakes in one INVALID_ARGUMENT with ``field_violations``. Unknown fields are refused."""
+"""Request validation as data: each operation's body is checked against its JSON Schema in
+``requests.json``, and every problem is reported in one INVALID_ARGUMENT with
+``field_violations`` (``metadata.ab``, ``roles[0].name``), so a client learns about all its
+mistakes at once. Query parameters (booleans) are read here too."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
+from jsonschema import Draft202012Validator, ValidationError, validators
 from starlette.datastructures import QueryParams
 
 from ..routing import json_parser
 from .errors import invalid
 
-
-class Violations:
-    """Every problem of one request body, raised together by ``check``."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str]] = []
-
-    def add(self, field: str, description: str) -> None:
-        self.items.append((field, description))
-
-    def check(self) -> None:
-        if self.items:
-            summary = "; ".join(f"{field}: {text}" for field, text in self.items)
-            raise invalid(f"invalid request: {summary}", self.items)
+REQUESTS: dict[str, Any] = json.loads(Path(__file__).with_name("requests.json").read_text())
+ARTICLES = {"string": "a string", "object": "an object", "array": "a list"}
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One body field: a string (length bounds, pattern), a ``map<string,string>`` (at most
-    ``max_pairs`` pairs, keys of 3-25 characters, values of 1-256) or a list of strings."""
-
-    name: str
-    kind: Literal["string", "map", "strings"] = "string"
-    required: bool = False
-    min_length: int = 0
-    max_length: int | None = None
-    pattern: str | None = None
-    hint: str = "has an invalid format"
-    max_pairs: int | None = None
+def _whole_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """``pattern`` matches the whole value, as Scalekit's rules read; an empty string is
+    proto3's unset value, so only ``minLength`` can refuse it."""
+    if isinstance(instance, str) and instance and re.fullmatch(pattern, instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def only_fields(data: Mapping[str, Any], allowed: Sequence[str], where: str = "") -> None:
-    if unknown := sorted(set(data) - set(allowed)):
-        raise invalid(
-            f"unknown field(s) {', '.join(repr(f) for f in unknown)}"
-            + (f" in {where}" if where else ""),
-            [(f"{where}.{f}" if where else f, "unknown field") for f in unknown],
-        )
+_Validator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern})
+_VALIDATORS = {
+    name: _Validator({"$defs": REQUESTS["$defs"], **schema})
+    for name, schema in REQUESTS.items()
+    if not name.startswith("$")
+}
 
 
-def read(
-    data: Mapping[str, Any], rules: Sequence[Rule], problems: Violations, where: str = ""
-) -> dict[str, Any]:
-    """The fields of ``rules`` that ``data`` holds (or that are required), checked."""
-    readers = {"string": _string, "map": _map, "strings": _strings}
-    return {
-        rule.name: readers[rule.kind](data.get(rule.name), rule, problems, where)
-        for rule in rules
-        if rule.name in data or rule.required
-    }
+def checked(data: Mapping[str, Any], operation: str) -> dict[str, Any]:
+    """``data`` without its ``null`` fields (proto3: unset), checked against the schema of
+    ``operation``; raises INVALID_ARGUMENT naming every violation."""
+    body = _without_nulls(data)
+    violations = [
+        violation
+        for error in _VALIDATORS[operation].iter_errors(body)
+        for violation in _violations(error)
+    ]
+    refuse(violations)
+    return body
 
 
-def _field(rule: Rule, where: str) -> str:
-    return f"{where}.{rule.name}" if where else rule.name
+def refuse(violations: Sequence[tuple[str, str]]) -> None:
+    """Raise INVALID_ARGUMENT naming every ``(field, description)`` violation, if any."""
+    if violations:
+        summary = "; ".join(f"{field}: {text}" for field, text in violations)
+        raise invalid(f"invalid request: {summary}", violations)
 
 
-def _string(value: Any, rule: Rule, problems: Violations, where: str) -> str | None:
-    field = _field(rule, where)
-    if value is None or value == "":
-        if rule.required:
-            problems.add(field, "is required")
-        return None if value is None else ""
-    if not isinstance(value, str):
-        problems.add(field, "must be a string")
-        return None
-    high = rule.max_length
-    if len(value) < rule.min_length or (high is not None and len(value) > high):
-        bound = f"{rule.min_length}-{high}" if high is not None else f">= {rule.min_length}"
-        problems.add(field, f"must be {bound} characters")
-    elif rule.pattern is not None and re.fullmatch(rule.pattern, value) is None:
-        problems.add(field, rule.hint)
-    return value
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    return [_without_nulls(item) for item in value] if isinstance(value, list) else value
 
 
-def _map(value: Any, rule: Rule, problems: Violations, where: str) -> dict[str, str] | None:
-    field = _field(rule, where)
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        problems.add(field, "must be an object of strings")
-        return None
-    if rule.max_pairs is not None and len(value) > rule.max_pairs:
-        problems.add(field, f"at most {rule.max_pairs} pairs are allowed")
-    for key, item in value.items():
-        if not 3 <= len(key) <= 25:
-            problems.add(f"{field}.{key}", "keys must be 3-25 characters")
-        if not isinstance(item, str) or not 1 <= len(item) <= 256:
-            problems.add(f"{field}.{key}", "values must be strings of 1-256 characters")
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def _strings(value: Any, rule: Rule, problems: Violations, where: str) -> list[str] | None:
-    """A list of names, deduplicated in order; at most 100."""
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.add(rule.name, "must be a list of strings")
-        return None
-    if len(value) > 100:
-        problems.add(rule.name, "at most 100 items")
-    return list(dict.fromkeys(value))
-
-
-def checked(data: Mapping[str, Any], rules: Sequence[Rule]) -> dict[str, Any]:
-    """``data`` holding only the fields of ``rules``, read and checked in one go."""
-    only_fields(data, [rule.name for rule in rules])
-    problems = Violations()
-    values = read(data, rules, problems)
-    problems.check()
-    return values
+def _violations(error: ValidationError) -> list[tuple[str, str]]:
+    """``(field, description)`` pairs of one schema error."""
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    field = where.removeprefix(".")
+    keyword, value, schema = error.validator, error.validator_value, error.schema
+    if keyword == "additionalProperties" and value is False:
+        unknown = sorted(set(error.instance) - set(schema.get("properties", {})))
+        return [(f"{where}.{name}".removeprefix("."), "unknown field") for name in unknown]
+    if keyword == "required":
+        missing = [name for name in value if name not in error.instance]
+        return [(f"{where}.{name}".removeprefix("."), "is required") for name in missing]
+    if "propertyNames" in error.relative_schema_path:
+        return [(f"{field}.{error.instance}", "keys must be 3-25 characters")]
+    hint = schema.get("errorMessage", {}).get(keyword)
+    if keyword in ("minLength", "maxLength"):
+        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        bounds = f"{low}-{high}" if high is not None else f">= {low}"
+        hint = "is required" if error.instance == "" else f"must be {bounds} characters"
+    elif keyword == "type":
+        hint = f"must be {ARTICLES.get(value, value)}"
+    elif keyword == "enum":
+        hint = f"must be one of {', '.join(value)}"
+    elif keyword in ("maxProperties", "maxItems"):
+        hint = f"at most {value} {'pairs are allowed' if keyword == 'maxProperties' else 'items'}"
+    return [(field, hint or "has an invalid format")]
 
 
 json_body = json_parser(

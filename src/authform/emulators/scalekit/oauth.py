@@ -9,6 +9,8 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+import threading
+import time
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -17,16 +19,52 @@ from starlette.responses import RedirectResponse, Response
 from authform.social import SOCIAL_PROVIDERS
 
 from ..base import parse_body
-from ..routing import Call, Endpoint
+from ..routing import Call, Endpoint, hs256_token
 from ..store import now_iso
 from .errors import invalid, oauth_error
-from .memberships import Memberships
+from .schema import DEFAULT_TOKEN_TTL
+from .users import Users
 
 REDIRECT_URIS = "SELECT * FROM dashboard_redirect_uris ORDER BY created_at, uri"
 OUTBOX = "SELECT kind, email, organization_id, sent_at FROM outbox ORDER BY id"
 
 
-class OAuth(Memberships):
+class TokenStore:
+    """Access tokens issued by ``POST /oauth/token``, in memory: they do not outlive the
+    process, as a restarted server's would not outlive a key rotation. JWT-shaped (HS256 with
+    a per-process key); nothing here or in authform verifies their signature."""
+
+    MAX_TOKENS: ClassVar[int] = 10_000
+
+    def __init__(self) -> None:
+        self.ttl = DEFAULT_TOKEN_TTL
+        self._key = secrets.token_bytes(32)
+        self._expiry: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, client_id: str) -> tuple[str, int]:
+        now = int(time.time())
+        claims = {"sub": client_id, "iat": now, "exp": now + self.ttl, "jti": secrets.token_hex(8)}
+        token = hs256_token(claims, self._key)
+        with self._lock:
+            if len(self._expiry) >= self.MAX_TOKENS:
+                self._expiry = {t: e for t, e in self._expiry.items() if e > time.monotonic()}
+            self._expiry[token] = time.monotonic() + self.ttl
+        return token, self.ttl
+
+    def valid(self, token: str) -> bool:
+        with self._lock:
+            expiry = self._expiry.get(token)
+        return expiry is not None and time.monotonic() < expiry
+
+    def revoke_all(self) -> int:
+        with self._lock:
+            count = len(self._expiry)
+            self._expiry.clear()
+        return count
+
+
+class OAuth(Users):
     public_routes: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         {
             # The client-credentials exchange authenticates with the form body.
@@ -35,6 +73,21 @@ class OAuth(Memberships):
             ("GET", "/oauth/authorize"),
         }
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.tokens = TokenStore()
+        super().__init__(*args, **kwargs)
+
+    def reset(self) -> None:
+        """Back to the seeded state; issued tokens are revoked and their lifetime restored."""
+        self.tokens.revoke_all()
+        self.tokens.ttl = DEFAULT_TOKEN_TTL
+        super().reset()
+
+    def accepts_token(self, token: str, api_key: str) -> bool:
+        """The API takes access tokens issued by ``POST /oauth/token``; the client secret
+        itself is accepted only on ``/_emulate`` admin routes, never on the API."""
+        return self.tokens.valid(token)
 
     def endpoints(self) -> list[Endpoint]:
         redirects, tokens = "/_emulate/redirect_uris", "/_emulate/tokens"

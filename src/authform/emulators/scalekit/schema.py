@@ -77,16 +77,6 @@ BUILTIN_PERMISSIONS: Final = (
     ("sk_org_settings_write", "Change organization settings in Scalekit's hosted widgets"),
 )
 
-ROLE_NAME_PATTERN: Final = r"[A-Za-z0-9_]{1,64}"
-PERMISSION_NAME_PATTERN: Final = r"[A-Za-z0-9_:]{1,64}"
-EMAIL_PATTERN: Final = r"[^@\s]+@[^@\s]+\.[^@\s]+"
-DOMAIN_PATTERN: Final = r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{1,62}"
-_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-SLUG_PATTERN: Final = rf"{_LABEL}(?:\.{_LABEL})*"
-# "Public and disposable domains (gmail.com, outlook.com, etc.) are automatically blocked."
-PUBLIC_DOMAINS: Final = frozenset(
-    {"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com"}
-)
 DOMAIN_TYPES: Final = ("ALLOWED_EMAIL_DOMAIN", "ORGANIZATION_DOMAIN")
 DEFAULT_TOKEN_TTL: Final = 86399  # what Scalekit's token endpoint answers
 ENVIRONMENT_ID: Final = "env_000000000000000001"

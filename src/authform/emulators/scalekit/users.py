@@ -1,6 +1,7 @@
-"""Users (``/api/v1/users``, ``/api/v1/organizations/{id}/users``). A Scalekit user always
-belongs to an organization: it is created together with its first membership, and its
-answer lists every membership with the roles' effective permissions.
+"""Users and their memberships (``/api/v1/users``, ``/api/v1/organizations/{id}/users``,
+``/api/v1/memberships/organizations/{id}/users/…``). A Scalekit user always belongs to an
+organization: it is created together with its first membership, and its answer lists every
+membership with the roles' effective permissions.
 
 Users created with ``send_invitation_email=false`` are active and verified at once (as the
 migration guide says); with the default ``true`` an invitation is "sent": it lands in
@@ -16,13 +17,12 @@ from ..routing import Call, Endpoint, Shape
 from ..store import from_json, now_iso, placeholders, to_json
 from .authorization import Authorization
 from .errors import grpc_error, not_found
-from .fields import Rule, Violations, bool_param, only_fields, read
+from .fields import bool_param, checked, refuse
 from .organizations import ORGS
 from .paging import token_page
-from .schema import API, EMAIL_PATTERN
-from .tokens import new_id
+from .schema import API
 
-USERS = f"{API}/users"
+USERS, MEMBERS = f"{API}/users", f"{API}/memberships/organizations/{{organization_id}}/users"
 _user_json = Shape(
     columns=("id", "email", "create_time", "update_time"),
     documents={"metadata": {}},
@@ -33,40 +33,15 @@ _membership_json = Shape(
     documents={"metadata": {}},
     optional=("inviter_email", "accepted_at"),
 )
-PROFILE_RULES = (
-    *(
-        Rule(name, max_length=255)
-        for name in ("given_name", "family_name", "first_name", "last_name", "name")
-    ),
-    *(Rule(name) for name in ("locale", "phone_number", "preferred_username", "picture", "gender")),
-    Rule("metadata", kind="map"),
-    Rule("custom_attributes", kind="map"),
-)
+# Profile fields stored under Scalekit's names; a null one is stored empty.
 PROFILE_ALIASES = {"first_name": "given_name", "last_name": "family_name"}
-EXTERNAL_ID = Rule("external_id", max_length=255)
-CREATE_RULES = (
-    Rule(
-        "email", required=True, max_length=254, pattern=EMAIL_PATTERN,
-        hint="is not a valid email address",
-    ),
-    EXTERNAL_ID,
-    Rule("metadata", kind="map"),
-)  # fmt: skip
-MEMBERSHIP_FIELDS = ("roles", "metadata", "inviter_email")
-MEMBERSHIP_RULES = (Rule("metadata", kind="map"), Rule("inviter_email", pattern=EMAIL_PATTERN))
-
-
-def _object(data: Mapping[str, Any], name: str, problems: Violations) -> Mapping[str, Any]:
-    value = data.get(name) or {}
-    if not isinstance(value, dict):
-        problems.add(name, "must be an object")
-        return {}
-    return value
+PROFILE_EMPTY: dict[str, Any] = {"metadata": {}, "custom_attributes": {}, "groups": []}
 
 
 class Users(Authorization):
     def endpoints(self) -> list[Endpoint]:
         org_users = f"{ORGS}/{{organization_id}}/users"
+        keys = (":external/{external_id}", "/{id}")
         return [
             *super().endpoints(),
             Endpoint("GET", org_users, self._list_organization_users),
@@ -74,16 +49,19 @@ class Users(Authorization):
             Endpoint("GET", USERS, self._list_users),
             *(
                 endpoint
-                for user in (f"{USERS}:external/{{external_id}}", f"{USERS}/{{id}}")
+                for user, member in ((f"{USERS}{key}", f"{MEMBERS}{key}") for key in keys)
                 for endpoint in (
-                    Endpoint(
-                        "GET", user, lambda c: self.user_json(self.user_row(c)["id"]), wrap="user"
-                    ),
+                    Endpoint("GET", user, self._get_user, wrap="user"),
                     Endpoint("PATCH", user, self._update_user, wrap="user"),
                     Endpoint("DELETE", user, self._delete_user),
+                    Endpoint("POST", member, self._create_membership, 201, "user"),
+                    Endpoint("PATCH", member, self._update_membership, wrap="user"),
+                    Endpoint("DELETE", member, self._delete_membership),
                 )
             ),
         ]
+
+    # ----------------------------------------------------------------- answers
 
     def user_row(self, call_or_id: Call | str) -> sqlite3.Row:
         """By ``{id}`` or ``{external_id}`` in the path, or by a plain id."""
@@ -141,43 +119,100 @@ class Users(Authorization):
             "permissions": sorted(self.effective_permissions(role_names)),
         }
 
-    def parse_membership(
-        self, data: Mapping[str, Any], problems: Violations, where: str = ""
-    ) -> tuple[list[str] | None, dict[str, str] | None, str | None]:
-        """``(role names, metadata, inviter email)`` of a membership body."""
-        only_fields(data, MEMBERSHIP_FIELDS, where)
-        roles: list[str] | None = None
-        field = f"{where}.roles" if where else "roles"
-        if "roles" in data:
-            raw = data["roles"]
-            if not isinstance(raw, list):
-                problems.add(field, "must be a list of {name}")
-                raw = []
-            roles = []
-            for index, item in enumerate(raw):
-                name = item.get("name") if isinstance(item, dict) else None
-                if isinstance(item, dict):
-                    only_fields(item, ("id", "name", "display_name"), f"{field}[{index}]")
-                if not isinstance(name, str) or not name:
-                    problems.add(f"{field}[{index}].name", "is required")
-                elif not self.store.find("roles", "name", name):
-                    problems.add(f"{field}[{index}].name", f"role {name!r} does not exist")
-                else:
-                    roles.append(name)
-        values = read(data, MEMBERSHIP_RULES, problems, where)
-        return roles, values.get("metadata"), values.get("inviter_email")
+    # ----------------------------------------------------------------- users
 
-    def insert_membership(
+    def create_user_and_membership(
+        self, organization_id: str, data: Mapping[str, Any], *, send_invitation: bool
+    ) -> dict[str, Any]:
+        self.row("organizations", organization_id)
+        fields = checked(data, "user_create")
+        membership = fields.get("membership") or {}
+        roles = self._role_names(membership, "membership.")
+        email = fields["email"]
+        if self.store.find("users", "email_key", email.lower()):
+            raise grpc_error("ALREADY_EXISTS", f"a user with email {email} already exists")
+        if external_id := fields.get("external_id"):
+            self.check_external_id_free("users", external_id, None)
+        row = {"email": email, "email_key": email.lower(), "external_id": external_id or None}
+        row.update(
+            metadata=fields.get("metadata") or {},
+            profile=_profile(data.get("user_profile")),
+            # Without an invitation the membership is active and the email verified.
+            email_verified=not send_invitation,
+        )
+        with self.store.transaction():
+            user_id = self.add_row("users", "usr_", row)
+            self._add_membership(
+                organization_id, user_id, email, membership, roles, send_invitation
+            )
+        return self.user_json(user_id)
+
+    def _create_user_and_membership(self, call: Call) -> dict[str, Any]:
+        body = call.json  # a malformed body is refused first
+        send_invitation = bool_param(call.query, "send_invitation_email", True)
+        return self.create_user_and_membership(
+            call.path["organization_id"], body, send_invitation=send_invitation
+        )
+
+    def _get_user(self, call: Call) -> dict[str, Any]:
+        return self.user_json(self.user_row(call)["id"])
+
+    def _update_user(self, call: Call) -> dict[str, Any]:
+        row = self.user_row(call)
+        fields = checked(call.json, "user_update")
+        changes: dict[str, Any] = {}
+        if "external_id" in fields:
+            changes["external_id"] = fields["external_id"] or None
+            if changes["external_id"]:
+                self.check_external_id_free("users", fields["external_id"], row["id"])
+        if "metadata" in fields:
+            changes["metadata"] = fields["metadata"]
+        if "user_profile" in fields:
+            profile = _profile(call.json["user_profile"])
+            changes["profile"] = {**from_json(row["profile"], {}), **profile}
+        self.change_row("users", row["id"], changes)
+        return self.user_json(row["id"])
+
+    def _delete_user(self, call: Call) -> dict[str, Any]:
+        self.store.execute("DELETE FROM users WHERE id = ?", [self.user_row(call)["id"]])
+        return {}
+
+    def _list_users(self, call: Call) -> dict[str, Any]:
+        return token_page(self.store, "users", call.query, self.users_json, (10, 100, 10))
+
+    def _list_organization_users(self, call: Call) -> dict[str, Any]:
+        organization_id = self.row("organizations", call.path["organization_id"])["id"]
+        return token_page(
+            self.store, "users", call.query, self.users_json, (1, 100, 10),
+            "id IN (SELECT user_id FROM memberships WHERE organization_id = ?)", [organization_id],
+        )  # fmt: skip
+
+    # ----------------------------------------------------------------- memberships
+
+    def _role_names(self, membership: Mapping[str, Any], where: str = "") -> list[str] | None:
+        """The role names a membership body sets (``None`` if it sends none); each must
+        exist."""
+        if "roles" not in membership:
+            return None
+        names = [role["name"] for role in membership["roles"]]
+        refuse(
+            [
+                (f"{where}roles[{index}].name", f"role {name!r} does not exist")
+                for index, name in enumerate(names)
+                if not self.store.find("roles", "name", name)
+            ]
+        )
+        return names
+
+    def _add_membership(
         self,
-        conn: sqlite3.Connection,
         organization_id: str,
         user_id: str,
         email: str,
-        parsed: tuple[list[str] | None, dict[str, str] | None, str | None],
-        *,
+        membership: Mapping[str, Any],
+        roles: list[str] | None,
         send_invitation: bool,
     ) -> None:
-        roles, metadata, inviter = parsed
         if not roles:
             default = self.store.one("SELECT name FROM roles WHERE default_member = 1 ORDER BY id")
             roles = [default["name"]] if default else []
@@ -187,113 +222,78 @@ class Users(Authorization):
             join_time=now,
             membership_status="PENDING_INVITE" if send_invitation else "ACTIVE",
             roles=to_json(roles),
-            metadata=to_json(metadata or {}),
-            inviter_email=inviter or None,
+            metadata=to_json(membership.get("metadata") or {}),
+            inviter_email=membership.get("inviter_email") or None,
             accepted_at=None if send_invitation else now,
         )
-        self.store.insert("memberships", row, conn)
-        if send_invitation:
-            invitation = {"kind": "invitation", "email": email, "sent_at": now}
-            self.store.insert("outbox", {**invitation, "organization_id": organization_id}, conn)
+        with self.store.transaction() as conn:
+            self.store.insert("memberships", row, conn)
+            if send_invitation:
+                invitation = {"kind": "invitation", "email": email, "sent_at": now}
+                self.store.insert(
+                    "outbox", {**invitation, "organization_id": organization_id}, conn
+                )
 
-    def _profile(self, data: Mapping[str, Any], problems: Violations) -> dict[str, Any]:
-        only_fields(data, [*(rule.name for rule in PROFILE_RULES), "groups"], "user_profile")
-        profile = {
-            PROFILE_ALIASES.get(name, name): value or ({} if rule.kind == "map" else "")
-            for rule in PROFILE_RULES
-            for name, value in read(data, [rule], problems, "user_profile").items()
-        }
-        if "groups" in data:
-            groups = data["groups"]
-            if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-                problems.add("user_profile.groups", "must be a list of strings")
-            else:
-                profile["groups"] = list(groups)
-        return profile
-
-    def create_user_and_membership(
-        self, organization_id: str, data: Mapping[str, Any], *, send_invitation: bool
+    def create_membership(
+        self, organization_id: str, user_id: str, data: Mapping[str, Any], *, send_invitation: bool
     ) -> dict[str, Any]:
         self.row("organizations", organization_id)
-        only_fields(data, ("email", "external_id", "metadata", "user_profile", "membership"))
-        problems = Violations()
-        values = read(data, CREATE_RULES, problems)
-        profile = self._profile(_object(data, "user_profile", problems), problems)
-        membership = _object(data, "membership", problems)
-        parsed = self.parse_membership(membership, problems, "membership")
-        problems.check()
-        email = values["email"].strip()
-        if self.store.find("users", "email_key", email.lower()):
-            raise grpc_error("ALREADY_EXISTS", f"a user with email {email} already exists")
-        if external_id := values.get("external_id"):
-            self.check_external_id_free("users", external_id, None)
-        user_id, now = new_id("usr_"), now_iso()
-        row = {"id": user_id, "email": email, "email_key": email.lower()}
-        row.update(
-            external_id=external_id or None,
-            metadata=to_json(values.get("metadata") or {}),
-            profile=to_json(profile),
-            # Without an invitation the membership is active and the email verified.
-            email_verified=not send_invitation,
-            create_time=now,
-            update_time=now,
-        )
-        with self.store.transaction() as conn:
-            self.store.insert("users", row, conn)
-            self.insert_membership(
-                conn, organization_id, user_id, email, parsed, send_invitation=send_invitation
+        user = self.user_row(user_id)
+        fields = checked(data, "membership_create")
+        roles = self._role_names(fields)
+        if self._membership(organization_id, user_id) is not None:
+            raise grpc_error(
+                "ALREADY_EXISTS", f"user {user_id} is already a member of {organization_id}"
             )
+        self._add_membership(
+            organization_id, user_id, user["email"], fields, roles, send_invitation
+        )
         return self.user_json(user_id)
 
-    def update_user(self, user_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        row = self.user_row(user_id)
-        only_fields(data, ("external_id", "metadata", "user_profile"))
-        problems = Violations()
-        values = read(data, CREATE_RULES[1:], problems)
-        changes: dict[str, Any] = {}
-        if "external_id" in values:
-            changes["external_id"] = values["external_id"] or None
-        if "metadata" in values:
-            changes["metadata"] = to_json(values["metadata"] or {})
-        if "user_profile" in data:
-            raw = data["user_profile"]
-            if not isinstance(raw, dict):
-                problems.add("user_profile", "must be an object")
-                raw = {}
-            profile = {**from_json(row["profile"], {}), **self._profile(raw, problems)}
-            changes["profile"] = to_json(profile)
-        problems.check()
-        if changes.get("external_id"):
-            self.check_external_id_free("users", changes["external_id"], user_id)
-        changes["update_time"] = now_iso()
-        self.store.update("users", changes, "id = ?", [user_id])
-        return self.user_json(user_id)
-
-    def _list_users(self, call: Call) -> dict[str, Any]:
-        return token_page(
-            self.store, "users", call.query, "users", self.users_json, sizes=(10, 100, 10)
-        )
-
-    def _list_organization_users(self, call: Call) -> dict[str, Any]:
-        organization_id = self.row("organizations", call.path["organization_id"])["id"]
-        return token_page(
-            self.store, "users", call.query, "users", self.users_json, sizes=(1, 100, 10),
-            where="id IN (SELECT user_id FROM memberships WHERE organization_id = ?)",
-            params=[organization_id],
-        )  # fmt: skip
-
-    def _create_user_and_membership(self, call: Call) -> dict[str, Any]:
-        body = call.json  # a malformed body is refused first
-        send_invitation = bool_param(call.query, "send_invitation_email", True)
-        organization_id = call.path["organization_id"]
-        return self.create_user_and_membership(
-            organization_id, body, send_invitation=send_invitation
-        )
-
-    def _update_user(self, call: Call) -> dict[str, Any]:
+    def _create_membership(self, call: Call) -> dict[str, Any]:
         body = call.json
-        return self.update_user(self.user_row(call)["id"], body)
+        organization_id = self.row("organizations", call.path["organization_id"])["id"]
+        return self.create_membership(
+            organization_id,
+            self.user_row(call)["id"],
+            body,
+            send_invitation=bool_param(call.query, "send_invitation_email", True),
+        )
 
-    def _delete_user(self, call: Call) -> dict[str, Any]:
-        self.store.execute("DELETE FROM users WHERE id = ?", [self.user_row(call)["id"]])
+    def _membership(self, organization_id: str, user_id: str) -> sqlite3.Row | None:
+        return self.store.one(
+            "SELECT * FROM memberships WHERE organization_id = ? AND user_id = ?",
+            [organization_id, user_id],
+        )
+
+    def _member(self, call: Call) -> list[str]:
+        """``[organization id, user id]`` of the membership the path names; 404 if none."""
+        organization_id = self.row("organizations", call.path["organization_id"])["id"]
+        user_id = self.user_row(call)["id"]
+        if self._membership(organization_id, user_id) is None:
+            raise not_found("membership", f"{organization_id}/{user_id}")
+        return [organization_id, user_id]
+
+    def _update_membership(self, call: Call) -> dict[str, Any]:
+        body = call.json
+        key = self._member(call)
+        fields = checked(body, "membership_update")
+        roles = self._role_names(fields)
+        changes = {"roles": to_json(roles)} if roles is not None else {}
+        if "metadata" in fields:
+            changes["metadata"] = to_json(fields["metadata"])
+        self.store.update("memberships", changes, "organization_id = ? AND user_id = ?", key)
+        return self.user_json(key[1])
+
+    def _delete_membership(self, call: Call) -> dict[str, Any]:
+        where = "organization_id = ? AND user_id = ?"
+        self.store.execute(f"DELETE FROM memberships WHERE {where}", self._member(call))  # noqa: S608
         return {}
+
+
+def _profile(raw: Any) -> dict[str, Any]:
+    """A (checked) ``user_profile`` as stored: Scalekit's field names, nulls stored empty."""
+    return {
+        PROFILE_ALIASES.get(name, name): PROFILE_EMPTY.get(name, "") if value is None else value
+        for name, value in (raw or {}).items()
+    }
