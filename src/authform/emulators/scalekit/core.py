@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..base import Limit, LimitTable, TableBackend
+from ..routing import Call
 from ..store import now_iso, to_json
 from .errors import GRPC, STATUS_TO_GRPC, grpc_error, not_found, status_body
 from .fields import json_body
@@ -90,6 +91,15 @@ class ScalekitCore(TableBackend):
         """Update the row whose ``column`` is ``key`` and stamp its ``update_time``."""
         changes = {**_stored(changes), "update_time": now_iso()}
         self.store.update(table, changes, f"{column} = ?", [key])
+
+    def keyed_row(self, table: str, call: Call) -> sqlite3.Row:
+        """The row a path names by ``{id}``, or by ``{external_id}`` (``…:external/…``)."""
+        if (external_id := call.path.get("external_id")) is None:
+            return self.row(table, call.path["id"])
+        row = self.store.find(table, "external_id", external_id)
+        if row is None:
+            raise not_found(f"{table.removesuffix('s')} with external_id", external_id)
+        return row
 
     def delete(self, table: str, key: str) -> dict[str, Any]:  # type: ignore[override]
         """Delete the row a path names; Scalekit answers ``{}``."""

@@ -40,8 +40,8 @@ class Organizations(ScalekitCore):
             *super().endpoints(),
             Endpoint("GET", ORGS, self._list_organizations),
             Endpoint("POST", ORGS, lambda c: self.create_organization(c.json), 201, org),
-            Endpoint("GET", f"{ORGS}:external/{{external_id}}", self._by_external_id, wrap=org),
-            Endpoint("GET", one, lambda c: self.organization(c.path["id"]), wrap=org),
+            Endpoint("GET", f"{ORGS}:external/{{external_id}}", self._get_organization, wrap=org),
+            Endpoint("GET", one, self._get_organization, wrap=org),
             Endpoint("PATCH", one, self._update_organization, wrap=org),
             Endpoint("DELETE", one, lambda c: self.delete("organizations", c.path["id"])),
             Endpoint("GET", domains, self._list_domains),
@@ -84,11 +84,8 @@ class Organizations(ScalekitCore):
             where, params,
         )  # fmt: skip
 
-    def _by_external_id(self, call: Call) -> dict[str, Any]:
-        row = self.store.find("organizations", "external_id", call.path["external_id"])
-        if row is None:
-            raise not_found("organization with external_id", call.path["external_id"])
-        return organization_json(row)
+    def _get_organization(self, call: Call) -> dict[str, Any]:
+        return organization_json(self.keyed_row("organizations", call))
 
     # ----------------------------------------------------------------- domains
 

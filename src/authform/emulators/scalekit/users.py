@@ -63,19 +63,6 @@ class Users(Authorization):
 
     # ----------------------------------------------------------------- answers
 
-    def user_row(self, call_or_id: Call | str) -> sqlite3.Row:
-        """By ``{id}`` or ``{external_id}`` in the path, or by a plain id."""
-        if isinstance(call_or_id, str):
-            column, value = "id", call_or_id
-        elif "external_id" in call_or_id.path:
-            column, value = "external_id", call_or_id.path["external_id"]
-        else:
-            column, value = "id", call_or_id.path["id"]
-        row = self.store.find("users", column, value)
-        if row is None:
-            raise not_found("user" if column == "id" else "user with external_id", value)
-        return row
-
     def users_json(self, rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
         ids = [row["id"] for row in rows]
         memberships: dict[str, list[dict[str, Any]]] = {user_id: [] for user_id in ids}
@@ -101,7 +88,7 @@ class Users(Authorization):
         ]
 
     def user_json(self, user_id: str) -> dict[str, Any]:
-        return self.users_json([self.user_row(user_id)])[0]
+        return self.users_json([self.row("users", user_id)])[0]
 
     def _membership_json(self, row: sqlite3.Row) -> dict[str, Any]:
         role_names: list[str] = from_json(row["roles"], [])
@@ -126,8 +113,6 @@ class Users(Authorization):
     ) -> dict[str, Any]:
         self.row("organizations", organization_id)
         fields = checked(data, "user_create")
-        membership = fields.get("membership") or {}
-        roles = self._role_names(membership, "membership.")
         email = fields["email"]
         if self.store.find("users", "email_key", email.lower()):
             raise grpc_error("ALREADY_EXISTS", f"a user with email {email} already exists")
@@ -140,12 +125,13 @@ class Users(Authorization):
             # Without an invitation the membership is active and the email verified.
             email_verified=not send_invitation,
         )
-        with self.store.transaction():
+        with self.store.transaction():  # a refused membership leaves no user behind
             user_id = self.add_row("users", "usr_", row)
-            self._add_membership(
-                organization_id, user_id, email, membership, roles, send_invitation
-            )
-        return self.user_json(user_id)
+            membership = fields.get("membership") or {}
+            return self.create_membership(
+                organization_id, user_id, membership, send_invitation=send_invitation,
+                where="membership.",
+            )  # fmt: skip
 
     def _create_user_and_membership(self, call: Call) -> dict[str, Any]:
         body = call.json  # a malformed body is refused first
@@ -155,10 +141,10 @@ class Users(Authorization):
         )
 
     def _get_user(self, call: Call) -> dict[str, Any]:
-        return self.user_json(self.user_row(call)["id"])
+        return self.user_json(self.keyed_row("users", call)["id"])
 
     def _update_user(self, call: Call) -> dict[str, Any]:
-        row = self.user_row(call)
+        row = self.keyed_row("users", call)
         fields = checked(call.json, "user_update")
         changes: dict[str, Any] = {}
         if "external_id" in fields:
@@ -174,7 +160,7 @@ class Users(Authorization):
         return self.user_json(row["id"])
 
     def _delete_user(self, call: Call) -> dict[str, Any]:
-        self.store.execute("DELETE FROM users WHERE id = ?", [self.user_row(call)["id"]])
+        self.store.execute("DELETE FROM users WHERE id = ?", [self.keyed_row("users", call)["id"]])
         return {}
 
     def _list_users(self, call: Call) -> dict[str, Any]:
@@ -188,6 +174,55 @@ class Users(Authorization):
         )  # fmt: skip
 
     # ----------------------------------------------------------------- memberships
+
+    def create_membership(
+        self,
+        organization_id: str,
+        user_id: str,
+        data: Mapping[str, Any],
+        *,
+        send_invitation: bool,
+        where: str = "",
+    ) -> dict[str, Any]:
+        """Add an existing user to an organization (``where`` prefixes the fields a refusal
+        names: the body may be part of a user's)."""
+        self.row("organizations", organization_id)
+        email = self.row("users", user_id)["email"]
+        fields = checked(data, "membership_create")
+        roles = self._role_names(fields, where)
+        if self._membership(organization_id, user_id) is not None:
+            message = f"user {user_id} is already a member of {organization_id}"
+            raise grpc_error("ALREADY_EXISTS", message)
+        if not roles:
+            default = self.store.one("SELECT name FROM roles WHERE default_member = 1 ORDER BY id")
+            roles = [default["name"]] if default else []
+        now = now_iso()
+        row: dict[str, Any] = {"organization_id": organization_id, "user_id": user_id}
+        row.update(
+            join_time=now,
+            membership_status="PENDING_INVITE" if send_invitation else "ACTIVE",
+            roles=to_json(roles),
+            metadata=to_json(fields.get("metadata") or {}),
+            inviter_email=fields.get("inviter_email") or None,
+            accepted_at=None if send_invitation else now,
+        )
+        with self.store.transaction() as conn:
+            self.store.insert("memberships", row, conn)
+            if send_invitation:
+                invitation = {"kind": "invitation", "email": email, "sent_at": now}
+                outbox = {**invitation, "organization_id": organization_id}
+                self.store.insert("outbox", outbox, conn)
+        return self.user_json(user_id)
+
+    def _create_membership(self, call: Call) -> dict[str, Any]:
+        body = call.json
+        organization_id = self.row("organizations", call.path["organization_id"])["id"]
+        return self.create_membership(
+            organization_id,
+            self.keyed_row("users", call)["id"],
+            body,
+            send_invitation=bool_param(call.query, "send_invitation_email", True),
+        )
 
     def _role_names(self, membership: Mapping[str, Any], where: str = "") -> list[str] | None:
         """The role names a membership body sets (``None`` if it sends none); each must
@@ -204,62 +239,6 @@ class Users(Authorization):
         )
         return names
 
-    def _add_membership(
-        self,
-        organization_id: str,
-        user_id: str,
-        email: str,
-        membership: Mapping[str, Any],
-        roles: list[str] | None,
-        send_invitation: bool,
-    ) -> None:
-        if not roles:
-            default = self.store.one("SELECT name FROM roles WHERE default_member = 1 ORDER BY id")
-            roles = [default["name"]] if default else []
-        now = now_iso()
-        row: dict[str, Any] = {"organization_id": organization_id, "user_id": user_id}
-        row.update(
-            join_time=now,
-            membership_status="PENDING_INVITE" if send_invitation else "ACTIVE",
-            roles=to_json(roles),
-            metadata=to_json(membership.get("metadata") or {}),
-            inviter_email=membership.get("inviter_email") or None,
-            accepted_at=None if send_invitation else now,
-        )
-        with self.store.transaction() as conn:
-            self.store.insert("memberships", row, conn)
-            if send_invitation:
-                invitation = {"kind": "invitation", "email": email, "sent_at": now}
-                self.store.insert(
-                    "outbox", {**invitation, "organization_id": organization_id}, conn
-                )
-
-    def create_membership(
-        self, organization_id: str, user_id: str, data: Mapping[str, Any], *, send_invitation: bool
-    ) -> dict[str, Any]:
-        self.row("organizations", organization_id)
-        user = self.user_row(user_id)
-        fields = checked(data, "membership_create")
-        roles = self._role_names(fields)
-        if self._membership(organization_id, user_id) is not None:
-            raise grpc_error(
-                "ALREADY_EXISTS", f"user {user_id} is already a member of {organization_id}"
-            )
-        self._add_membership(
-            organization_id, user_id, user["email"], fields, roles, send_invitation
-        )
-        return self.user_json(user_id)
-
-    def _create_membership(self, call: Call) -> dict[str, Any]:
-        body = call.json
-        organization_id = self.row("organizations", call.path["organization_id"])["id"]
-        return self.create_membership(
-            organization_id,
-            self.user_row(call)["id"],
-            body,
-            send_invitation=bool_param(call.query, "send_invitation_email", True),
-        )
-
     def _membership(self, organization_id: str, user_id: str) -> sqlite3.Row | None:
         return self.store.one(
             "SELECT * FROM memberships WHERE organization_id = ? AND user_id = ?",
@@ -269,7 +248,7 @@ class Users(Authorization):
     def _member(self, call: Call) -> list[str]:
         """``[organization id, user id]`` of the membership the path names; 404 if none."""
         organization_id = self.row("organizations", call.path["organization_id"])["id"]
-        user_id = self.user_row(call)["id"]
+        user_id = self.keyed_row("users", call)["id"]
         if self._membership(organization_id, user_id) is None:
             raise not_found("membership", f"{organization_id}/{user_id}")
         return [organization_id, user_id]
