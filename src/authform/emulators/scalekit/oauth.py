@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
 import time
 from typing import Any, ClassVar
 from urllib.parse import urlencode
@@ -32,7 +31,8 @@ OUTBOX = "SELECT kind, email, organization_id, sent_at FROM outbox ORDER BY id"
 class TokenStore:
     """Access tokens issued by ``POST /oauth/token``, in memory: they do not outlive the
     process, as a restarted server's would not outlive a key rotation. JWT-shaped (HS256 with
-    a per-process key); nothing here or in authform verifies their signature."""
+    a per-process key); nothing here or in authform verifies their signature. Handlers run
+    on the server's one event-loop thread, and each dict operation is atomic besides."""
 
     MAX_TOKENS: ClassVar[int] = 10_000
 
@@ -40,39 +40,28 @@ class TokenStore:
         self.ttl = DEFAULT_TOKEN_TTL
         self._key = secrets.token_bytes(32)
         self._expiry: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def issue(self, client_id: str) -> tuple[str, int]:
         now = int(time.time())
         claims = {"sub": client_id, "iat": now, "exp": now + self.ttl, "jti": secrets.token_hex(8)}
         token = hs256_token(claims, self._key)
-        with self._lock:
-            if len(self._expiry) >= self.MAX_TOKENS:
-                self._expiry = {t: e for t, e in self._expiry.items() if e > time.monotonic()}
-            self._expiry[token] = time.monotonic() + self.ttl
+        if len(self._expiry) >= self.MAX_TOKENS:  # forget the expired ones
+            self._expiry = {t: e for t, e in self._expiry.items() if e > time.monotonic()}
+        self._expiry[token] = time.monotonic() + self.ttl
         return token, self.ttl
 
     def valid(self, token: str) -> bool:
-        with self._lock:
-            expiry = self._expiry.get(token)
-        return expiry is not None and time.monotonic() < expiry
+        return time.monotonic() < self._expiry.get(token, 0)
 
     def revoke_all(self) -> int:
-        with self._lock:
-            count = len(self._expiry)
-            self._expiry.clear()
+        count = len(self._expiry)
+        self._expiry = {}
         return count
 
 
 class OAuth(Users):
-    public_routes: ClassVar[frozenset[tuple[str, str]]] = frozenset(
-        {
-            # The client-credentials exchange authenticates with the form body.
-            ("POST", "/oauth/token"),
-            # A browser navigates here; there is no token to send.
-            ("GET", "/oauth/authorize"),
-        }
-    )
+    # The token exchange authenticates with its form body; a browser navigates to authorize.
+    public_routes = frozenset({("POST", "/oauth/token"), ("GET", "/oauth/authorize")})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.tokens = TokenStore()
@@ -115,19 +104,17 @@ class OAuth(Users):
             parse_body(call.raw, content_type) if "x-www-form-urlencoded" in content_type else None
         )
         form: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
-        client_id, client_secret = form.get("client_id"), form.get("client_secret")
         if form.get("grant_type") != "client_credentials":
-            raise oauth_error(
-                400, "unsupported_grant_type", "grant_type must be client_credentials"
-            )
-        if (
-            not isinstance(client_id, str)
-            or not isinstance(client_secret, str)
-            or not hmac.compare_digest(client_id.encode(), self.client_id.encode())
-            or not hmac.compare_digest(client_secret.encode(), self.api_key.encode())
+            message = "grant_type must be client_credentials"
+            raise oauth_error(400, "unsupported_grant_type", message)
+        expected = {"client_id": self.client_id, "client_secret": self.api_key}
+        if not all(
+            isinstance(form.get(name), str)
+            and hmac.compare_digest(form[name].encode(), value.encode())
+            for name, value in expected.items()
         ):
             raise oauth_error(401, "invalid_client", "invalid client credentials")
-        token, ttl = self.tokens.issue(client_id)
+        token, ttl = self.tokens.issue(self.client_id)
         return {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": "openid"}
 
     def _authorize(self, call: Call) -> Response:
@@ -142,11 +129,8 @@ class OAuth(Users):
             raise oauth_error(400, "invalid_client", "unknown client_id")
         redirect_uri = query["redirect_uri"]
         if not self.store.find("dashboard_redirect_uris", "uri", redirect_uri):
-            raise oauth_error(
-                400,
-                "invalid_redirect_uri",
-                "Redirect URI is not part of the pre-approved list of Redirect URIs.",
-            )
+            message = "Redirect URI is not part of the pre-approved list of Redirect URIs."
+            raise oauth_error(400, "invalid_redirect_uri", message)
 
         def back_with_error(error: str, description: str) -> Response:
             params = {"error": error, "error_description": description}
@@ -164,10 +148,9 @@ class OAuth(Users):
         social = SOCIAL_PROVIDERS.get(provider)
         oauth_client_id = self.social.get(provider) if social else None
         if social is None or oauth_client_id is None:
+            where = "Authentication > Auth Methods > Social logins"
             return back_with_error(
-                "invalid_request",
-                f"social login '{provider}' is not enabled (Authentication > Auth Methods > "
-                "Social logins)",
+                "invalid_request", f"social login '{provider}' is not enabled ({where})"
             )
         params = {
             "client_id": oauth_client_id,
