@@ -66,27 +66,34 @@ def _violations(error: ValidationError) -> list[tuple[str, str]]:
     """``(field, description)`` pairs of one schema error."""
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     field = where.removeprefix(".")
-    keyword, value, schema = error.validator, error.validator_value, error.schema
+    keyword, value = error.validator, error.validator_value
     if keyword == "additionalProperties" and value is False:
-        unknown = sorted(set(error.instance) - set(schema.get("properties", {})))
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return [(f"{where}.{name}".removeprefix("."), "unknown field") for name in unknown]
     if keyword == "required":
         missing = [name for name in value if name not in error.instance]
         return [(f"{where}.{name}".removeprefix("."), "is required") for name in missing]
-    if "propertyNames" in error.relative_schema_path:
-        return [(f"{field}.{error.instance}", "keys must be 3-25 characters")]
-    hint = schema.get("errorMessage", {}).get(keyword)
+    if "propertyNames" in error.relative_schema_path:  # a map's key: named as its field
+        field = f"{field}.{error.instance}"
+    hint = error.schema.get("errorMessage")
+    hint = hint.get(keyword) if isinstance(hint, dict) else hint
+    return [(field, hint or _stock_description(error))]
+
+
+def _stock_description(error: ValidationError) -> str:
+    """What a violated keyword means, where its schema gives no ``errorMessage``."""
+    keyword, value, schema = error.validator, error.validator_value, error.schema
     if keyword in ("minLength", "maxLength"):
         low, high = schema.get("minLength", 0), schema.get("maxLength")
         bounds = f"{low}-{high}" if high is not None else f">= {low}"
-        hint = "is required" if error.instance == "" else f"must be {bounds} characters"
-    elif keyword == "type":
-        hint = f"must be {ARTICLES.get(value, value)}"
-    elif keyword == "enum":
-        hint = f"must be one of {', '.join(value)}"
-    elif keyword in ("maxProperties", "maxItems"):
-        hint = f"at most {value} {'pairs are allowed' if keyword == 'maxProperties' else 'items'}"
-    return [(field, hint or "has an invalid format")]
+        return "is required" if error.instance == "" else f"must be {bounds} characters"
+    if keyword == "type":
+        return f"must be {ARTICLES.get(value, value)}"
+    if keyword == "enum":
+        return f"must be one of {', '.join(value)}"
+    if keyword in ("maxProperties", "maxItems"):
+        return f"at most {value} {'pairs are allowed' if keyword == 'maxProperties' else 'items'}"
+    return "has an invalid format"
 
 
 json_body = json_parser(
