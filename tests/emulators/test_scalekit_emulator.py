@@ -171,6 +171,30 @@ def test_organization_validation_reports_every_field(api: httpx.Client) -> None:
     assert unknown.status_code == 400 and "name" in unknown.json()["message"]
 
 
+def test_request_schemas_describe_each_violation_and_read_empty_as_unset(
+    api: httpx.Client,
+) -> None:
+    """Bodies are checked against the schemas of ``requests.json``: each violation names its
+    field and says what is wrong; ``null`` and an empty optional text are proto3's unset."""
+    bad = api.post(f"{API}/roles", json={"name": "org-admin", "display_name": "", "x": 1})
+    assert bad.status_code == 400
+    violations = bad.json()["details"][0]["validation_error_info"]["field_violations"]
+    assert sorted((v["field"], v["description"]) for v in violations) == [
+        ("display_name", "is required"),
+        ("name", "must be 1-64 letters, digits or underscores"),
+        ("x", "unknown field"),
+    ]
+    assert bad.json()["message"].startswith("invalid request: ")
+    acme = new_org(api, external_id=None, slug="", metadata={"tier": "gold"})
+    assert "external_id" not in acme and "slug" not in acme
+    user = api.post(
+        f"{API}/organizations/{acme['id']}/users",
+        json={"email": "ada@acme.com", "membership": {"roles": [{"name": "ghost"}]}},
+    )
+    assert user.status_code == 400 and grpc(user)[2] == ["membership.roles[0].name"]
+    assert api.get(f"{API}/users").json()["total_size"] == 0  # nothing half-created
+
+
 def test_page_tokens_walk_every_organization_once(api: httpx.Client) -> None:
     created = [new_org(api, f"Org {i}")["id"] for i in range(23)]
     seen, token, pages = [], "", 0

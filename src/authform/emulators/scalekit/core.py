@@ -71,18 +71,12 @@ class ScalekitCore(TableBackend):
 
     # ----------------------------------------------------------------- shared helpers
 
-    def add_row(
-        self,
-        table: str,
-        prefix: str,
-        values: Mapping[str, Any],
-        conn: sqlite3.Connection | None = None,
-    ) -> str:
+    def add_row(self, table: str, prefix: str, values: Mapping[str, Any]) -> str:
         """Insert a row under a new id, stamped with both times (maps and lists stored as
         JSON); returns the id."""
         row_id, now = new_id(prefix), now_iso()
         row = {"id": row_id, **_stored(values), "create_time": now, "update_time": now}
-        self.store.insert(table, row, conn)
+        self.store.insert(table, row)
         return row_id
 
     def change_row(

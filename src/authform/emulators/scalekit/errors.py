@@ -35,10 +35,10 @@ STATUS_TO_GRPC: Final = {
 
 
 def status_body(
-    name: str, message: str, violations: Sequence[tuple[str, str]] = (), error_code: str = ""
+    name: str, message: str, violations: Sequence[tuple[str, str]] = ()
 ) -> dict[str, Any]:
     """A gRPC-status error body: ``{code, message, details: [ErrorInfo]}``."""
-    detail: dict[str, Any] = {"@type": ERROR_INFO_TYPE, "error_code": error_code or name}
+    detail: dict[str, Any] = {"@type": ERROR_INFO_TYPE, "error_code": name}
     if violations:
         detail["validation_error_info"] = {
             "field_violations": [
