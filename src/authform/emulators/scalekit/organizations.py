@@ -53,28 +53,26 @@ class Organizations(ScalekitCore):
             Endpoint("DELETE", f"{domains}/{{id}}", self._delete_domain),
         ]
 
-    def organization(self, organization_id: str) -> dict[str, Any]:
-        return organization_json(self.row("organizations", organization_id))
-
     def create_organization(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        fields = checked(data, "organization_create")
-        if external_id := fields.get("external_id"):
-            self.check_external_id_free("organizations", external_id, None)
-        row = {name: value or None for name, value in fields.items() if name != "metadata"}
-        row["metadata"] = fields.get("metadata") or {}
-        return self.organization(self.add_row("organizations", "org_", row))
+        return self._save_organization(checked(data, "organization_create"), None)
 
     def _update_organization(self, call: Call) -> dict[str, Any]:
         organization_id = self.row("organizations", call.path["id"])["id"]
-        fields = checked(call.json, "organization_update")
+        return self._save_organization(checked(call.json, "organization_update"), organization_id)
+
+    def _save_organization(self, fields: dict[str, Any], own_id: str | None) -> dict[str, Any]:
+        """Create an organization (``own_id`` None) or change the fields sent of one: an
+        empty text clears its field, and the metadata map is replaced whole."""
         if fields.get("external_id"):
-            self.check_external_id_free("organizations", fields["external_id"], organization_id)
-        # Only the fields sent change; the metadata map is replaced whole.
-        changes = {name: value or None for name, value in fields.items() if name != "metadata"}
-        if "metadata" in fields:
-            changes["metadata"] = fields["metadata"]
-        self.change_row("organizations", organization_id, changes)
-        return self.organization(organization_id)
+            self.check_external_id_free("organizations", fields["external_id"], own_id)
+        row = {name: value or None for name, value in fields.items() if name != "metadata"}
+        if "metadata" in fields or own_id is None:
+            row["metadata"] = fields.get("metadata") or {}
+        if own_id is None:
+            own_id = self.add_row("organizations", "org_", row)
+        else:
+            self.change_row("organizations", own_id, row)
+        return organization_json(self.row("organizations", own_id))
 
     def _list_organizations(self, call: Call) -> dict[str, Any]:
         external_id = call.query.get("external_id")
