@@ -28,11 +28,26 @@ def _whole_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> 
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _inlined(schema: Any) -> Any:
+    """``schema`` with each ``{"$ref": "#/…", …}`` replaced by what it points at (merged with
+    its sibling keywords): resolving references on every request cost two thirds of the
+    validation time."""
+    if isinstance(schema, list):
+        return [_inlined(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    target: dict[str, Any] = {}
+    if pointer := schema.get("$ref"):
+        target = REQUESTS
+        for part in pointer.removeprefix("#/").split("/"):
+            target = target[part]
+        target = _inlined(target)
+    return {**target, **{key: _inlined(value) for key, value in schema.items() if key != "$ref"}}
+
+
 _Validator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern})
 _VALIDATORS = {
-    name: _Validator({"$defs": REQUESTS["$defs"], **schema})
-    for name, schema in REQUESTS.items()
-    if not name.startswith("$")
+    name: _Validator(_inlined(schema)) for name, schema in REQUESTS.items() if name[0] != "$"
 }
 
 
