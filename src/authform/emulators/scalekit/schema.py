@@ -1,4 +1,5 @@
-"""What the Scalekit emulator stores (SQLite tables) and the value rules Scalekit documents."""
+"""What the Scalekit emulator stores (SQLite tables) and its fixed values; the rules request
+bodies follow are data too, in ``requests.json``."""
 
 from __future__ import annotations
 
