@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from ..store import placeholders
 from .family import Family, Operation, not_found
 from .forms import Form, Rules, read_form
-from .listing import MAX_PAGE_SIZE, Filters, like, parse_order, query_int
+from .listing import MAX_PAGE_SIZE, Filters, Order, like, parse_order, query_int
 from .schema import update
 
 VERBS = {"list": "GET", "create": "POST", "get": "GET", "update": "PATCH", "delete": "DELETE"}
@@ -100,24 +100,28 @@ class Collection(Family):
         return await self.page(request, self.filters(request))
 
     async def page(self, request: Request, filters: Filters) -> Response:
-        rows, total = self.rows(request, filters)
-        return JSONResponse({"data": self.answers(rows, request), "total_count": total})
+        rows = self.rows(filters, *self.paging(request))
+        answer = {"data": self.answers(rows, request), "total_count": self.total(filters)}
+        return JSONResponse(answer)
+
+    def paging(self, request: Request) -> tuple[int, int, Order]:
+        """A list's ``limit``, ``offset`` and ``order_by``, checked in that order."""
+        return (
+            query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE),
+            query_int(request, "offset", default=0, low=0, high=None),
+            parse_order(request, self.order, self.default_order),
+        )
 
     def rows(
-        self, request: Request, filters: Filters, *, count: bool = True
-    ) -> tuple[Sequence[sqlite3.Row], int]:
-        """One ``limit``/``offset`` page of the list in the requested order, and how many
-        rows match (when ``count``)."""
-        limit = query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
-        offset = query_int(request, "offset", default=0, low=0, high=None)
-        order = parse_order(request, self.order, self.default_order)
-        rows = self.store.all(
+        self, filters: Filters, limit: int, offset: int, order: Order
+    ) -> Sequence[sqlite3.Row]:
+        """One ``limit``/``offset`` page of the list in ``order``."""
+        return self.store.all(
             f"SELECT {self.alias}.* FROM {self.source or f'{self.table} AS t'} {filters.where()} "  # noqa: S608
             f"ORDER BY {self.order[order.field]} {order.direction}, "
             f"{self.tiebreak} {order.direction} LIMIT ? OFFSET ?",
             [*filters.args, limit, offset],
         )
-        return rows, self.total(filters) if count else 0
 
     def total(self, filters: Filters) -> int:
         """How many rows the list's ``filters`` match."""

@@ -11,12 +11,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .collection import Collection
-from .family import Operation, clerk_id, not_found, param_invalid
+from .family import NO_IMAGE, Operation, clerk_id, not_found, param_invalid
 from .forms import FLAG, Rule, names, read_form
 from .listing import Filters, like, query_values
 from .organizations import Organizations
 from .schema import next_ms, stamps
-from .users import DEFAULT_IMAGE_URL
 
 ENROLLMENT_MODES: Final = names(
     "manual_invitation automatic_invitation automatic_suggestion enterprise_sso"
@@ -62,7 +61,7 @@ def domain_json(row: sqlite3.Row, organization: sqlite3.Row) -> dict[str, Any]:
         "verification": affiliation,
         "total_pending_invitations": 0,
         "total_pending_suggestions": 0,
-        "public_organization_data": {**public, "image_url": DEFAULT_IMAGE_URL, "has_image": False},
+        "public_organization_data": {**public, **NO_IMAGE},
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }

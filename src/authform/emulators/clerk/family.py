@@ -21,6 +21,12 @@ from ..base import ApiError
 from ..store import SqliteStore
 
 API_PREFIX: Final = "/v1"
+# What Clerk answers for an object without an uploaded image: an img.clerk.com URL whose
+# path is a base64 JSON descriptor ({"type":"default"}).
+NO_IMAGE: Final = {
+    "image_url": "https://img.clerk.com/eyJ0eXBlIjoiZGVmYXVsdCJ9",
+    "has_image": False,
+}
 Operation = tuple[str, str, Callable[[Request], Awaitable[Response]]]
 
 

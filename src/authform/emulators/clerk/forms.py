@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -60,6 +60,39 @@ Rules = Mapping[str, Rule]
 def names(text: str) -> tuple[str, ...]:
     """Field names written as one space-separated string (as ``namedtuple`` takes them)."""
     return tuple(text.split())
+
+
+# A field's type wherever Clerk's bodies use its name (a string unless named here).
+FIELD_RULES: Final = {
+    **dict.fromkeys(("public_metadata", "private_metadata", "unsafe_metadata"), OBJECT),
+    **dict.fromkeys(("legal_accepted_at", "created_at"), TIME),
+    **dict.fromkeys(("create_organizations_limit", "max_allowed_memberships"), COUNT),
+    **dict.fromkeys(names("backup_codes permissions"), TEXTS),
+    **dict.fromkeys(
+        names("email_address_identification_status phone_number_identification_status"), TEXTS
+    ),
+    **dict.fromkeys(
+        names(
+            "skip_password_requirement skip_password_checks delete_self_enabled banned locked "
+            "create_organization_enabled bypass_client_trust skip_legal_checks verified "
+            "skip_user_requirement sign_out_of_other_sessions notify_primary_email_address_changed "
+            "include_in_initial_role_set admin_delete_enabled test_mode hibp cookieless_dev "
+            "url_based_session_syncing"
+        ),
+        FLAG,
+    ),
+}
+
+
+def body(fields: str, **special: Rule) -> dict[str, Rule]:
+    """An operation's body as its document lists it: field names in order, ``!`` after a
+    required one; each read by its rule in ``special``, else by its Clerk-wide type."""
+    rules = {}
+    for field in fields.split():
+        name = field.removesuffix("!")
+        rule = special.get(name) or FIELD_RULES.get(name, TEXT)
+        rules[name] = required(rule) if field.endswith("!") else rule
+    return rules
 
 
 def required(rule: Rule) -> Rule:

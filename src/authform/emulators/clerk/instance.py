@@ -73,7 +73,7 @@ class RedirectUrls(Collection):
         """ListRedirectURLs answers a bare array; ``limit``/``offset`` apply only when
         ``paginated`` is true (the default lists them all)."""
         if query_bool(request, "paginated"):
-            rows, _ = self.rows(request, Filters())
+            rows = self.rows(Filters(), *self.paging(request))
         else:
             rows = self.store.all("SELECT * FROM clerk_redirect_urls ORDER BY created_at, rowid")
         return JSONResponse(self.answers(rows))

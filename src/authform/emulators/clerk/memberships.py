@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from ..store import from_json, placeholders, to_json
 from .collection import Collection
-from .family import NOT_STATED, Operation, Stated, api_error, clerk_id
+from .family import NO_IMAGE, NOT_STATED, Operation, Stated, api_error, clerk_id
 from .forms import OBJECT, REQUIRED, Form, names, read_form
 from .listing import (
     USER_ORDER_FIELDS,
@@ -20,7 +20,6 @@ from .listing import (
     query_values,
 )
 from .organizations import Organizations, members_counts, organization_json
-from .users import public_user_data
 
 CREATE_MEMBERSHIP: Final = {
     "user_id": REQUIRED,
@@ -35,6 +34,29 @@ MEMBER_FILTERS: Final = names(
     "last_active_at_before last_active_at_after"
 )
 ORDER_FIELDS: Final = {"created_at": "t.created_at", **USER_ORDER_FIELDS}
+
+
+def public_user_data(
+    user_id: str, user: sqlite3.Row | None, identifiers: Mapping[str, str]
+) -> dict[str, Any]:
+    """The membership's ``public_user_data``; for a seeded membership whose user no longer
+    exists, everything but the id is empty, as Clerk's own exports show such rows."""
+    if user is None:
+        empty = dict.fromkeys(("first_name", "last_name", "profile_image_url", "username"))
+        return {"user_id": user_id, **empty, **NO_IMAGE, "identifier": None}
+    identifier = (
+        identifiers.get(user["primary_email_address_id"] or "")
+        or identifiers.get(user["primary_phone_number_id"] or "")
+        or user["username"]
+    )
+    return {
+        "user_id": user_id,
+        **{key: user[key] for key in ("first_name", "last_name", "username")},
+        "profile_image_url": NO_IMAGE["image_url"],
+        **NO_IMAGE,
+        "identifier": identifier,
+        "banned": bool(user["banned"]),
+    }
 
 
 class Memberships(Collection):

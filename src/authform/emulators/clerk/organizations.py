@@ -12,12 +12,12 @@ from starlette.responses import Response
 
 from ..store import SqliteStore, from_json, placeholders, to_json
 from .collection import Collection, Unique
-from .family import NOT_STATED, Operation, Stated, clerk_id, not_found, now_ms
+from .family import NO_IMAGE, NOT_STATED, Operation, Stated, clerk_id, not_found, now_ms
 from .forms import COUNT, FLAG, OBJECT, TEXT, TIME, Form, Rule, names, read_form, required
 from .listing import Filters, query_bool, query_values
 from .roles import Roles
 from .schema import stamps, update
-from .users import DEFAULT_IMAGE_URL, Users
+from .users import Users
 
 NAME: Final = Rule(
     max_length=256,
@@ -64,8 +64,7 @@ def organization_json(row: sqlite3.Row, members_count: int | None = None) -> dic
     item: dict[str, Any] = {
         "object": "organization",
         **{column: row[column] for column in ANSWERED_AS_IS},
-        "image_url": DEFAULT_IMAGE_URL,
-        "has_image": False,
+        **NO_IMAGE,
         "admin_delete_enabled": bool(row["admin_delete_enabled"]),
         **{column: from_json(row[column], {}) for column in METADATA},
     }

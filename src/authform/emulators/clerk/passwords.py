@@ -17,16 +17,10 @@ import bcrypt
 
 from authform.password_digests import CLERK_HASHERS, fits_clerk_form
 
-from .forms import FLAG, TEXT, Form
+from .forms import Form
 
 MIN_PASSWORD_LENGTH: Final = 8
 BCRYPT_ROUNDS: Final = 10
-PASSWORD_FIELDS: Final = {
-    "password": TEXT,
-    "password_digest": TEXT,
-    "password_hasher": TEXT,
-    "skip_password_checks": FLAG,
-}
 
 
 def hash_password(password: str) -> str:

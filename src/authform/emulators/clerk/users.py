@@ -1,14 +1,14 @@
 """Users (``/v1/users``): create, list and count with Clerk's filters, read, update, delete,
 replace the email address, and verify a password. Users as the emulator holds them
 (``NewUser``, from an API body or a seed item) and as the API answers them (``User``,
-``EmailAddress``, ``PhoneNumber``, a membership's ``public_user_data``)."""
+``EmailAddress``, ``PhoneNumber``)."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from ..base import ApiError
 from ..store import from_json, placeholders, to_json
 from .collection import Collection
 from .family import (
+    NO_IMAGE,
     Operation,
     Stated,
     api_error,
@@ -28,61 +29,39 @@ from .family import (
     param_invalid,
     taken,
 )
-from .forms import COUNT, FLAG, OBJECT, REQUIRED, TEXT, TEXTS, TIME, Form, Rule, names, read_form
-from .listing import (
-    MAX_PAGE_SIZE,
-    USER_ORDER_FIELDS,
-    Filters,
-    Order,
-    filter_users,
-    parse_order,
-    query_int,
-    query_values,
-)
-from .passwords import PASSWORD_FIELDS, check_password_fields, digest_matches, hash_password
+from .forms import REQUIRED, Form, Rule, body, names, read_form
+from .listing import USER_ORDER_FIELDS, Filters, filter_users, query_values
+from .passwords import check_password_fields, digest_matches, hash_password
 from .schema import stamps, update
 
-# What Clerk answers for an account without an uploaded image: an img.clerk.com URL whose
-# path is a base64 JSON descriptor ({"type":"default"}).
-DEFAULT_IMAGE_URL: Final = "https://img.clerk.com/eyJ0eXBlIjoiZGVmYXVsdCJ9"
 EMAIL_ADDRESS: Final = Rule(
     "texts",
     pattern=re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"),
     invalid="email_address must be a valid email address.",
 )
-TOTP_SECRET: Final = Rule(
-    pattern=re.compile(r"[A-Za-z2-7]+=*"), invalid="totp_secret must be a base32-encoded secret."
-)
 USERNAME_LENGTH: Final = (4, 64)
-PHONE_NUMBER: Final = Rule(
-    "texts",
-    pattern=re.compile(r"\+[1-9]\d{6,14}"),
-    invalid="phone_number must be a valid phone number in E.164 format.",
-)
 METADATA: Final = ("public_metadata", "private_metadata", "unsafe_metadata")
-# CreateUser's documented body (additionalProperties: false), by the type of its fields.
-CREATE_USER: Final = {
-    **dict.fromkeys(names("external_id first_name last_name locale username"), TEXT),
-    "email_address": EMAIL_ADDRESS,
-    "phone_number": PHONE_NUMBER,
-    "web3_wallet": Rule("texts", unsupported="The emulator does not support web3 wallets."),
-    **dict.fromkeys(
-        names("email_address_identification_status phone_number_identification_status"), TEXTS
+# CreateUser's documented body (additionalProperties: false).
+CREATE_USER: Final = body(
+    "external_id first_name last_name locale username email_address phone_number web3_wallet "
+    "email_address_identification_status phone_number_identification_status password "
+    "password_digest password_hasher skip_password_checks totp_secret backup_codes "
+    "public_metadata private_metadata unsafe_metadata skip_password_requirement "
+    "delete_self_enabled create_organization_enabled bypass_client_trust banned locked "
+    "skip_legal_checks skip_user_requirement create_organizations_limit legal_accepted_at "
+    "created_at",
+    email_address=EMAIL_ADDRESS,
+    phone_number=Rule(
+        "texts",
+        pattern=re.compile(r"\+[1-9]\d{6,14}"),
+        invalid="phone_number must be a valid phone number in E.164 format.",
     ),
-    **PASSWORD_FIELDS,
-    "totp_secret": TOTP_SECRET,
-    "backup_codes": TEXTS,
-    **dict.fromkeys(METADATA, OBJECT),
-    **dict.fromkeys(
-        names(
-            "skip_password_requirement delete_self_enabled create_organization_enabled "
-            "bypass_client_trust banned locked skip_legal_checks skip_user_requirement"
-        ),
-        FLAG,
+    web3_wallet=Rule("texts", unsupported="The emulator does not support web3 wallets."),
+    totp_secret=Rule(
+        pattern=re.compile(r"[A-Za-z2-7]+=*"),
+        invalid="totp_secret must be a base32-encoded secret.",
     ),
-    "create_organizations_limit": COUNT,
-    **dict.fromkeys(("legal_accepted_at", "created_at"), TIME),
-}
+)
 # CreateUser fields stored as they are, in clerk_users columns of the same name (a field not
 # sent takes the column's default: the document's defaults, e.g. delete_self_enabled true).
 CREATE_USER_AS_IS: Final = names(
@@ -90,6 +69,45 @@ CREATE_USER_AS_IS: Final = names(
     "create_organizations_limit legal_accepted_at created_at backup_codes banned locked "
     "bypass_client_trust delete_self_enabled create_organization_enabled"
 )
+NULLABLE_USER_FIELDS: Final = ("external_id", "first_name", "last_name", "locale", "username")
+UPDATED_AS_IS: Final = names(
+    "delete_self_enabled create_organization_enabled bypass_client_trust "
+    "create_organizations_limit legal_accepted_at created_at"
+)
+# UpdateUser's documented body (additionalProperties: false).
+UPDATE_USER: Final = body(
+    "external_id first_name last_name locale username password password_digest password_hasher "
+    "skip_password_checks sign_out_of_other_sessions skip_legal_checks totp_secret backup_codes "
+    "delete_self_enabled create_organization_enabled bypass_client_trust "
+    "create_organizations_limit legal_accepted_at created_at primary_email_address_id "
+    "notify_primary_email_address_changed primary_phone_number_id profile_image_id",
+    totp_secret=CREATE_USER["totp_secret"],
+    **{
+        name: Rule(unsupported=f"The emulator does not support changing {name}.")
+        for name in ("primary_phone_number_id", "profile_image_id")
+    },
+)
+REPLACE_EMAIL_ADDRESS: Final = body(
+    "email_address! identification_status notify_primary_email_address_changed",
+    email_address=replace(EMAIL_ADDRESS, kind="text"),
+    identification_status=Rule(
+        choices=("verified", "reserved", "unverified", ""),
+        invalid="identification_status must be one of verified, reserved or unverified.",
+    ),
+)
+# In the order Clerk's document lists them (an invalid order_by names them so).
+ORDER_FIELDS: Final = {
+    "created_at": "u.created_at",
+    "updated_at": "u.updated_at",
+    "email_address": USER_ORDER_FIELDS["email_address"],
+    "web3wallet": "NULL",
+    **{key: USER_ORDER_FIELDS[key] for key in ("first_name", "last_name", "phone_number")},
+    "username": USER_ORDER_FIELDS["username"],
+    "last_active_at": "u.last_active_at",
+    "last_sign_in_at": "u.last_sign_in_at",
+}
+# clerk_users columns a NewUser may hold as values, stored as JSON.
+JSON_COLUMNS: Final = (*METADATA, "backup_codes", "external_accounts")
 
 
 @dataclass
@@ -103,6 +121,10 @@ class NewIdentification:
     linked_to: list[dict[str, str]] = field(default_factory=list)
     id: str = field(default_factory=lambda: clerk_id("idn_"))
 
+    def row(self, user_id: str, position: int, now: int) -> dict[str, Any]:
+        values = {**vars(self), "linked_to": to_json(self.linked_to), "user_id": user_id}
+        return {**values, "position": position, **stamps(now)}
+
 
 @dataclass
 class NewUser:
@@ -115,13 +137,17 @@ class NewUser:
     primary_email: str | None = None
     primary_phone: str | None = None
 
+    def primary(self, items: Sequence[NewIdentification], wanted: str | None) -> str | None:
+        """The id of the primary identification: the one wanted, else the first verified."""
+        chosen = [item for item in items if item.value == wanted]
+        chosen = chosen or [item for item in items if item.status == "verified"] or [*items]
+        return chosen[0].id if chosen else None
+
 
 def _statuses(form: Form, kind: str, count: int) -> list[str]:
     """``<kind>_identification_status``: one of verified/reserved per identifier sent."""
     name = f"{kind}_identification_status"
-    statuses = form[name] or []
-    if not statuses:
-        return ["verified"] * count
+    statuses = form[name] or ["verified"] * count
     if len(statuses) != count:
         form.invalid(name, f"{name} must have exactly one item per {kind}.")
     elif any(status not in ("verified", "reserved") for status in statuses):
@@ -134,35 +160,31 @@ def _statuses(form: Form, kind: str, count: int) -> list[str]:
 def parse_create_user(form: Form) -> NewUser:
     """A ``POST /v1/users`` body as a ``NewUser``; raises the 422 listing every problem. A
     plaintext password is left for the caller to hash (off the event loop)."""
-    identifiers = {}
+    found = []
     for kind in ("email_address", "phone_number"):
         values = [value.strip() for value in form[kind] or []]
         statuses = _statuses(form, kind, len(values))
-        identifiers[kind] = [
-            NewIdentification(kind, value, status)
-            for value, status in zip(values, statuses, strict=True)
-        ]
+        found.append(
+            [NewIdentification(kind, *pair) for pair in zip(values, statuses, strict=True)]
+        )
     low, high = USERNAME_LENGTH
     if form["username"] is not None and not low <= len(form["username"]) <= high:
         text = f"Username must be between {low} and {high} characters long."
         form.fail("form_username_invalid_length", "username", "is invalid", text)
     check_password_fields(form)
     form.check()
-    emails, phones = identifiers["email_address"], identifiers["phone_number"]
+    emails, phones = found
     # "The first email address will be set as the user's primary email address."
-    first_email, first_phone = (items[0].value if items else None for items in (emails, phones))
+    firsts = [items[0].value if items else None for items in found]
     columns = {"id": clerk_id("user_"), **form.given(*CREATE_USER_AS_IS, *METADATA)}
-    return NewUser(columns, emails, phones, first_email, first_phone)
+    return NewUser(columns, emails, phones, *firsts)
 
-
-# --------------------------------------------------------------------------- answers
 
 # Fields every User answer carries with the same value here: what the emulator does not model.
 USER_CONSTANTS: Final = {
     "object": "user",
-    "profile_image_url": DEFAULT_IMAGE_URL,
-    "image_url": DEFAULT_IMAGE_URL,
-    "has_image": False,
+    "profile_image_url": NO_IMAGE["image_url"],
+    **NO_IMAGE,
     **dict.fromkeys(
         names(
             "primary_web3_wallet_id mfa_disabled_at lockout_expires_in_seconds "
@@ -199,13 +221,8 @@ def verification_json(row: sqlite3.Row) -> dict[str, Any] | None:
     else:
         kind = "otp"
         strategy = "email_code" if row["kind"] == "email_address" else "phone_code"
-    return {
-        "object": f"verification_{kind}",
-        "status": status,
-        "strategy": strategy,
-        "attempts": None,
-        "expire_at": None,
-    }
+    answer = {"object": f"verification_{kind}", "status": status, "strategy": strategy}
+    return {**answer, "attempts": None, "expire_at": None}
 
 
 def identification_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -250,101 +267,9 @@ def user_json(row: sqlite3.Row, identifications: Sequence[sqlite3.Row]) -> dict[
     }
 
 
-def public_user_data(
-    user_id: str, user: sqlite3.Row | None, identifiers: Mapping[str, str]
-) -> dict[str, Any]:
-    """The membership's ``public_user_data``; for a seeded membership whose user no longer
-    exists, everything but the id is empty, as Clerk's own exports show such rows."""
-    image = {"image_url": DEFAULT_IMAGE_URL, "has_image": False}
-    if user is None:
-        empty = dict.fromkeys(("first_name", "last_name", "profile_image_url", "username"))
-        return {"user_id": user_id, **empty, **image, "identifier": None}
-    identifier = (
-        identifiers.get(user["primary_email_address_id"] or "")
-        or identifiers.get(user["primary_phone_number_id"] or "")
-        or user["username"]
-    )
-    return {
-        "user_id": user_id,
-        **{key: user[key] for key in ("first_name", "last_name", "username")},
-        "profile_image_url": DEFAULT_IMAGE_URL,
-        **image,
-        "identifier": identifier,
-        "banned": bool(user["banned"]),
-    }
-
-
-NULLABLE_USER_FIELDS: Final = ("external_id", "first_name", "last_name", "locale", "username")
-UPDATED_AS_IS: Final = names(
-    "delete_self_enabled create_organization_enabled bypass_client_trust "
-    "create_organizations_limit legal_accepted_at created_at"
-)
-# UpdateUser's documented body (additionalProperties: false).
-UPDATE_USER: Final = {
-    **dict.fromkeys(NULLABLE_USER_FIELDS, TEXT),
-    **PASSWORD_FIELDS,
-    "sign_out_of_other_sessions": FLAG,
-    "skip_legal_checks": FLAG,
-    "totp_secret": TOTP_SECRET,
-    "backup_codes": CREATE_USER["backup_codes"],
-    "delete_self_enabled": FLAG,
-    "create_organization_enabled": FLAG,
-    "bypass_client_trust": FLAG,
-    "create_organizations_limit": COUNT,
-    "legal_accepted_at": TIME,
-    "created_at": TIME,
-    "primary_email_address_id": TEXT,
-    "notify_primary_email_address_changed": FLAG,
-    **{
-        name: Rule(unsupported=f"The emulator does not support changing {name}.")
-        for name in ("primary_phone_number_id", "profile_image_id")
-    },
-}
-REPLACE_EMAIL_ADDRESS: Final = {
-    "email_address": Rule(
-        required=True, pattern=EMAIL_ADDRESS.pattern, invalid=EMAIL_ADDRESS.invalid
-    ),
-    "identification_status": Rule(
-        choices=("verified", "reserved", "unverified", ""),
-        invalid="identification_status must be one of verified, reserved or unverified.",
-    ),
-    "notify_primary_email_address_changed": FLAG,
-}
-# In the order Clerk's document lists them (an invalid order_by names them so).
-ORDER_FIELDS: Final = {
-    "created_at": "u.created_at",
-    "updated_at": "u.updated_at",
-    "email_address": USER_ORDER_FIELDS["email_address"],
-    "web3wallet": "NULL",
-    **{key: USER_ORDER_FIELDS[key] for key in ("first_name", "last_name", "phone_number")},
-    "username": USER_ORDER_FIELDS["username"],
-    "last_active_at": "u.last_active_at",
-    "last_sign_in_at": "u.last_sign_in_at",
-}
-
-
-# clerk_users columns a NewUser may hold as values, stored as JSON.
-JSON_COLUMNS: Final = (*METADATA, "backup_codes", "external_accounts")
-
-
-def identification_row(
-    user_id: str, item: NewIdentification, position: int, now: int
-) -> dict[str, Any]:
-    values = {**vars(item), "linked_to": to_json(item.linked_to), "user_id": user_id}
-    return {**values, "position": position, **stamps(now)}
-
-
-def primary(items: Sequence[NewIdentification], wanted: str | None) -> str | None:
-    """The id of the primary identification: the one wanted, else the first verified."""
-    chosen = [item for item in items if item.value == wanted]
-    chosen = chosen or [item for item in items if item.status == "verified"] or [*items]
-    return chosen[0].id if chosen else None
-
-
 class Users(Collection):
     table, noun, object, path, item = "clerk_users", "user", "user", "/users", "user_id"
     source, alias, tiebreak, order = "clerk_users AS u", "u", "u.id", ORDER_FIELDS
-    verbs = ("list", "create", "get", "update", "delete")
 
     def operations(self) -> Sequence[Operation]:
         user = "/users/{user_id}"
@@ -414,13 +339,9 @@ class Users(Collection):
         has_password = columns.get("password_digest") is not None
         row = {
             **columns,
-            **{
-                name: to_json(columns[name])
-                for name in JSON_COLUMNS
-                if columns.get(name) is not None
-            },
-            "primary_email_address_id": primary(user.emails, user.primary_email),
-            "primary_phone_number_id": primary(user.phones, user.primary_phone),
+            **{key: to_json(columns[key]) for key in JSON_COLUMNS if columns.get(key) is not None},
+            "primary_email_address_id": user.primary(user.emails, user.primary_email),
+            "primary_phone_number_id": user.primary(user.phones, user.primary_phone),
             "password_hasher": columns.get("password_hasher") if has_password else None,
             "password_last_updated_at": created_at if has_password else None,
             "mfa_enabled_at": created_at if second_factor else None,
@@ -429,42 +350,35 @@ class Users(Collection):
         with self.store.transaction() as conn:
             self.store.insert("clerk_users", row, conn)
             for position, item in enumerate([*user.emails, *user.phones]):
-                values = identification_row(columns["id"], item, position, created_at)
-                self.store.insert("clerk_identifications", values, conn)
-        return str(columns["id"])
+                self.store.insert(
+                    "clerk_identifications", item.row(row["id"], position, created_at), conn
+                )
+        return str(row["id"])
 
     async def list(self, request: Request) -> Response:
-        query_int(request, "limit", default=10, low=1, high=MAX_PAGE_SIZE)
-        offset = query_int(request, "offset", default=0, low=0, high=None)
-        order = parse_order(request, ORDER_FIELDS, "-created_at")
+        """A bare array, not ``{data, total_count}``: totals come from /v1/users/count. The
+        ``starting_after`` cursor (the document: it needs a created_at ordering, the only one
+        both unique with the id tiebreak and immutable, and no offset; else 422)."""
+        limit, offset, order = self.paging(request)
         filters = self.filters(request)
-        starting_after = request.query_params.get("starting_after")
-        if starting_after:
-            self._after(filters, starting_after, order, offset)
-        rows, _ = self.rows(request, filters, count=False)
-        # A bare array, not {data, total_count}: totals come from /v1/users/count.
-        return JSONResponse(self.answers(rows))
-
-    def _after(self, filters: Filters, starting_after: str, order: Order, offset: int) -> None:
-        """The ``starting_after`` cursor. The document: it needs a created_at ordering (the
-        only one both unique with the id tiebreak and immutable) and no offset; else 422."""
-        if order.field != "created_at":
-            raise param_invalid(
-                "starting_after",
+        after = request.query_params.get("starting_after")
+        if after and order.field != "created_at":
+            text = (
                 "starting_after can only be combined with created_at ordering "
-                "(order_by omitted, created_at, +created_at or -created_at).",
+                "(order_by omitted, created_at, +created_at or -created_at)."
             )
-        if offset != 0:
+            raise param_invalid("starting_after", text)
+        if after and offset != 0:
             text = "starting_after cannot be combined with a non-zero offset."
             raise param_invalid("starting_after", text)
-        cursor = self.store.one(
-            "SELECT created_at, id FROM clerk_users WHERE id = ?", [starting_after]
-        )
-        if cursor is None:
-            text = f"starting_after: no user was found with id {starting_after}"
-            raise param_invalid("starting_after", text)
-        newer = "<" if order.descending else ">"
-        filters.add(f"(u.created_at, u.id) {newer} (?, ?)", *cursor)
+        if after:
+            cursor = self.store.one("SELECT created_at, id FROM clerk_users WHERE id = ?", [after])
+            if cursor is None:
+                text = f"starting_after: no user was found with id {after}"
+                raise param_invalid("starting_after", text)
+            newer = "<" if order.descending else ">"
+            filters.add(f"(u.created_at, u.id) {newer} (?, ?)", *cursor)
+        return JSONResponse(self.answers(self.rows(filters, limit, offset, order)))
 
     def filters(self, request: Request) -> Filters:
         """The filters ``GET /v1/users`` and ``/v1/users/count`` share."""
@@ -562,20 +476,16 @@ class Users(Collection):
                 "An email address of this user is linked to a connected account; remove the "
                 "connected account first.",
             )
-        identification = NewIdentification("email_address", address, status)
-        now = now_ms()
+        identification, now = NewIdentification("email_address", address, status), now_ms()
         with self.store.transaction() as conn:
             conn.execute(
                 "DELETE FROM clerk_identifications WHERE user_id = ? AND kind = 'email_address'",
                 [row["id"]],
             )
-            values = identification_row(row["id"], identification, -1, now)
-            self.store.insert("clerk_identifications", values, conn)
+            self.store.insert("clerk_identifications", identification.row(row["id"], -1, now), conn)
             changes = {"primary_email_address_id": identification.id, "updated_at": now}
             update(conn, "clerk_users", row["id"], changes)
-        stored = self.store.one(
-            "SELECT * FROM clerk_identifications WHERE id = ?", [identification.id]
-        )
+        stored = self.store.find("clerk_identifications", "id", identification.id)
         assert stored is not None
         return JSONResponse(identification_json(stored))
 
