@@ -97,15 +97,15 @@ class Memberships(Collection):
         roles = self.roles.summaries()
         result = []
         for row in rows:
-            role = roles.get(row["role"])
+            role_name, permissions = roles.get(row["role"], (row["role"], []))
             user = public_user_data(row["user_id"], users.get(row["user_id"]), identifiers)
             result.append(
                 {
                     "id": row["id"],
                     "object": "organization_membership",
                     "role": row["role"],
-                    "role_name": role.name if role else row["role"],
-                    "permissions": list(role.permissions) if role else [],
+                    "role_name": role_name,
+                    "permissions": list(permissions),
                     "public_metadata": from_json(row["public_metadata"], {}),
                     "private_metadata": from_json(row["private_metadata"], {}),
                     "organization": organization_json(organizations[row["organization_id"]]),

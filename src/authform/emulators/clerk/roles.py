@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -16,7 +15,7 @@ from starlette.responses import Response
 from ..store import SqliteStore
 from .collection import Collection, Unique
 from .family import Operation, api_error, clerk_id
-from .forms import FLAG, REQUIRED, TEXT, TEXTS, Form, Rule, required
+from .forms import Form, Rule, body
 from .schema import next_ms, stamps
 
 # Clerk's default organization roles and their system permissions
@@ -57,14 +56,6 @@ PERMISSION_KEY: Final = Rule(
 )
 
 
-@dataclass
-class RoleSummary:
-    """A role as memberships show it: its name and its permission keys."""
-
-    name: str
-    permissions: list[str]
-
-
 KEYED_ORDER: Final = {"created_at": "t.created_at", "name": "lower(t.name)", "key": "t.key"}
 KEY_TAKEN: Final = (Unique("key", "That key is taken. Please try another."),)
 
@@ -73,19 +64,18 @@ class Permissions(Collection):
     table, noun, object = "clerk_permissions", "permission", "permission"
     path, order, unique = "/organization_permissions", KEYED_ORDER, KEY_TAKEN
     # The document's bodies are open here (no additionalProperties: false).
-    update_rules = {"name": TEXT, "key": PERMISSION_KEY, "description": TEXT}
-    create_rules = {**update_rules, "name": REQUIRED, "key": required(PERMISSION_KEY)}
+    update_rules = body("name key description", key=PERMISSION_KEY)
+    create_rules = body("name! key! description", key=PERMISSION_KEY)
     open_body = True
 
     def add(self, key: str, name: str, description: str = "", *, kind: str = "user") -> str:
         """The id of permission ``key``, created (as ``kind``: system or user) if missing."""
-        row = self.store.one("SELECT id FROM clerk_permissions WHERE key = ?", [key])
+        row = self.store.find(self.table, "key", key)
         if row is not None:
             return str(row["id"])
-        permission_id, now = clerk_id("perm_"), next_ms(self.store)
-        values = {"id": permission_id, "key": key, "name": name, "description": description}
-        self.store.insert("clerk_permissions", {**values, "type": kind, **stamps(now)})
-        return permission_id
+        values = {"id": clerk_id("perm_"), "key": key, "name": name, "description": description}
+        self.store.insert(self.table, {**values, "type": kind, **stamps(next_ms(self.store))})
+        return values["id"]
 
     def created(self, form: Form) -> str:
         return self.add(form["key"], form["name"], form["description"] or "")
@@ -103,15 +93,12 @@ class Permissions(Collection):
 class Roles(Collection):
     table, noun, object = "clerk_org_roles", "organization role", "role"
     path, order, unique = "/organization_roles", KEYED_ORDER, KEY_TAKEN
-    update_rules = {"name": TEXT, "key": ROLE_KEY, "description": TEXT, "permissions": TEXTS}
+    update_rules = body("name key description permissions", key=ROLE_KEY)
     # Role sets are not emulated: every role is assignable in every organization, as in an
     # instance whose organizations all use the initial role set.
-    create_rules = {
-        **update_rules,
-        "name": REQUIRED,
-        "key": required(ROLE_KEY),
-        "include_in_initial_role_set": FLAG,
-    }
+    create_rules = body(
+        "name! key! description permissions include_in_initial_role_set", key=ROLE_KEY
+    )
 
     def __init__(self, store: SqliteStore) -> None:
         super().__init__(store)
@@ -138,34 +125,32 @@ class Roles(Collection):
     ) -> str:
         """The id of role ``key``, created with ``permissions`` (keys) if missing; a permission
         it names that does not exist yet is created, system or not by its prefix."""
-        row = self.store.one("SELECT id FROM clerk_org_roles WHERE key = ?", [key])
+        row = self.store.find(self.table, "key", key)
         if row is not None:
             return str(row["id"])
         role_id = clerk_id("role_")
+        values = {"id": role_id, "key": key, "name": name, "description": description}
         with self.store.transaction() as conn:
-            values = {"id": role_id, "key": key, "name": name, "description": description}
-            self.store.insert("clerk_org_roles", {**values, **stamps(next_ms(self.store))}, conn)
+            self.store.insert(self.table, {**values, **stamps(next_ms(self.store))}, conn)
             for permission in permissions:
                 system = permission.startswith(SYSTEM_PERMISSION_PREFIX)
                 named = SYSTEM_PERMISSION_NAMES.get(permission, permission)
-                permission_id = self.permissions.add(
-                    permission, named, kind="system" if system else "user"
-                )
-                self._grant(conn, role_id, [permission_id], again=True)
+                kind = "system" if system else "user"
+                self._grant(conn, role_id, [self.permissions.add(permission, named, kind=kind)])
         return role_id
 
-    def summaries(self) -> dict[str, RoleSummary]:
-        """Role key → name and permission keys: what memberships show of their role."""
-        found: dict[str, RoleSummary] = {}
+    def summaries(self) -> dict[str, tuple[str, list[str]]]:
+        """Role key → its name and permission keys: what memberships show of their role."""
+        found: dict[str, tuple[str, list[str]]] = {}
         for row in self.store.all(
             "SELECT r.key, r.name, p.key AS permission FROM clerk_org_roles AS r "
             "LEFT JOIN clerk_role_permissions AS rp ON rp.role_id = r.id "
             "LEFT JOIN clerk_permissions AS p ON p.id = rp.permission_id "
             "ORDER BY r.created_at, r.rowid, p.created_at, p.rowid"
         ):
-            summary = found.setdefault(row["key"], RoleSummary(row["name"], []))
+            _, permissions = found.setdefault(row["key"], (row["name"], []))
             if row["permission"] is not None:
-                summary.permissions.append(row["permission"])
+                permissions.append(row["permission"])
         return found
 
     def creator_role(self) -> str:
@@ -197,16 +182,12 @@ class Roles(Collection):
             self.permissions.find(permission_id)  # 404 names the unknown id
         return None if form["permissions"] is None else list(dict.fromkeys(form["permissions"]))
 
-    def _grant(
-        self, conn: sqlite3.Connection, role_id: str, ids: Sequence[str], *, again: bool = False
-    ) -> None:
-        """Give role ``role_id`` the permissions ``ids``; ``again`` skips those it has."""
-        verb = "INSERT OR IGNORE" if again else "INSERT"
-        for permission_id in ids:
-            conn.execute(
-                f"{verb} INTO clerk_role_permissions (role_id, permission_id) VALUES (?, ?)",
-                [role_id, permission_id],
-            )
+    def _grant(self, conn: sqlite3.Connection, role_id: str, ids: Sequence[str]) -> None:
+        """Give role ``role_id`` the permissions ``ids`` (those it has already stay)."""
+        conn.executemany(
+            "INSERT OR IGNORE INTO clerk_role_permissions (role_id, permission_id) VALUES (?, ?)",
+            [(role_id, permission_id) for permission_id in ids],
+        )
 
     def created(self, form: Form) -> str:
         permission_ids = self._permission_ids(form) or []
@@ -239,15 +220,15 @@ class Roles(Collection):
             text = f"The role {key} is assigned to organization members and cannot be deleted."
             raise api_error(422, "organization_role_assigned_to_members", "role in use", text)
 
-    async def _pair(self, request: Request) -> tuple[sqlite3.Row, sqlite3.Row]:
+    async def _pair(self, request: Request) -> tuple[sqlite3.Row, sqlite3.Row, list[str]]:
         role = self.find(request.path_params["role_id"])
-        return role, self.permissions.find(request.path_params["permission_id"])
+        permission = self.permissions.find(request.path_params["permission_id"])
+        return role, permission, [role["id"], permission["id"]]
 
     async def assign(self, request: Request) -> Response:
-        role, permission = await self._pair(request)
+        role, permission, pair = await self._pair(request)
         if self.store.one(
-            "SELECT 1 FROM clerk_role_permissions WHERE role_id = ? AND permission_id = ?",
-            [role["id"], permission["id"]],
+            "SELECT 1 FROM clerk_role_permissions WHERE role_id = ? AND permission_id = ?", pair
         ):
             text = f"The role {role['key']} already has the permission {permission['key']}."
             raise api_error(409, "duplicate_record", "duplicate", text)
@@ -256,10 +237,9 @@ class Roles(Collection):
         return self.respond(role["id"])
 
     async def remove(self, request: Request) -> Response:
-        role, permission = await self._pair(request)
+        role, permission, pair = await self._pair(request)
         removed = self.store.execute(
-            "DELETE FROM clerk_role_permissions WHERE role_id = ? AND permission_id = ?",
-            [role["id"], permission["id"]],
+            "DELETE FROM clerk_role_permissions WHERE role_id = ? AND permission_id = ?", pair
         )
         if removed.rowcount == 0:
             text = f"The role {role['key']} does not have the permission {permission['key']}."
