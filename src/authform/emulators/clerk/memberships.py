@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -12,21 +12,11 @@ from starlette.responses import Response
 from ..store import from_json, placeholders, to_json
 from .collection import Collection
 from .family import NO_IMAGE, NOT_STATED, Operation, Stated, api_error, clerk_id
-from .forms import OBJECT, REQUIRED, Form, names, read_form
-from .listing import (
-    USER_ORDER_FIELDS,
-    Filters,
-    filter_users,
-    query_values,
-)
-from .organizations import Organizations, members_counts, organization_json
+from .forms import Form, body, names, read_form
+from .listing import USER_ORDER_FIELDS, Filters, filter_users, query_values
+from .organizations import Organizations, organization_json
 
-CREATE_MEMBERSHIP: Final = {
-    "user_id": REQUIRED,
-    "role": REQUIRED,
-    "public_metadata": OBJECT,
-    "private_metadata": OBJECT,
-}
+CREATE_MEMBERSHIP: Final = body("user_id! role! public_metadata private_metadata")
 # The user filters an organization's membership list takes (matched on the member's user).
 MEMBER_FILTERS: Final = names(
     "user_id email_address phone_number username web3_wallet query email_address_query "
@@ -34,27 +24,26 @@ MEMBER_FILTERS: Final = names(
     "last_active_at_before last_active_at_after"
 )
 ORDER_FIELDS: Final = {"created_at": "t.created_at", **USER_ORDER_FIELDS}
+# Members' users with the identifier their memberships show: the primary email address,
+# else the primary phone number, else the username.
+MEMBERS: Final = (
+    "SELECT u.*, coalesce((SELECT value FROM clerk_identifications "
+    "WHERE id = u.primary_email_address_id), (SELECT value FROM clerk_identifications "
+    "WHERE id = u.primary_phone_number_id), u.username) AS identifier FROM clerk_users AS u "
+)
 
 
-def public_user_data(
-    user_id: str, user: sqlite3.Row | None, identifiers: Mapping[str, str]
-) -> dict[str, Any]:
+def public_user_data(user_id: str, user: sqlite3.Row | None) -> dict[str, Any]:
     """The membership's ``public_user_data``; for a seeded membership whose user no longer
     exists, everything but the id is empty, as Clerk's own exports show such rows."""
     if user is None:
         empty = dict.fromkeys(("first_name", "last_name", "profile_image_url", "username"))
         return {"user_id": user_id, **empty, **NO_IMAGE, "identifier": None}
-    identifier = (
-        identifiers.get(user["primary_email_address_id"] or "")
-        or identifiers.get(user["primary_phone_number_id"] or "")
-        or user["username"]
-    )
     return {
         "user_id": user_id,
-        **{key: user[key] for key in ("first_name", "last_name", "username")},
+        **{key: user[key] for key in ("first_name", "last_name", "username", "identifier")},
         "profile_image_url": NO_IMAGE["image_url"],
         **NO_IMAGE,
-        "identifier": identifier,
         "banned": bool(user["banned"]),
     }
 
@@ -63,7 +52,7 @@ class Memberships(Collection):
     table, noun, object = "clerk_memberships", "organization membership", "organization_membership"
     path, item = "/organizations/{organization_id}/memberships", "user_id"
     verbs, search = ("list", "create", "update", "delete"), ""
-    update_rules = {"role": REQUIRED}
+    update_rules = body("role!")
     # No default order is documented; newest first, like every other Clerk list.
     source = "clerk_memberships AS t LEFT JOIN clerk_users AS u ON u.id = t.user_id"
     order, tiebreak = ORDER_FIELDS, "t.id"
@@ -84,42 +73,40 @@ class Memberships(Collection):
         self, rows: Sequence[sqlite3.Row], request: Request | None = None
     ) -> list[dict[str, Any]]:
         organizations = self.organizations.by_id({row["organization_id"] for row in rows})
-        users = self.users.by_id(row["user_id"] for row in rows)
-        user_ids = list(users)
-        identifiers = {
-            row["id"]: row["value"]
-            for row in self.store.all(
-                "SELECT id, value FROM clerk_identifications "
-                f"WHERE user_id IN ({placeholders(user_ids)})",
-                user_ids,
+        user_ids = sorted({row["user_id"] for row in rows})
+        users = {
+            user["id"]: user
+            for user in self.store.all(
+                f"{MEMBERS} WHERE u.id IN ({placeholders(user_ids)})", user_ids
             )
         }
         roles = self.roles.summaries()
-        result = []
+        answers = []
         for row in rows:
             role_name, permissions = roles.get(row["role"], (row["role"], []))
-            user = public_user_data(row["user_id"], users.get(row["user_id"]), identifiers)
-            result.append(
+            answers.append(
                 {
                     "id": row["id"],
                     "object": "organization_membership",
                     "role": row["role"],
                     "role_name": role_name,
                     "permissions": list(permissions),
-                    "public_metadata": from_json(row["public_metadata"], {}),
-                    "private_metadata": from_json(row["private_metadata"], {}),
+                    **{
+                        key: from_json(row[key], {})
+                        for key in ("public_metadata", "private_metadata")
+                    },
                     "organization": organization_json(organizations[row["organization_id"]]),
-                    "public_user_data": user,
+                    "public_user_data": public_user_data(row["user_id"], users.get(row["user_id"])),
                     "created_at": row["created_at"],
                     "updated_at": row["updated_at"],
                 }
             )
-        return result
+        return answers
 
     def row(self, request: Request) -> sqlite3.Row:
         """The membership a request names by organization and user."""
-        organization = self.organizations.row(request)
-        organization_id, user_id = organization["id"], request.path_params["user_id"]
+        organization_id = self.organizations.row(request)["id"]
+        user_id = request.path_params["user_id"]
         row = self.store.one(
             "SELECT * FROM clerk_memberships WHERE organization_id = ? AND user_id = ?",
             [organization_id, user_id],
@@ -150,26 +137,24 @@ class Memberships(Collection):
         user_id = form["user_id"]
         if user_must_exist:
             self.users.find(user_id)
-        if self.store.one(
-            "SELECT 1 FROM clerk_memberships WHERE organization_id = ? AND user_id = ?",
-            [organization["id"], user_id],
-        ):
+        members = self.store.one(
+            "SELECT COUNT(*) AS n, sum(user_id = ?) AS it FROM clerk_memberships "
+            "WHERE organization_id = ?",
+            [user_id, organization["id"]],
+        )
+        assert members is not None
+        if members["it"]:
             text = f"User {user_id} is already a member of the organization."
             raise api_error(400, "already_a_member_in_organization", "already a member", text)
-        maximum = organization["max_allowed_memberships"]
-        if (
-            maximum
-            and members_counts(self.store, [organization["id"]])[organization["id"]] >= maximum
-        ):
+        if 0 < organization["max_allowed_memberships"] <= members["n"]:
             raise api_error(
                 403,
                 "organization_membership_quota_exceeded",
                 "membership quota exceeded",
                 "The organization has reached its maximum number of memberships.",
             )
-        membership_id = stated.id or clerk_id("orgmem_")
         row = {
-            "id": membership_id,
+            "id": stated.id or clerk_id("orgmem_"),
             "organization_id": organization["id"],
             "user_id": user_id,
             "role": form["role"],
@@ -177,7 +162,7 @@ class Memberships(Collection):
             **stated.times(),
         }
         self.store.insert("clerk_memberships", row)
-        return membership_id
+        return str(row["id"])
 
     def filters(self, request: Request) -> Filters:
         """An organization's members, filtered by role and by their users' fields; a user's

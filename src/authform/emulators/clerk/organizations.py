@@ -13,7 +13,7 @@ from starlette.responses import Response
 from ..store import SqliteStore, from_json, placeholders, to_json
 from .collection import Collection, Unique
 from .family import NO_IMAGE, NOT_STATED, Operation, Stated, clerk_id, not_found, now_ms
-from .forms import COUNT, FLAG, OBJECT, TEXT, TIME, Form, Rule, names, read_form, required
+from .forms import Form, Rule, body, names, read_form
 from .listing import Filters, query_bool, query_values
 from .roles import Roles
 from .schema import stamps, update
@@ -28,27 +28,20 @@ SLUG: Final = Rule(
     pattern=re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*"),
     invalid="slug can contain only lowercase alphanumeric characters and the dash '-'.",
 )
-CREATE_ORGANIZATION: Final = {
-    "name": required(NAME),
-    "slug": SLUG,
-    "created_by": TEXT,
-    "public_metadata": OBJECT,
-    "private_metadata": OBJECT,
-    "max_allowed_memberships": COUNT,
-    "created_at": TIME,
-    "role_set_key": TEXT,
-}
+CREATE_ORGANIZATION: Final = body(
+    "name! slug created_by public_metadata private_metadata max_allowed_memberships created_at "
+    "role_set_key",
+    name=NAME,
+    slug=SLUG,
+)
 # Since 2026-05-12 metadata is not accepted here (it has its own /metadata endpoint), so
 # public_metadata / private_metadata are form_param_unknown like any other field.
-UPDATE_ORGANIZATION: Final = {
-    "name": NAME,
-    "slug": SLUG,
-    "max_allowed_memberships": COUNT,
-    "admin_delete_enabled": FLAG,
-    "created_at": TIME,
-    "role_set_key": TEXT,
-}
-METADATA: Final = {"public_metadata": OBJECT, "private_metadata": OBJECT}
+UPDATE_ORGANIZATION: Final = body(
+    "name slug max_allowed_memberships admin_delete_enabled created_at role_set_key",
+    name=NAME,
+    slug=SLUG,
+)
+METADATA: Final = body("public_metadata private_metadata")
 ORDER_FIELDS: Final = {
     "created_at": "t.created_at",
     "name": "lower(t.name)",
