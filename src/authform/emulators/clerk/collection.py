@@ -14,10 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..store import placeholders
-from .family import Family, Operation, not_found
+from .family import Family, Operation, clerk_id, not_found
 from .forms import Form, Rules, read_form
 from .listing import MAX_PAGE_SIZE, Filters, Order, like, parse_order, query_int
-from .schema import update
+from .schema import next_ms, stamps, update
 
 VERBS = {"list": "GET", "create": "POST", "get": "GET", "update": "PATCH", "delete": "DELETE"}
 
@@ -35,6 +35,7 @@ class Collection(Family):
     table: ClassVar[str]
     noun: ClassVar[str]  # as a 404 names it
     object: ClassVar[str]  # the answer's ``object``
+    prefix: ClassVar[str] = ""  # of its ids
     path: ClassVar[str]  # the list's path under /v1; items are ``{path}/{item_id}``
     item: ClassVar[str] = "item_id"
     verbs: ClassVar[tuple[str, ...]] = tuple(VERBS)
@@ -74,6 +75,13 @@ class Collection(Family):
         if row is None:
             raise not_found(self.noun, row_id)
         return row
+
+    def insert(self, values: Mapping[str, Any], conn: sqlite3.Connection | None = None) -> str:
+        """Store a new row of ``values`` under a new id (``prefix``), created now (after
+        everything listed before it); its id."""
+        row = {"id": clerk_id(self.prefix), **values, **stamps(next_ms(self.store))}
+        self.store.insert(self.table, row, conn)
+        return str(row["id"])
 
     def by_id(self, ids: Iterable[str]) -> dict[str, sqlite3.Row]:
         """The rows with these ids, by id: one query for what a page's answers share."""

@@ -11,11 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .collection import Collection
-from .family import NO_IMAGE, Operation, clerk_id, not_found, param_invalid
-from .forms import FLAG, Rule, names, read_form
+from .family import NO_IMAGE, Operation, not_found, param_invalid
+from .forms import Rule, body, names, read_form
 from .listing import Filters, like, query_values
 from .organizations import Organizations
-from .schema import next_ms, stamps
 
 ENROLLMENT_MODES: Final = names(
     "manual_invitation automatic_invitation automatic_suggestion enterprise_sso"
@@ -29,14 +28,13 @@ COMMON_EMAIL_DOMAINS: Final = frozenset(
     {"gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com"}
 )
 DOMAIN_NAME: Final = Rule(
-    required=True,
     pattern=re.compile(
         r"(?i)(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
     ),
     invalid="name must be a valid domain name, e.g. example.com.",
 )
-UPDATE_DOMAIN: Final = {"enrollment_mode": ENROLLMENT_MODE, "verified": FLAG}
-CREATE_DOMAIN: Final = {"name": DOMAIN_NAME, **UPDATE_DOMAIN}
+UPDATE_DOMAIN: Final = body("enrollment_mode verified", enrollment_mode=ENROLLMENT_MODE)
+CREATE_DOMAIN: Final = body("name! enrollment_mode verified", name=DOMAIN_NAME, **UPDATE_DOMAIN)
 
 
 def domain_json(row: sqlite3.Row, organization: sqlite3.Row) -> dict[str, Any]:
@@ -69,7 +67,7 @@ def domain_json(row: sqlite3.Row, organization: sqlite3.Row) -> dict[str, Any]:
 
 class Domains(Collection):
     table, noun, object = "clerk_organization_domains", "organization domain", "organization_domain"
-    path, item = "/organizations/{organization_id}/domains", "domain_id"
+    path, item, prefix = "/organizations/{organization_id}/domains", "domain_id", "orgdmn_"
     verbs, search = ("list", "create", "update", "delete"), ""
     create_rules, update_rules = CREATE_DOMAIN, UPDATE_DOMAIN
     order = {"created_at": "t.created_at", "name": "t.name"}
@@ -113,16 +111,14 @@ class Domains(Collection):
             text = "That domain is taken by an organization. Please try another."
             form.fail("form_identifier_exists", "name", text, text)
         form.check()
-        domain_id, now = clerk_id("orgdmn_"), next_ms(self.store)
-        row = {
-            "id": domain_id,
-            "organization_id": organization["id"],
-            "name": name,
-            "enrollment_mode": form["enrollment_mode"] or "manual_invitation",
-            "verified": form["verified"] is not False,  # "Defaults to true"
-            **stamps(now),
-        }
-        self.store.insert(self.table, row)
+        domain_id = self.insert(
+            {
+                "organization_id": organization["id"],
+                "name": name,
+                "enrollment_mode": form["enrollment_mode"] or "manual_invitation",
+                "verified": form["verified"] is not False,  # "Defaults to true"
+            }
+        )
         return self.respond(domain_id)
 
     def filters(self, request: Request) -> Filters:

@@ -17,34 +17,32 @@ from ..base import SocialConnections
 from ..store import SqliteStore, from_json, to_json
 from .collection import Collection, Unique
 from .family import Family, Operation, clerk_id
-from .forms import FLAG, TEXT, Form, Rule, read_form
+from .forms import Form, Rule, body, read_form
 from .listing import Filters, query_bool
-from .schema import next_ms, stamps
 
 # The path under which the emulator serves the slice of Clerk's Frontend API authform reads;
 # GET /v1/domains names it as the instance's frontend_api_url.
 FRONTEND_API_PREFIX: Final = "/fapi"
 REDIRECT_URL: Final = Rule(
-    required=True,
     pattern=re.compile(r"[a-z][a-z0-9+.-]*://.+"),
     invalid="url must be a full URL prefixed with https:// or a custom scheme, e.g. "
     "my-app://oauth-callback.",
 )
 # UpdateInstance's documented body (additionalProperties: false).
-UPDATE_INSTANCE: Final = {
-    **dict.fromkeys(("test_mode", "hibp", "cookieless_dev", "url_based_session_syncing"), FLAG),
-    **dict.fromkeys(("support_email", "clerk_js_version", "development_origin"), TEXT),
-    "preferred_sign_in_strategy_when_password_required": Rule(
-        choices=("password", "otp", ""),
-        invalid="preferred_sign_in_strategy_when_password_required must be password, otp or empty.",
-    ),
-    "allowed_origins": Rule(
+UPDATE_INSTANCE: Final = body(
+    "test_mode hibp cookieless_dev url_based_session_syncing support_email clerk_js_version "
+    "development_origin preferred_sign_in_strategy_when_password_required allowed_origins",
+    allowed_origins=Rule(
         "texts",
         pattern=re.compile(r".*://.+"),
         invalid="allowed_origins must be origins such as https://example.com or "
         "chrome-extension://extension_uuid.",
     ),
-}
+    preferred_sign_in_strategy_when_password_required=Rule(
+        choices=("password", "otp", ""),
+        invalid="preferred_sign_in_strategy_when_password_required must be password, otp or empty.",
+    ),
+)
 
 
 def instance_settings(store: SqliteStore) -> tuple[str, dict[str, Any]]:
@@ -58,14 +56,10 @@ def instance_settings(store: SqliteStore) -> tuple[str, dict[str, Any]]:
 
 
 class RedirectUrls(Collection):
-    table, noun, object, path = (
-        "clerk_redirect_urls",
-        "redirect url",
-        "redirect_url",
-        "/redirect_urls",
-    )
+    table, noun, object = "clerk_redirect_urls", "redirect url", "redirect_url"
+    path, prefix = "/redirect_urls", "ru_"
     verbs, item, open_body = ("list", "create", "get", "delete"), "redirect_url_id", True
-    create_rules = {"url": REDIRECT_URL}
+    create_rules = body("url!", url=REDIRECT_URL)
     order, default_order = {"created_at": "t.created_at"}, "+created_at"
     unique = (Unique("url", "That redirect URL already exists.", "duplicate_record"),)
 
@@ -79,10 +73,7 @@ class RedirectUrls(Collection):
         return JSONResponse(self.answers(rows))
 
     def created(self, form: Form) -> str:
-        redirect_url_id, now = clerk_id("ru_"), next_ms(self.store)
-        values = {"id": redirect_url_id, "url": form["url"], **stamps(now)}
-        self.store.insert("clerk_redirect_urls", values)
-        return redirect_url_id
+        return self.insert({"url": form["url"]})
 
 
 class Instance(Family):

@@ -14,9 +14,8 @@ from starlette.responses import Response
 
 from ..store import SqliteStore
 from .collection import Collection, Unique
-from .family import Operation, api_error, clerk_id
+from .family import Operation, api_error
 from .forms import Form, Rule, body
-from .schema import next_ms, stamps
 
 # Clerk's default organization roles and their system permissions
 # (https://clerk.com/docs/organizations/roles-permissions). Instances that enabled
@@ -63,6 +62,7 @@ KEY_TAKEN: Final = (Unique("key", "That key is taken. Please try another."),)
 class Permissions(Collection):
     table, noun, object = "clerk_permissions", "permission", "permission"
     path, order, unique = "/organization_permissions", KEYED_ORDER, KEY_TAKEN
+    prefix = "perm_"
     # The document's bodies are open here (no additionalProperties: false).
     update_rules = body("name key description", key=PERMISSION_KEY)
     create_rules = body("name! key! description", key=PERMISSION_KEY)
@@ -73,9 +73,7 @@ class Permissions(Collection):
         row = self.store.find(self.table, "key", key)
         if row is not None:
             return str(row["id"])
-        values = {"id": clerk_id("perm_"), "key": key, "name": name, "description": description}
-        self.store.insert(self.table, {**values, "type": kind, **stamps(next_ms(self.store))})
-        return values["id"]
+        return self.insert({"key": key, "name": name, "description": description, "type": kind})
 
     def created(self, form: Form) -> str:
         return self.add(form["key"], form["name"], form["description"] or "")
@@ -93,6 +91,7 @@ class Permissions(Collection):
 class Roles(Collection):
     table, noun, object = "clerk_org_roles", "organization role", "role"
     path, order, unique = "/organization_roles", KEYED_ORDER, KEY_TAKEN
+    prefix = "role_"
     update_rules = body("name key description permissions", key=ROLE_KEY)
     # Role sets are not emulated: every role is assignable in every organization, as in an
     # instance whose organizations all use the initial role set.
@@ -128,10 +127,8 @@ class Roles(Collection):
         row = self.store.find(self.table, "key", key)
         if row is not None:
             return str(row["id"])
-        role_id = clerk_id("role_")
-        values = {"id": role_id, "key": key, "name": name, "description": description}
         with self.store.transaction() as conn:
-            self.store.insert(self.table, {**values, **stamps(next_ms(self.store))}, conn)
+            role_id = self.insert({"key": key, "name": name, "description": description}, conn)
             for permission in permissions:
                 system = permission.startswith(SYSTEM_PERMISSION_PREFIX)
                 named = SYSTEM_PERMISSION_NAMES.get(permission, permission)
