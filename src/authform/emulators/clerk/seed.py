@@ -58,14 +58,14 @@ class SeedTarget(Protocol):
     memberships: Memberships
 
 
-# A seed user's fields, and those a NewUser takes as they are.
+# A seed user's fields: those a NewUser takes as they are, its times, and the rest.
 SEED_USER_AS_IS: Final = names("external_id first_name last_name locale backup_codes")
 SEED_USER_TIMES: Final = ("created_at", "updated_at", "last_sign_in_at", "last_active_at")
 SEED_USER_FIELDS: Final = frozenset(
     [*SEED_USER_AS_IS, *SEED_USER_TIMES, *METADATA]
     + list(names("id username email_addresses phone_numbers password password_digest"))
-    + list(names("primary_email_address primary_phone_number"))
-    + list(names("password_hasher totp_secret external_accounts banned locked"))
+    + list(names("primary_email_address primary_phone_number password_hasher totp_secret"))
+    + list(names("external_accounts banned locked"))
 )
 # Answer fields a saved GET /v1/organizations page holds that a create does not take.
 SEED_READ_ONLY_FIELDS: Final = names(
@@ -93,9 +93,8 @@ def _time(item: Mapping[str, Any], key: str) -> int | None:
         return value
     parsed = parse_rfc3339_ms(value) if isinstance(value, str) else None
     if parsed is None:
-        raise ValueError(
-            f"seed {key} must be Unix milliseconds or an RFC 3339 date-time: {value!r}"
-        )
+        text = f"seed {key} must be Unix milliseconds or an RFC 3339 date-time: {value!r}"
+        raise ValueError(text)
     return parsed
 
 
@@ -109,43 +108,44 @@ def seed_role(backend: SeedTarget, item: Any) -> None:
     backend.roles.add(key, str(role.get("name") or key), role.get("permissions") or [])
 
 
+def _identifications(user: Mapping[str, Any], key: str, kind: str) -> list[NewIdentification]:
+    """A seed user's ``email_addresses`` or ``phone_numbers``: strings, or objects."""
+    found = []
+    for entry in user.get(key) or []:
+        spec = {kind: entry} if isinstance(entry, str) else dict(entry)
+        value = spec.get(kind)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"seed user {user['id']}: each of {key} needs {kind!r}")
+        status = "reserved" if spec.get("reserved") else "verified"
+        status = "unverified" if spec.get("verified") is False else status
+        second_factor = bool(spec.get("reserved_for_second_factor"))
+        default = bool(spec.get("default_second_factor"))
+        found.append(NewIdentification(kind, value.strip(), status, second_factor, default))
+    return found
+
+
 def seed_user(item: Mapping[str, Any]) -> NewUser:
     """A seed ``users`` item as a ``NewUser`` (see the module's documentation for the shape)."""
     unknown = set(item) - SEED_USER_FIELDS
     if unknown:
         raise ValueError(f"seed user: unknown fields {', '.join(sorted(unknown))}")
-    user_id = str(item.get("id") or "") or clerk_id("user_")
-
-    def identifications(key: str, kind: str) -> list[NewIdentification]:
-        result = []
-        for entry in item.get(key) or []:
-            spec = {kind: entry} if isinstance(entry, str) else dict(entry)
-            value = spec.get(kind)
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"seed user {user_id}: each of {key} needs {kind!r}")
-            status = "reserved" if spec.get("reserved") else "verified"
-            status = "unverified" if spec.get("verified") is False else status
-            second_factor = bool(spec.get("reserved_for_second_factor"))
-            default = bool(spec.get("default_second_factor"))
-            result.append(NewIdentification(kind, value.strip(), status, second_factor, default))
-        return result
-
-    emails = identifications("email_addresses", "email_address")
+    item = {**item, "id": str(item.get("id") or "") or clerk_id("user_")}
+    emails = _identifications(item, "email_addresses", "email_address")
     digest, hasher = item.get("password_digest") or None, item.get("password_hasher") or None
     if item.get("password"):
         digest, hasher = hash_password(str(item["password"])), "bcrypt"
-    columns: dict[str, Any] = {key: item.get(key) for key in SEED_USER_AS_IS}
+    columns: dict[str, Any] = {key: item.get(key) for key in ("id", *SEED_USER_AS_IS)}
     columns.update({key: _time(item, key) for key in SEED_USER_TIMES})
     columns.update({key: dict(item.get(key) or {}) for key in METADATA})
     columns.update({key: item.get(key) or None for key in ("username", "totp_secret")})
     columns.update({key: bool(item.get(key)) for key in ("banned", "locked")})
-    columns.update(id=user_id, password_digest=digest)
+    columns["password_digest"] = digest
     columns["password_hasher"] = (hasher or "bcrypt") if digest else None
     columns["external_accounts"] = [
         _external_account(account, emails, item, columns["created_at"] or now_ms())
         for account in item.get("external_accounts") or []
     ]
-    phones = identifications("phone_numbers", "phone_number")
+    phones = _identifications(item, "phone_numbers", "phone_number")
     primaries = (item.get("primary_email_address"), item.get("primary_phone_number"))
     return NewUser(columns, emails, phones, *primaries)
 
@@ -167,7 +167,6 @@ def _external_account(
             identification_id = identification.id
             identification.linked_to.append({"type": provider, "id": account_id})
             identification.verification_strategy = f"from_{provider}"
-    names = {key: str(account.get(key, user.get(key)) or "") for key in ("first_name", "last_name")}
     verification = {"status": "verified", "strategy": provider, "attempts": None}
     return {
         "object": "external_account",
@@ -178,12 +177,10 @@ def _external_account(
         "approved_scopes": str(account.get("approved_scopes") or "email profile openid"),
         "email_address": email,
         "email_address_verified": True,
-        **names,
-        "image_url": None,
+        **{key: str(account.get(key, user.get(key)) or "") for key in ("first_name", "last_name")},
+        **dict.fromkeys(("image_url", "phone_number", "label")),
         "username": account.get("username"),
-        "phone_number": None,
         "public_metadata": {},
-        "label": None,
         "created_at": created_at,
         "updated_at": created_at,
         "verification": {"object": "verification_oauth", **verification, "expire_at": created_at},
@@ -227,19 +224,15 @@ def seed_membership(backend: SeedTarget, item: Any) -> None:
     ):
         return
     dangling = bool(item.get("dangling_user"))
-    if not dangling and store.one("SELECT 1 FROM clerk_users WHERE id = ?", [user_id]) is None:
+    if not dangling and store.find("clerk_users", "id", user_id) is None:
         raise ValueError(
             f"seed membership: no user {user_id!r} (set dangling_user: true to keep a "
             "membership whose user was deleted)"
         )
     body = {"user_id": user_id, "role": _text(item, "role")}
     body.update({key: item[key] for key in ("public_metadata", "private_metadata") if key in item})
-    backend.memberships.add(
-        organization["id"],
-        Form(body, CREATE_MEMBERSHIP),
-        _stated(item, item.get("id")),
-        user_must_exist=not dangling,
-    )
+    form, stated = Form(body, CREATE_MEMBERSHIP), _stated(item, item.get("id"))
+    backend.memberships.add(organization["id"], form, stated, user_must_exist=not dangling)
 
 
 # In order: roles before the memberships that use them, users and organizations before theirs.
