@@ -13,7 +13,7 @@ Clerk's published error index and real responses; the module constants say which
 One module per resource family (``users``, ``organizations``, ``memberships``, ``domains``,
 ``roles``, ``instance``), each a ``collection.Collection`` configured as data (table, paths,
 body rules, unique columns, orderings) with hooks for what data cannot say; request bodies
-are tables of field rules (``forms``), list filters a table (``listing.USER_FILTERS``); the
+are tables of field rules (``forms``), list filters a table (``users.USER_FILTERS``); the
 seed is a tuple of sections for the shared loader (``seed``, ``emulators.seeding``).
 Password digests and TOTP secrets are stored but never answered (the real API has no such
 fields) and never written to the request log. ``Clerk-API-Version`` is accepted and ignored:

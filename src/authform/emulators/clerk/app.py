@@ -15,12 +15,11 @@ from ..base import SECRET_FIELDS, EmulatorApp, EmulatorBackend, Limit, LimitTabl
 from ..seeding import apply_seed, open_backend
 from ..store import SqliteStore
 from .domains import Domains
-from .family import API_PREFIX, clerk_error, errors_body
+from .family import API_PREFIX, CLERK_SCHEMA, CLERK_TABLES, clerk_error, errors_body
 from .instance import ENVIRONMENT_PATH, FrontendEnvironment, Instance, RedirectUrls
 from .memberships import Memberships
 from .organizations import Organizations
 from .roles import Roles
-from .schema import CLERK_SCHEMA, CLERK_TABLES
 from .seed import SEED_SECTIONS
 from .users import Users
 

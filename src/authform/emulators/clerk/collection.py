@@ -1,23 +1,130 @@
 """The plain resource of Clerk's Backend API, served once: a table listed in offset pages
-(``{data, total_count}``, a ``query`` search), created, read, updated and deleted. A family
-states what differs as data (its table, paths, body rules, unique columns, orderings) and
-overrides a hook only for what data cannot say."""
+(``{data, total_count}``, a ``query`` search), created, read, updated and deleted; and lists'
+query parameters, the SQL filters built from them, and their order. A family states what
+differs as data (its table, paths, body rules, unique columns, orderings) and overrides a
+hook only for what data cannot say."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..store import placeholders
-from .family import Family, Operation, clerk_id, not_found
+from .family import Family, Operation, clerk_id, next_ms, not_found, param_invalid, stamps, update
 from .forms import Form, Rules, read_form
-from .listing import MAX_PAGE_SIZE, Filters, Order, like, parse_order, query_int
-from .schema import next_ms, stamps, update
+
+MAX_LIST_FILTER_VALUES: Final = 100
+MAX_PAGE_SIZE: Final = 500
+
+
+def query_values(request: Request, name: str) -> list[str]:
+    """An array query parameter (the SDK repeats ``name=…``, other clients send
+    ``name[]=…``), refused beyond Clerk's 100 values."""
+    values = [*request.query_params.getlist(name), *request.query_params.getlist(f"{name}[]")]
+    values = [value.strip() for value in values if value.strip()]
+    if len(values) > MAX_LIST_FILTER_VALUES:
+        raise param_invalid(name, f"{name} accepts up to {MAX_LIST_FILTER_VALUES} values.")
+    return values
+
+
+def split_signed(values: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``+id``/``-id`` filters: (included, excluded); no sign means included. A ``+`` sent
+    unencoded in a query string arrives as a space, which is read as ``+``."""
+    include = [value.lstrip("+ ") for value in values if not value.startswith("-")]
+    return include, [value[1:] for value in values if value.startswith("-")]
+
+
+def query_int(request: Request, name: str, *, default: int, low: int, high: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise param_invalid(name, f"{name} must be an integer {bounds}.")
+    return value
+
+
+def query_optional_int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise param_invalid(name, f"{name} must be an integer (Unix milliseconds).") from None
+
+
+def query_bool(request: Request, name: str) -> bool | None:
+    raw = (request.query_params.get(name) or "").lower()
+    if raw in ("true", "1", "false", "0", ""):
+        return None if raw == "" else raw in ("true", "1")
+    raise param_invalid(name, f"{name} must be true or false.")
+
+
+@dataclass(frozen=True)
+class Order:
+    """A parsed ``order_by``: the field and its direction (``+`` is implied)."""
+
+    field: str
+    descending: bool
+
+    @property
+    def direction(self) -> str:
+        return "DESC" if self.descending else "ASC"
+
+
+def parse_order(request: Request, fields: Iterable[str], default: str) -> Order:
+    # "We only support one order_by parameter ... we will only keep the first one."
+    values = request.query_params.getlist("order_by")
+    raw = (values[0] if values else "") or default
+    text = raw.strip() if raw[:1] == " " else raw  # an unencoded '+' arrives as a space
+    name, known = text.lstrip("+-"), list(fields)
+    if name not in known:
+        text = f"order_by must be one of {', '.join(known)}, optionally prefixed + or -."
+        raise param_invalid("order_by", text)
+    return Order(name, text.startswith("-"))
+
+
+def like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+@dataclass
+class Filters:
+    """SQL conditions and their arguments, built up from query parameters."""
+
+    conditions: list[str] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+
+    def add(self, condition: str, *args: Any) -> None:
+        self.conditions.append(condition)
+        self.args.extend(args)
+
+    def add_in(self, column: str, values: Sequence[Any], *, negate: bool = False) -> None:
+        """``column IN (values)`` (``NOT IN`` when ``negate``); nothing for no values."""
+        if values:
+            self.add(f"{column} {'NOT IN' if negate else 'IN'} ({placeholders(values)})", *values)
+
+    def add_signed(self, including: str, excluding: str, values: Sequence[str]) -> None:
+        """A ``+value``/``-value`` filter; in the two conditions ``{values}`` stands for the
+        placeholders of the values included or excluded."""
+        for sql, chosen in zip((including, excluding), split_signed(values), strict=True):
+            if chosen:
+                self.add(sql.format(values=placeholders(chosen)), *chosen)
+
+    def where(self) -> str:
+        return f"WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
+
 
 VERBS = {"list": "GET", "create": "POST", "get": "GET", "update": "PATCH", "delete": "DELETE"}
 

@@ -10,10 +10,9 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .collection import Collection
+from .collection import Collection, Filters, like, query_values
 from .family import NO_IMAGE, Operation, not_found, param_invalid
 from .forms import Rule, body, names, read_form
-from .listing import Filters, like, query_values
 from .organizations import Organizations
 
 ENROLLMENT_MODES: Final = names(

@@ -15,10 +15,9 @@ from authform.social import CLERK_STRATEGIES, SOCIAL_PROVIDERS
 
 from ..base import SocialConnections
 from ..store import SqliteStore, from_json, to_json
-from .collection import Collection, Unique
+from .collection import Collection, Filters, Unique, query_bool
 from .family import Family, Operation, clerk_id
 from .forms import Form, Rule, body, read_form
-from .listing import Filters, query_bool
 
 # The path under which the emulator serves the slice of Clerk's Frontend API authform reads;
 # GET /v1/domains names it as the instance's frontend_api_url.

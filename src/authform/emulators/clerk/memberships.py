@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..store import from_json, placeholders, to_json
-from .collection import Collection
+from .collection import Collection, Filters, query_values
 from .family import NO_IMAGE, NOT_STATED, Operation, Stated, api_error, clerk_id
 from .forms import Form, body, names, read_form
-from .listing import USER_ORDER_FIELDS, Filters, filter_users, query_values
 from .organizations import Organizations, organization_json
+from .users import USER_ORDER_FIELDS, filter_users
 
 CREATE_MEMBERSHIP: Final = body("user_id! role! public_metadata private_metadata")
 # The user filters an organization's membership list takes (matched on the member's user).

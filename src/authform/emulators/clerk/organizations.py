@@ -11,12 +11,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..store import SqliteStore, from_json, placeholders, to_json
-from .collection import Collection, Unique
-from .family import NO_IMAGE, NOT_STATED, Operation, Stated, clerk_id, not_found, now_ms
+from .collection import Collection, Filters, Unique, query_bool, query_values
+from .family import (
+    NO_IMAGE,
+    NOT_STATED,
+    Operation,
+    Stated,
+    clerk_id,
+    not_found,
+    now_ms,
+    stamps,
+    update,
+)
 from .forms import Form, Rule, body, names, read_form
-from .listing import Filters, query_bool, query_values
 from .roles import Roles
-from .schema import stamps, update
 from .users import Users
 
 NAME: Final = Rule(
