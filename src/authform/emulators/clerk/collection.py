@@ -32,13 +32,6 @@ def query_values(request: Request, name: str) -> list[str]:
     return values
 
 
-def split_signed(values: Sequence[str]) -> tuple[list[str], list[str]]:
-    """``+id``/``-id`` filters: (included, excluded); no sign means included. A ``+`` sent
-    unencoded in a query string arrives as a space, which is read as ``+``."""
-    include = [value.lstrip("+ ") for value in values if not value.startswith("-")]
-    return include, [value[1:] for value in values if value.startswith("-")]
-
-
 def query_int(request: Request, name: str, *, default: int, low: int, high: int | None) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -110,15 +103,18 @@ class Filters:
         self.conditions.append(condition)
         self.args.extend(args)
 
-    def add_in(self, column: str, values: Sequence[Any], *, negate: bool = False) -> None:
-        """``column IN (values)`` (``NOT IN`` when ``negate``); nothing for no values."""
+    def add_in(self, column: str, values: Sequence[Any]) -> None:
+        """``column IN (values)``; nothing for no values."""
         if values:
-            self.add(f"{column} {'NOT IN' if negate else 'IN'} ({placeholders(values)})", *values)
+            self.add(f"{column} IN ({placeholders(values)})", *values)
 
     def add_signed(self, including: str, excluding: str, values: Sequence[str]) -> None:
-        """A ``+value``/``-value`` filter; in the two conditions ``{values}`` stands for the
-        placeholders of the values included or excluded."""
-        for sql, chosen in zip((including, excluding), split_signed(values), strict=True):
+        """A ``+value``/``-value`` filter (no sign means included; a ``+`` sent unencoded in
+        a query string arrives as a space, read as ``+``). In the two conditions
+        ``{values}`` stands for the placeholders of the values included or excluded."""
+        included = [value.lstrip("+ ") for value in values if not value.startswith("-")]
+        excluded = [value[1:] for value in values if value.startswith("-")]
+        for sql, chosen in ((including, included), (excluding, excluded)):
             if chosen:
                 self.add(sql.format(values=placeholders(chosen)), *chosen)
 

@@ -91,12 +91,8 @@ def body(fields: str, **special: Rule) -> dict[str, Rule]:
     for field in fields.split():
         name = field.removesuffix("!")
         rule = special.get(name) or FIELD_RULES.get(name, TEXT)
-        rules[name] = required(rule) if field.endswith("!") else rule
+        rules[name] = replace(rule, required=True) if field.endswith("!") else rule
     return rules
-
-
-def required(rule: Rule) -> Rule:
-    return replace(rule, required=True)
 
 
 class Form:

@@ -76,17 +76,6 @@ def organization_json(row: sqlite3.Row, members_count: int | None = None) -> dic
     return item
 
 
-def members_counts(store: SqliteStore, organization_ids: Sequence[str]) -> dict[str, int]:
-    counts = dict.fromkeys(organization_ids, 0)
-    for row in store.all(
-        "SELECT organization_id, COUNT(*) AS n FROM clerk_memberships WHERE "
-        f"organization_id IN ({placeholders(organization_ids)}) GROUP BY organization_id",
-        organization_ids,
-    ):
-        counts[row["organization_id"]] = row["n"]
-    return counts
-
-
 def deep_merge(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     """Clerk's metadata merge: nested objects merge too, and a ``null`` removes a key."""
     merged = dict(current)
@@ -139,8 +128,12 @@ class Organizations(Collection):
         self, rows: Sequence[sqlite3.Row], request: Request | None = None
     ) -> list[dict[str, Any]]:
         """Organizations, with their ``members_count`` when the request asks for it."""
-        counted = request is not None and query_bool(request, "include_members_count")
-        counts = members_counts(self.store, [row["id"] for row in rows]) if counted else {}
+        counts: dict[str, int] = {}
+        if request is not None and query_bool(request, "include_members_count"):
+            ids = [row["id"] for row in rows]
+            sql = f"SELECT t.id, {ORDER_FIELDS['members_count']} AS n FROM {self.table} AS t "
+            rows_counted = self.store.all(f"{sql} WHERE t.id IN ({placeholders(ids)})", ids)
+            counts = {row["id"]: row["n"] for row in rows_counted}
         return [organization_json(row, counts.get(row["id"])) for row in rows]
 
     def _free_slug(self, name: str) -> str:
