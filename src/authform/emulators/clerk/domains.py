@@ -76,7 +76,7 @@ class Domains(Collection):
         self.organizations = organizations
 
     def operations(self) -> Sequence[Operation]:
-        return (*super().operations(), ("GET", "/organization_domains", self.list_all))
+        return (*super().operations(), ("GET", "/organization_domains", self.list))
 
     def row(self, request: Request) -> sqlite3.Row:
         """The domain a request names, of the organization it names."""
@@ -121,10 +121,23 @@ class Domains(Collection):
         return self.respond(domain_id)
 
     def filters(self, request: Request) -> Filters:
-        """The filters both lists take; the organization's list only its own domains."""
-        filters = Filters()
-        if "organization_id" in request.path_params:
+        """An organization's domains; or every organization's (``/v1/organization_domains``),
+        with filters of its own, read before those both lists take."""
+        filters, nested = Filters(), "organization_id" in request.path_params
+        if nested:
             filters.add("t.organization_id = ?", self.organizations.row(request)["id"])
+        elif organization_id := request.query_params.get("organization_id"):
+            filters.add("t.organization_id = ?", organization_id)
+        query = None if nested else request.query_params.get("query")
+        if query is not None:
+            if not query.strip():
+                raise param_invalid("query", "query must not be empty.")
+            if query.startswith("org_"):  # "an exact organization ID match"
+                filters.add("t.organization_id = ?", query)
+            else:
+                filters.add("t.name LIKE ? ESCAPE '\\'", like(query))
+        if not nested:
+            filters.add_in("t.name", [name.lower() for name in query_values(request, "domains")])
         verified = request.query_params.get("verified")
         if verified:
             if verified not in ("true", "false"):
@@ -142,25 +155,3 @@ class Domains(Collection):
             "t.enrollment_mode IN ({values})", "t.enrollment_mode NOT IN ({values})", modes
         )
         return filters
-
-    async def list_all(self, request: Request) -> Response:
-        """``/v1/organization_domains``: every organization's, with filters of its own (read
-        before those both lists take)."""
-        filters = Filters()
-        organization_id = request.query_params.get("organization_id")
-        if organization_id:
-            filters.add("t.organization_id = ?", organization_id)
-        query = request.query_params.get("query")
-        if query is not None:
-            if not query.strip():
-                raise param_invalid("query", "query must not be empty.")
-            if query.startswith("org_"):  # "an exact organization ID match"
-                filters.add("t.organization_id = ?", query)
-            else:
-                filters.add("t.name LIKE ? ESCAPE '\\'", like(query))
-        names = [name.lower() for name in query_values(request, "domains")]
-        filters.add_in("t.name", names)
-        shared = self.filters(request)
-        filters.conditions.extend(shared.conditions)
-        filters.args.extend(shared.args)
-        return await self.page(request, filters)
