@@ -15,7 +15,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..store import placeholders
-from .family import Family, Operation, clerk_id, next_ms, not_found, param_invalid, stamps, update
+from .family import (
+    Answers,
+    Family,
+    Operation,
+    Rows,
+    clerk_id,
+    next_ms,
+    not_found,
+    param_invalid,
+    stamps,
+    update,
+)
 from .forms import Form, Rules, read_form
 
 MAX_LIST_FILTER_VALUES: Final = 100
@@ -161,9 +172,7 @@ class Collection(Family):
     def answer(self, row: sqlite3.Row) -> dict[str, Any]:
         return {"object": self.object, **{key: row[key] for key in row.keys()}}  # noqa: SIM118
 
-    def answers(
-        self, rows: Sequence[sqlite3.Row], request: Request | None = None
-    ) -> list[dict[str, Any]]:
+    def answers(self, rows: Rows, request: Request | None = None) -> Answers:
         """Rows as answers; a family answering many at once (one query for what they
         share) or as the request asks overrides this."""
         return [self.answer(row) for row in rows]

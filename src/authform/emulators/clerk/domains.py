@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .collection import Collection, Filters, like, query_values
-from .family import NO_IMAGE, Operation, not_found, param_invalid
+from .family import NO_IMAGE, Answers, Operation, Rows, not_found, param_invalid
 from .forms import Rule, body, names, read_form
 from .organizations import Organizations
 
@@ -89,9 +89,7 @@ class Domains(Collection):
             raise not_found("organization domain", request.path_params["domain_id"])
         return row
 
-    def answers(
-        self, rows: Sequence[sqlite3.Row], request: Request | None = None
-    ) -> list[dict[str, Any]]:
+    def answers(self, rows: Rows, request: Request | None = None) -> Answers:
         organizations = self.organizations.by_id({row["organization_id"] for row in rows})
         return [domain_json(row, organizations[row["organization_id"]]) for row in rows]
 

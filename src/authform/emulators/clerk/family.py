@@ -32,6 +32,8 @@ NO_IMAGE: Final = {
     "has_image": False,
 }
 Operation = tuple[str, str, Callable[[Request], Awaitable[Response]]]
+Rows = Sequence[sqlite3.Row]
+Answers = list[dict[str, Any]]  # a page of API objects
 
 
 class Family:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from ..store import from_json, placeholders, to_json
 from .collection import Collection, Filters, query_values
-from .family import NO_IMAGE, NOT_STATED, Operation, Stated, api_error, clerk_id
+from .family import NO_IMAGE, NOT_STATED, Answers, Operation, Rows, Stated, api_error, clerk_id
 from .forms import Form, body, names, read_form
 from .organizations import Organizations, organization_json
 from .users import USER_ORDER_FIELDS, filter_users
@@ -69,9 +69,7 @@ class Memberships(Collection):
             ("GET", "/users/{user_id}/organization_memberships", self.list),
         )
 
-    def answers(
-        self, rows: Sequence[sqlite3.Row], request: Request | None = None
-    ) -> list[dict[str, Any]]:
+    def answers(self, rows: Rows, request: Request | None = None) -> Answers:
         organizations = self.organizations.by_id({row["organization_id"] for row in rows})
         user_ids = sorted({row["user_id"] for row in rows})
         users = {

@@ -15,7 +15,9 @@ from .collection import Collection, Filters, Unique, query_bool, query_values
 from .family import (
     NO_IMAGE,
     NOT_STATED,
+    Answers,
     Operation,
+    Rows,
     Stated,
     clerk_id,
     not_found,
@@ -124,9 +126,7 @@ class Organizations(Collection):
             raise not_found("organization", id_or_slug)
         return row
 
-    def answers(
-        self, rows: Sequence[sqlite3.Row], request: Request | None = None
-    ) -> list[dict[str, Any]]:
+    def answers(self, rows: Rows, request: Request | None = None) -> Answers:
         """Organizations, with their ``members_count`` when the request asks for it."""
         counts: dict[str, int] = {}
         if request is not None and query_bool(request, "include_members_count"):

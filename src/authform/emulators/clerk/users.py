@@ -20,7 +20,9 @@ from ..store import from_json, placeholders, to_json
 from .collection import Collection, Filters, like, query_bool, query_optional_int, query_values
 from .family import (
     NO_IMAGE,
+    Answers,
     Operation,
+    Rows,
     Stated,
     api_error,
     clerk_id,
@@ -383,9 +385,7 @@ class Users(Collection):
             ("POST", f"{user}/verify_password", self.verify_password),
         )
 
-    def answers(
-        self, rows: Sequence[sqlite3.Row], request: Request | None = None
-    ) -> list[dict[str, Any]]:
+    def answers(self, rows: Rows, request: Request | None = None) -> Answers:
         ids = [row["id"] for row in rows]
         by_user: dict[str, list[sqlite3.Row]] = {user_id: [] for user_id in ids}
         for identification in self.store.all(
