@@ -53,8 +53,6 @@ PERMISSION_KEY: Final = Rule(
     invalid='key must have the format "org:feature:action", where feature and action consist '
     "of lowercase letters, digits or underscores.",
 )
-
-
 KEYED_ORDER: Final = {"created_at": "t.created_at", "name": "lower(t.name)", "key": "t.key"}
 KEY_TAKEN: Final = (Unique("key", "That key is taken. Please try another."),)
 
