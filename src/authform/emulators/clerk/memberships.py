@@ -16,6 +16,7 @@ from .forms import Form, body, names, read_form
 from .organizations import Organizations, organization_json
 from .users import USER_ORDER_FIELDS, filter_users
 
+METADATA: Final = ("public_metadata", "private_metadata")
 CREATE_MEMBERSHIP: Final = body("user_id! role! public_metadata private_metadata")
 # The user filters an organization's membership list takes (matched on the member's user).
 MEMBER_FILTERS: Final = names(
@@ -72,12 +73,8 @@ class Memberships(Collection):
     def answers(self, rows: Rows, request: Request | None = None) -> Answers:
         organizations = self.organizations.by_id({row["organization_id"] for row in rows})
         user_ids = sorted({row["user_id"] for row in rows})
-        users = {
-            user["id"]: user
-            for user in self.store.all(
-                f"{MEMBERS} WHERE u.id IN ({placeholders(user_ids)})", user_ids
-            )
-        }
+        members = self.store.all(f"{MEMBERS} WHERE u.id IN ({placeholders(user_ids)})", user_ids)
+        users = {user["id"]: user for user in members}
         roles = self.roles.summaries()
         answers = []
         for row in rows:
@@ -89,10 +86,7 @@ class Memberships(Collection):
                     "role": row["role"],
                     "role_name": role_name,
                     "permissions": list(permissions),
-                    **{
-                        key: from_json(row[key], {})
-                        for key in ("public_metadata", "private_metadata")
-                    },
+                    **{key: from_json(row[key], {}) for key in METADATA},
                     "organization": organization_json(organizations[row["organization_id"]]),
                     "public_user_data": public_user_data(row["user_id"], users.get(row["user_id"])),
                     "created_at": row["created_at"],
@@ -156,7 +150,7 @@ class Memberships(Collection):
             "organization_id": organization["id"],
             "user_id": user_id,
             "role": form["role"],
-            **{key: to_json(form[key] or {}) for key in ("public_metadata", "private_metadata")},
+            **{key: to_json(form[key] or {}) for key in METADATA},
             **stated.times(),
         }
         self.store.insert("clerk_memberships", row)
