@@ -115,19 +115,14 @@ class Memberships(Collection):
         self.roles.check_role(form, form["role"])
 
     def add(
-        self,
-        organization_id: str,
-        form: Form,
-        stated: Stated = NOT_STATED,
-        *,
-        user_must_exist: bool = True,
+        self, org_id: str, form: Form, stated: Stated = NOT_STATED, *, dangling: bool = False
     ) -> str:
         """Store a CreateOrganizationMembership body; a seed also states the id and
-        timestamps, and may keep a membership whose user is gone (``user_must_exist``)."""
-        organization = self.organizations.find(organization_id)
+        timestamps, and may keep a membership whose user is gone (``dangling``)."""
+        organization = self.organizations.find(org_id)
         self.check(form, None)
         user_id = form["user_id"]
-        if user_must_exist:
+        if not dangling:
             self.users.find(user_id)
         members = self.store.one(
             "SELECT COUNT(*) AS n, sum(user_id = ?) AS it FROM clerk_memberships "

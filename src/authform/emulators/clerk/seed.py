@@ -232,7 +232,7 @@ def seed_membership(backend: SeedTarget, item: Any) -> None:
     body = {"user_id": user_id, "role": _text(item, "role")}
     body.update({key: item[key] for key in ("public_metadata", "private_metadata") if key in item})
     form, stated = Form(body, CREATE_MEMBERSHIP), _stated(item, item.get("id"))
-    backend.memberships.add(organization["id"], form, stated, user_must_exist=not dangling)
+    backend.memberships.add(organization["id"], form, stated, dangling=dangling)
 
 
 # In order: roles before the memberships that use them, users and organizations before theirs.
