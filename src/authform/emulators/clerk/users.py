@@ -99,15 +99,25 @@ USER_FILTERS: Final = {
     "last_sign_in_at_before": UserFilter("u.last_sign_in_at < ?", "bound"),
     "last_sign_in_at_after": UserFilter("u.last_sign_in_at > ?", "bound"),
 }
-# Orderings by a user's fields, shared by user and membership lists.
-USER_ORDER_FIELDS: Final = {
+# User list orderings, in the order Clerk's document lists them (an invalid order_by names
+# them so); those by a user's own fields also order membership lists.
+ORDER_FIELDS: Final = {
+    "created_at": "u.created_at",
+    "updated_at": "u.updated_at",
     "email_address": "(SELECT lower(value) FROM clerk_identifications "
     "WHERE id = u.primary_email_address_id)",
-    "phone_number": "(SELECT value FROM clerk_identifications "
-    "WHERE id = u.primary_phone_number_id)",
+    "web3wallet": "NULL",
     "first_name": "lower(u.first_name)",
     "last_name": "lower(u.last_name)",
+    "phone_number": "(SELECT value FROM clerk_identifications "
+    "WHERE id = u.primary_phone_number_id)",
     "username": "lower(u.username)",
+    "last_active_at": "u.last_active_at",
+    "last_sign_in_at": "u.last_sign_in_at",
+}
+USER_ORDER_FIELDS: Final = {
+    key: ORDER_FIELDS[key]
+    for key in ("email_address", "phone_number", "first_name", "last_name", "username")
 }
 
 
@@ -200,17 +210,6 @@ REPLACE_EMAIL_ADDRESS: Final = body(
         invalid="identification_status must be one of verified, reserved or unverified.",
     ),
 )
-# In the order Clerk's document lists them (an invalid order_by names them so).
-ORDER_FIELDS: Final = {
-    "created_at": "u.created_at",
-    "updated_at": "u.updated_at",
-    "email_address": USER_ORDER_FIELDS["email_address"],
-    "web3wallet": "NULL",
-    **{key: USER_ORDER_FIELDS[key] for key in ("first_name", "last_name", "phone_number")},
-    "username": USER_ORDER_FIELDS["username"],
-    "last_active_at": "u.last_active_at",
-    "last_sign_in_at": "u.last_sign_in_at",
-}
 # clerk_users columns a NewUser may hold as values, stored as JSON.
 JSON_COLUMNS: Final = (*METADATA, "backup_codes", "external_accounts")
 
