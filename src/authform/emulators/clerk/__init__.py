@@ -13,10 +13,11 @@ Clerk's published error index and real responses; the module constants say which
 One module per resource family (``users``, ``organizations``, ``memberships``, ``domains``,
 ``roles``, ``instance``), each a ``collection.Collection`` configured as data (table, paths,
 body rules, unique columns, orderings) with hooks for what data cannot say; request bodies
-are tables of field rules (``forms``), list filters a table (``users.USER_FILTERS``); the
-seed is a tuple of sections for the shared loader (``seed``, ``emulators.seeding``).
-Password digests and TOTP secrets are stored but never answered (the real API has no such
-fields) and never written to the request log. ``Clerk-API-Version`` is accepted and ignored:
+are lists of field names over one table of field rules (``forms.body``), list filters a table
+(``users.USER_FILTERS``), the tables a data file (``schema.sql``); the seed is a tuple of
+sections for the shared loader (``seed``, ``emulators.seeding``). Password digests and TOTP
+secrets are stored but never answered (the real API has no such fields) and never written
+to the request log. ``Clerk-API-Version`` is accepted and ignored:
 the emulator speaks 2026-05-12. Role sets are not emulated: every role is assignable in every
 organization.
 """

@@ -2,7 +2,10 @@
 
 Each operation declares its body as a table (``{field: Rule}``) mirroring the OpenAPI
 document's schema: the fields it knows (any other is ``form_param_unknown``, the document's
-``additionalProperties: false``), their types, and the checks that need no database. ``Form``
+``additionalProperties: false``), their types, and the checks that need no database. ``body``
+writes the table as the document lists the fields; a field's type comes from one Clerk-wide
+table (a name means the same type in every body), so an operation spells out only its
+special rules. ``Form``
 applies a table and collects every problem before failing, so a client learns about all its
 mistakes in one 422, as Clerk answers several ``errors``. What a rule cannot say (a check
 across fields, a uniqueness lookup) is a few lines beside the table, added with ``fail``.
