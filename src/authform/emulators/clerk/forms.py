@@ -216,12 +216,9 @@ async def read_body(request: Request) -> tuple[dict[str, Any], bool]:
         form: dict[str, Any] = {}
         for key, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
             name = key.removesuffix("[]")
-            if key.endswith("[]") or name in form:
-                existing = form.get(name)
-                items = (
-                    existing if isinstance(existing, list) else [existing] if name in form else []
-                )
-                form[name] = [*items, value]
+            if name in form or name != key:
+                existing = form.get(name, [])
+                form[name] = [*(existing if isinstance(existing, list) else [existing]), value]
             else:
                 form[name] = value
         return form, True
