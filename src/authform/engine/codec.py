@@ -98,6 +98,16 @@ def state_fields(*names: str) -> Callable[[tuple[Any, ...]], Any]:
     return fields_of
 
 
+def carries_password_digest(state: tuple[Any, ...]) -> bool:
+    """Whether a resource's state carries a password digest (a non-empty ``password_hash``
+    in ``create_only``): read from the stored (name, class number, text) entries, without
+    building each secret's object only to test it (the index asks it of every user)."""
+    stored = state[_CREATE_ONLY]
+    if type(stored) is tuple:
+        return any(name == "password_hash" and bool(text) for name, _, text in stored)
+    return bool(stored.get("password_hash"))
+
+
 def resource_from(state: tuple[Any, ...] | None) -> Resource | None:
     if state is None:
         return None

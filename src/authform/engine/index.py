@@ -14,7 +14,9 @@ Design:
   without this module naming it. Pickles are read back only from this process's own private
   folder.
 - The desired side keeps every row (a duplicate key diffs twice, as it always did); the live
-  side keeps the last row per key (what a lookup by key found before).
+  side keeps the last row per key (what a lookup by key found before). Each desired row also
+  says whether its item carries a password digest (``digest``), so a provider counts them
+  (a plan's caveat) with no item unpickled.
 - Equal canonical JSON means equal specs, so the join hands Python only the pairs whose JSON
   differs (and the missing ones): a million equal users cost one string comparison each, in
   SQLite. Pairs that reach Python are still judged by the planner's own equality rule.
@@ -45,6 +47,7 @@ from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, NamedTuple, Protocol, cast
 
 from authform.engine.codec import (
+    carries_password_digest,
     dump_resource,
     dump_state,
     load_resource,
@@ -85,7 +88,7 @@ class VerifyPair(NamedTuple):
 
 _SCHEMA = """
 CREATE TABLE desired (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
-                      spec TEXT NOT NULL, item BLOB NOT NULL);
+                      spec TEXT NOT NULL, item BLOB NOT NULL, digest INTEGER NOT NULL);
 CREATE TABLE live (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, key TEXT NOT NULL,
                    spec TEXT NOT NULL, provider_id TEXT, unkeyed INTEGER NOT NULL,
                    probe TEXT, observed BLOB, item BLOB);
@@ -200,15 +203,26 @@ class StateIndex(ScratchDatabase):
         rows = self._among(kind, "d.key", keys, seq)
         return {key for (key,) in rows}
 
+    def desired_specs_among(
+        self, kind: Kind, keys: Iterable[str], seq: tuple[int, int]
+    ) -> list[tuple[str, str]]:
+        """(key, canonical spec) of the desired items of ``kind`` in rows ``seq`` whose key
+        is one of ``keys``, in the order added (a key given twice: its last row last), through
+        the index ``desired_keys_among`` uses: a page of a provider's read looked up at once."""
+        rows = self._among(kind, "d.seq, d.key, d.spec", keys, seq).fetchall()
+        rows.sort()  # by row (each row's own number: no two are equal)
+        return [(key, spec) for _, key, spec in rows]
+
     def desired_states_among(
         self, kind: Kind, keys: Iterable[str], seq: tuple[int, int]
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> list[tuple[Any, ...]]:
         """The stored states of the desired items of ``kind`` in rows ``seq`` whose key is
-        one of ``keys``, in no set order: one statement for a batch of keys, through the
+        one of ``keys``, in the order added: one statement for a batch of keys, through the
         index ``desired_keys_among`` uses (a few items of many, read without the others)."""
         loads = pickle.loads
-        for (blob,) in self._among(kind, "d.item", keys, seq):
-            yield loads(blob)
+        rows = self._among(kind, "d.seq, d.item", keys, seq).fetchall()
+        rows.sort()  # by row (each row's own number: no two are equal)
+        return [loads(blob) for _, blob in rows]
 
     def _among(
         self, kind: Kind, column: str, keys: Iterable[str], seq: tuple[int, int]
@@ -293,13 +307,38 @@ class StateIndex(ScratchDatabase):
     def desired(
         self, kind: Kind | None = None, *, seq: tuple[int, int] | None = None
     ) -> Iterator[Resource]:
-        """Desired resources (of ``kind``, or added as rows ``seq`` = [first, end)), in the
+        """Desired resources (of ``kind``; added as rows ``seq`` = [first, end)), in the
         order they were added."""
         if seq is not None:
-            return self._items("desired WHERE seq >= ? AND seq < ? ORDER BY seq", seq)
+            if kind is None:
+                return self._items("desired WHERE seq >= ? AND seq < ? ORDER BY seq", seq)
+            return self._items(
+                "desired WHERE kind = ? AND seq >= ? AND seq < ? ORDER BY seq", (kind.order, *seq)
+            )
         if kind is None:
             return self._items("desired ORDER BY seq")
         return self._items("desired WHERE kind = ? ORDER BY seq", (kind.order,))
+
+    def desired_specs(
+        self, kind: Kind, *, seq: tuple[int, int] = (0, ALL_ROWS)
+    ) -> Iterator[list[tuple[str, str]]]:
+        """The key and canonical spec of each desired item of ``kind`` (of rows ``seq``), in
+        the order added, a batch of rows at a time: what a provider tallies of every item
+        (a membership's organization, role and user) with no item unpickled."""
+        rows = self.db.execute(
+            "SELECT key, spec FROM desired WHERE kind = ? AND seq >= ? AND seq < ? ORDER BY seq",
+            (kind.order, *seq),
+        )
+        while batch := rows.fetchmany(BATCH):
+            yield batch
+
+    def password_digests(self, kind: Kind, *, seq: tuple[int, int] = (0, ALL_ROWS)) -> int:
+        """Desired items of ``kind`` (of rows ``seq``) that carry a password digest."""
+        row = self.db.execute(
+            "SELECT count(*) FROM desired WHERE kind = ? AND digest = 1 AND seq >= ? AND seq < ?",
+            (kind.order, *seq),
+        ).fetchone()
+        return int(row[0])
 
     def live(self, kind: Kind | None = None) -> Iterator[Resource]:
         self._key_live()
@@ -509,10 +548,6 @@ class IndexedResources(StreamedSequence):
         """Which of ``keys`` an item of ``kind`` here has (one statement for a batch)."""
         return self.state_index.desired_keys_among(kind, keys, self.seq or (0, ALL_ROWS))
 
-    def states_among(self, kind: Kind, keys: Iterable[str]) -> Iterator[tuple[Any, ...]]:
-        """The stored states of the items of ``kind`` here whose key is among ``keys``."""
-        return self.state_index.desired_states_among(kind, keys, self.seq or (0, ALL_ROWS))
-
     def resource_states(self) -> Iterator[tuple[Any, ...]]:
         """The items' stored states (see ``codec.resource_states``)."""
         return self.state_index.desired_states(self.seq or (0, ALL_ROWS))
@@ -547,19 +582,33 @@ class DesiredWriter:
         builds them without making a ``Resource``; returns its row."""
         seq = self.next
         self.next += 1
-        self._rows.append((seq, _ORDER[kind], key, spec_json, dump_state(state)))
+        digest = 1 if carries_password_digest(state) else 0
+        self._rows.append((seq, _ORDER[kind], key, spec_json, dump_state(state), digest))
         if len(self._rows) >= BATCH:
             self.flush()
         return seq
 
     def extend_rows(
-        self, kind: Kind, keys: Sequence[str], specs_json: Iterable[str], items: Iterable[bytes]
+        self,
+        kind: Kind,
+        keys: Sequence[str],
+        specs_json: Iterable[str],
+        items: Iterable[bytes],
+        digests: Iterable[bool] | None = None,
     ) -> None:
         """``append_state`` of many items of ``kind`` at once, given as their rows' columns:
-        keys, canonical specs, and stored states (``codec.dump_state``)."""
+        keys, canonical specs, stored states (``codec.dump_state``) and whether each carries
+        a password digest (``codec.carries_password_digest``; None: none does)."""
         first = self.next
         self.next += len(keys)
-        self._rows += zip(range(first, self.next), repeat(_ORDER[kind]), keys, specs_json, items)
+        self._rows += zip(
+            range(first, self.next),
+            repeat(_ORDER[kind]),
+            keys,
+            specs_json,
+            items,
+            repeat(0) if digests is None else map(int, digests),
+        )
         if len(self._rows) >= BATCH:
             self.flush()
 
@@ -569,7 +618,7 @@ class DesiredWriter:
 
     def flush(self) -> None:
         rows, self._rows = self._rows, []
-        self.index.insert_rows("desired (seq, kind, key, spec, item)", rows)
+        self.index.insert_rows("desired (seq, kind, key, spec, item, digest)", rows)
 
     def close(self) -> tuple[int, int]:
         """Write what is buffered; the rows written, ``[first, end)``."""

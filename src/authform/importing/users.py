@@ -201,7 +201,7 @@ def _write_block(
     if not seen_ids.claim_if_all_new([(user_id, None) for user_id in ids]):
         return False
     first_seq = writer.next
-    writer.extend_rows(Kind.USER, ids, plain.specs_json, plain.states)
+    writer.extend_rows(Kind.USER, ids, plain.specs_json, plain.states, plain.with_password)
     scratch.add_emails(
         list(zip(plain.emails, range(ordinal, ordinal + len(ids)), ids, strict=True))
     )
