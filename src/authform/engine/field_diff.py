@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from authform.resources import normalize_spec
 
 # The fields that name an item of a list, in the order they are tried: the first one that
@@ -98,6 +96,10 @@ def _nested_changes(name: str, before: Any, after: Any) -> list[FieldChange]:
     old, new = _keyed(before), _keyed(after)
     if type(old) is not type(new):  # e.g. a list whose items lost their key: whole value
         return [FieldChange(name, before, after)]
+    # Imported here, by the first nested change: deepdiff takes a tenth of a second to
+    # import, which every plan with no such change (a no-change plan) would pay.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff({name: old}, {name: new}, view="tree", ignore_order=True)
     changes: dict[str, FieldChange] = {}
     for group in diff.values():

@@ -25,8 +25,13 @@ from typing import Any
 from authform.resources import Kind, Resource
 
 # A live row: (kind's position, key, spec as canonical JSON, provider id, unkeyed (0/1),
-# probe or None, ``observed`` pickled or None, the whole item pickled or None).
-LiveRow = tuple[int, str, str, str | None, int, str | None, bytes | None, bytes | None]
+# probe or None, ``observed`` pickled or None, the whole item pickled or None); or, for an
+# item with nothing observed (nearly every one), its first four columns alone
+# (``PlainLiveRow``), the others at their defaults: the index binds half the values
+# (310,000 items: 1.6 -> 0.6 s to write them).
+FullLiveRow = tuple[int, str, str, str | None, int, str | None, bytes | None, bytes | None]
+PlainLiveRow = tuple[int, str, str, str | None]
+LiveRow = FullLiveRow | PlainLiveRow
 
 _KINDS_BY_ORDER = {kind.order: kind for kind in Kind}
 _PICKLE = pickle.HIGHEST_PROTOCOL
@@ -64,7 +69,7 @@ class LiveRows:
                 )
             )
         else:
-            self.rows.append((self.kind.order, key, spec_json, provider_id, 0, None, None, None))
+            self.rows.append((self.kind.order, key, spec_json, provider_id))
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -73,7 +78,15 @@ class LiveRows:
         """The items as resources, as the index gives them back (``read`` of a provider
         that streams pages of rows gives these)."""
         for row in self.rows:
-            yield live_resource(row[0], row[1], row[2], row[3], row[6], row[7])
+            if len(row) == len(PLAIN_COLUMNS):
+                yield live_resource(row[0], row[1], row[2], row[3], None, None)
+            else:
+                yield live_resource(row[0], row[1], row[2], row[3], row[6], row[7])  # type: ignore[misc]
+
+
+# The index's columns of each form of row.
+FULL_COLUMNS = ("kind", "key", "spec", "provider_id", "unkeyed", "probe", "observed", "item")
+PLAIN_COLUMNS = FULL_COLUMNS[:4]
 
 
 def live_resource(

@@ -16,9 +16,10 @@ import json
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, ValidationError
+if TYPE_CHECKING:  # imported when first used: a CSV import never validates a JSON user
+    from jsonschema import Draft202012Validator, ValidationError
 
 from authform.sources.json_array import describe_json_type
 
@@ -35,6 +36,11 @@ def user_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    # jsonschema (and attrs, referencing) take a tenth of a second to import: every
+    # command that loads a manifest would pay it, and only a Clerk JSON or API source
+    # validates a user against the schema.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(user_schema())
 
 

@@ -26,6 +26,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -54,14 +55,14 @@ class DesiredUsers:
     ``get_many`` looks up a page of keys at once."""
 
     def __init__(self, index: StateIndex, seq: tuple[int, int]) -> None:
-        self._index = index
-        self._seq = seq
+        self.index = index
+        self.seq = seq
 
     def get_many(self, keys: Sequence[str]) -> dict[str, DesiredUser]:
         """The desired users among ``keys`` (a page of the read: one lookup); a key given
         twice keeps its last row, as a dict would."""
         found: dict[str, DesiredUser] = {}
-        rows = self._index.desired_specs_among(Kind.USER, keys, self._seq)
+        rows = self.index.desired_specs_among(Kind.USER, keys, self.seq)
         for key, spec in _decoded([rows]):
             links = spec.get("oauth_accounts")
             found[key] = DesiredUser(
@@ -74,7 +75,7 @@ class DesiredUsers:
 
     def owner(self, key: str) -> Resource | None:
         """The desired user ``key`` whole (its last row), when there is one."""
-        states = self._index.desired_states_among(Kind.USER, [key], self._seq)
+        states = self.index.desired_states_among(Kind.USER, [key], self.seq)
         return resource_from(states[-1]) if states else None
 
 
@@ -104,7 +105,6 @@ class DesiredFacts:
     users: DesiredUsers
     roles: dict[str, Resource] = field(default_factory=dict)  # manifest role key → role
     permissions: list[Resource] = field(default_factory=list)  # present by definition
-    owners: dict[str, str] = field(default_factory=dict)  # organization key → owner's key
     password_digests: int = 0  # users carrying a password digest
     domains: int = 0  # domains of all organizations
     membership_roles: Counter[str] = field(default_factory=Counter)
@@ -131,29 +131,29 @@ class DesiredFacts:
                 index.close()
                 raise
         facts = cls(DesiredUsers(index, seq), _own_index=own)
+        index.key_desired()  # each query below reads one kind's rows, not the whole table
         facts.password_digests = index.password_digests(Kind.USER, seq=seq)
         facts.roles = {role.key: role for role in index.desired(Kind.ROLE, seq=seq)}
         facts.permissions = list(index.desired(Kind.PERMISSION, seq=seq))
         for key, spec in _decoded(index.desired_specs(Kind.ORGANIZATION, seq=seq)):
             facts.organizations.append(key)
             facts.domains += len(spec.get("domains", []))
-        facts.owners = facts._tally_memberships(
-            _decoded(index.desired_specs(Kind.MEMBERSHIP, seq=seq))
+        facts.membership_roles = Counter(
+            index.desired_value_counts(Kind.MEMBERSHIP, "role", seq=seq)
         )
         return facts
 
-    def _tally_memberships(
-        self, memberships: Iterable[tuple[str, dict[str, Any]]]
-    ) -> dict[str, str]:
-        """Each organization's owner: its highest-ranked member (``ROLE_PRIORITY``, then the
-        lowest user key); the roles memberships name are counted as they pass."""
+    @cached_property
+    def owners(self) -> dict[str, str]:
+        """Organization key → its owner's key: its highest-ranked member (``ROLE_PRIORITY``,
+        then the lowest user key). Found on first use, by a pass over every membership: a
+        plan whose organizations all exist already (nothing to create) never makes it."""
+        index, seq = self.users.index, self.users.seq
+        memberships = _decoded(index.desired_specs(Kind.MEMBERSHIP, seq=seq))
         candidates: dict[str, tuple[int, str]] = {}
-        roles = self.membership_roles
         priority = ROLE_PRIORITY.get
         for _, spec in memberships:
-            role = spec["role"]
-            roles[role] += 1
-            rank = (priority(role, 2), spec["user"])
+            rank = (priority(spec["role"], 2), spec["user"])
             org = spec["organization"]
             best = candidates.get(org)
             if best is None or rank < best:
