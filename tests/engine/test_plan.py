@@ -227,3 +227,28 @@ def test_nested_changes_have_readable_paths_and_keep_sets_whole():
     assert described["domains[old.example]"] == '- {"domain": "old.example", "state": "verified"}'
     assert described["domains[acme.com].state"] == '"pending" → "verified"'
     assert described["permissions"] == '+ "c:admin", - "a:read"'
+
+
+def test_a_kind_as_large_on_both_sides_is_skipped_only_when_nothing_differs():
+    """The planner skips reading the pairs of a kind whose live and desired sides have as
+    many items, none live alone and none differing (a no-change plan); each way of being
+    the same size and still changing is planned."""
+    desired = [org("a", "A"), org("b", "B")]
+    same = [org("a", "A", pid="org_1"), org("b", "B", pid="org_2")]
+    assert list(make_plan(desired, same).changes) == []
+    renamed = [org("a", "A", pid="org_1"), org("b", "Bee", pid="org_2")]
+    assert [(c.action, c.address) for c in make_plan(desired, renamed).changes] == [
+        (Action.UPDATE, "organization.b")
+    ]
+    swapped = [org("a", "A", pid="org_1"), org("c", "C", pid="org_3")]
+    plan = make_plan(desired, swapped, policy=Policy(allow_delete=True))
+    assert [(c.action, c.address) for c in plan.changes] == [
+        (Action.CREATE, "organization.b"),
+        (Action.DELETE, "organization.c"),
+    ]
+    # Nothing live alone nor differing, but fewer live items: the missing one is created.
+    fewer = make_plan(desired, same[:1])
+    assert [(c.action, c.address) for c in fewer.changes] == [(Action.CREATE, "organization.b")]
+    twice = [org("a", "A"), org("a", "A")]  # a key given twice, live has it once and another
+    plan = make_plan(twice, same, policy=Policy(allow_delete=True))
+    assert [(c.action, c.address) for c in plan.changes] == [(Action.DELETE, "organization.b")]
