@@ -173,7 +173,10 @@ class StateIndex(ScratchDatabase):
         then reads the items of one kind (the index serves ``WHERE kind = ?``): the diff
         builds it anyway."""
         if not self._desired_keyed:
-            self.db.execute("CREATE INDEX desired_by_key ON desired (kind, key)")
+            # With the spec: the joins with the live side compare specs from the index alone,
+            # not from rows whose stored items fill most of each page (a no-change plan of
+            # 300,000 items: 0.25 s less to compare, 0.1 s more to build).
+            self.db.execute("CREATE INDEX desired_by_key ON desired (kind, key, spec)")
             self._desired_keyed = True
 
     def forget_desired_answers(self) -> None:
@@ -245,8 +248,10 @@ class StateIndex(ScratchDatabase):
     ) -> sqlite3.Cursor:
         order = kind.order  # an int: written into the statement, as a partial index needs
         if order not in self._keyed_kinds:
+            # With the spec: a provider's read looks a page of specs up (``desired_specs_
+            # among``) from the index alone, not from rows holding the stored items.
             self.db.execute(
-                f"CREATE INDEX desired_{order}_by_key ON desired (key) WHERE kind = {order}"
+                f"CREATE INDEX desired_{order}_by_key ON desired (key, spec) WHERE kind = {order}"
             )
             self._keyed_kinds.add(order)
         return self.db.execute(
@@ -530,6 +535,24 @@ class StateIndex(ScratchDatabase):
             "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key)) "
             "OR EXISTS (SELECT 1 FROM desired d JOIN live l ON l.kind = d.kind AND "
             "l.key = d.key WHERE d.kind = ?1 AND l.spec != d.spec)",
+            (kind.order,),
+        ).fetchone()
+        return bool(row[0])
+
+    def settled(self, kind: Kind) -> bool:
+        """Whether the plan has nothing to change of ``kind``: as many live items as desired
+        ones, and every live item has a desired twin of the same key and spec. Live keys
+        are unique, so the twins are that many distinct desired items: all of them, none
+        missing, none differing, none given twice. One pass over the live items (each one
+        probe of the desired side's key index), where ``may_free`` then the pairs and the
+        live-only items took three."""
+        if self.count("desired", kind) != self.count("live", kind):
+            return False
+        self.key_desired()
+        row = self.db.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM live l WHERE l.kind = ?1 AND NOT EXISTS "
+            "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key "
+            "AND d.spec = l.spec))",
             (kind.order,),
         ).fetchone()
         return bool(row[0])
