@@ -235,7 +235,7 @@ def _user_spec_json(
         f'"first_name":{text(first)},'
         + ("" if image is None else f'"image_url":{text(image)},')
         + f'"last_name":{text(last)}'
-        + ("" if oauth is None else f',"oauth_accounts":{canonical_json(oauth)}')
+        + ("" if oauth is None else f',"oauth_accounts":{canonical_json(oauth) if oauth else "[]"}')
         + "}"
     )
 
