@@ -9,7 +9,8 @@ else the machine runs. Goals: PostgreSQL import under 60 s, peak memory under 30
 no-change plan under 15 s.
 
 ``--code REF`` (repeatable) measures the authform of a git commit instead of the working tree
-(its ``src/`` exported to a temporary folder and put first on PYTHONPATH), each on a fresh
+(its ``src/`` exported to a temporary folder, compiled to bytecode as an install is, and put
+first on PYTHONPATH), each on a fresh
 database, and prints the ratio of every figure to the first one: a before/after comparison
 measured in one run, under the same machine load.
 
