@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from contextlib import (
@@ -43,6 +44,7 @@ from authform.redaction import SECRETS
 from authform.render.progress import ProgressReporter
 from authform.resources import Kind
 from authform.sources import SourceError
+from authform.worker_threads import track_worker_threads, workers_stopped
 
 if TYPE_CHECKING:  # importing authform.emulators loads every emulator: --emulate only
     from authform.emulators.dashboard import DashboardStep, EmulatedDashboard
@@ -374,12 +376,19 @@ async def open_session(
     SECRETS.add_model(manifest)
     SECRETS.add_environment()
     progress = ProgressReporter(sys.stderr, tty=sys.stderr.isatty())
+    workers = track_worker_threads()
     index = StateIndex()
+
+    def open_connections() -> list[sqlite3.Connection]:
+        return [] if index.closed else [index.db]
+
     try:
         import_set, import_label = await _read_user_source(loaded, progress, index)
         with phase("index desired"):
             desired, managed = desired_state(loaded, import_set, index)
     except BaseException:
+        # Ctrl-C during the parse: the parse thread goes on writing to the index until told.
+        await workers_stopped(workers, open_connections)
         index.close()
         raise
     emulator = None
@@ -456,6 +465,9 @@ async def open_session(
             raise
         raise exc.reworded(f"{exc}{unauthorized_hint(loaded)}") from None
     finally:
+        # A worker may still be reading or writing through the index or the provider's
+        # database (Ctrl-C, an error in another task): closing under it crashes SQLite.
+        await workers_stopped(workers, open_connections)
         index.close()
         await provider.aclose()
         if emulator is not None:
