@@ -74,6 +74,9 @@ class _PromptServer(uvicorn.Server):
             await asyncio.sleep(0.01)
 
 
+KEEP_ALIVE_S = 75  # seconds an idle connection is kept open (see ``_uvicorn_config``)
+
+
 def _uvicorn_config(app: EmulatorApp, host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -85,6 +88,11 @@ def _uvicorn_config(app: EmulatorApp, host: str, port: int, log_level: str) -> u
         loop="asyncio",
         lifespan="off",
         timeout_graceful_shutdown=2,
+        # An idle keep-alive connection stays open longer than any client keeps one (httpx:
+        # 5 s, the loopback client 2 s), as a real tenant's load balancer does (60 s or more):
+        # with uvicorn's default 5 s, a request could leave on a connection the server was
+        # closing at that moment and fail with "Connection reset by peer".
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
 
 
