@@ -22,15 +22,13 @@ written into an index of its own, so there is one way of reading it.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import orjson
-
+from authform import fast_json
 from authform.engine.codec import resource_from
 from authform.engine.index import ALL_ROWS, IndexedResources, StateIndex
 from authform.resources import Kind, Resource
@@ -85,17 +83,8 @@ def _decoded(batches: Iterable[list[tuple[str, str]]]) -> Iterator[tuple[str, di
     0.5 s a call each and 1 s for SQLite's ``json_extract`` of three fields)."""
     for batch in batches:
         texts = [spec_json for _, spec_json in batch]
-        specs = _spec("[" + ",".join(texts) + "]")
+        specs = fast_json.loads("[" + ",".join(texts) + "]")
         yield from zip((key for key, _ in batch), specs, strict=True)
-
-
-def _spec(spec_json: str) -> Any:
-    """A canonical spec's JSON read back: by orjson (a page of users a call), or by
-    ``json`` for what orjson refuses and ``canonical_json`` may write (NaN, Infinity)."""
-    try:
-        return orjson.loads(spec_json)
-    except ValueError:
-        return json.loads(spec_json)
 
 
 @dataclass
