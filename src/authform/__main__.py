@@ -1,6 +1,6 @@
 """``python -m authform``: the same command line as the ``authform`` script."""
 
-from authform.cli import main
+from authform.entry import main
 
 if __name__ == "__main__":
     main()

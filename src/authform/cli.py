@@ -27,6 +27,13 @@ from authform import __version__
 from authform.addresses import AddressPattern
 from authform.engine.plan import Plan
 from authform.engine.selection import Selection, SelectionError, ignore_for_drift
+from authform.exit_codes import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PENDING,
+    EXIT_VERIFY_FAILED,
+)
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
 from authform.manifest.loader import find_manifest_files
 from authform.output_paths import (
@@ -53,8 +60,6 @@ from authform.workflow import open_session
 # imported by the commands that use them: `authform plan` (run on every pull request, and
 # in a large import twice) does not pay for what it never runs.
 
-EXIT_OK, EXIT_ERROR, EXIT_PENDING, EXIT_VERIFY_FAILED = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 
 # The click that typer parses with: typer 0.26 and later bundle their own copy (typer._click),
 # earlier releases used the click package. ``typer.BadParameter`` is click's, either way, so
@@ -1086,7 +1091,8 @@ def emulator_dashboard(
 
 
 def main() -> None:
-    """Entry point of the ``authform`` script and ``python -m authform``."""
+    """Run the command line (``authform.entry`` is the script's entry point: it guards this
+    module's import against Ctrl-C)."""
     # What is imported by now lives as long as the process: frozen out of the collector's
     # view, full collections no longer walk it (20,000-user parse 4.0 -> 3.9 s CPU). The
     # collector's thresholds stay the default: a first generation of 100,000 saved another
