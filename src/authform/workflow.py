@@ -37,8 +37,8 @@ from authform.manifest.diagnostics import ManifestError
 from authform.output_paths import check_output_file, check_output_folder
 from authform.phase_times import phase
 from authform.providers.base import Provider, ProviderError
-from authform.providers.http import RateLimit
 from authform.providers.ids import IndexedIds
+from authform.providers.rate_limit import RateLimit
 from authform.providers.registry import Connection, build_provider
 from authform.redaction import SECRETS
 from authform.render.progress import ProgressReporter

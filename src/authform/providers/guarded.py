@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from authform.providers.base import ProbeResult, Provider, ProviderError, Write
-from authform.providers.http import LAST_EXCHANGE, answer_error
+from authform.providers.exchange import LAST_EXCHANGE, answer_error
 from authform.resources import Kind, Resource
 
 if TYPE_CHECKING:

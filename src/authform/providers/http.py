@@ -17,7 +17,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +24,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from authform.providers.base import ApiRefusal, ProviderError
+
+# answer_error and RateLimit live where importing them costs no httpx; the providers and
+# plug-ins that talk HTTP import them from here as before.
+from authform.providers.exchange import LAST_EXCHANGE, Exchange
+from authform.providers.exchange import answer_error as answer_error
+from authform.providers.rate_limit import RateLimit as RateLimit
 from authform.providers.transport_errors import describe_transport_error
 from authform.redaction import MIN_SECRET_LENGTH, PASSWORD_HASH, SENSITIVE, is_password_hash
 from authform.redaction import redact as redact_known
@@ -55,14 +60,6 @@ def require_secure_base_url(base_url: str) -> str:
         f"refusing to send credentials to {parts.scheme}://{parts.hostname}: "
         "the API base URL must use https (plain http is allowed only for loopback emulators)"
     )
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """At most ``requests`` started in any ``per_seconds`` window (a documented limit)."""
-
-    requests: int
-    per_seconds: float
 
 
 class WindowLimiter:
@@ -207,43 +204,7 @@ def _request_secrets(response: httpx.Response, *bodies: Any) -> list[str]:
     return found
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One request and the answer it got: what an error about that answer must name."""
-
-    provider: str
-    method: str
-    url: str
-    path: str
-    status: int
-    request_id: str | None
-    content_type: str
-
-    def describe(self) -> str:
-        where = f"{self.provider}: {self.method} {self.path} → HTTP {self.status}"
-        return where + (f" (request id {self.request_id})" if self.request_id else "")
-
-
-# The last answer this task received. A provider's code that finds the answer malformed (no
-# ``id``, a list where an object belongs) raises a plain KeyError or TypeError far from here;
-# ``providers.guarded`` reads this to name the request the bad answer came from.
-LAST_EXCHANGE: ContextVar[Exchange | None] = ContextVar("authform_last_exchange", default=None)
-
-
 _HTML_TAG = re.compile(r"<[^>]*>")
-
-
-def answer_error(what: str, action: str = "") -> ProviderError:
-    """A ProviderError about the last answer this task received: ``what`` is wrong with it
-    (it has no ``id``...), named with its request so the user can look it up."""
-    exchange = LAST_EXCHANGE.get()
-    during = f" (while {action})" if action else ""
-    if exchange is None:
-        return ProviderError(f"{action}: {what}" if action else what)
-    return ProviderError(
-        f"{exchange.describe()}: {what}{during}",
-        ApiRefusal(exchange.status, request_id=exchange.request_id),
-    )
 
 
 def _snippet(text: str, limit: int = 160) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from authform.providers.base import Provider, ProviderError
-from authform.providers.http import RateLimit
+from authform.providers.rate_limit import RateLimit
 
 if TYPE_CHECKING:  # the manifest package imports this registry; no import circle at runtime
     from authform.manifest.models import TargetSettings
