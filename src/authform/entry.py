@@ -1,11 +1,13 @@
 """Entry point of the ``authform`` script and ``python -m authform``.
 
-Importing the command line (typer, pydantic, the engine) takes a few tenths of a second; a
-Ctrl-C in that time would otherwise end the process with Python's KeyboardInterrupt traceback
-and a signal status. Only this module and ``exit_codes`` are imported before the guard."""
+Importing the command line (typer, pydantic, the engine) and building its commands take a few
+tenths of a second before any command's own Ctrl-C handling is in place; a Ctrl-C in that
+time would otherwise end the process with Python's KeyboardInterrupt traceback and a signal
+status. Only this module and ``exit_codes`` are imported before the guard."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from authform.exit_codes import EXIT_INTERRUPTED
@@ -14,7 +16,14 @@ from authform.exit_codes import EXIT_INTERRUPTED
 def main() -> None:
     try:
         from authform.cli import main as run_command_line
+
+        run_command_line()
     except KeyboardInterrupt:
+        # Nothing has been written this early. os._exit, not sys.exit: a KeyboardInterrupt
+        # that lands in code a library runs through exec() (dataclasses, typing helpers)
+        # marks CPython's interpreter as stopped by SIGINT, even once caught, and it would
+        # then end the process by the signal (exit -2) instead of with this code.
         sys.stderr.write("Interrupted.\n")
-        sys.exit(EXIT_INTERRUPTED)
-    run_command_line()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)

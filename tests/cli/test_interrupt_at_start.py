@@ -47,12 +47,26 @@ def test_ctrl_c_while_the_command_line_is_imported_exits_130_without_a_traceback
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+def _unguarded_start_s() -> float:
+    """How long the interpreter takes to reach ``authform.entry``'s guard (its own start and
+    ``runpy`` finding the package): a Ctrl-C before then is Python's to report. The slowest
+    of three, as the machine runs now."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import authform.entry"], check=True, timeout=BOUND_S)
+        times.append(time.perf_counter() - started)
+    return max(times)
+
+
 def test_a_real_ctrl_c_in_the_first_moments_of_a_command_exits_130(tmp_path: Path) -> None:
-    """The process as the ``authform`` script runs it, stopped at moments spread over its
-    start: each is reported the same way, whichever import or step the signal lands in."""
+    """The process as ``python -m authform`` runs it, stopped at moments spread over its start
+    (imports, building the commands, the command itself): each is reported the same way,
+    whichever step the signal lands in."""
+    start = _unguarded_start_s()
     stopped = 0
     env = {**os.environ, "NO_COLOR": "1"}
-    for delay in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4):
+    for multiple in (2, 3, 4, 6, 8, 10, 12):
         run = subprocess.Popen(
             [sys.executable, "-m", "authform", "schema"],
             cwd=tmp_path,
@@ -60,15 +74,18 @@ def test_a_real_ctrl_c_in_the_first_moments_of_a_command_exits_130(tmp_path: Pat
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        time.sleep(delay)
+        time.sleep(start * multiple)
         if run.poll() is not None:  # a fast machine finished before this moment
             run.communicate()
             continue
         run.send_signal(signal.SIGINT)
         out, err = (part.decode() for part in run.communicate(timeout=BOUND_S))
-        assert run.returncode == 130, (delay, run.returncode, out + err)
-        assert "Interrupted." in err, (delay, err)
-        assert "Traceback" not in out + err, (delay, err)
+        assert "Traceback" not in out + err, (multiple, err)
+        if run.returncode == 0 and not err:  # the signal came as it exited, its work done
+            assert out.startswith("{"), out[:200]
+            continue
+        assert run.returncode == 130, (multiple, run.returncode, out + err)
+        assert "Interrupted." in err, (multiple, err)
         stopped += 1
     assert stopped >= 2, "every command finished before it could be stopped"
     assert list(tmp_path.iterdir()) == []
