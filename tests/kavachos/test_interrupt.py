@@ -20,9 +20,11 @@ from .conftest import make_database
 from .databases import synthetic_manifest
 
 USERS, ORGS, PER_USER = 30_000, 1_500, 1
-# Seconds after the command made its scratch index (its imports done, the parse starting):
-# through the parse, into the read.
-STOP_AFTER_S = (0.1, 0.6, 1.1, 1.6, 2.1, 2.6)
+# When to stop each plan, as fractions of how long a whole plan takes on this machine from
+# its scratch index's creation (its imports done, the parse starting): through the parse,
+# into the read. Fixed delays (0.1 to 2.6 s) outlasted a fast machine's plan, which then
+# finished before most of them (found: "the plans finished before they could be stopped").
+STOP_AT = (0.05, 0.2, 0.35, 0.5, 0.65, 0.8)
 BOUND_S = 20
 
 
@@ -35,14 +37,25 @@ def test_ctrl_c_during_parse_or_read_exits_130_without_a_crash(
     scratch.mkdir()
     env = {**os.environ, "DATABASE_URL": db.url, "NO_COLOR": "1", "TMPDIR": str(scratch)}
     command = [sys.executable, "-m", "authform.cli", "plan", str(manifest)]
-    stopped = 0
-    for delay in STOP_AFTER_S:
+
+    def start_plan() -> tuple[subprocess.Popen[bytes], float]:
+        """A plan process, and the moment its scratch index appeared."""
         run = subprocess.Popen(
             command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         deadline = time.monotonic() + BOUND_S
         while not any(scratch.iterdir()) and run.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
+        return run, time.monotonic()
+
+    whole, started = start_plan()
+    whole.communicate(timeout=BOUND_S)
+    assert whole.returncode == 0  # the plan ran to its end (no --detailed-exitcode)
+    plan_s = time.monotonic() - started
+    stopped = 0
+    for fraction in STOP_AT:
+        run, _ = start_plan()
+        delay = fraction * plan_s
         time.sleep(delay)
         if run.poll() is not None:  # a fast machine planned it all before this moment
             run.communicate()

@@ -16,6 +16,11 @@ from .conftest import KavachCli, make_database
 from .databases import UNTOUCHED_TABLES, KavachDatabase, add_native_user, synthetic_manifest
 
 USERS, ORGS, PER_USER = 3000, 300, 2
+# The killed import's size: users are written in transactions of up to 2,000
+# (``kavachos.writer.MAX_BATCH``), so 3,000 users are two transactions, and a fast machine
+# committed both between two looks at the table (found: "assert 3000 < 3000"). Ten of them
+# take a second or more, which the kill lands inside however fast the machine is.
+KILLED_USERS = 20_000
 
 BOUND_S = 120
 
@@ -45,7 +50,7 @@ def test_sigkill_mid_import_then_rerun_converges(
     kavach_db_two: KavachDatabase, tmp_path: Path
 ) -> None:
     db = kavach_db_two
-    manifest = synthetic_manifest(tmp_path, USERS, ORGS, PER_USER)
+    manifest = synthetic_manifest(tmp_path, KILLED_USERS, ORGS, PER_USER)
     victim = apply_process(manifest, db, tmp_path)
     deadline = time.monotonic() + BOUND_S
     while time.monotonic() < deadline and victim.poll() is None:
@@ -56,14 +61,14 @@ def test_sigkill_mid_import_then_rerun_converges(
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
     partial = db.count("kavach_users")
-    assert 0 < partial < USERS
+    assert 0 < partial < KILLED_USERS
     # Whole users only: every user row has its password row (one transaction each).
     assert db.count("kavach_email_accounts") == partial
 
     rerun = apply_process(manifest, db, tmp_path)
     output = rerun.communicate(timeout=BOUND_S)[0].decode()
     assert rerun.returncode == 0, output
-    assert_converged(db)
+    assert_converged(db, KILLED_USERS)
 
 
 # A trigger that fails the first two membership inserts' transactions with PostgreSQL's own
