@@ -12,8 +12,9 @@ organization that does not.
 
 Users and memberships are streamed (``Database.rows``: a server-side cursor on PostgreSQL),
 each row joined in SQL to what it needs (a user's password row and OAuth links, a member's
-user key), so nothing held grows with the number of users: their ids go to the command's
-``ProviderIds`` store, and what an update needs of a row travels in its resource.
+user key), so nothing held grows with the number of users: their ids are read again when a
+write first needs them (``user_ids``), and what an update needs of a row travels in its
+resource.
 """
 
 from __future__ import annotations
@@ -135,33 +136,38 @@ def _as_text(codec: Codec, table: str, column: str) -> str:
     return f"{column}::text" if codec.encoding(table, name) is Encoding.JSONB else column
 
 
-def read_users(
-    db: Database, codec: Codec, ids: ProviderIds, desired: DesiredUsers
-) -> Iterator[LiveRows]:
+def read_users(db: Database, codec: Codec, desired: DesiredUsers) -> Iterator[LiveRows]:
     """Every user row, as a page of the index's live rows at a time (``LiveRows``: no
     ``Resource`` is built per user). What a later update needs of the row (the metadata
     keys the application keeps, whether it has a password row) travels in ``observed``.
-    Each page's ids are remembered, and its desired users looked up, in one statement per
-    page rather than one per user."""
+    Each page's desired users are looked up in one statement per page rather than one per
+    user. Their ids are not remembered here (``user_ids``)."""
     page: list[list[tuple[Any, ...]]] = []  # each user's rows (its id first in each)
     for row in db.rows(_user_query(codec)):
         if page and page[-1][0][0] == row[0]:  # another OAuth link of the same user
             page[-1].append(row)
             continue
         if len(page) >= _USER_PAGE:
-            yield _user_page(page, codec, ids, desired)
+            yield _user_page(page, codec, desired)
             page = []
         page.append([row])
     if page:
-        yield _user_page(page, codec, ids, desired)
+        yield _user_page(page, codec, desired)
 
 
-def _user_page(
-    page: list[list[tuple[Any, ...]]], codec: Codec, ids: ProviderIds, desired: DesiredUsers
-) -> LiveRows:
+def user_ids(db: Database) -> Iterator[tuple[str, str]]:
+    """(key, KavachOS id) of every user, in the order ``read_users`` meets them: of a key
+    two users hold, the later one's id is the one remembered last, as the index keeps the
+    later one's row."""
+    for user_id, external_id, external_provider in db.rows(
+        "SELECT id, external_id, external_provider FROM kavach_users ORDER BY id"
+    ):
+        yield _user_key(user_id, external_id, external_provider)[0], user_id
+
+
+def _user_page(page: list[list[tuple[Any, ...]]], codec: Codec, desired: DesiredUsers) -> LiveRows:
     """The live rows of a page of users, each given as its rows."""
-    keyed = [_user_key(rows[0]) for rows in page]
-    ids.remember(Kind.USER, ((key, rows[0][0]) for rows, (key, _) in zip(page, keyed, strict=True)))
+    keyed = [_user_key(rows[0][0], rows[0][3], rows[0][4]) for rows in page]
     wanted = desired.get_many([key for key, _ in keyed])
     block = LiveRows(Kind.USER)
     add = block.add
@@ -171,9 +177,8 @@ def _user_page(
     return block
 
 
-def _user_key(row: tuple[Any, ...]) -> tuple[str, bool]:
-    """A user row's resource key, and whether it is authform's (a Clerk id) or unkeyed."""
-    user_id, external_id, external_provider = row[0], row[3], row[4]
+def _user_key(user_id: str, external_id: Any, external_provider: Any) -> tuple[str, bool]:
+    """A user's resource key, and whether it is authform's (a Clerk id) or unkeyed."""
     if external_provider == CLERK and bool(external_id):
         return str(external_id), True
     return unkeyed_key(user_id), False
