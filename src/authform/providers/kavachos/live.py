@@ -27,7 +27,7 @@ from operator import itemgetter
 from typing import Any
 
 from authform.engine.index import canonical_json, canonical_texts
-from authform.engine.live_rows import LiveRows
+from authform.engine.live_rows import LiveRows, Observed
 from authform.providers.ids import ProviderIds, remembering
 from authform.providers.kavachos import statements as sql
 from authform.providers.kavachos.codec import Codec
@@ -189,7 +189,7 @@ def _user_facts(
     keyed: bool,
     want: DesiredUser | None,
     codec: Codec,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, dict[str, Any] | Observed]:
     """One user's spec, as canonical JSON, and observed facts from its rows (one per OAuth
     link, or one with none)."""
     _, email, name, _, _, metadata, verified, account_user, account_verified = rows[0][:9]
@@ -207,12 +207,26 @@ def _user_facts(
     oauth = None
     if want is None or want.oauth_accounts is not None:
         oauth = _oauth_spec(links.values(), want) if links else []
-    observed: dict[str, Any] = {"unkeyed": not keyed}
+    observed: dict[str, Any] | Observed
     if meta:
-        observed["metadata"] = meta
-    if has_account:
-        observed["password_row"] = True
+        observed = {"unkeyed": not keyed, "metadata": meta}
+        if has_account:
+            observed["password_row"] = True
+    else:
+        observed = _OBSERVED_WITHOUT_METADATA[keyed, has_account]
     return _user_spec_json(email, email_verified, first, last, image, oauth), observed
+
+
+# What a user's row says besides its spec when the application keeps no metadata in it
+# (nearly every user): keyed or not, with a password row or not. Each made into its row's
+# columns once (``Observed``), not pickled for every user.
+_OBSERVED_WITHOUT_METADATA = {
+    (keyed, password_row): Observed.of(
+        {"unkeyed": not keyed, **({"password_row": True} if password_row else {})}
+    )
+    for keyed in (True, False)
+    for password_row in (True, False)
+}
 
 
 def _user_spec_json(
@@ -464,11 +478,11 @@ def read_memberships(db: Database, ids: ProviderIds, index: LiveIndex) -> Iterat
             roles.append(role)
             users.append(user_key)
         block = LiveRows(Kind.MEMBERSHIP)
-        add = block.add
-        for member_id, org_key, user_key, spec_json in zip(
-            members, organizations, users, _member_specs(organizations, roles, users), strict=True
-        ):
-            add(membership_key(user_key, org_key), spec_json, member_id)
+        block.add_plain(
+            map(membership_key, users, organizations),
+            _member_specs(organizations, roles, users),
+            members,
+        )
         yield block
 
 
