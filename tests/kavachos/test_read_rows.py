@@ -7,13 +7,15 @@ and roles that JSON must escape."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from typing import Any
 
 import pytest
 
+from authform.collector import BULK_FIRST_GENERATION
 from authform.engine.index import canonical_json
-from authform.engine.live_rows import LiveRows
+from authform.engine.live_rows import LiveRows, Observed
 from authform.providers.kavachos.live import _user_spec_json
 from authform.providers.kavachos.provider import KavachOSProvider
 from authform.resources import Kind, Resource
@@ -106,3 +108,61 @@ def test_a_user_spec_is_written_as_canonical_json(email: Any, image: Any, oauth:
         }
         written = _user_spec_json(email, verified, first, last, image, oauth)  # type: ignore[arg-type]
         assert written == canonical_json(spec)
+
+
+@pytest.mark.parametrize(
+    "observed",
+    [
+        {"unkeyed": False, "password_row": True},
+        {"unkeyed": True},
+        {"unkeyed": False, "metadata": {"plan": "pro", "image_url": "x"}, "password_row": True},
+        {"probe": "role rows in all 2 managed organizations", "unkeyed": True},
+    ],
+)
+def test_rows_made_from_shared_observed_facts_or_columns_are_those_add_makes(
+    observed: dict[str, Any],
+) -> None:
+    """The read pickles the observed facts its users share once (``Observed``) and hands
+    memberships over as columns (``add_plain``): the rows must be the very ones ``add``
+    makes of each item, which the index stores and gives back."""
+    one, shared, plain, columns = (LiveRows(Kind.USER) for _ in range(4))
+    one.add("user_1", '{"a":1}', "kv_1", observed)
+    shared.add("user_1", '{"a":1}', "kv_1", Observed.of(observed))
+    assert shared.rows == one.rows and len(one.rows[0]) == 8
+    assert next(shared.resources()).observed == observed
+    for n in range(3):
+        plain.add(f"k{n}", f'{{"n":{n}}}', f"id{n}")
+    columns.add_plain(
+        (f"k{n}" for n in range(3)), [f'{{"n":{n}}}' for n in range(3)], ["id0", "id1", "id2"]
+    )
+    assert columns.rows == plain.rows and len(plain.rows[0]) == 4
+
+
+def test_the_read_runs_with_the_collector_enlarged_and_restores_it(
+    kavach_cli: KavachCli,
+) -> None:
+    """The read makes no cyclic garbage, so it runs with the collector's first generation
+    enlarged (``collected_rarely``); the thresholds are the caller's again after it,
+    however it ends (read whole, or left after its first page)."""
+    manifest = kavach_cli.write()
+    assert kavach_cli.run("apply", "--auto-approve", str(manifest)).exit_code == 0
+    before = gc.get_threshold()
+
+    async def read(whole: bool) -> list[tuple[int, int, int]]:
+        provider = KavachOSProvider(database_url=kavach_cli.db.url)
+        seen = []
+        try:
+            stream = provider.read_stream({Kind.USER, Kind.MEMBERSHIP}, [])
+            async for _ in stream:
+                seen.append(gc.get_threshold())
+                if not whole:
+                    break
+            await stream.aclose()  # type: ignore[attr-defined]
+        finally:
+            await provider.aclose()
+        return seen
+
+    for whole in (True, False):
+        seen = asyncio.run(read(whole))
+        assert seen and {threshold[0] for threshold in seen} == {BULK_FIRST_GENERATION}
+        assert gc.get_threshold() == before

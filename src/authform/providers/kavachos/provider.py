@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
 
+from authform.collector import collected_rarely
 from authform.engine.live_rows import LiveRows
 from authform.providers.base import (
     KindSupport,
@@ -143,8 +144,20 @@ class KavachOSProvider:
         """The live rows of ``kinds``, a page at a time (users and memberships are never
         held whole, and come as pages of the index's own rows: ``LiveRows``). The database
         calls run in a worker thread, a page per call, so the engine writes each page to its
-        index while the next is read."""
-        wanted = set(kinds)
+        index while the next is read.
+
+        The read makes no cyclic garbage (rows of text, and tuples and mappings of them:
+        none over a 100,000-user read), so it runs with the collector's first generation
+        enlarged (``collected_rarely``): at the default, 1,300 collections walked every
+        page as it aged, 0.3 s of that read's 2.8 s (CPU)."""
+        with collected_rarely():
+            async for item in self._read_pages(set(kinds), desired):
+                yield item
+
+    async def _read_pages(
+        self, wanted: set[Kind], desired: Iterable[Resource]
+    ) -> AsyncIterator[Resource | LiveRows]:
+        """``read_stream``'s pages."""
         facts = await self._gather(desired)
         self._roles_managed = Kind.ROLE in wanted
         codec = await self._open(wanted, facts)
