@@ -43,6 +43,7 @@ from authform.providers.kavachos.schema import (
 from authform.resources import (
     Kind,
     Resource,
+    is_unkeyed,
     membership_key,
     normalize_spec,
     of_kind,
@@ -98,6 +99,10 @@ class LiveIndex:
     with the number of organizations, never of users."""
 
     slugs: dict[str, str] = field(default_factory=dict)  # slug → organization id
+    # Organization id → key of the organizations authform manages (keyed ones), as the
+    # read found them: what roles and memberships read after them need (``managed_org_ids``
+    # of the ids remembered, without reading those back).
+    managed: dict[str, str] = field(default_factory=dict)
     # (org, name) → id of role rows whose id is not the one authform derives (``writes``):
     # KavachOS's own seeds; authform's rows are found by their derived id.
     role_rows: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -331,6 +336,7 @@ def read_organizations(
         f"SELECT id, name, slug, {_as_text(codec, ORGANIZATIONS, 'metadata')} "
         "FROM kavach_organizations"
     )
+    held: dict[str, str] = {}  # key → id, as the store keeps them (of a key read twice, the last)
     # The ids a few hundred to a statement, not one each.
     with remembering(ids, Kind.ORGANIZATION) as remember:
         for org_id, name, slug, metadata in rows:
@@ -342,6 +348,7 @@ def read_organizations(
             keyed = isinstance(key, str) and bool(key)
             resource_key = str(key) if keyed else unkeyed_key(org_id, "authform key")
             remember(resource_key, org_id)
+            held[resource_key] = org_id
             domains = own.get("domains", []) if isinstance(own, dict) else []
             yield Resource(
                 Kind.ORGANIZATION,
@@ -350,11 +357,17 @@ def read_organizations(
                 provider_id=org_id,
                 observed={"unkeyed": not keyed, "slug": slug},
             )
+    index.managed = _managed(held.items())
 
 
 def managed_org_ids(ids: ProviderIds) -> dict[str, str]:
     """Organization id → key, for the organizations authform manages (keyed ones)."""
-    return {org_id: key for key, org_id in ids.keyed(Kind.ORGANIZATION).items()}
+    return _managed(ids.keyed(Kind.ORGANIZATION).items())
+
+
+def _managed(ids: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Organization id → key of the keyed ones among (key, id) ``ids``, in key order."""
+    return {org_id: key for key, org_id in sorted(ids) if not is_unkeyed(key)}
 
 
 @dataclass
@@ -374,12 +387,13 @@ class _RoleTally:
 
 
 def read_roles(
-    db: Database, codec: Codec, ids: ProviderIds, index: LiveIndex, desired: Mapping[str, Resource]
+    db: Database, codec: Codec, index: LiveIndex, desired: Mapping[str, Resource]
 ) -> list[Resource]:
-    """The roles, as role rows of every managed organization tell them. The rows stream, an
-    organization's together, into one tally per role name: nothing held grows with the
-    number of organizations but the ids of role rows authform did not write (``index``)."""
-    managed = managed_org_ids(ids)
+    """The roles, as role rows of every managed organization (``index.managed``, read
+    first) tell them. The rows stream, an organization's together, into one tally per role
+    name: nothing held grows with the number of organizations but the ids of role rows
+    authform did not write (``index``)."""
+    managed = index.managed
     expected = {name: list(role.spec["permissions"]) for name, role in desired.items()}
     tallies: dict[str, _RoleTally] = {}
     rows = db.rows(
@@ -447,10 +461,11 @@ def _granted(codec: Codec, permissions: Any) -> list[str]:
     return sorted(str(p) for p in value) if isinstance(value, list) else []
 
 
-def read_memberships(db: Database, ids: ProviderIds, index: LiveIndex) -> Iterator[LiveRows]:
-    """Memberships of managed organizations, a page of the index's live rows at a time;
-    each row comes with its user's key fields (a join), so no user id → key map is held."""
-    managed = managed_org_ids(ids)
+def read_memberships(db: Database, index: LiveIndex) -> Iterator[LiveRows]:
+    """Memberships of managed organizations (``index.managed``, read first), a page of the
+    index's live rows at a time; each row comes with its user's key fields (a join), so no
+    user id → key map is held."""
+    managed = index.managed
     rows = db.rows(
         "SELECT m.id, m.org_id, m.user_id, m.role, u.external_id, u.external_provider "
         "FROM kavach_org_members m LEFT JOIN kavach_users u ON u.id = m.user_id"
