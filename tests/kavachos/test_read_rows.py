@@ -16,7 +16,9 @@ import pytest
 from authform.collector import BULK_FIRST_GENERATION
 from authform.engine.index import canonical_json
 from authform.engine.live_rows import LiveRows, Observed
-from authform.providers.kavachos.live import _user_spec_json
+from authform.providers.kavachos.codec import Codec
+from authform.providers.kavachos.desired import DesiredUsers
+from authform.providers.kavachos.live import _names, _user_facts, _user_spec_json
 from authform.providers.kavachos.provider import KavachOSProvider
 from authform.resources import Kind, Resource
 
@@ -166,3 +168,60 @@ def test_the_read_runs_with_the_collector_enlarged_and_restores_it(
         seen = asyncio.run(read(whole))
         assert seen and {threshold[0] for threshold in seen} == {BULK_FIRST_GENERATION}
         assert gc.get_threshold() == before
+
+
+PLAIN_ADA = {"first_name": "Ada", "last_name": "Lovelace", "image_url": "", "oauth_accounts": []}
+
+
+def _read_by_decoded_spec(row: tuple[Any, ...], desired_spec: str | None) -> str:
+    """A user row's spec as reading it by its decoded desired spec gives it: what the read
+    must write, whether or not it decodes the spec."""
+    want = None if desired_spec is None else DesiredUsers.user_of(desired_spec)
+    meta = Codec.json_value(row[5])
+    first, last = _names(row[2], want)
+    image = None
+    if want is None or want.has_image:
+        image = meta.get("image_url", "") if isinstance(meta, dict) else ""
+    oauth = None if want is not None and want.oauth_accounts is None else []
+    verified = Codec.bool_value(row[6]) and (Codec.bool_value(row[8]) if row[7] else True)
+    return _user_spec_json(row[1], verified, first, last, image, oauth)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Ada Lovelace", "Ada", "", None, "Ada  Lovelace", " Ada Lovelace", "Mary Ann Smith", "Zoë Ü"],
+)
+@pytest.mark.parametrize(
+    "metadata", ["{}", '{"image_url": "https://i/a.png"}', '{"image_url": 7}', "[1]"]
+)
+@pytest.mark.parametrize(
+    "desired",
+    [
+        None,
+        PLAIN_ADA,
+        {"first_name": "Ada", "last_name": "Lovelace"},
+        {"first_name": "Mary Ann", "last_name": "Smith", "oauth_accounts": []},
+        {"first_name": "Mary", "last_name": "Ann Smith", "image_url": "https://i/a.png"},
+        {"first_name": "Ada", "last_name": "", "image_url": 7, "oauth_accounts": []},
+        {"first_name": "", "last_name": "Ada"},
+        {"first_name": "Zoë", "last_name": "Ü", "username": "zoe"},
+    ],
+)
+def test_a_user_read_by_its_desired_spec_text_is_read_as_by_the_decoded_spec(
+    name: Any, metadata: str, desired: dict[str, Any] | None
+) -> None:
+    """The read first takes the desired spec to be the row's own, read plainly, and keeps
+    that text when it is the desired one, without decoding it (``_user_facts``): whatever
+    the name, image and desired spec, the text is the one reading the row by the decoded
+    spec writes."""
+    row = ("u1", "ada@example.com", name, "user_1", "clerk", metadata, 1, "u1", 1, None, None, None)
+    for verified in (True, False):
+        desired_spec = None
+        if desired is not None:
+            desired_spec = canonical_json(
+                {"email": "ada@example.com", "email_verified": verified, **desired}
+            )
+        spec_json, _ = _user_facts([row], True, desired_spec, Codec(None, {}))  # type: ignore[arg-type]
+        assert spec_json == _read_by_decoded_spec(row, desired_spec)
+        if verified and name == "Ada Lovelace" and metadata == "{}" and desired == PLAIN_ADA:
+            assert spec_json == desired_spec  # the row says what the spec does: no change

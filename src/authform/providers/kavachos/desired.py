@@ -59,22 +59,34 @@ class DesiredUsers:
     def get_many(self, keys: Sequence[str]) -> dict[str, DesiredUser]:
         """The desired users among ``keys`` (a page of the read: one lookup); a key given
         twice keeps its last row, as a dict would."""
-        found: dict[str, DesiredUser] = {}
         rows = self.index.desired_specs_among(Kind.USER, keys, self.seq)
-        for key, spec in _decoded([rows]):
-            links = spec.get("oauth_accounts")
-            found[key] = DesiredUser(
-                spec.get("first_name", ""),
-                spec.get("last_name", ""),
-                "image_url" in spec,
-                None if links is None else links or [],
-            )
-        return found
+        return {key: _desired_user(spec) for key, spec in _decoded([rows])}
+
+    def spec_texts(self, keys: Sequence[str]) -> dict[str, str]:
+        """The canonical spec (JSON text) of each desired user among ``keys``, the last row
+        of a key given twice: one lookup, nothing decoded (``user_of`` decodes one)."""
+        return dict(self.index.desired_specs_among(Kind.USER, keys, self.seq))
+
+    @staticmethod
+    def user_of(spec_text: str) -> DesiredUser:
+        """The desired user whose canonical spec is ``spec_text``."""
+        spec: dict[str, Any] = fast_json.loads(spec_text)
+        return _desired_user(spec)
 
     def owner(self, key: str) -> Resource | None:
         """The desired user ``key`` whole (its last row), when there is one."""
         states = self.index.desired_states_among(Kind.USER, [key], self.seq)
         return resource_from(states[-1]) if states else None
+
+
+def _desired_user(spec: dict[str, Any]) -> DesiredUser:
+    links = spec.get("oauth_accounts")
+    return DesiredUser(
+        spec.get("first_name", ""),
+        spec.get("last_name", ""),
+        "image_url" in spec,
+        None if links is None else links or [],
+    )
 
 
 def _decoded(batches: Iterable[list[tuple[str, str]]]) -> Iterator[tuple[str, dict[str, Any]]]:
