@@ -8,7 +8,7 @@ import pytest
 
 from authform.engine.index import IndexedResources, StateIndex
 from authform.providers.kavachos.canary import check_canary, kavachos_scrypt_matches
-from authform.providers.kavachos.desired import DesiredFacts
+from authform.providers.kavachos.desired import DesiredFacts, DesiredUsers
 from authform.providers.kavachos.live import LiveIndex
 from authform.providers.kavachos.schema import Encoding, Family, encoding_for
 from authform.providers.kavachos.writes import RESET_MARKER, SLUG_PATTERN, slug_for
@@ -136,6 +136,42 @@ def test_desired_facts_from_one_pass_give_each_owner_back_whole(form: str) -> No
         assert facts.owner_of("org_0") == desired[3]
         assert facts.owner_of("org_9") is None
         assert facts.users.get_many(["user_2"])["user_2"].first_name == "F2"
+    finally:
+        facts.close()
+        index.close()
+
+
+def test_desired_spec_texts_are_the_same_looked_up_by_range_or_key_by_key() -> None:
+    """A page of keys in ascending order is looked up as one range of the index (when it
+    holds few more users than the page has keys), any other page key by key: the texts are
+    the same, a key's last row winning, whichever way."""
+    users = [
+        Resource(Kind.USER, f"user_{n:03d}", {"email": f"u{n}@example.com", "first_name": f"F{n}"})
+        for n in range(0, 200, 2)
+    ]
+    again = Resource(Kind.USER, "user_010", {"email": "later@example.com", "first_name": "L"})
+    index = StateIndex()
+    index.add_desired([*users, again])
+    facts = DesiredFacts.gather(IndexedResources(index))
+    try:
+        texts = facts.users.spec_texts
+        one_by_one = facts.users.get_many
+        for keys in (
+            ["user_004", "user_010", "user_011", "user_012"],  # ascending, dense: a range
+            ["user_012", "user_004", "user_010"],  # not ascending: key by key
+            ["user_000", "user_198"],  # ascending but far apart: key by key
+            ["user_010", "user_010"],  # the same key twice
+            ["user_999"],
+        ):
+            found = texts(keys)
+            assert (
+                set(found)
+                == set(one_by_one(keys))
+                == {k for k in keys if k != "user_011"} - {"user_999"}
+            )
+            for key, text in found.items():
+                assert DesiredUsers.user_of(text) == one_by_one([key])[key]
+        assert "later@example.com" in texts(["user_008", "user_010"])["user_010"]
     finally:
         facts.close()
         index.close()

@@ -22,10 +22,12 @@ written into an index of its own, so there is one way of reading it.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from typing import Any, NamedTuple
 
 from authform import fast_json
@@ -34,6 +36,9 @@ from authform.engine.index import ALL_ROWS, IndexedResources, StateIndex
 from authform.resources import Kind, Resource
 
 ROLE_PRIORITY = {"owner": 0, "admin": 1}
+# A page of keys is looked up as a range of the index when the range holds at most this
+# many desired users per key (more: the keys lie far apart, and are looked up one by one).
+_RANGE_SLACK = 4
 
 
 class DesiredUser(NamedTuple):
@@ -64,7 +69,17 @@ class DesiredUsers:
 
     def spec_texts(self, keys: Sequence[str]) -> dict[str, str]:
         """The canonical spec (JSON text) of each desired user among ``keys``, the last row
-        of a key given twice: one lookup, nothing decoded (``user_of`` decodes one)."""
+        of a key given twice: one lookup, nothing decoded (``user_of`` decodes one). Keys
+        in ascending order (a read in key order: KavachOS ids of the users authform wrote
+        are their keys) are looked up as the one range of the index they span, when it
+        holds few more users than they are."""
+        if keys and all(map(operator.le, keys, islice(keys, 1, None))):
+            rows = self.index.desired_specs_between(
+                Kind.USER, keys[0], keys[-1], self.seq, limit=_RANGE_SLACK * len(keys)
+            )
+            if rows is not None:
+                wanted = set(keys)
+                return {key: spec for key, spec in rows if key in wanted}
         return dict(self.index.desired_specs_among(Kind.USER, keys, self.seq))
 
     @staticmethod
