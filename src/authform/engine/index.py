@@ -125,14 +125,23 @@ def canonical_texts(*keys: str, constants: Mapping[str, Any] | None = None) -> C
     ``TypeError``. ``constants`` are more entries, the same in every mapping made."""
     fixed = dict(constants or {})
     fields = []
-    for name in sorted([*keys, *fixed]):  # as ``canonical_json`` sorts them
+    # The same text as pieces to join (``of_columns``): each value's position in ``keys``,
+    # and the literal text between two values.
+    pieces: list[str | int] = []
+    between = "{"
+    for position, name in enumerate(sorted([*keys, *fixed])):  # as ``canonical_json`` sorts
         # Each key as JSON (its braces doubled for ``str.format``), then its value's place,
         # or the constant's JSON.
-        literal = _format_literal(encode_basestring_ascii(name)) + ":"
+        key_json = encode_basestring_ascii(name) + ":"
+        between += ("," if position else "") + key_json
         if name in fixed:
-            fields.append(literal + _format_literal(canonical_json(fixed[name])))
+            fields.append(_format_literal(key_json + canonical_json(fixed[name])))
+            between += canonical_json(fixed[name])
         else:
-            fields.append(literal + f"{{{keys.index(name)}}}")
+            fields.append(_format_literal(key_json) + f"{{{keys.index(name)}}}")
+            pieces += [between, keys.index(name)]
+            between = ""
+    pieces.append(between + "}")
     template = "{{" + ",".join(fields) + "}}"
     format_ = template.format
     encode = encode_basestring_ascii
@@ -143,8 +152,12 @@ def canonical_texts(*keys: str, constants: Mapping[str, Any] | None = None) -> C
         return format_(*map(encode, values))
 
     def of_columns(*columns: Iterable[str]) -> Iterator[str]:
-        # Every value encoded and placed by C-level ``map``s (200,000 items: 0.26 s).
-        return map(format_, *(map(encode, column) for column in columns))
+        # Every value encoded by a C-level ``map`` and the pieces joined by another: no
+        # format string parsed per item (200,000 memberships: 0.096 -> 0.054 s).
+        encoded = [map(encode, column) for column in columns]
+        parts = (repeat(p) if isinstance(p, str) else encoded[p] for p in pieces)
+        # Not strict: the literal pieces repeat without end; the columns end together.
+        return map("".join, zip(*parts, strict=False))
 
     canonical.of_columns = of_columns  # type: ignore[attr-defined]
     return cast(CanonicalTexts, canonical)
