@@ -6,12 +6,12 @@ records and resources only.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from authform.collector import collected_rarely
 from authform.engine.index import StateIndex
 from authform.importing.build import ImportSet, build_import_set
 from authform.importing.report import SkipCode
@@ -44,7 +44,11 @@ def load_import_set(
     user_records: Iterable[UserEntry]
     collector: AbstractContextManager[None] = nullcontext()
     if source.kind in USER_FILE_READERS:
-        collector = _collected_rarely()
+        # Reading files makes no cyclic garbage (none over 100,000 users, organizations and
+        # memberships), while the readers hold a block of decoded records at a time: 8.4 ->
+        # 7.5 s CPU for that parse (see ``collector``). The Clerk API source keeps the
+        # default: its HTTP client makes cycles.
+        collector = collected_rarely(FILE_PARSE_FIRST_GENERATION)
         user_records = (
             read_clerk_csv_blocks(source.path)  # with the users' fast lane
             if source.kind == "clerk-csv"
@@ -72,27 +76,6 @@ def load_import_set(
             target=target,
             index=index,
         )
-
-
-@contextmanager
-def _collected_rarely() -> Iterator[None]:
-    """The collector's first generation enlarged while an export file is read and judged.
-
-    Why: the readers hold a block of a few thousand decoded records at a time, so at the
-    default threshold (a collection every 700 new containers) each record was walked by
-    the collector several times over as it aged through the generations while its block was
-    judged: about a tenth of the parse (100,000 users: 8.4 -> 7.5 s CPU). Reading files
-    makes no cyclic garbage (none at all over 100,000 users, organizations and
-    memberships), and what a rare cycle leaves is still collected within the first
-    generation's size, so memory stays flat. The thresholds are restored afterwards: the
-    live read (HTTP clients) does make cycles, and at this size they piled up (see
-    ``cli.main``); so the Clerk API source keeps the default."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(FILE_PARSE_FIRST_GENERATION, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
 
 
 def summarize_import(import_set: ImportSet, source_label: str) -> list[str]:
