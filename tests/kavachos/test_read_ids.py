@@ -5,6 +5,11 @@ import's id mapping still find every one."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
 
 from authform.providers.ids import DeferredIds, MemoryIds
 from authform.providers.kavachos.provider import KavachOSProvider
@@ -72,3 +77,39 @@ def test_deferred_ids_are_remembered_once_and_before_what_a_write_learns() -> No
     ids.defer(Kind.USER, read_again)  # a second read replaces what the first deferred
     ids.remember_deferred()
     assert asked == [1, 1] and store[Kind.USER]["user_b"] == "kv_2"
+
+
+def test_a_use_of_deferred_ids_while_another_thread_remembers_them_waits_for_all() -> None:
+    """The engine hands a batch of writes over while another is being built: a use of the
+    users' ids while the first use is remembering them must find every one, not the part
+    remembered so far; and a read of them that fails is tried again at the next use."""
+    store = MemoryIds()
+    ids = DeferredIds(store)
+    started = threading.Event()
+
+    def slow_read() -> Iterator[tuple[str, str]]:
+        for n in range(2_000):
+            if n == 600:  # past a first page of pairs remembered
+                started.set()
+                time.sleep(0.2)
+            yield f"user_{n}", f"kv_{n}"
+
+    ids.defer(Kind.USER, slow_read)
+    first = threading.Thread(target=ids.remember_deferred)
+    first.start()
+    assert started.wait(5)
+    assert ids.deferred  # still being remembered
+    assert len(ids.known(Kind.USER, [f"user_{n}" for n in range(2_000)])) == 2_000
+    first.join()
+    assert not ids.deferred
+
+    def failing_read() -> Iterator[tuple[str, str]]:
+        yield "user_x", "kv_x"
+        raise RuntimeError("connection lost")
+
+    ids.defer(Kind.ORGANIZATION, failing_read)
+    with pytest.raises(RuntimeError):
+        ids.known(Kind.ORGANIZATION, ["user_x"])
+    assert ids.deferred  # still to be remembered: the next use reads them again
+    ids.defer(Kind.ORGANIZATION, lambda: [("org_a", "kv_a")])
+    assert ids.known(Kind.ORGANIZATION, ["org_a"]) == {"org_a": "kv_a"}

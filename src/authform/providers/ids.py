@@ -183,12 +183,16 @@ class DeferredIds:
         if kind not in self._deferred:  # nearly every call: no lock taken
             return
         with self._lock:  # held while remembering: another thread waits for all of them
-            pairs = self._deferred.pop(kind, None)
-            if pairs is not None:
-                # A page at a time, as a read remembers: never every pair held at once.
-                pending = iter(pairs())
-                while page := list(islice(pending, _IN_CHUNK)):
-                    self.store.remember(kind, page)
+            pairs = self._deferred.get(kind)
+            if pairs is None:  # remembered by the thread this one waited for
+                return
+            # A page at a time, as a read remembers: never every pair held at once.
+            pending = iter(pairs())
+            while page := list(islice(pending, _IN_CHUNK)):
+                self.store.remember(kind, page)
+            # Only now: until then a use of the kind from another thread waits above, and
+            # a failed read of them is tried again at the next use.
+            del self._deferred[kind]
 
     def __getitem__(self, kind: Kind) -> MutableMapping[str, str]:
         self._ready(kind)
