@@ -170,6 +170,14 @@ def _format_literal(text: str) -> str:
 class StateIndex(ScratchDatabase):
     """Desired and live resources of one command, on disk, joined by key."""
 
+    # Pages of 32 KiB, not SQLite's 4 KiB: a plan of 100,000 users writes about 140 MB here
+    # through an 8 MB page cache, and each page the cache spills or reads back again is a
+    # system call (and the key indexes' sorts spill as many). Fewer, larger pages: a
+    # no-change KavachOS plan of 100,000 users, 6.5 -> 5.9 s CPU (system 0.75 -> 0.35 s,
+    # diff 0.46 -> 0.36 s), the same peak RSS (64 KiB pages: 15 MB more). An apply into a
+    # SQLite KavachOS database peaks ~8 MB higher (94 -> 102 MB; 16 KiB pages about the same).
+    page_size = 32_768
+
     def __init__(self) -> None:
         super().__init__("authform-index-", _SCHEMA)
         self._desired_keyed = False

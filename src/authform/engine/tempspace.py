@@ -43,11 +43,17 @@ class ScratchDatabase:
     ``close``), open in one transaction for its whole life: each write is then a B-tree
     update in the page cache, not a commit (nothing in it must survive the command)."""
 
+    # The file's page size in bytes; None: SQLite's default (4096). Set before the schema
+    # is written (a page size cannot change once a table exists).
+    page_size: int | None = None
+
     def __init__(self, prefix: str, schema: str) -> None:
         self.folder, self._remove = private_folder(self, prefix)
         self.db = sqlite3.connect(
             self.folder / "scratch.sqlite3", isolation_level=None, check_same_thread=False
         )
+        if self.page_size is not None:
+            self.db.execute(f"PRAGMA page_size = {int(self.page_size)}")
         for pragma in _SCRATCH_PRAGMAS:
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(schema)
