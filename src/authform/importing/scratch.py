@@ -19,10 +19,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from authform.engine.tempspace import ScratchDatabase
 
 _SCHEMA = """
-CREATE TABLE entries (name TEXT NOT NULL, key TEXT NOT NULL, value TEXT,
-                      claim INTEGER NOT NULL, PRIMARY KEY (name, key)) WITHOUT ROWID;
 CREATE TABLE emails (email TEXT NOT NULL, ordinal INTEGER NOT NULL, source_id TEXT NOT NULL);
 """
+
+# Each named set or map (``ImportScratch.set``, ``.map``) is a table of its own, keyed by its
+# keys alone: in one table keyed by (name, key), every row repeated its name and every
+# comparison of the B-tree began with it (100,000 users' ids and 200,000 memberships' keys
+# claimed: 0.24 -> 0.15 s).
+_ENTRIES_SCHEMA = (
+    "CREATE TABLE {table} (key TEXT PRIMARY KEY NOT NULL, value TEXT, claim INTEGER NOT NULL) "
+    "WITHOUT ROWID"
+)
 
 
 # The scratch database's page cache, in KiB.
@@ -38,6 +45,15 @@ class ImportScratch(ScratchDatabase):
         # that limit (parse peak RSS 77 MB at 10,000 users, 96 MB at 100,000; 88 MB now).
         self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self.claims = 0  # batches stored so far (each entry keeps the number of its batch)
+        self._entry_tables: dict[str, str] = {}  # a set's or map's name -> its table
+
+    def entries_table(self, name: str) -> str:
+        """The table of the set or map ``name`` (made at its first use)."""
+        table = self._entry_tables.get(name)
+        if table is None:
+            table = self._entry_tables[name] = f"entries_{len(self._entry_tables)}"
+            self.db.execute(_ENTRIES_SCHEMA.format(table=table))
+        return table
 
     def set(self, name: str) -> DiskSet:
         return DiskSet(self, name)
@@ -73,13 +89,13 @@ class _Entries:
         self.scratch = scratch  # kept alive (and its folder with it) while this is used
         self.db = scratch.db
         self.name = name
+        self.table = scratch.entries_table(name)
 
     def _stored(self, keys: Iterable[str]) -> dict[str, str | None]:
         """Which of ``keys`` are stored already, with their values: one statement."""
         rows = self.db.execute(
-            "SELECT key, value FROM entries WHERE name = ? AND key IN "
-            "(SELECT value FROM json_each(?))",
-            (self.name, json.dumps(list(keys))),
+            f"SELECT key, value FROM {self.table} WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(keys)),),
         )
         return dict(rows)
 
@@ -98,9 +114,8 @@ class _Entries:
         if self.db.total_changes - before == len(keys):
             return True
         self.db.execute(
-            "DELETE FROM entries WHERE name = ? AND claim = ? AND key IN "
-            "(SELECT value FROM json_each(?))",
-            (self.name, claim, json.dumps(keys)),
+            f"DELETE FROM {self.table} WHERE claim = ? AND key IN (SELECT value FROM json_each(?))",
+            (claim, json.dumps(keys)),
         )
         return False
 
@@ -122,9 +137,9 @@ class _Entries:
         if self.db.total_changes - before == len(first):
             return {}
         rows = self.db.execute(
-            "SELECT key, value FROM entries WHERE name = ? AND claim < ? AND key IN "
+            f"SELECT key, value FROM {self.table} WHERE claim < ? AND key IN "
             "(SELECT value FROM json_each(?))",
-            (self.name, claim, json.dumps(list(first))),
+            (claim, json.dumps(list(first))),
         )
         return dict(rows)
 
@@ -138,9 +153,9 @@ class _Entries:
             keys_by_value.setdefault(value, []).append(key)
         for value, keys in keys_by_value.items():
             self.db.execute(
-                "INSERT OR IGNORE INTO entries (name, key, value, claim) "
-                "SELECT ?, value, ?, ? FROM json_each(?)",
-                (self.name, value, claim, json.dumps(keys)),
+                f"INSERT OR IGNORE INTO {self.table} (key, value, claim) "
+                "SELECT value, ?, ? FROM json_each(?)",
+                (value, claim, json.dumps(keys)),
             )
 
 
