@@ -697,14 +697,28 @@ class DesiredWriter:
     ) -> None:
         """``append_state`` of many items of ``kind`` at once, given as their rows' columns:
         keys, canonical specs, stored states (``codec.dump_state``) and whether each carries
-        a password digest (``codec.carries_password_digest``; None: none does)."""
+        a password digest (``codec.carries_password_digest``; None: none does).
+
+        Written from the columns as they are (``insert_columns``): a row's tuple made for
+        each item, then taken apart again into each statement's parameters, was a tenth of
+        writing it (310,000 items: 0.45 -> 0.35 s). The few rows short of a whole statement
+        join the buffer, written with later rows (each row has its number: the order rows
+        are written in does not change the table)."""
+        count = len(keys)
         first = self.next
-        self.next += len(keys)
-        columns = (range(first, self.next), repeat(_ORDER[kind]), keys, specs_json, items)
-        if digests is None:  # rows a column shorter: ``digest`` at its default, 0
-            self._rows += zip(*columns, strict=False)  # ``repeat`` is endless
-        else:
-            self._rows += zip(*columns, map(int, digests), strict=False)
+        self.next += count
+        columns: list[Sequence[Any]] = [
+            range(first, self.next),
+            (_ORDER[kind],) * count,
+            keys,
+            list(specs_json),
+            list(items),
+        ]
+        if digests is not None:  # else rows a column shorter: ``digest`` at its default, 0
+            columns.append(list(map(int, digests)))
+        self.index.forget_desired_answers()
+        written = self.index.insert_columns(_DESIRED_COLUMNS[len(columns)], columns)
+        self._rows += zip(*[column[written:] for column in columns], strict=True)
         if len(self._rows) >= BATCH:
             self.flush()
 

@@ -77,6 +77,27 @@ class ScratchDatabase:
         if whole < len(rows):
             self.db.executemany(_insert_statement(into, width, 1), rows[whole:])
 
+    def insert_columns(self, into: str, columns: Sequence[Sequence[Any]]) -> int:
+        """``insert_rows`` of the rows ``zip(*columns)`` (columns of one length, each
+        sliceable), as many as fill whole statements, without making each row's tuple: each
+        statement's parameters are read off the columns' slices in one pass. Returns how
+        many rows were written; the rest (fewer than a statement takes) are left to the
+        caller, to be written with later rows."""
+        width, count = len(columns), len(columns[0])
+        per = min(ROWS_PER_INSERT, MAX_PARAMETERS // width)
+        whole = count - count % per
+        if whole:
+            self.db.executemany(
+                _insert_statement(into, width, per),
+                (
+                    tuple(
+                        chain.from_iterable(zip(*[c[at : at + per] for c in columns], strict=True))
+                    )
+                    for at in range(0, whole, per)
+                ),
+            )
+        return whole
+
     def close(self) -> None:
         self.db.close()
         self._remove()
