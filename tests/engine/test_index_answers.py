@@ -114,3 +114,43 @@ def test_a_live_page_of_plain_and_observed_rows_is_stored_in_order(
         Resource(Kind.USER, "u1", {"n": 3}, "id1", {"password_row": True}),
         Resource(Kind.USER, "u3", {"n": 4}, "id3"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("desired", "live", "settled"),
+    [
+        # Every live item has its desired twin, none missing: nothing to change.
+        ([("u1", 1), ("u2", 2)], [("u2", 2), ("u1", 1)], True),
+        ([], [], True),
+        # A spec differs.
+        ([("u1", 1), ("u2", 2)], [("u1", 1), ("u2", 3)], False),
+        # As many items, but a desired key given twice and a live key no desired item has.
+        ([("u1", 1), ("u1", 1)], [("u1", 1), ("u9", 1)], False),
+        # A desired key given twice, its twin read once: one more desired item than live.
+        ([("u1", 1), ("u1", 1)], [("u1", 1)], False),
+        # A key read twice keeps its last row: settled when that row matches...
+        ([("u1", 2)], [("u1", 1), ("u1", 2)], True),
+        # ...and not when an earlier one did.
+        ([("u1", 1)], [("u1", 1), ("u1", 2)], False),
+        # A desired item missing, or a live item no desired item has.
+        ([("u1", 1), ("u2", 2)], [("u1", 1)], False),
+        ([("u1", 1)], [("u1", 1), ("u2", 2)], False),
+    ],
+)
+def test_a_kind_is_settled_only_when_both_sides_hold_the_same_items(
+    index: StateIndex, desired, live, settled
+) -> None:
+    index.add_desired(Resource(Kind.USER, key, {"n": n}) for key, n in desired)
+    # Another kind's items, equal on both sides, change nothing of the users' answer.
+    index.add_desired([_member("u1", "admin")])
+    page = LiveRows(Kind.USER)
+    for key, n in live:
+        page.add(key, canonical_json({"n": n}), f"id-{key}")
+
+    async def stream():
+        yield page
+        yield _member("u1", "admin")
+
+    asyncio.run(index.add_live_stream(stream()))
+    assert index.settled(Kind.USER) is settled
+    assert index.settled(Kind.MEMBERSHIP) is True

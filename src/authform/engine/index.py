@@ -297,8 +297,10 @@ class StateIndex(ScratchDatabase):
             return
         # Not UNIQUE, with the keys read twice found after it (a pass over the index): a
         # failed CREATE UNIQUE INDEX cannot be undone without a journal, which this scratch
-        # database does without.
-        self.db.execute("CREATE INDEX live_by_key ON live (kind, key)")
+        # database does without. With the spec, as the desired side's (``key_desired``):
+        # ``settled`` then merges the two in key order (300,000 items: 0.045 s more to
+        # build, 0.1 s less to compare).
+        self.db.execute("CREATE INDEX live_by_key ON live (kind, key, spec)")
         self._live_keyed = True
         twice = self.db.execute(
             "SELECT 1 FROM live GROUP BY kind, key HAVING count(*) > 1 LIMIT 1"
@@ -591,13 +593,16 @@ class StateIndex(ScratchDatabase):
         if self.count("desired", kind) != self.count("live", kind):
             return False
         self.key_desired()
+        # The live (key, spec) pairs no desired item has, as a merge of the two sides' key
+        # indexes read in order (both hold the spec: SQLite's MERGE (EXCEPT), no sort): a
+        # probe of the desired index for each live item cost three times as much (100,000
+        # users and 200,000 memberships: 0.16 -> 0.055 s).
         row = self.db.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM live l WHERE l.kind = ?1 AND NOT EXISTS "
-            "(SELECT 1 FROM desired d WHERE d.kind = l.kind AND d.key = l.key "
-            "AND d.spec = l.spec))",
+            "SELECT 1 FROM (SELECT key, spec FROM live WHERE kind = ?1 EXCEPT "
+            "SELECT key, spec FROM desired WHERE kind = ?1 ORDER BY 1, 2) LIMIT 1",
             (kind.order,),
         ).fetchone()
-        return bool(row[0])
+        return row is None
 
     def live_fingerprint(self, kinds: Iterable[Kind] | None = None) -> str:
         """Hash of the live state read (every item's kind, key, provider id and spec), in key
