@@ -154,3 +154,29 @@ def test_a_kind_is_settled_only_when_both_sides_hold_the_same_items(
     asyncio.run(index.add_live_stream(stream()))
     assert index.settled(Kind.USER) is settled
     assert index.settled(Kind.MEMBERSHIP) is True
+
+
+@pytest.mark.parametrize("keyed_first", [False, True])
+def test_lookups_and_counts_by_key_follow_the_rows_written(
+    index: StateIndex, keyed_first: bool
+) -> None:
+    """A count of the keys among some (``desired_keys_count_among``) is the size of the
+    lookup's answer, whatever the keys asked, whichever rows are asked of, before and after
+    the index of every row (``key_desired``) is made."""
+    seq = index.add_desired(
+        [_user("u1", None, "Z"), _user("u2", None), _member("u1", "admin"), _user("u1", None)]
+    )
+    if keyed_first:
+        index.key_desired()
+    assert index.desired_keys_among(Kind.USER, ["u1", "u9", "u1@org_1"], seq) == {"u1"}
+    assert index.desired_keys_count_among(Kind.USER, {"u1", "u2", "u9", "u1@org_1"}, seq) == 2
+    assert index.desired_keys_count_among(Kind.USER, set(), seq) == 0
+    assert index.desired_keys_count_among(Kind.MEMBERSHIP, {"u1@org_1", "u1"}, seq) == 1
+    # Rows outside ``seq`` are not counted.
+    assert index.desired_keys_count_among(Kind.USER, {"u1", "u2"}, (seq[0] + 2, seq[1])) == 1
+    index.key_desired()  # made after the kind's own index, or already there
+    specs = index.desired_specs_among(Kind.USER, ["u2", "u1"], seq)
+    assert [key for key, _ in specs] == ["u1", "u2", "u1"]
+    states = index.desired_states_among(Kind.USER, ["u1"], seq)
+    assert [state[2]["first_name"] for state in states] == ["Z", "F"]
+    assert index.desired_keys_count_among(Kind.USER, {"u1", "u2", "u9"}, seq) == 2

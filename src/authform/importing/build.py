@@ -129,7 +129,11 @@ def _build(
     )
     membership_import = import_memberships(
         screened(memberships),
-        users=KnownIds(user_import.imported_among, user_import.skipped_ids),
+        users=KnownIds(
+            user_import.imported_among,
+            user_import.skipped_ids,
+            imported_count=user_import.imported_count,
+        ),
         organizations=KnownIds(
             org_import.imported_ids.intersection, org_import.skipped_ids, org_import.keys
         ),

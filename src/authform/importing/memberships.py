@@ -10,7 +10,7 @@ organization is one membership: the first listing wins and the second is reporte
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple, Protocol
@@ -47,11 +47,20 @@ class KnownIds:
 
     ``keys`` maps a source id to the resource key it imports under, where the two differ (a
     Clerk target keys organizations by slug); an id it does not name is its own key.
+    ``imported_count`` says how many of a set of ids are imported, where that is cheaper
+    than naming them (the users' are counted on disk); else it is ``len(imported_among)``.
     """
 
     imported_among: Callable[[Iterable[str]], set[str]]
     skipped: _CodeLookup
     keys: Mapping[str, str] = field(default_factory=dict)
+    imported_count: Callable[[Collection[str]], int] | None = None
+
+    def all_imported(self, ids: Collection[str]) -> bool:
+        """Whether every one of the (distinct) ``ids`` is imported."""
+        if self.imported_count is not None:
+            return self.imported_count(ids) == len(ids)
+        return len(self.imported_among(ids)) == len(ids)
 
 
 @dataclass
@@ -256,10 +265,9 @@ class _Rules:
         nothing claimed: the block's records then take ``judge_all``, which reports each."""
         if not self.role_map.keys() >= set(block.roles):
             return None
-        users, organizations = set(block.user_ids), set(block.organization_ids)
-        if len(self.organizations.imported_among(organizations)) != len(organizations):
+        if not self.organizations.all_imported(set(block.organization_ids)):
             return None
-        if len(self.users.imported_among(users)) != len(users):
+        if not self.users.all_imported(set(block.user_ids)):
             return None
         org_ids, org_keys = block.organization_ids, self.organizations.keys
         keyed = list(map(org_keys.get, org_ids, org_ids)) if org_keys else org_ids

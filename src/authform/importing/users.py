@@ -11,7 +11,7 @@ reported and neither imported, because only a person can tell which account is t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,10 @@ class UserImport:
     def imported_among(self, ids: Iterable[str]) -> set[str]:
         """Which of ``ids`` are imported users (one lookup for a whole batch)."""
         return self.resources.keys_among(Kind.USER, ids)
+
+    def imported_count(self, ids: Collection[str]) -> int:
+        """How many of ``ids`` are imported users (one lookup for a whole batch)."""
+        return self.resources.keys_count_among(Kind.USER, ids)
 
 
 @dataclass(slots=True)
