@@ -214,3 +214,14 @@ def test_prose_metadata_may_hold_tabs_and_newlines_but_not_controls():
     assert (
         screen_record(bad).problem == "public_metadata.note contains the control character U+0007"
     )
+
+
+def test_printable_is_str_isprintable_for_every_ascii_character_and_beyond():
+    from authform.sources.screening import printable
+
+    for code in range(0x100):
+        character = chr(code)
+        for text in (character, f"ab{character}cd", f"{character}" * 3):
+            assert printable(text) is text.isprintable(), repr(text)
+    for text in ("", "plain text", "tab\there", "del\x7f", "ünïcode", "zero\u200bwidth", "\u2028"):
+        assert printable(text) is text.isprintable(), repr(text)
