@@ -233,3 +233,130 @@ def test_a_cell_of_one_value_splits_as_the_separators_would(cell):
     split's."""
     parts = [part.strip() for part in re.split(r"[|,;]", cell) if part.strip()] if cell else []
     assert split_multi_value(cell) == parts
+
+
+def _reference_blocks(path, rows_per_block):
+    """The blocks reader as it read every line through the CSV reader, for comparison."""
+    from pathlib import Path
+
+    from authform.sources import clerk_csv
+    from authform.sources.records import row_origin
+
+    name, file = Path(path).name, str(path)
+    with open(path, encoding="utf-8-sig", newline="") as fp:
+        reader = csv.reader(fp)
+        header = clerk_csv._read_header(reader, path)
+        rows, lines = [], []
+        while True:
+            line = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                yield from clerk_csv._entries(rows, lines, header, name, file)
+                rows, lines = [], []
+                origin = row_origin(f"{name}:row {line}", file, line)
+                yield MalformedRecord("user", origin, f"unreadable CSV row: {exc}")
+                continue
+            rows.append(cells)
+            lines.append(line)
+            if len(rows) >= rows_per_block:
+                yield from clerk_csv._entries(rows, lines, header, name, file)
+                rows, lines = [], []
+        yield from clerk_csv._entries(rows, lines, header, name, file)
+
+
+def _comparable(entries):
+    """Entries as values: a block as its columns and its records read one by one."""
+    from authform.sources.records import CleanUsers
+
+    return [
+        (
+            "block",
+            entry.lines,
+            entry.ids,
+            entry.first_names,
+            entry.last_names,
+            entry.emails,
+            entry.digests,
+            entry.hashers,
+            [(r, r.origin) for r in entry.records()],
+        )
+        if type(entry) is CleanUsers
+        else (entry, entry.origin)
+        for entry in entries
+    ]
+
+
+def _plain(n):
+    return row(
+        id=f"user_{n}",
+        first_name=f"F{n}",
+        primary_email_address=f"u{n}@x.io",
+        verified_email_addresses=f"u{n}@x.io",
+    )
+
+
+BLOCKS_TEXTS = {
+    "plain, CRLF": "\r\n".join([HEADER] + [_plain(n) for n in range(12)]) + "\r\n",
+    "plain, no final line break": "\n".join([HEADER] + [_plain(n) for n in range(12)]),
+    "a quoted cell over two lines": "\n".join(
+        [HEADER]
+        + [_plain(n) for n in range(4)]
+        + [row(id="user_q", first_name='"two\nlines, and a comma"')]
+        + [_plain(n) for n in range(4, 9)]
+    )
+    + "\n",
+    "blank lines, lone CRs": HEADER
+    + "\r\n"
+    + _plain(1)
+    + "\r\n\r\n"
+    + _plain(2)
+    + "\n\n"
+    + _plain(3)
+    + "\r"
+    + _plain(4)
+    + "\r"
+    + "   \n"
+    + _plain(5)
+    + "\n",
+    "a NUL, short rows, quotes inside": "\n".join(
+        [HEADER, _plain(1), row(id="user_n", first_name="a\0b"), "user_short,x", _plain(2)]
+        + [
+            row(id="user_qq", first_name='say ""hi""'),
+            row(id="user_q2", last_name='"x"y'),
+            _plain(3),
+        ]
+    )
+    + "\n",
+    "an overlong cell": "\n".join(
+        [HEADER, _plain(1), row(id="user_long", first_name="x" * (csv.field_size_limit() + 1))]
+        + [_plain(n) for n in range(2, 6)]
+    )
+    + "\n",
+    "an unclosed quote at the end": "\n".join(
+        [HEADER] + [_plain(n) for n in range(3)] + [row(id="user_u", first_name='"open')]
+    )
+    + "\n"
+    + _plain(9)
+    + "\n",
+}
+
+
+@pytest.mark.parametrize("rows_per_block", [0, 1, 2, 3, 7, 500])
+@pytest.mark.parametrize("text", sorted(BLOCKS_TEXTS))
+def test_blocks_are_read_as_the_csv_reader_reads_every_line(tmp_path, text, rows_per_block):
+    """Runs of lines with no quote are split on commas, the others read by the CSV reader:
+    the same blocks, records, row numbers and errors as when every line went through it."""
+    from authform.sources.clerk_csv import read_clerk_csv_blocks
+
+    path = tmp_path / "users.csv"
+    path.write_bytes(BLOCKS_TEXTS[text].encode())
+    expected = _comparable(_reference_blocks(path, rows_per_block))
+    assert _comparable(read_clerk_csv_blocks(path, rows_per_block=rows_per_block)) == expected
+    assert [r for r in read_clerk_csv(path)] == [
+        record
+        for entry in read_clerk_csv_blocks(path, rows_per_block=rows_per_block)
+        for record in (entry.records() if hasattr(entry, "records") else [entry])
+    ]

@@ -12,9 +12,11 @@ from __future__ import annotations
 import csv
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 
@@ -98,15 +100,41 @@ def read_clerk_csv_blocks(
     """``read_clerk_csv``, with each run of users of the plainest shape (see ``CleanUsers``)
     given as one block: the fast lane. A run holding anything else (several addresses, a
     phone, a TOTP secret, a short row, a value the screen refuses) is yielded as its records,
-    one by one, exactly as ``read_clerk_csv`` reads them."""
+    one by one, exactly as ``read_clerk_csv`` reads them.
+
+    The file is read a run of lines at a time: a run with no quote in it (nearly every run
+    of an export) is split on commas, which is what the CSV reader makes of such lines; any
+    other run is read by the CSV reader, record by record (a quoted cell may span lines)."""
     name, file = Path(path).name, str(path)
+    per_block = max(rows_per_block, 1)  # a block holds a row at least
     with open_source_text(path, newline="") as fp:
-        reader = csv.reader(fp)
+        # Lines read ahead of the CSV reader, which it reads first: a run not split.
+        unread: deque[str] = deque()
+        reader = csv.reader(_lines(unread, fp))
         header = _read_header(reader, path)
+        split = 0  # lines split here, never seen by the reader
         rows: list[list[str]] = []
         lines: list[int] = []
         while True:
-            line = reader.line_num + 1
+            if not unread:
+                run = list(islice(fp, per_block))
+                if not run:
+                    break
+                if _splits_as_csv(run):
+                    first = reader.line_num + split + 1
+                    split += len(run)
+                    at = 0
+                    while at < len(run):
+                        take = min(per_block - len(rows), len(run) - at)
+                        rows += [line.rstrip("\r\n").split(",") for line in run[at : at + take]]
+                        lines += range(first + at, first + at + take)
+                        at += take
+                        if len(rows) >= per_block:
+                            yield from _entries(rows, lines, header, name, file)
+                            rows, lines = [], []
+                    continue
+                unread.extend(run)
+            line = reader.line_num + split + 1
             try:
                 row = next(reader)
             except StopIteration:
@@ -119,10 +147,32 @@ def read_clerk_csv_blocks(
                 continue
             rows.append(row)
             lines.append(line)
-            if len(rows) >= rows_per_block:
+            if len(rows) >= per_block:
                 yield from _entries(rows, lines, header, name, file)
                 rows, lines = [], []
         yield from _entries(rows, lines, header, name, file)
+
+
+def _lines(unread: deque[str], fp: Iterator[str]) -> Iterator[str]:
+    """The lines ``unread``, then the file's: what the CSV reader reads."""
+    while True:
+        while unread:
+            yield unread.popleft()
+        line = next(fp, None)
+        if line is None:
+            return
+        yield line
+
+
+def _splits_as_csv(run: list[str]) -> bool:
+    """Whether each of the ``run`` of lines (read with ``newline=""``: each ends at its
+    first line break) is, to the CSV reader, one record of its comma-separated cells:
+    it holds no quote (only quotes make a cell span lines, hold a comma or need undoing),
+    no NUL, and no cell the reader would refuse as longer than its limit. A blank line
+    splits as one empty cell where the reader gives no cell: both are read as a blank line
+    (``_entries``), and neither is a row of the header's width."""
+    text = "".join(run)
+    return '"' not in text and "\0" not in text and max(map(len, run)) <= csv.field_size_limit()
 
 
 def _entries(
