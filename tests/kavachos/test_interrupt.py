@@ -64,6 +64,11 @@ def test_ctrl_c_during_parse_or_read_exits_130_without_a_crash(
         sent = time.monotonic()
         out, err = (part.decode() for part in run.communicate(timeout=BOUND_S))
         output = out + err
+        assert "Traceback" not in output, output
+        if "\nPlan: " in out and run.returncode in (0, -signal.SIGINT):
+            # The signal came as the process exited, its plan printed in full: Python ends
+            # by the signal itself then (a shell sees 130 all the same), or not at all.
+            continue
         assert run.returncode == 130, (delay, run.returncode, output)
         assert time.monotonic() - sent < 10, output  # stops promptly, not after the parse
         assert "Interrupted." in err, output
