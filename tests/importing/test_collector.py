@@ -1,4 +1,4 @@
-"""Reading an export file enlarges the collector's first generation (``source._collected_rarely``)
+"""Reading an export file enlarges the collector's first generation (``collector.collected_rarely``)
 for the parse alone: the thresholds in force before are back afterwards, whether the parse
 ends well or the source is refused, and the Clerk API source keeps them throughout."""
 
