@@ -67,8 +67,7 @@ class ScratchDatabase:
         if not rows:
             return
         width = len(rows[0])
-        per = min(ROWS_PER_INSERT, MAX_PARAMETERS // width)
-        whole = len(rows) - len(rows) % per
+        per, whole = _whole_statements(width, len(rows))
         if whole:
             self.db.executemany(
                 _insert_statement(into, width, per),
@@ -83,9 +82,8 @@ class ScratchDatabase:
         statement's parameters are read off the columns' slices in one pass. Returns how
         many rows were written; the rest (fewer than a statement takes) are left to the
         caller, to be written with later rows."""
-        width, count = len(columns), len(columns[0])
-        per = min(ROWS_PER_INSERT, MAX_PARAMETERS // width)
-        whole = count - count % per
+        width = len(columns)
+        per, whole = _whole_statements(width, len(columns[0]))
         if whole:
             self.db.executemany(
                 _insert_statement(into, width, per),
@@ -114,6 +112,13 @@ MAX_PARAMETERS = 999
 
 
 @lru_cache(maxsize=64)
+def _whole_statements(width: int, count: int) -> tuple[int, int]:
+    """Rows of ``width`` values per INSERT statement, and how many of ``count`` rows fill
+    whole statements of that many."""
+    per = min(ROWS_PER_INSERT, MAX_PARAMETERS // width)
+    return per, count - count % per
+
+
 def _insert_statement(into: str, width: int, rows: int) -> str:
     values = "(" + ", ".join("?" * width) + ")"
     return f"INSERT INTO {into} VALUES " + ", ".join([values] * rows)
