@@ -48,6 +48,93 @@ def test_ctrl_c_while_the_command_line_is_imported_exits_130_without_a_traceback
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+# A Ctrl-C that Python cannot raise where it lands (found by CI: in Python code pydantic-core's
+# Rust ran while building a validator, and in importlib's weakref callback) was printed as
+# "Exception ignored in: ..." with its traceback, and the command went on. An object whose
+# ``__del__`` raises KeyboardInterrupt loses one the same way, at a chosen moment.
+LOSES_AN_INTERRUPT = """
+import sys
+
+class LostInterrupt:
+    def __del__(self):
+        raise KeyboardInterrupt
+"""
+
+LOST_WHILE_THE_COMMAND_LINE_IS_IMPORTED = (
+    LOSES_AN_INTERRUPT
+    + """
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "authform.cli":
+            LostInterrupt()
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["authform", "schema"]
+from authform.entry import main
+main()
+"""
+)
+
+# Lost inside the command itself: the schema command's own work first loses one, then waits
+# (a second is far longer than the interrupt takes to come back).
+LOST_WHILE_THE_COMMAND_RUNS = (
+    LOSES_AN_INTERRUPT
+    + """
+import time
+import authform.manifest
+
+write_schema = authform.manifest.manifest_json_schema
+
+def interrupted_schema(*args, **kwargs):
+    LostInterrupt()
+    time.sleep(1)
+    return write_schema(*args, **kwargs)
+
+authform.manifest.manifest_json_schema = interrupted_schema
+sys.argv = ["authform", "schema"]
+from authform.entry import main
+main()
+"""
+)
+
+
+def test_a_ctrl_c_python_cannot_raise_where_it_lands_is_raised_again_and_exits_130(
+    tmp_path: Path,
+) -> None:
+    for script in (LOST_WHILE_THE_COMMAND_LINE_IS_IMPORTED, LOST_WHILE_THE_COMMAND_RUNS):
+        run = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=BOUND_S,
+        )
+        assert run.returncode == 130, run.stderr
+        assert run.stderr == "Interrupted.\n"  # no "Exception ignored", no traceback
+        assert run.stdout == ""  # the command did not go on to print its schema
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_other_errors_python_cannot_raise_are_still_reported_as_python_reports_them(
+    tmp_path: Path,
+) -> None:
+    script = LOST_WHILE_THE_COMMAND_LINE_IS_IMPORTED.replace(
+        "raise KeyboardInterrupt", "raise ValueError('a broken finalizer')"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=BOUND_S,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Exception ignored in" in run.stderr
+    assert "ValueError: a broken finalizer" in run.stderr
+    assert json.loads(run.stdout)["$schema"]
+
+
 def _unguarded_start_s() -> float:
     """How long the interpreter takes to reach ``authform.entry``'s guard (its own start and
     ``runpy`` finding the package): a Ctrl-C before then is Python's to report. The slowest
@@ -82,6 +169,7 @@ def test_a_real_ctrl_c_in_the_first_moments_of_a_command_exits_130(tmp_path: Pat
         run.send_signal(signal.SIGINT)
         out, err = (part.decode() for part in run.communicate(timeout=BOUND_S))
         assert "Traceback" not in out + err, (multiple, err)
+        assert "Exception ignored" not in err, (multiple, err)
         if run.returncode in (0, -signal.SIGINT) and not err:
             # The signal came as the process exited, its work done: Python ends by the
             # signal itself then (a shell sees 130 all the same), or not at all.
