@@ -1,8 +1,9 @@
-"""Shared fixtures: emulators on ephemeral loopback ports."""
+"""Shared fixtures: emulators on ephemeral loopback ports; every test in a folder of its own."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,53 @@ from typing import Any
 import pytest
 
 from authform.emulators import RunningEmulator, start_emulator
+
+REPO = Path(__file__).resolve().parent.parent
+# What running the suite itself leaves in the clone, as any pytest run would.
+TOOL_CACHES = {".pytest_cache", ".mypy_cache", ".ruff_cache", "__pycache__"}
+
+
+@pytest.fixture(autouse=True)
+def _a_working_folder_of_its_own(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test runs in an empty folder of its own, not the clone: an apply writes its
+    journal and reports to ./authform-reports, and tests run from the repository's root
+    once left 65 journals and a committed id mapping there. The folder is not the test's
+    ``tmp_path``, which tests check stays empty."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_CLONE_BEFORE] = _clone_entries()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when the tests wrote into the clone (a report, a state folder, a
+    database file) rather than into folders of their own."""
+    before = session.config.stash.get(_CLONE_BEFORE, None)
+    if before is None:
+        return
+    written = sorted(_clone_entries() - before)
+    if written:
+        print(f"\nthe tests wrote into the clone {REPO}: {', '.join(written)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_CLONE_BEFORE = pytest.StashKey[set[str]]()
+
+
+def _clone_entries() -> set[str]:
+    """The clone's files outside the tool caches and virtual environments, as paths."""
+    entries: set[str] = set()
+    for folder, subfolders, files in os.walk(REPO):
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if name not in TOOL_CACHES and name != ".git" and not name.startswith(".venv")
+        ]
+        entries.update(os.path.relpath(os.path.join(folder, name), REPO) for name in files)
+    return entries
 
 
 @pytest.fixture(scope="session")
