@@ -183,9 +183,9 @@ def test_scalekit_plan_says_what_it_cannot_carry(portable: Run) -> None:
 # --------------------------------------------------------------------------- Scalekit's own
 
 
+# Scalekit's alone: WorkOS uses a static API key, with no token to expire.
+@pytest.mark.parametrize("portable", ["scalekit"], indirect=True)
 def test_an_expired_token_is_refreshed_once_on_401(portable: Run) -> None:
-    if portable.provider != "scalekit":
-        pytest.skip("WorkOS uses a static API key")
     portable.emulator.add_fault(method="GET", path="^/api/v1/roles$", status=401, times=1)
     result = portable("plan", str(portable.folder), "--detailed-exitcode")
     assert result.exit_code == 2, result.output
