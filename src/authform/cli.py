@@ -34,6 +34,7 @@ from authform.exit_codes import (
     EXIT_PENDING,
     EXIT_VERIFY_FAILED,
 )
+from authform.interrupts import caused_by_ctrl_c
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
 from authform.manifest.loader import find_manifest_files
 from authform.output_paths import (
@@ -112,9 +113,12 @@ class AuthformGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         # Ctrl-C outside an apply's writes (an apply says itself how far it got): typer 0.26
         # and later turn it into a silent exit 130, so it is caught before typer sees it.
+        # Caught also when wrapped in another error (a class built as the Ctrl-C came).
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
+        except BaseException as stop:
+            if not caused_by_ctrl_c(stop):
+                raise
             typer.echo("Interrupted.", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
 

@@ -116,6 +116,125 @@ def test_a_ctrl_c_python_cannot_raise_where_it_lands_is_raised_again_and_exits_1
         assert list(tmp_path.iterdir()) == []
 
 
+# Python 3.11 wraps an error raised in ``__set_name__`` while a class is built in a
+# RuntimeError: a Ctrl-C landing there left the command line as a RuntimeError, exit 1 with a
+# traceback (found by a real Ctrl-C while ``authform.importing.passwords`` built a class).
+WRAPS_AN_INTERRUPT = """
+import sys
+
+class CtrlCOnSetName:
+    def __set_name__(self, owner, name):
+        raise KeyboardInterrupt
+
+def build_a_class():
+    class Built:
+        field = CtrlCOnSetName()
+"""
+
+WRAPPED_WHILE_THE_COMMAND_LINE_IS_IMPORTED = (
+    WRAPS_AN_INTERRUPT
+    + """
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "authform.cli":
+            build_a_class()
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["authform", "schema"]
+from authform.entry import main
+main()
+"""
+)
+
+WRAPPED_WHILE_THE_COMMAND_RUNS = (
+    WRAPS_AN_INTERRUPT
+    + """
+import authform.manifest
+
+write_schema = authform.manifest.manifest_json_schema
+
+def interrupted_schema(*args, **kwargs):
+    build_a_class()
+    return write_schema(*args, **kwargs)
+
+authform.manifest.manifest_json_schema = interrupted_schema
+sys.argv = ["authform", "schema"]
+from authform.entry import main
+main()
+"""
+)
+
+
+def test_a_ctrl_c_python_wraps_in_another_error_still_exits_130(tmp_path: Path) -> None:
+    for script in (WRAPPED_WHILE_THE_COMMAND_LINE_IS_IMPORTED, WRAPPED_WHILE_THE_COMMAND_RUNS):
+        run = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=BOUND_S,
+        )
+        assert run.returncode == 130, run.stderr
+        assert run.stderr == "Interrupted.\n"  # no RuntimeError, no traceback
+        assert run.stdout == ""
+        assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_is_a_ctrl_c_only_when_raised_from_one() -> None:
+    from authform.interrupts import caused_by_ctrl_c
+
+    def raised_from(cause: BaseException) -> RuntimeError:
+        try:
+            raise RuntimeError("wrapping") from cause
+        except RuntimeError as wrapped:
+            return wrapped
+
+    assert caused_by_ctrl_c(KeyboardInterrupt())
+    assert caused_by_ctrl_c(raised_from(KeyboardInterrupt()))
+    assert caused_by_ctrl_c(raised_from(raised_from(KeyboardInterrupt())))
+    assert not caused_by_ctrl_c(RuntimeError("a bug"))
+    assert not caused_by_ctrl_c(SystemExit(0))
+    # An error raised while a Ctrl-C was being handled (its context) is an error of its own:
+    # the cleanup that failed must be reported.
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise OSError("the cleanup failed") from None
+    except OSError as during:
+        assert not caused_by_ctrl_c(during)
+    looped = RuntimeError("a cause that names itself")
+    looped.__cause__ = looped
+    assert not caused_by_ctrl_c(looped)
+
+
+def test_a_ctrl_c_lost_after_the_command_ended_is_dropped_quietly(tmp_path: Path) -> None:
+    """Lost as the interpreter shuts down (an exit handler), the command's work done and
+    printed: nothing left to stop, no "Exception ignored" report, the command's own code."""
+    script = (
+        LOSES_AN_INTERRUPT
+        + """
+import atexit
+atexit.register(LostInterrupt)
+sys.argv = ["authform", "schema"]
+from authform.entry import main
+main()
+"""
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=BOUND_S,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    assert json.loads(run.stdout)["$schema"]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_other_errors_python_cannot_raise_are_still_reported_as_python_reports_them(
     tmp_path: Path,
 ) -> None:

@@ -1,0 +1,64 @@
+"""Ctrl-C where Python would lose it or disguise it.
+
+Python raises a Ctrl-C as KeyboardInterrupt at the next step of the main thread. Where that
+step cannot raise (Python code run from C or Rust, a finalizer) the interrupt is lost, and
+where a step wraps what it raises (Python 3.11 wraps an error in ``__set_name__`` in a
+RuntimeError) it no longer looks like one. Both are found by a real Ctrl-C in the first
+moments of a command, while modules are imported and classes built. Imports nothing beyond
+the standard library, as the script's entry point uses it before the command line exists."""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+from typing import Any
+
+
+def caused_by_ctrl_c(error: BaseException) -> bool:
+    """Whether ``error`` is a KeyboardInterrupt or was raised from one (``raise ... from``,
+    as Python itself does where it wraps one)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__
+    return False
+
+
+class LostInterrupts:
+    """``sys.unraisablehook`` that raises a Ctrl-C again rather than losing it.
+
+    A Ctrl-C that lands where Python cannot raise it (Python code that pydantic-core's Rust
+    calls while it builds a validator, a ``__del__``, a weakref callback) is otherwise
+    printed as "Exception ignored in: ..." with its traceback, and the command goes on as if
+    no key had been pressed. While the command runs, it is delivered once more, as the
+    signal itself would be: the main thread raises it at its next step outside this hook,
+    where the command's own handling reports "Interrupted." and exit 130. Once the command
+    has ended (its work done and reported, the interpreter shutting down), there is nothing
+    left to stop, and it is dropped without a word. Every other unraisable error is
+    reported as before."""
+
+    def __init__(self, report_unraisable: Any) -> None:
+        self.report_unraisable = report_unraisable
+        self.command_running = True
+
+    def __call__(self, unraisable: Any) -> None:
+        try:
+            if issubclass(unraisable.exc_type, KeyboardInterrupt):
+                self._deliver_again()
+                return
+            self.report_unraisable(unraisable)
+        except KeyboardInterrupt:  # the one delivered again, landing in this hook
+            self._deliver_again()
+
+    def _deliver_again(self) -> None:
+        if not self.command_running:
+            return
+        # From another thread, so that the main thread sees it once it takes the
+        # interpreter's lock back, after this hook has returned: raised from within the
+        # hook, it would be lost again, reported as an error of the hook itself.
+        # No new thread as the interpreter shuts down: nothing is left to stop then.
+        with contextlib.suppress(RuntimeError):
+            _thread.start_new_thread(_thread.interrupt_main, ())
