@@ -11,7 +11,7 @@ import os
 import sys
 
 from authform.exit_codes import EXIT_INTERRUPTED
-from authform.interrupts import LostInterrupts, caused_by_ctrl_c
+from authform.interrupts import LostInterrupts, caused_by_ctrl_c, forget_escaped_interrupts
 
 
 def main() -> None:
@@ -34,3 +34,4 @@ def main() -> None:
         os._exit(EXIT_INTERRUPTED)
     finally:
         lost_interrupts.command_running = False
+        forget_escaped_interrupts()

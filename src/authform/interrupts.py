@@ -27,6 +27,19 @@ def caused_by_ctrl_c(error: BaseException) -> bool:
     return False
 
 
+def forget_escaped_interrupts() -> None:
+    """Clear CPython's record that a KeyboardInterrupt escaped code run from a string.
+
+    Where a Ctrl-C escapes code that ``exec()`` or ``eval()`` runs from a string (dataclasses
+    and named tuples build their methods so, as modules are imported), CPython 3.11 records
+    it, caught or not, and at exit ends the process by SIGINT itself instead of with the
+    command's exit code (``python -m authform`` then ends with -2 where "Interrupted." said
+    130; a finished command likewise). The record is cleared by the next such run that
+    ends without one: this one. Called once the command has ended, which every Ctrl-C
+    reaching it has been reported by."""
+    exec("")  # an empty program, run for its side effect described above
+
+
 class LostInterrupts:
     """``sys.unraisablehook`` that raises a Ctrl-C again rather than losing it.
 

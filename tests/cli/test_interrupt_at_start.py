@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 BOUND_S = 20
 # Where the command line's import is interrupted: a finder that raises KeyboardInterrupt,
 # as Ctrl-C does, when ``authform.cli`` is imported.
@@ -179,6 +181,45 @@ def test_a_ctrl_c_python_wraps_in_another_error_still_exits_130(tmp_path: Path) 
         assert run.stderr == "Interrupted.\n"  # no RuntimeError, no traceback
         assert run.stdout == ""
         assert list(tmp_path.iterdir()) == []
+
+
+# A Ctrl-C escaping code run from a string (``exec``, as dataclasses build their methods)
+# leaves CPython marked as stopped by SIGINT, caught or not: ``python -m authform`` then
+# ended by the signal (-2) after saying "Interrupted." (found by a Ctrl-C stress of apply).
+ESCAPES_EXEC = """
+import sys
+import authform.manifest
+
+write_schema = authform.manifest.manifest_json_schema
+
+def interrupted_schema(*args, **kwargs):
+    exec("raise KeyboardInterrupt")
+    return write_schema(*args, **kwargs)
+
+authform.manifest.manifest_json_schema = interrupted_schema
+sys.argv = ["authform", "schema"]
+from authform.entry import main
+main()
+"""
+
+
+def test_a_ctrl_c_escaping_exec_ends_python_m_authform_with_130_not_the_signal(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # Run as a module (``-m``), as ``python -m authform`` is: only that way does CPython's
+    # record decide the exit status once a SystemExit has given one.
+    modules = tmp_path_factory.mktemp("modules")
+    (modules / "interrupted_schema.py").write_text(ESCAPES_EXEC, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "interrupted_schema"],
+        cwd=modules,
+        capture_output=True,
+        text=True,
+        timeout=BOUND_S,
+    )
+    assert run.returncode == 130, (run.returncode, run.stderr)
+    assert run.stderr == "Interrupted.\n"
+    assert run.stdout == ""
 
 
 def test_an_error_is_a_ctrl_c_only_when_raised_from_one() -> None:
