@@ -1,7 +1,9 @@
 """Ctrl-C while the command line is still being imported (the first few tenths of a second of
 every command): "Interrupted." and exit 130 as at any other moment, never Python's
 KeyboardInterrupt traceback and a signal status (found: a Ctrl-C in the first half second
-printed a traceback and ended the process by SIGINT, exit -2)."""
+printed a traceback and ended the process by SIGINT, exit -2). And a Ctrl-C that Python loses,
+wraps in another error or records as escaped, at any moment of a command
+(``authform.interrupts``)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,21 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 BOUND_S = 20
+
+
+def python(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """This Python run with ``arguments`` in ``cwd``, its output captured, bounded in time."""
+    return subprocess.run(
+        [sys.executable, *arguments], cwd=cwd, capture_output=True, text=True, timeout=BOUND_S
+    )
+
+
 # Where the command line's import is interrupted: a finder that raises KeyboardInterrupt,
 # as Ctrl-C does, when ``authform.cli`` is imported.
 INTERRUPTED_IMPORT = """
@@ -37,92 +49,31 @@ main()
 def test_ctrl_c_while_the_command_line_is_imported_exits_130_without_a_traceback(
     tmp_path: Path,
 ) -> None:
-    run = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED_IMPORT],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=BOUND_S,
-    )
+    run = python("-c", INTERRUPTED_IMPORT, cwd=tmp_path)
     assert run.returncode == 130, run.stderr
     assert run.stderr == "Interrupted.\n"
     assert run.stdout == ""
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
-# A Ctrl-C that Python cannot raise where it lands (found by CI: in Python code pydantic-core's
-# Rust ran while building a validator, and in importlib's weakref callback) was printed as
-# "Exception ignored in: ..." with its traceback, and the command went on. An object whose
-# ``__del__`` raises KeyboardInterrupt loses one the same way, at a chosen moment.
-LOSES_AN_INTERRUPT = """
+# How a Ctrl-C can land where Python does not raise it as it is, each at a chosen moment:
+# - lost, where Python cannot raise it (found by CI: in Python code pydantic-core's Rust ran
+#   while building a validator, and in importlib's weakref callback), printed as "Exception
+#   ignored in: ..." with its traceback while the command went on: an object whose
+#   ``__del__`` raises KeyboardInterrupt loses one the same way;
+# - wrapped: Python 3.11 wraps an error raised in ``__set_name__`` as a class is built in a
+#   RuntimeError, and the command line ended with it, exit 1 and a traceback (found by a real
+#   Ctrl-C while ``authform.importing.passwords`` built a class);
+# - escaping code run from a string (``exec``, as dataclasses build their methods), which
+#   leaves CPython marked as stopped by SIGINT, caught or not: ``python -m authform`` then
+#   ended by the signal (-2) after saying "Interrupted." (found by a Ctrl-C stress of apply).
+CTRL_C_WAYS = """
 import sys
+import time
 
 class LostInterrupt:
     def __del__(self):
         raise KeyboardInterrupt
-"""
-
-LOST_WHILE_THE_COMMAND_LINE_IS_IMPORTED = (
-    LOSES_AN_INTERRUPT
-    + """
-class CtrlC:
-    def find_spec(self, name, path=None, target=None):
-        if name == "authform.cli":
-            LostInterrupt()
-        return None
-
-sys.meta_path.insert(0, CtrlC())
-sys.argv = ["authform", "schema"]
-from authform.entry import main
-main()
-"""
-)
-
-# Lost inside the command itself: the schema command's own work first loses one, then waits
-# (a second is far longer than the interrupt takes to come back).
-LOST_WHILE_THE_COMMAND_RUNS = (
-    LOSES_AN_INTERRUPT
-    + """
-import time
-import authform.manifest
-
-write_schema = authform.manifest.manifest_json_schema
-
-def interrupted_schema(*args, **kwargs):
-    LostInterrupt()
-    time.sleep(1)
-    return write_schema(*args, **kwargs)
-
-authform.manifest.manifest_json_schema = interrupted_schema
-sys.argv = ["authform", "schema"]
-from authform.entry import main
-main()
-"""
-)
-
-
-def test_a_ctrl_c_python_cannot_raise_where_it_lands_is_raised_again_and_exits_130(
-    tmp_path: Path,
-) -> None:
-    for script in (LOST_WHILE_THE_COMMAND_LINE_IS_IMPORTED, LOST_WHILE_THE_COMMAND_RUNS):
-        run = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=BOUND_S,
-        )
-        assert run.returncode == 130, run.stderr
-        assert run.stderr == "Interrupted.\n"  # no "Exception ignored", no traceback
-        assert run.stdout == ""  # the command did not go on to print its schema
-        assert list(tmp_path.iterdir()) == []
-
-
-# Python 3.11 wraps an error raised in ``__set_name__`` while a class is built in a
-# RuntimeError: a Ctrl-C landing there left the command line as a RuntimeError, exit 1 with a
-# traceback (found by a real Ctrl-C while ``authform.importing.passwords`` built a class).
-WRAPS_AN_INTERRUPT = """
-import sys
 
 class CtrlCOnSetName:
     def __set_name__(self, owner, name):
@@ -132,14 +83,19 @@ def build_a_class():
     class Built:
         field = CtrlCOnSetName()
 """
+LOSE = "LostInterrupt()"
+WRAP = "build_a_class()"
+ESCAPE_EXEC = 'exec("raise KeyboardInterrupt")'
 
-WRAPPED_WHILE_THE_COMMAND_LINE_IS_IMPORTED = (
-    WRAPS_AN_INTERRUPT
-    + """
+
+def while_the_command_line_is_imported(ctrl_c: str) -> str:
+    """A script running ``authform schema`` whose import of ``authform.cli`` meets
+    ``ctrl_c``."""
+    return f"""{CTRL_C_WAYS}
 class CtrlC:
     def find_spec(self, name, path=None, target=None):
         if name == "authform.cli":
-            build_a_class()
+            {ctrl_c}
         return None
 
 sys.meta_path.insert(0, CtrlC())
@@ -147,17 +103,19 @@ sys.argv = ["authform", "schema"]
 from authform.entry import main
 main()
 """
-)
 
-WRAPPED_WHILE_THE_COMMAND_RUNS = (
-    WRAPS_AN_INTERRUPT
-    + """
+
+def while_the_command_runs(ctrl_c: str) -> str:
+    """A script running ``authform schema`` whose own work first meets ``ctrl_c``, then
+    waits a second (far longer than an interrupt raised again takes to come back)."""
+    return f"""{CTRL_C_WAYS}
 import authform.manifest
 
 write_schema = authform.manifest.manifest_json_schema
 
 def interrupted_schema(*args, **kwargs):
-    build_a_class()
+    {ctrl_c}
+    time.sleep(1)
     return write_schema(*args, **kwargs)
 
 authform.manifest.manifest_json_schema = interrupted_schema
@@ -165,42 +123,18 @@ sys.argv = ["authform", "schema"]
 from authform.entry import main
 main()
 """
-)
 
 
-def test_a_ctrl_c_python_wraps_in_another_error_still_exits_130(tmp_path: Path) -> None:
-    for script in (WRAPPED_WHILE_THE_COMMAND_LINE_IS_IMPORTED, WRAPPED_WHILE_THE_COMMAND_RUNS):
-        run = subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=BOUND_S,
-        )
-        assert run.returncode == 130, run.stderr
-        assert run.stderr == "Interrupted.\n"  # no RuntimeError, no traceback
-        assert run.stdout == ""
-        assert list(tmp_path.iterdir()) == []
-
-
-# A Ctrl-C escaping code run from a string (``exec``, as dataclasses build their methods)
-# leaves CPython marked as stopped by SIGINT, caught or not: ``python -m authform`` then
-# ended by the signal (-2) after saying "Interrupted." (found by a Ctrl-C stress of apply).
-ESCAPES_EXEC = """
-import sys
-import authform.manifest
-
-write_schema = authform.manifest.manifest_json_schema
-
-def interrupted_schema(*args, **kwargs):
-    exec("raise KeyboardInterrupt")
-    return write_schema(*args, **kwargs)
-
-authform.manifest.manifest_json_schema = interrupted_schema
-sys.argv = ["authform", "schema"]
-from authform.entry import main
-main()
-"""
+@pytest.mark.parametrize("ctrl_c", [LOSE, WRAP], ids=["lost", "wrapped"])
+@pytest.mark.parametrize("moment", [while_the_command_line_is_imported, while_the_command_runs])
+def test_a_ctrl_c_python_loses_or_wraps_still_exits_130(
+    ctrl_c: str, moment: Callable[[str], str], tmp_path: Path
+) -> None:
+    run = python("-c", moment(ctrl_c), cwd=tmp_path)
+    assert run.returncode == 130, run.stderr
+    assert run.stderr == "Interrupted.\n"  # no "Exception ignored", no RuntimeError
+    assert run.stdout == ""  # the command did not go on to print its schema
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_ctrl_c_escaping_exec_ends_python_m_authform_with_130_not_the_signal(
@@ -209,14 +143,9 @@ def test_a_ctrl_c_escaping_exec_ends_python_m_authform_with_130_not_the_signal(
     # Run as a module (``-m``), as ``python -m authform`` is: only that way does CPython's
     # record decide the exit status once a SystemExit has given one.
     modules = tmp_path_factory.mktemp("modules")
-    (modules / "interrupted_schema.py").write_text(ESCAPES_EXEC, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "interrupted_schema"],
-        cwd=modules,
-        capture_output=True,
-        text=True,
-        timeout=BOUND_S,
-    )
+    script = while_the_command_runs(ESCAPE_EXEC)
+    (modules / "interrupted_schema.py").write_text(script, encoding="utf-8")
+    run = python("-m", "interrupted_schema", cwd=modules)
     assert run.returncode == 130, (run.returncode, run.stderr)
     assert run.stderr == "Interrupted.\n"
     assert run.stdout == ""
@@ -253,23 +182,10 @@ def test_an_error_is_a_ctrl_c_only_when_raised_from_one() -> None:
 def test_a_ctrl_c_lost_after_the_command_ended_is_dropped_quietly(tmp_path: Path) -> None:
     """Lost as the interpreter shuts down (an exit handler), the command's work done and
     printed: nothing left to stop, no "Exception ignored" report, the command's own code."""
-    script = (
-        LOSES_AN_INTERRUPT
-        + """
-import atexit
-atexit.register(LostInterrupt)
-sys.argv = ["authform", "schema"]
-from authform.entry import main
-main()
-"""
+    script = while_the_command_line_is_imported("pass").replace(
+        "sys.meta_path.insert(0, CtrlC())", "import atexit; atexit.register(LostInterrupt)"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=BOUND_S,
-    )
+    run = python("-c", script, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
     assert json.loads(run.stdout)["$schema"]
@@ -279,16 +195,10 @@ main()
 def test_other_errors_python_cannot_raise_are_still_reported_as_python_reports_them(
     tmp_path: Path,
 ) -> None:
-    script = LOST_WHILE_THE_COMMAND_LINE_IS_IMPORTED.replace(
-        "raise KeyboardInterrupt", "raise ValueError('a broken finalizer')"
+    script = while_the_command_line_is_imported(LOSE).replace(
+        "raise KeyboardInterrupt", "raise ValueError('a broken finalizer')", 1
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=BOUND_S,
-    )
+    run = python("-c", script, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "Exception ignored in" in run.stderr
     assert "ValueError: a broken finalizer" in run.stderr
