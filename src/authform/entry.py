@@ -8,6 +8,7 @@ status. Only this module, ``exit_codes`` and ``interrupts`` are imported before 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from authform.exit_codes import EXIT_INTERRUPTED
@@ -33,5 +34,10 @@ def main() -> None:
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
     finally:
+        # The command has ended, its work done and reported: a Ctrl-C from now on ends the
+        # process at once, by the signal, as it does any program with nothing to clean up
+        # (one pending from the moments before is dropped). Raised here, it would replace
+        # the command's exit with a KeyboardInterrupt traceback.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         lost_interrupts.command_running = False
         forget_escaped_interrupts()

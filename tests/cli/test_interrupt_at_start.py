@@ -192,6 +192,26 @@ def test_a_ctrl_c_lost_after_the_command_ended_is_dropped_quietly(tmp_path: Path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_once_the_command_has_ended_a_ctrl_c_ends_the_process_by_the_signal(
+    tmp_path: Path,
+) -> None:
+    """Raised as the command's exit is under way, a KeyboardInterrupt would replace that exit
+    with a traceback: from then on Ctrl-C has its default action (an exit handler, run
+    after the command, reports the handler it finds)."""
+    script = while_the_command_line_is_imported("pass").replace(
+        "sys.meta_path.insert(0, CtrlC())",
+        "import atexit, signal\n"
+        "atexit.register(lambda: print(\n"
+        "    'default' if signal.getsignal(signal.SIGINT) == signal.SIG_DFL else 'handled',\n"
+        "    file=sys.stderr,\n"
+        "))",
+    )
+    run = python("-c", script, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "default\n"
+    assert json.loads(run.stdout)["$schema"]
+
+
 def test_other_errors_python_cannot_raise_are_still_reported_as_python_reports_them(
     tmp_path: Path,
 ) -> None:
