@@ -34,7 +34,7 @@ from authform.exit_codes import (
     EXIT_PENDING,
     EXIT_VERIFY_FAILED,
 )
-from authform.interrupts import caused_by_ctrl_c
+from authform.interrupts import caused_by_ctrl_c, stop_on_sigterm_as_on_ctrl_c
 from authform.manifest import Diagnostic, ManifestError, load_every_environment, load_manifest
 from authform.manifest.loader import find_manifest_files
 from authform.output_paths import (
@@ -1103,6 +1103,7 @@ def main() -> None:
     # 0.15 s there but let the cyclic garbage of a live read pile up (20,000 users on a full
     # target: plan peak RSS 90 -> 133 MB; 100,000: 173 MB).
     gc.freeze()
+    stop_on_sigterm_as_on_ctrl_c()
     app(prog_name="authform")
 
 

@@ -34,10 +34,12 @@ def main() -> None:
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
     finally:
-        # The command has ended, its work done and reported: a Ctrl-C from now on ends the
-        # process at once, by the signal, as it does any program with nothing to clean up
-        # (one pending from the moments before is dropped). Raised here, it would replace
-        # the command's exit with a KeyboardInterrupt traceback.
+        # The command has ended, its work done and reported: a Ctrl-C (or SIGTERM, which
+        # the command line takes as one) from now on ends the process at once, by the
+        # signal, as it does any program with nothing to clean up (one pending from the
+        # moments before is dropped). Raised here, it would replace the command's exit
+        # with a KeyboardInterrupt traceback.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         lost_interrupts.command_running = False
         forget_escaped_interrupts()

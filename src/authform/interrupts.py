@@ -1,4 +1,4 @@
-"""Ctrl-C where Python would lose it or disguise it.
+"""Ctrl-C where Python would lose it or disguise it, and SIGTERM taken as a Ctrl-C.
 
 Python raises a Ctrl-C as KeyboardInterrupt at the next step of the main thread. Where that
 step cannot raise (Python code run from C or Rust, a finalizer) the interrupt is lost, and
@@ -11,7 +11,27 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import signal
+from types import FrameType
 from typing import Any
+
+
+def stop_on_sigterm_as_on_ctrl_c() -> None:
+    """From now on SIGTERM stops the command as Ctrl-C does.
+
+    CI runners cancelling a job, ``docker stop`` and Kubernetes send SIGTERM; by default it
+    ends the process at once, mid-write, with no word of how far an apply got and its
+    journal and reports unfinished. Handed to whatever handles Ctrl-C at that moment (the
+    running command's event loop, or Python's KeyboardInterrupt), it gets the same answer:
+    an apply says how far it got and closes its journal, and the exit is "Interrupted.",
+    130."""
+    signal.signal(signal.SIGTERM, _as_ctrl_c)
+
+
+def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    handle_ctrl_c = signal.getsignal(signal.SIGINT)
+    if callable(handle_ctrl_c):
+        handle_ctrl_c(signal.SIGINT, frame)
 
 
 def caused_by_ctrl_c(error: BaseException) -> bool:

@@ -1,5 +1,5 @@
-"""An apply stopped midway (Ctrl-C, or SIGKILL with no chance to clean up) still leaves a
-journal undo can use: the real process, a real signal, mid-write."""
+"""An apply stopped midway (Ctrl-C, SIGTERM taken as one, or SIGKILL with no chance to clean
+up) still leaves a journal undo can use: the real process, a real signal, mid-write."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from .conftest import journals
 ORGS = 40
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+@pytest.mark.parametrize(
+    "stop", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "sigkill"]
+)
 def test_an_interrupted_apply_leaves_a_journal_that_undoes_what_it_wrote(
     workos_emulator, tmp_path, monkeypatch, stop
 ):
