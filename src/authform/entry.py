@@ -12,12 +12,18 @@ import signal
 import sys
 
 from authform.exit_codes import EXIT_INTERRUPTED
-from authform.interrupts import LostInterrupts, caused_by_ctrl_c, forget_escaped_interrupts
+from authform.interrupts import (
+    LostInterrupts,
+    caused_by_ctrl_c,
+    forget_escaped_interrupts,
+    stop_on_sigterm_as_on_ctrl_c,
+)
 
 
 def main() -> None:
     lost_interrupts = LostInterrupts(sys.unraisablehook)
     sys.unraisablehook = lost_interrupts
+    stop_on_sigterm_as_on_ctrl_c()
     try:
         from authform.cli import main as run_command_line
 
