@@ -1,11 +1,13 @@
-"""Ctrl-C where Python would lose it or disguise it, and SIGTERM taken as a Ctrl-C.
+"""Ctrl-C where Python would lose it, disguise it or misreport it, and SIGTERM taken as one.
 
 Python raises a Ctrl-C as KeyboardInterrupt at the next step of the main thread. Where that
-step cannot raise (Python code run from C or Rust, a finalizer) the interrupt is lost, and
-where a step wraps what it raises (Python 3.11 wraps an error in ``__set_name__`` in a
-RuntimeError) it no longer looks like one. Both are found by a real Ctrl-C in the first
-moments of a command, while modules are imported and classes built. Imports nothing beyond
-the standard library, as the script's entry point uses it before the command line exists."""
+step cannot raise (Python code run from C or Rust, a finalizer) the interrupt is lost; where
+a step wraps what it raises (Python 3.11 wraps an error in ``__set_name__`` in a
+RuntimeError) it no longer looks like one; where it escapes code run from a string, CPython
+records it and later ends the process by the signal whatever exit code was given. All three
+are found by real signals in the first moments of a command, while modules are imported and
+classes built. Imports nothing beyond the standard library, as the script's entry point uses
+it before the command line exists."""
 
 from __future__ import annotations
 
