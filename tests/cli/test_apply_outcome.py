@@ -55,3 +55,43 @@ def test_an_unforeseen_exception_mid_apply_becomes_an_outcome(cli, monkeypatch):
         f"{len(unfinished)} not reached or not confirmed."
     )
     assert lines[2].startswith("Run `authform apply` again to resume")
+
+
+class ClosedPipe(io.StringIO):
+    """A progress stream whose reader has gone (``2>&1 | head``, a dead log collector)."""
+
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_progress_that_cannot_be_written_does_not_stop_the_apply(cli, monkeypatch):
+    """Found: the broken pipe of the progress line stopped an apply halfway ("apply stopped:
+    cannot write: Broken pipe", the rest not reached)."""
+
+    async def body():
+        async with open_session(cli.folder) as session:
+            create = session.provider.create
+
+            async def slow_first_create(desired: Resource) -> Resource:
+                # Past the terminal line's 0.2 s, so the next change draws it mid-apply.
+                if desired.kind is Kind.REDIRECT_URI:
+                    await asyncio.sleep(0.25)
+                return await create(desired)
+
+            session.provider.create = slow_first_create  # type: ignore[method-assign]
+            plan = await session.plan()
+            stream = ClosedPipe()
+            outcome = await run_apply(session, plan, ProgressReporter(stream, tty=True))
+            return plan, outcome, stream
+
+    for name, value in cli.env.items():
+        monkeypatch.setenv(name, value)
+    plan, outcome, stream = asyncio.run(body())
+    assert stream.writes == 1  # tried once mid-apply, then silent
+    assert outcome.stopped is None and not outcome.interrupted
+    automatic = [c for c in plan.changes if c.action is not Action.MANUAL]
+    assert len(outcome.result.applied) == len(automatic)
+    assert outcome.result.not_reached == []

@@ -35,7 +35,12 @@ def format_duration(seconds: float) -> str:
 class ProgressReporter:
     """Called with (done, total) after each write of an apply; ``waiting`` covers a step with
     no count (reading the live state); ``heartbeat`` keeps the lines coming while nothing
-    completes; ``close`` ends a terminal's live line with a newline."""
+    completes; ``close`` ends a terminal's live line with a newline.
+
+    Progress is there to be seen, never a reason to stop: once its stream cannot be written
+    (a log collector gone, ``2>&1 | head`` closing the pipe), the reporter says nothing more
+    and the apply goes on (found: the broken pipe stopped an apply halfway, the rest of its
+    changes "not reached")."""
 
     def __init__(
         self,
@@ -59,6 +64,7 @@ class ProgressReporter:
         self.step: str | None = None  # a step with no count, e.g. "reading the live state"
         self.step_started = self.started
         self.open_line = False  # a terminal line drawn without its newline yet
+        self.silenced = False  # the stream could not be written: nothing more is said
 
     # ---- apply progress ---------------------------------------------------------------
 
@@ -138,26 +144,32 @@ class ProgressReporter:
             return
         if self.step is not None:
             self.last_shown = now
-            self.stream.write(f"{self.step}… ({format_duration(now - self.step_started)})\n")
-            self.stream.flush()
+            self._write(f"{self.step}… ({format_duration(now - self.step_started)})\n")
         elif self.samples:
             self._show(now, final=False)
 
     def close(self) -> None:
         """End the terminal's live line, so what follows starts on a line of its own."""
         if self.open_line:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
             self.open_line = False
 
     def _show(self, now: float, *, final: bool) -> None:
         self.last_shown = now
         text = self.apply_line(now)
         if self.tty:
-            self.stream.write("\r" + text.ljust(78))
+            self._write("\r" + text.ljust(78))
             self.open_line = True
             if final:
                 self.close()
         else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+            self._write(text + "\n")
+
+    def _write(self, text: str) -> None:
+        if self.silenced:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            self.silenced = True
