@@ -12,6 +12,7 @@ import errno
 import gc
 import json
 import logging
+import os
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
@@ -116,6 +117,8 @@ class AuthformGroup(TyperGroup):
         # Caught also when wrapped in another error (a class built as the Ctrl-C came).
         try:
             return super().invoke(ctx)
+        except BrokenPipeError as closed:  # click would end with exit 1 and not a word
+            _cannot_write(closed)
         except BaseException as stop:
             if not caused_by_ctrl_c(stop):
                 raise
@@ -344,7 +347,24 @@ def _lazily_imported_failures() -> tuple[type[Exception], ...]:
 
 
 def _cannot_write(exc: OSError) -> NoReturn:
+    if isinstance(exc, BrokenPipeError):
+        _let_go_of_closed_stdout()
+        _fail("cannot write the output: its reader has closed the pipe")
     _fail(write_failure(exc))
+
+
+def _let_go_of_closed_stdout() -> None:
+    """Point standard output at the null device when its reader has gone (``| head``):
+    what it still buffers would fail again as the interpreter exits, as "Exception ignored
+    ... BrokenPipeError" and exit 120."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
 
 
 def _check_output(check: Callable[[], None]) -> None:
