@@ -137,6 +137,27 @@ def test_a_ctrl_c_python_loses_or_wraps_still_exits_130(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_ctrl_c_while_the_command_line_is_parsed_says_so_and_exits_130(tmp_path: Path) -> None:
+    """Found: typer turns a Ctrl-C during the parsing of the arguments into exit 130 and not
+    a word (2 of 200 real Ctrl-Cs into ``authform schema``)."""
+    script = f"""{CTRL_C_WAYS}
+import typer.core
+
+def interrupted_parse(self, ctx, args):
+    raise KeyboardInterrupt
+
+typer.core.TyperGroup.parse_args = interrupted_parse
+sys.argv = ["authform", "schema"]
+from authform.entry import main
+main()
+"""
+    run = python("-c", script, cwd=tmp_path)
+    assert run.returncode == 130, run.stderr
+    assert run.stderr == "Interrupted.\n"
+    assert run.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_ctrl_c_escaping_exec_ends_python_m_authform_with_130_not_the_signal(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
